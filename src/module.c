@@ -1,0 +1,186 @@
+/*
+ * module.c - the NumPy glue, written once.
+ *
+ * Every kernel is one row of tk_specs[] below: name, gufunc signature,
+ * type list per loop (float32 loop first so NumPy picks it for float32),
+ * and one core function per (SIMD path, loop).  make_ufuncs(path) turns
+ * the table into numpy.ufunc objects.  The generic outer loop walks the
+ * broadcast (non-core) dimensions and calls the core function; NumPy
+ * releases the GIL around it because no loop touches Python objects.
+ *
+ * There is no mutable global state: the chosen SIMD path is baked into
+ * each ufunc's static data array at creation time.
+ */
+#include "tk.h"
+#include <numpy/ndarrayobject.h>
+#include <numpy/ufuncobject.h>
+
+#define TK_MAXLOOPS 2
+#define TK_MAXARGS 8
+
+/* Types of the loops: float32 first, then float64. */
+#define TK_F_F {NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE}
+#define TK_F_I {NPY_FLOAT, NPY_INT64, NPY_DOUBLE, NPY_INT64}
+#define TK_F_IIIF {NPY_FLOAT, NPY_INT64, NPY_INT64, NPY_INT64, NPY_FLOAT, \
+                   NPY_DOUBLE, NPY_INT64, NPY_INT64, NPY_INT64, NPY_DOUBLE}
+
+/* Core functions as ufunc data (the NumPy convention, e.g. umath's
+ * (void *)npy_sin): a row per path, a column per loop. */
+#define TK_CORE(fn) ((void *)(fn))
+#define TK_ALL_PATHS(name)                                                 \
+    {[TK_PATH_SCALAR] = {TK_CORE(tk_##name##_f32), TK_CORE(tk_##name##_f64)}, \
+     [TK_PATH_AVX2] = {TK_CORE(tk_##name##_f32), TK_CORE(tk_##name##_f64)}}
+#define TK_WITH_AVX2(name)                                                 \
+    {[TK_PATH_SCALAR] = {TK_CORE(tk_##name##_f32), TK_CORE(tk_##name##_f64)}, \
+     [TK_PATH_AVX2] = {TK_CORE(tk_##name##_f32), TK_CORE(tk_##name##_f64_avx2)}}
+
+typedef struct {
+    const char *name;
+    const char *signature;
+    int nin, nout;
+    char types[TK_MAXLOOPS * TK_MAXARGS];
+    void *const data[TK_NPATH][TK_MAXLOOPS];
+    const char *doc;
+} tk_spec;
+
+#define TK_DOC(summary) summary "\n\nExact semantics: tradekernels.reference." 
+
+static const tk_spec tk_specs[] = {
+    {"simple_returns", "(n)->(n)", 1, 1, TK_F_F, TK_WITH_AVX2(simple_returns),
+     TK_DOC("Simple returns x[i]/x[i-1] - 1 along the core axis (r[0] = NaN).") "simple_returns"},
+    {"log_returns", "(n)->(n)", 1, 1, TK_F_F, TK_ALL_PATHS(log_returns),
+     TK_DOC("Log returns log(x[i]/x[i-1]) along the core axis (r[0] = NaN).") "log_returns"},
+    {"cumulative_returns", "(n)->(n)", 1, 1, TK_F_F, TK_ALL_PATHS(cumulative_returns),
+     TK_DOC("Compounded return prod(1 + r) - 1, NaN returns count as 0.") "cumulative_returns"},
+    {"drawdown", "(n)->(n)", 1, 1, TK_F_F, TK_WITH_AVX2(drawdown),
+     TK_DOC("Drawdown x[i] / running_max(x) - 1; NaN stays NaN.") "drawdown"},
+    {"max_drawdown", "(n)->()", 1, 1, TK_F_F, TK_WITH_AVX2(max_drawdown),
+     TK_DOC("Maximum drawdown: the minimum of the drawdown series, NaN ignored.") "max_drawdown"},
+    {"drawdown_episode", "(n)->(),(),(),()", 1, 4, TK_F_IIIF, TK_ALL_PATHS(drawdown_episode),
+     TK_DOC("Peak, trough and recovery index (int64) and depth of the maximum drawdown.")
+     "drawdown_episode"},
+    {"underwater_bars", "(n)->(n)", 1, 1, TK_F_I, TK_ALL_PATHS(underwater_bars),
+     TK_DOC("Bars since the last bar at or above the running peak (int64).") "underwater_bars"},
+};
+
+#define TK_NSPECS ((int)(sizeof(tk_specs) / sizeof(tk_specs[0])))
+
+/* The one outer loop: broadcast dimension dims[0], then the core call. */
+static inline void tk_outer(int nargs, char **args, const npy_intp *dims,
+                            const npy_intp *steps, void *data)
+{
+    const tk_core_fn core = (tk_core_fn)data;
+    char *p[TK_MAXARGS];
+    for (npy_intp i = 0; i < dims[0]; i++) {
+        for (int k = 0; k < nargs; k++) {
+            p[k] = args[k] + i * steps[k];
+        }
+        core(p, dims + 1, steps + nargs);
+    }
+}
+
+#define TK_DEFINE_LOOP(NARGS)                                                  \
+    static void tk_loop##NARGS(char **args, npy_intp const *dims,              \
+                               npy_intp const *steps, void *data)              \
+    {                                                                          \
+        tk_outer(NARGS, args, dims, steps, data);                              \
+    }                                                                          \
+    static PyUFuncGenericFunction tk_funcs##NARGS[TK_MAXLOOPS] = {tk_loop##NARGS, tk_loop##NARGS};
+
+TK_DEFINE_LOOP(2)
+TK_DEFINE_LOOP(5)
+
+static PyUFuncGenericFunction *tk_funcs_for(int nargs)
+{
+    switch (nargs) {
+    case 2: return tk_funcs2;
+    case 5: return tk_funcs5;
+    default: return NULL;
+    }
+}
+
+static const char *const tk_path_names[TK_NPATH] = {"scalar", "avx2"};
+
+static int tk_parse_path(PyObject *arg)
+{
+    const char *s = PyUnicode_AsUTF8(arg);
+    if (s == NULL) {
+        return -1;
+    }
+    for (int p = 0; p < TK_NPATH; p++) {
+        if (strcmp(s, tk_path_names[p]) == 0) {
+            if (!tk_cpu_has_path(p)) {
+                PyErr_Format(PyExc_ValueError, "SIMD path '%s' is not supported by this CPU", s);
+                return -1;
+            }
+            return p;
+        }
+    }
+    PyErr_Format(PyExc_ValueError, "unknown SIMD path '%s' (expected 'scalar' or 'avx2')", s);
+    return -1;
+}
+
+static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
+{
+    const int path = tk_parse_path(arg);
+    if (path < 0) {
+        return NULL;
+    }
+    PyObject *d = PyDict_New();
+    if (d == NULL) {
+        return NULL;
+    }
+    for (int k = 0; k < TK_NSPECS; k++) {
+        const tk_spec *s = &tk_specs[k];
+        PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
+            tk_funcs_for(s->nin + s->nout), s->data[path], s->types, TK_MAXLOOPS,
+            s->nin, s->nout, PyUFunc_None, s->name, s->doc, 0, s->signature);
+        if (uf == NULL || PyDict_SetItemString(d, s->name, uf) < 0) {
+            Py_XDECREF(uf);
+            Py_DECREF(d);
+            return NULL;
+        }
+        Py_DECREF(uf);
+    }
+    return d;
+}
+
+static PyObject *tk_available_paths(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(arg))
+{
+    PyObject *t = PyList_New(0);
+    if (t == NULL) {
+        return NULL;
+    }
+    for (int p = 0; p < TK_NPATH; p++) {
+        if (tk_cpu_has_path(p)) {
+            PyObject *s = PyUnicode_FromString(tk_path_names[p]);
+            if (s == NULL || PyList_Append(t, s) < 0) {
+                Py_XDECREF(s);
+                Py_DECREF(t);
+                return NULL;
+            }
+            Py_DECREF(s);
+        }
+    }
+    return t;
+}
+
+static PyMethodDef tk_methods[] = {
+    {"make_ufuncs", tk_make_ufuncs, METH_O,
+     "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar' or 'avx2'."},
+    {"available_paths", tk_available_paths, METH_NOARGS,
+     "available_paths() -> list: the SIMD paths this CPU can run, slowest first."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef tk_module = {
+    PyModuleDef_HEAD_INIT, "_core", "tradekernels C core: kernel table and ufunc factory.",
+    -1, tk_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__core(void)
+{
+    import_array();
+    import_umath();
+    return PyModule_Create(&tk_module);
+}

@@ -1,0 +1,57 @@
+/*
+ * tk.h - shared declarations for the tradekernels C core.
+ *
+ * A kernel is a "core function" that handles ONE outer iteration of a
+ * generalized ufunc: it receives one pointer per argument, the core
+ * dimension sizes and the core strides (bytes; any sign, possibly 0).
+ * The NumPy glue (outer loop, type arrays, registration) lives once, in
+ * module.c, and is driven by the table there.  Exact semantics of every
+ * kernel are stated once, in its pure-Python twin in
+ * python/tradekernels/reference.py.
+ */
+#ifndef TK_H
+#define TK_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <numpy/ndarraytypes.h>
+#include <math.h>
+#include <string.h>
+
+/* One outer iteration: args[k] points at argument k, core_dims are the
+ * sizes of the distinct core dimensions (in signature order), core_steps
+ * the core strides of every argument that has a core dimension. */
+typedef void (*tk_core_fn)(char **args, const npy_intp *core_dims,
+                           const npy_intp *core_steps);
+
+/* SIMD code paths.  Every path must produce identical bits. */
+enum tk_path { TK_PATH_SCALAR = 0, TK_PATH_AVX2 = 1, TK_NPATH = 2 };
+
+int tk_cpu_has_path(int path);
+
+/* Unaligned-safe loads/stores (compile to plain moves). */
+static inline double tk_ld_f64(const char *p) { double v; memcpy(&v, p, sizeof v); return v; }
+static inline double tk_ld_f32(const char *p) { float v; memcpy(&v, p, sizeof v); return (double)v; }
+static inline void tk_st_f64(char *p, double v) { memcpy(p, &v, sizeof v); }
+static inline void tk_st_f32(char *p, double v) { float f = (float)v; memcpy(p, &f, sizeof f); }
+static inline void tk_st_i64(char *p, npy_int64 v) { memcpy(p, &v, sizeof v); }
+
+/* Kernel cores, one per dtype (f32 computes in double and rounds once). */
+#define TK_DECLARE(name)                                                   \
+    void tk_##name##_f32(char **, const npy_intp *, const npy_intp *);     \
+    void tk_##name##_f64(char **, const npy_intp *, const npy_intp *)
+
+TK_DECLARE(simple_returns);
+TK_DECLARE(log_returns);
+TK_DECLARE(cumulative_returns);
+TK_DECLARE(drawdown);
+TK_DECLARE(max_drawdown);
+TK_DECLARE(drawdown_episode);
+TK_DECLARE(underwater_bars);
+
+/* AVX2 float64 variants (fall back to scalar on strided data). */
+void tk_simple_returns_f64_avx2(char **, const npy_intp *, const npy_intp *);
+void tk_drawdown_f64_avx2(char **, const npy_intp *, const npy_intp *);
+void tk_max_drawdown_f64_avx2(char **, const npy_intp *, const npy_intp *);
+
+#endif
