@@ -1,0 +1,126 @@
+"""Backend switch: ``native`` (C), ``reference`` (pure Python) or ``shadow``.
+
+``shadow`` runs both, compares them within the kernel's tolerance and
+raises :class:`ShadowMismatch` on the first difference.  The backend comes
+from ``TRADEKERNELS_BACKEND`` at import, and can be changed per context
+with :func:`set_backend` or ``with backend(...):`` (a context variable, so
+threads and asyncio tasks do not see each other's changes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from typing import Iterator, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import ufuncs
+from ._registry import Kernel
+
+__all__ = ["BACKENDS", "ShadowMismatch", "set_backend", "get_backend", "backend", "run"]
+
+BACKENDS = ("native", "reference", "shadow")
+
+
+class ShadowMismatch(AssertionError):
+    """Native and reference results differ by more than the kernel's tolerance."""
+
+    def __init__(self, kernel: str, output: int, index: Tuple[int, ...], native: object,
+                 reference: object) -> None:
+        self.kernel, self.output, self.index = kernel, output, index
+        self.native, self.reference = native, reference
+        super().__init__(
+            f"shadow mismatch in {kernel} (output {output}) at index {index}: "
+            f"native={native!r}, reference={reference!r}"
+        )
+
+
+def _check(name: str) -> str:
+    name = str(name).strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"unknown tradekernels backend {name!r}; expected one of {BACKENDS}")
+    return name
+
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "tradekernels_backend", default=_check(os.environ.get("TRADEKERNELS_BACKEND", "native") or "native")
+)
+
+
+def set_backend(name: str) -> None:
+    """Use backend ``name`` ('native', 'reference' or 'shadow') from now on in this context."""
+    _current.set(_check(name))
+
+
+def get_backend() -> str:
+    """The backend in force in this context."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def backend(name: str) -> Iterator[None]:
+    """``with backend("shadow"): ...`` uses that backend inside the block only."""
+    token = _current.set(_check(name))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _as_tuple(res: object) -> Tuple[np.ndarray, ...]:
+    return tuple(np.asarray(r) for r in res) if isinstance(res, tuple) else (np.asarray(res),)
+
+
+def _run_reference(k: Kernel, arr: np.ndarray, axis: int, out: Optional[Sequence[np.ndarray]]):
+    a = np.moveaxis(arr, axis, -1)
+    lead, n = a.shape[:-1], a.shape[-1]
+    fdtype = np.dtype(arr.dtype.char)  # native byte order
+    shape = lead + (n,) if k.scan else lead
+    res = [np.empty(shape, dtype=fdtype if kind == "f" else np.int64) for kind in k.outputs]
+    for idx in np.ndindex(*lead):
+        r = k.reference(a[idx].tolist())
+        if k.scan:
+            res[0][idx] = r
+        else:
+            for j, v in enumerate(r if isinstance(r, tuple) else (r,)):
+                res[j][idx] = v
+    if k.scan:
+        res = [np.moveaxis(r, -1, axis) for r in res]
+    if out is not None:
+        for o, r in zip(out, res):
+            np.copyto(o, r, casting="same_kind")
+        res = list(out)
+    return tuple(res)
+
+
+def _first_mismatch(nat: np.ndarray, ref: np.ndarray, ulps: int) -> Optional[Tuple[int, ...]]:
+    if nat.dtype.kind != "f":
+        bad = nat != ref
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            same = (nat == ref) | (np.isnan(nat) & np.isnan(ref))
+            if ulps:
+                scale = np.maximum(np.abs(nat), np.abs(ref)).astype(nat.dtype)
+                same |= np.abs(nat.astype(np.float64) - ref) <= ulps * np.spacing(scale).astype(np.float64)
+        bad = ~same
+    if not bad.any():
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
+
+
+def run(k: Kernel, arr: np.ndarray, axis: int, out) -> Tuple[np.ndarray, ...]:
+    """Run kernel ``k`` on a prepared float array with the current backend."""
+    mode = _current.get()
+    if mode == "reference":
+        return _run_reference(k, arr, axis, out)
+    ref = _run_reference(k, arr, axis, None) if mode == "shadow" else None
+    uf = getattr(ufuncs, k.name)
+    res = _as_tuple(uf(arr, axis=axis, out=out) if out is not None else uf(arr, axis=axis))
+    if ref is not None:
+        for j, (nat, rv) in enumerate(zip(res, ref)):
+            idx = _first_mismatch(nat, rv, k.ulps)
+            if idx is not None:
+                raise ShadowMismatch(k.name, j, idx, nat[idx].item(), rv[idx].item())
+    return res
