@@ -52,6 +52,28 @@ TK_AVX2 static inline void peaks8(__m256d a, __m256d b, __m256d ninf, __m256d *c
     *carry = _mm256_max_pd(last_lane(qb), carry_b);
 }
 
+/* Outputs of at least this many elements (far beyond the caches) are
+ * written with non-temporal stores, as memcpy does for large copies. */
+#define TK_STREAM_MIN ((npy_intp)1 << 22)
+
+/* Elements to process one by one before `out` is 32-byte aligned. */
+static inline npy_intp head_count(const double *out, npy_intp n)
+{
+    const npy_intp mis = (npy_intp)(((uintptr_t)out & 31) / sizeof(double));
+    const npy_intp h = (((uintptr_t)out & 7) || mis == 0) ? 0 : 4 - mis;
+    return h < n ? h : n;
+}
+
+TK_AVX2 static inline void store(double *p, __m256d v, int stream)
+{
+    if (stream) {
+        _mm256_stream_pd(p, v);
+    }
+    else {
+        _mm256_storeu_pd(p, v);
+    }
+}
+
 TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
@@ -61,17 +83,30 @@ TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_i
     const npy_intp n = dims[0];
     const double *x = (const double *)args[0];
     double *out = (double *)args[1];
-    const __m256d ninf = _mm256_set1_pd(-INFINITY), one = _mm256_set1_pd(1.0);
-    __m256d carry = ninf;
+    const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0;
+    const npy_intp head = stream ? head_count(out, n) : 0;
+    double peak = -INFINITY;
     npy_intp i = 0;
+    for (; i < head; i++) {
+        const double v = x[i];
+        if (v > peak) {
+            peak = v;
+        }
+        out[i] = v / peak - 1.0;
+    }
+    const __m256d ninf = _mm256_set1_pd(-INFINITY), one = _mm256_set1_pd(1.0);
+    __m256d carry = _mm256_set1_pd(peak);
     for (; i + 8 <= n; i += 8) {
         const __m256d a = _mm256_loadu_pd(x + i), b = _mm256_loadu_pd(x + i + 4);
         __m256d pa, pb;
         peaks8(a, b, ninf, &carry, &pa, &pb);
-        _mm256_storeu_pd(out + i, _mm256_sub_pd(_mm256_div_pd(a, pa), one));
-        _mm256_storeu_pd(out + i + 4, _mm256_sub_pd(_mm256_div_pd(b, pb), one));
+        store(out + i, _mm256_sub_pd(_mm256_div_pd(a, pa), one), stream);
+        store(out + i + 4, _mm256_sub_pd(_mm256_div_pd(b, pb), one), stream);
     }
-    double peak = _mm256_cvtsd_f64(carry);
+    if (stream) {
+        _mm_sfence();
+    }
+    peak = _mm256_cvtsd_f64(carry);
     for (; i < n; i++) {
         const double v = x[i];
         if (v > peak) {
@@ -81,6 +116,40 @@ TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_i
     }
 }
 
+/* Horizontal min of the lanes (exact: min is order-independent here since
+ * drawdowns are never -0.0). */
+TK_AVX2 static inline double hmin(__m256d v)
+{
+    double lanes[4], m = INFINITY;
+    _mm256_storeu_pd(lanes, v);
+    for (int k = 0; k < 4; k++) {
+        if (lanes[k] < m) {
+            m = lanes[k];
+        }
+    }
+    return m;
+}
+
+/* Fold the minimum of skipped blocks (all below the carried peak) into best. */
+TK_AVX2 static inline void flush(__m256d *segmin, __m256d carry, __m256d *best, __m256d *seen)
+{
+    const __m256d pinf = _mm256_set1_pd(INFINITY);
+    const __m256d valid = _mm256_cmp_pd(*segmin, pinf, _CMP_LT_OQ);
+    if (_mm256_movemask_pd(valid)) {
+        const __m256d d = _mm256_sub_pd(_mm256_div_pd(*segmin, carry), _mm256_set1_pd(1.0));
+        *best = _mm256_min_pd(_mm256_blendv_pd(pinf, d, valid), *best);
+        *seen = _mm256_or_pd(*seen, valid);
+        *segmin = pinf;
+    }
+}
+
+/*
+ * max_drawdown skips the division on blocks that set no new peak: while the
+ * peak p is finite and > 0, x -> x/p - 1 is monotone (correct rounding is
+ * monotone), so min(x_i/p - 1) == min(x_i)/p - 1 bit for bit.  Such blocks
+ * only fold their minimum into `segmin`, which is divided once when the peak
+ * next moves.  Blocks with a new peak take the full prefix-max path.
+ */
 TK_AVX2 void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     if (steps[0] != sizeof(double)) {
@@ -89,38 +158,68 @@ TK_AVX2 void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const n
     }
     const npy_intp n = dims[0];
     const double *x = (const double *)args[0];
-    const __m256d ninf = _mm256_set1_pd(-INFINITY), one = _mm256_set1_pd(1.0);
-    __m256d carry = ninf, best = _mm256_set1_pd(INFINITY), seen = _mm256_setzero_pd();
+    const __m256d ninf = _mm256_set1_pd(-INFINITY), pinf = _mm256_set1_pd(INFINITY);
+    const __m256d one = _mm256_set1_pd(1.0);
+    __m256d carry = ninf, best = pinf, seen = _mm256_setzero_pd(), segmin = pinf;
     npy_intp i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256d a = _mm256_loadu_pd(x + i), b = _mm256_loadu_pd(x + i + 4);
-        __m256d pa, pb;
-        peaks8(a, b, ninf, &carry, &pa, &pb);
-        const __m256d da = _mm256_sub_pd(_mm256_div_pd(a, pa), one);
-        const __m256d db = _mm256_sub_pd(_mm256_div_pd(b, pb), one);
-        /* min(d, best) returns best when d is NaN: NaN drawdowns are skipped. */
-        best = _mm256_min_pd(db, _mm256_min_pd(da, best));
-        seen = _mm256_or_pd(seen, _mm256_or_pd(_mm256_cmp_pd(da, da, _CMP_ORD_Q),
-                                               _mm256_cmp_pd(db, db, _CMP_ORD_Q)));
-    }
-    double lanes[4], peak = _mm256_cvtsd_f64(carry), m = INFINITY;
-    int any = _mm256_movemask_pd(seen) != 0;
-    _mm256_storeu_pd(lanes, best);
-    for (int k = 0; k < 4; k++) {
-        if (lanes[k] < m) {
-            m = lanes[k];
+    while (i + 32 <= n) {
+        const double p = _mm256_cvtsd_f64(carry);
+        if (p > 0.0 && p < INFINITY) {
+            /* Skip the divisions while no lane is above the peak.  max/min(v, acc)
+             * return acc when v is NaN and acc is never NaN, so NaN prices
+             * (whose drawdowns are NaN, hence ignored) drop out here. */
+            for (; i + 32 <= n; i += 32) {
+                __m256d h0 = carry, h1 = carry, l0 = segmin, l1 = segmin;
+                for (int k = 0; k < 8; k += 2) {
+                    const __m256d v0 = _mm256_loadu_pd(x + i + 4 * k);
+                    const __m256d v1 = _mm256_loadu_pd(x + i + 4 * k + 4);
+                    h0 = _mm256_max_pd(v0, h0);
+                    h1 = _mm256_max_pd(v1, h1);
+                    l0 = _mm256_min_pd(v0, l0);
+                    l1 = _mm256_min_pd(v1, l1);
+                }
+                if (_mm256_movemask_pd(_mm256_cmp_pd(_mm256_max_pd(h0, h1), carry, _CMP_GT_OQ))) {
+                    break;
+                }
+                segmin = _mm256_min_pd(l0, l1);
+            }
+            if (i + 32 > n) {
+                break;
+            }
         }
+        flush(&segmin, carry, &best, &seen);
+        for (int half = 0; half < 32; half += 16) {
+            const double *xh = x + i + half;
+            const __m256d a = _mm256_loadu_pd(xh), b = _mm256_loadu_pd(xh + 4);
+            const __m256d c = _mm256_loadu_pd(xh + 8), d = _mm256_loadu_pd(xh + 12);
+            __m256d pa, pb, pc, pd;
+            peaks8(a, b, ninf, &carry, &pa, &pb);
+            peaks8(c, d, ninf, &carry, &pc, &pd);
+            const __m256d da = _mm256_sub_pd(_mm256_div_pd(a, pa), one);
+            const __m256d db = _mm256_sub_pd(_mm256_div_pd(b, pb), one);
+            const __m256d dc = _mm256_sub_pd(_mm256_div_pd(c, pc), one);
+            const __m256d dd = _mm256_sub_pd(_mm256_div_pd(d, pd), one);
+            /* min(v, best) returns best when v is NaN: NaN drawdowns are skipped. */
+            best = _mm256_min_pd(dd, _mm256_min_pd(dc, _mm256_min_pd(db, _mm256_min_pd(da, best))));
+            seen = _mm256_or_pd(seen, _mm256_or_pd(
+                _mm256_or_pd(_mm256_cmp_pd(da, da, _CMP_ORD_Q), _mm256_cmp_pd(db, db, _CMP_ORD_Q)),
+                _mm256_or_pd(_mm256_cmp_pd(dc, dc, _CMP_ORD_Q), _mm256_cmp_pd(dd, dd, _CMP_ORD_Q))));
+        }
+        i += 32;
     }
+    flush(&segmin, carry, &best, &seen);
+    double peak = _mm256_cvtsd_f64(carry), m = hmin(best);
+    int any = _mm256_movemask_pd(seen) != 0;
     for (; i < n; i++) {
         const double v = x[i];
         if (v > peak) {
             peak = v;
         }
-        const double d = v / peak - 1.0;
-        if (d < m) {
-            m = d;
+        const double dv = v / peak - 1.0;
+        if (dv < m) {
+            m = dv;
         }
-        any |= (d == d);
+        any |= (dv == dv);
     }
     tk_st_f64(args[1], any ? m : NAN);
 }
@@ -134,18 +233,29 @@ TK_AVX2 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const
     const npy_intp n = dims[0];
     const double *x = (const double *)args[0];
     double *out = (double *)args[1];
-    const __m256d one = _mm256_set1_pd(1.0);
+    const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0
+                       && (x + n <= out || out + n <= x);
+    const npy_intp head = stream ? head_count(out, n) : 0;
     /* The previous element is carried in a register, never re-read, so an
      * out= that aliases x is safe. */
-    __m256d last = _mm256_set1_pd(NAN);
+    double p = NAN;
     npy_intp i = 0;
+    for (; i < head; i++) {
+        const double v = x[i];
+        out[i] = v / p - 1.0;
+        p = v;
+    }
+    const __m256d one = _mm256_set1_pd(1.0);
+    __m256d last = _mm256_set1_pd(p);
     for (; i + 4 <= n; i += 4) {
         const __m256d a = _mm256_loadu_pd(x + i);
-        const __m256d prev = shift1(a, last);
-        _mm256_storeu_pd(out + i, _mm256_sub_pd(_mm256_div_pd(a, prev), one));
+        store(out + i, _mm256_sub_pd(_mm256_div_pd(a, shift1(a, last)), one), stream);
         last = last_lane(a);
     }
-    double p = _mm256_cvtsd_f64(last);
+    if (stream) {
+        _mm_sfence();
+    }
+    p = _mm256_cvtsd_f64(last);
     for (; i < n; i++) {
         const double v = x[i];
         out[i] = v / p - 1.0;

@@ -7,11 +7,15 @@
  * the table into numpy.ufunc objects.  The generic outer loop walks the
  * broadcast (non-core) dimensions and calls the core function; NumPy
  * releases the GIL around it because no loop touches Python objects.
+ * Kernels are NaN-aware and follow IEEE rules (x/0 = inf, 0/0 = NaN): the
+ * outer loop restores the floating-point flags, so they never make NumPy
+ * emit "invalid value" / "divide by zero" warnings, on any SIMD path.
  *
  * There is no mutable global state: the chosen SIMD path is baked into
  * each ufunc's static data array at creation time.
  */
 #include "tk.h"
+#include <fenv.h>
 #include <numpy/ndarrayobject.h>
 #include <numpy/ufuncobject.h>
 
@@ -71,12 +75,15 @@ static inline void tk_outer(int nargs, char **args, const npy_intp *dims,
 {
     const tk_core_fn core = (tk_core_fn)data;
     char *p[TK_MAXARGS];
+    fenv_t env;
+    feholdexcept(&env);
     for (npy_intp i = 0; i < dims[0]; i++) {
         for (int k = 0; k < nargs; k++) {
             p[k] = args[k] + i * steps[k];
         }
         core(p, dims + 1, steps + nargs);
     }
+    fesetenv(&env);
 }
 
 #define TK_DEFINE_LOOP(NARGS)                                                  \
