@@ -1,0 +1,77 @@
+from contextlib import AbstractContextManager
+from typing import Any, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union, overload
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from . import reference as reference
+from . import ufuncs as ufuncs
+
+__version__: str
+BACKENDS: Tuple[str, ...]
+simd_path: str
+
+_Axis = Optional[Union[int, str]]
+_Arr = TypeVar("_Arr", bound=np.ndarray)
+
+class ShadowMismatch(AssertionError):
+    kernel: str
+    output: int
+    index: Tuple[int, ...]
+    native: object
+    reference: object
+
+class Episode(NamedTuple):
+    peak: Any
+    trough: Any
+    recovery: Any
+    depth: Any
+
+def set_backend(name: str) -> None: ...
+def get_backend() -> str: ...
+def backend(name: str) -> AbstractContextManager[None]: ...
+
+# Scan kernels: same shape out as in; Series -> Series, DataFrame -> DataFrame.
+@overload
+def simple_returns(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.Series: ...
+@overload
+def simple_returns(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.DataFrame: ...
+@overload
+def simple_returns(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> np.ndarray: ...
+@overload
+def log_returns(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.Series: ...
+@overload
+def log_returns(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.DataFrame: ...
+@overload
+def log_returns(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> np.ndarray: ...
+@overload
+def cumulative_returns(r: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.Series: ...
+@overload
+def cumulative_returns(r: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.DataFrame: ...
+@overload
+def cumulative_returns(r: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> np.ndarray: ...
+@overload
+def drawdown(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.Series: ...
+@overload
+def drawdown(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.DataFrame: ...
+@overload
+def drawdown(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> np.ndarray: ...
+@overload
+def underwater_bars(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.Series: ...
+@overload
+def underwater_bars(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.DataFrame: ...
+@overload
+def underwater_bars(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> np.ndarray: ...
+
+# Reductions: a scalar for 1-D input, one value per column for a DataFrame.
+@overload
+def max_drawdown(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> pd.Series: ...
+@overload
+def max_drawdown(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ...) -> Any: ...
+@overload
+def drawdown_episode(x: pd.DataFrame, *, axis: _Axis = ...,
+                     out: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ...) -> pd.DataFrame: ...
+@overload
+def drawdown_episode(x: npt.ArrayLike, *, axis: _Axis = ...,
+                     out: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ...) -> Episode: ...

@@ -1,0 +1,6 @@
+from typing import Dict
+
+import numpy as np
+
+def make_ufuncs(path: str, /) -> Dict[str, np.ufunc]: ...
+def available_paths() -> list[str]: ...

@@ -1,0 +1,15 @@
+from typing import Mapping
+
+import numpy as np
+
+simd_path: str
+simple_returns: np.ufunc
+log_returns: np.ufunc
+cumulative_returns: np.ufunc
+drawdown: np.ufunc
+max_drawdown: np.ufunc
+drawdown_episode: np.ufunc
+underwater_bars: np.ufunc
+
+def available_paths() -> list[str]: ...
+def for_path(path: str) -> Mapping[str, np.ufunc]: ...
