@@ -1,0 +1,706 @@
+#!/usr/bin/env python
+"""Benchmark the tradekernels gufuncs against NumPy, pandas, numba and pure Python.
+
+Protocol (see benchmarks/README.md and ../shared/README.md):
+
+* every ratio is taken within this one run (absolute times on shared 2-core
+  machines move from run to run, ratios much less);
+* input: a seeded geometric random walk, float64,
+  ``rng = np.random.default_rng(42); prices = 100 * cumprod(1 + N(0, 0.01))``;
+  ``cumulative_returns`` gets the simple returns of that walk (``r[0]`` NaN);
+* per (kernel, n): one warm-up call of every implementation (numba compiles
+  there), then ``--repeat`` rounds; in each round every implementation is
+  timed once, in a rotating order, so drift hits all of them alike; a sample
+  is the mean of ``loops`` back-to-back calls (``loops`` chosen so that one
+  sample lasts >= ``--min-time``); the figure is the median sample;
+* ``out=`` is preallocated (and touched) wherever the implementation allows;
+* ``gc`` is disabled while timing; ``time.perf_counter`` is the clock;
+* nothing is asserted about times.
+
+Usage::
+
+    python benchmarks/bench_kernels.py                 # n = 1e6 and 1e7, 5 repeats
+    python benchmarks/bench_kernels.py --quick         # smoke run, n = 1e5, 3 repeats
+    python benchmarks/bench_kernels.py --kernels drawdown,max_drawdown --json /tmp/b.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+
+import tradekernels
+from tradekernels import reference
+from tradekernels import ufuncs as tku
+
+try:
+    import pandas as pd
+except Exception:  # pragma: no cover - optional competitor
+    pd = None
+
+try:
+    import numba
+    from numba import njit
+except Exception:  # pragma: no cover - optional competitor
+    numba = None
+    njit = None
+
+KERNELS = [
+    "simple_returns",
+    "log_returns",
+    "cumulative_returns",
+    "drawdown",
+    "max_drawdown",
+    "drawdown_episode",
+    "underwater_bars",
+]
+# Reductions ((n)->() core signature) are compared with a read-only pass
+# (np.max); scans ((n)->(n)) with the copy floor (np.copyto).
+REDUCTIONS = {"max_drawdown", "drawdown_episode"}
+
+PY_N = 10**5  # elements given to the pure-Python reference twin, scaled to n
+
+TK = "tradekernels"  # label prefix of the auto-path row (completed at runtime)
+TK_SCALAR = "tradekernels[scalar]"
+NUMPY = "numpy"
+PANDAS = "pandas"
+NUMBA = "numba"
+PYTHON = "python (scaled)"
+COPY = "copy floor"
+MAXP = "np.max pass"
+
+
+# --------------------------------------------------------------------------
+# input
+# --------------------------------------------------------------------------
+
+def make_prices(n: int) -> np.ndarray:
+    rng = np.random.default_rng(42)
+    return 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, n))
+
+
+def np_simple_returns(x: np.ndarray, o: np.ndarray) -> np.ndarray:
+    o[0] = np.nan
+    np.divide(x[1:], x[:-1], out=o[1:])
+    np.subtract(o[1:], 1.0, out=o[1:])
+    return o
+
+
+# --------------------------------------------------------------------------
+# numba loops (mirror tradekernels.reference; IEEE division via error_model)
+# --------------------------------------------------------------------------
+
+NUMBA_FUNCS: Dict[str, Callable] = {}
+if njit is not None:
+    _jit = njit(cache=False, error_model="numpy", nogil=True)
+
+    @_jit
+    def _nb_simple_returns(x, out):
+        prev = np.nan
+        for i in range(x.shape[0]):
+            v = x[i]
+            out[i] = v / prev - 1.0
+            prev = v
+        return out
+
+    @_jit
+    def _nb_log_returns(x, out):
+        prev = np.nan
+        for i in range(x.shape[0]):
+            v = x[i]
+            out[i] = np.log(v / prev)
+            prev = v
+        return out
+
+    @_jit
+    def _nb_cumulative_returns(r, out):
+        prod = 1.0
+        for i in range(r.shape[0]):
+            v = r[i]
+            if v == v:
+                prod *= 1.0 + v
+            out[i] = prod - 1.0
+        return out
+
+    @_jit
+    def _nb_drawdown(x, out):
+        peak = -np.inf
+        for i in range(x.shape[0]):
+            v = x[i]
+            if v > peak:
+                peak = v
+            out[i] = v / peak - 1.0
+        return out
+
+    @_jit
+    def _nb_max_drawdown(x):
+        peak = -np.inf
+        best = np.nan
+        for i in range(x.shape[0]):
+            v = x[i]
+            if v > peak:
+                peak = v
+            d = v / peak - 1.0
+            if d == d and not (best <= d):
+                best = d
+        return best
+
+    @_jit
+    def _nb_drawdown_episode(x):
+        peak = -np.inf
+        peak_i = -1
+        best = np.nan
+        best_peak = 0.0
+        best_peak_i = -1
+        trough_i = -1
+        recovery_i = -1
+        n = x.shape[0]
+        for i in range(n):
+            v = x[i]
+            if v >= peak:
+                peak_i = i
+                if v > peak:
+                    peak = v
+            d = v / peak - 1.0
+            if d == d and not (best <= d):
+                best = d
+                trough_i = i
+                best_peak_i = peak_i
+                best_peak = peak
+        if best == best and best < 0.0:
+            for j in range(trough_i + 1, n):
+                if x[j] >= best_peak:
+                    recovery_i = j
+                    break
+        else:
+            best_peak_i = -1
+            trough_i = -1
+        return best_peak_i, trough_i, recovery_i, best
+
+    @_jit
+    def _nb_underwater_bars(x, out):
+        peak = -np.inf
+        count = -1
+        for i in range(x.shape[0]):
+            v = x[i]
+            if v >= peak:
+                peak = v
+                count = 0
+            elif count >= 0:
+                count += 1
+            out[i] = count
+        return out
+
+    NUMBA_FUNCS = {
+        "simple_returns": _nb_simple_returns,
+        "log_returns": _nb_log_returns,
+        "cumulative_returns": _nb_cumulative_returns,
+        "drawdown": _nb_drawdown,
+        "max_drawdown": _nb_max_drawdown,
+        "drawdown_episode": _nb_drawdown_episode,
+        "underwater_bars": _nb_underwater_bars,
+    }
+
+
+# --------------------------------------------------------------------------
+# implementations per kernel
+# --------------------------------------------------------------------------
+
+def _out_for(kernel: str, n: int) -> Any:
+    """A preallocated, touched ``out=`` for a tradekernels call."""
+    if kernel == "max_drawdown":
+        return np.zeros(())
+    if kernel == "drawdown_episode":
+        return (np.zeros((), np.int64), np.zeros((), np.int64),
+                np.zeros((), np.int64), np.zeros(()))
+    if kernel == "underwater_bars":
+        return np.zeros(n, np.int64)
+    return np.zeros(n)
+
+
+def build_impls(kernel: str, x: np.ndarray, tk_label: str,
+                scalar_ufuncs: Optional[Dict[str, np.ufunc]]
+                ) -> Tuple[List[Tuple[str, Callable[[], Any], float]], Callable]:
+    """Return ``[(label, fn, scale)]`` and a function giving the Python check input.
+
+    ``fn()`` runs one call; its time is multiplied by ``scale`` (1 except for
+    the pure-Python twin, which runs on the first PY_N elements).
+    """
+    n = x.shape[0]
+    impls: List[Tuple[str, Callable[[], Any], float]] = []
+
+    uf = getattr(tku, kernel)
+    o_tk = _out_for(kernel, n)
+    impls.append((tk_label, lambda: uf(x, out=o_tk), 1.0))
+    if scalar_ufuncs is not None:
+        uf_s = scalar_ufuncs[kernel]
+        o_s = _out_for(kernel, n)
+        impls.append((TK_SCALAR, lambda: uf_s(x, out=o_s), 1.0))
+
+    # ---- NumPy composites (preallocated buffers where the API allows) ----
+    o_np = np.zeros(n)
+    if kernel == "simple_returns":
+        def f_np():
+            return np_simple_returns(x, o_np)
+    elif kernel == "log_returns":
+        def f_np():
+            o_np[0] = np.nan
+            np.divide(x[1:], x[:-1], out=o_np[1:])
+            np.log(o_np[1:], out=o_np[1:])
+            return o_np
+    elif kernel == "cumulative_returns":
+        def f_np():
+            np.add(x, 1.0, out=o_np)
+            np.copyto(o_np, 1.0, where=np.isnan(o_np))   # NaN return -> 0
+            np.cumprod(o_np, out=o_np)
+            np.subtract(o_np, 1.0, out=o_np)
+            return o_np
+    elif kernel == "drawdown":
+        def f_np():
+            np.maximum.accumulate(x, out=o_np)
+            np.divide(x, o_np, out=o_np)
+            np.subtract(o_np, 1.0, out=o_np)
+            return o_np
+    elif kernel == "max_drawdown":
+        def f_np():
+            np.maximum.accumulate(x, out=o_np)
+            np.divide(x, o_np, out=o_np)
+            np.subtract(o_np, 1.0, out=o_np)
+            return o_np.min()
+    elif kernel == "drawdown_episode":
+        # argmin of the drawdown; peak = last index <= trough at the running
+        # max; recovery = first index after the trough back at the peak price.
+        def f_np():
+            cm = np.maximum.accumulate(x, out=o_np)
+            dd = x / cm - 1.0
+            t = int(np.argmin(dd))
+            depth = float(dd[t])
+            if not depth < 0.0:
+                return -1, -1, -1, depth
+            pp = cm[t]
+            p = t - int(np.argmax(x[t::-1] >= pp))
+            rest = x[t + 1:] >= pp
+            j = int(np.argmax(rest)) if rest.size else 0
+            rec = t + 1 + j if rest.size and rest[j] else -1
+            return p, t, rec, depth
+    elif kernel == "underwater_bars":
+        idx = np.arange(n, dtype=np.int64)
+        o_np_i = np.zeros(n, np.int64)
+
+        def f_np():
+            cm = np.maximum.accumulate(x, out=o_np)
+            at_peak = x >= cm
+            np.multiply(idx, at_peak, out=o_np_i)          # idx where at a peak, else 0
+            np.maximum.accumulate(o_np_i, out=o_np_i)      # last peak index so far
+            np.subtract(idx, o_np_i, out=o_np_i)
+            return o_np_i
+    else:  # pragma: no cover
+        raise KeyError(kernel)
+    impls.append((NUMPY, f_np, 1.0))
+
+    # ---- pandas idioms ----
+    if pd is not None:
+        s = pd.Series(x)
+        if kernel == "simple_returns":
+            def f_pd():
+                return s.pct_change(fill_method=None)
+        elif kernel == "log_returns":
+            def f_pd():
+                return np.log(s / s.shift())
+        elif kernel == "cumulative_returns":
+            def f_pd():
+                return (1 + s.fillna(0)).cumprod() - 1
+        elif kernel == "drawdown":
+            def f_pd():
+                return s / s.cummax() - 1
+        elif kernel == "max_drawdown":
+            def f_pd():
+                return (s / s.cummax() - 1).min()
+        elif kernel == "drawdown_episode":
+            # empyrical get_max_drawdown_underwater idiom
+            def f_pd():
+                uw = s / s.cummax() - 1
+                valley = uw.idxmin()
+                head = uw.loc[:valley]
+                peak = head[head == 0].index[-1]
+                tail = uw.loc[valley:]
+                rec = tail[tail == 0].index
+                return int(peak), int(valley), int(rec[0]) if len(rec) else -1, float(uw[valley])
+        elif kernel == "underwater_bars":
+            def f_pd():
+                at_peak = s >= s.cummax()
+                return s.groupby(at_peak.cumsum()).cumcount()
+        impls.append((PANDAS, f_pd, 1.0))
+
+    # ---- numba ----
+    if kernel in NUMBA_FUNCS:
+        nb = NUMBA_FUNCS[kernel]
+        if kernel in REDUCTIONS:
+            def f_nb():
+                return nb(x)
+        else:
+            o_nb = _out_for(kernel, n)
+
+            def f_nb():
+                return nb(x, o_nb)
+        impls.append((NUMBA, f_nb, 1.0))
+
+    # ---- pure-Python reference twin on the first PY_N elements ----
+    m = min(n, PY_N)
+    xs = x[:m].tolist()
+    ref = getattr(reference, kernel)
+    impls.append((PYTHON, lambda: ref(xs), n / m))
+
+    # ---- floors on the same array ----
+    o_cp = np.zeros(n)
+    impls.append((COPY, lambda: np.copyto(o_cp, x), 1.0))
+    impls.append((MAXP, lambda: np.max(x), 1.0))
+
+    def tk_on_prefix():
+        return uf(x[:m])
+
+    return impls, tk_on_prefix
+
+
+# --------------------------------------------------------------------------
+# agreement checks (outside timing)
+# --------------------------------------------------------------------------
+
+def _as_array(res: Any) -> Any:
+    if pd is not None and isinstance(res, pd.Series):
+        return res.to_numpy()
+    if isinstance(res, tuple):
+        return tuple(float(np.asarray(v)) for v in res)
+    if isinstance(res, list):
+        return np.asarray(res, dtype=float)
+    return np.asarray(res)
+
+
+def compare(ref: Any, got: Any) -> str:
+    ref = _as_array(ref)
+    got = _as_array(got)
+    if isinstance(ref, tuple) or isinstance(got, tuple):
+        if not (isinstance(ref, tuple) and isinstance(got, tuple)) or len(ref) != len(got):
+            return "DIFFERS (shape)"
+        r = np.array(ref, float)
+        g = np.array(got, float)
+    else:
+        r = np.asarray(ref, float)
+        g = np.asarray(got, float)
+    if r.shape != g.shape:
+        return f"DIFFERS (shape {g.shape} vs {r.shape})"
+    if np.array_equal(r, g, equal_nan=True):
+        return "exact"
+    if np.allclose(r, g, equal_nan=True):
+        with np.errstate(invalid="ignore"):
+            d = np.abs(r - g)
+        d = d[np.isfinite(d)]
+        mx = float(d.max()) if d.size else 0.0
+        return f"close (max |diff| {mx:.2g})"
+    nan_mismatch = int(np.sum(np.isnan(r) != np.isnan(g)))
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isclose(r, g, equal_nan=True)
+    return f"DIFFERS ({int(bad.sum())} of {r.size} elements, {nan_mismatch} NaN mismatches)"
+
+
+# --------------------------------------------------------------------------
+# timing
+# --------------------------------------------------------------------------
+
+def time_impls(impls, repeat: int, min_time: float) -> Dict[str, Dict[str, Any]]:
+    """Interleaved timing; returns ``{label: {median_s, min_s, loops, samples}}``."""
+    loops: Dict[str, int] = {}
+    gc.collect()
+    gc.disable()
+    try:
+        # calibration call (after the warm-up done by the caller)
+        for label, fn, _ in impls:
+            t0 = time.perf_counter()
+            fn()
+            dt = time.perf_counter() - t0
+            loops[label] = max(1, int(math.ceil(min_time / dt))) if dt > 0 else 1000
+        samples: Dict[str, List[float]] = {label: [] for label, _, _ in impls}
+        k = len(impls)
+        for rep in range(repeat):
+            order = impls[rep % k:] + impls[:rep % k]
+            for label, fn, scale in order:
+                nl = loops[label]
+                t0 = time.perf_counter()
+                for _ in range(nl):
+                    fn()
+                dt = (time.perf_counter() - t0) / nl
+                samples[label].append(dt * scale)
+    finally:
+        gc.enable()
+    return {
+        label: {
+            "median_s": statistics.median(v),
+            "min_s": min(v),
+            "loops": loops[label],
+            "samples_s": v,
+        }
+        for label, v in samples.items()
+    }
+
+
+# --------------------------------------------------------------------------
+# machine info
+# --------------------------------------------------------------------------
+
+def machine_info() -> Dict[str, Any]:
+    cpu = None
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if cpu is None and line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                elif not flags and line.startswith("flags"):
+                    flags = line.split(":", 1)[1]
+    except OSError:
+        pass
+    try:
+        affinity = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        affinity = None
+    commit = None
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=os.path.dirname(os.path.abspath(__file__)),
+            capture_output=True, text=True, timeout=5,
+        ).stdout.strip() or None
+    except Exception:
+        pass
+    core = getattr(tradekernels, "_core", None)
+    core_file = getattr(core, "__file__", None)
+    core_sha = core_mtime = None
+    if core_file:
+        try:
+            import hashlib
+            with open(core_file, "rb") as fh:
+                core_sha = hashlib.sha256(fh.read()).hexdigest()[:16]
+            core_mtime = _dt.datetime.fromtimestamp(
+                os.path.getmtime(core_file), _dt.timezone.utc).isoformat(timespec="seconds")
+        except OSError:
+            pass
+    return {
+        "cpu_model": cpu or platform.processor() or "unknown",
+        "cpu_avx2": " avx2" in flags,
+        "cpu_avx512f": " avx512f" in flags,
+        "nproc": os.cpu_count(),
+        "nproc_affinity": affinity,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "pandas": getattr(pd, "__version__", None),
+        "numba": getattr(numba, "__version__", None),
+        "tradekernels": getattr(tradekernels, "__version__", None),
+        "tradekernels_commit": commit,
+        "tradekernels_core": core_file,
+        "tradekernels_core_sha256_16": core_sha,
+        "tradekernels_core_mtime": core_mtime,
+        "simd_path": tku.simd_path,
+        "available_paths": tku.available_paths(),
+        "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="1e6,1e7",
+                   help="comma-separated n (floats allowed: 1e6,1e7) [default: %(default)s]")
+    p.add_argument("--repeat", type=int, default=5, help="timed rounds [default: 5]")
+    p.add_argument("--min-time", type=float, default=0.005,
+                   help="minimum seconds per sample; short calls are looped [default: %(default)s]")
+    p.add_argument("--json", metavar="PATH", help="write all rows and machine info to PATH")
+    p.add_argument("--quick", action="store_true", help="smoke run: n=1e5, 3 repeats")
+    p.add_argument("--kernels", help="comma-separated subset of: " + ",".join(KERNELS))
+    a = p.parse_args(argv)
+    if a.quick:
+        a.sizes = "1e5"
+        a.repeat = 3
+    a.sizes = [int(float(s)) for s in a.sizes.split(",") if s.strip()]
+    if any(n < 2 for n in a.sizes):
+        p.error("sizes must be >= 2")
+    if a.repeat < 1:
+        p.error("--repeat must be >= 1")
+    if a.kernels:
+        ks = [k.strip() for k in a.kernels.split(",") if k.strip()]
+        bad = [k for k in ks if k not in KERNELS]
+        if bad:
+            p.error(f"unknown kernel(s) {bad}; choose from {KERNELS}")
+        a.kernels = [k for k in KERNELS if k in ks]
+    else:
+        a.kernels = list(KERNELS)
+    return a
+
+
+def fmt_n(n: int) -> str:
+    e = int(round(math.log10(n)))
+    return f"1e{e}" if 10 ** e == n else str(n)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    info = machine_info()
+    tk_label = f"{TK}[{tku.simd_path}]"
+    scalar = None
+    if "scalar" in tku.available_paths():
+        scalar = dict(tku.for_path("scalar"))
+
+    print(f"tradekernels {info['tradekernels']} ({info['tradekernels_commit']}), "
+          f"simd path {info['simd_path']} (available {info['available_paths']})")
+    print(f"numpy {info['numpy']}, pandas {info['pandas']}, numba {info['numba']}, "
+          f"python {info['python']}")
+    print(f"cpu: {info['cpu_model']}, nproc {info['nproc']}; "
+          f"_core sha256 {info['tradekernels_core_sha256_16']} (built {info['tradekernels_core_mtime']})")
+    print(f"sizes {[fmt_n(n) for n in args.sizes]}, repeat {args.repeat}, "
+          f"median after 1 warm-up, min sample {args.min_time * 1e3:g} ms"
+          + ("  [--quick: smoke run, not a measurement]" if args.quick else ""))
+    print()
+
+    rows: List[Dict[str, Any]] = []
+    t_start = time.perf_counter()
+
+    hdr = (f"{'kernel':<19} {'n':>4} {'impl':<21} {'ns/elem':>9} {'median ms':>10} "
+           f"{'x tk':>8} {'/floor':>7}  check")
+    print(hdr)
+    print("-" * len(hdr))
+
+    for n in args.sizes:
+        prices = make_prices(n)
+        rets = np_simple_returns(prices, np.empty(n))
+        for kernel in args.kernels:
+            x = rets if kernel == "cumulative_returns" else prices
+            impls, tk_prefix = build_impls(kernel, x, tk_label, scalar)
+
+            # warm-up (numba compiles here) + agreement check, outside timing
+            checks: Dict[str, str] = {}
+            ref_full = None
+            for label, fn, _ in impls:
+                res = fn()
+                if label == tk_label:
+                    ref_full = _as_array(res)
+                    ref_full = tuple(ref_full) if isinstance(ref_full, tuple) else np.array(ref_full)
+                    checks[label] = "-"
+                elif label in (COPY, MAXP):
+                    checks[label] = "-"
+                elif label == PYTHON:
+                    checks[label] = compare(tk_prefix(), res) + f" (first {min(n, PY_N)})"
+                else:
+                    checks[label] = compare(ref_full, res)
+                del res
+            del ref_full
+
+            timing = time_impls(impls, args.repeat, args.min_time)
+            tk_t = timing[tk_label]["median_s"]
+            cp_t = timing[COPY]["median_s"]
+            mx_t = timing[MAXP]["median_s"]
+            floor_name = MAXP if kernel in REDUCTIONS else COPY
+            floor_t = mx_t if kernel in REDUCTIONS else cp_t
+            for label, _, _ in impls:
+                t = timing[label]["median_s"]
+                row = {
+                    "kernel": kernel,
+                    "n": n,
+                    "impl": label,
+                    "median_s": t,
+                    "min_s": timing[label]["min_s"],
+                    "samples_s": timing[label]["samples_s"],
+                    "loops": timing[label]["loops"],
+                    "ns_per_elem": t / n * 1e9,
+                    "ratio_vs_tradekernels": t / tk_t,
+                    "floor": floor_name,
+                    "ratio_vs_floor": t / floor_t,
+                    "ratio_vs_copy_floor": t / cp_t,
+                    "ratio_vs_max_pass": t / mx_t,
+                    "scaled_from_n": min(n, PY_N) if label == PYTHON else None,
+                    "check_vs_tradekernels": checks[label],
+                }
+                rows.append(row)
+                print(f"{kernel:<19} {fmt_n(n):>4} {label:<21} {row['ns_per_elem']:>9.3f} "
+                      f"{t * 1e3:>10.3f} {row['ratio_vs_tradekernels']:>7.2f}x "
+                      f"{row['ratio_vs_floor']:>6.2f}x  {checks[label]}", flush=True)
+            print(f"{'':<19} {'':>4} {'(floor for /floor: ' + floor_name + ')'}")
+            del impls, x
+            gc.collect()
+        del prices, rets
+        gc.collect()
+
+    wall = time.perf_counter() - t_start
+
+    # ---- summary of the key targets at the largest n ----
+    n_sum = 10**7 if 10**7 in args.sizes else max(args.sizes)
+
+    def get(kernel, impl, field="median_s"):
+        for r in rows:
+            if r["kernel"] == kernel and r["n"] == n_sum and r["impl"] == impl:
+                return r[field]
+        return None
+
+    targets = [
+        ("drawdown", COPY, 1.0, "drawdown        tradekernels / copy floor"),
+        ("max_drawdown", MAXP, 1.0, "max_drawdown    tradekernels / np.max pass"),
+        ("simple_returns", COPY, 1.2, "simple_returns  tradekernels / copy floor"),
+    ]
+    summary: List[Dict[str, Any]] = []
+    print()
+    print(f"summary at n = {fmt_n(n_sum)} (ratios from this run)")
+    for kernel, floor, target, text in targets:
+        tk_t = get(kernel, tk_label)
+        fl_t = get(kernel, floor)
+        if tk_t is None or fl_t is None:
+            continue
+        ratio = tk_t / fl_t
+        status = "within target" if ratio <= target else "ABOVE target"
+        print(f"  {text:<52} {ratio:6.2f}x   (target <= {target:.1f}x: {status})")
+        summary.append({"kernel": kernel, "n": n_sum, "what": f"tradekernels / {floor}",
+                        "ratio": ratio, "target": target, "within_target": ratio <= target})
+    for kernel, impl in (("drawdown", NUMPY), ("drawdown", TK_SCALAR), ("drawdown", PANDAS),
+                         ("drawdown", NUMBA), ("max_drawdown", NUMPY), ("simple_returns", NUMPY)):
+        t = get(kernel, impl)
+        tk_t = get(kernel, tk_label)
+        if t is None or tk_t is None:
+            continue
+        text = f"{kernel:<15} {impl} / tradekernels"
+        print(f"  {text:<52} {t / tk_t:6.2f}x   (how many times slower)")
+        summary.append({"kernel": kernel, "n": n_sum, "what": f"{impl} / tradekernels",
+                        "ratio": t / tk_t})
+    print(f"\nwall time of the measurements: {wall:.1f} s")
+
+    if args.json:
+        doc = {
+            "machine": info,
+            "settings": {"sizes": args.sizes, "repeat": args.repeat, "min_time_s": args.min_time,
+                         "quick": args.quick, "kernels": args.kernels, "python_prefix_n": PY_N,
+                         "input": "100*cumprod(1+N(0,0.01)), default_rng(42), float64; "
+                                  "cumulative_returns gets its simple returns"},
+            "rows": rows,
+            "summary": summary,
+            "wall_s": wall,
+        }
+        with open(args.json, "w") as fh:
+            json.dump(doc, fh, indent=1)
+        print(f"wrote {len(rows)} rows to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
