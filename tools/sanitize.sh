@@ -18,5 +18,6 @@ export LD_PRELOAD="$asan"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export PYTHONMALLOC=malloc
+export TK_SANITIZE=1
 python -c "import tradekernels, numpy as np; tradekernels.drawdown(np.arange(1.0, 40.0))"
 python -m pytest -q -p no:cacheprovider "${@:-tests}"

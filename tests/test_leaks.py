@@ -1,0 +1,113 @@
+"""Memory and reference-count safety: many calls, on success and error paths.
+
+A leak of even one object or buffer per call shows up as RSS / traced-memory
+growth over 10^5 calls.  Thresholds are far below what such a leak would
+cost (10^5 leaked float arrays of 10 elements would be > 10 MB) and far above
+allocator noise.
+"""
+
+import gc
+import os
+import resource
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import tradekernels as tk
+from tradekernels import _registry, ufuncs
+
+KERNELS = _registry.KERNELS
+# ASan keeps freed memory in quarantine, so RSS grows by design under it.
+rss_test = pytest.mark.skipif(
+    bool(os.environ.get("TK_SANITIZE")), reason="RSS is not meaningful under AddressSanitizer"
+)
+X = np.array([100.0, 101.0, np.nan, 99.0, 102.0, 98.0, 97.5, 103.0, 0.0, 104.0])
+BAD_INPUTS = [np.array(["a", "b"]), np.array([1 + 2j]), np.float64(3.0), np.array([object()])]
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: peak RSS is the best we have
+        scale = 1 if sys.platform == "darwin" else 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+
+def _hammer(fn, n):
+    for _ in range(n):
+        fn()
+
+
+def _growth(fn, n):
+    _hammer(fn, n // 10)  # warm caches, free lists, hypothesis-free steady state
+    gc.collect()
+    before = _rss_bytes()
+    _hammer(fn, n)
+    gc.collect()
+    return _rss_bytes() - before
+
+
+@rss_test
+@pytest.mark.parametrize("k", KERNELS, ids=lambda k: k.name)
+def test_raw_ufunc_rss_flat(k):
+    uf = getattr(ufuncs, k.name)
+    x2 = np.vstack([X, X[::-1]]).astype(np.float32)
+
+    def call():
+        uf(X)
+        uf(x2, axis=0)
+
+    assert _growth(call, 100_000) < 4 * 2**20
+
+
+@pytest.mark.parametrize("k", KERNELS, ids=lambda k: k.name)
+def test_api_and_error_paths_traced_memory_flat(k):
+    fn = getattr(tk, k.name)
+    uf = getattr(ufuncs, k.name)
+    wrong_out = np.empty(3)
+
+    def call():
+        fn(X)
+        fn([1, 2, 3])
+        for bad in BAD_INPUTS:
+            with pytest.raises((TypeError, ValueError)):
+                fn(bad)
+        with pytest.raises((TypeError, ValueError)):
+            uf(X, out=wrong_out) if k.scan else uf(X, axis=3)
+
+    _hammer(call, 500)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        _hammer(call, 5_000)
+        gc.collect()
+        end, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert end - start < 256 * 1024
+
+
+def test_make_ufuncs_refcounts():
+    """make_ufuncs hands out ufuncs owned only by the returned dict."""
+    from tradekernels import _core
+
+    d = _core.make_ufuncs("scalar")
+    for name in list(d):
+        # references: the dict and getrefcount's argument
+        rc = sys.getrefcount(d[name])
+        assert rc == 2, name
+    rc = sys.getrefcount(d)
+    assert rc == 2
+    del d
+    if os.environ.get("TK_SANITIZE"):
+        return
+    gc.collect()
+    before = _rss_bytes()
+    for _ in range(2_000):
+        _core.make_ufuncs("scalar")
+    gc.collect()
+    assert _rss_bytes() - before < 4 * 2**20
