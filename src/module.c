@@ -14,19 +14,36 @@
  * There is no mutable global state: the chosen SIMD path is baked into
  * each ufunc's static data array at creation time.
  */
+/* NumPy >= 2.1 API (pyproject requires it): needed for the ufunc field
+ * process_core_dims_func (set for the fills kernels).  Only this file
+ * touches the ufunc struct, so only this file needs the newer target. */
+#define NPY_TARGET_VERSION 0x00000013 /* NPY_2_1_API_VERSION */
 #include "tk.h"
 #include <fenv.h>
 #include <numpy/ndarrayobject.h>
 #include <numpy/ufuncobject.h>
 
 #define TK_MAXLOOPS 2
-#define TK_MAXARGS 8
+#define TK_MAXARGS 17
 
 /* Types of the loops: float32 first, then float64. */
 #define TK_F_F {NPY_FLOAT, NPY_FLOAT, NPY_DOUBLE, NPY_DOUBLE}
 #define TK_F_I {NPY_FLOAT, NPY_INT64, NPY_DOUBLE, NPY_INT64}
 #define TK_F_IIIF {NPY_FLOAT, NPY_INT64, NPY_INT64, NPY_INT64, NPY_FLOAT, \
                    NPY_DOUBLE, NPY_INT64, NPY_INT64, NPY_INT64, NPY_DOUBLE}
+
+/* Fills (float64 only, one loop): D = float64, L = int64 order fields. */
+#define TK_D NPY_DOUBLE
+#define TK_L NPY_INT64
+#define TK_BAR_INDEX_TYPES {TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D}
+#define TK_FILL_TYPES {TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, TK_D, \
+                       TK_L, TK_L, TK_L, TK_D, TK_D, TK_L, TK_L, TK_D}
+#define TK_FILL_NAIVE_TYPES {TK_D, TK_D, TK_D, TK_D, TK_L, TK_L, TK_L, TK_D, TK_D, TK_L, TK_L, TK_D}
+
+/* Sessions (int64 only, one loop): ts, open, close, break start/end, lo, hi -> out, n_outside. */
+#define TK_SES_BOOL_TYPES {TK_L, TK_L, TK_L, TK_L, TK_L, TK_L, TK_L, NPY_BOOL, TK_L}
+#define TK_SES_INT_TYPES {TK_L, TK_L, TK_L, TK_L, TK_L, TK_L, TK_L, TK_L, TK_L}
+#define TK_SES_SIG "(n),(s),(s),(b),(b),(),()->(n),()"
 
 /* Core functions as ufunc data (the NumPy convention, e.g. umath's
  * (void *)npy_sin): a row per path, a column per loop. */
@@ -37,6 +54,10 @@
 #define TK_WITH_AVX2(name)                                                 \
     {[TK_PATH_SCALAR] = {TK_CORE(tk_##name##_f32), TK_CORE(tk_##name##_f64)}, \
      [TK_PATH_AVX2] = {TK_CORE(tk_##name##_f32), TK_CORE(tk_##name##_f64_avx2)}}
+#define TK_I64_ONLY(name)                                                  \
+    {[TK_PATH_SCALAR] = {TK_CORE(tk_##name##_i64)}, [TK_PATH_AVX2] = {TK_CORE(tk_##name##_i64)}}
+#define TK_F64_ONLY(name)                                                  \
+    {[TK_PATH_SCALAR] = {TK_CORE(tk_##name##_f64)}, [TK_PATH_AVX2] = {TK_CORE(tk_##name##_f64)}}
 
 typedef struct {
     const char *name;
@@ -65,9 +86,63 @@ static const tk_spec tk_specs[] = {
      "drawdown_episode"},
     {"underwater_bars", "(n)->(n)", 1, 1, TK_F_I, TK_ALL_PATHS(underwater_bars),
      TK_DOC("Bars since the last bar at or above the running peak (int64).") "underwater_bars"},
+    {"bar_index", "(n),(n),(n),(n)->(n),(n),(n),(n),(m),(m),(k),(k)", 4, 8, TK_BAR_INDEX_TYPES,
+     TK_F64_ONLY(bar_index),
+     TK_DOC("Search summaries of OHLC bars for fill_orders: fill_low, fill_high (NaN on bars with "
+            "a NaN price), suffix_min_low, suffix_max_high, block (64 bars) and super-block (4096 "
+            "bars) min low / max high.") "fill_orders"},
+    {"fill_orders", "(n),(n),(n),(n),(n),(m),(m),(k),(k),(),(),(),(),(),()->(),()", 15, 2,
+     TK_FILL_TYPES, TK_F64_ONLY(fill_orders),
+     TK_DOC("First fill (index int64, price) of an order (start, side, kind, price, limit, expiry) "
+            "given open and the 8 bar_index arrays; skips blocks that cannot fill.") "fill_orders"},
+    {"fill_orders_naive", "(n),(n),(n),(n),(),(),(),(),(),()->(),()", 10, 2, TK_FILL_NAIVE_TYPES,
+     TK_F64_ONLY(fill_orders_naive),
+     TK_DOC("fill_orders by a bar-by-bar scan of open, high, low, close (no index).") "fill_orders"},
+    {"session_mask", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_mask),
+     TK_DOC("In a trading session (open <= ts < close, not in a break), bool; plus the number of "
+            "timestamps outside the table's range [lo, hi).") "session_mask"},
+    {"session_index", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_ONLY(session_index),
+     TK_DOC("Row of the session table containing ts (int64, -1 outside); plus the outside count.")
+     "session_index"},
+    {"session_start", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_start),
+     TK_DOC("First in-session timestamp of each session along the core axis (bool); plus the "
+            "outside count.") "session_start"},
+    {"minutes_into_session", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_ONLY(minutes_into_session),
+     TK_DOC("Whole minutes since the session open (int64, -1 outside); plus the outside count.")
+     "minutes_into_session"},
 };
 
 #define TK_NSPECS ((int)(sizeof(tk_specs) / sizeof(tk_specs[0])))
+
+/* A row registers its loops up to the first NULL core (fills: one loop). */
+static int tk_nloops(const tk_spec *s, int path)
+{
+    int k = 0;
+    while (k < TK_MAXLOOPS && s->data[path][k] != NULL) {
+        k++;
+    }
+    return k;
+}
+
+/* Kernels whose core sizes need checking (or output-only core sizes
+ * setting): the ufunc's process_core_dims_func (NumPy >= 2.1). */
+static const struct {
+    const char *name;
+    PyUFunc_ProcessCoreDimsFunc *fn;
+} tk_core_dims_hooks[] = {
+    {"bar_index", tk_bar_index_dims},
+    {"fill_orders", tk_fill_orders_dims},
+};
+
+static PyUFunc_ProcessCoreDimsFunc *tk_core_dims_hook(const char *name)
+{
+    for (size_t k = 0; k < sizeof(tk_core_dims_hooks) / sizeof(tk_core_dims_hooks[0]); k++) {
+        if (strcmp(tk_core_dims_hooks[k].name, name) == 0) {
+            return tk_core_dims_hooks[k].fn;
+        }
+    }
+    return NULL;
+}
 
 /* The one outer loop: broadcast dimension dims[0], then the core call. */
 static inline void tk_outer(int nargs, char **args, const npy_intp *dims,
@@ -96,12 +171,18 @@ static inline void tk_outer(int nargs, char **args, const npy_intp *dims,
 
 TK_DEFINE_LOOP(2)
 TK_DEFINE_LOOP(5)
+TK_DEFINE_LOOP(9)
+TK_DEFINE_LOOP(12)
+TK_DEFINE_LOOP(17)
 
 static PyUFuncGenericFunction *tk_funcs_for(int nargs)
 {
     switch (nargs) {
     case 2: return tk_funcs2;
     case 5: return tk_funcs5;
+    case 9: return tk_funcs9;
+    case 12: return tk_funcs12;
+    case 17: return tk_funcs17;
     default: return NULL;
     }
 }
@@ -140,8 +221,12 @@ static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
     for (int k = 0; k < TK_NSPECS; k++) {
         const tk_spec *s = &tk_specs[k];
         PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
-            tk_funcs_for(s->nin + s->nout), s->data[path], s->types, TK_MAXLOOPS,
+            tk_funcs_for(s->nin + s->nout), s->data[path], s->types,
+            tk_nloops(s, path),
             s->nin, s->nout, PyUFunc_None, s->name, s->doc, 0, s->signature);
+        if (uf != NULL) {
+            ((PyUFuncObject *)uf)->process_core_dims_func = tk_core_dims_hook(s->name);
+        }
         if (uf == NULL || PyDict_SetItemString(d, s->name, uf) < 0) {
             Py_XDECREF(uf);
             Py_DECREF(d);

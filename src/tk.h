@@ -54,4 +54,20 @@ void tk_simple_returns_f64_avx2(char **, const npy_intp *, const npy_intp *);
 void tk_drawdown_f64_avx2(char **, const npy_intp *, const npy_intp *);
 void tk_max_drawdown_f64_avx2(char **, const npy_intp *, const npy_intp *);
 
+/* Order fills (fills.c): float64 loops only.  The *_dims functions are the
+ * ufuncs' process_core_dims_func (they validate / set the block sizes). */
+struct _tagPyUFuncObject;
+void tk_bar_index_f64(char **, const npy_intp *, const npy_intp *);
+void tk_fill_orders_f64(char **, const npy_intp *, const npy_intp *);
+void tk_fill_orders_naive_f64(char **, const npy_intp *, const npy_intp *);
+int tk_bar_index_dims(struct _tagPyUFuncObject *, npy_intp *);
+int tk_fill_orders_dims(struct _tagPyUFuncObject *, npy_intp *);
+
+/* Trading sessions (sessions.c): one int64 loop each, signature
+ * (n),(s),(s),(b),(b),(),()->(n),(); see sessions.c. */
+void tk_session_mask_i64(char **, const npy_intp *, const npy_intp *);
+void tk_session_index_i64(char **, const npy_intp *, const npy_intp *);
+void tk_session_start_i64(char **, const npy_intp *, const npy_intp *);
+void tk_minutes_into_session_i64(char **, const npy_intp *, const npy_intp *);
+
 #endif

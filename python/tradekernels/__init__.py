@@ -18,6 +18,7 @@ from ._api import (
 )
 from ._backend import BACKENDS, ShadowMismatch, backend, get_backend, set_backend
 from .ufuncs import simd_path
+from .fills import BarIndex, Fills, OrderKind, fill_orders
 
 __version__ = "0.1.0"
 
@@ -38,4 +39,8 @@ __all__ = [
     "simple_returns",
     "ufuncs",
     "underwater_bars",
+    "BarIndex",
+    "Fills",
+    "OrderKind",
+    "fill_orders",
 ]

@@ -75,3 +75,6 @@ def drawdown_episode(x: pd.DataFrame, *, axis: _Axis = ...,
 @overload
 def drawdown_episode(x: npt.ArrayLike, *, axis: _Axis = ...,
                      out: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ...) -> Episode: ...
+
+# Order fills (tradekernels.fills)
+from .fills import BarIndex as BarIndex, Fills as Fills, OrderKind as OrderKind, fill_orders as fill_orders

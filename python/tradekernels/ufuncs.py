@@ -28,6 +28,9 @@ __all__ = [
     "max_drawdown",
     "drawdown_episode",
     "underwater_bars",
+    "bar_index",
+    "fill_orders",
+    "fill_orders_naive",
     "simd_path",
     "available_paths",
     "for_path",
@@ -64,3 +67,6 @@ drawdown: np.ufunc = _ufuncs["drawdown"]
 max_drawdown: np.ufunc = _ufuncs["max_drawdown"]
 drawdown_episode: np.ufunc = _ufuncs["drawdown_episode"]
 underwater_bars: np.ufunc = _ufuncs["underwater_bars"]
+bar_index: np.ufunc = _ufuncs["bar_index"]
+fill_orders: np.ufunc = _ufuncs["fill_orders"]
+fill_orders_naive: np.ufunc = _ufuncs["fill_orders_naive"]

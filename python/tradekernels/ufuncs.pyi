@@ -10,6 +10,9 @@ drawdown: np.ufunc
 max_drawdown: np.ufunc
 drawdown_episode: np.ufunc
 underwater_bars: np.ufunc
+bar_index: np.ufunc
+fill_orders: np.ufunc
+fill_orders_naive: np.ufunc
 
 def available_paths() -> list[str]: ...
 def for_path(path: str) -> Mapping[str, np.ufunc]: ...

@@ -1,0 +1,338 @@
+"""Order fills against OHLC bars: :class:`BarIndex` and :func:`fill_orders`.
+
+The exact semantics (live bars, NaN bars, prices, the stop-limit trigger-bar
+assumption) are those of :func:`tradekernels.reference.fill_order`, the naive
+pure-Python scan.  In short:
+
+* market: the open of the first fillable bar at or after ``start``;
+* limit ``L``: buy at the first bar with ``low <= L``, price
+  ``min(open, L)``; sell at ``high >= L``, price ``max(open, L)``;
+* stop ``S``: buy at ``high >= S``, price ``max(open, S)``; sell at
+  ``low <= S``, price ``min(open, S)``;
+* stop-limit: triggers like a stop; fills on the trigger bar only at the
+  trigger price and only if that price satisfies the limit, otherwise it is a
+  limit order from the next bar on;
+* bars with a NaN price never fill; ``expiry`` is the last live bar (-1 =
+  good till cancelled); an order whose ``start`` is outside ``[0, n)`` or
+  whose ``expiry < start`` never fills (``fill_index`` -1, ``fill_price``
+  NaN) -- it is not an error.
+
+:class:`BarIndex` is built once per bar series (in C, one pass): suffix
+minima of the low / maxima of the high and per-block (64 bars) and
+per-super-block (4096 bars) summaries.  :func:`fill_orders` uses it to answer
+an order that can never fill in O(1) and to skip whole blocks that the
+order's price band does not cross, so it costs little more than the bars it
+actually has to look at; the answer is always identical to the naive scan
+(:data:`tradekernels.ufuncs.fill_orders_naive` in C, the reference in Python).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, NamedTuple, Optional, Tuple
+
+import numpy as np
+
+from . import _backend, reference, ufuncs
+
+__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders"]
+
+
+class OrderKind(enum.IntEnum):
+    """Order kinds; ``fill_orders`` also accepts their lower-case names."""
+
+    MARKET = reference.MARKET
+    LIMIT = reference.LIMIT
+    STOP = reference.STOP
+    STOP_LIMIT = reference.STOP_LIMIT
+
+
+_KIND_BY_NAME = {k.name.lower(): int(k) for k in OrderKind}
+_KIND_NAMES = ", ".join(repr(k) for k in _KIND_BY_NAME)
+
+
+class Fills(NamedTuple):
+    """Result of :func:`fill_orders`: int64 bar indices (-1: no fill) and float64 prices (NaN: no fill)."""
+
+    fill_index: Any
+    fill_price: Any
+
+
+def _err(msg: str) -> str:
+    return f"tradekernels.fill_orders: {msg}"
+
+
+def _bar_array(name: str, values: Any) -> np.ndarray:
+    a = np.asarray(values)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"tradekernels.BarIndex: {name} must hold real numbers, got dtype {a.dtype}")
+    if a.ndim != 1:
+        raise ValueError(f"tradekernels.BarIndex: {name} must be 1-dimensional (one bar series), got shape {a.shape}")
+    out = np.array(a, dtype=np.float64, copy=True, order="C")
+    out.flags.writeable = False
+    return out
+
+
+class BarIndex:
+    """Search summaries of one OHLC bar series, built once and reused for any number of orders.
+
+    ``BarIndex(open, high, low, close)``: four 1-D real arrays of one length
+    ``n`` (copied to read-only contiguous float64).  The summary arrays, built
+    by :data:`tradekernels.ufuncs.bar_index` in C:
+
+    * ``fill_low`` / ``fill_high`` (n): low / high of the fillable bars (no
+      NaN price), NaN on the other bars;
+    * ``suffix_min_low`` / ``suffix_max_high`` (n): min of ``fill_low`` /
+      max of ``fill_high`` over bars ``i .. n-1``;
+    * ``block_min_low`` / ``block_max_high`` (``ceil(n / 64)``) and
+      ``super_min_low`` / ``super_max_high`` (``ceil(n / 4096)``): the same
+      over each block of 64 / super block of 4096 bars.
+
+    Summaries ignore unfillable bars and are NaN for a range without a
+    fillable bar.  The five per-bar arrays the search reads (``fill_low``,
+    ``fill_high``, the suffix extremes and a copy of ``open``) are column
+    views of one ``(n, 5)`` buffer, so they are not contiguous: one bar's
+    data shares a cache line, which is what a search from a random start
+    bar needs.  :attr:`arrays` are the first nine inputs of
+    :data:`tradekernels.ufuncs.fill_orders`.
+    """
+
+    BLOCK = 64
+    SUPER = 4096
+    __slots__ = (
+        "open", "high", "low", "close",
+        "fill_low", "fill_high", "suffix_min_low", "suffix_max_high",
+        "block_min_low", "block_max_high", "super_min_low", "super_max_high", "_open_rec",
+    )
+
+    def __init__(self, open: Any, high: Any, low: Any, close: Any) -> None:
+        bars = [_bar_array(nm, v) for nm, v in zip(("open", "high", "low", "close"), (open, high, low, close))]
+        lengths = {nm: len(b) for nm, b in zip(("open", "high", "low", "close"), bars)}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"tradekernels.BarIndex: open, high, low and close must have the same length, got {lengths}")
+        # The per-bar arrays the search reads for one bar (fill_low, fill_high,
+        # the suffix extremes, open) are stored interleaved, 40 bytes per bar,
+        # so a random start costs one cache miss instead of five; the kernels
+        # take any strides.  The block summaries are small and contiguous.
+        n = len(bars[0])
+        per_bar = np.empty((n, 5), dtype=np.float64)
+        per_bar[:, 4] = bars[0]
+        m, k = -(-n // self.BLOCK), -(-n // self.SUPER)
+        blocks = np.empty((2, m), dtype=np.float64)
+        supers = np.empty((2, k), dtype=np.float64)
+        outs = (per_bar[:, 0], per_bar[:, 1], per_bar[:, 2], per_bar[:, 3],
+                blocks[0], blocks[1], supers[0], supers[1])
+        with np.errstate(all="ignore"):
+            summaries = ufuncs.bar_index(*bars, out=outs)
+        per_bar.flags.writeable = False
+        blocks.flags.writeable = False
+        supers.flags.writeable = False
+        self._open_rec = per_bar[:, 4]
+        (self.open, self.high, self.low, self.close) = bars
+        (self.fill_low, self.fill_high, self.suffix_min_low, self.suffix_max_high,
+         self.block_min_low, self.block_max_high, self.super_min_low, self.super_max_high) = summaries
+
+    @classmethod
+    def from_frame(cls, frame: Any) -> "BarIndex":
+        """From a DataFrame (or mapping) with columns ``open, high, low, close``."""
+        try:
+            cols = [frame[c] for c in ("open", "high", "low", "close")]
+        except (KeyError, TypeError, IndexError) as e:
+            raise ValueError(f"tradekernels.BarIndex: expected columns 'open', 'high', 'low', 'close' ({e!r})") from None
+        return cls(*(np.asarray(c) for c in cols))
+
+    @property
+    def n(self) -> int:
+        """Number of bars."""
+        return len(self.open)
+
+    def __len__(self) -> int:
+        return len(self.open)
+
+    @property
+    def arrays(self) -> Tuple[np.ndarray, ...]:
+        """``(open, fill_low, fill_high, suffix_min_low, suffix_max_high, block_min_low,
+        block_max_high, super_min_low, super_max_high)``: the bar inputs of ``ufuncs.fill_orders``."""
+        return (self._open_rec, self.fill_low, self.fill_high, self.suffix_min_low, self.suffix_max_high,
+                self.block_min_low, self.block_max_high, self.super_min_low, self.super_max_high)
+
+    @property
+    def bars(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(open, high, low, close)``: the inputs of ``ufuncs.fill_orders_naive``."""
+        return (self.open, self.high, self.low, self.close)
+
+    def __repr__(self) -> str:
+        return f"BarIndex(n={self.n})"
+
+
+def _as_index(bars_or_index: Any) -> BarIndex:
+    if isinstance(bars_or_index, BarIndex):
+        return bars_or_index
+    if isinstance(bars_or_index, (tuple, list)):
+        if len(bars_or_index) != 4:
+            raise ValueError(_err(f"bars must be (open, high, low, close), got a sequence of {len(bars_or_index)}"))
+        return BarIndex(*bars_or_index)
+    if hasattr(bars_or_index, "columns") or isinstance(bars_or_index, dict):
+        return BarIndex.from_frame(bars_or_index)
+    raise TypeError(_err(f"expected a BarIndex, an (open, high, low, close) tuple or a DataFrame, "
+                         f"got {type(bars_or_index).__name__}"))
+
+
+def _int_array(name: str, values: Any) -> np.ndarray:
+    a = np.asarray(values)
+    if a.dtype.kind not in "iu":
+        raise TypeError(_err(f"{name} must be integers (bar indices), got dtype {a.dtype}"))
+    if a.dtype == np.uint64 and a.size and int(a.max()) > np.iinfo(np.int64).max:
+        raise ValueError(_err(f"{name} does not fit in int64"))
+    return a.astype(np.int64, copy=False)
+
+
+def _float_array(name: str, values: Any) -> np.ndarray:
+    a = np.asarray(values)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(_err(f"{name} must be real numbers, got dtype {a.dtype}"))
+    return a.astype(np.float64, copy=False)
+
+
+def _side_array(values: Any) -> np.ndarray:
+    a = np.asarray(values)
+    if a.dtype.kind not in "iuf":
+        raise TypeError(_err(f"side must be +1 (buy) or -1 (sell) as numbers, got dtype {a.dtype}"))
+    ok = (a == 1) | (a == -1)
+    if not np.all(ok):
+        bad = a[~ok] if a.ndim else a
+        raise ValueError(_err(f"side must be +1 (buy) or -1 (sell), got {np.ravel(bad)[0].item()!r}"))
+    return a.astype(np.int64)
+
+
+def _kind_code(v: Any) -> int:
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(_err(f"kind must be an order kind name or OrderKind, got {v!r}"))
+    if isinstance(v, (int, np.integer)):
+        if not 0 <= int(v) <= 3:
+            raise ValueError(_err(f"unknown order kind {int(v)} (expected an OrderKind value 0..3)"))
+        return int(v)
+    if isinstance(v, (str, np.str_)):
+        key = str(v).strip().lower().replace("-", "_")
+        if key not in _KIND_BY_NAME:
+            raise ValueError(_err(f"unknown order kind {str(v)!r} (expected one of {_KIND_NAMES})"))
+        return _KIND_BY_NAME[key]
+    raise TypeError(_err(f"kind must be an order kind name or OrderKind, got {type(v).__name__}"))
+
+
+def _kind_array(values: Any) -> np.ndarray:
+    if isinstance(values, (str, int, np.integer, np.str_)):
+        return np.asarray(_kind_code(values), dtype=np.int64)
+    if isinstance(values, (list, tuple)):
+        a = np.asarray(values, dtype=object)  # names and OrderKind may be mixed
+        if a.dtype.kind == "O" and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                       for v in a.flat):
+            a = a.astype(np.int64)
+    else:
+        a = np.asarray(values)
+    if a.dtype.kind in "iu":
+        if a.size and (a.min() < 0 or a.max() > 3):
+            bad = a[(a < 0) | (a > 3)]
+            raise ValueError(_err(f"unknown order kind {int(np.ravel(bad)[0])} (expected an OrderKind value 0..3)"))
+        return a.astype(np.int64)
+    if a.dtype.kind in "US":
+        uniq, inv = np.unique(a, return_inverse=True)
+        codes = np.array([_kind_code(u.decode() if isinstance(u, bytes) else u) for u in uniq], dtype=np.int64)
+        return codes[inv].reshape(a.shape)
+    if a.dtype.kind == "O":
+        cache: dict = {}
+        out = np.empty(a.shape, dtype=np.int64)
+        flat = out.reshape(-1)
+        for j, v in enumerate(a.flat):
+            key = (type(v), v)
+            if key not in cache:
+                cache[key] = _kind_code(v.decode() if isinstance(v, bytes) else v)
+            flat[j] = cache[key]
+        return out
+    raise TypeError(_err(f"kind must be order kind names or OrderKind values, got dtype {a.dtype}"))
+
+
+def fill_orders(
+    bars_or_index: Any,
+    start: Any,
+    side: Any,
+    kind: Any,
+    price: Any,
+    limit: Any = None,
+    expiry: Any = -1,
+) -> Fills:
+    """First fill of every order: ``(fill_index, fill_price)``.
+
+    ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
+    tuple ``(open, high, low, close)`` or a DataFrame with those columns.
+    The order arguments broadcast against each other:
+
+    * ``start`` (integers): first live bar;
+    * ``side``: +1 buy, -1 sell (anything else raises ValueError);
+    * ``kind``: ``"market"``, ``"limit"``, ``"stop"``, ``"stop_limit"``
+      (scalar or array) or :class:`OrderKind` values;
+    * ``price``: the limit price (limit) or the stop price (stop, stop-limit),
+      ignored for market orders;
+    * ``limit``: the limit price of stop-limit orders (required if there are
+      any; otherwise ignored);
+    * ``expiry`` (integers): last live bar, -1 = good till cancelled.
+
+    Returns :class:`Fills` ``(fill_index, fill_price)``: int64 and float64 of
+    the broadcast shape (numpy scalars for scalar orders); -1 / NaN where the
+    order never fills.  Semantics: :func:`tradekernels.reference.fill_order`.
+    Honours the backend switch (``reference`` runs the pure-Python scan,
+    ``shadow`` runs both and raises :class:`tradekernels.ShadowMismatch` on a
+    difference).
+    """
+    idx = _as_index(bars_or_index)
+    start_a = _int_array("start", start)
+    expiry_a = _int_array("expiry", expiry)
+    side_a = _side_array(side)
+    kind_a = _kind_array(kind)
+    price_a = _float_array("price", price)
+    if limit is None:
+        if np.any(kind_a == OrderKind.STOP_LIMIT):
+            raise ValueError(_err("stop_limit orders need a limit price (limit=...)"))
+        limit_a = np.asarray(np.nan)
+    else:
+        limit_a = _float_array("limit", limit)
+    try:
+        shape = np.broadcast_shapes(start_a.shape, side_a.shape, kind_a.shape, price_a.shape,
+                                    limit_a.shape, expiry_a.shape)
+    except ValueError:
+        raise ValueError(_err("the order arguments do not broadcast against each other: "
+                              f"start {start_a.shape}, side {side_a.shape}, kind {kind_a.shape}, "
+                              f"price {price_a.shape}, limit {limit_a.shape}, expiry {expiry_a.shape}")) from None
+    order = (start_a, side_a, kind_a, price_a, limit_a, expiry_a)
+    mode = _backend.get_backend()
+    if mode == "reference":
+        return _reference_fills(idx, order, shape)
+    with np.errstate(all="ignore"):
+        fi, fp = ufuncs.fill_orders(*idx.arrays, *order)
+    if mode == "shadow":
+        ri, rp = _reference_fills(idx, order, shape)
+        _shadow_compare(np.asarray(fi), np.asarray(ri), 0)
+        _shadow_compare(np.asarray(fp), np.asarray(rp), 1)
+    return Fills(fi, fp)
+
+
+def _reference_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Fills:
+    b = [a.tolist() for a in idx.bars]
+    cols = [np.broadcast_to(a, shape).ravel().tolist() for a in order]
+    ri, rp = reference.fill_orders(*b, *cols)
+    fi = np.asarray(ri, dtype=np.int64).reshape(shape)
+    fp = np.asarray(rp, dtype=np.float64).reshape(shape)
+    if not shape:
+        return Fills(fi[()], fp[()])
+    return Fills(fi, fp)
+
+
+def _shadow_compare(native: np.ndarray, ref: np.ndarray, output: int) -> None:
+    if native.dtype.kind == "f":
+        same = (native == ref) | (np.isnan(native) & np.isnan(ref))
+    else:
+        same = native == ref
+    if not np.all(same):
+        where = tuple(int(i) for i in np.unravel_index(int(np.argmin(same)), same.shape)) if same.ndim else ()
+        raise _backend.ShadowMismatch("fill_orders", output, where, native[where], ref[where])
+

@@ -1,0 +1,55 @@
+import enum
+from typing import Any, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders"]
+
+class OrderKind(enum.IntEnum):
+    MARKET = 0
+    LIMIT = 1
+    STOP = 2
+    STOP_LIMIT = 3
+
+class Fills(NamedTuple):
+    fill_index: Any
+    fill_price: Any
+
+class BarIndex:
+    BLOCK: int
+    SUPER: int
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    fill_low: np.ndarray
+    fill_high: np.ndarray
+    suffix_min_low: np.ndarray
+    suffix_max_high: np.ndarray
+    block_min_low: np.ndarray
+    block_max_high: np.ndarray
+    super_min_low: np.ndarray
+    super_max_high: np.ndarray
+    def __init__(self, open: npt.ArrayLike, high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) -> None: ...
+    @classmethod
+    def from_frame(cls, frame: Any) -> BarIndex: ...
+    @property
+    def n(self) -> int: ...
+    def __len__(self) -> int: ...
+    @property
+    def arrays(self) -> Tuple[np.ndarray, ...]: ...
+    @property
+    def bars(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
+
+_Kind = Union[str, int, OrderKind, Sequence[Union[str, int, OrderKind]], npt.ArrayLike]
+
+def fill_orders(
+    bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
+    start: npt.ArrayLike,
+    side: npt.ArrayLike,
+    kind: _Kind,
+    price: npt.ArrayLike,
+    limit: Optional[npt.ArrayLike] = ...,
+    expiry: npt.ArrayLike = ...,
+) -> Fills: ...

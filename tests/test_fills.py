@@ -1,0 +1,372 @@
+"""Order fills: BarIndex + fill_orders (skipping C), fill_orders_naive (C scan)
+and the pure-Python reference scan must agree exactly.
+
+Golden cases come from tools/make_golden_fills.py (tests/golden/fills/fills.npz).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tradekernels as tk
+from tradekernels import reference, ufuncs
+from tradekernels.fills import BarIndex, OrderKind, fill_orders
+
+from conftest import GOLDEN_DIR, ROOT, assert_bits_identical
+
+GOLDEN = GOLDEN_DIR / "fills" / "fills.npz"
+ORDER_KEYS = ("start", "side", "kind", "price", "limit", "expiry")
+BAR_KEYS = ("open", "high", "low", "close")
+
+
+def _load_golden():
+    if not GOLDEN.is_file():
+        pytest.fail(f"missing {GOLDEN}; run `python tools/make_golden_fills.py`")
+    with np.load(GOLDEN, allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _golden_cases():
+    if not GOLDEN.is_file():
+        return ["<missing>"]
+    with np.load(GOLDEN, allow_pickle=False) as z:
+        return [str(c) for c in z["cases"]]
+
+
+def _native(bars, orders, uf=None):
+    """Skipping kernel via a BarIndex."""
+    idx = BarIndex(*bars)
+    uf = ufuncs.fill_orders if uf is None else uf
+    return uf(*idx.arrays, *orders)
+
+
+def _naive(bars, orders, uf=None):
+    uf = ufuncs.fill_orders_naive if uf is None else uf
+    return uf(*(np.asarray(b, dtype=np.float64) for b in bars), *orders)
+
+
+def _reference(bars, orders):
+    b = [np.asarray(v, dtype=np.float64).tolist() for v in bars]
+    cols = [np.asarray(v).tolist() for v in orders]
+    fi, fp = reference.fill_orders(*b, *cols)
+    return np.asarray(fi, dtype=np.int64), np.asarray(fp, dtype=np.float64)
+
+
+def _same(got, exp, what):
+    assert_bits_identical(np.asarray(got[0]), np.asarray(exp[0]), what + " fill_index")
+    a, e = np.asarray(got[1]), np.asarray(exp[1])
+    assert a.dtype == e.dtype == np.float64 and a.shape == e.shape
+    both_nan = np.isnan(a) & np.isnan(e)
+    same = both_nan | (a.view(np.uint64) == e.view(np.uint64))
+    if not same.all():
+        i = int(np.argmin(same.ravel()))
+        raise AssertionError(f"{what} fill_price differs at {i}: {a.ravel()[i]!r} vs {e.ravel()[i]!r}")
+
+
+# --------------------------------------------------------------------------
+# Golden files
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", _golden_cases())
+def test_golden(case):
+    g = _load_golden()
+    bars = [g[f"{case}__{k}"] for k in BAR_KEYS]
+    orders = [g[f"{case}__{k}"] for k in ORDER_KEYS]
+    exp = (g[f"{case}__fill_index"], g[f"{case}__fill_price"])
+    _same(_native(bars, orders), exp, f"{case} skip")
+    for path in ufuncs.available_paths():
+        u = ufuncs.for_path(path)
+        _same(_native(bars, orders, u["fill_orders"]), exp, f"{case} skip[{path}]")
+        _same(_naive(bars, orders, u["fill_orders_naive"]), exp, f"{case} naive[{path}]")
+    # the public API (kind as names) gives the same
+    names = np.array(["market", "limit", "stop", "stop_limit"])[orders[2]]
+    side = orders[1]
+    got = fill_orders(tuple(bars), orders[0], side, names, orders[3], orders[4], orders[5])
+    _same(got, exp, f"{case} api")
+
+
+def test_golden_required_cases():
+    required = {"gap_open", "touch_exact", "never_fill", "expiry_on_fill_bar", "nan_bars", "start_last_bar",
+                "out_of_range"}
+    assert required <= set(_golden_cases())
+
+
+def test_golden_file_is_up_to_date():
+    """The generator (reference only) reproduces the file on disk byte for byte."""
+    spec = importlib.util.spec_from_file_location("make_golden_fills", ROOT / "tools" / "make_golden_fills.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.golden_bytes(mod.build_arrays()) == GOLDEN.read_bytes(), "run `python tools/make_golden_fills.py`"
+
+
+# --------------------------------------------------------------------------
+# Random bars and orders: skipping C == naive C == reference
+# --------------------------------------------------------------------------
+
+def _ohlc_np(rng, n, vol=0.01, grid=0.25, nan_frac=0.0, nan_runs=0):
+    r = rng.normal(0.0, vol, n)
+    c = 100.0 * np.cumprod(1.0 + r)
+    o = np.r_[100.0, c[:-1]] * (1.0 + rng.normal(0.0, vol / 4, n) * (rng.random(n) < 0.1))
+    h = np.maximum(o, c) * (1.0 + vol * rng.random(n))
+    lo = np.minimum(o, c) * (1.0 - vol * rng.random(n))
+    bars = [np.round(v / grid) * grid for v in (o, h, lo, c)]
+    if nan_frac:
+        for b in bars:
+            b[rng.random(n) < nan_frac / 4] = np.nan
+    for _ in range(nan_runs):
+        a = int(rng.integers(0, max(n, 1)))
+        ln = int(rng.integers(1, 5000))
+        bars[int(rng.integers(0, 4))][a:a + ln] = np.nan
+    return bars
+
+
+def _orders_np(rng, bars, m, grid=0.25, spread=40):
+    o = bars[0]
+    n = len(o)
+    start = rng.integers(-2, n + 2, m)
+    ref = o[np.clip(start, 0, max(n - 1, 0))] if n else np.full(m, 100.0)
+    ref = np.where(np.isnan(ref), 100.0, ref)
+    price = ref + grid * rng.integers(-spread, spread + 1, m)
+    limit = price + grid * rng.integers(-8, 9, m)
+    u = rng.random(m)
+    expiry = np.where(u < 0.5, -1, np.where(u < 0.95, start + rng.integers(-2, max(3, n // 2), m),
+                                            rng.integers(-3, 0, m)))
+    side = rng.choice(np.array([-1, 1]), m)
+    kind = rng.integers(0, 4, m)
+    price[rng.random(m) < 0.02] = np.nan
+    return [start.astype(np.int64), side.astype(np.int64), kind.astype(np.int64), price, limit,
+            expiry.astype(np.int64)]
+
+
+@settings(max_examples=60)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200), nan_frac=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
+       vol=st.sampled_from([0.002, 0.01, 0.05]))
+def test_random_small_vs_reference(seed, n, nan_frac, vol):
+    rng = np.random.default_rng(seed)
+    bars = _ohlc_np(rng, n, vol=vol, nan_frac=nan_frac)
+    orders = _orders_np(rng, bars, 40)
+    exp = _reference(bars, orders)
+    _same(_native(bars, orders), exp, "skip")
+    _same(_naive(bars, orders), exp, "naive")
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(4000, 13000), nan_runs=st.integers(0, 3))
+def test_random_blocks_vs_reference(seed, n, nan_runs):
+    """Long enough for several 64-bar blocks and 4096-bar super blocks."""
+    rng = np.random.default_rng(seed)
+    bars = _ohlc_np(rng, n, vol=0.003, grid=0.05, nan_runs=nan_runs)
+    orders = _orders_np(rng, bars, 25, grid=0.05, spread=200)
+    exp = _reference(bars, orders)
+    _same(_native(bars, orders), exp, "skip")
+    _same(_naive(bars, orders), exp, "naive")
+
+
+def test_skip_vs_naive_1e5_orders():
+    rng = np.random.default_rng(7)
+    n = 30_000
+    bars = _ohlc_np(rng, n, vol=0.002, grid=0.01, nan_frac=0.01, nan_runs=3)
+    m = 100_000
+    orders = _orders_np(rng, bars, m, grid=0.01, spread=1)
+    # limit distances 0.1 % .. 20 % of the start price, both signs
+    ref = np.where(np.isnan(bars[0][np.clip(orders[0], 0, n - 1)]), 100.0, bars[0][np.clip(orders[0], 0, n - 1)])
+    dist = rng.choice(np.array([0.001, 0.01, 0.05, 0.2]), m) * rng.choice(np.array([-1.0, 1.0]), m)
+    orders[3] = ref * (1.0 + dist)
+    orders[4] = orders[3] * (1.0 + rng.choice(np.array([-0.01, 0.0, 0.01]), m))
+    got = _native(bars, orders)
+    exp = _naive(bars, orders)
+    _same(got, exp, "skip vs naive")
+    assert 0.2 < np.mean(got[0] >= 0) < 0.98  # both fills and misses are exercised
+
+
+def test_strided_and_stacked_bars():
+    """Non-contiguous, reversed and stacked (2-D) bars give the per-series answer."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    series = [_ohlc_np(rng, n, vol=0.004, grid=0.05, nan_runs=1) for _ in range(3)]
+    orders = _orders_np(rng, series[0], 200, grid=0.05, spread=100)
+    stacked = [np.stack([s[j] for s in series]) for j in range(4)]         # (3, n)
+    idx = ufuncs.bar_index(*stacked)
+    col = [o[:, None] for o in orders]                                       # (200, 1) x (3,) -> (200, 3)
+    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *col)
+    assert fi.shape == (200, 3)
+    for k, s in enumerate(series):
+        _same((fi[:, k], fp[:, k]), _naive(s, orders), f"stack {k}")
+        # strided views of a bigger buffer
+        buf = np.full((4, 2 * n), np.nan)
+        for j in range(4):
+            buf[j, ::2] = s[j]
+        views = [buf[j, ::2] for j in range(4)]
+        _same(_naive(views, orders), _naive(s, orders), f"strided naive {k}")
+        _same(ufuncs.fill_orders(views[0], *ufuncs.bar_index(*views), *orders), _naive(s, orders), "strided")
+    # reversed (negative strides) bars are a different series: compare with its own naive scan
+    rev = [b[::-1] for b in series[0]]
+    _same(ufuncs.fill_orders(rev[0], *ufuncs.bar_index(*rev), *orders), _naive([b.copy() for b in rev], orders),
+          "reversed")
+
+
+def test_bar_index_summaries():
+    rng = np.random.default_rng(5)
+    n = 9000
+    bars = _ohlc_np(rng, n, vol=0.003, nan_frac=0.05, nan_runs=2)
+    ix = BarIndex(*bars)
+    ok = ~np.isnan(np.stack(bars)).any(axis=0)
+    fl = np.where(ok, bars[2], np.nan)
+    fh = np.where(ok, bars[1], np.nan)
+    assert_bits_identical(ix.fill_low, fl)
+    assert_bits_identical(ix.fill_high, fh)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            sufmin = np.array([np.nanmin(fl[i:]) for i in range(0, n, 97)])
+            blk = np.array([np.nanmin(fl[i:i + 64]) for i in range(0, n, 64)])
+            sup = np.array([np.nanmax(fh[i:i + 4096]) for i in range(0, n, 4096)])
+    np.testing.assert_array_equal(ix.suffix_min_low[::97], sufmin)
+    np.testing.assert_array_equal(ix.block_min_low, blk)
+    np.testing.assert_array_equal(ix.super_max_high, sup)
+    assert ix.block_min_low.shape == (math.ceil(n / 64),) and ix.super_min_low.shape == (math.ceil(n / 4096),)
+    assert len(ix) == ix.n == n and not ix.open.flags.writeable
+
+
+def test_raw_kernel_invalid_side_or_kind_never_fills():
+    bars = [np.full(5, 10.0), np.full(5, 11.0), np.full(5, 9.0), np.full(5, 10.0)]
+    orders = [np.zeros(4, np.int64), np.array([0, 2, 1, 1]), np.array([0, 0, 4, -1]), np.full(4, 10.0),
+              np.full(4, 10.0), np.full(4, -1)]
+    for fi, fp in (_native(bars, orders), _naive(bars, orders), _reference(bars, orders)):
+        assert (np.asarray(fi) == -1).all() and np.isnan(fp).all()
+
+
+# --------------------------------------------------------------------------
+# The public API
+# --------------------------------------------------------------------------
+
+BARS = ([10.0, 10.0, 10.0, 10.0], [10.5, 11.0, 10.5, 12.0], [9.5, 9.0, 9.5, 8.0], [10.0, 10.0, 10.0, 10.0])
+
+
+def test_api_kinds_broadcast_and_scalars():
+    ix = BarIndex(*BARS)
+    r = fill_orders(ix, 0, 1, "limit", 9.0)
+    assert isinstance(r, tk.Fills) and r.fill_index == 1 and r.fill_price == 9.0
+    assert np.ndim(r.fill_index) == 0
+    a = fill_orders(ix, [[0], [2]], [1, -1], ["limit", OrderKind.STOP], [9.0, 9.0], expiry=-1)
+    assert a.fill_index.shape == (2, 2) and a.fill_index.dtype == np.int64
+    assert a.fill_index.tolist() == [[1, 1], [3, 3]]
+    b = fill_orders(ix, np.array([[0], [2]]), np.array([1, -1]), np.array([1, 2]), np.array([9.0, 9.0]))
+    _same(b, a, "ints vs names")
+    c = fill_orders(ix, [[0], [2]], [1, -1], np.array(["LIMIT", "stop"]), 9.0)
+    _same(c, a, "case-insensitive names")
+    m = fill_orders(BARS, 1, -1, OrderKind.MARKET, np.nan)
+    assert (m.fill_index, m.fill_price) == (1, 10.0)
+    sl = fill_orders(ix, 0, 1, "stop_limit", 10.5, limit=10.0)
+    assert (sl.fill_index, sl.fill_price) == (1, 10.0)
+    never = fill_orders(ix, [4, -1, 2], 1, "market", 0.0, expiry=[-1, -1, 1])
+    assert never.fill_index.tolist() == [-1, -1, -1] and np.isnan(never.fill_price).all()
+
+
+def test_api_dataframe_and_backends():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(dict(zip(BAR_KEYS, BARS)))
+    rng = np.random.default_rng(1)
+    start = rng.integers(0, 4, 50)
+    side = rng.choice([-1, 1], 50)
+    kind = rng.integers(0, 4, 50)
+    price = 9.0 + 0.5 * rng.integers(0, 7, 50)
+    native = fill_orders(df, start, side, kind, price, limit=price + 0.5)
+    for be in ("reference", "shadow"):
+        with tk.backend(be):
+            _same(fill_orders(df, start, side, kind, price, limit=price + 0.5), native, be)
+    with tk.backend("reference"):
+        r = fill_orders(df, 0, 1, "limit", 9.0)
+        assert np.ndim(r.fill_index) == 0 and r.fill_index == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(kind="foo"), ValueError, "unknown order kind 'foo'"),
+        (dict(kind=7), ValueError, "unknown order kind 7"),
+        (dict(kind=["limit", "bogus"]), ValueError, "unknown order kind 'bogus'"),
+        (dict(kind=1.5), TypeError, "kind"),
+        (dict(side=0), ValueError, r"side must be \+1 \(buy\) or -1 \(sell\)"),
+        (dict(side=[1, 2]), ValueError, "side must be"),
+        (dict(side="buy"), TypeError, "side"),
+        (dict(start=0.5), TypeError, "start must be integers"),
+        (dict(expiry=2.0), TypeError, "expiry must be integers"),
+        (dict(price="10"), TypeError, "price must be real numbers"),
+        (dict(kind="stop_limit"), ValueError, "need a limit price"),
+        (dict(start=[0, 1, 2], side=[1, -1]), ValueError, "do not broadcast"),
+    ],
+)
+def test_api_bad_orders(kwargs, exc, match):
+    args = dict(start=0, side=1, kind="limit", price=9.0)
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        fill_orders(BARS, **args)
+
+
+def test_api_bad_bars():
+    o, h, lo, c = (np.asarray(b) for b in BARS)
+    with pytest.raises(ValueError, match="same length"):
+        BarIndex(o, h, lo[:-1], c)
+    with pytest.raises(ValueError, match="same length"):
+        fill_orders((o, h[:2], lo, c), 0, 1, "limit", 9.0)
+    with pytest.raises(TypeError, match="real numbers"):
+        BarIndex(o.astype(str), h, lo, c)
+    with pytest.raises(TypeError, match="real numbers"):
+        BarIndex(o.astype(complex), h, lo, c)
+    with pytest.raises(ValueError, match="1-dimensional"):
+        BarIndex(np.stack([o, o]), h, lo, c)
+    with pytest.raises(ValueError, match=r"\(open, high, low, close\)"):
+        fill_orders((o, h, lo), 0, 1, "limit", 9.0)
+    with pytest.raises(TypeError, match="BarIndex"):
+        fill_orders(o, 0, 1, "limit", 9.0)
+    with pytest.raises(ValueError, match="columns"):
+        BarIndex.from_frame({"open": o})
+
+
+def test_raw_ufuncs_bad_input():
+    o, h, lo, c = (np.asarray(b) for b in BARS)
+    ix = BarIndex(o, h, lo, c)
+    order = (0, 1, 1, 9.0, np.nan, -1)
+    # mismatched summary lengths: ValueError from process_core_dims, never a read out of bounds
+    a = list(ix.arrays)
+    with pytest.raises(ValueError, match="block summaries must have length"):
+        ufuncs.fill_orders(*a[:5], np.r_[a[5], 1.0], np.r_[a[6], 1.0], *a[7:], *order)
+    with pytest.raises(ValueError, match="block summaries must have length"):
+        ufuncs.fill_orders(*a[:7], a[7][:0], a[8][:0], *order)
+    big = [np.arange(10_000.0)] * 4
+    bi = ufuncs.bar_index(*big)
+    with pytest.raises(ValueError):  # summaries of another series (other n)
+        ufuncs.fill_orders(o, *a[1:5], *bi[4:], *order)
+    with pytest.raises(ValueError):  # bars of different lengths: the signature rejects it
+        ufuncs.fill_orders_naive(o, h[:2], lo, c, *order)
+    with pytest.raises(TypeError):   # float start cannot be cast to int64 safely
+        ufuncs.fill_orders_naive(o, h, lo, c, 0.5, 1, 1, 9.0, np.nan, -1)
+    with pytest.raises(TypeError):
+        ufuncs.fill_orders_naive(o.astype(complex), h, lo, c, *order)
+    outs = [np.empty(4) for _ in range(4)] + [np.empty(2), np.empty(2), np.empty(1), np.empty(1)]
+    with pytest.raises(ValueError, match="block summaries must have length"):
+        ufuncs.bar_index(o, h, lo, c, out=tuple(outs))
+    outs[4], outs[5] = np.empty(1), np.empty(1)
+    ufuncs.bar_index(o, h, lo, c, out=tuple(outs))  # right sizes: fine
+    assert outs[4][0] == 8.0 and outs[7][0] == 12.0
+    # float32 bars are cast (safely) to float64
+    r32 = ufuncs.fill_orders_naive(*(b.astype(np.float32) for b in (o, h, lo, c)), *order)
+    assert r32[0] == 1
+
+
+def test_empty_and_zero_orders():
+    ix = BarIndex([], [], [], [])
+    assert ix.block_min_low.shape == (0,)
+    r = fill_orders(ix, 0, 1, "market", 1.0)
+    assert r.fill_index == -1 and math.isnan(r.fill_price)
+    r = fill_orders(BARS, np.zeros(0, np.int64), 1, "limit", 9.0)
+    assert r.fill_index.shape == (0,)
