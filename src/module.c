@@ -56,6 +56,8 @@
      [TK_PATH_AVX2] = {TK_CORE(tk_##name##_f32), TK_CORE(tk_##name##_f64_avx2)}}
 #define TK_I64_ONLY(name)                                                  \
     {[TK_PATH_SCALAR] = {TK_CORE(tk_##name##_i64)}, [TK_PATH_AVX2] = {TK_CORE(tk_##name##_i64)}}
+#define TK_I64_WITH_AVX2(name)                                             \
+    {[TK_PATH_SCALAR] = {TK_CORE(tk_##name##_i64)}, [TK_PATH_AVX2] = {TK_CORE(tk_##name##_i64_avx2)}}
 #define TK_F64_ONLY(name)                                                  \
     {[TK_PATH_SCALAR] = {TK_CORE(tk_##name##_f64)}, [TK_PATH_AVX2] = {TK_CORE(tk_##name##_f64)}}
 
@@ -98,10 +100,10 @@ static const tk_spec tk_specs[] = {
     {"fill_orders_naive", "(n),(n),(n),(n),(),(),(),(),(),()->(),()", 10, 2, TK_FILL_NAIVE_TYPES,
      TK_F64_ONLY(fill_orders_naive),
      TK_DOC("fill_orders by a bar-by-bar scan of open, high, low, close (no index).") "fill_orders"},
-    {"session_mask", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_mask),
+    {"session_mask", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_WITH_AVX2(session_mask),
      TK_DOC("In a trading session (open <= ts < close, not in a break), bool; plus the number of "
-            "timestamps outside the table's range [lo, hi).") "session_mask"},
-    {"session_index", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_ONLY(session_index),
+            "timestamps outside the table's range [lo, hi].") "session_mask"},
+    {"session_index", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_WITH_AVX2(session_index),
      TK_DOC("Row of the session table containing ts (int64, -1 outside); plus the outside count.")
      "session_index"},
     {"session_start", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_start),

@@ -12,9 +12,9 @@
  *   args[2] close[s]          session closes, open[i] < close[i] <= open[i+1]
  *   args[3] break_start[b]    break intervals, sorted, each inside a session
  *   args[4] break_end[b]
- *   args[5] lo, args[6] hi    the table is complete for ts in [lo, hi)
+ *   args[5] lo, args[6] hi    the table is complete for lo <= ts <= hi
  *   args[7] out[n]            bool (mask, start) or int64 (index, minutes)
- *   args[8] n_outside         int64: non-NaT ts outside [lo, hi) (the
+ *   args[8] n_outside         int64: non-NaT ts outside [lo, hi] (the
  *                             caller extends the table and calls again)
  *
  * A timestamp is in session i iff open[i] <= ts < close[i] and it is not
@@ -119,8 +119,59 @@ static TK_ALWAYS_INLINE int tk_cursor_inside(tk_cursor *c, npy_int64 t)
 
 enum { TK_SES_MASK, TK_SES_INDEX, TK_SES_START, TK_SES_MINUTES };
 
+/* Block fast path (contiguous int64 ts, mask and index kernels): if all
+ * TK_BLK timestamps of the block lie in the session cursor's span, in
+ * [lo, hi] (so none is NaT or outside) and, with breaks, in the break
+ * cursor's span, the answers need no search and the loop below runs
+ * branch-free (vectorised; compiled once per SIMD path).  Otherwise it
+ * returns 0 and the caller does the block one timestamp at a time. */
+#define TK_BLK 64
+
+#define TK_DEFINE_BLOCK(NAME, ATTR)                                                         \
+    ATTR static int NAME(const char *ts, char *out, const int mode, const tk_cursor *ses,   \
+                         const tk_cursor *brk, const int has_brk, npy_int64 lo, npy_int64 hi) \
+    {                                                                                       \
+        if (ses->to == NPY_MIN_INT64 || brk->to == NPY_MIN_INT64) {                         \
+            return 0; /* only a malformed table; keeps to - 1 below defined */              \
+        }                                                                                   \
+        npy_int64 a = ses->from > lo ? ses->from : lo;                                      \
+        npy_int64 z = ses->to - 1 < hi ? ses->to - 1 : hi; /* inclusive */                  \
+        if (has_brk) {                                                                      \
+            a = brk->from > a ? brk->from : a;                                              \
+            z = brk->to - 1 < z ? brk->to - 1 : z;                                          \
+        }                                                                                   \
+        const npy_int64 stop = ses->stop, bstop = has_brk ? brk->stop : NPY_MIN_INT64;      \
+        const npy_int64 cur1 = (npy_int64)ses->cur + 1;                                     \
+        npy_int64 bad = 0;                                                                  \
+        /* Answers are written even if the block turns out bad (then redone). */            \
+        if (mode == TK_SES_MASK) {                                                          \
+            for (int j = 0; j < TK_BLK; j++) {                                              \
+                const npy_int64 v = tk_ld_i64(ts + j * 8);                                  \
+                bad |= (npy_int64)((v < a) | (v > z));                                        \
+                out[j] = (char)((v < stop) & (v >= bstop));                                 \
+            }                                                                               \
+        } else {                                                                            \
+            for (int j = 0; j < TK_BLK; j++) {                                              \
+                const npy_int64 v = tk_ld_i64(ts + j * 8);                                  \
+                bad |= (npy_int64)((v < a) | (v > z));                                        \
+                const npy_int64 in = (v < stop) & (v >= bstop);                             \
+                tk_st_i64(out + j * 8, (-in & cur1) - 1);                                   \
+            }                                                                               \
+        }                                                                                   \
+        return !bad;                                                                        \
+    }
+
+typedef int (*tk_block_fn)(const char *, char *, int, const tk_cursor *, const tk_cursor *,
+                           int, npy_int64, npy_int64);
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TK_HAVE_AVX2_BLOCK 1
+TK_DEFINE_BLOCK(tk_ses_block_avx2, __attribute__((target("avx2"))))
+#endif
+
 static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
-                                         const npy_intp *steps, const int mode)
+                                         const npy_intp *steps, const int mode,
+                                         const tk_block_fn block)
 {
     const npy_intp n = dims[0], s = dims[1], b = dims[2];
     const char *ts = args[0];
@@ -132,57 +183,93 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
     tk_cursor_init(&brk, args[3], steps[3], args[4], steps[4], b);
     npy_int64 outside = 0;
     npy_intp prev = -1; /* session of the last in-session timestamp (session_start) */
+    const npy_intp out_size = mode == TK_SES_MASK || mode == TK_SES_START
+                                  ? (npy_intp)sizeof(npy_bool) : (npy_intp)sizeof(npy_int64);
+    const int blocks = block != NULL && ts_step == (npy_intp)sizeof(npy_int64) &&
+                       out_step == out_size && (mode == TK_SES_MASK || mode == TK_SES_INDEX);
 
-    for (npy_intp k = 0; k < n; k++) {
-        const npy_int64 t = tk_ld_i64(ts + k * ts_step);
-        int in = 0;
-        if (t != TK_NAT) {
-            outside += (t < lo) | (t >= hi);
-            in = tk_cursor_inside(&ses, t);
-            if (in && b > 0) {
-                in = !tk_cursor_inside(&brk, t);
-            }
+    for (npy_intp k = 0; k < n;) {
+        if (blocks && n - k >= TK_BLK &&
+            block(ts + k * ts_step, out + k * out_step, mode, &ses, &brk, b > 0, lo, hi)) {
+            k += TK_BLK;
+            continue;
         }
-        char *o = out + k * out_step;
-        switch (mode) {
-        case TK_SES_MASK:
-            *(npy_bool *)o = (npy_bool)in;
-            break;
-        case TK_SES_INDEX:
-            tk_st_i64(o, in ? (npy_int64)ses.cur : -1);
-            break;
-        case TK_SES_START:
-            *(npy_bool *)o = (npy_bool)(in && ses.cur != prev);
-            if (in) {
-                prev = ses.cur;
+        const npy_intp end = n - k > TK_BLK ? k + TK_BLK : n;
+        for (; k < end; k++) {
+            const npy_int64 t = tk_ld_i64(ts + k * ts_step);
+            int in = 0;
+            if (t != TK_NAT) {
+                outside += (t < lo) | (t > hi);
+                in = tk_cursor_inside(&ses, t);
+                if (in && b > 0) {
+                    in = !tk_cursor_inside(&brk, t);
+                }
             }
-            break;
-        default: /* TK_SES_MINUTES: t >= open, so division floors */
-            tk_st_i64(o, in ? (npy_int64)(((npy_uint64)t - (npy_uint64)ses.from) /
-                                          (npy_uint64)TK_NS_PER_MIN)
-                            : -1);
-            break;
+            char *o = out + k * out_step;
+            switch (mode) {
+            case TK_SES_MASK:
+                *(npy_bool *)o = (npy_bool)in;
+                break;
+            case TK_SES_INDEX:
+                tk_st_i64(o, in ? (npy_int64)ses.cur : -1);
+                break;
+            case TK_SES_START:
+                *(npy_bool *)o = (npy_bool)(in && ses.cur != prev);
+                if (in) {
+                    prev = ses.cur;
+                }
+                break;
+            default: /* TK_SES_MINUTES: t >= open, so division floors */
+                tk_st_i64(o, in ? (npy_int64)(((npy_uint64)t - (npy_uint64)ses.from) /
+                                              (npy_uint64)TK_NS_PER_MIN)
+                                : -1);
+                break;
+            }
         }
     }
     tk_st_i64(args[8], outside);
 }
 
+/* The portable block loop (SSE2: no 64-bit compares) is slower than the
+ * one-at-a-time loop, so the scalar path does not use blocks. */
 void tk_session_mask_i64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_sessions(args, dims, steps, TK_SES_MASK);
+    tk_sessions(args, dims, steps, TK_SES_MASK, NULL);
 }
 
 void tk_session_index_i64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_sessions(args, dims, steps, TK_SES_INDEX);
+    tk_sessions(args, dims, steps, TK_SES_INDEX, NULL);
 }
+
+#ifdef TK_HAVE_AVX2_BLOCK
+void tk_session_mask_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_sessions(args, dims, steps, TK_SES_MASK, tk_ses_block_avx2);
+}
+
+void tk_session_index_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_sessions(args, dims, steps, TK_SES_INDEX, tk_ses_block_avx2);
+}
+#else
+void tk_session_mask_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_session_mask_i64(args, dims, steps);
+}
+
+void tk_session_index_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_session_index_i64(args, dims, steps);
+}
+#endif
 
 void tk_session_start_i64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_sessions(args, dims, steps, TK_SES_START);
+    tk_sessions(args, dims, steps, TK_SES_START, NULL);
 }
 
 void tk_minutes_into_session_i64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_sessions(args, dims, steps, TK_SES_MINUTES);
+    tk_sessions(args, dims, steps, TK_SES_MINUTES, NULL);
 }

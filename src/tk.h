@@ -67,6 +67,8 @@ int tk_fill_orders_dims(struct _tagPyUFuncObject *, npy_intp *);
  * (n),(s),(s),(b),(b),(),()->(n),(); see sessions.c. */
 void tk_session_mask_i64(char **, const npy_intp *, const npy_intp *);
 void tk_session_index_i64(char **, const npy_intp *, const npy_intp *);
+void tk_session_mask_i64_avx2(char **, const npy_intp *, const npy_intp *);
+void tk_session_index_i64_avx2(char **, const npy_intp *, const npy_intp *);
 void tk_session_start_i64(char **, const npy_intp *, const npy_intp *);
 void tk_minutes_into_session_i64(char **, const npy_intp *, const npy_intp *);
 

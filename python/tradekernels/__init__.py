@@ -19,6 +19,15 @@ from ._api import (
 from ._backend import BACKENDS, ShadowMismatch, backend, get_backend, set_backend
 from .ufuncs import simd_path
 from .fills import BarIndex, Fills, OrderKind, fill_orders
+from .sessions import (
+    Calendar,
+    SessionTable,
+    minutes_into_session,
+    session_index,
+    session_label,
+    session_mask,
+    session_start,
+)
 
 __version__ = "0.1.0"
 
@@ -43,4 +52,11 @@ __all__ = [
     "Fills",
     "OrderKind",
     "fill_orders",
+    "Calendar",
+    "SessionTable",
+    "minutes_into_session",
+    "session_index",
+    "session_label",
+    "session_mask",
+    "session_start",
 ]

@@ -78,3 +78,14 @@ def drawdown_episode(x: npt.ArrayLike, *, axis: _Axis = ...,
 
 # Order fills (tradekernels.fills)
 from .fills import BarIndex as BarIndex, Fills as Fills, OrderKind as OrderKind, fill_orders as fill_orders
+
+# Trading sessions (tradekernels.sessions)
+from .sessions import (
+    Calendar as Calendar,
+    SessionTable as SessionTable,
+    minutes_into_session as minutes_into_session,
+    session_index as session_index,
+    session_label as session_label,
+    session_mask as session_mask,
+    session_start as session_start,
+)

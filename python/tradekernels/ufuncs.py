@@ -31,6 +31,10 @@ __all__ = [
     "bar_index",
     "fill_orders",
     "fill_orders_naive",
+    "session_mask",
+    "session_index",
+    "session_start",
+    "minutes_into_session",
     "simd_path",
     "available_paths",
     "for_path",
@@ -70,3 +74,7 @@ underwater_bars: np.ufunc = _ufuncs["underwater_bars"]
 bar_index: np.ufunc = _ufuncs["bar_index"]
 fill_orders: np.ufunc = _ufuncs["fill_orders"]
 fill_orders_naive: np.ufunc = _ufuncs["fill_orders_naive"]
+session_mask: np.ufunc = _ufuncs["session_mask"]
+session_index: np.ufunc = _ufuncs["session_index"]
+session_start: np.ufunc = _ufuncs["session_start"]
+minutes_into_session: np.ufunc = _ufuncs["minutes_into_session"]

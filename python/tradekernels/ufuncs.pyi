@@ -13,6 +13,10 @@ underwater_bars: np.ufunc
 bar_index: np.ufunc
 fill_orders: np.ufunc
 fill_orders_naive: np.ufunc
+session_mask: np.ufunc
+session_index: np.ufunc
+session_start: np.ufunc
+minutes_into_session: np.ufunc
 
 def available_paths() -> list[str]: ...
 def for_path(path: str) -> Mapping[str, np.ufunc]: ...

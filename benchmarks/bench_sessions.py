@@ -1,0 +1,229 @@
+#!/usr/bin/env python
+"""Benchmark the session kernels on the New York equity calendar.
+
+Setup: ``--n`` (10^7) one-minute timestamps from 2005-01-03 00:00 UTC
+(about 19 years), int64 UTC nanoseconds (a DatetimeIndex for pandas).  The
+calendar is 09:30-16:00 America/New_York with the XNYS holidays, early
+closes and late opens taken from ``exchange_calendars`` when it is installed
+(a plain weekday calendar otherwise).
+
+Rows (ns per timestamp, and each row's time / tradekernels session_mask time):
+
+* ``tradekernels session_mask`` (and ``session_index``, ``session_start``,
+  ``minutes_into_session``, ``session_mask unsorted`` on a random
+  permutation, ``session_mask datetime64[s]`` including the unit cast):
+  the public functions with the table already built;
+* ``numpy per-day table``: ``searchsorted`` of the timestamps in the
+  table's session opens, then ``ts < closes[i]`` (the same table);
+* ``pandas pipeline``: ``tz_convert`` to New York, minute of day, weekday
+  and ``isin`` of the holidays (ignores early closes and late opens -- its
+  ``N DIFFER`` are those minutes -- so it is a lower bound
+  on a complete pandas answer); at most ``--pandas-n`` timestamps (default:
+  all), time scaled per timestamp;
+* ``exchange_calendars is_trading_minute``: a Python loop over the first
+  ``--xcals-n`` (2*10^4) timestamps, time scaled per timestamp
+  (exchange_calendars has no vectorised mask for arbitrary minutes).
+
+Every competitor's mask is compared with tradekernels on the timestamps it
+ran on (``exact`` or ``N DIFFER``).  Table building (Calendar model for 2004
+- 2025 and ``exchange_calendars.get_calendar`` for the same range) is timed
+separately.  Times: ``time.perf_counter``, gc disabled, median of
+``--repeat`` rounds (pandas: ``--pandas-repeat``, exchange_calendars: one).
+Targets (reported, never asserted): >= 150x faster than the pandas pipeline,
+>= 5x faster than the numpy per-day table.
+
+Usage::
+
+    python benchmarks/bench_sessions.py
+    python benchmarks/bench_sessions.py --n 1e6 --json /tmp/sessions.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+
+import tradekernels as tk
+
+try:
+    import pandas as pd
+except Exception:  # pragma: no cover
+    pd = None
+try:
+    import exchange_calendars as xcals
+except Exception:  # pragma: no cover
+    xcals = None
+
+NS_MIN = 60_000_000_000
+START = np.datetime64("2005-01-03T00:00", "ns")
+TARGETS = {"pandas pipeline": 150.0, "numpy per-day table": 5.0}
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm-up
+    gc.disable()
+    try:
+        ts = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
+    return statistics.median(ts)
+
+
+def ny_model(first: str, last: str) -> Dict[str, Any]:
+    """Arguments of the New York Calendar (XNYS exceptions when exchange_calendars is there)."""
+    kw: Dict[str, Any] = dict(tz="America/New_York", open="09:30", close="16:00")
+    if xcals is None:
+        return kw
+    xc = xcals.get_calendar("XNYS", start=first, end=last)
+    tz = "America/New_York"
+    sessions = xc.sessions
+    days = pd.bdate_range(first, last)
+    kw["holidays"] = [d.date() for d in days.difference(sessions)]
+    lo = xc.opens.dt.tz_convert(tz)
+    lc = xc.closes.dt.tz_convert(tz)
+    kw["early_closes"] = {d.date(): t for d, t in zip(sessions, lc.dt.time) if t != _dt.time(16)}
+    kw["late_opens"] = {d.date(): t for d, t in zip(sessions, lo.dt.time) if t != _dt.time(9, 30)}
+    return kw
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=float, default=1e7)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--pandas-n", type=float, default=0, help="pandas subset (0: all)")
+    ap.add_argument("--pandas-repeat", type=int, default=2)
+    ap.add_argument("--xcals-n", type=float, default=2e4)
+    ap.add_argument("--json", metavar="PATH")
+    a = ap.parse_args(argv)
+    n = int(a.n)
+
+    ts = START.view(np.int64) + np.arange(n, dtype=np.int64) * NS_MIN
+    end = np.datetime64(int(ts[-1]), "ns").astype("datetime64[D]").item()
+    first, last = "2004-01-01", f"{end.year + 1}-12-31"
+
+    # ---- table building ------------------------------------------------------
+    builds = []
+    kw = ny_model(first, last)
+    t0 = time.perf_counter()
+    cal = tk.Calendar(**kw)
+    table = cal.table(first, last)
+    builds.append(("Calendar model table", time.perf_counter() - t0, len(table)))
+    if xcals is not None:
+        cls = type(xcals.get_calendar("XNYS"))
+        t0 = time.perf_counter()
+        xc = cls(start=first, end=last)  # a fresh instance (get_calendar caches)
+        builds.append(("exchange_calendars XNYS(start, end)", time.perf_counter() - t0, len(xc.sessions)))
+        t0 = time.perf_counter()
+        xcal = tk.Calendar.from_exchange_calendars("XNYS", first, last)  # get_calendar may be cached
+        builds.append(("Calendar.from_exchange_calendars", time.perf_counter() - t0, len(xcal.table())))
+
+    ref_mask = tk.session_mask(ts, cal)
+    rows: List[Dict[str, Any]] = []
+
+    def row(name: str, sec: float, count: int, mask: Optional[np.ndarray], idx: Any = None) -> None:
+        check = ""
+        if mask is not None:
+            want = ref_mask if idx is None else ref_mask[idx]
+            bad = int(np.count_nonzero(np.asarray(mask) != want))
+            check = "exact" if bad == 0 else f"{bad} DIFFER"
+        rows.append({"impl": name, "ns_per_ts": sec / count * 1e9, "n": count, "check": check})
+
+    # ---- tradekernels ----------------------------------------------------------
+    for name in ("session_mask", "session_index", "session_start", "minutes_into_session"):
+        f = getattr(tk, name)
+        sec = timed(lambda: f(ts, cal), a.repeat)
+        row(f"tradekernels {name}", sec, n, f(ts, cal) if name == "session_mask" else None)
+    perm = np.random.default_rng(0).permutation(n)
+    tsp = ts[perm]
+    sec = timed(lambda: tk.session_mask(tsp, cal), max(1, a.repeat // 2))
+    row("tradekernels session_mask unsorted", sec, n, tk.session_mask(tsp, cal), perm)
+    del tsp
+    ts_s = ts.astype("datetime64[ns]").astype("datetime64[s]")
+    sec = timed(lambda: tk.session_mask(ts_s, cal), a.repeat)
+    row("tradekernels session_mask datetime64[s]", sec, n, tk.session_mask(ts_s, cal))
+    del ts_s
+
+    # ---- numpy per-day table -------------------------------------------------
+    opens, closes = table.opens, table.closes
+
+    def np_lookup() -> np.ndarray:
+        i = np.searchsorted(opens, ts, side="right") - 1
+        return (i >= 0) & (ts < closes[np.maximum(i, 0)])
+
+    row("numpy per-day table", timed(np_lookup, a.repeat), n, np_lookup())
+
+    # ---- pandas pipeline -----------------------------------------------------
+    if pd is not None:
+        m = n if a.pandas_n <= 0 else min(n, int(a.pandas_n))
+        idx = pd.DatetimeIndex(ts[:m].view("datetime64[ns]"), tz="UTC")
+        hol = pd.DatetimeIndex(sorted(cal.holidays))
+
+        def pandas_pipeline() -> np.ndarray:
+            local = idx.tz_convert("America/New_York").tz_localize(None)
+            mod = local.hour * 60 + local.minute
+            wd = local.day_of_week
+            day = local.normalize()
+            return np.asarray((wd < 5) & (mod >= 570) & (mod < 960) & ~day.isin(hol))
+
+        sec = timed(pandas_pipeline, a.pandas_repeat)
+        row("pandas pipeline", sec, m, pandas_pipeline(), slice(0, m))
+        del idx
+
+    # ---- exchange_calendars ------------------------------------------------------
+    if xcals is not None:
+        k = min(n, int(a.xcals_n))
+        sub = pd.DatetimeIndex(ts[:k].view("datetime64[ns]"), tz="UTC")
+        t0 = time.perf_counter()
+        got = np.array([xc.is_trading_minute(t) for t in sub])
+        sec = time.perf_counter() - t0
+        row("exchange_calendars is_trading_minute", sec, k, got, slice(0, k))
+
+    # ---- report ------------------------------------------------------------
+    base = rows[0]["ns_per_ts"]
+    print(f"session kernels, NY calendar, n = {n:,} one-minute timestamps "
+          f"({np.datetime64(int(ts[0]), 'ns').astype('datetime64[m]')} .. "
+          f"{np.datetime64(int(ts[-1]), 'ns').astype('datetime64[m]')}), SIMD {tk.simd_path}, "
+          f"python {platform.python_version()}, numpy {np.__version__}"
+          + (f", pandas {pd.__version__}" if pd is not None else "")
+          + (f", exchange_calendars {xcals.__version__}" if xcals is not None else ""))
+    print()
+    print(f"{'impl':<42} {'n':>11} {'ns/ts':>10} {'x tk mask':>10}  check")
+    for r in rows:
+        r["ratio"] = r["ns_per_ts"] / base
+        print(f"{r['impl']:<42} {r['n']:>11,} {r['ns_per_ts']:>10.2f} {r['ratio']:>10.1f}  {r['check']}")
+    print()
+    print(f"{'table build':<42} {'sessions':>11} {'seconds':>10}")
+    for name, sec, cnt in builds:
+        print(f"{name:<42} {cnt:>11,} {sec:>10.3f}")
+    print()
+    targets = []
+    for name, want in TARGETS.items():
+        r = next((r for r in rows if r["impl"] == name), None)
+        if r is not None:
+            ok = r["ratio"] >= want
+            targets.append({"vs": name, "target": want, "speedup": r["ratio"], "met": ok})
+            print(f"target: >= {want:g}x faster than {name}: {r['ratio']:.1f}x "
+                  f"({'met' if ok else 'NOT met'})")
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump({"n": n, "simd": tk.simd_path, "rows": rows,
+                       "builds": [{"what": w, "seconds": s, "sessions": c} for w, s, c in builds],
+                       "targets": targets, "python": sys.version}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Bad input gives a clear Python exception, never a crash or a silent wrong answer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tradekernels as tk
+from tradekernels import _registry, ufuncs
+
+from conftest import kernel_params
+
+BAD_DTYPES = {
+    "object": np.array([1.0, 2.0, 3.0], dtype=object),
+    "string": np.array(["1.0", "2.0"]),
+    "bytes": np.array([b"1", b"2"]),
+    "complex": np.array([1 + 0j, 2 + 0j]),
+    "datetime64": np.array(["2024-01-01", "2024-01-02"], dtype="datetime64[D]"),
+    "timedelta64": np.array([1, 2], dtype="timedelta64[s]"),
+}
+
+
+def api(kernel):
+    return getattr(tk, kernel.name)
+
+
+@kernel_params()
+@pytest.mark.parametrize("what", list(BAD_DTYPES))
+def test_api_rejects_non_real_dtypes(kernel, what):
+    x = BAD_DTYPES[what]
+    with pytest.raises(TypeError) as info:
+        api(kernel)(x)
+    msg = str(info.value)
+    assert f"tradekernels.{kernel.name}" in msg and str(x.dtype) in msg
+    assert "expected real numbers" in msg
+
+
+@kernel_params()
+@pytest.mark.parametrize("what", ["object", "string", "complex", "datetime64"])
+def test_api_rejects_non_real_pandas(kernel, what):
+    s = pd.Series(BAD_DTYPES[what])
+    with pytest.raises(TypeError, match=f"tradekernels.{kernel.name}"):
+        api(kernel)(s)
+    with pytest.raises(TypeError, match=f"tradekernels.{kernel.name}"):
+        api(kernel)(pd.DataFrame({"a": s, "b": s}))
+
+
+@kernel_params()
+def test_api_rejects_python_lists_of_strings_and_none(kernel):
+    with pytest.raises(TypeError):
+        api(kernel)(["a", "b"])
+    with pytest.raises(TypeError):
+        api(kernel)([1.0, None, 2.0])  # object dtype: None is not NaN here
+
+
+@kernel_params()
+@pytest.mark.parametrize("what", ["object", "string", "complex", "datetime64"])
+def test_raw_ufunc_raises_numpy_type_error(kernel, what):
+    x = BAD_DTYPES[what]
+    with pytest.raises(TypeError, match="not supported for the input types"):
+        getattr(ufuncs, kernel.name)(x)
+
+
+@kernel_params()
+@pytest.mark.parametrize("x", [np.float64(3.0), 3.0, np.array(2.0), True], ids=["np.float64", "float", "0-d", "bool"])
+def test_zero_dim_input_is_value_error(kernel, x):
+    with pytest.raises(ValueError, match="at least 1 dimension"):
+        api(kernel)(x)
+    with pytest.raises(ValueError, match="enough dimensions"):
+        getattr(ufuncs, kernel.name)(x)
+
+
+@kernel_params()
+def test_mismatched_out_shape(kernel):
+    x = np.ones((2, 5))
+    shapes = [(2, 4), (5,), (3, 5)] if kernel.scan else [(3,), (2, 5), ()]
+    for shape in shapes:
+        outs = tuple(np.empty(shape, dtype=np.float64 if kind == "f" else np.int64) for kind in kernel.outputs)
+        out = outs if len(outs) > 1 else outs[0]
+        with pytest.raises(ValueError):
+            api(kernel)(x, out=out)
+        with pytest.raises(ValueError):
+            getattr(ufuncs, kernel.name)(x, out=out)
+
+
+@kernel_params()
+def test_wrong_number_of_outs(kernel):
+    x = np.ones(5)
+    shape = (5,) if kernel.scan else ()
+    too_many = tuple(np.empty(shape) for _ in range(len(kernel.outputs) + 1))
+    with pytest.raises((ValueError, TypeError)):
+        getattr(ufuncs, kernel.name)(x, out=too_many)
+
+
+@kernel_params()
+def test_wrong_out_dtype(kernel):
+    """A float result cannot go to an int out; nor any result to a bool/str out."""
+    x = np.array([1.0, 2.0, 1.5])
+    shape = (3,) if kernel.scan else ()
+    for j, kind in enumerate(kernel.outputs):
+        for bad in ([np.int64, np.bool_] if kind == "f" else [np.bool_]):  # int64 -> int8 is same_kind
+            outs = [np.empty(shape, dtype=np.float64 if k == "f" else np.int64) for k in kernel.outputs]
+            outs[j] = np.empty(shape, dtype=bad)
+            out = tuple(outs) if len(outs) > 1 else outs[0]
+            with pytest.raises(TypeError, match="Cannot cast"):
+                getattr(ufuncs, kernel.name)(x, out=out)
+            with pytest.raises(TypeError):
+                api(kernel)(x, out=out)
+
+
+@kernel_params()
+def test_read_only_out(kernel):
+    x = np.array([1.0, 2.0, 1.5])
+    shape = (3,) if kernel.scan else ()
+    outs = tuple(np.empty(shape, dtype=np.float64 if k == "f" else np.int64) for k in kernel.outputs)
+    for o in outs:
+        o.setflags(write=False)
+    with pytest.raises(ValueError, match="read-only"):
+        getattr(ufuncs, kernel.name)(x, out=outs if len(outs) > 1 else outs[0])
+
+
+@kernel_params()
+@pytest.mark.parametrize("axis", [2, -3, 5])
+def test_axis_out_of_range(kernel, axis):
+    x = np.ones((2, 4))
+    with pytest.raises(np.exceptions.AxisError):
+        api(kernel)(x, axis=axis)
+    with pytest.raises(np.exceptions.AxisError):
+        getattr(ufuncs, kernel.name)(x, axis=axis)
+    with tk.backend("reference"), pytest.raises(np.exceptions.AxisError):
+        api(kernel)(x, axis=axis)
+
+
+@kernel_params()
+@pytest.mark.parametrize("axis", [1.0, "0", (0,), True])
+def test_non_integer_axis(kernel, axis):
+    with pytest.raises((TypeError, ValueError)):
+        api(kernel)(np.ones((2, 4)), axis=axis)
+
+
+@kernel_params()
+@pytest.mark.parametrize("axis", [2, -1, 3, "rows"])
+def test_dataframe_axis_must_be_0_or_1(kernel, axis):
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": [2.0, 1.0]})
+    with pytest.raises(ValueError, match="axis for a DataFrame must be 0 or 1"):
+        api(kernel)(df, axis=axis)
+
+
+def test_for_path_rejects_unknown_paths():
+    with pytest.raises(ValueError, match="unknown SIMD path 'nonsense'"):
+        ufuncs.for_path("nonsense")
+    with pytest.raises(ValueError):
+        ufuncs.for_path("")
+    with pytest.raises(ValueError):
+        ufuncs.for_path("AVX2")  # exact names only here (the env var is case-insensitive)
+    with pytest.raises(TypeError):
+        ufuncs.for_path(2)
+    with pytest.raises((TypeError, ValueError)):
+        ufuncs.for_path(None)
+
+
+def test_bad_calls_in_a_subprocess_do_not_crash_the_interpreter():
+    """The same bad calls in a fresh interpreter (so a segfault cannot hide as a skipped test)."""
+    code = textwrap.dedent(
+        """
+        import numpy as np, tradekernels as tk
+        from tradekernels import ufuncs, _registry
+        bad = [np.array(["a"]), np.array([1j]), np.array([object()]), np.array(1.0),
+               np.array(["2024-01-01"], dtype="M8[D]"), np.ones((2, 3))]
+        n = 0
+        for k in _registry.KERNELS:
+            for f in (getattr(tk, k.name), getattr(ufuncs, k.name)):
+                for x in bad:
+                    for kw in ({}, {"axis": 7}, {"out": np.empty(4)}, {"out": np.empty((2, 3), dtype=np.int8)}):
+                        try:
+                            f(x, **kw)
+                        except (TypeError, ValueError):
+                            n += 1
+                        else:
+                            pass
+        for p in ("nonsense", "", "avx512"):
+            try:
+                ufuncs.for_path(p)
+            except ValueError:
+                n += 1
+        print("survived", n)
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    n = int(r.stdout.split()[-1])
+    assert n >= len(_registry.KERNELS) * 2 * 5 * 4 + 3  # every call with a bad input raised

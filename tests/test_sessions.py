@@ -1,0 +1,461 @@
+"""Session kernels: golden files, exchange_calendars cross-check, native vs twin, API, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tradekernels as tk
+from tradekernels import reference_sessions as ref
+from tradekernels import ufuncs
+
+pd = pytest.importorskip("pandas")
+
+GOLDEN = Path(__file__).parent / "golden" / "sessions"
+NAT = np.iinfo(np.int64).min
+MIN = 60 * 10**9
+KERNELS = ("session_mask", "session_index", "session_start", "minutes_into_session")
+
+
+def ns(s: str) -> int:
+    return int(np.datetime64(s, "ns").astype(np.int64))
+
+
+def ny() -> tk.Calendar:
+    return tk.Calendar("America/New_York", "09:30", "16:00", holidays=["2024-07-04"],
+                       early_closes={"2024-07-03": "13:00"}, late_opens={"2024-03-11": "10:30"})
+
+
+def tokyo() -> tk.Calendar:
+    return tk.Calendar("Asia/Tokyo", "09:00", "15:00", breaks=[("11:30", "12:30")],
+                       holidays=["2024-01-01"], late_opens={"2024-01-04": "12:00"})
+
+
+def cme() -> tk.Calendar:
+    return tk.Calendar("America/Chicago", "17:00", "16:00", weekdays=(6, 0, 1, 2, 3),
+                       holidays=["2024-07-04"], early_closes={"2024-07-03": "12:00"},
+                       breaks=[("02:00", "02:30")])
+
+
+CALS = {"ny": ny, "tokyo": tokyo, "cme": cme}
+
+
+def twin(name: str, ts: np.ndarray, cal: tk.Calendar) -> np.ndarray:
+    """The twin's answer; session_index as labels -> rows of the current table."""
+    lst = [int(v) for v in ts]
+    if name == "session_index":
+        rows = {d: i for i, d in enumerate(cal.table().labels.astype(object))}
+        return np.array([rows[d] if d is not None else -1 for d in ref.session_label(lst, cal)])
+    return np.array(getattr(ref, name)(lst, cal))
+
+
+# --------------------------------------------------------------------------
+# Golden files (written by tools/make_golden_sessions.py from the twin)
+# --------------------------------------------------------------------------
+
+GOLDEN_FILES = sorted(GOLDEN.glob("*.npz"))
+
+
+def test_golden_files_exist():
+    assert {p.stem for p in GOLDEN_FILES} == {"nyse", "tokyo_lunch", "cme_overnight"}
+
+
+@pytest.mark.parametrize("path", GOLDEN_FILES, ids=lambda p: p.stem)
+def test_golden(path):
+    g = np.load(path)
+    cal = tk.Calendar(**json.loads(str(g["calendar"])))
+    sets = sorted(k[:-3] for k in g.files if k.endswith("_ts"))
+    assert len(sets) >= 3
+    for s in sets:
+        ts = g[f"{s}_ts"]
+        np.testing.assert_array_equal(tk.session_mask(ts, cal), g[f"{s}_mask"], err_msg=s)
+        np.testing.assert_array_equal(tk.session_label(ts, cal), g[f"{s}_label"], err_msg=s)
+        np.testing.assert_array_equal(tk.session_start(ts, cal), g[f"{s}_start"], err_msg=s)
+        np.testing.assert_array_equal(tk.minutes_into_session(ts, cal), g[f"{s}_minutes"], err_msg=s)
+        idx = tk.session_index(ts, cal)
+        lab = np.where(idx >= 0, cal.table().labels[idx], np.datetime64("NaT", "D"))
+        np.testing.assert_array_equal(lab, g[f"{s}_label"], err_msg=s)
+        # Unsorted input: the elementwise answers do not depend on order.
+        perm = np.random.default_rng(0).permutation(len(ts))
+        np.testing.assert_array_equal(tk.session_mask(ts[perm], cal), g[f"{s}_mask"][perm])
+        np.testing.assert_array_equal(tk.minutes_into_session(ts[perm], cal), g[f"{s}_minutes"][perm])
+        # Same answers through pandas (tz-aware, other zone) and datetime64[us].
+        if s.startswith("minute"):
+            dti = pd.DatetimeIndex(ts.view("datetime64[ns]"), tz="UTC").tz_convert("Europe/Paris")
+            out = tk.session_mask(dti, cal)
+            assert isinstance(out, pd.Series) and out.index is dti
+            np.testing.assert_array_equal(out.to_numpy(), g[f"{s}_mask"])
+            us = ts.view("datetime64[ns]").astype("datetime64[us]")
+            np.testing.assert_array_equal(tk.session_mask(us, cal), g[f"{s}_mask"])
+
+
+def test_golden_has_dst_and_break_cases():
+    g = np.load(GOLDEN / "cme_overnight.npz")
+    ts, mask = g["minute_2024-03-06_ts"], g["minute_2024-03-06_mask"]
+    # 2024-03-10 DST change inside the Sunday-evening session: 02:00-02:30 break is at
+    # wall time, so at 07:00-07:30 UTC before the change and ... the session runs on.
+    assert mask.any() and (~mask).any()
+    g = np.load(GOLDEN / "tokyo_lunch.npz")
+    s = "minute_2023-12-28"
+    lab, start = g[f"{s}_label"], g[f"{s}_start"]
+    # one start per session even with the lunch break
+    assert start.sum() == len(np.unique(lab[~np.isnat(lab)]))
+
+
+# --------------------------------------------------------------------------
+# Cross-check with exchange_calendars (XNYS, every minute 2000-2030)
+# --------------------------------------------------------------------------
+
+
+# exchange_calendars itself triggers pandas 3 deprecation warnings.
+_XC_WARN = pytest.mark.filterwarnings("ignore:.*values returning an ndarray:DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def xnys():
+    xcals = pytest.importorskip("exchange_calendars")
+    return xcals.get_calendar("XNYS", start="2000-01-01", end="2030-12-31")
+
+
+@_XC_WARN
+def test_xnys_every_minute_2000_2030(xnys):
+    tz = "America/New_York"
+    s = xnys.sessions
+    holidays = [d.date() for d in pd.bdate_range("2000-01-01", "2030-12-31").difference(s)]
+    lc = xnys.closes.dt.tz_convert(tz).dt.time
+    lo = xnys.opens.dt.tz_convert(tz).dt.time
+    cal = tk.Calendar(tz, "09:30", "16:00", holidays=holidays,
+                      early_closes={d.date(): t for d, t in zip(s, lc) if t != dt.time(16)},
+                      late_opens={d.date(): t for d, t in zip(s, lo) if t != dt.time(9, 30)})
+    every = np.arange(ns("2000-01-01"), ns("2031-01-01"), MIN, dtype=np.int64)
+    mask = tk.session_mask(every, cal)
+    xminutes = xnys.minutes.as_unit("ns").asi8
+    np.testing.assert_array_equal(every[mask], xminutes)  # same minutes, nothing more
+    labels = tk.session_label(xminutes, cal)
+    want = xnys.minutes_to_sessions(xnys.minutes).to_numpy().astype("datetime64[D]")
+    np.testing.assert_array_equal(labels, want)
+    # the same via session_index rows
+    rows = tk.session_index(xminutes, cal)
+    np.testing.assert_array_equal(cal.table().labels[rows], want)
+    # minute_to_session on a sample of scalars (the per-minute API)
+    for m in xminutes[:: len(xminutes) // 50]:
+        t = pd.Timestamp(int(m), tz="UTC")
+        assert np.datetime64(xnys.minute_to_session(t).date(), "D") == tk.session_label(t, cal)
+    # Calendar.from_exchange_calendars: its table gives the same mask
+    xcal = tk.Calendar.from_exchange_calendars("XNYS", "2000-01-01", "2030-12-31")
+    np.testing.assert_array_equal(tk.session_mask(every, xcal), mask)
+
+
+@_XC_WARN
+def test_from_exchange_calendars_extends(xnys):
+    xcal = tk.Calendar.from_exchange_calendars("XNYS", "2020-01-01", "2020-12-31")
+    ts = np.array([ns("2021-03-15T14:00"), ns("2019-03-15T14:00"), ns("2021-03-13T14:00")])
+    np.testing.assert_array_equal(tk.session_mask(ts, xcal), [True, True, False])
+    assert xcal.table().first <= dt.date(2019, 1, 1) and xcal.table().last >= dt.date(2021, 12, 31)
+    assert "XNYS" in repr(xcal)
+
+
+# --------------------------------------------------------------------------
+# Native vs twin on random timestamps (hypothesis)
+# --------------------------------------------------------------------------
+
+_LO, _HI = ns("1995-01-01"), ns("2035-01-01")
+
+
+@settings(max_examples=30)
+@given(
+    cal=st.sampled_from(sorted(CALS)),
+    ts=st.lists(st.one_of(st.integers(_LO, _HI), st.just(NAT)), min_size=1, max_size=60),
+    sort=st.booleans(),
+)
+def test_native_matches_twin(cal, ts, sort):
+    c = CALS[cal]()
+    a = np.array(sorted(ts) if sort else ts, dtype=np.int64)
+    for name in KERNELS:
+        got = getattr(tk, name)(a, c)
+        np.testing.assert_array_equal(got, twin(name, a, c), err_msg=name)
+
+
+@settings(max_examples=25)
+@given(
+    cal=st.sampled_from(sorted(CALS)),
+    start=st.integers(_LO, _HI),
+    steps=st.lists(st.integers(0, 6 * 3600 * 10**9), min_size=1, max_size=80),
+)
+def test_native_matches_twin_sorted_walk(cal, start, steps):
+    """Sorted series with random gaps (the cursor's fast path and its seeks)."""
+    c = CALS[cal]()
+    a = start + np.cumsum(np.array(steps, dtype=np.int64))
+    with tk.backend("shadow"):
+        for name in KERNELS:
+            getattr(tk, name)(a, c)
+
+
+_TZS = ["Asia/Tokyo", "Europe/London", "Australia/Sydney", "America/Sao_Paulo", "Asia/Kolkata"]
+
+
+@st.composite
+def calendars(draw):
+    """Random calendars; boundaries avoid 00:00-04:00 (no repeated-hour boundaries)."""
+    tz = draw(st.sampled_from(_TZS))
+    mins = st.integers(4 * 60, 24 * 60 - 1)
+    o, c = draw(mins), draw(mins)
+    if o == c:
+        c = (c + 37 - 4 * 60) % (20 * 60) + 4 * 60
+    t = lambda m: dt.time(m // 60, m % 60)  # noqa: E731
+    span = (c - o) % 1440
+    breaks = []
+    if draw(st.booleans()) and span > 30:
+        a = draw(st.integers(1, span - 2))
+        b = draw(st.integers(a + 1, span - 1))
+        breaks = [(t((o + a) % 1440), t((o + b) % 1440))]
+        if any(4 * 60 > (o + x) % 1440 for x in (a, b)):
+            breaks = []
+    wd = draw(st.sets(st.integers(0, 6), min_size=1))
+    return tk.Calendar(tz, t(o), t(c), weekdays=wd, breaks=breaks)
+
+
+@settings(max_examples=25)
+@given(cal=calendars(), ts=st.lists(st.integers(ns("2015-01-01"), ns("2030-01-01")), min_size=1, max_size=40))
+def test_random_calendars_match_twin(cal, ts):
+    a = np.sort(np.array(ts, dtype=np.int64))
+    with tk.backend("shadow"):
+        for name in KERNELS:
+            getattr(tk, name)(a, cal)
+            getattr(tk, name)(a[::-1].copy(), cal)
+
+
+def test_dst_gap_boundary():
+    """An open at 02:30 New York: on the spring-forward day it opens when the gap ends (03:00 EDT)."""
+    cal = tk.Calendar("America/New_York", "02:30", "05:00", weekdays=range(7))
+    day = np.arange(ns("2024-03-10T05:00"), ns("2024-03-10T10:00"), MIN)
+    m = tk.session_mask(day, cal)
+    assert day[m][0] == ns("2024-03-10T07:00")  # 03:00 EDT
+    assert day[m][-1] == ns("2024-03-10T08:59")  # 04:59 EDT
+    np.testing.assert_array_equal(m, ref.session_mask([int(v) for v in day], cal))
+    np.testing.assert_array_equal(tk.minutes_into_session(day, cal)[m][:2], [0, 1])
+
+
+def test_overnight_session_across_dst():
+    cal = cme()
+    # Sunday 2024-03-10 17:00 CDT open; the 02:00 DST change was earlier that day.
+    # Saturday night 2024-11-02 -> no session (Saturday not listed); Sunday 11-03 17:00 CST.
+    o = ns("2024-03-10T22:00")  # 17:00 CDT
+    assert tk.session_mask(np.array([o - 1, o]), cal).tolist() == [False, True]
+    o = ns("2024-11-03T23:00")  # 17:00 CST
+    assert tk.session_mask(np.array([o - 1, o]), cal).tolist() == [False, True]
+    # Thursday 2024-03-07 opens 17:00 CST, closes Friday 16:00 CST; break 02:00-02:30 CST
+    ts = np.array([ns("2024-03-07T23:00"), ns("2024-03-08T08:00"), ns("2024-03-08T08:30"),
+                   ns("2024-03-08T21:59"), ns("2024-03-08T22:00"), ns("2024-03-08T23:00")])
+    assert tk.session_mask(ts, cal).tolist() == [True, False, True, True, False, False]
+    assert tk.minutes_into_session(ts, cal).tolist() == [0, -1, 570, 1379, -1, -1]
+    lab = tk.session_label(ts, cal)
+    assert lab[0] == np.datetime64("2024-03-07") and np.isnat(lab[-1])
+
+
+# --------------------------------------------------------------------------
+# API
+# --------------------------------------------------------------------------
+
+
+def test_units_nat_and_scalars():
+    cal = ny()
+    base = np.array(["2024-03-12T13:29:59", "2024-03-12T13:30", "2024-03-12T19:59:59", "2024-03-12T20:00",
+                     "NaT"], dtype="datetime64[s]")
+    want = [False, True, True, False, False]
+    for unit in ("s", "ms", "us", "ns"):
+        assert tk.session_mask(base.astype(f"datetime64[{unit}]"), cal).tolist() == want
+    assert tk.session_mask(base.astype("datetime64[ns]").view(np.int64), cal).tolist() == want
+    assert tk.session_index(base[4:], cal).tolist() == [-1]
+    assert tk.minutes_into_session(base, cal).tolist() == [-1, 0, 389, -1, -1]
+    assert tk.session_mask(np.datetime64("2024-03-12T14:00"), cal) is np.True_
+    assert tk.session_mask(pd.Timestamp("2024-03-12 10:00", tz="America/New_York"), cal) is np.True_
+    assert tk.session_mask(pd.NaT, cal) is np.False_
+    assert tk.session_mask(dt.datetime(2024, 3, 12, 14, 0), cal) is np.True_  # naive = UTC
+    assert tk.minutes_into_session(dt.datetime(2024, 3, 12, 10, 5, tzinfo=cal.tz), cal) == 35
+    assert isinstance(tk.session_index(ns("2024-03-12T14:00"), cal), np.integer)
+
+
+def test_pandas_in_pandas_out():
+    cal = ny()
+    idx = pd.date_range("2024-03-11 09:00", periods=600, freq="min", tz="America/New_York")
+    m = tk.session_mask(idx, cal)
+    assert isinstance(m, pd.Series) and m.index.equals(idx) and m.dtype == bool
+    assert m.name == "session_mask"
+    assert m.sum() == 330  # late open 10:30 on 2024-03-11
+    naive = idx.tz_convert("UTC").tz_localize(None)  # naive means UTC
+    np.testing.assert_array_equal(tk.session_mask(naive, cal).to_numpy(), m.to_numpy())
+    s = pd.Series(idx, index=pd.RangeIndex(100, 700), name="t")
+    out = tk.minutes_into_session(s, cal)
+    assert out.index.equals(s.index) and out.name == "t" and out.iloc[90] == 0
+    lab = tk.session_label(s, cal)
+    assert lab.iloc[90] == pd.Timestamp("2024-03-11")
+    st_ = tk.session_start(idx, cal)
+    assert st_.sum() == 1 and st_.index[st_.to_numpy()][0] == pd.Timestamp("2024-03-11 10:30", tz=cal.tz)
+
+
+def test_session_start_and_breaks():
+    cal = tokyo()
+    ts = np.arange(ns("2024-03-04T00:00"), ns("2024-03-06T00:00"), MIN)  # Mon, Tue (UTC+9)
+    start = tk.session_start(ts, cal)
+    assert start.sum() == 2
+    assert ts[start].tolist() == [ns("2024-03-04T00:00"), ns("2024-03-05T00:00")]
+    m = tk.session_mask(ts, cal)
+    assert m.sum() == 2 * 300  # 6 h minus the 1 h lunch
+    mins = tk.minutes_into_session(ts, cal)
+    assert mins[ts == ns("2024-03-04T03:29")] == -1  # 12:29 JST: lunch (break end exclusive) ...
+    assert mins[ts == ns("2024-03-04T03:30")] == 210  # ... 12:30 counts from 09:00
+    # 2-D input: session_start runs along the last axis, row by row
+    two = np.stack([ts[:1440], ts[1440:]])
+    np.testing.assert_array_equal(tk.session_start(two, cal).sum(axis=1), [1, 1])
+    np.testing.assert_array_equal(tk.session_mask(two, cal), m.reshape(2, -1))
+    # late open inside the break: trading starts when the break ends
+    ts = np.arange(ns("2024-01-04T00:00"), ns("2024-01-04T07:00"), MIN)
+    first = ts[tk.session_start(ts, cal)]
+    assert first.tolist() == [ns("2024-01-04T03:30")]
+    assert tk.minutes_into_session(first, cal).tolist() == [30]
+
+
+def test_table_extends_and_labels_are_stable():
+    cal = ny()
+    a = np.array([ns("2024-03-12T14:00")])
+    tk.session_mask(a, cal)
+    t1 = cal.table()
+    assert t1.first == dt.date(2024, 1, 1) or t1.first <= dt.date(2024, 3, 11)
+    b = np.array([ns("2001-03-13T15:00"), ns("2024-03-12T14:00"), ns("2040-03-13T15:00")])
+    idx = tk.session_index(b, cal)
+    t2 = cal.table()
+    assert t2.first <= dt.date(2001, 3, 13) and t2.last >= dt.date(2040, 3, 13)
+    assert t2.labels[idx].tolist() == [dt.date(2001, 3, 13), dt.date(2024, 3, 12), dt.date(2040, 3, 13)]
+    assert tk.session_label(a, cal)[0] == np.datetime64("2024-03-12")
+    # the table is sorted, read-only int64
+    assert np.all(np.diff(t2.opens) > 0) and np.all(t2.opens < t2.closes)
+    with pytest.raises(ValueError):
+        t2.opens[0] = 0
+    # extremes of int64 (near 1677 / 2262) do not crash
+    ext = np.array([NAT + 1, np.iinfo(np.int64).max, 0], dtype=np.int64)
+    assert tk.session_mask(ext, cal).tolist() == [False, False, False]
+
+
+def test_raw_ufuncs_any_table_in_bounds():
+    """The raw ufuncs never read out of bounds, whatever the table (no validation there)."""
+    rng = np.random.default_rng(1)
+    for path in ufuncs.available_paths():
+        u = ufuncs.for_path(path)
+        for _ in range(50):
+            s, b = rng.integers(0, 6, 2)
+            tab = [rng.integers(-50, 50, s), rng.integers(-50, 50, s), rng.integers(-50, 50, b),
+                   rng.integers(-50, 50, b)]
+            if s and rng.random() < 0.2:
+                tab[0][rng.integers(0, s)] = NAT  # malformed: NaT in the table
+            ts = rng.integers(-60, 60, 200)
+            for name in KERNELS:
+                r, out = u[name](ts, *tab, -40, 40)
+                assert r.shape == ts.shape and out == np.sum((ts < -40) | (ts > 40))
+        # empty table, strided and 2-D ts
+        ts = np.arange(0, 400, dtype=np.int64).reshape(4, 100)[:, ::3]
+        e = np.empty(0, np.int64)
+        r, out = u["session_mask"](ts, e, e, e, e, 0, 1000)
+        assert not r.any() and out.tolist() == [0] * 4
+
+
+def test_simd_paths_agree():
+    cal = tokyo()
+    ts = np.arange(ns("2023-12-20"), ns("2024-01-20"), 17 * 10**9, dtype=np.int64)
+    ts[::977] = NAT
+    t = cal.table("2023-01-01", "2024-12-31")
+    args = (t.opens, t.closes, t.break_starts, t.break_ends, t.lo, t.hi)
+    res = {p: [ufuncs.for_path(p)[k](ts, *args)[0] for k in KERNELS] for p in ufuncs.available_paths()}
+    for p, r in res.items():
+        for k, a, b in zip(KERNELS, r, res["scalar"]):
+            np.testing.assert_array_equal(a, b, err_msg=f"{p} {k}")
+    np.testing.assert_array_equal(res["scalar"][0], twin("session_mask", ts[:5000], cal).tolist() +
+                                  res["scalar"][0][5000:].tolist())
+
+
+def test_spec_round_trip_and_repr():
+    for make in CALS.values():
+        c = make()
+        c2 = tk.Calendar(**json.loads(json.dumps(c.spec())))
+        assert c2.spec() == c.spec()
+        assert c.tz.key in repr(c)
+    assert cme().overnight and not ny().overnight
+
+
+def test_reference_backend():
+    cal = tokyo()
+    ts = np.arange(ns("2024-03-04T00:00"), ns("2024-03-04T08:00"), 7 * MIN)
+    with tk.backend("reference"):
+        r = {k: getattr(tk, k)(ts, cal) for k in KERNELS}
+    for k in KERNELS:
+        np.testing.assert_array_equal(r[k], getattr(tk, k)(ts, cal))
+
+
+# --------------------------------------------------------------------------
+# Bad input: clear errors, never a crash
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(tz="Mars/Olympus_Mons"), ValueError, "unknown time zone"),
+    (dict(tz="../etc/passwd"), ValueError, "unknown time zone"),
+    (dict(tz=5), TypeError, "tz"),
+    (dict(breaks=[("08:00", "09:00")]), ValueError, "not inside the session"),
+    (dict(breaks=[("15:30", "16:30")]), ValueError, "not inside the session"),
+    (dict(breaks=[("12:00", "11:00")]), ValueError, "not inside the session"),
+    (dict(breaks=[("11:00", "12:00"), ("11:30", "12:30")]), ValueError, "overlap"),
+    (dict(breaks=["11:00"]), TypeError, "pairs"),
+    (dict(open="25:00"), ValueError, "not a valid time"),
+    (dict(open="9.30"), ValueError, "HH:MM"),
+    (dict(open=9.5), TypeError, "datetime.time"),
+    (dict(close="09:30"), ValueError, "length"),
+    (dict(early_closes={"2024-07-03": "17:00"}), ValueError, "early close"),
+    (dict(late_opens={"2024-07-03": "08:00"}), ValueError, "late open"),
+    (dict(weekdays=[7]), ValueError, "weekdays"),
+    (dict(holidays=["2024-13-01"]), ValueError, "ISO date"),
+    (dict(holidays="2024-07-04"), TypeError, "collection"),
+])
+def test_bad_calendar(kwargs, exc, match):
+    args = dict(tz="America/New_York", open="09:30", close="16:00")
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        tk.Calendar(**args)
+
+
+@pytest.mark.parametrize("bad", [
+    np.array([1.5, 2.5]),
+    np.array([True, False]),
+    np.array(["2024-01-01"]),
+    np.array([1, 2], dtype="timedelta64[ns]"),
+    np.array([object()]),
+    np.array(["2024-01-01"], dtype="datetime64"),  # has a unit (D) -> fine, checked below
+    1.5,
+])
+def test_bad_timestamps(bad):
+    cal = ny()
+    if isinstance(bad, np.ndarray) and bad.dtype.kind == "M":
+        assert tk.session_mask(bad, cal).tolist() == [False]
+        return
+    for name in KERNELS + ("session_label",):
+        with pytest.raises(TypeError, match="expected"):
+            getattr(tk, name)(bad, cal)
+
+
+def test_bad_other():
+    cal = ny()
+    with pytest.raises(TypeError, match="Calendar"):
+        tk.session_mask(np.array([0]), "XNYS")
+    with pytest.raises(TypeError, match="DatetimeIndex"):
+        tk.session_mask(pd.Index([1.0, 2.0]), cal)
+    with pytest.raises(TypeError, match="datetime Series"):
+        tk.session_mask(pd.Series([1.0]), cal)
+    with pytest.raises(OverflowError, match="range"):
+        tk.session_mask(np.array(["2300-01-01"], dtype="datetime64[s]"), cal)
+    with pytest.raises(ValueError, match="after"):
+        cal.table("2024-02-01", "2024-01-01")
