@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import pytest
@@ -261,3 +261,8 @@ def _restore_backend():
     yield
     if tradekernels.get_backend() != before:
         tradekernels.set_backend(before)
+
+
+def pytest_configure(config):
+    # tests/test_dask.py: the LocalCluster(processes=True) test; deselect with -m "not distributed"
+    config.addinivalue_line("markers", "distributed: starts a dask.distributed LocalCluster (a few seconds)")

@@ -208,10 +208,15 @@ def _random_series(rng, n: int, style: int) -> np.ndarray:
         x[rng.random(n) < 0.05] = np.nan
     elif style == 1:  # small integers: many exact ties and retests of the peak
         x = np.round(rng.normal(0.0, 3.0, n))
-    else:  # anything goes
+    elif style == 2:  # anything goes
         x = rng.normal(0.0, 10.0, n)
         m = rng.random(n) < 0.3
         x[m] = rng.choice(_SPECIALS, int(m.sum()))
+    else:  # runs of one value (whole SIMD blocks without a new peak), specials included
+        values = np.concatenate([_SPECIALS, rng.normal(0.0, 10.0, 6)])
+        lengths = rng.integers(1, 70, size=max(1, n // 8))
+        x = np.repeat(rng.choice(values, lengths.size), lengths)[:n]
+        x = np.concatenate([x, np.full(n - x.size, 1.0)])
     return x
 
 
@@ -250,7 +255,7 @@ def _check_paths_agree(kernel, path, x, what):
 def test_simd_path_matches_scalar_random_short(path, dtype, kernel):
     rng = np.random.default_rng(1234)
     for n in range(0, 41):
-        for style in range(3):
+        for style in range(4):
             with np.errstate(over="ignore"):
                 x = _random_series(rng, n, style).astype(dtype)
             _check_paths_agree(kernel, path, x, f"n={n} style={style} {np.dtype(dtype)}")
@@ -261,7 +266,7 @@ def test_simd_path_matches_scalar_random_short(path, dtype, kernel):
 @kernel_params()
 def test_simd_path_matches_scalar_random_long(path, dtype, kernel):
     rng = np.random.default_rng(99)
-    for style in range(3):
+    for style in range(4):
         with np.errstate(over="ignore"):
             x = _random_series(rng, 10_000, style).astype(dtype)
         _check_paths_agree(kernel, path, x, f"n=10000 style={style} {np.dtype(dtype)}")

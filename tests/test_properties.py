@@ -13,7 +13,6 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -25,7 +24,6 @@ from conftest import (
     assert_outputs_same,
     kernel_params,
     native,
-    out_dtype,
     reference_apply,
     run_ufunc,
 )
@@ -126,6 +124,27 @@ def test_real_non_float_inputs_follow_numpy_casting(kernel, data):
     assert (expect_dtype == np.float32) == (kind in ("bool", "uint8", "float16"))
     got = native(kernel, a)
     assert_outputs_same(got, reference_apply(kernel, a.astype(expect_dtype)), kernel.ulps, f"{kernel.name} {kind}")
+
+
+@st.composite
+def run_arrays(draw, dtype):
+    """Long arrays made of runs (a value repeated, or a short pattern repeated):
+    whole SIMD blocks with no new peak, long zero / inf / NaN stretches."""
+    runs = draw(st.lists(st.tuples(st.lists(elements(dtype), min_size=1, max_size=3),
+                                   st.integers(1, 80)), min_size=0, max_size=6), label="runs")
+    parts = [np.tile(np.array(pattern, dtype=dtype), reps) for pattern, reps in runs]
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
+
+
+@kernel_params()
+@given(data=st.data())
+def test_native_matches_reference_long_runs(kernel, data):
+    dtype = data.draw(st.sampled_from(FLOAT_DTYPES), label="dtype")
+    a = data.draw(run_arrays(dtype), label="values")
+    expected = reference_apply(kernel, a)
+    for path in ufuncs.available_paths():
+        got = native(kernel, a, path=path)
+        assert_outputs_same(got, expected, kernel.ulps, f"{kernel.name} runs n={a.size} {path}")
 
 
 # --------------------------------------------------------------------------

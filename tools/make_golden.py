@@ -138,6 +138,14 @@ def build_cases() -> Dict[str, np.ndarray]:
     c["returns_leading_nan"] = [NAN, NAN, 0.01, -0.02, NAN, 0.03]
     c["returns_small_200"] = _returns(7, 200, nan_every=17)
     c["random_walk_2000"] = _walk(20240601, 2000)
+    # long runs after a special peak: the fast paths handle whole 32-bar blocks
+    # without a new peak differently (division skipped), so these need > 64 bars
+    c["zero_peak_then_long_nonpositive"] = [0.0] + [(-1.0 - (i % 7)) if i % 5 else 0.0 for i in range(130)]
+    c["zero_peak_then_long_zeros"] = [0.0] * 70 + [-0.0] * 70
+    c["inf_peak_then_long_finite"] = [1.0, INF] + [(-INF if i == 50 else 5.0 - i % 9) for i in range(130)]
+    c["negative_peak_long"] = [-(2.0 + (i * 37) % 11) for i in range(140)]
+    c["nan_blocks_long"] = [100.0] + [NAN] * 40 + [90.0 - (i % 13) for i in range(40)] + [NAN] * 33 + [101.0, 95.0]
+    c["signed_zeros_long"] = [(-0.0 if i % 3 else 0.0) if i % 4 else -1.0 for i in range(135)]
     c.update(_block_cases())
     rows = [
         _walk(11, 300),

@@ -590,8 +590,11 @@ def _native(name: str, ns: np.ndarray, cal: Calendar) -> Tuple[np.ndarray, Sessi
 
 
 def _reference(name: str, ns: np.ndarray, cal: Calendar, t: SessionTable) -> np.ndarray:
+    dtype = bool if name in ("session_mask", "session_start") else np.int64
+    if ns.size == 0:
+        return np.empty(ns.shape, dtype=dtype)
     a = ns.reshape(-1, ns.shape[-1]) if ns.ndim else ns.reshape(1, 1)
-    out = np.empty(a.shape, dtype=bool if name in ("session_mask", "session_start") else np.int64)
+    out = np.empty(a.shape, dtype=dtype)
     rows = {d: i for i, d in enumerate(t.labels.astype(object))}
     for r in range(a.shape[0]):
         ts = [int(v) for v in a[r]]
