@@ -1,5 +1,5 @@
 /* drawdown.c - drawdown family for float32 and float64 (scalar path). */
-#include "tk.h"
+#include "tk_scan.h"
 #include <math.h>
 
 #define TK_SFX f64

@@ -6,6 +6,11 @@
  * The running peak starts at -inf and moves only on a strictly greater
  * price (NaN never compares greater), so the peak is the first bar that
  * reached the running maximum; NaN prices give NaN drawdowns.
+ *
+ * Every kernel is one loop over the per-bar step of tk_scan.h, run from a
+ * state: the default one (the plain gufuncs) or the carried one given to
+ * the <name>_state gufuncs, whose extra (k) input is the state and extra
+ * (k) output the state after the last bar (layouts: tk_scan.h).
  */
 #define TK_CAT_(a, b) a##_##b
 #define TK_CAT(a, b) TK_CAT_(a, b)
@@ -13,104 +18,115 @@
 #define TK_LD TK_CAT(tk_ld, TK_SFX)
 #define TK_ST TK_CAT(tk_st, TK_SFX)
 
+static inline void TK_FN(dd_run)(const char *x, npy_intp xs, char *out, npy_intp os, npy_intp n,
+                                 double *state)
+{
+    double peak = *state;
+    for (npy_intp i = 0; i < n; i++, x += xs, out += os) {
+        TK_ST(out, tk_drawdown_step(&peak, TK_LD(x)));
+    }
+    *state = peak;
+}
+
 /* (n)->(n) */
 void TK_FN(tk_drawdown)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    const char *x = args[0];
-    char *out = args[1];
     double peak = -INFINITY;
-    for (npy_intp i = 0; i < dims[0]; i++, x += steps[0], out += steps[1]) {
-        const double v = TK_LD(x);
-        if (v > peak) {
-            peak = v;
-        }
-        TK_ST(out, v / peak - 1.0);
+    TK_FN(dd_run)(args[0], steps[0], args[1], steps[1], dims[0], &peak);
+}
+
+/* (n),(k)->(n),(k) */
+void TK_FN(tk_drawdown_state)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    double peak = tk_ld_f64(args[1]);
+    TK_FN(dd_run)(args[0], steps[0], args[2], steps[2], dims[0], &peak);
+    tk_st_f64(args[3], peak);
+}
+
+static inline void TK_FN(mdd_run)(const char *x, npy_intp xs, npy_intp n, tk_mdd_st *state)
+{
+    tk_mdd_st s = *state;
+    for (npy_intp i = 0; i < n; i++, x += xs) {
+        (void)tk_max_drawdown_step(&s, TK_LD(x));
     }
+    *state = s;
 }
 
 /* (n)->(): min over the non-NaN drawdowns, NaN if there are none. */
 void TK_FN(tk_max_drawdown)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    const char *x = args[0];
-    double peak = -INFINITY, best = INFINITY;
-    int seen = 0;
-    for (npy_intp i = 0; i < dims[0]; i++, x += steps[0]) {
-        const double v = TK_LD(x);
-        if (v > peak) {
-            peak = v;
-        }
-        const double d = v / peak - 1.0;
-        if (d < best) {
-            best = d;
-        }
-        seen |= (d == d);
+    tk_mdd_st s = tk_mdd_init();
+    TK_FN(mdd_run)(args[0], steps[0], dims[0], &s);
+    TK_ST(args[1], tk_max_drawdown_result(&s));
+}
+
+/* (n),(k)->(),(k): the result for everything seen so far. */
+void TK_FN(tk_max_drawdown_state)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_mdd_st s = tk_mdd_load(args[1], steps[1]);
+    TK_FN(mdd_run)(args[0], steps[0], dims[0], &s);
+    TK_ST(args[2], tk_max_drawdown_result(&s));
+    tk_mdd_save(args[3], steps[2], &s);
+}
+
+static inline void TK_FN(episode_run)(char **args, const char *x, npy_intp xs, npy_intp n,
+                                      tk_episode_st *state)
+{
+    tk_episode_st s = *state;
+    for (npy_intp i = 0; i < n; i++, x += xs) {
+        tk_episode_step(&s, TK_LD(x));
     }
-    TK_ST(args[1], seen ? best : NAN);
+    npy_int64 peak_i, trough_i, recovery_i;
+    double depth;
+    tk_episode_result(&s, &peak_i, &trough_i, &recovery_i, &depth);
+    tk_st_i64(args[0], peak_i);
+    tk_st_i64(args[1], trough_i);
+    tk_st_i64(args[2], recovery_i);
+    TK_ST(args[3], depth);
+    *state = s;
 }
 
 /* (n)->(),(),(),(): peak, trough, recovery indices and depth of the
- * maximum drawdown. */
+ * maximum drawdown (one pass; see tk_episode_step). */
 void TK_FN(tk_drawdown_episode)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    const npy_intp n = dims[0], xs = steps[0];
-    const char *x = args[0];
-    double peak = -INFINITY, best = INFINITY, best_peak = 0.0;
-    npy_intp peak_i = -1, best_peak_i = -1, trough_i = -1, recovery_i = -1;
-    int seen = 0;
-    for (npy_intp i = 0; i < n; i++, x += xs) {
-        const double v = TK_LD(x);
-        if (v >= peak) {        /* last bar at the running peak */
-            peak_i = i;
-            if (v > peak) {
-                peak = v;
-            }
-        }
-        const double d = v / peak - 1.0;
-        if (d < best || (!seen && d == d)) {
-            best = d;
-            trough_i = i;
-            best_peak_i = peak_i;
-            best_peak = peak;
-            seen = 1;
-        }
+    tk_episode_st s = tk_episode_init();
+    TK_FN(episode_run)(args + 1, args[0], steps[0], dims[0], &s);
+}
+
+/* (n),(k)->(),(),(),(),(k): indices are global (counted from the first bar
+ * the state has seen). */
+void TK_FN(tk_drawdown_episode_state)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_episode_st s = tk_episode_load(args[1], steps[1]);
+    TK_FN(episode_run)(args + 2, args[0], steps[0], dims[0], &s);
+    tk_episode_save(args[6], steps[2], &s);
+}
+
+static inline void TK_FN(uw_run)(const char *x, npy_intp xs, char *out, npy_intp os, npy_intp n,
+                                 tk_underwater_st *state)
+{
+    tk_underwater_st s = *state;
+    for (npy_intp i = 0; i < n; i++, x += xs, out += os) {
+        tk_st_i64(out, tk_underwater_step(&s, TK_LD(x)));
     }
-    if (seen && best < 0.0) {
-        x = args[0] + (trough_i + 1) * xs;
-        for (npy_intp j = trough_i + 1; j < n; j++, x += xs) {
-            if (TK_LD(x) >= best_peak) {
-                recovery_i = j;
-                break;
-            }
-        }
-    }
-    else {
-        best_peak_i = trough_i = -1;
-    }
-    tk_st_i64(args[1], (npy_int64)best_peak_i);
-    tk_st_i64(args[2], (npy_int64)trough_i);
-    tk_st_i64(args[3], (npy_int64)recovery_i);
-    TK_ST(args[4], seen ? best : NAN);
+    *state = s;
 }
 
 /* (n)->(n) int64: bars since the last bar at or above the running peak;
  * -1 before the first non-NaN price. */
 void TK_FN(tk_underwater_bars)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    const char *x = args[0];
-    char *out = args[1];
-    double peak = -INFINITY;
-    npy_int64 count = -1;
-    for (npy_intp i = 0; i < dims[0]; i++, x += steps[0], out += steps[1]) {
-        const double v = TK_LD(x);
-        if (v >= peak) {
-            peak = v;
-            count = 0;
-        }
-        else if (count >= 0) {
-            count++;
-        }
-        tk_st_i64(out, count);
-    }
+    tk_underwater_st s = tk_underwater_init();
+    TK_FN(uw_run)(args[0], steps[0], args[1], steps[1], dims[0], &s);
+}
+
+/* (n),(k)->(n),(k) */
+void TK_FN(tk_underwater_bars_state)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_underwater_st s = tk_underwater_load(args[1], steps[1]);
+    TK_FN(uw_run)(args[0], steps[0], args[2], steps[2], dims[0], &s);
+    tk_underwater_save(args[3], steps[3], &s);
 }
 
 #undef TK_CAT_

@@ -8,9 +8,12 @@
  * NaN lanes are replaced by -inf for the max only.  _mm256_max_pd(a, b)
  * returns b unless a > b, so passing (later, earlier) keeps the earlier
  * value on ties (+0/-0), exactly as the scalar "if (v > peak)" does.
- * Strided data falls back to the scalar loop.
+ * Strided data falls back to the scalar loop.  Each kernel runs from a
+ * carried state (tk_scan.h): the default one for the plain gufuncs, the
+ * given one for the <name>_state gufuncs; the scalar head and tail use the
+ * same step functions as the scalar path.
  */
-#include "tk.h"
+#include "tk_scan.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -74,25 +77,15 @@ TK_AVX2 static inline void store(double *p, __m256d v, int stream)
     }
 }
 
-TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+/* Drawdown of x[0..n) from the carried peak *state (updated). */
+TK_AVX2 static void dd_avx2(const double *x, double *out, npy_intp n, double *state)
 {
-    if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
-        tk_drawdown_f64(args, dims, steps);
-        return;
-    }
-    const npy_intp n = dims[0];
-    const double *x = (const double *)args[0];
-    double *out = (double *)args[1];
     const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0;
     const npy_intp head = stream ? head_count(out, n) : 0;
-    double peak = -INFINITY;
+    double peak = *state;
     npy_intp i = 0;
     for (; i < head; i++) {
-        const double v = x[i];
-        if (v > peak) {
-            peak = v;
-        }
-        out[i] = v / peak - 1.0;
+        out[i] = tk_drawdown_step(&peak, x[i]);
     }
     const __m256d ninf = _mm256_set1_pd(-INFINITY), one = _mm256_set1_pd(1.0);
     __m256d carry = _mm256_set1_pd(peak);
@@ -108,12 +101,31 @@ TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_i
     }
     peak = _mm256_cvtsd_f64(carry);
     for (; i < n; i++) {
-        const double v = x[i];
-        if (v > peak) {
-            peak = v;
-        }
-        out[i] = v / peak - 1.0;
+        out[i] = tk_drawdown_step(&peak, x[i]);
     }
+    *state = peak;
+}
+
+TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
+        tk_drawdown_f64(args, dims, steps);
+        return;
+    }
+    double peak = -INFINITY;
+    dd_avx2((const double *)args[0], (double *)args[1], dims[0], &peak);
+}
+
+/* (n),(k)->(n),(k) */
+TK_AVX2 void tk_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double) || steps[2] != sizeof(double)) {
+        tk_drawdown_state_f64(args, dims, steps);
+        return;
+    }
+    double peak = tk_ld_f64(args[1]);
+    dd_avx2((const double *)args[0], (double *)args[2], dims[0], &peak);
+    tk_st_f64(args[3], peak);
 }
 
 /* Horizontal min of the lanes (exact: min is order-independent here since
@@ -150,17 +162,13 @@ TK_AVX2 static inline void flush(__m256d *segmin, __m256d carry, __m256d *best, 
  * only fold their minimum into `segmin`, which is divided once when the peak
  * next moves.  Blocks with a new peak take the full prefix-max path.
  */
-TK_AVX2 void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
 {
-    if (steps[0] != sizeof(double)) {
-        tk_max_drawdown_f64(args, dims, steps);
-        return;
-    }
-    const npy_intp n = dims[0];
-    const double *x = (const double *)args[0];
     const __m256d ninf = _mm256_set1_pd(-INFINITY), pinf = _mm256_set1_pd(INFINITY);
     const __m256d one = _mm256_set1_pd(1.0);
-    __m256d carry = ninf, best = pinf, seen = _mm256_setzero_pd(), segmin = pinf;
+    __m256d carry = _mm256_set1_pd(state->peak), best = _mm256_set1_pd(state->best);
+    __m256d seen = state->seen ? _mm256_castsi256_pd(_mm256_set1_epi64x(-1)) : _mm256_setzero_pd();
+    __m256d segmin = pinf;
     npy_intp i = 0;
     while (i + 32 <= n) {
         const double p = _mm256_cvtsd_f64(carry);
@@ -208,42 +216,49 @@ TK_AVX2 void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const n
         i += 32;
     }
     flush(&segmin, carry, &best, &seen);
-    double peak = _mm256_cvtsd_f64(carry), m = hmin(best);
-    int any = _mm256_movemask_pd(seen) != 0;
+    tk_mdd_st s = {_mm256_cvtsd_f64(carry), hmin(best), _mm256_movemask_pd(seen) != 0};
     for (; i < n; i++) {
-        const double v = x[i];
-        if (v > peak) {
-            peak = v;
-        }
-        const double dv = v / peak - 1.0;
-        if (dv < m) {
-            m = dv;
-        }
-        any |= (dv == dv);
+        (void)tk_max_drawdown_step(&s, x[i]);
     }
-    tk_st_f64(args[1], any ? m : NAN);
+    *state = s;
 }
 
-TK_AVX2 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+TK_AVX2 void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
-        tk_simple_returns_f64(args, dims, steps);
+    if (steps[0] != sizeof(double)) {
+        tk_max_drawdown_f64(args, dims, steps);
         return;
     }
-    const npy_intp n = dims[0];
-    const double *x = (const double *)args[0];
-    double *out = (double *)args[1];
+    tk_mdd_st s = tk_mdd_init();
+    mdd_avx2((const double *)args[0], dims[0], &s);
+    tk_st_f64(args[1], tk_max_drawdown_result(&s));
+}
+
+/* (n),(k)->(),(k) */
+TK_AVX2 void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double)) {
+        tk_max_drawdown_state_f64(args, dims, steps);
+        return;
+    }
+    tk_mdd_st s = tk_mdd_load(args[1], steps[1]);
+    mdd_avx2((const double *)args[0], dims[0], &s);
+    tk_st_f64(args[2], tk_max_drawdown_result(&s));
+    tk_mdd_save(args[3], steps[2], &s);
+}
+
+/* Simple returns of x[0..n) from the carried previous price *state. */
+TK_AVX2 static void sr_avx2(const double *x, double *out, npy_intp n, double *state)
+{
     const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0
                        && (x + n <= out || out + n <= x);
     const npy_intp head = stream ? head_count(out, n) : 0;
     /* The previous element is carried in a register, never re-read, so an
      * out= that aliases x is safe. */
-    double p = NAN;
+    double p = *state;
     npy_intp i = 0;
     for (; i < head; i++) {
-        const double v = x[i];
-        out[i] = v / p - 1.0;
-        p = v;
+        out[i] = tk_simple_returns_step(&p, x[i]);
     }
     const __m256d one = _mm256_set1_pd(1.0);
     __m256d last = _mm256_set1_pd(p);
@@ -257,10 +272,31 @@ TK_AVX2 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const
     }
     p = _mm256_cvtsd_f64(last);
     for (; i < n; i++) {
-        const double v = x[i];
-        out[i] = v / p - 1.0;
-        p = v;
+        out[i] = tk_simple_returns_step(&p, x[i]);
     }
+    *state = p;
+}
+
+TK_AVX2 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
+        tk_simple_returns_f64(args, dims, steps);
+        return;
+    }
+    double p = NAN;
+    sr_avx2((const double *)args[0], (double *)args[1], dims[0], &p);
+}
+
+/* (n),(k)->(n),(k) */
+TK_AVX2 void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double) || steps[2] != sizeof(double)) {
+        tk_simple_returns_state_f64(args, dims, steps);
+        return;
+    }
+    double p = tk_ld_f64(args[1]);
+    sr_avx2((const double *)args[0], (double *)args[2], dims[0], &p);
+    tk_st_f64(args[3], p);
 }
 
 #else /* no AVX2 support in this build: the scalar loops stand in. */
@@ -276,6 +312,18 @@ void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp 
 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     tk_simple_returns_f64(args, dims, steps);
+}
+void tk_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_drawdown_state_f64(args, dims, steps);
+}
+void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_max_drawdown_state_f64(args, dims, steps);
+}
+void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_simple_returns_state_f64(args, dims, steps);
 }
 
 #endif

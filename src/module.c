@@ -31,6 +31,13 @@
 #define TK_F_I {NPY_FLOAT, NPY_INT64, NPY_DOUBLE, NPY_INT64}
 #define TK_F_IIIF {NPY_FLOAT, NPY_INT64, NPY_INT64, NPY_INT64, NPY_FLOAT, \
                    NPY_DOUBLE, NPY_INT64, NPY_INT64, NPY_INT64, NPY_DOUBLE}
+/* Carried-state rows: x, state (always float64) -> outputs, state. */
+#define TK_S NPY_DOUBLE
+#define TK_FS_FS {NPY_FLOAT, TK_S, NPY_FLOAT, TK_S, NPY_DOUBLE, TK_S, NPY_DOUBLE, TK_S}
+#define TK_FS_IS {NPY_FLOAT, TK_S, NPY_INT64, TK_S, NPY_DOUBLE, TK_S, NPY_INT64, TK_S}
+#define TK_FS_IIIFS {NPY_FLOAT, TK_S, NPY_INT64, NPY_INT64, NPY_INT64, NPY_FLOAT, TK_S, \
+                     NPY_DOUBLE, TK_S, NPY_INT64, NPY_INT64, NPY_INT64, NPY_DOUBLE, TK_S}
+#define TK_SCAN_STATE_SIG "(n),(k)->(n),(k)"
 
 /* Fills (float64 only, one loop): D = float64, L = int64 order fields. */
 #define TK_D NPY_DOUBLE
@@ -88,6 +95,27 @@ static const tk_spec tk_specs[] = {
      "drawdown_episode"},
     {"underwater_bars", "(n)->(n)", 1, 1, TK_F_I, TK_ALL_PATHS(underwater_bars),
      TK_DOC("Bars since the last bar at or above the running peak (int64).") "underwater_bars"},
+    {"simple_returns_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_FS, TK_WITH_AVX2(simple_returns_state),
+     TK_DOC("simple_returns from a carried state [prev]; also returns the final state.")
+     "simple_returns"},
+    {"log_returns_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_FS, TK_ALL_PATHS(log_returns_state),
+     TK_DOC("log_returns from a carried state [prev]; also returns the final state.") "log_returns"},
+    {"cumulative_returns_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_FS,
+     TK_ALL_PATHS(cumulative_returns_state),
+     TK_DOC("cumulative_returns from a carried state [prod]; also returns the final state.")
+     "cumulative_returns"},
+    {"drawdown_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_FS, TK_WITH_AVX2(drawdown_state),
+     TK_DOC("drawdown from a carried state [peak]; also returns the final state.") "drawdown"},
+    {"max_drawdown_state", "(n),(k)->(),(k)", 2, 2, TK_FS_FS, TK_WITH_AVX2(max_drawdown_state),
+     TK_DOC("max_drawdown of everything seen so far, from a carried state [peak, best, seen]; "
+            "also returns the final state.") "max_drawdown"},
+    {"drawdown_episode_state", "(n),(k)->(),(),(),(),(k)", 2, 5, TK_FS_IIIFS,
+     TK_ALL_PATHS(drawdown_episode_state),
+     TK_DOC("drawdown_episode of everything seen so far (global indices), from a carried state "
+            "(9 floats); also returns the final state.") "drawdown_episode"},
+    {"underwater_bars_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_IS, TK_ALL_PATHS(underwater_bars_state),
+     TK_DOC("underwater_bars from a carried state [peak, count]; also returns the final state.")
+     "underwater_bars"},
     {"bar_index", "(n),(n),(n),(n)->(n),(n),(n),(n),(m),(m),(k),(k)", 4, 8, TK_BAR_INDEX_TYPES,
      TK_F64_ONLY(bar_index),
      TK_DOC("Search summaries of OHLC bars for fill_orders: fill_low, fill_high (NaN on bars with "
@@ -134,6 +162,13 @@ static const struct {
 } tk_core_dims_hooks[] = {
     {"bar_index", tk_bar_index_dims},
     {"fill_orders", tk_fill_orders_dims},
+    {"simple_returns_state", tk_simple_returns_state_dims},
+    {"log_returns_state", tk_log_returns_state_dims},
+    {"cumulative_returns_state", tk_cumulative_returns_state_dims},
+    {"drawdown_state", tk_drawdown_state_dims},
+    {"max_drawdown_state", tk_max_drawdown_state_dims},
+    {"drawdown_episode_state", tk_drawdown_episode_state_dims},
+    {"underwater_bars_state", tk_underwater_bars_state_dims},
 };
 
 static PyUFunc_ProcessCoreDimsFunc *tk_core_dims_hook(const char *name)
@@ -172,6 +207,8 @@ static inline void tk_outer(int nargs, char **args, const npy_intp *dims,
     static PyUFuncGenericFunction tk_funcs##NARGS[TK_MAXLOOPS] = {tk_loop##NARGS, tk_loop##NARGS};
 
 TK_DEFINE_LOOP(2)
+TK_DEFINE_LOOP(4)
+TK_DEFINE_LOOP(7)
 TK_DEFINE_LOOP(5)
 TK_DEFINE_LOOP(9)
 TK_DEFINE_LOOP(12)
@@ -181,6 +218,8 @@ static PyUFuncGenericFunction *tk_funcs_for(int nargs)
 {
     switch (nargs) {
     case 2: return tk_funcs2;
+    case 4: return tk_funcs4;
+    case 7: return tk_funcs7;
     case 5: return tk_funcs5;
     case 9: return tk_funcs9;
     case 12: return tk_funcs12;
@@ -276,5 +315,9 @@ PyMODINIT_FUNC PyInit__core(void)
 {
     import_array();
     import_umath();
-    return PyModule_Create(&tk_module);
+    PyObject *m = PyModule_Create(&tk_module);
+    if (m != NULL && tk_stream_add_types(m) < 0) { /* live stream types (stream.c) */
+        Py_CLEAR(m);
+    }
+    return m;
 }

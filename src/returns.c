@@ -1,5 +1,5 @@
 /* returns.c - simple / log / cumulative returns for float32 and float64. */
-#include "tk.h"
+#include "tk_scan.h"
 #include <math.h>
 
 #define TK_SFX f64

@@ -2,6 +2,10 @@
  * returns.inc.h - returns kernels, instantiated once per dtype by returns.c
  * (TK_SFX = f32 | f64).  Semantics: tradekernels.reference.simple_returns,
  * log_returns, cumulative_returns.  All arithmetic is in double.
+ *
+ * Each kernel is one loop over its per-bar step (tk_scan.h) from a state:
+ * the default one (plain gufuncs) or the carried (k) input of the
+ * <name>_state gufuncs, which also output the state after the last bar.
  */
 #define TK_CAT_(a, b) a##_##b
 #define TK_CAT(a, b) TK_CAT_(a, b)
@@ -9,46 +13,37 @@
 #define TK_LD TK_CAT(tk_ld, TK_SFX)
 #define TK_ST TK_CAT(tk_st, TK_SFX)
 
-/* (n)->(n); prev carries x[i-1] (NaN before the first element). */
-void TK_FN(tk_simple_returns)(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    const char *x = args[0];
-    char *out = args[1];
-    double prev = NAN;
-    for (npy_intp i = 0; i < dims[0]; i++, x += steps[0], out += steps[1]) {
-        const double v = TK_LD(x);
-        TK_ST(out, v / prev - 1.0);
-        prev = v;
+/* One kernel: a run function over the step, a stateless (n)->(n) core
+ * starting from `init`, and a stateful (n),(k)->(n),(k) core. */
+#define TK_RETURNS_KERNEL(name, init)                                                   \
+    static inline void TK_FN(name##_run)(const char *x, npy_intp xs, char *out, npy_intp os, \
+                                         npy_intp n, double *state)                     \
+    {                                                                                   \
+        double s = *state;                                                              \
+        for (npy_intp i = 0; i < n; i++, x += xs, out += os) {                          \
+            TK_ST(out, tk_##name##_step(&s, TK_LD(x)));                                 \
+        }                                                                               \
+        *state = s;                                                                     \
+    }                                                                                   \
+    void TK_FN(tk_##name)(char **args, const npy_intp *dims, const npy_intp *steps)     \
+    {                                                                                   \
+        double s = (init);                                                              \
+        TK_FN(name##_run)(args[0], steps[0], args[1], steps[1], dims[0], &s);           \
+    }                                                                                   \
+    void TK_FN(tk_##name##_state)(char **args, const npy_intp *dims, const npy_intp *steps) \
+    {                                                                                   \
+        double s = tk_ld_f64(args[1]);                                                  \
+        TK_FN(name##_run)(args[0], steps[0], args[2], steps[2], dims[0], &s);           \
+        tk_st_f64(args[3], s);                                                          \
     }
-}
 
-void TK_FN(tk_log_returns)(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    const char *x = args[0];
-    char *out = args[1];
-    double prev = NAN;
-    for (npy_intp i = 0; i < dims[0]; i++, x += steps[0], out += steps[1]) {
-        const double v = TK_LD(x);
-        TK_ST(out, log(v / prev));
-        prev = v;
-    }
-}
-
+/* prev carries x[i-1] (NaN before the first element). */
+TK_RETURNS_KERNEL(simple_returns, NAN)
+TK_RETURNS_KERNEL(log_returns, NAN)
 /* NaN returns count as 0: the running product is left unchanged. */
-void TK_FN(tk_cumulative_returns)(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    const char *r = args[0];
-    char *out = args[1];
-    double prod = 1.0;
-    for (npy_intp i = 0; i < dims[0]; i++, r += steps[0], out += steps[1]) {
-        const double v = TK_LD(r);
-        if (v == v) {
-            prod *= 1.0 + v;
-        }
-        TK_ST(out, prod - 1.0);
-    }
-}
+TK_RETURNS_KERNEL(cumulative_returns, 1.0)
 
+#undef TK_RETURNS_KERNEL
 #undef TK_CAT_
 #undef TK_CAT
 #undef TK_FN

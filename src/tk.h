@@ -54,6 +54,29 @@ void tk_simple_returns_f64_avx2(char **, const npy_intp *, const npy_intp *);
 void tk_drawdown_f64_avx2(char **, const npy_intp *, const npy_intp *);
 void tk_max_drawdown_f64_avx2(char **, const npy_intp *, const npy_intp *);
 
+/* Carried state (tk_scan.h has the layouts): <name>_state gufuncs take the
+ * state vector (k) as a second input and output the final state (k) last;
+ * stream.c checks k (process_core_dims_func) and has the live objects. */
+TK_DECLARE(simple_returns_state);
+TK_DECLARE(log_returns_state);
+TK_DECLARE(cumulative_returns_state);
+TK_DECLARE(drawdown_state);
+TK_DECLARE(max_drawdown_state);
+TK_DECLARE(drawdown_episode_state);
+TK_DECLARE(underwater_bars_state);
+void tk_simple_returns_state_f64_avx2(char **, const npy_intp *, const npy_intp *);
+void tk_drawdown_state_f64_avx2(char **, const npy_intp *, const npy_intp *);
+void tk_max_drawdown_state_f64_avx2(char **, const npy_intp *, const npy_intp *);
+struct _tagPyUFuncObject;
+int tk_simple_returns_state_dims(struct _tagPyUFuncObject *, npy_intp *);
+int tk_log_returns_state_dims(struct _tagPyUFuncObject *, npy_intp *);
+int tk_cumulative_returns_state_dims(struct _tagPyUFuncObject *, npy_intp *);
+int tk_drawdown_state_dims(struct _tagPyUFuncObject *, npy_intp *);
+int tk_max_drawdown_state_dims(struct _tagPyUFuncObject *, npy_intp *);
+int tk_drawdown_episode_state_dims(struct _tagPyUFuncObject *, npy_intp *);
+int tk_underwater_bars_state_dims(struct _tagPyUFuncObject *, npy_intp *);
+int tk_stream_add_types(PyObject *module);
+
 /* Order fills (fills.c): float64 loops only.  The *_dims functions are the
  * ufuncs' process_core_dims_func (they validate / set the block sizes). */
 struct _tagPyUFuncObject;

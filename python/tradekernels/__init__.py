@@ -17,6 +17,8 @@ from ._api import (
     underwater_bars,
 )
 from ._backend import BACKENDS, ShadowMismatch, backend, get_backend, set_backend
+from ._state import State
+from . import stream  # live (tick by tick) kernels
 from .ufuncs import simd_path
 from .fills import BarIndex, Fills, OrderKind, fill_orders
 from .sessions import (
@@ -34,6 +36,8 @@ __version__ = "0.1.0"
 __all__ = [
     "BACKENDS",
     "Episode",
+    "State",
+    "stream",
     "ShadowMismatch",
     "backend",
     "cumulative_returns",

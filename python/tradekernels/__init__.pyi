@@ -7,6 +7,8 @@ import pandas as pd
 
 from . import reference as reference
 from . import ufuncs as ufuncs
+from . import stream as stream
+from ._state import State as State
 
 __version__: str
 BACKENDS: Tuple[str, ...]

@@ -5,9 +5,19 @@
 * pandas Series: the result is a Series with the same index and name.
 * pandas DataFrame: the kernel runs down each column (``axis=0``, time is
   the index; ``axis=1`` runs along rows); index and columns are kept.
+* polars Series (optional dependency): the result is a polars Series with
+  the same name (reductions: a scalar / :class:`Episode`).  The values are
+  taken with ``Series.to_numpy()`` (zero-copy when polars allows: a numeric
+  Series without nulls); **nulls become NaN** and follow the kernels' NaN
+  rules, so the output holds NaN, never null.
 * dtypes: float32 stays float32 (float16 becomes float32); float64 and
   every integer or bool dtype compute as float64.  Complex, string, object
   and datetime inputs raise TypeError.
+* carried state: every kernel takes ``state=`` (None: start of the series,
+  or the :class:`~tradekernels.State` returned by a previous call) and
+  ``return_state=True`` returns ``(result, state)``; running a series in
+  chunks this way gives, concatenated, bit for bit the batch result (see
+  :mod:`tradekernels._state` for the state layouts).
 """
 
 from __future__ import annotations
@@ -18,9 +28,11 @@ from typing import Any, NamedTuple, Optional, Tuple
 import numpy as np
 
 from . import _backend, _registry
+from ._state import State, as_state_vector
 
 __all__ = [
     "Episode",
+    "State",
     "simple_returns",
     "log_returns",
     "cumulative_returns",
@@ -73,10 +85,20 @@ def _normalize_out(out: Any) -> Optional[Tuple[np.ndarray, ...]]:
     return tuple(out) if isinstance(out, tuple) else (out,)
 
 
-def _call(name: str, x: Any, axis: Any, out: Any) -> Any:
+def _polars_values(name: str, pl: Any, x: Any) -> Any:
+    """A polars Series as a NumPy array (nulls become NaN; zero-copy when polars allows)."""
+    if not (x.dtype.is_numeric() or x.dtype == pl.Boolean):
+        raise TypeError(f"tradekernels.{name}: expected a numeric polars Series, got dtype {x.dtype}")
+    if x.dtype == pl.Boolean or (x.dtype.is_integer() and x.null_count()):
+        x = x.cast(pl.Float64)
+    return x.to_numpy()
+
+
+def _call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state: bool = False) -> Any:
     k = _registry.get(name)
     pd = sys.modules.get("pandas")
-    frame = series = None
+    pl = sys.modules.get("polars")
+    frame = series = pseries = None
     if pd is not None and isinstance(x, pd.DataFrame):
         frame = x
         axis = {None: 0, 0: 0, 1: 1, "index": 0, "columns": 1}.get(axis, axis)
@@ -87,12 +109,31 @@ def _call(name: str, x: Any, axis: Any, out: Any) -> Any:
         series = x
         axis = -1 if axis is None else axis
         arr = _float_array(name, _pandas_values(pd, x))
+    elif pl is not None and isinstance(x, pl.Series):
+        pseries = x
+        axis = -1 if axis is None else axis
+        arr = _float_array(name, _polars_values(name, pl, x))
+    elif pl is not None and isinstance(x, (pl.DataFrame, pl.LazyFrame)):
+        raise TypeError(
+            f"tradekernels.{name}: polars DataFrames are not taken whole; apply the kernel per "
+            f"column, e.g. df.select(pl.all().map_batches(tradekernels.{name}))"
+        )
     else:
         axis = -1 if axis is None else axis
         arr = _float_array(name, x)
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"tradekernels.{name}: axis must be an integer, got {axis!r}")
-    res = _backend.run(k, arr, int(axis), _normalize_out(out))
+    if state is None and not return_state:
+        res = _backend.run(k, arr, int(axis), _normalize_out(out))
+        new_state = None
+    else:
+        res, st = _backend.run_state(k, arr, int(axis), _normalize_out(out), as_state_vector(name, state))
+        new_state = State(name, st)
+    result = _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl)
+    return (result, new_state) if return_state else result
+
+
+def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:
     if frame is not None:
         if k.scan:
             return pd.DataFrame(res[0], index=frame.index, columns=frame.columns)
@@ -104,67 +145,107 @@ def _call(name: str, x: Any, axis: Any, out: Any) -> Any:
         if k.scan:
             return pd.Series(res[0], index=series.index, name=series.name)
         return res[0][()] if len(res) == 1 else Episode(*(r[()] for r in res))
+    if pseries is not None:
+        if k.scan:
+            return pl.Series(pseries.name, res[0])
+        return res[0][()] if len(res) == 1 else Episode(*(r[()] for r in res))
     if k.scan or len(res) == 1:
         return res[0] if (out is not None or res[0].ndim) else res[0][()]
     return Episode(*(r if r.ndim else r[()] for r in res))
 
 
-def simple_returns(x: Any, *, axis: Any = None, out: Any = None) -> Any:
+_STATE_DOC = """
+
+    ``state=``: None (start of the series) or the :class:`tradekernels.State`
+    returned by the previous call on the preceding chunk; ``return_state=True``
+    returns ``(result, state)``.  Chunked calls give, concatenated, the batch
+    result bit for bit."""
+
+
+def simple_returns(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
+                   return_state: bool = False) -> Any:
     """Simple returns ``x[i] / x[i-1] - 1`` along the time axis (first element NaN).
 
     Semantics: :func:`tradekernels.reference.simple_returns` (pandas
     ``pct_change(fill_method=None)``).  Bit-exact.
     """
-    return _call("simple_returns", x, axis, out)
+    return _call("simple_returns", x, axis, out, state, return_state)
 
 
-def log_returns(x: Any, *, axis: Any = None, out: Any = None) -> Any:
+simple_returns.__doc__ = ((simple_returns.__doc__ or "").rstrip() + _STATE_DOC)
+
+
+def log_returns(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
+                return_state: bool = False) -> Any:
     """Log returns ``log(x[i] / x[i-1])`` along the time axis (first element NaN).
 
     Semantics: :func:`tradekernels.reference.log_returns`.  Within 1 ulp.
     """
-    return _call("log_returns", x, axis, out)
+    return _call("log_returns", x, axis, out, state, return_state)
 
 
-def cumulative_returns(r: Any, *, axis: Any = None, out: Any = None) -> Any:
+log_returns.__doc__ = ((log_returns.__doc__ or "").rstrip() + _STATE_DOC)
+
+
+def cumulative_returns(r: Any, *, axis: Any = None, out: Any = None, state: Any = None,
+                       return_state: bool = False) -> Any:
     """Compounded returns ``prod(1 + r) - 1`` of a return series; NaN returns count as 0.
 
     Semantics: :func:`tradekernels.reference.cumulative_returns` (empyrical
     ``cum_returns``).  Bit-exact.
     """
-    return _call("cumulative_returns", r, axis, out)
+    return _call("cumulative_returns", r, axis, out, state, return_state)
 
 
-def drawdown(x: Any, *, axis: Any = None, out: Any = None) -> Any:
+cumulative_returns.__doc__ = ((cumulative_returns.__doc__ or "").rstrip() + _STATE_DOC)
+
+
+def drawdown(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
+             return_state: bool = False) -> Any:
     """Drawdown ``x / running_max(x) - 1`` of a price series; NaN stays NaN.
 
     Semantics: :func:`tradekernels.reference.drawdown` (pandas
     ``s / s.cummax() - 1``).  Bit-exact.
     """
-    return _call("drawdown", x, axis, out)
+    return _call("drawdown", x, axis, out, state, return_state)
 
 
-def max_drawdown(x: Any, *, axis: Any = None, out: Any = None) -> Any:
+drawdown.__doc__ = ((drawdown.__doc__ or "").rstrip() + _STATE_DOC)
+
+
+def max_drawdown(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
+                 return_state: bool = False) -> Any:
     """Maximum drawdown (a number <= 0) of a price series; NaN ignored, all-NaN gives NaN.
 
     Semantics: :func:`tradekernels.reference.max_drawdown`.  Bit-exact.
     A DataFrame gives a Series indexed by its columns.
     """
-    return _call("max_drawdown", x, axis, out)
+    return _call("max_drawdown", x, axis, out, state, return_state)
 
 
-def drawdown_episode(x: Any, *, axis: Any = None, out: Any = None) -> Any:
+max_drawdown.__doc__ = ((max_drawdown.__doc__ or "").rstrip() + _STATE_DOC)
+
+
+def drawdown_episode(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
+                     return_state: bool = False) -> Any:
     """Peak, trough and recovery positions (int, -1 if none) and depth of the maximum drawdown.
 
     Semantics: :func:`tradekernels.reference.drawdown_episode`.  Returns an
     :class:`Episode`; a DataFrame gives a DataFrame with one row per column.
     """
-    return _call("drawdown_episode", x, axis, out)
+    return _call("drawdown_episode", x, axis, out, state, return_state)
 
 
-def underwater_bars(x: Any, *, axis: Any = None, out: Any = None) -> Any:
+drawdown_episode.__doc__ = ((drawdown_episode.__doc__ or "").rstrip() + _STATE_DOC)
+
+
+def underwater_bars(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
+                    return_state: bool = False) -> Any:
     """Bars since the price was last at or above its running peak (int64, -1 before any price).
 
     Semantics: :func:`tradekernels.reference.underwater_bars`.
     """
-    return _call("underwater_bars", x, axis, out)
+    return _call("underwater_bars", x, axis, out, state, return_state)
+
+
+underwater_bars.__doc__ = ((underwater_bars.__doc__ or "").rstrip() + _STATE_DOC)

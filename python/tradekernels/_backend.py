@@ -19,7 +19,7 @@ import numpy as np
 from . import ufuncs
 from ._registry import Kernel
 
-__all__ = ["BACKENDS", "ShadowMismatch", "set_backend", "get_backend", "backend", "run"]
+__all__ = ["BACKENDS", "ShadowMismatch", "set_backend", "get_backend", "backend", "run", "run_state"]
 
 BACKENDS = ("native", "reference", "shadow")
 
@@ -124,3 +124,66 @@ def run(k: Kernel, arr: np.ndarray, axis: int, out) -> Tuple[np.ndarray, ...]:
             if idx is not None:
                 raise ShadowMismatch(k.name, j, idx, nat[idx].item(), rv[idx].item())
     return res
+
+
+# --------------------------------------------------------------------------
+# Carried state: the <name>_state gufuncs and their pure-Python twins
+# --------------------------------------------------------------------------
+
+def _state_axes(k: Kernel, axis: int) -> list:
+    """``axes=`` for the ``<name>_state`` gufunc: time on ``axis``, state last."""
+    if k.scan:
+        return [(axis,), (-1,), (axis,), (-1,)]
+    return [(axis,), (-1,)] + [()] * len(k.outputs) + [(-1,)]
+
+
+def _run_state_reference(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
+    from ._state import PY_RUNNERS
+
+    runner = PY_RUNNERS[k.name]
+    a = np.moveaxis(arr, axis, -1)
+    lead = np.broadcast_shapes(a.shape[:-1], state.shape[:-1])
+    a = np.broadcast_to(a, lead + a.shape[-1:])
+    st = np.broadcast_to(state, lead + state.shape[-1:])
+    n = a.shape[-1]
+    fdtype = np.dtype(arr.dtype.char)
+    shape = lead + (n,) if k.scan else lead
+    res = [np.empty(shape, dtype=fdtype if kind == "f" else np.int64) for kind in k.outputs]
+    st_out = np.empty(st.shape, dtype=np.float64)
+    for idx in np.ndindex(*lead):
+        r, s = runner(a[idx].tolist(), st[idx].tolist())
+        with np.errstate(over="ignore"):  # float32 rounding to inf, as the native kernels do
+            for j, v in enumerate(r):
+                res[j][idx] = v
+        st_out[idx] = s
+    if k.scan:
+        res = [np.moveaxis(r, -1, axis) for r in res]
+    if out is not None:
+        for o, r in zip(out, res):
+            np.copyto(o, r, casting="same_kind")
+        res = list(out)
+    return tuple(res), st_out
+
+
+def run_state(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
+    """Run kernel ``k`` from the carried ``state`` (float64, ``(..., k)``) with the
+    current backend; returns ``(outputs, final_state)``."""
+    mode = _current.get()
+    if mode == "reference":
+        return _run_state_reference(k, arr, axis, out, state)
+    ref = _run_state_reference(k, arr, axis, None, state) if mode == "shadow" else None
+    ax = axis + arr.ndim if axis < 0 else axis
+    if not 0 <= ax < arr.ndim:
+        raise np.exceptions.AxisError(axis, arr.ndim)
+    uf = getattr(ufuncs, k.name + "_state")
+    nout = len(k.outputs)
+    full_out = (tuple(out) if out is not None else (None,) * nout) + (None,)
+    with np.errstate(all="ignore"):
+        res = _as_tuple(uf(arr, state, out=full_out, axes=_state_axes(k, ax)))
+    outs, st_out = res[:nout], res[nout]
+    if ref is not None:
+        for j, (nat, rv) in enumerate(zip(outs + (st_out,), ref[0] + (ref[1],))):
+            idx = _first_mismatch(nat, rv, k.ulps if j < nout else 0)
+            if idx is not None:
+                raise ShadowMismatch(k.name, j, idx, nat[idx].item(), rv[idx].item())
+    return outs, st_out

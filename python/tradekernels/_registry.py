@@ -7,6 +7,7 @@ function and one row here.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Tuple
 
@@ -25,16 +26,36 @@ class Kernel:
     #: allowed difference to the reference, in units in the last place
     ulps: int
     reference: Callable
+    #: names of the carried-state fields (the float64 state vector of the
+    #: ``<name>_state`` gufunc and of :class:`tradekernels.State`), in order
+    state_fields: Tuple[str, ...] = ()
+    #: the state before the first bar (what ``state=None`` means)
+    state_default: Tuple[float, ...] = ()
 
+    @property
+    def state_len(self) -> int:
+        return len(self.state_fields)
+
+
+_NAN, _INF = math.nan, math.inf
+_RET_STATE = dict(state_fields=("prev",), state_default=(_NAN,))
+_EPISODE_FIELDS = ("peak", "peak_i", "best", "best_peak", "best_peak_i", "trough_i", "recovery_i",
+                   "seen", "n")
 
 KERNELS: Tuple[Kernel, ...] = (
-    Kernel("simple_returns", True, ("f",), 0, reference.simple_returns),
-    Kernel("log_returns", True, ("f",), 1, reference.log_returns),
-    Kernel("cumulative_returns", True, ("f",), 0, reference.cumulative_returns),
-    Kernel("drawdown", True, ("f",), 0, reference.drawdown),
-    Kernel("max_drawdown", False, ("f",), 0, reference.max_drawdown),
-    Kernel("drawdown_episode", False, ("i", "i", "i", "f"), 0, reference.drawdown_episode),
-    Kernel("underwater_bars", True, ("i",), 0, reference.underwater_bars),
+    Kernel("simple_returns", True, ("f",), 0, reference.simple_returns, **_RET_STATE),
+    Kernel("log_returns", True, ("f",), 1, reference.log_returns, **_RET_STATE),
+    Kernel("cumulative_returns", True, ("f",), 0, reference.cumulative_returns,
+           state_fields=("prod",), state_default=(1.0,)),
+    Kernel("drawdown", True, ("f",), 0, reference.drawdown,
+           state_fields=("peak",), state_default=(-_INF,)),
+    Kernel("max_drawdown", False, ("f",), 0, reference.max_drawdown,
+           state_fields=("peak", "best", "seen"), state_default=(-_INF, _INF, 0.0)),
+    Kernel("drawdown_episode", False, ("i", "i", "i", "f"), 0, reference.drawdown_episode,
+           state_fields=_EPISODE_FIELDS,
+           state_default=(-_INF, -1.0, _INF, 0.0, -1.0, -1.0, -1.0, 0.0, 0.0)),
+    Kernel("underwater_bars", True, ("i",), 0, reference.underwater_bars,
+           state_fields=("peak", "count"), state_default=(-_INF, -1.0)),
 )
 
 _BY_NAME = {k.name: k for k in KERNELS}

@@ -35,6 +35,13 @@ __all__ = [
     "session_index",
     "session_start",
     "minutes_into_session",
+    "simple_returns_state",
+    "log_returns_state",
+    "cumulative_returns_state",
+    "drawdown_state",
+    "max_drawdown_state",
+    "drawdown_episode_state",
+    "underwater_bars_state",
     "simd_path",
     "available_paths",
     "for_path",
@@ -74,6 +81,14 @@ underwater_bars: np.ufunc = _ufuncs["underwater_bars"]
 bar_index: np.ufunc = _ufuncs["bar_index"]
 fill_orders: np.ufunc = _ufuncs["fill_orders"]
 fill_orders_naive: np.ufunc = _ufuncs["fill_orders_naive"]
+# Carried-state variants (n),(k)->...,(k): see tradekernels._state for the layouts.
+simple_returns_state: np.ufunc = _ufuncs["simple_returns_state"]
+log_returns_state: np.ufunc = _ufuncs["log_returns_state"]
+cumulative_returns_state: np.ufunc = _ufuncs["cumulative_returns_state"]
+drawdown_state: np.ufunc = _ufuncs["drawdown_state"]
+max_drawdown_state: np.ufunc = _ufuncs["max_drawdown_state"]
+drawdown_episode_state: np.ufunc = _ufuncs["drawdown_episode_state"]
+underwater_bars_state: np.ufunc = _ufuncs["underwater_bars_state"]
 session_mask: np.ufunc = _ufuncs["session_mask"]
 session_index: np.ufunc = _ufuncs["session_index"]
 session_start: np.ufunc = _ufuncs["session_start"]

@@ -13,6 +13,13 @@ underwater_bars: np.ufunc
 bar_index: np.ufunc
 fill_orders: np.ufunc
 fill_orders_naive: np.ufunc
+simple_returns_state: np.ufunc
+log_returns_state: np.ufunc
+cumulative_returns_state: np.ufunc
+drawdown_state: np.ufunc
+max_drawdown_state: np.ufunc
+drawdown_episode_state: np.ufunc
+underwater_bars_state: np.ufunc
 session_mask: np.ufunc
 session_index: np.ufunc
 session_start: np.ufunc

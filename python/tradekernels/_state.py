@@ -1,0 +1,268 @@
+"""Carried state of the scan kernels: :class:`State` and the pure-Python stepping twins.
+
+Every scan kernel (``simple_returns``, ``log_returns``, ``cumulative_returns``,
+``drawdown``, ``underwater_bars``, ``max_drawdown``, ``drawdown_episode``) can
+start from a state and return its final state, so that a series processed in
+chunks gives, concatenated, bit for bit the batch result::
+
+    state = None
+    for chunk in chunks:
+        out, state = tradekernels.drawdown(chunk, state=state, return_state=True)
+
+For ``max_drawdown`` / ``drawdown_episode`` the result of a chunk call is the
+result for everything seen so far; ``drawdown_episode``'s indices are global
+(counted from the first bar of the first chunk).
+
+A :class:`State` is a small float64 array of shape ``lead + (k,)`` (``lead``
+is the input's shape without its time axis: ``()`` for one series, ``(m,)``
+for ``m`` symbols) plus the kernel name.  It is picklable and compares by
+value.  Layouts (field: default before the first bar):
+
+=====================  ==========================================================
+kernel                 fields
+=====================  ==========================================================
+simple/log_returns     ``prev`` (NaN): the last value seen (NaN included)
+cumulative_returns     ``prod`` (1.0): the running product of ``1 + r``
+drawdown               ``peak`` (-inf): the running peak
+underwater_bars        ``peak`` (-inf), ``count`` (-1)
+max_drawdown           ``peak`` (-inf), ``best`` (+inf), ``seen`` (0 / 1)
+drawdown_episode       ``peak`` (-inf), ``peak_i`` (-1), ``best`` (+inf),
+                       ``best_peak`` (0), ``best_peak_i`` (-1), ``trough_i`` (-1),
+                       ``recovery_i`` (-1), ``seen`` (0), ``n`` (0: bars seen)
+=====================  ==========================================================
+
+Indices and counts are stored as float64 (exact below 2**53).  The state
+is always float64, also for float32 input (float32 values are exact in
+float64).  A state vector that no kernel produced gives unspecified (but
+safe) results.
+
+The functions ``run_<kernel>(x, state) -> (outputs, state)`` below are the
+pure-Python twins of the stateful kernels (used by the ``reference`` and
+``shadow`` backends and the tests); they follow
+:mod:`tradekernels.reference` step by step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from . import _registry
+from .reference import _div, _log
+
+__all__ = ["State", "as_state_vector", "PY_RUNNERS"]
+
+
+class State:
+    """The carried state of one scan kernel (see :mod:`tradekernels._state`).
+
+    ``State(kernel, values)``: ``values`` is a float64 array of shape
+    ``lead + (k,)``; fields are readable by name (``state.peak``) and as a
+    dict (:meth:`as_dict`).  ``State.initial(kernel, lead)`` is the state
+    before the first bar; ``state[i]`` selects series ``i``.
+    """
+
+    __slots__ = ("kernel", "values")
+
+    def __init__(self, kernel: str, values: Any) -> None:
+        k = _registry.get(kernel)
+        v = np.array(values, dtype=np.float64)  # always a private copy
+        if v.ndim == 0 or v.shape[-1] != k.state_len:
+            raise ValueError(
+                f"tradekernels.State: a {kernel} state has {k.state_len} fields "
+                f"{k.state_fields}, got values of shape {v.shape}"
+            )
+        v.flags.writeable = False
+        object.__setattr__(self, "kernel", kernel)
+        object.__setattr__(self, "values", v)
+
+    @classmethod
+    def initial(cls, kernel: str, lead: Tuple[int, ...] = ()) -> "State":
+        k = _registry.get(kernel)
+        return cls(kernel, np.broadcast_to(np.array(k.state_default), tuple(lead) + (k.state_len,)))
+
+    @property
+    def fields(self) -> Tuple[str, ...]:
+        return _registry.get(self.kernel).state_fields
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        """The lead shape (one state per series)."""
+        return self.values.shape[:-1]
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {f: self._field(j) for j, f in enumerate(self.fields)}
+
+    def _field(self, j: int) -> Any:
+        v = self.values[..., j]
+        return v.item() if v.ndim == 0 else v
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in State.__slots__:
+            raise AttributeError(name)
+        fields = _registry.get(object.__getattribute__(self, "kernel")).state_fields
+        if name in fields:
+            return self._field(fields.index(name))
+        raise AttributeError(f"{self.kernel} state has no field {name!r} (fields: {fields})")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("tradekernels.State is immutable")
+
+    def __getitem__(self, idx: Any) -> "State":
+        if not self.shape:
+            raise IndexError("a single-series state cannot be indexed")
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        return State(self.kernel, self.values[idx + (Ellipsis, slice(None))])
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("a single-series state has no len()")
+        return self.shape[0]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, State):
+            return NotImplemented
+        a, b = self.values, other.values
+        return (self.kernel == other.kernel and a.shape == b.shape
+                and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b)))))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (State, (self.kernel, np.array(self.values)))
+
+    def __repr__(self) -> str:
+        if not self.shape:
+            body = ", ".join(f"{f}={v!r}" for f, v in self.as_dict().items())
+        else:
+            body = f"shape={self.shape}"
+        return f"State({self.kernel!r}, {body})"
+
+
+def as_state_vector(kernel: str, state: Any) -> np.ndarray:
+    """``state`` (None, a :class:`State` of this kernel, or an array of shape
+    ``(..., k)``) as a float64 array ``(..., k)``."""
+    k = _registry.get(kernel)
+    if state is None:
+        return np.array(k.state_default, dtype=np.float64)
+    if isinstance(state, State):
+        if state.kernel != kernel:
+            raise ValueError(
+                f"tradekernels.{kernel}: got the state of {state.kernel!r}; pass the state "
+                f"returned by tradekernels.{kernel}(..., return_state=True)"
+            )
+        return state.values
+    v = np.asarray(state, dtype=np.float64)
+    if v.ndim == 0 or v.shape[-1] != k.state_len:
+        raise ValueError(
+            f"tradekernels.{kernel}: the state must be a tradekernels.State or an array whose last "
+            f"axis has the {k.state_len} fields {k.state_fields}, got shape {v.shape}"
+        )
+    return v
+
+
+# --------------------------------------------------------------------------
+# Pure-Python stateful twins: (x: list of floats, state: list) -> (outputs, state)
+# --------------------------------------------------------------------------
+
+def run_simple_returns(x: Sequence[float], st: List[float]):
+    prev = st[0]
+    out = []
+    for v in x:
+        out.append(_div(v, prev) - 1.0)
+        prev = v
+    return (out,), [prev]
+
+
+def run_log_returns(x: Sequence[float], st: List[float]):
+    prev = st[0]
+    out = []
+    for v in x:
+        out.append(_log(_div(v, prev)))
+        prev = v
+    return (out,), [prev]
+
+
+def run_cumulative_returns(x: Sequence[float], st: List[float]):
+    prod = st[0]
+    out = []
+    for v in x:
+        if v == v:
+            prod *= 1.0 + v
+        out.append(prod - 1.0)
+    return (out,), [prod]
+
+
+def run_drawdown(x: Sequence[float], st: List[float]):
+    peak = st[0]
+    out = []
+    for v in x:
+        if v > peak:
+            peak = v
+        out.append(_div(v, peak) - 1.0)
+    return (out,), [peak]
+
+
+def run_underwater_bars(x: Sequence[float], st: List[float]):
+    peak, count = st[0], int(st[1])
+    out = []
+    for v in x:
+        if v >= peak:
+            peak = v
+            count = 0
+        elif count >= 0:
+            count += 1
+        out.append(count)
+    return (out,), [peak, float(count)]
+
+
+def run_max_drawdown(x: Sequence[float], st: List[float]):
+    peak, best, seen = st[0], st[1], st[2] != 0.0
+    for v in x:
+        if v > peak:
+            peak = v
+        d = _div(v, peak) - 1.0
+        if d < best:
+            best = d
+        seen = seen or d == d
+    return (best if seen else math.nan,), [peak, best, 1.0 if seen else 0.0]
+
+
+def run_drawdown_episode(x: Sequence[float], st: List[float]):
+    """Single pass: the recovery is reset whenever the trough moves and set at
+    the first later bar at or above the trough's peak price (this equals the
+    two-pass definition in :func:`tradekernels.reference.drawdown_episode`)."""
+    peak, peak_i, best, best_peak = st[0], int(st[1]), st[2], st[3]
+    best_peak_i, trough_i, recovery_i = int(st[4]), int(st[5]), int(st[6])
+    seen, i = st[7] != 0.0, int(st[8])
+    for v in x:
+        if v >= peak:
+            peak_i = i
+            if v > peak:
+                peak = v
+        d = _div(v, peak) - 1.0
+        if d < best or (not seen and d == d):
+            best, trough_i, best_peak_i, best_peak, recovery_i, seen = d, i, peak_i, peak, -1, True
+        elif recovery_i < 0 and seen and v >= best_peak:
+            recovery_i = i
+        i += 1
+    if seen and best < 0.0:
+        res = (best_peak_i, trough_i, recovery_i, best)
+    else:
+        res = (-1, -1, -1, best if seen else math.nan)
+    new = [peak, float(peak_i), best, best_peak, float(best_peak_i), float(trough_i),
+           float(recovery_i), 1.0 if seen else 0.0, float(i)]
+    return res, new
+
+
+PY_RUNNERS = {
+    "simple_returns": run_simple_returns,
+    "log_returns": run_log_returns,
+    "cumulative_returns": run_cumulative_returns,
+    "drawdown": run_drawdown,
+    "underwater_bars": run_underwater_bars,
+    "max_drawdown": run_max_drawdown,
+    "drawdown_episode": run_drawdown_episode,
+}

@@ -1,0 +1,329 @@
+/*
+ * stream.c - live (tick by tick) versions of the scan kernels, and the
+ * state-length checks of the <name>_state gufuncs.
+ *
+ * One small heap type per kernel (tradekernels._core.SimpleReturns, ...,
+ * wrapped by tradekernels.stream).  An object holds only the kernel's
+ * carried state (tk_scan.h) and update(x) applies the same step function
+ * as the batch loops, so the sequence of outputs equals the batch kernel
+ * bit for bit.  update() does no allocation of its own (the returned float
+ * comes from CPython's float free list; int results are small ints or a
+ * PyLong).  The types are created per module (PyType_FromModuleAndSpec):
+ * no global mutable state.
+ *
+ * All streams compute in float64 (their inputs are Python floats).
+ */
+#include "tk_scan.h"
+
+/* ------------------------------------------------------------------ */
+/* state-length checks (process_core_dims_func of the _state gufuncs)   */
+/* ------------------------------------------------------------------ */
+
+static int tk_state_dims(const char *name, npy_intp *sizes, npy_intp want)
+{
+    if (sizes[1] != want) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s_state: the state vector (core axis of the second argument) must have "
+                     "length %zd, got %zd; pass the state returned by a previous call "
+                     "(tradekernels.%s(..., return_state=True))",
+                     name, want, sizes[1], name);
+        return -1;
+    }
+    return 0;
+}
+
+#define TK_STATE_DIMS(name, len)                                                   \
+    int tk_##name##_state_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes) \
+    {                                                                              \
+        return tk_state_dims(#name, sizes, (len));                                 \
+    }
+
+TK_STATE_DIMS(simple_returns, TK_STATE_LEN_RETURNS)
+TK_STATE_DIMS(log_returns, TK_STATE_LEN_RETURNS)
+TK_STATE_DIMS(cumulative_returns, TK_STATE_LEN_CUMULATIVE)
+TK_STATE_DIMS(drawdown, TK_STATE_LEN_DRAWDOWN)
+TK_STATE_DIMS(underwater_bars, TK_STATE_LEN_UNDERWATER)
+TK_STATE_DIMS(max_drawdown, TK_STATE_LEN_MAX_DRAWDOWN)
+TK_STATE_DIMS(drawdown_episode, TK_STATE_LEN_EPISODE)
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                              */
+/* ------------------------------------------------------------------ */
+
+static inline int tk_arg_double(PyObject *o, double *v)
+{
+    if (PyFloat_CheckExact(o)) {
+        *v = PyFloat_AS_DOUBLE(o);
+        return 0;
+    }
+    *v = PyFloat_AsDouble(o);
+    return (*v == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/* Reads the optional `state` argument (a sequence of `len` numbers) into
+ * vec; returns 1 if given, 0 if absent/None, -1 on error. */
+static int tk_parse_state(const char *type, PyObject *args, PyObject *kwds, double *vec,
+                          Py_ssize_t len)
+{
+    static char *kwlist[] = {"state", NULL};
+    PyObject *st = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:__init__", kwlist, &st)) {
+        return -1;
+    }
+    if (st == Py_None) {
+        return 0;
+    }
+    PyObject *seq = PySequence_Fast(st, "state must be a sequence of numbers (the state vector)");
+    if (seq == NULL) {
+        return -1;
+    }
+    if (PySequence_Fast_GET_SIZE(seq) != len) {
+        PyErr_Format(PyExc_ValueError, "%s: the state vector must have length %zd, got %zd", type,
+                     len, PySequence_Fast_GET_SIZE(seq));
+        Py_DECREF(seq);
+        return -1;
+    }
+    for (Py_ssize_t j = 0; j < len; j++) {
+        if (tk_arg_double(PySequence_Fast_GET_ITEM(seq, j), &vec[j]) < 0) {
+            Py_DECREF(seq);
+            return -1;
+        }
+    }
+    Py_DECREF(seq);
+    return 1;
+}
+
+static PyObject *tk_vec_tuple(const double *vec, Py_ssize_t len)
+{
+    PyObject *t = PyTuple_New(len);
+    if (t == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < len; j++) {
+        PyObject *f = PyFloat_FromDouble(vec[j]);
+        if (f == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, j, f);
+    }
+    return t;
+}
+
+static void tk_stream_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+#define TK_VEC_STEP ((npy_intp)sizeof(double))
+
+/* ------------------------------------------------------------------ */
+/* one-double state streams: returns, cumulative returns, drawdown      */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    double s;
+} tk_stream1;
+
+#define TK_STREAM1(Name, name, init, doc)                                                  \
+    static int tk_##name##_stream_init(PyObject *self, PyObject *args, PyObject *kwds)     \
+    {                                                                                      \
+        double vec[1];                                                                     \
+        const int r = tk_parse_state(#Name, args, kwds, vec, 1);                           \
+        if (r < 0) {                                                                       \
+            return -1;                                                                     \
+        }                                                                                  \
+        ((tk_stream1 *)self)->s = r ? vec[0] : (init);                                     \
+        return 0;                                                                          \
+    }                                                                                      \
+    static PyObject *tk_##name##_stream_update(PyObject *self, PyObject *arg)              \
+    {                                                                                      \
+        double v;                                                                          \
+        if (tk_arg_double(arg, &v) < 0) {                                                  \
+            return NULL;                                                                   \
+        }                                                                                  \
+        return PyFloat_FromDouble(tk_##name##_step(&((tk_stream1 *)self)->s, v));          \
+    }                                                                                      \
+    static PyObject *tk_##name##_stream_vec(PyObject *self, void *Py_UNUSED(c))            \
+    {                                                                                      \
+        return tk_vec_tuple(&((tk_stream1 *)self)->s, 1);                                  \
+    }                                                                                      \
+    static PyMethodDef tk_##name##_stream_methods[] = {                                    \
+        {"update", tk_##name##_stream_update, METH_O,                                      \
+         "update(x) -> float: the next output of tradekernels." #name " for the new value x."}, \
+        {NULL, NULL, 0, NULL}};                                                            \
+    static PyGetSetDef tk_##name##_stream_getset[] = {                                     \
+        {"state_vector", tk_##name##_stream_vec, NULL, "the carried state, a tuple of floats", NULL}, \
+        {NULL, NULL, NULL, NULL, NULL}};                                                   \
+    static PyType_Slot tk_##name##_stream_slots[] = {                                      \
+        {Py_tp_doc, (void *)(doc)},                                                        \
+        {Py_tp_new, (void *)PyType_GenericNew},                                            \
+        {Py_tp_init, (void *)tk_##name##_stream_init},                                     \
+        {Py_tp_dealloc, (void *)tk_stream_dealloc},                                        \
+        {Py_tp_methods, tk_##name##_stream_methods},                                       \
+        {Py_tp_getset, tk_##name##_stream_getset},                                         \
+        {0, NULL}};                                                                        \
+    static PyType_Spec tk_##name##_stream_spec = {                                         \
+        "tradekernels._core." #Name, sizeof(tk_stream1), 0,                               \
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_##name##_stream_slots};
+
+TK_STREAM1(SimpleReturns, simple_returns, NAN,
+           "SimpleReturns(state=None): live simple returns; update(price) -> x/prev - 1.")
+TK_STREAM1(LogReturns, log_returns, NAN,
+           "LogReturns(state=None): live log returns; update(price) -> log(x/prev).")
+TK_STREAM1(CumulativeReturns, cumulative_returns, 1.0,
+           "CumulativeReturns(state=None): live compounded return; update(r) -> prod(1+r) - 1.")
+TK_STREAM1(Drawdown, drawdown, -INFINITY,
+           "Drawdown(state=None): live drawdown; update(price) -> price/peak - 1.")
+
+/* ------------------------------------------------------------------ */
+/* struct-state streams                                                 */
+/* ------------------------------------------------------------------ */
+
+/* The parts of a stream type around its state struct `st` (with load/save
+ * helpers tk_<sn>_load/_save/_init), update body and extra getters. */
+#define TK_STREAM_COMMON(Name, name, sttype, sn, len, doc, extra_getset)                   \
+    typedef struct {                                                                       \
+        PyObject_HEAD                                                                      \
+        sttype s;                                                                          \
+    } tk_##name##_stream;                                                                  \
+    static int tk_##name##_stream_init(PyObject *self, PyObject *args, PyObject *kwds)     \
+    {                                                                                      \
+        double vec[len];                                                                   \
+        const int r = tk_parse_state(#Name, args, kwds, vec, (len));                       \
+        if (r < 0) {                                                                       \
+            return -1;                                                                     \
+        }                                                                                  \
+        ((tk_##name##_stream *)self)->s =                                                  \
+            r ? tk_##sn##_load((const char *)vec, TK_VEC_STEP) : tk_##sn##_init();         \
+        return 0;                                                                          \
+    }                                                                                      \
+    static PyObject *tk_##name##_stream_vec(PyObject *self, void *Py_UNUSED(c))            \
+    {                                                                                      \
+        double vec[len];                                                                   \
+        tk_##sn##_save((char *)vec, TK_VEC_STEP, &((tk_##name##_stream *)self)->s);       \
+        return tk_vec_tuple(vec, (len));                                                   \
+    }                                                                                      \
+    static PyObject *tk_##name##_stream_update(PyObject *self, PyObject *arg);             \
+    static PyMethodDef tk_##name##_stream_methods[] = {                                    \
+        {"update", tk_##name##_stream_update, METH_O,                                      \
+         "update(x): the next output of tradekernels." #name " for the new value x."},     \
+        {NULL, NULL, 0, NULL}};                                                            \
+    static PyGetSetDef tk_##name##_stream_getset[] = {                                     \
+        {"state_vector", tk_##name##_stream_vec, NULL, "the carried state, a tuple of floats", NULL}, \
+        extra_getset{NULL, NULL, NULL, NULL, NULL}};                                       \
+    static PyType_Slot tk_##name##_stream_slots[] = {                                      \
+        {Py_tp_doc, (void *)(doc)},                                                        \
+        {Py_tp_new, (void *)PyType_GenericNew},                                            \
+        {Py_tp_init, (void *)tk_##name##_stream_init},                                     \
+        {Py_tp_dealloc, (void *)tk_stream_dealloc},                                        \
+        {Py_tp_methods, tk_##name##_stream_methods},                                       \
+        {Py_tp_getset, tk_##name##_stream_getset},                                         \
+        {0, NULL}};                                                                        \
+    static PyType_Spec tk_##name##_stream_spec = {                                         \
+        "tradekernels._core." #Name, sizeof(tk_##name##_stream), 0,                       \
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_##name##_stream_slots};
+
+#define TK_COMMA ,
+
+/* underwater_bars: update(price) -> int */
+static PyObject *tk_underwater_bars_stream_value(PyObject *self, void *c);
+TK_STREAM_COMMON(UnderwaterBars, underwater_bars, tk_underwater_st, underwater, TK_STATE_LEN_UNDERWATER,
+                 "UnderwaterBars(state=None): live underwater_bars; update(price) -> int.",
+                 {"value" TK_COMMA tk_underwater_bars_stream_value TK_COMMA NULL TK_COMMA
+                  "the current count (-1 before any valid price)" TK_COMMA NULL} TK_COMMA)
+
+static PyObject *tk_underwater_bars_stream_update(PyObject *self, PyObject *arg)
+{
+    double v;
+    if (tk_arg_double(arg, &v) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLongLong(tk_underwater_step(&((tk_underwater_bars_stream *)self)->s, v));
+}
+
+static PyObject *tk_underwater_bars_stream_value(PyObject *self, void *Py_UNUSED(c))
+{
+    return PyLong_FromLongLong(((tk_underwater_bars_stream *)self)->s.count);
+}
+
+/* max_drawdown: update(price) -> max drawdown so far */
+static PyObject *tk_max_drawdown_stream_value(PyObject *self, void *c);
+TK_STREAM_COMMON(MaxDrawdown, max_drawdown, tk_mdd_st, mdd, TK_STATE_LEN_MAX_DRAWDOWN,
+                 "MaxDrawdown(state=None): live max_drawdown; update(price) -> the maximum "
+                 "drawdown of everything seen so far.",
+                 {"value" TK_COMMA tk_max_drawdown_stream_value TK_COMMA NULL TK_COMMA
+                  "the maximum drawdown so far (NaN before any valid price)" TK_COMMA NULL} TK_COMMA)
+
+static PyObject *tk_max_drawdown_stream_update(PyObject *self, PyObject *arg)
+{
+    double v;
+    if (tk_arg_double(arg, &v) < 0) {
+        return NULL;
+    }
+    tk_mdd_st *s = &((tk_max_drawdown_stream *)self)->s;
+    (void)tk_max_drawdown_step(s, v);
+    return PyFloat_FromDouble(tk_max_drawdown_result(s));
+}
+
+static PyObject *tk_max_drawdown_stream_value(PyObject *self, void *Py_UNUSED(c))
+{
+    return PyFloat_FromDouble(tk_max_drawdown_result(&((tk_max_drawdown_stream *)self)->s));
+}
+
+/* drawdown_episode: update(price) -> depth so far; .episode -> 4-tuple */
+static PyObject *tk_drawdown_episode_stream_episode(PyObject *self, void *c);
+TK_STREAM_COMMON(DrawdownEpisode, drawdown_episode, tk_episode_st, episode, TK_STATE_LEN_EPISODE,
+                 "DrawdownEpisode(state=None): live drawdown_episode; update(price) -> the depth "
+                 "so far; .episode -> (peak, trough, recovery, depth) of everything seen so far.",
+                 {"episode" TK_COMMA tk_drawdown_episode_stream_episode TK_COMMA NULL TK_COMMA
+                  "(peak, trough, recovery, depth) so far; indices count from the first update"
+                  TK_COMMA NULL} TK_COMMA)
+
+static PyObject *tk_drawdown_episode_stream_update(PyObject *self, PyObject *arg)
+{
+    double v;
+    if (tk_arg_double(arg, &v) < 0) {
+        return NULL;
+    }
+    tk_episode_st *s = &((tk_drawdown_episode_stream *)self)->s;
+    tk_episode_step(s, v);
+    return PyFloat_FromDouble(s->seen ? s->best : NAN);
+}
+
+static PyObject *tk_drawdown_episode_stream_episode(PyObject *self, void *Py_UNUSED(c))
+{
+    npy_int64 p, t, r;
+    double d;
+    tk_episode_result(&((tk_drawdown_episode_stream *)self)->s, &p, &t, &r, &d);
+    return Py_BuildValue("(LLLd)", (long long)p, (long long)t, (long long)r, d);
+}
+
+/* ------------------------------------------------------------------ */
+/* module registration                                                   */
+/* ------------------------------------------------------------------ */
+
+int tk_stream_add_types(PyObject *module)
+{
+    PyType_Spec *const specs[] = {
+        &tk_simple_returns_stream_spec, &tk_log_returns_stream_spec,
+        &tk_cumulative_returns_stream_spec, &tk_drawdown_stream_spec,
+        &tk_underwater_bars_stream_spec, &tk_max_drawdown_stream_spec,
+        &tk_drawdown_episode_stream_spec,
+    };
+    for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+        PyObject *tp = PyType_FromModuleAndSpec(module, specs[k], NULL);
+        if (tp == NULL) {
+            return -1;
+        }
+        const char *name = strrchr(specs[k]->name, '.') + 1;
+        if (PyModule_AddObject(module, name, tp) < 0) {
+            Py_DECREF(tp);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,249 @@
+/*
+ * tk_scan.h - the per-bar step of every scan kernel, and its carried state.
+ *
+ * Each kernel's loop (returns.inc.h, drawdown.inc.h), its AVX2 variant's
+ * scalar head/tail (drawdown_avx2.c) and the live stream objects
+ * (stream.c) all call these static inline steps, so a chunked run, a
+ * stream of ticks and one batch call give the same bits by construction.
+ * Semantics: tradekernels.reference (the pure-Python twins).
+ *
+ * Carried state: a float64 vector of fixed length TK_STATE_LEN_<kernel>
+ * (the `(k)` argument of the `<kernel>_state` gufuncs).  Indices and counts
+ * are stored as doubles (exact below 2**53).  Layouts (defaults in []):
+ *
+ *   simple_returns, log_returns  [prev = NaN]                 last price
+ *   cumulative_returns           [prod = 1]                   running product
+ *   drawdown                     [peak = -inf]                running peak
+ *   underwater_bars              [peak = -inf, count = -1]
+ *   max_drawdown                 [peak = -inf, best = +inf, seen = 0]
+ *   drawdown_episode             [peak = -inf, peak_i = -1, best = +inf,
+ *                                 best_peak = 0, best_peak_i = -1,
+ *                                 trough_i = -1, recovery_i = -1, seen = 0,
+ *                                 n = 0 (bars seen so far: global indices)]
+ *
+ * A state that no kernel produced gives unspecified (but memory-safe)
+ * results.
+ */
+#ifndef TK_SCAN_H
+#define TK_SCAN_H
+
+#include "tk.h"
+
+enum {
+    TK_STATE_LEN_RETURNS = 1,
+    TK_STATE_LEN_CUMULATIVE = 1,
+    TK_STATE_LEN_DRAWDOWN = 1,
+    TK_STATE_LEN_UNDERWATER = 2,
+    TK_STATE_LEN_MAX_DRAWDOWN = 3,
+    TK_STATE_LEN_EPISODE = 9,
+};
+
+/* ---- returns: prev = the previous price (NaN before the first) ---- */
+
+static inline double tk_simple_returns_step(double *prev, double v)
+{
+    const double r = v / *prev - 1.0;
+    *prev = v;
+    return r;
+}
+
+static inline double tk_log_returns_step(double *prev, double v)
+{
+    const double r = log(v / *prev);
+    *prev = v;
+    return r;
+}
+
+/* NaN returns count as 0: the running product is left unchanged. */
+static inline double tk_cumulative_returns_step(double *prod, double v)
+{
+    if (v == v) {
+        *prod *= 1.0 + v;
+    }
+    return *prod - 1.0;
+}
+
+/* ---- drawdown family: the peak moves only on a strictly greater price ---- */
+
+static inline double tk_drawdown_step(double *peak, double v)
+{
+    if (v > *peak) {
+        *peak = v;
+    }
+    return v / *peak - 1.0;
+}
+
+typedef struct {
+    double peak;
+    npy_int64 count;
+} tk_underwater_st;
+
+static inline npy_int64 tk_underwater_step(tk_underwater_st *s, double v)
+{
+    if (v >= s->peak) {
+        s->peak = v;
+        s->count = 0;
+    }
+    else if (s->count >= 0) {
+        s->count++;
+    }
+    return s->count;
+}
+
+typedef struct {
+    double peak, best;
+    int seen;
+} tk_mdd_st;
+
+/* Returns the drawdown of this bar; best/seen fold the non-NaN ones. */
+static inline double tk_max_drawdown_step(tk_mdd_st *s, double v)
+{
+    if (v > s->peak) {
+        s->peak = v;
+    }
+    const double d = v / s->peak - 1.0;
+    if (d < s->best) {
+        s->best = d;
+    }
+    s->seen |= (d == d);
+    return d;
+}
+
+static inline double tk_max_drawdown_result(const tk_mdd_st *s)
+{
+    return s->seen ? s->best : NAN;
+}
+
+/* Single-pass drawdown episode.  The recovery is the first bar after the
+ * trough at or above the trough's peak price: it is reset whenever the
+ * best (deepest) drawdown improves, and set at the first later bar with
+ * x >= best_peak.  Indices are global (i counts every bar ever seen). */
+typedef struct {
+    double peak, best, best_peak;
+    npy_int64 peak_i, best_peak_i, trough_i, recovery_i, i;
+    int seen;
+} tk_episode_st;
+
+static inline void tk_episode_step(tk_episode_st *s, double v)
+{
+    if (v >= s->peak) { /* last bar at the running peak */
+        s->peak_i = s->i;
+        if (v > s->peak) {
+            s->peak = v;
+        }
+    }
+    const double d = v / s->peak - 1.0;
+    if (d < s->best || (!s->seen && d == d)) {
+        s->best = d;
+        s->trough_i = s->i;
+        s->best_peak_i = s->peak_i;
+        s->best_peak = s->peak;
+        s->recovery_i = -1;
+        s->seen = 1;
+    }
+    else if (s->recovery_i < 0 && s->seen && v >= s->best_peak) {
+        s->recovery_i = s->i;
+    }
+    s->i++;
+}
+
+/* The episode of everything seen so far: (peak, trough, recovery, depth). */
+static inline void tk_episode_result(const tk_episode_st *s, npy_int64 *peak_i, npy_int64 *trough_i,
+                                     npy_int64 *recovery_i, double *depth)
+{
+    if (s->seen && s->best < 0.0) {
+        *peak_i = s->best_peak_i;
+        *trough_i = s->trough_i;
+        *recovery_i = s->recovery_i;
+    }
+    else {
+        *peak_i = *trough_i = *recovery_i = -1;
+    }
+    *depth = s->seen ? s->best : NAN;
+}
+
+/* ---- defaults and (de)serialisation of the state vectors ---- */
+
+static inline tk_underwater_st tk_underwater_init(void)
+{
+    tk_underwater_st s = {-INFINITY, -1};
+    return s;
+}
+
+static inline tk_mdd_st tk_mdd_init(void)
+{
+    tk_mdd_st s = {-INFINITY, INFINITY, 0};
+    return s;
+}
+
+static inline tk_episode_st tk_episode_init(void)
+{
+    tk_episode_st s = {-INFINITY, INFINITY, 0.0, -1, -1, -1, -1, 0, 0};
+    return s;
+}
+
+/* Loads from a strided float64 vector (step in bytes).  Index fields are
+ * converted with a range check (NaN or out of range gives -1): no UB on a
+ * state vector that did not come from a kernel. */
+static inline npy_int64 tk_state_i64(double v)
+{
+    return (v >= -9007199254740992.0 && v <= 9007199254740992.0) ? (npy_int64)v : -1;
+}
+#define TK_STV(p, step, j) tk_ld_f64((p) + (j) * (step))
+#define TK_STI(p, step, j) tk_state_i64(TK_STV(p, step, j))
+#define TK_STV_SET(p, step, j, v) tk_st_f64((p) + (j) * (step), (double)(v))
+
+static inline tk_underwater_st tk_underwater_load(const char *p, npy_intp step)
+{
+    tk_underwater_st s = {TK_STV(p, step, 0), TK_STI(p, step, 1)};
+    return s;
+}
+
+static inline void tk_underwater_save(char *p, npy_intp step, const tk_underwater_st *s)
+{
+    TK_STV_SET(p, step, 0, s->peak);
+    TK_STV_SET(p, step, 1, s->count);
+}
+
+static inline tk_mdd_st tk_mdd_load(const char *p, npy_intp step)
+{
+    tk_mdd_st s = {TK_STV(p, step, 0), TK_STV(p, step, 1), TK_STV(p, step, 2) != 0.0};
+    return s;
+}
+
+static inline void tk_mdd_save(char *p, npy_intp step, const tk_mdd_st *s)
+{
+    TK_STV_SET(p, step, 0, s->peak);
+    TK_STV_SET(p, step, 1, s->best);
+    TK_STV_SET(p, step, 2, s->seen ? 1.0 : 0.0);
+}
+
+static inline tk_episode_st tk_episode_load(const char *p, npy_intp step)
+{
+    tk_episode_st s;
+    s.peak = TK_STV(p, step, 0);
+    s.peak_i = TK_STI(p, step, 1);
+    s.best = TK_STV(p, step, 2);
+    s.best_peak = TK_STV(p, step, 3);
+    s.best_peak_i = TK_STI(p, step, 4);
+    s.trough_i = TK_STI(p, step, 5);
+    s.recovery_i = TK_STI(p, step, 6);
+    s.seen = TK_STV(p, step, 7) != 0.0;
+    s.i = TK_STI(p, step, 8);
+    return s;
+}
+
+static inline void tk_episode_save(char *p, npy_intp step, const tk_episode_st *s)
+{
+    TK_STV_SET(p, step, 0, s->peak);
+    TK_STV_SET(p, step, 1, s->peak_i);
+    TK_STV_SET(p, step, 2, s->best);
+    TK_STV_SET(p, step, 3, s->best_peak);
+    TK_STV_SET(p, step, 4, s->best_peak_i);
+    TK_STV_SET(p, step, 5, s->trough_i);
+    TK_STV_SET(p, step, 6, s->recovery_i);
+    TK_STV_SET(p, step, 7, s->seen ? 1.0 : 0.0);
+    TK_STV_SET(p, step, 8, s->i);
+}
+
+#endif

@@ -1,0 +1,150 @@
+"""dask: raw gufuncs on symbol-chunked arrays; tradekernels.dask on time-chunked arrays.
+
+Every result must equal the in-memory kernel bit for bit.  Skips cleanly
+without dask; the LocalCluster test is marked ``distributed`` (deselect with
+``-m "not distributed"``) and skips without dask.distributed.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+da = pytest.importorskip("dask.array")
+dask = pytest.importorskip("dask")
+
+import tradekernels as tk  # noqa: E402
+import tradekernels.dask as tkd  # noqa: E402
+from tradekernels import ufuncs  # noqa: E402
+from tradekernels._registry import KERNELS  # noqa: E402
+
+from conftest import assert_bits_identical, kernel_params  # noqa: E402
+
+NAMES = [k.name for k in KERNELS]
+
+
+def _prices(rng, shape, dtype=np.float64):
+    x = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.03, shape), axis=-1)
+    x[rng.random(shape) < 0.05] = np.nan
+    x[rng.random(shape) < 0.01] = 0.0
+    x[rng.random(shape) < 0.01] = np.inf
+    return x.astype(dtype)
+
+
+def _compute(res, scheduler="threads"):
+    with dask.config.set(scheduler=scheduler):
+        if isinstance(res, tuple):
+            return tuple(np.asarray(r) for r in dask.compute(*res))
+        return (np.asarray(res.compute()),)
+
+
+def _expected(name, x, **kw):
+    with np.errstate(all="ignore"):
+        r = getattr(tk, name)(x, **kw)
+    return tuple(np.asarray(v) for v in r) if isinstance(r, tuple) else (np.asarray(r),)
+
+
+def _assert_all(got, want, what):
+    assert len(got) == len(want)
+    for j, (a, e) in enumerate(zip(got, want)):
+        assert a.dtype == e.dtype, f"{what} output {j}: {a.dtype} != {e.dtype}"
+        assert_bits_identical(a, e, f"{what} output {j}")
+
+
+# --------------------------------------------------------------------------
+# Raw gufuncs: time axis in one chunk (NumPy __array_ufunc__ -> apply_gufunc)
+# --------------------------------------------------------------------------
+
+@kernel_params()
+def test_raw_gufunc_on_symbol_chunked_dask_array(kernel, rng):
+    x = _prices(rng, (10, 500))
+    d = da.from_array(x, chunks=(3, -1))
+    res = getattr(ufuncs, kernel.name)(d)
+    res = res if isinstance(res, tuple) else (res,)
+    assert all(isinstance(r, da.Array) for r in res)
+    with np.errstate(all="ignore"):
+        want = getattr(ufuncs, kernel.name)(x)
+    want = want if isinstance(want, tuple) else (want,)
+    _assert_all(_compute(tuple(res)), want, f"raw {kernel.name}")
+
+
+# --------------------------------------------------------------------------
+# tradekernels.dask: time-chunked arrays
+# --------------------------------------------------------------------------
+
+@st.composite
+def chunkings(draw, n):
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=5)))
+    b = [0] + cuts + [n]
+    return tuple(hi - lo for lo, hi in zip(b[:-1], b[1:]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_time_chunked_equals_in_memory(name, dtype, data, rng):
+    n = data.draw(st.integers(1, 300))
+    x = _prices(rng, (4, n), dtype)
+    tchunks = data.draw(chunkings(n))
+    d = da.from_array(x, chunks=((1, 3), tchunks))
+    got = _compute(getattr(tkd, name)(d))
+    _assert_all(got, _expected(name, x), f"{name} chunks {tchunks}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_time_axis_0_and_1d_and_numpy_input(name, rng):
+    x = _prices(rng, (700, 3))
+    d = da.from_array(x, chunks=(123, 2))
+    _assert_all(_compute(getattr(tkd, name)(d, axis=0)), _expected(name, x, axis=0), f"{name} axis=0")
+    x1 = x[:, 0]
+    _assert_all(_compute(getattr(tkd, name)(da.from_array(x1, chunks=50))), _expected(name, x1), f"{name} 1-d")
+    _assert_all(_compute(getattr(tkd, name)(x1)), _expected(name, x1), f"{name} numpy in")
+    xi = (np.arange(40) % 7).astype(np.int32)  # ints compute as float64
+    _assert_all(_compute(getattr(tkd, name)(da.from_array(xi, chunks=9))), _expected(name, xi), f"{name} int")
+
+
+def test_lazy_results_and_errors(rng):
+    d = da.from_array(_prices(rng, (2, 50)), chunks=(1, 10))
+    r = tkd.drawdown(d)
+    assert isinstance(r, da.Array) and r.chunks == d.chunks and r.dtype == np.float64
+    ep = tkd.drawdown_episode(d)
+    assert isinstance(ep, tk.Episode) and ep.peak.dtype == np.int64 and ep.depth.shape == (2,)
+    u = tkd.underwater_bars(d)
+    assert u.dtype == np.int64
+    # graphs pickle (what a distributed scheduler ships)
+    pickle.loads(pickle.dumps(r.__dask_graph__()))
+    with pytest.raises(TypeError):
+        tkd.drawdown(da.from_array(np.array(["a", "b"])))
+    with pytest.raises(np.exceptions.AxisError):
+        tkd.drawdown(d, axis=2)
+    # same input, same names (deterministic tokens); different kernels differ
+    assert tkd.drawdown(d).name == r.name and tkd.cumulative_returns(d).name != r.name
+
+
+def test_sync_scheduler(rng):
+    x = _prices(rng, (3, 200))
+    d = da.from_array(x, chunks=(2, 33))
+    for name in NAMES:
+        _assert_all(_compute(getattr(tkd, name)(d), "sync"), _expected(name, x), name)
+
+
+@pytest.mark.distributed
+def test_local_cluster_processes(rng):
+    distributed = pytest.importorskip("distributed")
+    x = _prices(rng, (6, 2_000))
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        # raw gufunc, symbol-chunked
+        raw = client.compute(ufuncs.drawdown(da.from_array(x, chunks=(2, -1)))).result()
+        assert_bits_identical(raw, tk.drawdown(x), "raw drawdown on LocalCluster")
+        # time-chunked, every kernel
+        d = da.from_array(x, chunks=(3, 300))
+        for name in NAMES:
+            r = getattr(tkd, name)(d)
+            futs = client.compute(list(r) if isinstance(r, tuple) else [r])
+            got = tuple(np.asarray(f.result()) for f in futs)
+            _assert_all(got, _expected(name, x), f"{name} on LocalCluster")

@@ -1,0 +1,83 @@
+"""polars Series in -> polars Series out (nulls become NaN); skips without polars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pl = pytest.importorskip("polars")
+
+import tradekernels as tk  # noqa: E402
+from tradekernels._registry import KERNELS  # noqa: E402
+
+from conftest import assert_bits_identical, kernel_params  # noqa: E402
+
+
+def _prices(rng, n=300):
+    return 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.02, n))
+
+
+@kernel_params()
+@pytest.mark.parametrize("dtype", [pl.Float64, pl.Float32])
+def test_series_round_trip(kernel, dtype, rng):
+    x = _prices(rng)
+    s = pl.Series("px", x).cast(dtype)
+    res = getattr(tk, kernel.name)(s)
+    xn = s.to_numpy()
+    with np.errstate(all="ignore"):
+        want = getattr(tk, kernel.name)(xn)
+    if kernel.scan:
+        assert isinstance(res, pl.Series) and res.name == "px" and len(res) == len(s)
+        assert res.null_count() == 0
+        assert_bits_identical(res.to_numpy(), want, kernel.name)
+        if kernel.outputs[0] == "f":
+            assert res.dtype == dtype
+        else:
+            assert res.dtype == pl.Int64
+    else:
+        assert type(res) is type(want)
+        for a, b in zip(np.atleast_1d(np.asarray(tuple(res) if isinstance(res, tuple) else res)),
+                        np.atleast_1d(np.asarray(tuple(want) if isinstance(want, tuple) else want))):
+            assert_bits_identical(np.float64(a), np.float64(b), kernel.name)
+
+
+@kernel_params()
+def test_nulls_become_nan(kernel):
+    s = pl.Series("x", [100.0, None, 90.0, 110.0, None, 80.0])
+    x = np.array([100.0, np.nan, 90.0, 110.0, np.nan, 80.0])
+    res = getattr(tk, kernel.name)(s)
+    with np.errstate(all="ignore"):
+        want = getattr(tk, kernel.name)(x)
+    if kernel.scan:
+        assert_bits_identical(res.to_numpy(), want, kernel.name)
+    else:
+        assert str(res) == str(want)
+    # integer series with nulls compute as float64 with NaN
+    si = pl.Series("i", [3, None, 2, 5], dtype=pl.Int32)
+    with np.errstate(all="ignore"):
+        want_i = getattr(tk, kernel.name)(np.array([3.0, np.nan, 2.0, 5.0]))
+    got_i = getattr(tk, kernel.name)(si)
+    if kernel.scan:
+        assert_bits_identical(got_i.to_numpy(), want_i, kernel.name)
+
+
+def test_state_and_chunks_with_polars(rng):
+    s = pl.Series("px", _prices(rng))
+    a, st = tk.drawdown(s[:100], return_state=True)
+    b, st = tk.drawdown(s[100:], state=st, return_state=True)
+    assert_bits_identical(pl.concat([a, b]).to_numpy(), tk.drawdown(s).to_numpy(), "chunked polars")
+    assert tk.max_drawdown(s) == tk.max_drawdown(s.to_numpy())
+
+
+def test_zero_copy_input_and_bad_input():
+    s = pl.Series("x", np.arange(1.0, 11.0))
+    assert s.to_numpy().base is not None or not s.to_numpy().flags.owndata  # polars hands out a view
+    with pytest.raises(TypeError):
+        tk.drawdown(pl.Series("s", ["a", "b"]))
+    with pytest.raises(TypeError, match="per column"):
+        tk.drawdown(pl.DataFrame({"a": [1.0, 2.0]}))
+    # map_batches per column works
+    df = pl.DataFrame({"a": [1.0, 2.0, 1.5], "b": [3.0, 1.0, 4.0]})
+    out = df.select(pl.all().map_batches(tk.drawdown))
+    np.testing.assert_array_equal(out["b"].to_numpy(), tk.drawdown(np.array([3.0, 1.0, 4.0])))
+    assert tk.underwater_bars(pl.Series("b", [True, False, True])).to_list() == [0, 1, 0]
