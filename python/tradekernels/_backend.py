@@ -79,13 +79,14 @@ def _run_reference(k: Kernel, arr: np.ndarray, axis: int, out: Optional[Sequence
     fdtype = np.dtype(arr.dtype.char)  # native byte order
     shape = lead + (n,) if k.scan else lead
     res = [np.empty(shape, dtype=fdtype if kind == "f" else np.int64) for kind in k.outputs]
-    for idx in np.ndindex(*lead):
-        r = k.reference(a[idx].tolist())
-        if k.scan:
-            res[0][idx] = r
-        else:
-            for j, v in enumerate(r if isinstance(r, tuple) else (r,)):
-                res[j][idx] = v
+    with np.errstate(over="ignore"):  # float32 rounding to inf, as the native kernels do
+        for idx in np.ndindex(*lead):
+            r = k.reference(a[idx].tolist())
+            if k.scan:
+                res[0][idx] = r
+            else:
+                for j, v in enumerate(r if isinstance(r, tuple) else (r,)):
+                    res[j][idx] = v
     if k.scan:
         res = [np.moveaxis(r, -1, axis) for r in res]
     if out is not None:
