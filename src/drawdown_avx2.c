@@ -162,6 +162,11 @@ TK_AVX2 static inline void flush(__m256d *segmin, __m256d carry, __m256d *best, 
  * only fold their minimum into `segmin`, which is divided once when the peak
  * next moves.  Blocks with a new peak take the full prefix-max path.
  */
+/* Elements per division-free block in max_drawdown (a multiple of 16). */
+#ifndef TK_SKIP
+#define TK_SKIP 64
+#endif
+
 TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
 {
     const __m256d ninf = _mm256_set1_pd(-INFINITY), pinf = _mm256_set1_pd(INFINITY);
@@ -170,33 +175,41 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
     __m256d seen = state->seen ? _mm256_castsi256_pd(_mm256_set1_epi64x(-1)) : _mm256_setzero_pd();
     __m256d segmin = pinf;
     npy_intp i = 0;
-    while (i + 32 <= n) {
+    while (i + TK_SKIP <= n) {
         const double p = _mm256_cvtsd_f64(carry);
         if (p > 0.0 && p < INFINITY) {
             /* Skip the divisions while no lane is above the peak.  max/min(v, acc)
              * return acc when v is NaN and acc is never NaN, so NaN prices
              * (whose drawdowns are NaN, hence ignored) drop out here. */
-            for (; i + 32 <= n; i += 32) {
-                __m256d h0 = carry, h1 = carry, l0 = segmin, l1 = segmin;
-                for (int k = 0; k < 8; k += 2) {
+            for (; i + TK_SKIP <= n; i += TK_SKIP) {
+                __m256d h0 = carry, h1 = carry, h2 = carry, h3 = carry;
+                __m256d l0 = segmin, l1 = segmin, l2 = segmin, l3 = segmin;
+                for (int k = 0; k < TK_SKIP / 4; k += 4) {
                     const __m256d v0 = _mm256_loadu_pd(x + i + 4 * k);
                     const __m256d v1 = _mm256_loadu_pd(x + i + 4 * k + 4);
+                    const __m256d v2 = _mm256_loadu_pd(x + i + 4 * k + 8);
+                    const __m256d v3 = _mm256_loadu_pd(x + i + 4 * k + 12);
                     h0 = _mm256_max_pd(v0, h0);
                     h1 = _mm256_max_pd(v1, h1);
+                    h2 = _mm256_max_pd(v2, h2);
+                    h3 = _mm256_max_pd(v3, h3);
                     l0 = _mm256_min_pd(v0, l0);
                     l1 = _mm256_min_pd(v1, l1);
+                    l2 = _mm256_min_pd(v2, l2);
+                    l3 = _mm256_min_pd(v3, l3);
                 }
-                if (_mm256_movemask_pd(_mm256_cmp_pd(_mm256_max_pd(h0, h1), carry, _CMP_GT_OQ))) {
+                const __m256d hi = _mm256_max_pd(_mm256_max_pd(h0, h1), _mm256_max_pd(h2, h3));
+                if (_mm256_movemask_pd(_mm256_cmp_pd(hi, carry, _CMP_GT_OQ))) {
                     break;
                 }
-                segmin = _mm256_min_pd(l0, l1);
+                segmin = _mm256_min_pd(_mm256_min_pd(l0, l1), _mm256_min_pd(l2, l3));
             }
-            if (i + 32 > n) {
+            if (i + TK_SKIP > n) {
                 break;
             }
         }
         flush(&segmin, carry, &best, &seen);
-        for (int half = 0; half < 32; half += 16) {
+        for (int half = 0; half < TK_SKIP; half += 16) {
             const double *xh = x + i + half;
             const __m256d a = _mm256_loadu_pd(xh), b = _mm256_loadu_pd(xh + 4);
             const __m256d c = _mm256_loadu_pd(xh + 8), d = _mm256_loadu_pd(xh + 12);
@@ -213,7 +226,7 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
                 _mm256_or_pd(_mm256_cmp_pd(da, da, _CMP_ORD_Q), _mm256_cmp_pd(db, db, _CMP_ORD_Q)),
                 _mm256_or_pd(_mm256_cmp_pd(dc, dc, _CMP_ORD_Q), _mm256_cmp_pd(dd, dd, _CMP_ORD_Q))));
         }
-        i += 32;
+        i += TK_SKIP;
     }
     flush(&segmin, carry, &best, &seen);
     tk_mdd_st s = {_mm256_cvtsd_f64(carry), hmin(best), _mm256_movemask_pd(seen) != 0};
