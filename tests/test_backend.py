@@ -282,19 +282,20 @@ def test_shadow_reports_the_first_of_several_differences(rng, monkeypatch):
 def test_shadow_detects_a_wrong_reference(kernel, rng, monkeypatch):
     """Patching the registry's twin (instead of the ufunc) is caught just the same."""
     x = _sample(rng)
-    twin = kernel.reference
+    twin = kernel.chunk_reference
 
-    def wrong_twin(values):
-        r = twin(values)
+    def wrong_twin(values, state):
+        outs, st = twin(values, state)
         if kernel.scan:
-            r = list(r)
+            r = list(outs[0])
             r[4] = r[4] + 1 if isinstance(r[4], int) else 123.0
-            return r
-        r = list(r) if isinstance(r, tuple) else [r]
+            return (r,) + tuple(outs[1:]), st
+        r = list(outs)
         r[0] = r[0] + 1 if isinstance(r[0], int) else 123.0
-        return tuple(r) if len(r) > 1 else r[0]
+        return tuple(r), st
 
-    monkeypatch.setitem(_registry._BY_NAME, kernel.name, dataclasses.replace(kernel, reference=wrong_twin))
+    monkeypatch.setitem(_registry._BY_NAME, kernel.name,
+                        dataclasses.replace(kernel, chunk_reference=wrong_twin))
     with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch) as info:
         getattr(tk, kernel.name)(x)
     assert info.value.kernel == kernel.name and info.value.output == 0

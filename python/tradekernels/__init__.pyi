@@ -1,5 +1,5 @@
 from contextlib import AbstractContextManager
-from typing import Any, Literal, NamedTuple, Optional, Sequence, Tuple, TypeVar, Union, overload
+from typing import Any, Literal, NamedTuple, Optional, Tuple, TypeVar, Union, overload
 
 import numpy as np
 import numpy.typing as npt

@@ -74,26 +74,9 @@ def _as_tuple(res: object) -> Tuple[np.ndarray, ...]:
 
 
 def _run_reference(k: Kernel, arr: np.ndarray, axis: int, out: Optional[Sequence[np.ndarray]]):
-    a = np.moveaxis(arr, axis, -1)
-    lead, n = a.shape[:-1], a.shape[-1]
-    fdtype = np.dtype(arr.dtype.char)  # native byte order
-    shape = lead + (n,) if k.scan else lead
-    res = [np.empty(shape, dtype=fdtype if kind == "f" else np.int64) for kind in k.outputs]
-    with np.errstate(over="ignore"):  # float32 rounding to inf, as the native kernels do
-        for idx in np.ndindex(*lead):
-            r = k.reference(a[idx].tolist())
-            if k.scan:
-                res[0][idx] = r
-            else:
-                for j, v in enumerate(r if isinstance(r, tuple) else (r,)):
-                    res[j][idx] = v
-    if k.scan:
-        res = [np.moveaxis(r, -1, axis) for r in res]
-    if out is not None:
-        for o, r in zip(out, res):
-            np.copyto(o, r, casting="same_kind")
-        res = list(out)
-    return tuple(res)
+    """The reference twin from the state before the first bar (final state dropped)."""
+    start = np.asarray(k.state_default, dtype=np.float64)
+    return _run_state_reference(k, arr, axis, out, start)[0]
 
 
 def _first_mismatch(nat: np.ndarray, ref: np.ndarray, ulps: int) -> Optional[Tuple[int, ...]]:
@@ -139,9 +122,7 @@ def _state_axes(k: Kernel, axis: int) -> list:
 
 
 def _run_state_reference(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
-    from ._state import PY_RUNNERS
-
-    runner = PY_RUNNERS[k.name]
+    runner = k.chunk_reference
     a = np.moveaxis(arr, axis, -1)
     lead = np.broadcast_shapes(a.shape[:-1], state.shape[:-1])
     a = np.broadcast_to(a, lead + a.shape[-1:])

@@ -7,9 +7,8 @@ function and one row here.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Callable, Tuple
+from typing import Callable, Optional, Tuple
 
 from . import reference
 
@@ -31,31 +30,42 @@ class Kernel:
     state_fields: Tuple[str, ...] = ()
     #: the state before the first bar (what ``state=None`` means)
     state_default: Tuple[float, ...] = ()
+    #: the reference twin from a carried state: ``(x, state) -> (outputs, state)``
+    #: (``reference.<name>_chunk``; ``reference(x)`` is it from ``state_default``)
+    chunk_reference: Optional[Callable] = None
 
     @property
     def state_len(self) -> int:
         return len(self.state_fields)
 
 
-_NAN, _INF = math.nan, math.inf
-_RET_STATE = dict(state_fields=("prev",), state_default=(_NAN,))
+_START = reference.START
 _EPISODE_FIELDS = ("peak", "peak_i", "best", "best_peak", "best_peak_i", "trough_i", "recovery_i",
                    "seen", "n")
 
 KERNELS: Tuple[Kernel, ...] = (
-    Kernel("simple_returns", True, ("f",), 0, reference.simple_returns, **_RET_STATE),
-    Kernel("log_returns", True, ("f",), 1, reference.log_returns, **_RET_STATE),
+    Kernel("simple_returns", True, ("f",), 0, reference.simple_returns,
+           state_fields=("prev",), state_default=_START["simple_returns"],
+           chunk_reference=reference.simple_returns_chunk),
+    Kernel("log_returns", True, ("f",), 1, reference.log_returns,
+           state_fields=("prev",), state_default=_START["log_returns"],
+           chunk_reference=reference.log_returns_chunk),
     Kernel("cumulative_returns", True, ("f",), 0, reference.cumulative_returns,
-           state_fields=("prod",), state_default=(1.0,)),
+           state_fields=("prod",), state_default=_START["cumulative_returns"],
+           chunk_reference=reference.cumulative_returns_chunk),
     Kernel("drawdown", True, ("f",), 0, reference.drawdown,
-           state_fields=("peak",), state_default=(-_INF,)),
+           state_fields=("peak",), state_default=_START["drawdown"],
+           chunk_reference=reference.drawdown_chunk),
     Kernel("max_drawdown", False, ("f",), 0, reference.max_drawdown,
-           state_fields=("peak", "best", "seen"), state_default=(-_INF, _INF, 0.0)),
+           state_fields=("peak", "best", "seen"), state_default=_START["max_drawdown"],
+           chunk_reference=reference.max_drawdown_chunk),
     Kernel("drawdown_episode", False, ("i", "i", "i", "f"), 0, reference.drawdown_episode,
            state_fields=_EPISODE_FIELDS,
-           state_default=(-_INF, -1.0, _INF, 0.0, -1.0, -1.0, -1.0, 0.0, 0.0)),
+           state_default=_START["drawdown_episode"],
+           chunk_reference=reference.drawdown_episode_chunk),
     Kernel("underwater_bars", True, ("i",), 0, reference.underwater_bars,
-           state_fields=("peak", "count"), state_default=(-_INF, -1.0)),
+           state_fields=("peak", "count"), state_default=_START["underwater_bars"],
+           chunk_reference=reference.underwater_bars_chunk),
 )
 
 _BY_NAME = {k.name: k for k in KERNELS}

@@ -36,21 +36,19 @@ is always float64, also for float32 input (float32 values are exact in
 float64).  A state vector that no kernel produced gives unspecified (but
 safe) results.
 
-The functions ``run_<kernel>(x, state) -> (outputs, state)`` below are the
-pure-Python twins of the stateful kernels (used by the ``reference`` and
-``shadow`` backends and the tests); they follow
-:mod:`tradekernels.reference` step by step.
+The pure-Python twins of the stateful kernels are
+``tradekernels.reference.<kernel>_chunk(x, state) -> (outputs, state)``
+(:data:`PY_RUNNERS`), which the plain reference functions call with the
+default state.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, Tuple
 
 import numpy as np
 
 from . import _registry
-from .reference import _div, _log
 
 __all__ = ["State", "as_state_vector", "PY_RUNNERS"]
 
@@ -163,106 +161,5 @@ def as_state_vector(kernel: str, state: Any) -> np.ndarray:
     return v
 
 
-# --------------------------------------------------------------------------
-# Pure-Python stateful twins: (x: list of floats, state: list) -> (outputs, state)
-# --------------------------------------------------------------------------
-
-def run_simple_returns(x: Sequence[float], st: List[float]):
-    prev = st[0]
-    out = []
-    for v in x:
-        out.append(_div(v, prev) - 1.0)
-        prev = v
-    return (out,), [prev]
-
-
-def run_log_returns(x: Sequence[float], st: List[float]):
-    prev = st[0]
-    out = []
-    for v in x:
-        out.append(_log(_div(v, prev)))
-        prev = v
-    return (out,), [prev]
-
-
-def run_cumulative_returns(x: Sequence[float], st: List[float]):
-    prod = st[0]
-    out = []
-    for v in x:
-        if v == v:
-            prod *= 1.0 + v
-        out.append(prod - 1.0)
-    return (out,), [prod]
-
-
-def run_drawdown(x: Sequence[float], st: List[float]):
-    peak = st[0]
-    out = []
-    for v in x:
-        if v > peak:
-            peak = v
-        out.append(_div(v, peak) - 1.0)
-    return (out,), [peak]
-
-
-def run_underwater_bars(x: Sequence[float], st: List[float]):
-    peak, count = st[0], int(st[1])
-    out = []
-    for v in x:
-        if v >= peak:
-            peak = v
-            count = 0
-        elif count >= 0:
-            count += 1
-        out.append(count)
-    return (out,), [peak, float(count)]
-
-
-def run_max_drawdown(x: Sequence[float], st: List[float]):
-    peak, best, seen = st[0], st[1], st[2] != 0.0
-    for v in x:
-        if v > peak:
-            peak = v
-        d = _div(v, peak) - 1.0
-        if d < best:
-            best = d
-        seen = seen or d == d
-    return (best if seen else math.nan,), [peak, best, 1.0 if seen else 0.0]
-
-
-def run_drawdown_episode(x: Sequence[float], st: List[float]):
-    """Single pass: the recovery is reset whenever the trough moves and set at
-    the first later bar at or above the trough's peak price (this equals the
-    two-pass definition in :func:`tradekernels.reference.drawdown_episode`)."""
-    peak, peak_i, best, best_peak = st[0], int(st[1]), st[2], st[3]
-    best_peak_i, trough_i, recovery_i = int(st[4]), int(st[5]), int(st[6])
-    seen, i = st[7] != 0.0, int(st[8])
-    for v in x:
-        if v >= peak:
-            peak_i = i
-            if v > peak:
-                peak = v
-        d = _div(v, peak) - 1.0
-        if d < best or (not seen and d == d):
-            best, trough_i, best_peak_i, best_peak, recovery_i, seen = d, i, peak_i, peak, -1, True
-        elif recovery_i < 0 and seen and v >= best_peak:
-            recovery_i = i
-        i += 1
-    if seen and best < 0.0:
-        res = (best_peak_i, trough_i, recovery_i, best)
-    else:
-        res = (-1, -1, -1, best if seen else math.nan)
-    new = [peak, float(peak_i), best, best_peak, float(best_peak_i), float(trough_i),
-           float(recovery_i), 1.0 if seen else 0.0, float(i)]
-    return res, new
-
-
-PY_RUNNERS = {
-    "simple_returns": run_simple_returns,
-    "log_returns": run_log_returns,
-    "cumulative_returns": run_cumulative_returns,
-    "drawdown": run_drawdown,
-    "underwater_bars": run_underwater_bars,
-    "max_drawdown": run_max_drawdown,
-    "drawdown_episode": run_drawdown_episode,
-}
+#: pure-Python stateful twins, ``name -> reference.<name>_chunk``
+PY_RUNNERS = {k.name: k.chunk_reference for k in _registry.KERNELS}

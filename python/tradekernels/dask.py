@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import importlib
 import operator
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 

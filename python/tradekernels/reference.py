@@ -53,6 +53,19 @@ def _log(v: float) -> float:
     return math.log(v)
 
 
+#: The carried state before the first bar, per kernel (field layouts:
+#: :mod:`tradekernels._state`); see the ``<kernel>_chunk`` functions below.
+START = {
+    "simple_returns": (_NAN,),
+    "log_returns": (_NAN,),
+    "cumulative_returns": (1.0,),
+    "drawdown": (-_INF,),
+    "max_drawdown": (-_INF, _INF, 0.0),
+    "drawdown_episode": (-_INF, -1.0, _INF, 0.0, -1.0, -1.0, -1.0, 0.0, 0.0),
+    "underwater_bars": (-_INF, -1.0),
+}
+
+
 def simple_returns(x: Sequence[float]) -> List[float]:
     """Simple returns ``r[i] = x[i] / x[i-1] - 1``.
 
@@ -63,12 +76,7 @@ def simple_returns(x: Sequence[float]) -> List[float]:
       prices are used as they are.
     * Empty input gives empty output.
     """
-    out = []
-    prev = _NAN
-    for v in x:
-        out.append(_div(v, prev) - 1.0)
-        prev = v
-    return out
+    return simple_returns_chunk(x, START["simple_returns"])[0][0]
 
 
 def log_returns(x: Sequence[float]) -> List[float]:
@@ -79,12 +87,7 @@ def log_returns(x: Sequence[float]) -> List[float]:
       ``inf`` (zero previous price: ``±inf`` ratio, see :func:`simple_returns`).
     * Tolerance against the C kernel: 1 ulp (both call the platform ``log``).
     """
-    out = []
-    prev = _NAN
-    for v in x:
-        out.append(_log(_div(v, prev)))
-        prev = v
-    return out
+    return log_returns_chunk(x, START["log_returns"])[0][0]
 
 
 def cumulative_returns(r: Sequence[float]) -> List[float]:
@@ -97,13 +100,7 @@ def cumulative_returns(r: Sequence[float]) -> List[float]:
     * A return of -1 zeroes the product for good (``c = -1`` afterwards,
       unless a later infinite return makes it NaN).
     """
-    out = []
-    prod = 1.0
-    for v in r:
-        if v == v:
-            prod *= 1.0 + v
-        out.append(prod - 1.0)
-    return out
+    return cumulative_returns_chunk(r, START["cumulative_returns"])[0][0]
 
 
 def drawdown(x: Sequence[float]) -> List[float]:
@@ -117,13 +114,7 @@ def drawdown(x: Sequence[float]) -> List[float]:
     * Zero or negative peaks follow IEEE division (``0/0`` NaN, ``x/0``
       ``±inf``); ``inf`` prices give NaN (``inf/inf``).
     """
-    out = []
-    peak = -_INF
-    for v in x:
-        if v > peak:
-            peak = v
-        out.append(_div(v, peak) - 1.0)
-    return out
+    return drawdown_chunk(x, START["drawdown"])[0][0]
 
 
 def max_drawdown(x: Sequence[float]) -> float:
@@ -132,11 +123,7 @@ def max_drawdown(x: Sequence[float]) -> float:
     * A number ``<= 0`` for positive prices; 0 for a series that never falls.
     * NaN drawdowns are ignored; empty or all-NaN input gives NaN.
     """
-    best = _NAN
-    for d in drawdown(x):
-        if d == d and not (best <= d):
-            best = d
-    return best
+    return max_drawdown_chunk(x, START["max_drawdown"])[0][0]
 
 
 def drawdown_episode(x: Sequence[float]) -> Tuple[int, int, int, float]:
@@ -152,27 +139,7 @@ def drawdown_episode(x: Sequence[float]) -> Tuple[int, int, int, float]:
     * With no drawdown (``depth >= 0``) or no valid price: indices are -1 and
       ``depth`` is 0 (or NaN when there is no non-NaN drawdown).
     """
-    peak = -_INF
-    peak_i = -1
-    best = _NAN
-    best_peak = 0.0
-    best_peak_i = trough_i = recovery_i = -1
-    for i, v in enumerate(x):
-        if v >= peak:
-            peak_i = i
-            if v > peak:
-                peak = v
-        d = _div(v, peak) - 1.0
-        if d == d and not (best <= d):
-            best, trough_i, best_peak_i, best_peak = d, i, peak_i, peak
-    if best == best and best < 0.0:
-        for j in range(trough_i + 1, len(x)):
-            if x[j] >= best_peak:
-                recovery_i = j
-                break
-    else:
-        best_peak_i = trough_i = -1
-    return best_peak_i, trough_i, recovery_i, best
+    return drawdown_episode_chunk(x, START["drawdown_episode"])[0]
 
 
 def underwater_bars(x: Sequence[float]) -> List[int]:
@@ -183,9 +150,98 @@ def underwater_bars(x: Sequence[float]) -> List[int]:
     * NaN bars count as bars (time passes) but never reset the count.
     * -1 before the first non-NaN price (no peak yet).
     """
+    return underwater_bars_chunk(x, START["underwater_bars"])[0][0]
+
+# --------------------------------------------------------------------------
+# The same kernels from a carried state (the loops above are these)
+# --------------------------------------------------------------------------
+#
+# ``<kernel>_chunk(x, state) -> (outputs, new_state)``: run the kernel over
+# one chunk ``x`` starting from ``state`` (a sequence of floats, layout in
+# :mod:`tradekernels._state`; the public functions above pass the state
+# before the first bar).  Chunks processed one after another, each from the
+# previous chunk's state, give exactly the result for the whole series.
+# ``outputs`` is a tuple with one entry per kernel output.
+
+def simple_returns_chunk(x: Sequence[float], state: Sequence[float]):
+    prev = state[0]
     out = []
-    peak = -_INF
-    count = -1
+    for v in x:
+        out.append(_div(v, prev) - 1.0)
+        prev = v
+    return (out,), [prev]
+
+
+def log_returns_chunk(x: Sequence[float], state: Sequence[float]):
+    prev = state[0]
+    out = []
+    for v in x:
+        out.append(_log(_div(v, prev)))
+        prev = v
+    return (out,), [prev]
+
+
+def cumulative_returns_chunk(r: Sequence[float], state: Sequence[float]):
+    prod = state[0]
+    out = []
+    for v in r:
+        if v == v:
+            prod *= 1.0 + v
+        out.append(prod - 1.0)
+    return (out,), [prod]
+
+
+def drawdown_chunk(x: Sequence[float], state: Sequence[float]):
+    peak = state[0]
+    out = []
+    for v in x:
+        if v > peak:
+            peak = v
+        out.append(_div(v, peak) - 1.0)
+    return (out,), [peak]
+
+
+def max_drawdown_chunk(x: Sequence[float], state: Sequence[float]):
+    peak, best, seen = state[0], state[1], state[2] != 0.0
+    for v in x:
+        if v > peak:
+            peak = v
+        d = _div(v, peak) - 1.0
+        if d < best:
+            best = d
+        seen = seen or d == d
+    return (best if seen else _NAN,), [peak, best, 1.0 if seen else 0.0]
+
+
+def drawdown_episode_chunk(x: Sequence[float], state: Sequence[float]):
+    # One pass: the recovery is reset whenever the trough moves and set at the
+    # first later bar at or above the trough's peak price.
+    peak, peak_i, best, best_peak = state[0], int(state[1]), state[2], state[3]
+    best_peak_i, trough_i, recovery_i = int(state[4]), int(state[5]), int(state[6])
+    seen, i = state[7] != 0.0, int(state[8])
+    for v in x:
+        if v >= peak:
+            peak_i = i
+            if v > peak:
+                peak = v
+        d = _div(v, peak) - 1.0
+        if d < best or (not seen and d == d):
+            best, trough_i, best_peak_i, best_peak, recovery_i, seen = d, i, peak_i, peak, -1, True
+        elif recovery_i < 0 and seen and v >= best_peak:
+            recovery_i = i
+        i += 1
+    if seen and best < 0.0:
+        res = (best_peak_i, trough_i, recovery_i, best)
+    else:
+        res = (-1, -1, -1, best if seen else _NAN)
+    new = [peak, float(peak_i), best, best_peak, float(best_peak_i), float(trough_i),
+           float(recovery_i), 1.0 if seen else 0.0, float(i)]
+    return res, new
+
+
+def underwater_bars_chunk(x: Sequence[float], state: Sequence[float]):
+    peak, count = state[0], int(state[1])
+    out = []
     for v in x:
         if v >= peak:
             peak = v
@@ -193,7 +249,8 @@ def underwater_bars(x: Sequence[float]) -> List[int]:
         elif count >= 0:
             count += 1
         out.append(count)
-    return out
+    return (out,), [peak, float(count)]
+
 
 
 # --------------------------------------------------------------------------
