@@ -11,8 +11,9 @@ uniform in ``[0, n)``, side +1 / -1 at random, limit price at ``d`` below
 
 Rows per distance:
 
-* ``tradekernels``: ``ufuncs.fill_orders`` with a prebuilt BarIndex, all orders,
-  ``out=`` preallocated;
+* ``tradekernels``: ``ufuncs.fill_orders`` with a prebuilt BarIndex, all orders
+  in one call (they are the kernel's core dimension ``(o)``, so it prefetches
+  the start bars of the orders ahead), ``out=`` preallocated;
 * ``naive C``: ``ufuncs.fill_orders_naive`` (the same C code without the
   index) on the first orders, as many as fit in ``--budget`` seconds (at
   least 100), time scaled per order;

@@ -121,10 +121,12 @@ static const tk_spec tk_specs[] = {
      TK_DOC("Search summaries of OHLC bars for fill_orders: fill_low, fill_high (NaN on bars with "
             "a NaN price), suffix_min_low, suffix_max_high, block (64 bars) and super-block (4096 "
             "bars) min low / max high.") "fill_orders"},
-    {"fill_orders", "(n),(n),(n),(n),(n),(m),(m),(k),(k),(),(),(),(),(),()->(),()", 15, 2,
+    {"fill_orders", "(n),(n),(n),(n),(n),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)", 15, 2,
      TK_FILL_TYPES, TK_F64_ONLY(fill_orders),
-     TK_DOC("First fill (index int64, price) of an order (start, side, kind, price, limit, expiry) "
-            "given open and the 8 bar_index arrays; skips blocks that cannot fill.") "fill_orders"},
+     TK_DOC("First fills (index int64, price) of o orders (start, side, kind, price, limit, expiry: "
+            "1-D arrays of one length o, a core dimension) given open and the 8 bar_index arrays; "
+            "skips blocks that cannot fill and prefetches the start bars of later orders.")
+     "fill_orders"},
     {"fill_orders_naive", "(n),(n),(n),(n),(),(),(),(),(),()->(),()", 10, 2, TK_FILL_NAIVE_TYPES,
      TK_F64_ONLY(fill_orders_naive),
      TK_DOC("fill_orders by a bar-by-bar scan of open, high, low, close (no index).") "fill_orders"},

@@ -193,11 +193,10 @@ def test_strided_and_stacked_bars():
     orders = _orders_np(rng, series[0], 200, grid=0.05, spread=100)
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]         # (3, n)
     idx = ufuncs.bar_index(*stacked)
-    col = [o[:, None] for o in orders]                                       # (200, 1) x (3,) -> (200, 3)
-    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *col)
-    assert fi.shape == (200, 3)
+    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders)                  # (3,) loop x (200,) core
+    assert fi.shape == (3, 200)
     for k, s in enumerate(series):
-        _same((fi[:, k], fp[:, k]), _naive(s, orders), f"stack {k}")
+        _same((fi[k], fp[k]), _naive(s, orders), f"stack {k}")
         # strided views of a bigger buffer
         buf = np.full((4, 2 * n), np.nan)
         for j in range(4):
@@ -209,6 +208,45 @@ def test_strided_and_stacked_bars():
     rev = [b[::-1] for b in series[0]]
     _same(ufuncs.fill_orders(rev[0], *ufuncs.bar_index(*rev), *orders), _naive([b.copy() for b in rev], orders),
           "reversed")
+
+
+def test_raw_orders_core_dimension():
+    """Raw fill_orders: the orders are a 1-D core dimension (o); leading dims broadcast
+    (stacked bar series, per-series order sets); order arrays of different lengths are a
+    ValueError, never a read out of bounds."""
+    rng = np.random.default_rng(11)
+    n = 9000
+    series = [_ohlc_np(rng, n, vol=0.004, grid=0.05, nan_runs=1) for _ in range(2)]
+    stacked = [np.stack([s[j] for s in series]) for j in range(4)]         # (2, n)
+    idx = ufuncs.bar_index(*stacked)
+    per = [_orders_np(rng, s, 300, grid=0.05, spread=100) for s in series]
+    orders2 = [np.stack([p[j] for p in per]) for j in range(6)]             # (2, 300): own orders per series
+    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders2)
+    assert fi.shape == fp.shape == (2, 300) and fi.dtype == np.int64
+    for k, s in enumerate(series):
+        _same((fi[k], fp[k]), _naive(s, per[k]), f"series {k}")
+        _same((fi[k], fp[k]), _native(s, per[k]), f"series {k} alone")
+    # one order set broadcast over the two series, outputs given with out=
+    oi, op = np.empty((2, 300), np.int64), np.empty((2, 300))
+    ufuncs.fill_orders(stacked[0], *idx, *per[0], out=(oi, op))
+    for k, s in enumerate(series):
+        _same((oi[k], op[k]), _naive(s, per[0]), f"broadcast orders {k}")
+    # non-contiguous order arrays and zero orders
+    strided = [np.repeat(a, 2)[::2] for a in per[0]]
+    _same(ufuncs.fill_orders(*BarIndex(*series[0]).arrays, *strided), _naive(series[0], per[0]), "strided orders")
+    z = ufuncs.fill_orders(*BarIndex(*series[0]).arrays, *(a[:0] for a in per[0]))
+    assert z[0].shape == (0,)
+    # order arrays of mismatched lengths
+    a = BarIndex(*series[0]).arrays
+    for j in range(6):
+        bad = list(per[0])
+        bad[j] = bad[j][:-1]
+        with pytest.raises(ValueError):
+            ufuncs.fill_orders(*a, *bad)
+    with pytest.raises(ValueError):  # out of the wrong length
+        ufuncs.fill_orders(*a, *per[0], out=(np.empty(299, np.int64), np.empty(299)))
+    with pytest.raises(ValueError):  # scalar orders: the core dimension is missing
+        ufuncs.fill_orders(*a, 0, 1, 1, 9.0, np.nan, -1)
 
 
 def test_bar_index_summaries():
@@ -336,16 +374,17 @@ def test_raw_ufuncs_bad_input():
     o, h, lo, c = (np.asarray(b) for b in BARS)
     ix = BarIndex(o, h, lo, c)
     order = (0, 1, 1, 9.0, np.nan, -1)
+    order1 = tuple(np.atleast_1d(v) for v in order)  # fill_orders: the orders are a core dimension
     # mismatched summary lengths: ValueError from process_core_dims, never a read out of bounds
     a = list(ix.arrays)
     with pytest.raises(ValueError, match="block summaries must have length"):
-        ufuncs.fill_orders(*a[:5], np.r_[a[5], 1.0], np.r_[a[6], 1.0], *a[7:], *order)
+        ufuncs.fill_orders(*a[:5], np.r_[a[5], 1.0], np.r_[a[6], 1.0], *a[7:], *order1)
     with pytest.raises(ValueError, match="block summaries must have length"):
-        ufuncs.fill_orders(*a[:7], a[7][:0], a[8][:0], *order)
+        ufuncs.fill_orders(*a[:7], a[7][:0], a[8][:0], *order1)
     big = [np.arange(10_000.0)] * 4
     bi = ufuncs.bar_index(*big)
     with pytest.raises(ValueError):  # summaries of another series (other n)
-        ufuncs.fill_orders(o, *a[1:5], *bi[4:], *order)
+        ufuncs.fill_orders(o, *a[1:5], *bi[4:], *order1)
     with pytest.raises(ValueError):  # bars of different lengths: the signature rejects it
         ufuncs.fill_orders_naive(o, h[:2], lo, c, *order)
     with pytest.raises(TypeError):   # float start cannot be cast to int64 safely

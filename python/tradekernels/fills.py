@@ -24,12 +24,15 @@ an order that can never fill in O(1) and to skip whole blocks that the
 order's price band does not cross, so it costs little more than the bars it
 actually has to look at; the answer is always identical to the naive scan
 (:data:`tradekernels.ufuncs.fill_orders_naive` in C, the reference in Python).
+The raw :data:`tradekernels.ufuncs.fill_orders` takes the orders as a 1-D core
+dimension (see :class:`BarIndex`); ``fill_orders_naive`` keeps scalar orders
+``(n),(n),(n),(n),(),(),(),(),(),()->(),()``.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import Any, NamedTuple, Tuple
 
 import numpy as np
 
@@ -94,7 +97,14 @@ class BarIndex:
     views of one ``(n, 5)`` buffer, so they are not contiguous: one bar's
     data shares a cache line, which is what a search from a random start
     bar needs.  :attr:`arrays` are the first nine inputs of
-    :data:`tradekernels.ufuncs.fill_orders`.
+    :data:`tradekernels.ufuncs.fill_orders`, whose signature is
+    ``(n),(n),(n),(n),(n),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)``:
+    the six order arrays (start, side, kind, price, limit, expiry; int64,
+    int64, int64, float64, float64, int64) are 1-D of one length ``o`` (a core
+    dimension, not broadcast against each other; :func:`fill_orders` does
+    that), so the C loop sees all orders of a bar series at once and
+    prefetches the start bars of the orders ahead of the one it answers.
+    Leading dimensions broadcast as usual (e.g. stacked bar series).
     """
 
     BLOCK = 64
@@ -307,8 +317,15 @@ def fill_orders(
     mode = _backend.get_backend()
     if mode == "reference":
         return _reference_fills(idx, order, shape)
+    # The raw kernel takes the orders as a core dimension (o): broadcast them,
+    # flatten to 1-D contiguous, one call, reshape back.  Seeing all orders at
+    # once lets the C loop prefetch the start bars of later orders.
+    flat = tuple(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in order)
     with np.errstate(all="ignore"):
-        fi, fp = ufuncs.fill_orders(*idx.arrays, *order)
+        fi, fp = ufuncs.fill_orders(*idx.arrays, *flat)
+    fi, fp = fi.reshape(shape), fp.reshape(shape)
+    if not shape:
+        fi, fp = fi[()], fp[()]
     if mode == "shadow":
         ri, rp = _reference_fills(idx, order, shape)
         _shadow_compare(np.asarray(fi), np.asarray(ri), 0)
