@@ -75,73 +75,86 @@ typedef struct {
     char types[TK_MAXLOOPS * TK_MAXARGS];
     void *const data[TK_NPATH][TK_MAXLOOPS];
     const char *doc;
+    /* Optional check (or setting of output-only sizes) of the core
+     * dimensions: the ufunc's process_core_dims_func (NumPy >= 2.1). */
+    PyUFunc_ProcessCoreDimsFunc *core_dims;
 } tk_spec;
 
-#define TK_DOC(summary) summary "\n\nExact semantics: tradekernels.reference." 
+#define TK_DOC(summary) summary "\n\nExact semantics: tradekernels.reference."
+#define TK_DOC_SES(summary) summary "\n\nExact semantics: tradekernels.reference_sessions."
 
 static const tk_spec tk_specs[] = {
     {"simple_returns", "(n)->(n)", 1, 1, TK_F_F, TK_WITH_AVX2(simple_returns),
-     TK_DOC("Simple returns x[i]/x[i-1] - 1 along the core axis (r[0] = NaN).") "simple_returns"},
+     TK_DOC("Simple returns x[i]/x[i-1] - 1 along the core axis (r[0] = NaN).") "simple_returns", NULL},
     {"log_returns", "(n)->(n)", 1, 1, TK_F_F, TK_ALL_PATHS(log_returns),
-     TK_DOC("Log returns log(x[i]/x[i-1]) along the core axis (r[0] = NaN).") "log_returns"},
+     TK_DOC("Log returns log(x[i]/x[i-1]) along the core axis (r[0] = NaN).") "log_returns", NULL},
     {"cumulative_returns", "(n)->(n)", 1, 1, TK_F_F, TK_ALL_PATHS(cumulative_returns),
-     TK_DOC("Compounded return prod(1 + r) - 1, NaN returns count as 0.") "cumulative_returns"},
+     TK_DOC("Compounded return prod(1 + r) - 1, NaN returns count as 0.") "cumulative_returns", NULL},
     {"drawdown", "(n)->(n)", 1, 1, TK_F_F, TK_WITH_AVX2(drawdown),
-     TK_DOC("Drawdown x[i] / running_max(x) - 1; NaN stays NaN.") "drawdown"},
+     TK_DOC("Drawdown x[i] / running_max(x) - 1; NaN stays NaN.") "drawdown", NULL},
     {"max_drawdown", "(n)->()", 1, 1, TK_F_F, TK_WITH_AVX2(max_drawdown),
-     TK_DOC("Maximum drawdown: the minimum of the drawdown series, NaN ignored.") "max_drawdown"},
+     TK_DOC("Maximum drawdown: the minimum of the drawdown series, NaN ignored.") "max_drawdown", NULL},
     {"drawdown_episode", "(n)->(),(),(),()", 1, 4, TK_F_IIIF, TK_ALL_PATHS(drawdown_episode),
      TK_DOC("Peak, trough and recovery index (int64) and depth of the maximum drawdown.")
-     "drawdown_episode"},
+     "drawdown_episode", NULL},
     {"underwater_bars", "(n)->(n)", 1, 1, TK_F_I, TK_ALL_PATHS(underwater_bars),
-     TK_DOC("Bars since the last bar at or above the running peak (int64).") "underwater_bars"},
+     TK_DOC("Bars since the last bar at or above the running peak (int64).") "underwater_bars", NULL},
     {"simple_returns_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_FS, TK_WITH_AVX2(simple_returns_state),
      TK_DOC("simple_returns from a carried state [prev]; also returns the final state.")
-     "simple_returns"},
+     "simple_returns",
+     tk_simple_returns_state_dims},
     {"log_returns_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_FS, TK_ALL_PATHS(log_returns_state),
-     TK_DOC("log_returns from a carried state [prev]; also returns the final state.") "log_returns"},
+     TK_DOC("log_returns from a carried state [prev]; also returns the final state.") "log_returns",
+     tk_log_returns_state_dims},
     {"cumulative_returns_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_FS,
      TK_ALL_PATHS(cumulative_returns_state),
      TK_DOC("cumulative_returns from a carried state [prod]; also returns the final state.")
-     "cumulative_returns"},
+     "cumulative_returns",
+     tk_cumulative_returns_state_dims},
     {"drawdown_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_FS, TK_WITH_AVX2(drawdown_state),
-     TK_DOC("drawdown from a carried state [peak]; also returns the final state.") "drawdown"},
+     TK_DOC("drawdown from a carried state [peak]; also returns the final state.") "drawdown",
+     tk_drawdown_state_dims},
     {"max_drawdown_state", "(n),(k)->(),(k)", 2, 2, TK_FS_FS, TK_WITH_AVX2(max_drawdown_state),
      TK_DOC("max_drawdown of everything seen so far, from a carried state [peak, best, seen]; "
-            "also returns the final state.") "max_drawdown"},
+            "also returns the final state.") "max_drawdown",
+     tk_max_drawdown_state_dims},
     {"drawdown_episode_state", "(n),(k)->(),(),(),(),(k)", 2, 5, TK_FS_IIIFS,
      TK_ALL_PATHS(drawdown_episode_state),
      TK_DOC("drawdown_episode of everything seen so far (global indices), from a carried state "
-            "(9 floats); also returns the final state.") "drawdown_episode"},
+            "(9 floats); also returns the final state.") "drawdown_episode",
+     tk_drawdown_episode_state_dims},
     {"underwater_bars_state", TK_SCAN_STATE_SIG, 2, 2, TK_FS_IS, TK_ALL_PATHS(underwater_bars_state),
      TK_DOC("underwater_bars from a carried state [peak, count]; also returns the final state.")
-     "underwater_bars"},
+     "underwater_bars",
+     tk_underwater_bars_state_dims},
     {"bar_index", "(n),(n),(n),(n)->(n),(n),(n),(n),(m),(m),(k),(k)", 4, 8, TK_BAR_INDEX_TYPES,
      TK_F64_ONLY(bar_index),
      TK_DOC("Search summaries of OHLC bars for fill_orders: fill_low, fill_high (NaN on bars with "
             "a NaN price), suffix_min_low, suffix_max_high, block (64 bars) and super-block (4096 "
-            "bars) min low / max high.") "fill_orders"},
+            "bars) min low / max high.") "fill_orders",
+     tk_bar_index_dims},
     {"fill_orders", "(n),(n),(n),(n),(n),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)", 15, 2,
      TK_FILL_TYPES, TK_F64_ONLY(fill_orders),
      TK_DOC("First fills (index int64, price) of o orders (start, side, kind, price, limit, expiry: "
             "1-D arrays of one length o, a core dimension) given open and the 8 bar_index arrays; "
             "skips blocks that cannot fill and prefetches the start bars of later orders.")
-     "fill_orders"},
+     "fill_orders",
+     tk_fill_orders_dims},
     {"fill_orders_naive", "(n),(n),(n),(n),(),(),(),(),(),()->(),()", 10, 2, TK_FILL_NAIVE_TYPES,
      TK_F64_ONLY(fill_orders_naive),
-     TK_DOC("fill_orders by a bar-by-bar scan of open, high, low, close (no index).") "fill_orders"},
+     TK_DOC("fill_orders by a bar-by-bar scan of open, high, low, close (no index).") "fill_orders", NULL},
     {"session_mask", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_WITH_AVX2(session_mask),
-     TK_DOC("In a trading session (open <= ts < close, not in a break), bool; plus the number of "
-            "timestamps outside the table's range [lo, hi].") "session_mask"},
+     TK_DOC_SES("In a trading session (open <= ts < close, not in a break), bool; plus the number of "
+            "timestamps outside the table's range [lo, hi].") "session_mask", NULL},
     {"session_index", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_WITH_AVX2(session_index),
-     TK_DOC("Row of the session table containing ts (int64, -1 outside); plus the outside count.")
-     "session_index"},
+     TK_DOC_SES("Row of the session table containing ts (int64, -1 outside); plus the outside count.")
+     "session_index", NULL},
     {"session_start", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_start),
-     TK_DOC("First in-session timestamp of each session along the core axis (bool); plus the "
-            "outside count.") "session_start"},
+     TK_DOC_SES("First in-session timestamp of each session along the core axis (bool); plus the "
+            "outside count.") "session_start", NULL},
     {"minutes_into_session", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_ONLY(minutes_into_session),
-     TK_DOC("Whole minutes since the session open (int64, -1 outside); plus the outside count.")
-     "minutes_into_session"},
+     TK_DOC_SES("Whole minutes since the session open (int64, -1 outside); plus the outside count.")
+     "minutes_into_session", NULL},
 };
 
 #define TK_NSPECS ((int)(sizeof(tk_specs) / sizeof(tk_specs[0])))
@@ -154,33 +167,6 @@ static int tk_nloops(const tk_spec *s, int path)
         k++;
     }
     return k;
-}
-
-/* Kernels whose core sizes need checking (or output-only core sizes
- * setting): the ufunc's process_core_dims_func (NumPy >= 2.1). */
-static const struct {
-    const char *name;
-    PyUFunc_ProcessCoreDimsFunc *fn;
-} tk_core_dims_hooks[] = {
-    {"bar_index", tk_bar_index_dims},
-    {"fill_orders", tk_fill_orders_dims},
-    {"simple_returns_state", tk_simple_returns_state_dims},
-    {"log_returns_state", tk_log_returns_state_dims},
-    {"cumulative_returns_state", tk_cumulative_returns_state_dims},
-    {"drawdown_state", tk_drawdown_state_dims},
-    {"max_drawdown_state", tk_max_drawdown_state_dims},
-    {"drawdown_episode_state", tk_drawdown_episode_state_dims},
-    {"underwater_bars_state", tk_underwater_bars_state_dims},
-};
-
-static PyUFunc_ProcessCoreDimsFunc *tk_core_dims_hook(const char *name)
-{
-    for (size_t k = 0; k < sizeof(tk_core_dims_hooks) / sizeof(tk_core_dims_hooks[0]); k++) {
-        if (strcmp(tk_core_dims_hooks[k].name, name) == 0) {
-            return tk_core_dims_hooks[k].fn;
-        }
-    }
-    return NULL;
 }
 
 /* The one outer loop: broadcast dimension dims[0], then the core call. */
@@ -210,8 +196,8 @@ static inline void tk_outer(int nargs, char **args, const npy_intp *dims,
 
 TK_DEFINE_LOOP(2)
 TK_DEFINE_LOOP(4)
-TK_DEFINE_LOOP(7)
 TK_DEFINE_LOOP(5)
+TK_DEFINE_LOOP(7)
 TK_DEFINE_LOOP(9)
 TK_DEFINE_LOOP(12)
 TK_DEFINE_LOOP(17)
@@ -221,8 +207,8 @@ static PyUFuncGenericFunction *tk_funcs_for(int nargs)
     switch (nargs) {
     case 2: return tk_funcs2;
     case 4: return tk_funcs4;
-    case 7: return tk_funcs7;
     case 5: return tk_funcs5;
+    case 7: return tk_funcs7;
     case 9: return tk_funcs9;
     case 12: return tk_funcs12;
     case 17: return tk_funcs17;
@@ -263,12 +249,18 @@ static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
     }
     for (int k = 0; k < TK_NSPECS; k++) {
         const tk_spec *s = &tk_specs[k];
+        if (tk_funcs_for(s->nin + s->nout) == NULL) { /* a row without its TK_DEFINE_LOOP */
+            PyErr_Format(PyExc_SystemError, "tradekernels: no outer loop for %d arguments (%s)",
+                         s->nin + s->nout, s->name);
+            Py_DECREF(d);
+            return NULL;
+        }
         PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
             tk_funcs_for(s->nin + s->nout), s->data[path], s->types,
             tk_nloops(s, path),
             s->nin, s->nout, PyUFunc_None, s->name, s->doc, 0, s->signature);
         if (uf != NULL) {
-            ((PyUFuncObject *)uf)->process_core_dims_func = tk_core_dims_hook(s->name);
+            ((PyUFuncObject *)uf)->process_core_dims_func = s->core_dims;
         }
         if (uf == NULL || PyDict_SetItemString(d, s->name, uf) < 0) {
             Py_XDECREF(uf);
