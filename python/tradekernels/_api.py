@@ -134,16 +134,18 @@ def _call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_stat
 
 
 def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:
+    # The results are fresh arrays (or the caller's out=): pandas may wrap them
+    # without the defensive copy it makes of ndarray input by default.
     if frame is not None:
         if k.scan:
-            return pd.DataFrame(res[0], index=frame.index, columns=frame.columns)
+            return pd.DataFrame(res[0], index=frame.index, columns=frame.columns, copy=False)
         labels = frame.columns if axis == 0 else frame.index
         if len(res) == 1:
-            return pd.Series(res[0], index=labels, name=name)
+            return pd.Series(res[0], index=labels, name=name, copy=False)
         return pd.DataFrame(dict(zip(Episode._fields, res)), index=labels)
     if series is not None:
         if k.scan:
-            return pd.Series(res[0], index=series.index, name=series.name)
+            return pd.Series(res[0], index=series.index, name=series.name, copy=False)
         return res[0][()] if len(res) == 1 else Episode(*(r[()] for r in res))
     if pseries is not None:
         if k.scan:
