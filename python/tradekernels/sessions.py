@@ -561,7 +561,7 @@ def _wrap(res: np.ndarray, meta: Any, name: str) -> Any:
         return res if res.ndim else res[()]
     index, sname, from_index = meta
     pd = sys.modules["pandas"]
-    return pd.Series(res, index=index, name=name if from_index else sname)
+    return pd.Series(res, index=index, name=name if from_index else sname, copy=False)
 
 
 # --------------------------------------------------------------------------
