@@ -111,3 +111,21 @@ def test_make_ufuncs_refcounts():
         _core.make_ufuncs("scalar")
     gc.collect()
     assert _rss_bytes() - before < 4 * 2**20
+
+
+@pytest.mark.parametrize("name", ["SimpleReturns", "LogReturns", "CumulativeReturns", "Drawdown",
+                                  "UnderwaterBars", "MaxDrawdown", "DrawdownEpisode"])
+def test_stream_objects_release_their_type(name):
+    """Live stream objects (heap types, subclassed in Python) give back the
+    type reference they hold when they die, and updates do not leak."""
+    cls = getattr(tk.stream, name)
+    gc.collect()
+    before = sys.getrefcount(cls)
+    for _ in range(20_000):
+        s = cls()
+        s.update(1.0)
+        s.update(0.5)
+        del s
+    gc.collect()
+    after = sys.getrefcount(cls)
+    assert after == before
