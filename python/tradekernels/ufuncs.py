@@ -1,8 +1,11 @@
 """The raw kernels as :class:`numpy.ufunc` objects (generalized ufuncs).
 
 They follow NumPy conventions exactly: ``out=``, ``axis=``, broadcasting
-over leading axes, float32 and float64 loops (other real dtypes are cast
-by NumPy's rules), any strides.  The GIL is released while they run.
+over leading axes, any strides; the GIL is released while they run.  The
+returns / drawdown kernels (and their ``*_state`` variants) have float32
+and float64 loops (other real dtypes are cast by NumPy's rules); the fills
+kernels (``bar_index``, ``fill_orders``, ``fill_orders_naive``) are float64
+with int64 order fields; the session kernels take int64 epoch nanoseconds.
 
 The SIMD path is chosen once, at import: the fastest one this CPU supports,
 or the one named by the environment variable ``TRADEKERNELS_SIMD``
