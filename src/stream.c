@@ -119,6 +119,29 @@ static void tk_stream_dealloc(PyObject *self)
 
 #define TK_VEC_STEP ((npy_intp)sizeof(double))
 
+/* The type around a stream's init / update / state_vector functions (and
+ * any extra getters, the variable arguments): methods, getters, slots and
+ * the heap-type spec. */
+#define TK_STREAM_TYPE(Name, name, objtype, doc, ...)                                      \
+    static PyMethodDef tk_##name##_stream_methods[] = {                                    \
+        {"update", tk_##name##_stream_update, METH_O,                                      \
+         "update(x): the next output of tradekernels." #name " for the new value x."},     \
+        {NULL, NULL, 0, NULL}};                                                            \
+    static PyGetSetDef tk_##name##_stream_getset[] = {                                     \
+        {"state_vector", tk_##name##_stream_vec, NULL, "the carried state, a tuple of floats", NULL}, \
+        __VA_ARGS__{NULL, NULL, NULL, NULL, NULL}};                                       \
+    static PyType_Slot tk_##name##_stream_slots[] = {                                      \
+        {Py_tp_doc, (void *)(doc)},                                                        \
+        {Py_tp_new, (void *)PyType_GenericNew},                                            \
+        {Py_tp_init, (void *)tk_##name##_stream_init},                                     \
+        {Py_tp_dealloc, (void *)tk_stream_dealloc},                                        \
+        {Py_tp_methods, tk_##name##_stream_methods},                                       \
+        {Py_tp_getset, tk_##name##_stream_getset},                                         \
+        {0, NULL}};                                                                        \
+    static PyType_Spec tk_##name##_stream_spec = {                                         \
+        "tradekernels._core." #Name, sizeof(objtype), 0,                                   \
+        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_##name##_stream_slots};
+
 /* ------------------------------------------------------------------ */
 /* one-double state streams: returns, cumulative returns, drawdown      */
 /* ------------------------------------------------------------------ */
@@ -151,24 +174,7 @@ typedef struct {
     {                                                                                      \
         return tk_vec_tuple(&((tk_stream1 *)self)->s, 1);                                  \
     }                                                                                      \
-    static PyMethodDef tk_##name##_stream_methods[] = {                                    \
-        {"update", tk_##name##_stream_update, METH_O,                                      \
-         "update(x) -> float: the next output of tradekernels." #name " for the new value x."}, \
-        {NULL, NULL, 0, NULL}};                                                            \
-    static PyGetSetDef tk_##name##_stream_getset[] = {                                     \
-        {"state_vector", tk_##name##_stream_vec, NULL, "the carried state, a tuple of floats", NULL}, \
-        {NULL, NULL, NULL, NULL, NULL}};                                                   \
-    static PyType_Slot tk_##name##_stream_slots[] = {                                      \
-        {Py_tp_doc, (void *)(doc)},                                                        \
-        {Py_tp_new, (void *)PyType_GenericNew},                                            \
-        {Py_tp_init, (void *)tk_##name##_stream_init},                                     \
-        {Py_tp_dealloc, (void *)tk_stream_dealloc},                                        \
-        {Py_tp_methods, tk_##name##_stream_methods},                                       \
-        {Py_tp_getset, tk_##name##_stream_getset},                                         \
-        {0, NULL}};                                                                        \
-    static PyType_Spec tk_##name##_stream_spec = {                                         \
-        "tradekernels._core." #Name, sizeof(tk_stream1), 0,                               \
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_##name##_stream_slots};
+    TK_STREAM_TYPE(Name, name, tk_stream1, doc, )
 
 TK_STREAM1(SimpleReturns, simple_returns, NAN,
            "SimpleReturns(state=None): live simple returns; update(price) -> x/prev - 1.")
@@ -208,24 +214,7 @@ TK_STREAM1(Drawdown, drawdown, -INFINITY,
         return tk_vec_tuple(vec, (len));                                                   \
     }                                                                                      \
     static PyObject *tk_##name##_stream_update(PyObject *self, PyObject *arg);             \
-    static PyMethodDef tk_##name##_stream_methods[] = {                                    \
-        {"update", tk_##name##_stream_update, METH_O,                                      \
-         "update(x): the next output of tradekernels." #name " for the new value x."},     \
-        {NULL, NULL, 0, NULL}};                                                            \
-    static PyGetSetDef tk_##name##_stream_getset[] = {                                     \
-        {"state_vector", tk_##name##_stream_vec, NULL, "the carried state, a tuple of floats", NULL}, \
-        extra_getset{NULL, NULL, NULL, NULL, NULL}};                                       \
-    static PyType_Slot tk_##name##_stream_slots[] = {                                      \
-        {Py_tp_doc, (void *)(doc)},                                                        \
-        {Py_tp_new, (void *)PyType_GenericNew},                                            \
-        {Py_tp_init, (void *)tk_##name##_stream_init},                                     \
-        {Py_tp_dealloc, (void *)tk_stream_dealloc},                                        \
-        {Py_tp_methods, tk_##name##_stream_methods},                                       \
-        {Py_tp_getset, tk_##name##_stream_getset},                                         \
-        {0, NULL}};                                                                        \
-    static PyType_Spec tk_##name##_stream_spec = {                                         \
-        "tradekernels._core." #Name, sizeof(tk_##name##_stream), 0,                       \
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_##name##_stream_slots};
+    TK_STREAM_TYPE(Name, name, tk_##name##_stream, doc, extra_getset)
 
 #define TK_COMMA ,
 
