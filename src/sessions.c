@@ -119,54 +119,109 @@ static TK_ALWAYS_INLINE int tk_cursor_inside(tk_cursor *c, npy_int64 t)
 
 enum { TK_SES_MASK, TK_SES_INDEX, TK_SES_START, TK_SES_MINUTES };
 
-/* Block fast path (contiguous int64 ts, mask and index kernels): if all
- * TK_BLK timestamps of the block lie in the session cursor's span, in
- * [lo, hi] (so none is NaT or outside) and, with breaks, in the break
- * cursor's span, the answers need no search and the loop below runs
- * branch-free (vectorised; compiled once per SIMD path).  Otherwise it
- * returns 0 and the caller does the block one timestamp at a time. */
-#define TK_BLK 64
+/* Block fast path (contiguous int64 ts, mask and index kernels, AVX2).
+ * The session cursor (and the break cursor) do not move inside it: it
+ * answers whole blocks of TK_BLK timestamps while they lie in the cursor
+ * spans and in [lo, hi] (so none is NaT or outside the table), and
+ * returns how many timestamps it answered; the caller does the next few
+ * one at a time (moving the cursors) and calls it again.
+ *   - a non-decreasing block (checked, never assumed) is answered by its
+ *     two ends when it lies wholly on one side of stop and of bstop: one
+ *     fill (a sorted minute series is mostly such blocks);
+ *   - any other block is answered element-wise, branch-free. */
+#define TK_BLK 32
+#define TK_SCALAR_RUN 8
+#define TK_PREFETCH 1024 /* bytes ahead: the hardware prefetcher alone leaves ~20 % */
 
-#define TK_DEFINE_BLOCK(NAME, ATTR)                                                         \
-    ATTR static int NAME(const char *ts, char *out, const int mode, const tk_cursor *ses,   \
-                         const tk_cursor *brk, const int has_brk, npy_int64 lo, npy_int64 hi) \
-    {                                                                                       \
-        if (ses->to == NPY_MIN_INT64 || brk->to == NPY_MIN_INT64) {                         \
-            return 0; /* only a malformed table; keeps to - 1 below defined */              \
-        }                                                                                   \
-        npy_int64 a = ses->from > lo ? ses->from : lo;                                      \
-        npy_int64 z = ses->to - 1 < hi ? ses->to - 1 : hi; /* inclusive */                  \
-        if (has_brk) {                                                                      \
-            a = brk->from > a ? brk->from : a;                                              \
-            z = brk->to - 1 < z ? brk->to - 1 : z;                                          \
-        }                                                                                   \
-        const npy_int64 stop = ses->stop, bstop = has_brk ? brk->stop : NPY_MIN_INT64;      \
-        const npy_int64 cur1 = (npy_int64)ses->cur + 1;                                     \
-        npy_int64 bad = 0;                                                                  \
-        /* Answers are written even if the block turns out bad (then redone). */            \
-        if (mode == TK_SES_MASK) {                                                          \
-            for (int j = 0; j < TK_BLK; j++) {                                              \
-                const npy_int64 v = tk_ld_i64(ts + j * 8);                                  \
-                bad |= (npy_int64)((v < a) | (v > z));                                        \
-                out[j] = (char)((v < stop) & (v >= bstop));                                 \
-            }                                                                               \
-        } else {                                                                            \
-            for (int j = 0; j < TK_BLK; j++) {                                              \
-                const npy_int64 v = tk_ld_i64(ts + j * 8);                                  \
-                bad |= (npy_int64)((v < a) | (v > z));                                        \
-                const npy_int64 in = (v < stop) & (v >= bstop);                             \
-                tk_st_i64(out + j * 8, (-in & cur1) - 1);                                   \
-            }                                                                               \
-        }                                                                                   \
-        return !bad;                                                                        \
-    }
-
-typedef int (*tk_block_fn)(const char *, char *, int, const tk_cursor *, const tk_cursor *,
-                           int, npy_int64, npy_int64);
+typedef npy_intp (*tk_block_fn)(const char *, npy_intp, char *, int, const tk_cursor *,
+                                const tk_cursor *, int, npy_int64, npy_int64);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
 #define TK_HAVE_AVX2_BLOCK 1
-TK_DEFINE_BLOCK(tk_ses_block_avx2, __attribute__((target("avx2"))))
+#define TK_AVX2 __attribute__((target("avx2")))
+
+/* Is ts[0..TK_BLK) non-decreasing? */
+TK_AVX2 static inline int tk_blk_sorted(const char *ts)
+{
+    const npy_int64 *p = (const npy_int64 *)(const void *)ts;
+    __m256i down = _mm256_setzero_si256();
+    for (int j = 0; j + 8 <= TK_BLK; j += 4) {
+        const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + j));
+        const __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(p + j + 1));
+        down = _mm256_or_si256(down, _mm256_cmpgt_epi64(x, y));
+    }
+    const __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(p + TK_BLK - 5));
+    const __m256i y = _mm256_loadu_si256((const __m256i *)(const void *)(p + TK_BLK - 4));
+    down = _mm256_or_si256(down, _mm256_cmpgt_epi64(x, y));
+    return _mm256_testz_si256(down, down);
+}
+
+TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *out, const int mode,
+                                          const tk_cursor *ses, const tk_cursor *brk,
+                                          const int has_brk, npy_int64 lo, npy_int64 hi)
+{
+    if (ses->to == NPY_MIN_INT64 || brk->to == NPY_MIN_INT64) {
+        return 0; /* only a malformed table; keeps to - 1 below defined */
+    }
+    npy_int64 a = ses->from > lo ? ses->from : lo;
+    npy_int64 z = ses->to - 1 < hi ? ses->to - 1 : hi; /* inclusive */
+    if (has_brk) {
+        a = brk->from > a ? brk->from : a;
+        z = brk->to - 1 < z ? brk->to - 1 : z;
+    }
+    const npy_int64 stop = ses->stop, bstop = has_brk ? brk->stop : NPY_MIN_INT64;
+    const npy_int64 cur = (npy_int64)ses->cur;
+    const npy_intp osz = mode == TK_SES_MASK ? 1 : 8;
+    npy_intp done = 0;
+    for (; avail - done >= TK_BLK; done += TK_BLK, ts += TK_BLK * 8, out += TK_BLK * osz) {
+        for (int c = 0; c < TK_BLK * 8; c += 64) { /* never faults; integer math: no UB */
+            _mm_prefetch((const char *)((uintptr_t)ts + TK_PREFETCH + c), _MM_HINT_T0);
+        }
+        const npy_int64 first = tk_ld_i64(ts), last = tk_ld_i64(ts + (TK_BLK - 1) * 8);
+        if (first >= a && last <= z && tk_blk_sorted(ts)) {
+            const int all_in = last < stop && first >= bstop;
+            if (all_in || first >= stop || last < bstop) {
+                if (mode == TK_SES_MASK) {
+                    memset(out, all_in, TK_BLK);
+                } else {
+                    const npy_int64 v = all_in ? cur : -1;
+                    for (int j = 0; j < TK_BLK; j++) {
+                        tk_st_i64(out + j * 8, v);
+                    }
+                }
+                continue;
+            }
+        }
+        /* Answers are written even if the block turns out bad (then redone). */
+        npy_int64 bad = 0;
+        if (mode == TK_SES_MASK) {
+            for (int j = 0; j < TK_BLK; j++) {
+                const npy_int64 v = tk_ld_i64(ts + j * 8);
+                bad |= (npy_int64)((v < a) | (v > z));
+                out[j] = (char)((v < stop) & (v >= bstop));
+            }
+        } else {
+            for (int j = 0; j < TK_BLK; j++) {
+                const npy_int64 v = tk_ld_i64(ts + j * 8);
+                bad |= (npy_int64)((v < a) | (v > z));
+                const npy_int64 in = (v < stop) & (v >= bstop);
+                tk_st_i64(out + j * 8, (-in & (cur + 1)) - 1);
+            }
+        }
+        if (bad) { /* answered up to the first timestamp outside the spans */
+            npy_intp j = 0;
+            for (; j < TK_BLK; j++) {
+                const npy_int64 v = tk_ld_i64(ts + j * 8);
+                if (v < a || v > z) {
+                    break;
+                }
+            }
+            return done + j;
+        }
+    }
+    return done;
+}
 #endif
 
 static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
@@ -189,13 +244,17 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
                        out_step == out_size && (mode == TK_SES_MASK || mode == TK_SES_INDEX);
 
     for (npy_intp k = 0; k < n;) {
-        if (blocks && n - k >= TK_BLK &&
-            block(ts + k * ts_step, out + k * out_step, mode, &ses, &brk, b > 0, lo, hi)) {
-            k += TK_BLK;
-            continue;
+        npy_intp run = TK_BLK;
+        if (blocks) {
+            k += block(ts + k * ts_step, n - k, out + k * out_step, mode, &ses, &brk, b > 0, lo, hi);
+            run = TK_SCALAR_RUN;
         }
-        const npy_intp end = n - k > TK_BLK ? k + TK_BLK : n;
+        const npy_intp end = n - k > run ? k + run : n;
+        const npy_intp cur0 = ses.cur, bcur0 = brk.cur;
         for (; k < end; k++) {
+            if (blocks && (ses.cur != cur0 || brk.cur != bcur0)) {
+                break; /* a cursor moved: back to blocks in the new spans */
+            }
             const npy_int64 t = tk_ld_i64(ts + k * ts_step);
             int in = 0;
             if (t != TK_NAT) {

@@ -379,6 +379,70 @@ def test_simd_paths_agree():
                                   res["scalar"][0][5000:].tolist())
 
 
+@st.composite
+def mutated_grids(draw):
+    """Long sorted minute / second grids (the AVX2 block path) with local damage:
+    NaT, swapped neighbours, duplicates, far-away values, out-of-table values."""
+    step = draw(st.sampled_from([10**9, 7 * 10**9, MIN, 3 * MIN]))
+    start = draw(st.integers(ns("2023-12-01"), ns("2024-02-01")))
+    if draw(st.booleans()):
+        start -= start % step  # on the grid: timestamps exactly at opens and closes
+    n = draw(st.integers(1, 3000))
+    a = start + step * np.arange(n, dtype=np.int64)
+    for _ in range(draw(st.integers(0, 6))):
+        i = draw(st.integers(0, n - 1))
+        kind = draw(st.sampled_from(["nat", "swap", "dup", "far", "outside"]))
+        if kind == "nat":
+            a[i] = NAT
+        elif kind == "swap" and i + 1 < n:
+            a[i], a[i + 1] = a[i + 1], a[i]
+        elif kind == "dup" and i + 1 < n:
+            a[i + 1] = a[i]
+        elif kind == "far":
+            a[i] = ns("2024-01-15") + draw(st.integers(-10**15, 10**15))
+        elif kind == "outside":
+            a[i] = draw(st.sampled_from([ns("1990-01-01"), ns("2040-01-01")]))
+    return a
+
+
+@settings(max_examples=60)
+@given(cal=st.sampled_from(sorted(CALS)), a=mutated_grids(), off=st.integers(0, 31))
+def test_block_path_matches_scalar_on_damaged_grids(cal, a, off):
+    """Every SIMD path equals the scalar path (raw ufuncs, fixed table), also at an
+    unaligned start; the twin agrees on a sample."""
+    c = CALS[cal]()
+    t = c.table("2023-06-01", "2024-06-30")
+    args = (t.opens, t.closes, t.break_starts, t.break_ends, t.lo, t.hi)
+    a = a[off:]
+    want = {k: ufuncs.for_path("scalar")[k](a, *args) for k in KERNELS}
+    for p in ufuncs.available_paths():
+        for k in KERNELS:
+            got = ufuncs.for_path(p)[k](a, *args)
+            np.testing.assert_array_equal(got[0], want[k][0], err_msg=f"{p} {k}")
+            assert got[1] == want[k][1] == np.sum((a != NAT) & ((a < t.lo) | (a > t.hi)))
+    sample = np.unique(np.linspace(0, max(len(a) - 1, 0), 40).astype(int))[: len(a)]
+    inside = a[sample][(a[sample] == NAT) | ((a[sample] >= t.lo) & (a[sample] <= t.hi))]
+    np.testing.assert_array_equal(want["session_mask"][0][sample][np.isin(a[sample], inside)],
+                                  twin("session_mask", inside, c))
+
+
+def test_block_path_every_alignment():
+    """Minute and second grids on whole minutes (timestamps exactly at opens, closes, breaks)
+    started at each of 64 offsets, so every boundary falls at every block position."""
+    for cal in CALS.values():
+        c = cal()
+        t = c.table("2024-03-01", "2024-03-31")
+        args = (t.opens, t.closes, t.break_starts, t.break_ends, t.lo, t.hi)
+        for step in (MIN, 15 * 10**9):
+            a = np.arange(ns("2024-03-07"), ns("2024-03-12"), step, dtype=np.int64)  # DST on 03-10
+            for off in range(64):
+                for k in KERNELS:
+                    want = ufuncs.for_path("scalar")[k](a[off:], *args)[0]
+                    for p in ufuncs.available_paths():
+                        np.testing.assert_array_equal(ufuncs.for_path(p)[k](a[off:], *args)[0], want,
+                                                      err_msg=f"{p} {k} {off}")
+
+
 def test_spec_round_trip_and_repr():
     for make in CALS.values():
         c = make()
