@@ -155,6 +155,15 @@ static const tk_spec tk_specs[] = {
     {"minutes_into_session", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_ONLY(minutes_into_session),
      TK_DOC_SES("Whole minutes since the session open (int64, -1 outside); plus the outside count.")
      "minutes_into_session", NULL},
+    {"session_mask_sorted", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_mask_sorted),
+     TK_DOC_SES("session_mask for ts sorted ascending along the core axis (NaT first or last): "
+                "searches the session bounds in ts and fills runs, reading O(sessions x log n) "
+                "timestamps. Unsorted ts: unspecified answers (never an out-of-bounds access).")
+     "session_mask", NULL},
+    {"session_index_sorted", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_ONLY(session_index_sorted),
+     TK_DOC_SES("session_index for sorted ts (see session_mask_sorted).") "session_index", NULL},
+    {"session_start_sorted", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_start_sorted),
+     TK_DOC_SES("session_start for sorted ts (see session_mask_sorted).") "session_start", NULL},
 };
 
 #define TK_NSPECS ((int)(sizeof(tk_specs) / sizeof(tk_specs[0])))
@@ -170,11 +179,27 @@ static int tk_nloops(const tk_spec *s, int path)
 }
 
 /* The one outer loop: broadcast dimension dims[0], then the core call. */
+/* NumPy releases the GIL around a gufunc's loop only when the outer
+ * iteration count is large (a (n)->() reduction over a few long rows would
+ * run holding it), so the loop releases it itself when it still holds it
+ * and the call has at least TK_GIL_WORK core elements.  The cores never
+ * touch Python objects. */
+#define TK_GIL_WORK 8192.0
+#if PY_VERSION_HEX >= 0x030D0000
+#define TK_HOLDS_GIL() (PyThreadState_GetUnchecked() != NULL) /* this thread's state */
+#else
+#define TK_HOLDS_GIL() PyGILState_Check() /* (not the runtime-wide "current" state) */
+#endif
+
 static inline void tk_outer(int nargs, char **args, const npy_intp *dims,
                             const npy_intp *steps, void *data)
 {
     const tk_core_fn core = (tk_core_fn)data;
     char *p[TK_MAXARGS];
+    PyThreadState *held = NULL; /* every kernel has a first core dimension: dims[1] */
+    if ((double)dims[0] * (double)dims[1] >= TK_GIL_WORK && TK_HOLDS_GIL()) {
+        held = PyEval_SaveThread();
+    }
     fenv_t env;
     feholdexcept(&env);
     for (npy_intp i = 0; i < dims[0]; i++) {
@@ -184,6 +209,9 @@ static inline void tk_outer(int nargs, char **args, const npy_intp *dims,
         core(p, dims + 1, steps + nargs);
     }
     fesetenv(&env);
+    if (held != NULL) {
+        PyEval_RestoreThread(held);
+    }
 }
 
 #define TK_DEFINE_LOOP(NARGS)                                                  \

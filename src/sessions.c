@@ -39,40 +39,65 @@
 
 static inline npy_int64 tk_ld_i64(const char *p) { npy_int64 v; memcpy(&v, p, sizeof v); return v; }
 
+/* Number of elements <= t among a[lo..hi) (sorted; the caller knows the
+ * answer is in [lo, hi]): branch-free halving (a conditional move per
+ * step), so a far jump (unsorted input) costs log2 dependent loads and no
+ * mispredictions. */
+static npy_intp tk_count_le_in(const char *a, npy_intp step, npy_intp lo, npy_intp hi, npy_int64 t)
+{
+    npy_intp len = hi - lo;
+    if (len <= 0) {
+        return lo;
+    }
+    const char *base = a + lo * step;
+    while (len > 1) {
+        const npy_intp half = len / 2;
+        base = tk_ld_i64(base + half * step) <= t ? base + half * step : base;
+        len -= half;
+    }
+    return lo + (npy_intp)((base - (a + lo * step)) / step) + (tk_ld_i64(base) <= t);
+}
+
 /* Number of elements <= t of the sorted array a[0..n) (stride step), found
- * by galloping from the guess c (0 <= c <= n). */
+ * by galloping from the guess c (0 <= c <= n) for up to TK_GALLOP steps
+ * (near answers: sorted input), then by halving what is left. */
+#define TK_GALLOP 2
 static npy_intp tk_count_le(const char *a, npy_intp step, npy_intp n, npy_int64 t, npy_intp c)
 {
     npy_intp lo, hi, w = 1;
     if (c == 0 || tk_ld_i64(a + (c - 1) * step) <= t) {
         lo = c; /* the count is >= c: gallop forward */
-        for (;;) {
+        hi = n;
+        for (int g = 0; g < TK_GALLOP; g++) {
             const npy_intp idx = c + w - 1;
-            if (idx >= n) { hi = n; break; }
-            if (tk_ld_i64(a + idx * step) > t) { hi = idx; break; }
+            if (idx >= n) {
+                break;
+            }
+            if (tk_ld_i64(a + idx * step) > t) {
+                hi = idx;
+                break;
+            }
             lo = idx + 1;
             w <<= 1;
         }
     } else {
         hi = c - 1; /* a[c-1] > t: the count is <= c-1: gallop backward */
-        for (;;) {
+        lo = 0;
+        for (int g = 0; g < TK_GALLOP; g++) {
             const npy_intp idx = c - 1 - w;
-            if (idx < 0) { lo = 0; break; }
-            if (tk_ld_i64(a + idx * step) <= t) { lo = idx + 1; break; }
+            if (idx < 0) {
+                break;
+            }
+            if (tk_ld_i64(a + idx * step) <= t) {
+                lo = idx + 1;
+                break;
+            }
             hi = idx;
             w <<= 1;
         }
     }
     /* a[k] <= t for k < lo, a[k] > t for k >= hi */
-    while (lo < hi) {
-        const npy_intp mid = lo + (hi - lo) / 2;
-        if (tk_ld_i64(a + mid * step) <= t) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
+    return tk_count_le_in(a, step, lo, hi, t);
 }
 
 /* A cursor over a sorted interval table: interval k is [start[k], end[k]).
@@ -245,14 +270,20 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
 
     for (npy_intp k = 0; k < n;) {
         npy_intp run = TK_BLK;
+        int eager = 0; /* back to blocks as soon as a cursor moves */
         if (blocks) {
-            k += block(ts + k * ts_step, n - k, out + k * out_step, mode, &ses, &brk, b > 0, lo, hi);
-            run = TK_SCALAR_RUN;
+            const npy_intp got = block(ts + k * ts_step, n - k, out + k * out_step, mode, &ses,
+                                       &brk, b > 0, lo, hi);
+            k += got;
+            /* blocks answered: a boundary is near, then blocks again; none answered
+             * (unsorted, NaT, out of range): a longer run without retrying */
+            eager = got > 0;
+            run = eager ? TK_SCALAR_RUN : 2 * TK_BLK;
         }
         const npy_intp end = n - k > run ? k + run : n;
         const npy_intp cur0 = ses.cur, bcur0 = brk.cur;
         for (; k < end; k++) {
-            if (blocks && (ses.cur != cur0 || brk.cur != bcur0)) {
+            if (eager && (ses.cur != cur0 || brk.cur != bcur0)) {
                 break; /* a cursor moved: back to blocks in the new spans */
             }
             const npy_int64 t = tk_ld_i64(ts + k * ts_step);
@@ -331,4 +362,175 @@ void tk_session_start_i64(char **args, const npy_intp *dims, const npy_intp *ste
 void tk_minutes_into_session_i64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     tk_sessions(args, dims, steps, TK_SES_MINUTES, NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * Sorted path: session_mask_sorted, session_index_sorted,
+ * session_start_sorted.  For ts sorted ascending along the core axis, with
+ * any NaT first or last (the int64 or the datetime64 sort order), the same
+ * answers as the kernels above, found by searching each overlapping
+ * session's (and break's) bounds in ts and filling the runs between them:
+ * O(sessions overlapping ts x log) timestamps are read, not n.  Searches
+ * start from the guess of a regular grid through the first and last
+ * timestamp (exact for a fixed bar size), then gallop.
+ * Unsorted ts give unspecified answers (the caller promised sortedness),
+ * but every read and write stays in bounds: positions are clamped to be
+ * non-decreasing within [0, n].
+ * ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *ts;
+    npy_intp step, n; /* search ts[0..n): n excludes trailing NaT */
+    npy_int64 t0;     /* first non-NaT timestamp, at base */
+    npy_intp base;
+    double per_ns;    /* timestamps per ns of the grid guess */
+} tk_sorted_ts;
+
+/* Number of ts < t (at least from; ts[from-1] < t already known). */
+static npy_intp tk_sorted_pos(const tk_sorted_ts *s, npy_int64 t, npy_intp from)
+{
+    if (t == TK_NAT || from >= s->n) {
+        return from < s->n ? from : s->n;
+    }
+    const double g = (double)s->base + ((double)t - (double)s->t0) * s->per_ns;
+    npy_intp c = from;
+    if (g >= (double)s->n) {
+        c = s->n;
+    } else if (g > (double)from) {
+        c = (npy_intp)g;
+        c += (double)c < g; /* ceil: the count of grid points below t */
+    }
+    const npy_intp r = tk_count_le(s->ts, s->step, s->n, t - 1, c);
+    return r < from ? from : r;
+}
+
+/* Answers for ts[*done .. z): "outside" before a, the session row's answer
+ * on [a, z) (session_start: only at the session's first timestamp). */
+static void tk_fill_run(char *out, npy_intp ostep, int mode, npy_intp *done, npy_intp a,
+                        npy_intp z, npy_intp row, int *started)
+{
+    for (npy_intp k = *done; k < z; k++) {
+        char *o = out + k * ostep;
+        const int in = k >= a;
+        if (mode == TK_SES_INDEX) {
+            tk_st_i64(o, in ? (npy_int64)row : -1);
+        } else if (mode == TK_SES_MASK) {
+            *(npy_bool *)o = (npy_bool)in;
+        } else {
+            *(npy_bool *)o = (npy_bool)(in && !*started);
+            *started |= in;
+        }
+    }
+    *done = z > *done ? z : *done;
+}
+
+/* The same for contiguous bool output, by memset: mask 1 on [a, z);
+ * session_start 1 at a for the session's first run. */
+static void tk_fill_bytes(char *out, int mode, npy_intp *done, npy_intp a, npy_intp z,
+                          int *started)
+{
+    if (z <= *done) {
+        return;
+    }
+    a = a > *done ? a : *done;
+    memset(out + *done, 0, (size_t)(a - *done));
+    memset(out + a, mode == TK_SES_MASK, (size_t)(z - a));
+    if (mode == TK_SES_START && a < z && !*started) {
+        out[a] = 1;
+        *started = 1;
+    }
+    *done = z;
+}
+
+static void tk_sessions_sorted(char **args, const npy_intp *dims, const npy_intp *steps,
+                               const int mode)
+{
+    const npy_intp n = dims[0], s = dims[1], b = dims[2];
+    const char *ts = args[0], *opens = args[1], *closes = args[2], *bstarts = args[3],
+               *bends = args[4];
+    char *out = args[7];
+    const npy_intp tstep = steps[0], ostep = steps[5];
+    const npy_int64 lo = tk_ld_i64(args[5]), hi = tk_ld_i64(args[6]);
+
+    const int bytes = mode != TK_SES_INDEX && ostep == 1;
+    npy_intp done = 0; /* out[0 .. done) is written */
+    /* [nat, m): the non-NaT timestamps */
+    const npy_intp nat = tk_count_le(ts, tstep, n, TK_NAT, 0);
+    npy_intp m = n;
+    if (m > nat && tk_ld_i64(ts + (m - 1) * tstep) == TK_NAT) {
+        npy_intp l = nat, h = n - 1; /* first of the trailing NaT run in [l, h] */
+        while (l < h) {
+            const npy_intp mid = l + (h - l) / 2;
+            if (tk_ld_i64(ts + mid * tstep) == TK_NAT) {
+                h = mid;
+            } else {
+                l = mid + 1;
+            }
+        }
+        m = l;
+    }
+    if (m <= nat) {
+        tk_st_i64(args[8], 0);
+        tk_fill_run(out, ostep, mode, &done, n, n, 0, &(int){0});
+        return;
+    }
+    const npy_int64 first = tk_ld_i64(ts + nat * tstep), last = tk_ld_i64(ts + (m - 1) * tstep);
+    tk_sorted_ts q = {ts, tstep, m, first, nat,
+                      last > first ? (double)(m - 1 - nat) / ((double)last - (double)first) : 0.0};
+    const npy_intp below = tk_sorted_pos(&q, lo, nat);
+    const npy_intp upto = hi == NPY_MAX_INT64 ? m : tk_sorted_pos(&q, hi + 1, below);
+    tk_st_i64(args[8], (npy_int64)(below - nat) + (npy_int64)(m - upto));
+
+    npy_intp pos = nat, j = 0;
+    for (npy_intp i = tk_count_le(closes, steps[2], s, first, 0); i < s; i++) {
+        const npy_int64 open = tk_ld_i64(opens + i * steps[1]);
+        const npy_int64 close = tk_ld_i64(closes + i * steps[2]);
+        if (open > last) {
+            break;
+        }
+        const npy_intp a = tk_sorted_pos(&q, open, pos);
+        const npy_intp z = tk_sorted_pos(&q, close, a);
+        pos = z;
+        while (j < b && tk_ld_i64(bends + j * steps[4]) <= open) {
+            j++; /* breaks of earlier sessions */
+        }
+        int started = 0;
+        npy_intp from = a;
+        for (; j < b && tk_ld_i64(bstarts + j * steps[3]) < close; j++) {
+            npy_intp u = tk_sorted_pos(&q, tk_ld_i64(bstarts + j * steps[3]), from);
+            npy_intp v = tk_sorted_pos(&q, tk_ld_i64(bends + j * steps[4]), u < z ? u : z);
+            u = u < z ? u : z;
+            if (bytes) {
+                tk_fill_bytes(out, mode, &done, from, u, &started);
+            } else {
+                tk_fill_run(out, ostep, mode, &done, from, u, i, &started);
+            }
+            from = v < z ? v : z;
+        }
+        if (bytes) {
+            tk_fill_bytes(out, mode, &done, from, z, &started);
+        } else {
+            tk_fill_run(out, ostep, mode, &done, from, z, i, &started);
+        }
+    }
+    if (bytes) { /* the rest is outside */
+        tk_fill_bytes(out, mode, &done, n, n, &(int){1});
+    } else {
+        tk_fill_run(out, ostep, mode, &done, n, n, 0, &(int){0});
+    }
+}
+
+void tk_session_mask_sorted_i64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_sessions_sorted(args, dims, steps, TK_SES_MASK);
+}
+
+void tk_session_index_sorted_i64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_sessions_sorted(args, dims, steps, TK_SES_INDEX);
+}
+
+void tk_session_start_sorted_i64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_sessions_sorted(args, dims, steps, TK_SES_START);
 }

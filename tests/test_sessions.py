@@ -21,6 +21,7 @@ GOLDEN = Path(__file__).parent / "golden" / "sessions"
 NAT = np.iinfo(np.int64).min
 MIN = 60 * 10**9
 KERNELS = ("session_mask", "session_index", "session_start", "minutes_into_session")
+SORTED_KERNELS = ("session_mask", "session_index", "session_start")  # have a *_sorted variant
 
 
 def ns(s: str) -> int:
@@ -81,6 +82,13 @@ def test_golden(path):
         idx = tk.session_index(ts, cal)
         lab = np.where(idx >= 0, cal.table().labels[idx], np.datetime64("NaT", "D"))
         np.testing.assert_array_equal(lab, g[f"{s}_label"], err_msg=s)
+        # The sorted path (where the set is sorted; NaT sorts first as int64).
+        if np.all(ts[1:] >= ts[:-1]):
+            for k in ("mask", "start"):
+                np.testing.assert_array_equal(getattr(tk, f"session_{k}")(ts, cal, assume_sorted=True),
+                                              g[f"{s}_{k}"], err_msg=f"{s} sorted {k}")
+            np.testing.assert_array_equal(tk.session_label(ts, cal, assume_sorted=True),
+                                          g[f"{s}_label"], err_msg=f"{s} sorted label")
         # Unsorted input: the elementwise answers do not depend on order.
         perm = np.random.default_rng(0).permutation(len(ts))
         np.testing.assert_array_equal(tk.session_mask(ts[perm], cal), g[f"{s}_mask"][perm])
@@ -355,9 +363,12 @@ def test_raw_ufuncs_any_table_in_bounds():
             if s and rng.random() < 0.2:
                 tab[0][rng.integers(0, s)] = NAT  # malformed: NaT in the table
             ts = rng.integers(-60, 60, 200)
-            for name in KERNELS:
-                r, out = u[name](ts, *tab, -40, 40)
-                assert r.shape == ts.shape and out == np.sum((ts < -40) | (ts > 40))
+            for name in KERNELS + tuple(k + "_sorted" for k in SORTED_KERNELS):
+                x = np.sort(ts) if name.endswith("_sorted") else ts
+                r, out = u[name](x, *tab, -40, 40)
+                assert r.shape == x.shape and out == np.sum((x < -40) | (x > 40))
+                if name.endswith("_sorted"):  # and unsorted (a broken promise): in bounds
+                    assert u[name](ts, *tab, -40, 40)[0].shape == ts.shape
         # empty table, strided and 2-D ts
         ts = np.arange(0, 400, dtype=np.int64).reshape(4, 100)[:, ::3]
         e = np.empty(0, np.int64)
@@ -441,6 +452,95 @@ def test_block_path_every_alignment():
                     for p in ufuncs.available_paths():
                         np.testing.assert_array_equal(ufuncs.for_path(p)[k](a[off:], *args)[0], want,
                                                       err_msg=f"{p} {k} {off}")
+
+
+@st.composite
+def sorted_series(draw):
+    """Sorted timestamps: regular grids (the exact-guess case), random gaps, duplicates,
+    NaT runs at the start (int64 order) or the end (datetime64 order), values outside the table."""
+    kind = draw(st.sampled_from(["grid", "gaps", "random"]))
+    n = draw(st.integers(0, 2500))
+    start = draw(st.integers(ns("2023-11-01"), ns("2024-04-01")))
+    if kind == "grid":
+        step = draw(st.sampled_from([10**9, 30 * 10**9, MIN, 5 * MIN, 3600 * 10**9]))
+        if draw(st.booleans()):
+            start -= start % step
+        a = start + step * np.arange(n, dtype=np.int64)
+    elif kind == "gaps":
+        gaps = draw(st.lists(st.integers(0, 8 * 3600 * 10**9), min_size=n, max_size=n))
+        a = start + np.cumsum(np.array(gaps, dtype=np.int64))
+    else:
+        a = np.sort(np.array(draw(st.lists(st.integers(ns("2022-01-01"), ns("2026-01-01")),
+                                           min_size=n, max_size=n)), dtype=np.int64))
+    if n and draw(st.booleans()):  # duplicates
+        i = draw(st.integers(0, n - 1))
+        a[i:i + draw(st.integers(1, 50))] = a[i]
+    a = np.sort(a)
+    lead, trail = draw(st.integers(0, 5)), draw(st.integers(0, 5))
+    if draw(st.booleans()):
+        trail = 0
+    else:
+        lead = 0
+    return np.concatenate([np.full(lead, NAT), a, np.full(trail, NAT)]).astype(np.int64)
+
+
+@settings(max_examples=120)
+@given(cal=st.one_of(st.sampled_from(sorted(CALS)).map(lambda k: CALS[k]()), calendars()),
+       a=sorted_series(), rows=st.booleans())
+def test_sorted_path_equals_general(cal, a, rows):
+    """The sorted kernels equal the general ones (raw ufuncs, same table, outside count too)."""
+    t = cal.table("2023-06-01", "2024-06-30")
+    args = (t.opens, t.closes, t.break_starts, t.break_ends, t.lo, t.hi)
+    if rows:  # 2-D: one sorted series per row, strided
+        a = np.stack([np.where(a == NAT, NAT, a + off) for off in (0, 7 * MIN, -13 * 3600 * 10**9)])
+        a = np.asfortranarray(a)
+    for k in SORTED_KERNELS:
+        want = getattr(ufuncs, k)(a, *args)
+        got = getattr(ufuncs, k + "_sorted")(a, *args)
+        np.testing.assert_array_equal(got[0], want[0], err_msg=k)
+        np.testing.assert_array_equal(got[1], want[1], err_msg=k)
+
+
+@settings(max_examples=60)
+@given(a=mutated_grids(), cal=st.sampled_from(sorted(CALS)))
+def test_sorted_path_unsorted_input_stays_in_bounds(a, cal):
+    """A broken promise: answers unspecified, but shapes / dtypes right and memory safe
+    (the sanitizer run of the suite checks the accesses)."""
+    c = CALS[cal]()
+    t = c.table("2023-06-01", "2024-06-30")
+    b = np.random.default_rng(len(a)).permutation(a)
+    for k in SORTED_KERNELS:
+        for x in (a, b, b[::-2]):
+            r, out = getattr(ufuncs, k + "_sorted")(x, t.opens, t.closes, t.break_starts,
+                                                    t.break_ends, t.lo, t.hi)
+            assert r.shape == x.shape and out >= 0
+
+
+def test_sorted_api_and_datetimeindex_auto():
+    cal = tokyo()
+    ts = np.arange(ns("2023-12-28"), ns("2024-01-10"), MIN, dtype=np.int64)
+    for k in SORTED_KERNELS + ("session_label",):
+        want = getattr(tk, k)(ts, cal)
+        np.testing.assert_array_equal(getattr(tk, k)(ts, cal, assume_sorted=True), want, err_msg=k)
+        with tk.backend("shadow"):  # native sorted path vs the twin
+            getattr(tk, k)(ts[::7], cal, assume_sorted=True)
+    dti = pd.DatetimeIndex(ts.view("datetime64[ns]"), tz="UTC").tz_convert("Asia/Tokyo")
+    assert dti.is_monotonic_increasing
+    out = tk.session_mask(dti, cal)
+    assert out.index is dti
+    np.testing.assert_array_equal(out.to_numpy(), tk.session_mask(ts, cal))
+    # a DatetimeIndex that is not monotonic (or has NaT) takes the general path: still right
+    rev = dti[::-1]
+    np.testing.assert_array_equal(tk.session_mask(rev, cal).to_numpy(), tk.session_mask(ts, cal)[::-1])
+    with_nat = pd.DatetimeIndex(np.concatenate([ts[:100], [NAT]]).view("datetime64[ns]"))
+    assert not with_nat.is_monotonic_increasing
+    np.testing.assert_array_equal(tk.session_mask(with_nat, cal).to_numpy(),
+                                  tk.session_mask(np.concatenate([ts[:100], [NAT]]), cal))
+    # table extension works on the sorted path too
+    far = np.arange(ns("2031-01-06"), ns("2031-01-08"), MIN, dtype=np.int64)
+    np.testing.assert_array_equal(tk.session_mask(far, cal, assume_sorted=True), tk.session_mask(far, cal))
+    with pytest.raises(TypeError, match="assume_sorted"):
+        tk.session_mask(ts, cal, assume_sorted="yes")
 
 
 def test_spec_round_trip_and_repr():

@@ -30,6 +30,18 @@ objects raise TypeError.  Output: NumPy arrays of the input's shape
 (``session_start`` runs along the last axis); pandas in -> a pandas Series
 out, indexed by the DatetimeIndex or by the Series' own index.
 
+**Sorted input.**  ``assume_sorted=True`` (``session_mask``, ``session_index``,
+``session_label``, ``session_start``) promises that the timestamps are
+sorted ascending along the last axis (NaT, if any, all first or all last):
+the kernel then searches each session's bounds in them and fills the runs in
+between, reading O(sessions x log n) timestamps instead of all n.  As with
+``numpy.searchsorted`` or ``numpy.isin(..., assume_unique=True)``, a broken
+promise gives unspecified answers (never a crash or an out-of-bounds
+access).  A pandas ``DatetimeIndex`` takes this path by itself when its
+``is_monotonic_increasing`` (computed once and cached by pandas) is True.
+Without the promise the kernels still run fastest on sorted input: blocks
+of timestamps checked non-decreasing are answered by their two ends.
+
 **Range.**  Timestamps outside the dates the table covers make the calendar
 extend itself: it rebuilds the table for the union of the old range and the
 new timestamps (rounded out to whole years) and runs again.  Rows of the
@@ -551,9 +563,8 @@ def _timestamps(x: Any, name: str) -> Tuple[np.ndarray, Any]:
 
 
 def _pandas_ns(pd: Any, idx: Any, name: str) -> np.ndarray:
-    if idx.tz is not None:
-        idx = idx.tz_convert("UTC").tz_localize(None)
-    return _ns_from_datetime64(idx.to_numpy(), name)
+    # asi8: the UTC epoch integers in the index's unit, tz-aware or not (no copy)
+    return _ns_from_datetime64(np.asarray(idx.asi8).view(f"datetime64[{idx.unit}]"), name)
 
 
 def _wrap(res: np.ndarray, meta: Any, name: str) -> Any:
@@ -576,8 +587,22 @@ _REF = {
 }
 
 
-def _native(name: str, ns: np.ndarray, cal: Calendar) -> Tuple[np.ndarray, SessionTable]:
-    uf = getattr(ufuncs, name)
+_SORTED = {"session_mask", "session_index", "session_start"}  # kernels with a sorted-input variant
+
+
+def _is_sorted(x: Any, assume_sorted: bool) -> bool:
+    """The caller's promise, or pandas' cached monotonicity of a DatetimeIndex."""
+    if not isinstance(assume_sorted, (bool, np.bool_)):
+        raise TypeError(f"assume_sorted must be a bool, got {type(assume_sorted).__name__}")
+    if assume_sorted:
+        return True
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(x, pd.DatetimeIndex) and bool(x.is_monotonic_increasing)
+
+
+def _native(name: str, ns: np.ndarray, cal: Calendar,
+            sorted_: bool = False) -> Tuple[np.ndarray, SessionTable]:
+    uf = getattr(ufuncs, name + "_sorted" if sorted_ and name in _SORTED else name)
     a = ns if ns.ndim else ns.reshape(1)
     for _ in range(3):
         t = cal.table() if cal._table is not None else cal._extend_for(a)
@@ -605,15 +630,16 @@ def _reference(name: str, ns: np.ndarray, cal: Calendar, t: SessionTable) -> np.
     return out.reshape(ns.shape)
 
 
-def _run(name: str, x: Any, cal: Calendar) -> Any:
+def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False) -> Any:
     if not isinstance(cal, Calendar):
         raise TypeError(f"tradekernels.{name}: cal must be a tradekernels.Calendar, got {type(cal).__name__}")
+    sorted_ = _is_sorted(x, assume_sorted)
     ns, meta = _timestamps(x, name)
     mode = _backend.get_backend()
     if mode == "native" or isinstance(cal, ExchangeCalendar):
-        res, _ = _native(name, ns, cal)
+        res, _ = _native(name, ns, cal, sorted_)
     else:
-        nat, t = _native(name, ns, cal)  # also builds / extends the table
+        nat, t = _native(name, ns, cal, sorted_)  # also builds / extends the table
         ref = _reference(name, ns, cal, t)
         if mode == "shadow":
             bad = np.flatnonzero(np.asarray(nat != ref).reshape(-1))
@@ -624,18 +650,20 @@ def _run(name: str, x: Any, cal: Calendar) -> Any:
     return _wrap(res, meta, name)
 
 
-def session_mask(ts: Any, cal: Calendar) -> Any:
+def session_mask(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
     """True where ``ts`` is inside a trading session of ``cal`` (bool).
 
     Open inclusive, close exclusive; timestamps inside a break are outside
-    (False); NaT is False.  Semantics:
+    (False); NaT is False.  ``assume_sorted=True``: the caller promises
+    sorted timestamps (see "Sorted input" in :mod:`tradekernels.sessions`).
+    Semantics:
     :func:`tradekernels.reference_sessions.session_mask`; input / output
     conventions and table extension: :mod:`tradekernels.sessions`.
     """
-    return _run("session_mask", ts, cal)
+    return _run("session_mask", ts, cal, assume_sorted)
 
 
-def session_index(ts: Any, cal: Calendar) -> Any:
+def session_index(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
     """Row of ``cal.table()`` of the session containing ``ts`` (int64), -1 outside (and NaT).
 
     Rows are numbered in time order; ``cal.table().labels[row]`` is the
@@ -643,10 +671,10 @@ def session_index(ts: Any, cal: Calendar) -> Any:
     the table is extended towards the past, so use them with the table as
     it is right after the call, or use :func:`session_label`.
     """
-    return _run("session_index", ts, cal)
+    return _run("session_index", ts, cal, assume_sorted)
 
 
-def session_label(ts: Any, cal: Calendar) -> Any:
+def session_label(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
     """Label (opening local date, datetime64[D]) of the session containing ``ts``; NaT outside.
 
     Semantics: :func:`tradekernels.reference_sessions.session_label`.
@@ -654,17 +682,18 @@ def session_label(ts: Any, cal: Calendar) -> Any:
     if not isinstance(cal, Calendar):
         raise TypeError(f"tradekernels.session_label: cal must be a tradekernels.Calendar, got "
                         f"{type(cal).__name__}")
+    sorted_ = _is_sorted(ts, assume_sorted)
     ns, meta = _timestamps(ts, "session_label")
     if _backend.get_backend() != "native" and not isinstance(cal, ExchangeCalendar):
-        idx = np.asarray(_run("session_index", ns, cal))
+        idx = np.asarray(_run("session_index", ns, cal, sorted_))
     else:
-        idx, _ = _native("session_index", ns, cal)
+        idx, _ = _native("session_index", ns, cal, sorted_)
     t = cal.table()
     lab = np.concatenate([t.labels, np.array(["NaT"], dtype="datetime64[D]")])
     return _wrap(lab[idx], meta, "session_label")
 
 
-def session_start(ts: Any, cal: Calendar) -> Any:
+def session_start(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
     """True at the first timestamp of each session in a sorted series (bool; along the last axis).
 
     Precisely: an in-session timestamp whose session differs from that of
@@ -672,7 +701,7 @@ def session_start(ts: Any, cal: Calendar) -> Any:
     False and are skipped).  Semantics:
     :func:`tradekernels.reference_sessions.session_start`.
     """
-    return _run("session_start", ts, cal)
+    return _run("session_start", ts, cal, assume_sorted)
 
 
 def minutes_into_session(ts: Any, cal: Calendar) -> Any:

@@ -38,6 +38,9 @@ __all__ = [
     "session_index",
     "session_start",
     "minutes_into_session",
+    "session_mask_sorted",
+    "session_index_sorted",
+    "session_start_sorted",
     "simple_returns_state",
     "log_returns_state",
     "cumulative_returns_state",
@@ -96,3 +99,7 @@ session_mask: np.ufunc = _ufuncs["session_mask"]
 session_index: np.ufunc = _ufuncs["session_index"]
 session_start: np.ufunc = _ufuncs["session_start"]
 minutes_into_session: np.ufunc = _ufuncs["minutes_into_session"]
+# Sorted-input variants (same signature): search the session bounds, fill the runs.
+session_mask_sorted: np.ufunc = _ufuncs["session_mask_sorted"]
+session_index_sorted: np.ufunc = _ufuncs["session_index_sorted"]
+session_start_sorted: np.ufunc = _ufuncs["session_start_sorted"]

@@ -24,6 +24,9 @@ session_mask: np.ufunc
 session_index: np.ufunc
 session_start: np.ufunc
 minutes_into_session: np.ufunc
+session_mask_sorted: np.ufunc
+session_index_sorted: np.ufunc
+session_start_sorted: np.ufunc
 
 def available_paths() -> list[str]: ...
 def for_path(path: str) -> Mapping[str, np.ufunc]: ...
