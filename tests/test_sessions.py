@@ -306,6 +306,11 @@ def test_pandas_in_pandas_out():
     assert lab.iloc[90] == pd.Timestamp("2024-03-11")
     st_ = tk.session_start(idx, cal)
     assert st_.sum() == 1 and st_.index[st_.to_numpy()][0] == pd.Timestamp("2024-03-11 10:30", tz=cal.tz)
+    # other units (taken zero-copy as UTC integers, then cast to ns), aware and naive
+    for unit in ("s", "ms", "us"):
+        for ix in (idx.as_unit(unit), naive.as_unit(unit), idx.as_unit(unit).tz_convert("Asia/Tokyo")):
+            np.testing.assert_array_equal(tk.session_mask(ix, cal).to_numpy(), m.to_numpy(), err_msg=unit)
+            np.testing.assert_array_equal(tk.session_mask(pd.Series(ix), cal).to_numpy(), m.to_numpy())
 
 
 def test_session_start_and_breaks():
