@@ -162,6 +162,9 @@ TK_AVX2 static inline void flush(__m256d *segmin, __m256d carry, __m256d *best, 
  * only fold their minimum into `segmin`, which is divided once when the peak
  * next moves.  Blocks with a new peak take the full prefix-max path.
  */
+/* Bytes ahead that the division-free loop prefetches (the hardware prefetcher
+ * alone leaves the read-only pass ~5-10 % short of a np.max pass). */
+#define TK_MDD_PREFETCH 1024
 /* Elements per division-free block in max_drawdown (a multiple of 16). */
 #ifndef TK_SKIP
 #define TK_SKIP 64
@@ -182,6 +185,9 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
              * return acc when v is NaN and acc is never NaN, so NaN prices
              * (whose drawdowns are NaN, hence ignored) drop out here. */
             for (; i + TK_SKIP <= n; i += TK_SKIP) {
+                for (int c = 0; c < TK_SKIP * 8; c += 64) { /* integer math: no UB, never faults */
+                    _mm_prefetch((const char *)((uintptr_t)(x + i) + TK_MDD_PREFETCH + c), _MM_HINT_T0);
+                }
                 __m256d h0 = carry, h1 = carry, h2 = carry, h3 = carry;
                 __m256d l0 = segmin, l1 = segmin, l2 = segmin, l3 = segmin;
                 for (int k = 0; k < TK_SKIP / 4; k += 4) {
