@@ -149,7 +149,7 @@ static const tk_spec tk_specs[] = {
     {"session_index", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_WITH_AVX2(session_index),
      TK_DOC_SES("Row of the session table containing ts (int64, -1 outside); plus the outside count.")
      "session_index", NULL},
-    {"session_start", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_start),
+    {"session_start", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_WITH_AVX2(session_start),
      TK_DOC_SES("First in-session timestamp of each session along the core axis (bool); plus the "
             "outside count.") "session_start", NULL},
     {"minutes_into_session", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_ONLY(minutes_into_session),

@@ -159,7 +159,7 @@ enum { TK_SES_MASK, TK_SES_INDEX, TK_SES_START, TK_SES_MINUTES };
 #define TK_PREFETCH 1024 /* bytes ahead: the hardware prefetcher alone leaves ~20 % */
 
 typedef npy_intp (*tk_block_fn)(const char *, npy_intp, char *, int, const tk_cursor *,
-                                const tk_cursor *, int, npy_int64, npy_int64);
+                                const tk_cursor *, int, npy_int64, npy_int64, npy_intp *);
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -184,7 +184,8 @@ TK_AVX2 static inline int tk_blk_sorted(const char *ts)
 
 TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *out, const int mode,
                                           const tk_cursor *ses, const tk_cursor *brk,
-                                          const int has_brk, npy_int64 lo, npy_int64 hi)
+                                          const int has_brk, npy_int64 lo, npy_int64 hi,
+                                          npy_intp *prev)
 {
     if (ses->to == NPY_MIN_INT64 || brk->to == NPY_MIN_INT64) {
         return 0; /* only a malformed table; keeps to - 1 below defined */
@@ -197,7 +198,7 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
     }
     const npy_int64 stop = ses->stop, bstop = has_brk ? brk->stop : NPY_MIN_INT64;
     const npy_int64 cur = (npy_int64)ses->cur;
-    const npy_intp osz = mode == TK_SES_MASK ? 1 : 8;
+    const npy_intp osz = mode == TK_SES_INDEX ? 8 : 1;
     npy_intp done = 0;
     for (; avail - done >= TK_BLK; done += TK_BLK, ts += TK_BLK * 8, out += TK_BLK * osz) {
         for (int c = 0; c < TK_BLK * 8; c += 64) { /* never faults; integer math: no UB */
@@ -209,6 +210,12 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
             if (all_in || first >= stop || last < bstop) {
                 if (mode == TK_SES_MASK) {
                     memset(out, all_in, TK_BLK);
+                } else if (mode == TK_SES_START) { /* prev: session of the last in-session ts */
+                    memset(out, 0, TK_BLK);
+                    if (all_in) {
+                        out[0] = (char)(*prev != ses->cur);
+                        *prev = ses->cur;
+                    }
                 } else {
                     const npy_int64 v = all_in ? cur : -1;
                     for (int j = 0; j < TK_BLK; j++) {
@@ -217,6 +224,9 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
                 }
                 continue;
             }
+        }
+        if (mode == TK_SES_START) {
+            break; /* a boundary inside: one timestamp at a time */
         }
         /* Answers are written even if the block turns out bad (then redone). */
         npy_int64 bad = 0;
@@ -266,14 +276,14 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
     const npy_intp out_size = mode == TK_SES_MASK || mode == TK_SES_START
                                   ? (npy_intp)sizeof(npy_bool) : (npy_intp)sizeof(npy_int64);
     const int blocks = block != NULL && ts_step == (npy_intp)sizeof(npy_int64) &&
-                       out_step == out_size && (mode == TK_SES_MASK || mode == TK_SES_INDEX);
+                       out_step == out_size && mode != TK_SES_MINUTES;
 
     for (npy_intp k = 0; k < n;) {
         npy_intp run = TK_BLK;
         int eager = 0; /* back to blocks as soon as a cursor moves */
         if (blocks) {
             const npy_intp got = block(ts + k * ts_step, n - k, out + k * out_step, mode, &ses,
-                                       &brk, b > 0, lo, hi);
+                                       &brk, b > 0, lo, hi, &prev);
             k += got;
             /* blocks answered: a boundary is near, then blocks again; none answered
              * (unsorted, NaT, out of range): a longer run without retrying */
@@ -332,6 +342,11 @@ void tk_session_index_i64(char **args, const npy_intp *dims, const npy_intp *ste
     tk_sessions(args, dims, steps, TK_SES_INDEX, NULL);
 }
 
+void tk_session_start_i64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_sessions(args, dims, steps, TK_SES_START, NULL);
+}
+
 #ifdef TK_HAVE_AVX2_BLOCK
 void tk_session_mask_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
@@ -341,6 +356,11 @@ void tk_session_mask_i64_avx2(char **args, const npy_intp *dims, const npy_intp 
 void tk_session_index_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     tk_sessions(args, dims, steps, TK_SES_INDEX, tk_ses_block_avx2);
+}
+
+void tk_session_start_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_sessions(args, dims, steps, TK_SES_START, tk_ses_block_avx2);
 }
 #else
 void tk_session_mask_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
@@ -352,12 +372,14 @@ void tk_session_index_i64_avx2(char **args, const npy_intp *dims, const npy_intp
 {
     tk_session_index_i64(args, dims, steps);
 }
+
+void tk_session_start_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_session_start_i64(args, dims, steps);
+}
 #endif
 
-void tk_session_start_i64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_START, NULL);
-}
+
 
 void tk_minutes_into_session_i64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
