@@ -152,7 +152,7 @@ static const tk_spec tk_specs[] = {
     {"session_start", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_WITH_AVX2(session_start),
      TK_DOC_SES("First in-session timestamp of each session along the core axis (bool); plus the "
             "outside count.") "session_start", NULL},
-    {"minutes_into_session", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_ONLY(minutes_into_session),
+    {"minutes_into_session", TK_SES_SIG, 7, 2, TK_SES_INT_TYPES, TK_I64_WITH_AVX2(minutes_into_session),
      TK_DOC_SES("Whole minutes since the session open (int64, -1 outside); plus the outside count.")
      "minutes_into_session", NULL},
     {"session_mask_sorted", TK_SES_SIG, 7, 2, TK_SES_BOOL_TYPES, TK_I64_ONLY(session_mask_sorted),

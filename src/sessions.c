@@ -198,7 +198,7 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
     }
     const npy_int64 stop = ses->stop, bstop = has_brk ? brk->stop : NPY_MIN_INT64;
     const npy_int64 cur = (npy_int64)ses->cur;
-    const npy_intp osz = mode == TK_SES_INDEX ? 8 : 1;
+    const npy_intp osz = mode == TK_SES_INDEX || mode == TK_SES_MINUTES ? 8 : 1;
     npy_intp done = 0;
     for (; avail - done >= TK_BLK; done += TK_BLK, ts += TK_BLK * 8, out += TK_BLK * osz) {
         for (int c = 0; c < TK_BLK * 8; c += 64) { /* never faults; integer math: no UB */
@@ -216,6 +216,12 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
                         out[0] = (char)(*prev != ses->cur);
                         *prev = ses->cur;
                     }
+                } else if (mode == TK_SES_MINUTES) {
+                    const npy_uint64 open = (npy_uint64)ses->from; /* ts >= open: floors */
+                    for (int j = 0; j < TK_BLK; j++) {
+                        const npy_uint64 d = (npy_uint64)tk_ld_i64(ts + j * 8) - open;
+                        tk_st_i64(out + j * 8, all_in ? (npy_int64)(d / (npy_uint64)TK_NS_PER_MIN) : -1);
+                    }
                 } else {
                     const npy_int64 v = all_in ? cur : -1;
                     for (int j = 0; j < TK_BLK; j++) {
@@ -225,7 +231,7 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
                 continue;
             }
         }
-        if (mode == TK_SES_START) {
+        if (mode == TK_SES_START || mode == TK_SES_MINUTES) {
             break; /* a boundary inside: one timestamp at a time */
         }
         /* Answers are written even if the block turns out bad (then redone). */
@@ -276,7 +282,7 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
     const npy_intp out_size = mode == TK_SES_MASK || mode == TK_SES_START
                                   ? (npy_intp)sizeof(npy_bool) : (npy_intp)sizeof(npy_int64);
     const int blocks = block != NULL && ts_step == (npy_intp)sizeof(npy_int64) &&
-                       out_step == out_size && mode != TK_SES_MINUTES;
+                       out_step == out_size;
 
     for (npy_intp k = 0; k < n;) {
         npy_intp run = TK_BLK;
@@ -362,6 +368,11 @@ void tk_session_start_i64_avx2(char **args, const npy_intp *dims, const npy_intp
 {
     tk_sessions(args, dims, steps, TK_SES_START, tk_ses_block_avx2);
 }
+
+void tk_minutes_into_session_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_sessions(args, dims, steps, TK_SES_MINUTES, tk_ses_block_avx2);
+}
 #else
 void tk_session_mask_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
@@ -376,6 +387,11 @@ void tk_session_index_i64_avx2(char **args, const npy_intp *dims, const npy_intp
 void tk_session_start_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     tk_session_start_i64(args, dims, steps);
+}
+
+void tk_minutes_into_session_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_minutes_into_session_i64(args, dims, steps);
 }
 #endif
 

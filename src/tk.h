@@ -95,6 +95,7 @@ void tk_session_index_i64_avx2(char **, const npy_intp *, const npy_intp *);
 void tk_session_start_i64(char **, const npy_intp *, const npy_intp *);
 void tk_session_start_i64_avx2(char **, const npy_intp *, const npy_intp *);
 void tk_minutes_into_session_i64(char **, const npy_intp *, const npy_intp *);
+void tk_minutes_into_session_i64_avx2(char **, const npy_intp *, const npy_intp *);
 /* Sorted-input variants (same signature; see sessions.c "Sorted path"). */
 void tk_session_mask_sorted_i64(char **, const npy_intp *, const npy_intp *);
 void tk_session_index_sorted_i64(char **, const npy_intp *, const npy_intp *);
