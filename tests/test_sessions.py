@@ -548,6 +548,34 @@ def test_sorted_api_and_datetimeindex_auto():
         tk.session_mask(ts, cal, assume_sorted="yes")
 
 
+_UNITS = ["s", "ms", "us", "m", "h", "D", "W", "10s", "15m"]
+
+
+@settings(max_examples=80)
+@given(cal=st.one_of(st.sampled_from(sorted(CALS)).map(lambda k: CALS[k]()), calendars()),
+       unit=st.sampled_from(_UNITS), sort=st.booleans(),
+       ts=st.lists(st.one_of(st.integers(ns("2023-10-01"), ns("2024-05-01")), st.just(NAT)),
+                   min_size=0, max_size=300),
+       grid=st.booleans())
+def test_units_read_in_place_match_ns(cal, unit, sort, ts, grid):
+    """Timestamps in a coarser unit are read in place against the table scaled to that unit
+    (bounds rounded up): every kernel, both paths, equals the same instants in ns."""
+    x = np.array(ts, dtype=np.int64).view("datetime64[ns]").astype(f"datetime64[{unit}]")
+    if grid:  # 3000 consecutive units from a session-day morning: boundaries hit exactly
+        start = np.datetime64("2024-03-08T08:57", "ns").astype(x.dtype)
+        x = np.concatenate([start + np.arange(3000), x])
+    if sort:
+        x = np.sort(x)  # datetime64 order: NaT last
+    want_ns = x.astype("datetime64[ns]")
+    for k in KERNELS:
+        want = getattr(tk, k)(want_ns, cal)
+        np.testing.assert_array_equal(getattr(tk, k)(x, cal), want, err_msg=f"{k} {unit}")
+        if sort and k in SORTED_KERNELS:
+            np.testing.assert_array_equal(getattr(tk, k)(x, cal, assume_sorted=True), want,
+                                          err_msg=f"{k} {unit} sorted")
+    np.testing.assert_array_equal(tk.session_label(x, cal), tk.session_label(want_ns, cal))
+
+
 def test_spec_round_trip_and_repr():
     for make in CALS.values():
         c = make()

@@ -57,7 +57,7 @@ import datetime as _dt
 import re
 import sys
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -183,9 +183,28 @@ class SessionTable:
     last: _dt.date
     lo: int
     hi: int
+    _scaled: Dict[int, Tuple[Any, ...]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.opens)
+
+    def _kernel_args(self, step: int = 1) -> Tuple[Any, ...]:
+        """(opens, closes, break_starts, break_ends, lo, hi) for timestamps counted in
+        units of ``step`` ns.  t * step >= x exactly when t >= ceil(x / step), so every
+        bound rounds up (hi, inclusive, rounds down): the answers are the exact ones."""
+        if step == 1:
+            return self.opens, self.closes, self.break_starts, self.break_ends, self.lo, self.hi
+        got = self._scaled.get(step)
+        if got is None:
+            def up(a: np.ndarray) -> np.ndarray:
+                r = -((-a) // step)
+                r.setflags(write=False)
+                return r
+
+            got = (up(self.opens), up(self.closes), up(self.break_starts), up(self.break_ends),
+                   -((-self.lo) // step), self.hi // step)
+            self._scaled[step] = got
+        return got
 
     def covers(self, first: _dt.date, last: _dt.date) -> bool:
         return self.first <= first and last <= self.last
@@ -507,64 +526,89 @@ class ExchangeCalendar(Calendar):
 # --------------------------------------------------------------------------
 
 
-def _ns_from_datetime64(a: np.ndarray, name: str) -> np.ndarray:
+# Timestamps travel as (int64 counts, ns per count): a datetime64[us] array
+# or DatetimeIndex is read in place, and the session table is scaled to its
+# unit instead (SessionTable._kernel_args), which is exact.
+
+
+def _stamps(a: np.ndarray, name: str) -> Tuple[np.ndarray, int]:
+    """(int64 counts, ns per count) of a datetime64 array; no copy for s .. ns units."""
     unit, count = np.datetime_data(a.dtype)
     if unit == "generic":
         raise TypeError(f"tradekernels.{name}: datetime64 without a unit is not supported")
-    if unit == "ns" and count == 1:
-        return a.view(np.int64)
     if unit in ("Y", "M"):
-        return _ns_from_datetime64(a.astype("datetime64[D]"), name)
+        return _stamps(a.astype("datetime64[D]"), name)
     if unit in ("ps", "fs", "as"):
         # Finer than ns: floor to ns (exact within the int64 range of ns).
-        return a.astype("datetime64[ns]").view(np.int64)
-    i = a.view(np.int64)
-    valid = i != _NAT
-    if valid.any():
-        step = int(np.timedelta64(count, unit) / np.timedelta64(1, "ns"))
-        lo, hi = int(i[valid].min()), int(i[valid].max())
-        if lo * step <= _NAT or hi * step > 2**63 - 1:
-            raise OverflowError(f"tradekernels.{name}: timestamps outside the datetime64[ns] range "
-                                "(years 1677..2262)")
-    return a.astype("datetime64[ns]").view(np.int64)
+        return a.astype("datetime64[ns]").view(np.int64), 1
+    return a.view(np.int64), int(np.timedelta64(count, unit) // np.timedelta64(1, "ns"))
 
 
-def _timestamps(x: Any, name: str) -> Tuple[np.ndarray, Any]:
-    """(int64 UTC ns array, pandas index to wrap the result in or None)."""
+def _ns_range(vals: np.ndarray, step: int, name: str) -> Optional[Tuple[int, int]]:
+    """UTC ns of the earliest and latest non-NaT timestamp (None: there are none).
+
+    Raises OverflowError when they lie outside the datetime64[ns] range.
+    """
+    if vals.size == 0:
+        return None
+    lo, hi = int(vals.min()), int(vals.max())
+    if lo == _NAT:
+        if hi == _NAT:
+            return None
+        lo = int(vals[vals != _NAT].min())
+    if lo * step <= _NAT or hi * step > 2**63 - 1:
+        raise OverflowError(f"tradekernels.{name}: timestamps outside the datetime64[ns] range "
+                            "(years 1677..2262)")
+    return lo * step, hi * step
+
+
+def _to_ns(vals: np.ndarray, step: int, name: str) -> np.ndarray:
+    """The timestamps as int64 UTC ns (NaT kept)."""
+    if step == 1:
+        return vals
+    if _ns_range(vals, step, name) is None:
+        return np.full(vals.shape, _NAT, dtype=np.int64)
+    out = np.multiply(vals, step, dtype=np.int64)  # exact (range checked); NaT wraps, reset:
+    np.copyto(out, _NAT, where=vals == _NAT)
+    return out
+
+
+def _timestamps(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
+    """(int64 counts, ns per count, pandas index to wrap the result in or None)."""
     pd = sys.modules.get("pandas")
     if pd is not None:
         if isinstance(x, pd.DatetimeIndex):
-            idx = x
-            return _pandas_ns(pd, x, name), (idx, None, True)
+            return (*_pandas_stamps(x, name), (x, None, True))
         if isinstance(x, pd.Series):
             if not isinstance(x.dtype, pd.DatetimeTZDtype) and x.dtype.kind != "M":
                 raise TypeError(f"tradekernels.{name}: expected a datetime Series, got dtype {x.dtype}")
-            return _pandas_ns(pd, pd.DatetimeIndex(x), name), (x.index, x.name, False)
+            return (*_pandas_stamps(pd.DatetimeIndex(x), name), (x.index, x.name, False))
         if isinstance(x, pd.Index) and not isinstance(x, pd.DatetimeIndex):
             raise TypeError(f"tradekernels.{name}: expected a DatetimeIndex, got {type(x).__name__} "
                             f"of dtype {x.dtype}")
         if x is pd.NaT:
-            return np.array(_NAT, dtype=np.int64), None
+            return np.array(_NAT, dtype=np.int64), 1, None
         if isinstance(x, pd.Timestamp):
-            return _pandas_ns(pd, pd.DatetimeIndex([x]), name).reshape(()), None
+            v, step = _pandas_stamps(pd.DatetimeIndex([x]), name)
+            return v.reshape(()), step, None
     if isinstance(x, _dt.datetime):
         u = x if x.tzinfo is not None else x.replace(tzinfo=_dt.timezone.utc)
-        return np.array(_ref._utc_ns(u.astimezone(_dt.timezone.utc)), dtype=np.int64), None
+        return np.array(_ref._utc_ns(u.astimezone(_dt.timezone.utc)), dtype=np.int64), 1, None
     a = np.asarray(x)
     kind = a.dtype.kind
     if kind == "M":
-        return _ns_from_datetime64(a, name), None
+        return (*_stamps(a, name), None)
     if kind in "iu":
         if kind == "u" and a.size and a.dtype.itemsize >= 8 and int(a.max()) > 2**63 - 1:
             raise OverflowError(f"tradekernels.{name}: integer timestamps beyond int64 nanoseconds")
-        return a.astype(np.int64, copy=False), None
+        return a.astype(np.int64, copy=False), 1, None
     raise TypeError(f"tradekernels.{name}: expected timestamps (datetime64, int64 epoch nanoseconds, "
                     f"pandas DatetimeIndex / Series), got dtype {a.dtype}")
 
 
-def _pandas_ns(pd: Any, idx: Any, name: str) -> np.ndarray:
+def _pandas_stamps(idx: Any, name: str) -> Tuple[np.ndarray, int]:
     # asi8: the UTC epoch integers in the index's unit, tz-aware or not (no copy)
-    return _ns_from_datetime64(np.asarray(idx.asi8).view(f"datetime64[{idx.unit}]"), name)
+    return _stamps(np.asarray(idx.asi8).view(f"datetime64[{idx.unit}]"), name)
 
 
 def _wrap(res: np.ndarray, meta: Any, name: str) -> Any:
@@ -600,16 +644,23 @@ def _is_sorted(x: Any, assume_sorted: bool) -> bool:
     return pd is not None and isinstance(x, pd.DatetimeIndex) and bool(x.is_monotonic_increasing)
 
 
-def _native(name: str, ns: np.ndarray, cal: Calendar,
+def _native(name: str, vals: np.ndarray, step: int, cal: Calendar,
             sorted_: bool = False) -> Tuple[np.ndarray, SessionTable]:
     uf = getattr(ufuncs, name + "_sorted" if sorted_ and name in _SORTED else name)
-    a = ns if ns.ndim else ns.reshape(1)
+    a = vals if vals.ndim else vals.reshape(1)
+    if name == "minutes_into_session" and step != 1:
+        a, step = _to_ns(a, step, name), 1  # its arithmetic is in ns
     for _ in range(3):
-        t = cal.table() if cal._table is not None else cal._extend_for(a)
-        res, outside = uf(a, t.opens, t.closes, t.break_starts, t.break_ends, t.lo, t.hi)
+        if cal._table is None:
+            r = _ns_range(a, step, name)
+            t = cal._extend_for(np.array(r if r is not None else (), dtype=np.int64))
+        else:
+            t = cal.table()
+        res, outside = uf(a, *t._kernel_args(step))
         if not np.any(outside):
-            return (res if ns.ndim else res.reshape(())), t
-        cal._extend_for(a)
+            return (res if vals.ndim else res.reshape(())), t
+        r = _ns_range(a, step, name)  # OverflowError beyond the ns range
+        cal._extend_for(np.array(r if r is not None else (), dtype=np.int64))
     raise RuntimeError(f"tradekernels.{name}: the session table could not be extended to cover the "
                        "timestamps")  # pragma: no cover - table always reaches the int64 range
 
@@ -634,12 +685,13 @@ def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False) -> Any:
     if not isinstance(cal, Calendar):
         raise TypeError(f"tradekernels.{name}: cal must be a tradekernels.Calendar, got {type(cal).__name__}")
     sorted_ = _is_sorted(x, assume_sorted)
-    ns, meta = _timestamps(x, name)
+    vals, step, meta = _timestamps(x, name)
     mode = _backend.get_backend()
     if mode == "native" or isinstance(cal, ExchangeCalendar):
-        res, _ = _native(name, ns, cal, sorted_)
+        res, _ = _native(name, vals, step, cal, sorted_)
     else:
-        nat, t = _native(name, ns, cal, sorted_)  # also builds / extends the table
+        nat, t = _native(name, vals, step, cal, sorted_)  # also builds / extends the table
+        ns = _to_ns(vals, step, name)
         ref = _reference(name, ns, cal, t)
         if mode == "shadow":
             bad = np.flatnonzero(np.asarray(nat != ref).reshape(-1))
@@ -683,11 +735,11 @@ def session_label(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any
         raise TypeError(f"tradekernels.session_label: cal must be a tradekernels.Calendar, got "
                         f"{type(cal).__name__}")
     sorted_ = _is_sorted(ts, assume_sorted)
-    ns, meta = _timestamps(ts, "session_label")
+    vals, step, meta = _timestamps(ts, "session_label")
     if _backend.get_backend() != "native" and not isinstance(cal, ExchangeCalendar):
-        idx = np.asarray(_run("session_index", ns, cal, sorted_))
+        idx = np.asarray(_run("session_index", _to_ns(vals, step, "session_label"), cal, sorted_))
     else:
-        idx, _ = _native("session_index", ns, cal, sorted_)
+        idx, _ = _native("session_index", vals, step, cal, sorted_)
     t = cal.table()
     lab = np.concatenate([t.labels, np.array(["NaT"], dtype="datetime64[D]")])
     return _wrap(lab[idx], meta, "session_label")
