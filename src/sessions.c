@@ -7,7 +7,9 @@
  * read the calendar's session table (tradekernels.sessions.SessionTable):
  *
  *   signature (n),(s),(s),(b),(b),(),()->(n),()
- *   args[0] ts[n]             int64 UTC epoch nanoseconds, INT64_MIN = NaT
+ *   args[0] ts[n]             int64 UTC epoch counts, INT64_MIN = NaT; the
+ *                             table is in the same unit (the Python layer
+ *                             scales it; minutes_into_session: ns only)
  *   args[1] open[s]           session opens, sorted ascending
  *   args[2] close[s]          session closes, open[i] < close[i] <= open[i+1]
  *   args[3] break_start[b]    break intervals, sorted, each inside a session

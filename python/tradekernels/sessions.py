@@ -19,8 +19,9 @@ overnight sessions, breaks, DST gaps) are those of the pure-Python twin
   the next calendar day; they belong to (are labelled by) the day they open,
   and holidays / early closes / late opens are keyed by that day.
 
-Timestamp input (every function): NumPy ``datetime64`` of any unit (cast to
-ns; values outside the ns range raise OverflowError), integers (int64
+Timestamp input (every function): NumPy ``datetime64`` of any unit (read in
+place: the kernels compare them with the table scaled to their unit, bounds
+rounded up, which is exact; values outside the ns range raise OverflowError), integers (int64
 nanoseconds since the UTC epoch), a pandas ``DatetimeIndex`` or datetime
 Series (tz-aware: converted to UTC; tz-naive: taken to be UTC -- as are
 naive NumPy datetimes), or a scalar of any of these kinds (also
