@@ -148,3 +148,51 @@ def test_local_cluster_processes(rng):
             futs = client.compute(list(r) if isinstance(r, tuple) else [r])
             got = tuple(np.asarray(f.result()) for f in futs)
             _assert_all(got, _expected(name, x), f"{name} on LocalCluster")
+        # sessions: the calendar travels to the worker processes
+        cal = _tokyo()
+        ts = _stamps(np.random.default_rng(2), (4, 900))
+        dt = da.from_array(ts, chunks=(2, 128))
+        for name in SESSIONS:
+            got = client.compute(getattr(tkd, name)(dt, cal)).result()
+            np.testing.assert_array_equal(got, getattr(tk, name)(ts, cal), err_msg=f"{name} on LocalCluster")
+
+
+# --------------------------------------------------------------------------
+# Sessions over dask arrays
+# --------------------------------------------------------------------------
+
+SESSIONS = ("session_mask", "session_label", "minutes_into_session", "session_start")
+
+
+def _tokyo():
+    return tk.Calendar("Asia/Tokyo", "09:00", "15:00", breaks=[("11:30", "12:30")], holidays=["2024-01-08"])
+
+
+def _stamps(rng, shape):
+    start = np.datetime64("2024-01-03T20:00", "ns").astype(np.int64)
+    ts = start + np.cumsum(rng.integers(0, 40, shape) * 60 * 10**9, axis=-1)
+    ts[rng.random(shape) < 0.01] = np.iinfo(np.int64).min
+    return ts.view("datetime64[ns]")
+
+
+@pytest.mark.parametrize("chunks", [(2, 37), (1, 500), (3, 1), (-1, 250)])
+def test_sessions_time_chunked_equal_in_memory(chunks, rng):
+    cal = _tokyo()
+    x = _stamps(rng, (3, 1000))
+    d = da.from_array(x, chunks=chunks)
+    for name in SESSIONS:
+        got = getattr(tkd, name)(d, cal).compute(scheduler="threads")
+        np.testing.assert_array_equal(got, getattr(tk, name)(x, cal), err_msg=f"{name} {chunks}")
+
+
+def test_sessions_dask_axis_sync_and_errors(rng):
+    cal = _tokyo()
+    x = _stamps(rng, (2, 600))
+    d = da.from_array(x.T.copy(), chunks=(77, 1))  # time on axis 0
+    got = tkd.session_start(d, cal, axis=0).compute(scheduler="sync")
+    np.testing.assert_array_equal(got, tk.session_start(x, cal).T)
+    with pytest.raises(TypeError, match="timestamps"):
+        tkd.session_mask(da.from_array(np.zeros(4)), cal)
+    with pytest.raises(TypeError, match="Calendar"):
+        tkd.session_start(d, "XNYS")
+    pickle.loads(pickle.dumps(tkd.session_start(d, cal, axis=0).__dask_graph__()))

@@ -576,6 +576,44 @@ def test_units_read_in_place_match_ns(cal, unit, sort, ts, grid):
     np.testing.assert_array_equal(tk.session_label(x, cal), tk.session_label(want_ns, cal))
 
 
+@settings(max_examples=60)
+@given(cal=st.sampled_from(sorted(CALS)), a=sorted_series(), data=st.data(), rows=st.booleans())
+def test_session_start_in_chunks_equals_whole(cal, a, data, rows):
+    """Chunks carried with state= / return_state=True concatenate to the whole answer,
+    for any cut points (empty chunks too), 1-D and 2-D, with or without the promise."""
+    c = CALS[cal]()
+    x = np.stack([a, np.where(a == NAT, NAT, a + 5 * 3600 * 10**9)]) if rows else a
+    n = x.shape[-1]
+    cuts = sorted(data.draw(st.lists(st.integers(0, n), max_size=6)))
+    promise = data.draw(st.booleans())
+    want = tk.session_start(x, c)
+    state, outs = None, []
+    for part in np.split(x, cuts, axis=-1):
+        got, state = tk.session_start(part, c, state=state, return_state=True, assume_sorted=promise)
+        outs.append(got)
+    np.testing.assert_array_equal(np.concatenate(outs, axis=-1), want)
+    # the final state is the label of the last start's session
+    last = tk.session_start(x, c, return_state=True)[1]
+    np.testing.assert_array_equal(np.asarray(state, dtype="datetime64[D]"), last)
+
+
+def test_session_start_state_pandas_and_errors():
+    c = tokyo()
+    idx = pd.date_range("2024-01-04 08:00", periods=2000, freq="min", tz="Asia/Tokyo")
+    whole = tk.session_start(idx, c)
+    a, st_ = tk.session_start(idx[:300], c, return_state=True)  # 08:00-13:00, late open 12:00
+    b, st2 = tk.session_start(idx[300:], c, state=st_, return_state=True)
+    assert isinstance(a, pd.Series) and b.index.equals(idx[300:])
+    np.testing.assert_array_equal(np.concatenate([a.to_numpy(), b.to_numpy()]), whole.to_numpy())
+    assert st_ == np.datetime64("2024-01-04") and st2 == np.datetime64("2024-01-05")
+    # a state from another session leaves the first start in place
+    c1 = tk.session_start(idx[300:], c, state=np.datetime64("2023-12-29"))
+    assert c1.to_numpy().sum() == b.to_numpy().sum() + 1
+    with pytest.raises(ValueError, match="state"):
+        tk.session_start(np.zeros((2, 3), dtype=np.int64), c, state=np.array(["2024-01-01"] * 3,
+                                                                              dtype="datetime64[D]"))
+
+
 def test_spec_round_trip_and_repr():
     for make in CALS.values():
         c = make()

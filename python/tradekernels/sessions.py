@@ -682,7 +682,8 @@ def _reference(name: str, ns: np.ndarray, cal: Calendar, t: SessionTable) -> np.
     return out.reshape(ns.shape)
 
 
-def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False) -> Any:
+def _compute(name: str, x: Any, cal: Calendar, assume_sorted: bool) -> Tuple[np.ndarray, np.ndarray, int, Any]:
+    """(result array, timestamps as counts, ns per count, pandas wrapping) of one kernel."""
     if not isinstance(cal, Calendar):
         raise TypeError(f"tradekernels.{name}: cal must be a tradekernels.Calendar, got {type(cal).__name__}")
     sorted_ = _is_sorted(x, assume_sorted)
@@ -700,6 +701,11 @@ def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False) -> Any:
                 i = np.unravel_index(int(bad[0]), ns.shape)
                 raise _backend.ShadowMismatch(name, 0, tuple(int(k) for k in i), nat[i].item(), ref[i].item())
         res = ref
+    return res, vals, step, meta
+
+
+def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False) -> Any:
+    res, _, _, meta = _compute(name, x, cal, assume_sorted)
     return _wrap(res, meta, name)
 
 
@@ -746,15 +752,60 @@ def session_label(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any
     return _wrap(lab[idx], meta, "session_label")
 
 
-def session_start(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
+def session_start(ts: Any, cal: Calendar, *, assume_sorted: bool = False, state: Any = None,
+                  return_state: bool = False) -> Any:
     """True at the first timestamp of each session in a sorted series (bool; along the last axis).
 
     Precisely: an in-session timestamp whose session differs from that of
     the previous in-session timestamp (out-of-session timestamps and NaT are
     False and are skipped).  Semantics:
     :func:`tradekernels.reference_sessions.session_start`.
+
+    Chunks: ``state`` is the label (datetime64[D], NaT for none; one per
+    series for 2-D input) of the session of the last in-session timestamp
+    before this chunk; with ``return_state=True`` the call returns
+    ``(result, state)`` for the next chunk, so chunked calls concatenate to
+    the whole-series answer.  (The other session kernels answer each
+    timestamp on its own and need no state.)
     """
-    return _run("session_start", ts, cal, assume_sorted)
+    if state is None and not return_state:
+        return _run("session_start", ts, cal, assume_sorted)
+    res, vals, step, meta = _compute("session_start", ts, cal, assume_sorted)
+    res = np.array(res, dtype=bool)  # its own (writable) copy
+    new = _carry_start(res, vals, step, cal, state)
+    out = _wrap(res, meta, "session_start")
+    return (out, new) if return_state else out
+
+
+def _carry_start(res: np.ndarray, vals: np.ndarray, step: int, cal: Calendar, state: Any) -> Any:
+    """Clear the first start of each series when it continues the carried session
+    (in place); the label of each series' last start (or the carried one) is the new state."""
+    n = res.shape[-1] if res.ndim else 1
+    lead = res.shape[:-1] if res.ndim else ()
+    rows_n = int(np.prod(lead, dtype=np.int64))
+    r2 = res.reshape(rows_n, n)
+    v2 = np.asarray(vals).reshape(rows_n, n)
+    try:
+        st = np.broadcast_to(np.asarray(state if state is not None else np.datetime64("NaT"),
+                                        dtype="datetime64[D]"), lead).reshape(-1)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"tradekernels.session_start: state must be session labels (datetime64[D]) "
+                         f"broadcastable to {lead}") from e
+    rows = np.flatnonzero(r2.any(axis=1))
+    new = st.copy()
+    if rows.size == 0:  # no start in this chunk: the carried labels stay
+        return new.reshape(lead) if lead else new[0]
+    first = np.argmax(r2[rows], axis=1)
+    last = n - 1 - np.argmax(r2[rows, ::-1], axis=1)
+
+    def labels(cols: np.ndarray) -> np.ndarray:
+        return np.asarray(session_label(_to_ns(v2[rows, cols], step, "session_start"), cal),
+                          dtype="datetime64[D]").reshape(-1)
+
+    same = labels(first) == st[rows]
+    r2[rows[same], first[same]] = False
+    new[rows] = labels(last)
+    return new.reshape(lead) if lead else new[0]
 
 
 def minutes_into_session(ts: Any, cal: Calendar) -> Any:
