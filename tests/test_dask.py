@@ -155,6 +155,13 @@ def test_local_cluster_processes(rng):
         for name in SESSIONS:
             got = client.compute(getattr(tkd, name)(dt, cal)).result()
             np.testing.assert_array_equal(got, getattr(tk, name)(ts, cal), err_msg=f"{name} on LocalCluster")
+        # fills: the bar index is shipped once, orders in blocks
+        bars, orders = _bars_and_orders(np.random.default_rng(3))
+        want = tk.fill_orders(bars, **orders)
+        got = tkd.fill_orders(bars, **{k: da.from_array(v, chunks=128) for k, v in orders.items()})
+        gi, gp = client.compute(list(got), sync=True)
+        np.testing.assert_array_equal(gi, want.fill_index)
+        np.testing.assert_array_equal(gp, want.fill_price)
 
 
 # --------------------------------------------------------------------------
@@ -196,3 +203,54 @@ def test_sessions_dask_axis_sync_and_errors(rng):
     with pytest.raises(TypeError, match="Calendar"):
         tkd.session_start(d, "XNYS")
     pickle.loads(pickle.dumps(tkd.session_start(d, cal, axis=0).__dask_graph__()))
+
+
+
+# --------------------------------------------------------------------------
+# Order fills over dask arrays of orders
+# --------------------------------------------------------------------------
+
+
+def _bars_and_orders(rng, n_bars=3000, n_orders=700):
+    c = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, n_bars))
+    o = np.concatenate([[100.0], c[:-1]])
+    h = np.maximum(o, c) * (1 + rng.random(n_bars) * 0.005)
+    lo = np.minimum(o, c) * (1 - rng.random(n_bars) * 0.005)
+    o[rng.random(n_bars) < 0.01] = np.nan
+    orders = dict(
+        start=rng.integers(-5, n_bars + 5, n_orders),
+        side=rng.choice([1, -1], n_orders),
+        kind=rng.integers(0, 4, n_orders),
+        price=c[np.clip(rng.integers(0, n_bars, n_orders), 0, n_bars - 1)] * (1 + rng.normal(0, 0.02, n_orders)),
+        limit=c[rng.integers(0, n_bars, n_orders)],
+        expiry=rng.integers(-2, n_bars, n_orders),
+    )
+    return (o, h, lo, c), orders
+
+
+@pytest.mark.parametrize("chunk", [1, 64, 700])
+def test_fill_orders_dask_equals_in_memory(chunk, rng):
+    bars, orders = _bars_and_orders(rng)
+    want = tk.fill_orders(bars, **orders)
+    d = {k: da.from_array(v, chunks=chunk) for k, v in orders.items()}
+    d["price"] = orders["price"]  # NumPy and dask arguments mix and broadcast
+    got = tkd.fill_orders(tk.BarIndex(*bars), **d)
+    gi, gp = dask.compute(*got, scheduler="threads")
+    np.testing.assert_array_equal(gi, want.fill_index)
+    np.testing.assert_array_equal(gp, want.fill_price)
+    # broadcasting: one order template over a 2-D block of starts, string kinds in NumPy form
+    starts = da.from_array(np.arange(0, 3000, 7).reshape(-1, 3)[:100], chunks=(16, 2))
+    got = tkd.fill_orders(bars, starts, 1, "limit", 95.0)
+    want = tk.fill_orders(bars, np.asarray(starts), 1, "limit", 95.0)
+    np.testing.assert_array_equal(got.fill_index.compute(), want.fill_index)
+    np.testing.assert_array_equal(got.fill_price.compute(), want.fill_price)
+
+
+def test_fill_orders_dask_errors(rng):
+    bars, orders = _bars_and_orders(rng, 100, 10)
+    with pytest.raises(ValueError, match="broadcast"):
+        tkd.fill_orders(bars, np.arange(3), 1, "limit", np.ones(4))
+    lazy = tkd.fill_orders(bars, da.from_array(np.arange(10), chunks=5), 1,
+                           da.from_array(np.full(10, int(tk.OrderKind.STOP_LIMIT)), chunks=5), 100.0)
+    with pytest.raises(ValueError, match="limit"):
+        lazy.fill_index.compute()
