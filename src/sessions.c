@@ -11,7 +11,8 @@
  *                             table is in the same unit (the Python layer
  *                             scales it; minutes_into_session: ns only)
  *   args[1] open[s]           session opens, sorted ascending
- *   args[2] close[s]          session closes, open[i] < close[i] <= open[i+1]
+ *   args[2] close[s]          session closes, open[i] <= close[i] <= open[i+1]
+ *                             (equal only in a table scaled to a coarse unit)
  *   args[3] break_start[b]    break intervals, sorted, each inside a session
  *   args[4] break_end[b]
  *   args[5] lo, args[6] hi    the table is complete for lo <= ts <= hi
@@ -24,9 +25,12 @@
  *
  * Lookup: the last session found is remembered; the next timestamp is
  * first checked against [open[i], open[i+1]) (O(1) for sorted series),
- * otherwise found by galloping (exponential then binary search) from i,
+ * otherwise found by a short gallop from i and then branch-free halving,
  * so sorted input costs O(1) amortised per timestamp and unsorted input
- * O(log s).  Any table (even unsorted) is read in bounds only.
+ * O(log s).  On top of that, the AVX2 block path answers whole blocks of
+ * timestamps (below), and the *_sorted kernels (end of file) search the
+ * session bounds in the timestamps instead.  Any table (even unsorted) and
+ * any ts are read in bounds only.
  */
 #include "tk.h"
 
