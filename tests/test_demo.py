@@ -133,6 +133,10 @@ def test_demo_reports_a_match(small_demo):
         for label in ("simple returns", "log returns", "cumulative returns", "drawdown",
                       "max drawdown"):
             assert (what, label) in labels
+    assert ("pandas", "session mask (1 year)") in labels
+    assert ("python", "limit-order fills") in labels
+    assert res["sessions"]["n"] == 366 * 1440 and 0 < res["sessions"]["in_session"] < res["sessions"]["n"]
+    assert res["fills"]["n"] == 20 * 60 and 0 < res["fills"]["filled"] < res["fills"]["n"]
     assert res["n_symbols"] == 20 and res["n_days"] == 300 and res["bars"] == 6000
     assert res["simd_path"] == tk.simd_path
     assert res["backend"] == tk.get_backend()
@@ -159,6 +163,7 @@ def test_demo_report_text(small_demo):
     assert f"backend: {tk.get_backend()}" in text
     assert "speedup" in text and "bars/s" in text
     assert "Worst 5 symbols" in text
+    assert "tradekernels.session_mask" in text and "tradekernels.fill_orders" in text
     assert "MISMATCH" not in text
 
 

@@ -13,6 +13,18 @@ It runs the same analysis three ways on :func:`tradekernels.datasets.synthetic_c
 It checks that all three agree (bit for bit, NaN equal to NaN; log returns
 within 1 ulp), times pandas and tradekernels (best of ``repeat``), and
 reports the five symbols with the worst maximum drawdown.
+
+Two more families, each checked and timed the same way:
+
+* **sessions**: a year of one-minute UTC timestamps (2023-07-01 ..
+  2024-06-30) on a New York 09:30-16:00 calendar with that year's NYSE
+  holidays: the pandas ``tz_convert`` + minute-of-day + weekday + holiday
+  ``isin`` mask against :func:`tradekernels.session_mask`;
+* **order fills**: GTC buy limits 3 / 10 / 25 % below the close on 20 days
+  per symbol (OHLC bars derived from the closes, one
+  :class:`~tradekernels.BarIndex` per symbol built once), the pure-Python
+  bar-by-bar scan (:func:`tradekernels.reference.fill_order`, on the first
+  10 symbols, time scaled) against :func:`tradekernels.fill_orders`.
 """
 
 from __future__ import annotations
@@ -33,6 +45,8 @@ from ._api import (
     simple_returns,
 )
 from .datasets import _require_pandas, synthetic_closes
+from .fills import BarIndex, fill_orders
+from .sessions import Calendar, session_mask
 
 __all__ = ["run_demo", "format_report", "print_report"]
 
@@ -257,6 +271,90 @@ def _episode_row(df: Any, symbol: str, ep: Any, peak_close: float) -> Dict[str, 
     }
 
 
+# NYSE full-day holidays 2023-07-01 .. 2024-06-30 (early closes left out: the
+# pandas one-liner below does not model them either).
+_NY_HOLIDAYS = ["2023-07-04", "2023-09-04", "2023-11-23", "2023-12-25", "2024-01-01",
+                "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27", "2024-06-19"]
+
+
+def _best_time(repeat: int, fn: Callable[[], Any]) -> Tuple[Any, float]:
+    best, out = float("inf"), None
+    for _ in range(max(1, int(repeat))):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return out, best
+
+
+def _sessions_part(pd: Any, repeat: int) -> Dict[str, Any]:
+    """Session mask of a year of minutes: pandas pipeline vs tradekernels."""
+    idx = pd.date_range("2023-07-01", "2024-07-01", freq="min", inclusive="left", tz="UTC")
+    cal = Calendar("America/New_York", "09:30", "16:00", holidays=_NY_HOLIDAYS)
+    hol = pd.DatetimeIndex(_NY_HOLIDAYS)
+
+    def with_pandas() -> np.ndarray:
+        local = idx.tz_convert("America/New_York").tz_localize(None)
+        mod = local.hour * 60 + local.minute
+        return np.asarray((local.day_of_week < 5) & (mod >= 570) & (mod < 960)
+                          & ~local.normalize().isin(hol))
+
+    session_mask(idx[:10], cal)  # builds the calendar's table (timed apart)
+    t0 = time.perf_counter()
+    cal.table("2023-06-01", "2024-07-31")
+    t_table = time.perf_counter() - t0
+    want, t_pd = _best_time(repeat, with_pandas)
+    got, t_tk = _best_time(repeat, lambda: session_mask(idx, cal).to_numpy())
+    n_diff = int(np.count_nonzero(want != got))
+    return {"n": len(idx), "in_session": int(got.sum()), "pandas": t_pd, "tradekernels": t_tk,
+            "table": t_table, "check": {"n": len(idx), "ok": n_diff == 0, "max_ulp": 0,
+                                        "n_diff": n_diff, "n_nan": 0,
+                                        "problem": None if n_diff == 0 else f"{n_diff} timestamps differ"}}
+
+
+def _fills_part(df: Any, repeat: int) -> Dict[str, Any]:
+    """GTC buy limits 3 / 10 / 25 % below the close on 20 days per symbol: the
+    pure-Python scan (first symbols, scaled) vs tradekernels (one call per symbol)."""
+    rng = np.random.default_rng(11)
+    closes = df.to_numpy()
+    n_days, n_sym = closes.shape
+    opens = np.vstack([closes[:1], closes[:-1]])
+    wig = 1.0 + 0.01 * rng.random(closes.shape)
+    highs, lows = np.fmax(opens, closes) * wig, np.fmin(opens, closes) / wig
+    days = np.unique(np.linspace(0, max(n_days - 2, 0), 20).astype(np.int64))
+    starts = np.repeat(days + 1, 3)
+    depth = np.tile([0.97, 0.90, 0.75], len(days))
+    limits = [closes[starts - 1, j] * depth for j in range(n_sym)]  # NaN close: never fills
+    t0 = time.perf_counter()
+    index = [BarIndex(opens[:, j], highs[:, j], lows[:, j], closes[:, j]) for j in range(n_sym)]
+    t_index = time.perf_counter() - t0
+
+    got, t_tk = _best_time(repeat, lambda: [fill_orders(index[j], starts, 1, "limit", limits[j])
+                                            for j in range(n_sym)])
+    k = min(n_sym, 10)
+
+    def with_python() -> List[Tuple[List[int], List[float]]]:
+        out = []
+        for j in range(k):
+            o, h, lo, c = (a[:, j].tolist() for a in (opens, highs, lows, closes))
+            res = [reference.fill_order(o, h, lo, c, int(st), 1, reference.LIMIT, float(x),
+                                        float("nan"), -1) for st, x in zip(starts, limits[j])]
+            out.append(([r[0] for r in res], [r[1] for r in res]))
+        return out
+
+    want, t_py = _best_time(1, with_python)
+    n_diff = 0
+    for (wi, wp), g in zip(want, got):
+        n_diff += int(np.count_nonzero(np.asarray(wi) != g.fill_index))
+        wp, gp = np.asarray(wp), np.asarray(g.fill_price)
+        n_diff += int(np.count_nonzero((wp != gp) & ~(np.isnan(wp) & np.isnan(gp))))
+    n = n_sym * len(starts)
+    filled = sum(int(np.count_nonzero(g.fill_index >= 0)) for g in got)
+    return {"n": n, "filled": filled, "python": t_py * n_sym / k, "python_symbols": k,
+            "tradekernels": t_tk, "index": t_index,
+            "check": {"n": k * len(starts), "ok": n_diff == 0, "max_ulp": 0, "n_diff": n_diff,
+                      "n_nan": 0, "problem": None if n_diff == 0 else f"{n_diff} fills differ"}}
+
+
 def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[str, Any]:
     """Run the demo and return its results as a dict (see :func:`format_report`).
 
@@ -318,6 +416,12 @@ def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[
         "n": len(rows), "ok": bool(all_same), "max_ulp": 0, "n_diff": 0, "n_nan": 0,
         "problem": None if all_same else "an episode differs"})
 
+    # (4) Sessions and (5) order fills.
+    ses = _sessions_part(pd, repeat)
+    record("pandas", "session mask (1 year)", 0, ses["check"])
+    fil = _fills_part(df, repeat)
+    record("python", "limit-order fills", 0, fil["check"])
+
     match = all(c["ok"] for c in checks)
     feats = df.attrs
     return {
@@ -350,6 +454,8 @@ def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[
         "speedup": pd_total / tk_total if tk_total > 0 else float("inf"),
         "checks": checks,
         "worst": rows,
+        "sessions": {k: v for k, v in ses.items() if k != "check"},
+        "fills": {k: v for k, v in fil.items() if k != "check"},
     }
 
 
@@ -410,6 +516,20 @@ def format_report(res: Dict[str, Any]) -> str:
         f"{_ms(py['total']).strip()} for {res['n_days']:,} bars = {_rate(res['n_days'], py['total'])}")
     add(f"    -> ~{_ms(py['total'] * res['n_symbols']).strip()} for all {res['n_symbols']:,} "
         f"symbols, {py['total'] * res['n_symbols'] / tt['total']:,.0f}x slower than tradekernels")
+    add("")
+
+    ses, fil = res["sessions"], res["fills"]
+    add(f"Sessions: {ses['n']:,} one-minute UTC timestamps (2023-07-01 .. 2024-06-30), New York "
+        f"09:30-16:00 with {len(_NY_HOLIDAYS)} holidays; {ses['in_session']:,} in session")
+    add(f"  pandas tz_convert pipeline {_ms(ses['pandas'])}   tradekernels.session_mask "
+        f"{_ms(ses['tradekernels'])}   {ses['pandas'] / max(ses['tradekernels'], 1e-12):,.0f}x"
+        f"   (calendar table, once: {_ms(ses['table']).strip()})")
+    add(f"Order fills: {fil['n']:,} GTC buy limits 3/10/25% below the close on 20 days per "
+        f"symbol, {fil['filled']:,} filled")
+    add(f"  pure-Python bar scan       {_ms(fil['python'])}   tradekernels.fill_orders   "
+        f"{_ms(fil['tradekernels'])}   {fil['python'] / max(fil['tradekernels'], 1e-12):,.0f}x"
+        f"   (Python: {fil['python_symbols']} symbols, scaled; BarIndex per symbol, once: "
+        f"{_ms(fil['index']).strip()})")
     add("")
 
     add("Checks (NaN == NaN; bit-exact unless a tolerance is given)")
