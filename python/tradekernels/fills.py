@@ -32,6 +32,7 @@ dimension (see :class:`BarIndex`); ``fill_orders_naive`` keeps scalar orders
 from __future__ import annotations
 
 import enum
+import math
 from typing import Any, NamedTuple, Tuple
 
 import numpy as np
@@ -189,6 +190,9 @@ def _as_index(bars_or_index: Any) -> BarIndex:
 
 
 def _int_array(name: str, values: Any) -> np.ndarray:
+    if isinstance(values, (int, np.integer)) and not isinstance(values, (bool, np.bool_)) \
+            and -2**63 <= values < 2**63:
+        return np.asarray(values, dtype=np.int64)  # the common scalar: no array checks
     a = np.asarray(values)
     if a.dtype.kind not in "iu":
         raise TypeError(_err(f"{name} must be integers (bar indices), got dtype {a.dtype}"))
@@ -198,6 +202,8 @@ def _int_array(name: str, values: Any) -> np.ndarray:
 
 
 def _float_array(name: str, values: Any) -> np.ndarray:
+    if isinstance(values, (float, np.floating)):
+        return np.asarray(values, dtype=np.float64)
     a = np.asarray(values)
     if a.dtype.kind not in "biuf":
         raise TypeError(_err(f"{name} must be real numbers, got dtype {a.dtype}"))
@@ -205,6 +211,9 @@ def _float_array(name: str, values: Any) -> np.ndarray:
 
 
 def _side_array(values: Any) -> np.ndarray:
+    if isinstance(values, (int, np.integer)) and not isinstance(values, (bool, np.bool_)) \
+            and values in (1, -1):
+        return np.asarray(values, dtype=np.int64)
     a = np.asarray(values)
     if a.dtype.kind not in "iuf":
         raise TypeError(_err(f"side must be +1 (buy) or -1 (sell) as numbers, got dtype {a.dtype}"))
@@ -301,26 +310,37 @@ def fill_orders(
     kind_a = _kind_array(kind)
     price_a = _float_array("price", price)
     if limit is None:
-        if np.any(kind_a == OrderKind.STOP_LIMIT):
+        if (int(kind_a) == OrderKind.STOP_LIMIT) if kind_a.ndim == 0 else \
+                bool((kind_a == OrderKind.STOP_LIMIT).any()):
             raise ValueError(_err("stop_limit orders need a limit price (limit=...)"))
         limit_a = np.asarray(np.nan)
     else:
         limit_a = _float_array("limit", limit)
-    try:
-        shape = np.broadcast_shapes(start_a.shape, side_a.shape, kind_a.shape, price_a.shape,
-                                    limit_a.shape, expiry_a.shape)
+    order = (start_a, side_a, kind_a, price_a, limit_a, expiry_a)
+    shapes = {a.shape for a in order if a.ndim}
+    try:  # (the common case, arrays of one shape and scalars, without NumPy's helper)
+        shape = (shapes.pop() if shapes else ()) if len(shapes) <= 1 else \
+            np.broadcast_shapes(*(a.shape for a in order))
     except ValueError:
         raise ValueError(_err("the order arguments do not broadcast against each other: "
                               f"start {start_a.shape}, side {side_a.shape}, kind {kind_a.shape}, "
                               f"price {price_a.shape}, limit {limit_a.shape}, expiry {expiry_a.shape}")) from None
-    order = (start_a, side_a, kind_a, price_a, limit_a, expiry_a)
     mode = _backend.get_backend()
     if mode == "reference":
         return _reference_fills(idx, order, shape)
     # The raw kernel takes the orders as a core dimension (o): broadcast them,
     # flatten to 1-D contiguous, one call, reshape back.  Seeing all orders at
     # once lets the C loop prefetch the start bars of later orders.
-    flat = tuple(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in order)
+    size = math.prod(shape)
+
+    def flat1(a: np.ndarray) -> np.ndarray:  # 1-D contiguous of the broadcast shape, cheaply
+        if a.shape == shape:
+            return np.ascontiguousarray(a).reshape(-1)
+        if a.ndim == 0:
+            return np.full(size, a[()], dtype=a.dtype)
+        return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+
+    flat = tuple(flat1(a) for a in order)
     with np.errstate(all="ignore"):
         fi, fp = ufuncs.fill_orders(*idx.arrays, *flat)
     fi, fp = fi.reshape(shape), fp.reshape(shape)
