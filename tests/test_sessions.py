@@ -306,6 +306,10 @@ def test_pandas_in_pandas_out():
     assert lab.iloc[90] == pd.Timestamp("2024-03-11")
     st_ = tk.session_start(idx, cal)
     assert st_.sum() == 1 and st_.index[st_.to_numpy()][0] == pd.Timestamp("2024-03-11 10:30", tz=cal.tz)
+    # non-native byte order (datetime64 and int64) is converted, not viewed
+    big = idx.tz_convert("UTC").tz_localize(None).to_numpy().astype("datetime64[ns]")
+    for a in (big.astype(">M8[ns]"), big.astype(">M8[s]"), big.view(np.int64).astype(">i8")):
+        np.testing.assert_array_equal(tk.session_mask(a, cal), m.to_numpy(), err_msg=str(a.dtype))
     # other units (taken zero-copy as UTC integers, then cast to ns), aware and naive
     for unit in ("s", "ms", "us"):
         for ix in (idx.as_unit(unit), naive.as_unit(unit), idx.as_unit(unit).tz_convert("Asia/Tokyo")):

@@ -532,8 +532,16 @@ class ExchangeCalendar(Calendar):
 # unit instead (SessionTable._kernel_args), which is exact.
 
 
+_STEP: Dict[np.dtype, int] = {}  # datetime64 dtype -> ns per count (s .. ns units)
+
+
 def _stamps(a: np.ndarray, name: str) -> Tuple[np.ndarray, int]:
     """(int64 counts, ns per count) of a datetime64 array; no copy for s .. ns units."""
+    if not a.dtype.isnative:  # (a view of swapped bytes would be garbage)
+        a = a.astype(a.dtype.newbyteorder("="))
+    step = _STEP.get(a.dtype)
+    if step is not None:
+        return a.view(np.int64), step
     unit, count = np.datetime_data(a.dtype)
     if unit == "generic":
         raise TypeError(f"tradekernels.{name}: datetime64 without a unit is not supported")
@@ -542,7 +550,8 @@ def _stamps(a: np.ndarray, name: str) -> Tuple[np.ndarray, int]:
     if unit in ("ps", "fs", "as"):
         # Finer than ns: floor to ns (exact within the int64 range of ns).
         return a.astype("datetime64[ns]").view(np.int64), 1
-    return a.view(np.int64), int(np.timedelta64(count, unit) // np.timedelta64(1, "ns"))
+    step = _STEP[a.dtype] = int(np.timedelta64(count, unit) // np.timedelta64(1, "ns"))
+    return a.view(np.int64), step
 
 
 def _ns_range(vals: np.ndarray, step: int, name: str) -> Optional[Tuple[int, int]]:
@@ -658,7 +667,7 @@ def _native(name: str, vals: np.ndarray, step: int, cal: Calendar,
         else:
             t = cal.table()
         res, outside = uf(a, *t._kernel_args(step))
-        if not np.any(outside):
+        if not (outside.any() if outside.ndim else outside):  # (a scalar count: no reduction)
             return (res if vals.ndim else res.reshape(())), t
         r = _ns_range(a, step, name)  # OverflowError beyond the ns range
         cal._extend_for(np.array(r if r is not None else (), dtype=np.int64))
