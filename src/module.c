@@ -186,9 +186,19 @@ static int tk_nloops(const tk_spec *s, int path)
  * touch Python objects. */
 #define TK_GIL_WORK 8192.0
 #if PY_VERSION_HEX >= 0x030D0000
-#define TK_HOLDS_GIL() (PyThreadState_GetUnchecked() != NULL) /* this thread's state */
+#define TK_HOLDS_GIL() (PyThreadState_GetUnchecked() != NULL) /* this thread's, thread-local */
+#elif PY_VERSION_HEX >= 0x030C0000
+#define TK_HOLDS_GIL() (_PyThreadState_UncheckedGet() != NULL) /* thread-local since 3.12 */
 #else
-#define TK_HOLDS_GIL() PyGILState_Check() /* (not the runtime-wide "current" state) */
+/* Before 3.12 the "current" thread state is runtime-wide (the GIL holder's):
+ * this thread holds the GIL iff it is this thread's own state.  (What
+ * PyGILState_Check does, minus its "always 1" once a subinterpreter exists.) */
+static inline int tk_holds_gil(void)
+{
+    PyThreadState *mine = PyGILState_GetThisThreadState();
+    return mine != NULL && mine == _PyThreadState_UncheckedGet();
+}
+#define TK_HOLDS_GIL() tk_holds_gil()
 #endif
 
 static inline void tk_outer(int nargs, char **args, const npy_intp *dims,

@@ -78,7 +78,9 @@ def test_concurrent_calls_match_single_thread():
     rng = np.random.default_rng(5)
     arrays: List[np.ndarray] = [
         100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.02, shape))
-        for shape in [(3, 50), (1, 9000), (40, 700), (2, 20000), (7,)]
+        # (600, 30): NumPy itself releases the GIL (> 500 outer iterations) and the
+        # loop must see that it does not hold it while another thread may
+        for shape in [(3, 50), (1, 9000), (40, 700), (2, 20000), (7,), (600, 30)]
     ]
     for a in arrays[:3]:
         a.reshape(-1)[:: 37] = np.nan
