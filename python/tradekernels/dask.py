@@ -176,6 +176,11 @@ def _as_dask(name: str, x: Any, axis: int):
         x = x.astype(np.float64)
     else:
         raise TypeError(f"tradekernels.dask.{name}: expected real numbers, got dtype {x.dtype}")
+    return _time_last(name, x, axis)
+
+
+def _time_last(name: str, x: Any, axis: int):
+    """(x with the time axis moved last, the time axis as a non-negative index)."""
     if x.ndim == 0:
         raise ValueError(f"tradekernels.dask.{name}: expected at least 1 dimension (the time axis)")
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
@@ -318,14 +323,7 @@ def _as_dask_ts(name: str, x: Any, axis: int):
     if x.dtype.kind not in "Miu":
         raise TypeError(f"tradekernels.dask.{name}: expected timestamps (datetime64 or int64 ns), "
                         f"got dtype {x.dtype}")
-    if x.ndim == 0:
-        raise ValueError(f"tradekernels.dask.{name}: expected at least 1 dimension (the time axis)")
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"tradekernels.dask.{name}: axis must be an integer, got {axis!r}")
-    ax = int(axis) + x.ndim if axis < 0 else int(axis)
-    if not 0 <= ax < x.ndim:
-        raise np.exceptions.AxisError(axis, x.ndim)
-    return _da.moveaxis(x, ax, -1), ax
+    return _time_last(name, x, axis)
 
 
 def _ses_block(block: np.ndarray, name: str, cal: Any) -> np.ndarray:
