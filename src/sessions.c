@@ -342,71 +342,28 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
     tk_st_i64(args[8], outside);
 }
 
-/* The portable block loop (SSE2: no 64-bit compares) is slower than the
- * one-at-a-time loop, so the scalar path does not use blocks. */
-void tk_session_mask_i64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_MASK, NULL);
-}
-
-void tk_session_index_i64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_INDEX, NULL);
-}
-
-void tk_session_start_i64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_START, NULL);
-}
-
+/* Entry points: the scalar path runs one timestamp at a time (a portable
+ * block loop, SSE2 without 64-bit compares, is slower); the AVX2 path adds
+ * the block fast path (the scalar loop when the compiler has no AVX2). */
 #ifdef TK_HAVE_AVX2_BLOCK
-void tk_session_mask_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_MASK, tk_ses_block_avx2);
-}
-
-void tk_session_index_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_INDEX, tk_ses_block_avx2);
-}
-
-void tk_session_start_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_START, tk_ses_block_avx2);
-}
-
-void tk_minutes_into_session_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_MINUTES, tk_ses_block_avx2);
-}
+#define TK_SES_BLOCK tk_ses_block_avx2
 #else
-void tk_session_mask_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_session_mask_i64(args, dims, steps);
-}
-
-void tk_session_index_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_session_index_i64(args, dims, steps);
-}
-
-void tk_session_start_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_session_start_i64(args, dims, steps);
-}
-
-void tk_minutes_into_session_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_minutes_into_session_i64(args, dims, steps);
-}
+#define TK_SES_BLOCK NULL
 #endif
+#define TK_SES_ENTRIES(NAME, MODE)                                                        \
+    void tk_##NAME##_i64(char **args, const npy_intp *dims, const npy_intp *steps)        \
+    {                                                                                     \
+        tk_sessions(args, dims, steps, MODE, NULL);                                       \
+    }                                                                                     \
+    void tk_##NAME##_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)   \
+    {                                                                                     \
+        tk_sessions(args, dims, steps, MODE, TK_SES_BLOCK);                               \
+    }
 
-
-
-void tk_minutes_into_session_i64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions(args, dims, steps, TK_SES_MINUTES, NULL);
-}
+TK_SES_ENTRIES(session_mask, TK_SES_MASK)
+TK_SES_ENTRIES(session_index, TK_SES_INDEX)
+TK_SES_ENTRIES(session_start, TK_SES_START)
+TK_SES_ENTRIES(minutes_into_session, TK_SES_MINUTES)
 
 /* ------------------------------------------------------------------------
  * Sorted path: session_mask_sorted, session_index_sorted,
@@ -453,16 +410,21 @@ static npy_intp tk_sorted_pos(const tk_sorted_ts *s, npy_int64 t, npy_intp from)
 static void tk_fill_run(char *out, npy_intp ostep, int mode, npy_intp *done, npy_intp a,
                         npy_intp z, npy_intp row, int *started)
 {
-    for (npy_intp k = *done; k < z; k++) {
-        char *o = out + k * ostep;
-        const int in = k >= a;
-        if (mode == TK_SES_INDEX) {
-            tk_st_i64(o, in ? (npy_int64)row : -1);
-        } else if (mode == TK_SES_MASK) {
-            *(npy_bool *)o = (npy_bool)in;
-        } else {
-            *(npy_bool *)o = (npy_bool)(in && !*started);
-            *started |= in;
+    const npy_intp k0 = *done, k1 = a > k0 ? (a < z ? a : z) : k0; /* outside: [k0, k1) */
+    if (mode == TK_SES_INDEX) {
+        for (npy_intp k = k0; k < k1; k++) {
+            tk_st_i64(out + k * ostep, -1);
+        }
+        for (npy_intp k = k1; k < z; k++) {
+            tk_st_i64(out + k * ostep, (npy_int64)row);
+        }
+    } else {
+        for (npy_intp k = k0; k < z; k++) {
+            *(npy_bool *)(out + k * ostep) = (npy_bool)(k >= k1 && mode == TK_SES_MASK);
+        }
+        if (mode == TK_SES_START && k1 < z && !*started) {
+            *(npy_bool *)(out + k1 * ostep) = 1;
+            *started = 1;
         }
     }
     *done = z > *done ? z : *done;
@@ -564,17 +526,12 @@ static void tk_sessions_sorted(char **args, const npy_intp *dims, const npy_intp
     }
 }
 
-void tk_session_mask_sorted_i64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions_sorted(args, dims, steps, TK_SES_MASK);
-}
+#define TK_SES_SORTED_ENTRY(NAME, MODE)                                                   \
+    void tk_##NAME##_sorted_i64(char **args, const npy_intp *dims, const npy_intp *steps) \
+    {                                                                                     \
+        tk_sessions_sorted(args, dims, steps, MODE);                                      \
+    }
 
-void tk_session_index_sorted_i64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions_sorted(args, dims, steps, TK_SES_INDEX);
-}
-
-void tk_session_start_sorted_i64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_sessions_sorted(args, dims, steps, TK_SES_START);
-}
+TK_SES_SORTED_ENTRY(session_mask, TK_SES_MASK)
+TK_SES_SORTED_ENTRY(session_index, TK_SES_INDEX)
+TK_SES_SORTED_ENTRY(session_start, TK_SES_START)
