@@ -1,7 +1,7 @@
 /*
- * drawdown_avx2.c - AVX2 float64 paths for simple_returns, drawdown and
- * max_drawdown.  Each gives bit-identical results to the scalar loop in
- * returns.inc.h / drawdown.inc.h (tests force every path and compare bits).
+ * drawdown_avx2.c - AVX2 float64 paths for drawdown and max_drawdown.  Each
+ * gives bit-identical results to the scalar loop in drawdown.inc.h (tests
+ * force every path and compare bits).
  *
  * The running peak is a serial dependency; here it is an in-register prefix
  * max over 4 lanes (2 shift+max steps), then a max with the carried peak.
@@ -13,28 +13,10 @@
  * given one for the <name>_state gufuncs; the scalar head and tail use the
  * same step functions as the scalar path.
  */
-#include "tk_scan.h"
+#include "tk.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define TK_AVX2 __attribute__((target("avx2")))
-
-/* [fill, a0, a1, a2] */
-TK_AVX2 static inline __m256d shift1(__m256d a, __m256d fill)
-{
-    return _mm256_blend_pd(_mm256_permute4x64_pd(a, _MM_SHUFFLE(2, 1, 0, 0)), fill, 0x1);
-}
-
-/* [fill, fill, a0, a1] */
-TK_AVX2 static inline __m256d shift2(__m256d a, __m256d fill)
-{
-    return _mm256_blend_pd(_mm256_permute4x64_pd(a, _MM_SHUFFLE(1, 0, 0, 0)), fill, 0x3);
-}
-
-TK_AVX2 static inline __m256d last_lane(__m256d a)
-{
-    return _mm256_permute4x64_pd(a, _MM_SHUFFLE(3, 3, 3, 3));
-}
+#if TK_HAVE_AVX2
+#include "avx2.h"
 
 /* Inclusive prefix max within the vector, NaN lanes treated as -inf. */
 TK_AVX2 static inline __m256d prefix_max(__m256d a, __m256d ninf)
@@ -53,28 +35,6 @@ TK_AVX2 static inline void peaks8(__m256d a, __m256d b, __m256d ninf, __m256d *c
     *pa = _mm256_max_pd(qa, *carry);
     *pb = _mm256_max_pd(qb, carry_b);
     *carry = _mm256_max_pd(last_lane(qb), carry_b);
-}
-
-/* Outputs of at least this many elements (far beyond the caches) are
- * written with non-temporal stores, as memcpy does for large copies. */
-#define TK_STREAM_MIN ((npy_intp)1 << 22)
-
-/* Elements to process one by one before `out` is 32-byte aligned. */
-static inline npy_intp head_count(const double *out, npy_intp n)
-{
-    const npy_intp mis = (npy_intp)(((uintptr_t)out & 31) / sizeof(double));
-    const npy_intp h = (((uintptr_t)out & 7) || mis == 0) ? 0 : 4 - mis;
-    return h < n ? h : n;
-}
-
-TK_AVX2 static inline void store(double *p, __m256d v, int stream)
-{
-    if (stream) {
-        _mm256_stream_pd(p, v);
-    }
-    else {
-        _mm256_storeu_pd(p, v);
-    }
 }
 
 /* Drawdown of x[0..n) from the carried peak *state (updated). */
@@ -264,85 +224,6 @@ TK_AVX2 void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims, c
     mdd_avx2((const double *)args[0], dims[0], &s);
     tk_st_f64(args[2], tk_max_drawdown_result(&s));
     tk_mdd_save(args[3], steps[2], &s);
-}
-
-/* Simple returns of x[0..n) from the carried previous price *state. */
-TK_AVX2 static void sr_avx2(const double *x, double *out, npy_intp n, double *state)
-{
-    const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0
-                       && (x + n <= out || out + n <= x);
-    const npy_intp head = stream ? head_count(out, n) : 0;
-    /* The previous element is carried in a register, never re-read, so an
-     * out= that aliases x is safe. */
-    double p = *state;
-    npy_intp i = 0;
-    for (; i < head; i++) {
-        out[i] = tk_simple_returns_step(&p, x[i]);
-    }
-    const __m256d one = _mm256_set1_pd(1.0);
-    __m256d last = _mm256_set1_pd(p);
-    for (; i + 4 <= n; i += 4) {
-        const __m256d a = _mm256_loadu_pd(x + i);
-        store(out + i, _mm256_sub_pd(_mm256_div_pd(a, shift1(a, last)), one), stream);
-        last = last_lane(a);
-    }
-    if (stream) {
-        _mm_sfence();
-    }
-    p = _mm256_cvtsd_f64(last);
-    for (; i < n; i++) {
-        out[i] = tk_simple_returns_step(&p, x[i]);
-    }
-    *state = p;
-}
-
-TK_AVX2 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
-        tk_simple_returns_f64(args, dims, steps);
-        return;
-    }
-    double p = NAN;
-    sr_avx2((const double *)args[0], (double *)args[1], dims[0], &p);
-}
-
-/* (n),(k)->(n),(k) */
-TK_AVX2 void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    if (steps[0] != sizeof(double) || steps[2] != sizeof(double)) {
-        tk_simple_returns_state_f64(args, dims, steps);
-        return;
-    }
-    double p = tk_ld_f64(args[1]);
-    sr_avx2((const double *)args[0], (double *)args[2], dims[0], &p);
-    tk_st_f64(args[3], p);
-}
-
-#else /* no AVX2 support in this build: the scalar loops stand in. */
-
-void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_drawdown_f64(args, dims, steps);
-}
-void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_max_drawdown_f64(args, dims, steps);
-}
-void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_simple_returns_f64(args, dims, steps);
-}
-void tk_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_drawdown_state_f64(args, dims, steps);
-}
-void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_max_drawdown_state_f64(args, dims, steps);
-}
-void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_simple_returns_state_f64(args, dims, steps);
 }
 
 #endif

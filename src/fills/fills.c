@@ -45,6 +45,24 @@
 
 enum { TK_KIND_MARKET = 0, TK_KIND_LIMIT = 1, TK_KIND_STOP = 2, TK_KIND_STOP_LIMIT = 3 };
 
+/* The constants Python shares (tradekernels.fills reads them at import):
+ * _core.ORDER_KINDS {name: code}, _core.FILL_BLOCK, _core.FILL_SUPER. */
+int tk_fills_add_constants(PyObject *module)
+{
+    PyObject *kinds = Py_BuildValue("{s:i,s:i,s:i,s:i}", "market", TK_KIND_MARKET, "limit",
+                                    TK_KIND_LIMIT, "stop", TK_KIND_STOP, "stop_limit",
+                                    TK_KIND_STOP_LIMIT);
+    if (kinds == NULL || PyModule_AddObject(module, "ORDER_KINDS", kinds) < 0) {
+        Py_XDECREF(kinds);
+        return -1;
+    }
+    if (PyModule_AddIntConstant(module, "FILL_BLOCK", (long)TK_FILL_BLOCK) < 0
+        || PyModule_AddIntConstant(module, "FILL_SUPER", (long)TK_FILL_SUPER) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 static inline npy_intp tk_ceil_div(npy_intp n, npy_intp b) { return n <= 0 ? 0 : (n - 1) / b + 1; }
 
 /* ------------------------------------------------------------------ */

@@ -1,6 +1,5 @@
 /*
- * stream.c - live (tick by tick) versions of the scan kernels, and the
- * state-length checks of the <name>_state gufuncs.
+ * stream.c - live (tick by tick) versions of the scan kernels.
  *
  * One small heap type per kernel (tradekernels._core.SimpleReturns, ...,
  * wrapped by tradekernels.stream).  An object holds only the kernel's
@@ -14,37 +13,6 @@
  * All streams compute in float64 (their inputs are Python floats).
  */
 #include "tk_scan.h"
-
-/* ------------------------------------------------------------------ */
-/* state-length checks (process_core_dims_func of the _state gufuncs)   */
-/* ------------------------------------------------------------------ */
-
-static int tk_state_dims(const char *name, npy_intp *sizes, npy_intp want)
-{
-    if (sizes[1] != want) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s_state: the state vector (core axis of the second argument) must have "
-                     "length %zd, got %zd; pass the state returned by a previous call "
-                     "(tradekernels.%s(..., return_state=True))",
-                     name, want, sizes[1], name);
-        return -1;
-    }
-    return 0;
-}
-
-#define TK_STATE_DIMS(name, len)                                                   \
-    int tk_##name##_state_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes) \
-    {                                                                              \
-        return tk_state_dims(#name, sizes, (len));                                 \
-    }
-
-TK_STATE_DIMS(simple_returns, TK_STATE_LEN_RETURNS)
-TK_STATE_DIMS(log_returns, TK_STATE_LEN_RETURNS)
-TK_STATE_DIMS(cumulative_returns, TK_STATE_LEN_CUMULATIVE)
-TK_STATE_DIMS(drawdown, TK_STATE_LEN_DRAWDOWN)
-TK_STATE_DIMS(underwater_bars, TK_STATE_LEN_UNDERWATER)
-TK_STATE_DIMS(max_drawdown, TK_STATE_LEN_MAX_DRAWDOWN)
-TK_STATE_DIMS(drawdown_episode, TK_STATE_LEN_EPISODE)
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                              */

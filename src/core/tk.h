@@ -1,0 +1,89 @@
+/*
+ * tk.h - shared declarations for the tradekernels C core.
+ *
+ * A kernel is a "core function" that handles ONE outer iteration of a
+ * generalized ufunc: it receives one pointer per argument, the core
+ * dimension sizes and the core strides (bytes; any sign, possibly 0).
+ * Kernels are declared in src/<family>/kernels.toml; tools/gen_table.py
+ * writes the table (tk_kernels[]) from them, and src/core/module.c, the
+ * NumPy glue written once, turns each row into a numpy.ufunc.  Exact
+ * semantics of every kernel are stated once, in its pure-Python twin
+ * (tradekernels.<family>.reference).
+ */
+#ifndef TK_H
+#define TK_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <numpy/ndarraytypes.h>
+#include <math.h>
+#include <string.h>
+
+/* One outer iteration: args[k] points at argument k, core_dims are the
+ * sizes of the distinct core dimensions (in signature order), core_steps
+ * the core strides of every argument that has a core dimension. */
+typedef void (*tk_core_fn)(char **args, const npy_intp *core_dims,
+                           const npy_intp *core_steps);
+
+/* SIMD code paths.  Every path must produce identical bits.  A path is
+ * compiled where the compiler can target it (TK_HAVE_<PATH>) and used where
+ * the CPU runs it (tk_cpu_has_path). */
+enum tk_path { TK_PATH_SCALAR = 0, TK_PATH_AVX2 = 1, TK_NPATH = 2 };
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TK_HAVE_AVX2 1
+#define TK_IF_AVX2(...) __VA_ARGS__
+#else
+#define TK_HAVE_AVX2 0
+#define TK_IF_AVX2(...)
+#endif
+
+int tk_cpu_has_path(int path);
+
+/* One row of the generated table (tools/gen_table.py): a declared kernel or
+ * the <name>_state variant derived from its carried state. */
+struct _tagPyUFuncObject;
+typedef int (*tk_dims_fn)(struct _tagPyUFuncObject *, npy_intp *);
+typedef struct tk_kernel {
+    const char *name, *family, *signature, *doc;
+    const char *reference; /* twin: tradekernels.<family>.reference.<reference> */
+    const char *base;      /* for a _state variant: the declared kernel, else "" */
+    const char *stream;    /* class of tradekernels.stream, or "" */
+    const char *simd;      /* comma-separated paths with their own cores */
+    int nin, nout, nloops, ulps, nstate;
+    const char *types;          /* nloops x (nin + nout) NumPy type numbers */
+    void **data[TK_NPATH];      /* per path: nloops tk_loop_data pointers (NULL: the scalar ones) */
+    const char *const *state_fields;
+    const double *state_default;
+    tk_dims_fn core_dims; /* process_core_dims_func, or NULL */
+} tk_kernel;
+
+/* The data of one ufunc loop: its core, the ufunc's argument count and row. */
+typedef struct {
+    tk_core_fn fn;
+    int nargs;
+    const tk_kernel *kernel;
+} tk_loop_data;
+
+extern const tk_kernel tk_kernels[];
+extern const int tk_nkernels;
+
+/* process_core_dims_func of every <name>_state gufunc (module.c): the state
+ * vector (core dimension k, the second distinct one) has the row's nstate. */
+int tk_state_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes);
+
+/* Unaligned-safe loads/stores (compile to plain moves). */
+static inline double tk_ld_f64(const char *p) { double v; memcpy(&v, p, sizeof v); return v; }
+static inline double tk_ld_f32(const char *p) { float v; memcpy(&v, p, sizeof v); return (double)v; }
+static inline void tk_st_f64(char *p, double v) { memcpy(p, &v, sizeof v); }
+static inline void tk_st_f32(char *p, double v) { float f = (float)v; memcpy(p, &f, sizeof f); }
+static inline void tk_st_i64(char *p, npy_int64 v) { memcpy(p, &v, sizeof v); }
+
+/* The prototype of every core and core-size hook (generated). */
+#include "tk_cores.h"
+
+/* Module-level objects defined by the families. */
+int tk_stream_add_types(PyObject *module);
+int tk_fills_add_constants(PyObject *module);
+
+#endif

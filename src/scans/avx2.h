@@ -1,0 +1,54 @@
+/*
+ * avx2.h - AVX2 helpers shared by the scans' AVX2 paths (drawdown_avx2.c,
+ * returns_avx2.c): lane shifts, aligned-head count, streaming stores.
+ * Included only where TK_HAVE_AVX2 (tk.h) is set.
+ */
+#ifndef TK_SCANS_AVX2_H
+#define TK_SCANS_AVX2_H
+
+#include "tk_scan.h"
+#include <immintrin.h>
+#include <stdint.h>
+
+#define TK_AVX2 __attribute__((target("avx2")))
+
+/* [fill, a0, a1, a2] */
+TK_AVX2 static inline __m256d shift1(__m256d a, __m256d fill)
+{
+    return _mm256_blend_pd(_mm256_permute4x64_pd(a, _MM_SHUFFLE(2, 1, 0, 0)), fill, 0x1);
+}
+
+/* [fill, fill, a0, a1] */
+TK_AVX2 static inline __m256d shift2(__m256d a, __m256d fill)
+{
+    return _mm256_blend_pd(_mm256_permute4x64_pd(a, _MM_SHUFFLE(1, 0, 0, 0)), fill, 0x3);
+}
+
+TK_AVX2 static inline __m256d last_lane(__m256d a)
+{
+    return _mm256_permute4x64_pd(a, _MM_SHUFFLE(3, 3, 3, 3));
+}
+
+/* Outputs of at least this many elements (far beyond the caches) are
+ * written with non-temporal stores, as memcpy does for large copies. */
+#define TK_STREAM_MIN ((npy_intp)1 << 22)
+
+/* Elements to process one by one before `out` is 32-byte aligned. */
+static inline npy_intp head_count(const double *out, npy_intp n)
+{
+    const npy_intp mis = (npy_intp)(((uintptr_t)out & 31) / sizeof(double));
+    const npy_intp h = (((uintptr_t)out & 7) || mis == 0) ? 0 : 4 - mis;
+    return h < n ? h : n;
+}
+
+TK_AVX2 static inline void store(double *p, __m256d v, int stream)
+{
+    if (stream) {
+        _mm256_stream_pd(p, v);
+    }
+    else {
+        _mm256_storeu_pd(p, v);
+    }
+}
+
+#endif

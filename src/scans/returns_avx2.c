@@ -1,0 +1,64 @@
+/*
+ * returns_avx2.c - AVX2 float64 path for simple_returns: bit-identical to
+ * the scalar loop in returns.inc.h (one correctly rounded division and
+ * subtraction per element, the same as the step function).  Strided data
+ * falls back to the scalar loop.
+ */
+#include "tk.h"
+
+#if TK_HAVE_AVX2
+#include "avx2.h"
+
+/* Simple returns of x[0..n) from the carried previous price *state. */
+TK_AVX2 static void sr_avx2(const double *x, double *out, npy_intp n, double *state)
+{
+    const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0
+                       && (x + n <= out || out + n <= x);
+    const npy_intp head = stream ? head_count(out, n) : 0;
+    /* The previous element is carried in a register, never re-read, so an
+     * out= that aliases x is safe. */
+    double p = *state;
+    npy_intp i = 0;
+    for (; i < head; i++) {
+        out[i] = tk_simple_returns_step(&p, x[i]);
+    }
+    const __m256d one = _mm256_set1_pd(1.0);
+    __m256d last = _mm256_set1_pd(p);
+    for (; i + 4 <= n; i += 4) {
+        const __m256d a = _mm256_loadu_pd(x + i);
+        store(out + i, _mm256_sub_pd(_mm256_div_pd(a, shift1(a, last)), one), stream);
+        last = last_lane(a);
+    }
+    if (stream) {
+        _mm_sfence();
+    }
+    p = _mm256_cvtsd_f64(last);
+    for (; i < n; i++) {
+        out[i] = tk_simple_returns_step(&p, x[i]);
+    }
+    *state = p;
+}
+
+TK_AVX2 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
+        tk_simple_returns_f64(args, dims, steps);
+        return;
+    }
+    double p = NAN;
+    sr_avx2((const double *)args[0], (double *)args[1], dims[0], &p);
+}
+
+/* (n),(k)->(n),(k) */
+TK_AVX2 void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double) || steps[2] != sizeof(double)) {
+        tk_simple_returns_state_f64(args, dims, steps);
+        return;
+    }
+    double p = tk_ld_f64(args[1]);
+    sr_avx2((const double *)args[0], (double *)args[2], dims[0], &p);
+    tk_st_f64(args[3], p);
+}
+
+#endif
