@@ -63,7 +63,7 @@ def test_raw_ufunc_matches_registry_row(kernel):
         outs = "".join(fchar if kind == "f" else kind_char["i"] for kind in kernel.outputs)
         expected_types.append(f"{fchar}->{outs}")
     assert uf.types == expected_types
-    assert f"tradekernels.reference.{kernel.name}" in uf.__doc__
+    assert f"tradekernels.scans.reference.{kernel.name}" in uf.__doc__
 
 
 @kernel_params()

@@ -1,26 +1,23 @@
 """tradekernels: native-speed trading kernels as NumPy generalized ufuncs.
 
-Public functions take arrays, lists or pandas objects (see :mod:`tradekernels._api`
-for the conversion rules); the raw ufuncs are in :mod:`tradekernels.ufuncs`
-and the pure-Python definitions of every kernel in :mod:`tradekernels.reference`.
+Four families, each a C folder ``src/<family>/`` and a package here:
+:mod:`~tradekernels.scans` (returns, drawdowns), :mod:`~tradekernels.fills`
+(order fills), :mod:`~tradekernels.sessions` (exchange sessions).  Public
+functions take arrays, lists or pandas objects (see :mod:`tradekernels._api`
+for the conversion rules); the raw ufuncs are in :mod:`tradekernels.ufuncs`,
+the pure-Python twins that define every result in
+``tradekernels.<family>.reference``, live objects in :mod:`tradekernels.stream`
+and dask adapters in :mod:`tradekernels.dask` (imported on first use).
 """
 
-from . import reference, ufuncs
-from ._api import (
-    Episode,
-    cumulative_returns,
-    drawdown,
-    drawdown_episode,
-    log_returns,
-    max_drawdown,
-    simple_returns,
-    underwater_bars,
-)
+from typing import Any
+
+from . import reference, stream, ufuncs
 from ._backend import BACKENDS, ShadowMismatch, backend, get_backend, set_backend
 from ._state import State
-from . import stream  # live (tick by tick) kernels
-from .ufuncs import simd_path
 from .fills import BarIndex, Fills, OrderKind, fill_orders
+from .scans import *  # noqa: F401,F403 - one function per scan kernel
+from .scans import __all__ as _scans_all
 from .sessions import (
     Calendar,
     SessionTable,
@@ -30,28 +27,21 @@ from .sessions import (
     session_mask,
     session_start,
 )
+from .ufuncs import simd_path
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BACKENDS",
-    "Episode",
     "State",
     "stream",
     "ShadowMismatch",
     "backend",
-    "cumulative_returns",
-    "drawdown",
-    "drawdown_episode",
     "get_backend",
-    "log_returns",
-    "max_drawdown",
     "reference",
     "set_backend",
     "simd_path",
-    "simple_returns",
     "ufuncs",
-    "underwater_bars",
     "BarIndex",
     "Fills",
     "OrderKind",
@@ -63,4 +53,15 @@ __all__ = [
     "session_label",
     "session_mask",
     "session_start",
+    *_scans_all,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``tradekernels.dask`` is imported on first use (PEP 562), so that
+    ``import tradekernels`` stays cheap and never imports dask."""
+    if name == "dask":
+        import importlib
+
+        return importlib.import_module(".dask", __name__)
+    raise AttributeError(f"module 'tradekernels' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The thin public API: array-likes and pandas objects in, the same kind out.
+"""The thin public API's input normaliser: array-likes and pandas objects in, the same kind out.
 
 * ndarray / list: the kernel runs along ``axis`` (default -1, the NumPy
   gufunc convention: rows are symbols, columns are bars).
@@ -30,17 +30,7 @@ import numpy as np
 from . import _backend, _registry
 from ._state import State, as_state_vector
 
-__all__ = [
-    "Episode",
-    "State",
-    "simple_returns",
-    "log_returns",
-    "cumulative_returns",
-    "drawdown",
-    "max_drawdown",
-    "drawdown_episode",
-    "underwater_bars",
-]
+__all__ = ["Episode", "State", "call"]
 
 
 class Episode(NamedTuple):
@@ -94,7 +84,8 @@ def _polars_values(name: str, pl: Any, x: Any) -> Any:
     return x.to_numpy()
 
 
-def _call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state: bool = False) -> Any:
+def call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state: bool = False) -> Any:
+    """Run scan kernel ``name`` on ``x`` (the conversion rules above); the one entry of every wrapper."""
     k = _registry.get(name)
     pd = sys.modules.get("pandas")
     pl = sys.modules.get("polars")
@@ -154,100 +145,3 @@ def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:
     if k.scan or len(res) == 1:
         return res[0] if (out is not None or res[0].ndim) else res[0][()]
     return Episode(*(r if r.ndim else r[()] for r in res))
-
-
-_STATE_DOC = """
-
-    ``state=``: None (start of the series) or the :class:`tradekernels.State`
-    returned by the previous call on the preceding chunk; ``return_state=True``
-    returns ``(result, state)``.  Chunked calls give, concatenated, the batch
-    result bit for bit."""
-
-
-def simple_returns(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
-                   return_state: bool = False) -> Any:
-    """Simple returns ``x[i] / x[i-1] - 1`` along the time axis (first element NaN).
-
-    Semantics: :func:`tradekernels.reference.simple_returns` (pandas
-    ``pct_change(fill_method=None)``).  Bit-exact.
-    """
-    return _call("simple_returns", x, axis, out, state, return_state)
-
-
-simple_returns.__doc__ = ((simple_returns.__doc__ or "").rstrip() + _STATE_DOC)
-
-
-def log_returns(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
-                return_state: bool = False) -> Any:
-    """Log returns ``log(x[i] / x[i-1])`` along the time axis (first element NaN).
-
-    Semantics: :func:`tradekernels.reference.log_returns`.  Within 1 ulp.
-    """
-    return _call("log_returns", x, axis, out, state, return_state)
-
-
-log_returns.__doc__ = ((log_returns.__doc__ or "").rstrip() + _STATE_DOC)
-
-
-def cumulative_returns(r: Any, *, axis: Any = None, out: Any = None, state: Any = None,
-                       return_state: bool = False) -> Any:
-    """Compounded returns ``prod(1 + r) - 1`` of a return series; NaN returns count as 0.
-
-    Semantics: :func:`tradekernels.reference.cumulative_returns` (empyrical
-    ``cum_returns``).  Bit-exact.
-    """
-    return _call("cumulative_returns", r, axis, out, state, return_state)
-
-
-cumulative_returns.__doc__ = ((cumulative_returns.__doc__ or "").rstrip() + _STATE_DOC)
-
-
-def drawdown(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
-             return_state: bool = False) -> Any:
-    """Drawdown ``x / running_max(x) - 1`` of a price series; NaN stays NaN.
-
-    Semantics: :func:`tradekernels.reference.drawdown` (pandas
-    ``s / s.cummax() - 1``).  Bit-exact.
-    """
-    return _call("drawdown", x, axis, out, state, return_state)
-
-
-drawdown.__doc__ = ((drawdown.__doc__ or "").rstrip() + _STATE_DOC)
-
-
-def max_drawdown(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
-                 return_state: bool = False) -> Any:
-    """Maximum drawdown (a number <= 0) of a price series; NaN ignored, all-NaN gives NaN.
-
-    Semantics: :func:`tradekernels.reference.max_drawdown`.  Bit-exact.
-    A DataFrame gives a Series indexed by its columns.
-    """
-    return _call("max_drawdown", x, axis, out, state, return_state)
-
-
-max_drawdown.__doc__ = ((max_drawdown.__doc__ or "").rstrip() + _STATE_DOC)
-
-
-def drawdown_episode(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
-                     return_state: bool = False) -> Any:
-    """Peak, trough and recovery positions (int, -1 if none) and depth of the maximum drawdown.
-
-    Semantics: :func:`tradekernels.reference.drawdown_episode`.  Returns an
-    :class:`Episode`; a DataFrame gives a DataFrame with one row per column.
-    """
-    return _call("drawdown_episode", x, axis, out, state, return_state)
-
-
-drawdown_episode.__doc__ = ((drawdown_episode.__doc__ or "").rstrip() + _STATE_DOC)
-
-
-def underwater_bars(x: Any, *, axis: Any = None, out: Any = None, state: Any = None,
-                    return_state: bool = False) -> Any:
-    """Bars since the price was last at or above its running peak (int64, -1 before any price).
-
-    Semantics: :func:`tradekernels.reference.underwater_bars`.
-    """
-    return _call("underwater_bars", x, axis, out, state, return_state)
-
-
-underwater_bars.__doc__ = ((underwater_bars.__doc__ or "").rstrip() + _STATE_DOC)

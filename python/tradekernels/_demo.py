@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, List, Tuple
 import numpy as np
 
 from . import _backend, reference, ufuncs
-from ._api import (
+from .scans import (
     cumulative_returns,
     drawdown,
     drawdown_episode,

@@ -70,8 +70,8 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from . import _registry, ufuncs
-from . import fills as _fills
-from . import sessions as _sessions
+from .fills import api as _fills
+from .sessions import api as _sessions
 from ._api import Episode
 
 __all__ = [

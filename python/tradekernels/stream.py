@@ -82,8 +82,8 @@ class _StreamMixin:
         """Feed many values at once (the batch C kernel, from the current state);
         returns what the batch call returns (an array for scans, the result so far
         for reductions)."""
-        out, st = getattr(_api, self.kernel)(np.asarray(values, dtype=np.float64),
-                                             state=self.state, return_state=True)
+        out, st = _api.call(self.kernel, np.asarray(values, dtype=np.float64), None, None,
+                            state=self.state, return_state=True)
         super().__init__(_vector(self.kernel, st))  # type: ignore[call-arg]
         return out
 

@@ -37,7 +37,8 @@ from typing import Any, NamedTuple, Tuple
 
 import numpy as np
 
-from . import _backend, reference, ufuncs
+from .. import _backend, ufuncs
+from . import reference
 
 __all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders"]
 

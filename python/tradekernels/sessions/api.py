@@ -63,8 +63,8 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple, Unio
 
 import numpy as np
 
-from . import _backend, ufuncs
-from . import reference_sessions as _ref
+from .. import _backend, ufuncs
+from . import reference as _ref
 
 __all__ = [
     "Calendar",

@@ -1,0 +1,10 @@
+"""Order fills: limit / stop orders over OHLC bars (C: ``src/fills/``).
+
+:func:`fill_orders` and :class:`BarIndex` (``api``), the pure-Python twin
+(``reference``), the golden cases (``golden``) and the dask adapter
+(``dask``).
+"""
+
+from .api import BarIndex, Fills, OrderKind, fill_orders
+
+__all__ = ["BarIndex", "Fills", "OrderKind", "fill_orders"]

@@ -1,0 +1,252 @@
+"""Pure-Python reference twins: the definition of every kernel's result.
+
+Each function takes one 1-D series as a sequence of Python floats and uses
+plain loops and :mod:`math` only, so that it is obviously right.  The C
+kernels must agree with these functions bit for bit (``log_returns``: to
+1 ulp, since it calls the platform ``log``); the test suite and the
+``shadow`` backend check that.  Float32 kernels compute in double and
+round once, so their output equals these results rounded to float32.
+
+Arithmetic follows IEEE 754 double precision: division by zero gives
+``±inf`` (or NaN for ``0/0``) instead of raising, as in NumPy and C.
+These twins are the only place where the kernels' semantics are written
+down; the C sources point here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List, Sequence, Tuple
+
+__all__ = [
+    "simple_returns",
+    "log_returns",
+    "cumulative_returns",
+    "drawdown",
+    "max_drawdown",
+    "drawdown_episode",
+    "underwater_bars",
+]
+
+_NAN = math.nan
+_INF = math.inf
+
+
+def _div(a: float, b: float) -> float:
+    """IEEE 754 division ``a / b`` (Python raises on ``b == 0``; C does not)."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0.0:
+            return _NAN
+        return math.copysign(_INF, a) * math.copysign(1.0, b)
+
+
+def _log(v: float) -> float:
+    """C ``log``: NaN for NaN or negative input, ``-inf`` at 0, ``inf`` at inf."""
+    if v != v or v < 0.0:
+        return _NAN
+    if v == 0.0:
+        return -_INF
+    if v == _INF:
+        return _INF
+    return math.log(v)
+
+
+#: The carried state before the first bar, per kernel (field layouts:
+#: :mod:`tradekernels._state`); see the ``<kernel>_chunk`` functions below.
+START = {
+    "simple_returns": (_NAN,),
+    "log_returns": (_NAN,),
+    "cumulative_returns": (1.0,),
+    "drawdown": (-_INF,),
+    "max_drawdown": (-_INF, _INF, 0.0),
+    "drawdown_episode": (-_INF, -1.0, _INF, 0.0, -1.0, -1.0, -1.0, 0.0, 0.0),
+    "underwater_bars": (-_INF, -1.0),
+}
+
+
+def simple_returns(x: Sequence[float]) -> List[float]:
+    """Simple returns ``r[i] = x[i] / x[i-1] - 1``.
+
+    * ``r[0]`` is NaN (there is no previous price).
+    * NaN in either ``x[i]`` or ``x[i-1]`` gives NaN; a NaN is not skipped
+      over or filled (pandas ``pct_change(fill_method=None)``).
+    * A zero previous price gives ``±inf`` (``0/0`` gives NaN); negative
+      prices are used as they are.
+    * Empty input gives empty output.
+    """
+    return simple_returns_chunk(x, START["simple_returns"])[0][0]
+
+
+def log_returns(x: Sequence[float]) -> List[float]:
+    """Log returns ``r[i] = log(x[i] / x[i-1])`` (the log of the price ratio).
+
+    * ``r[0]`` is NaN; NaN in either price gives NaN.
+    * A ratio of 0 gives ``-inf``, a negative ratio NaN, an infinite ratio
+      ``inf`` (zero previous price: ``±inf`` ratio, see :func:`simple_returns`).
+    * Tolerance against the C kernel: 1 ulp (both call the platform ``log``).
+    """
+    return log_returns_chunk(x, START["log_returns"])[0][0]
+
+
+def cumulative_returns(r: Sequence[float]) -> List[float]:
+    """Compounded returns ``c[i] = (1 + r[0]) * ... * (1 + r[i]) - 1``.
+
+    * The product is accumulated left to right, one multiplication per bar
+      (``numpy.cumprod`` order), so it is bit-identical to
+      ``(1 + r.fillna(0)).cumprod() - 1`` (empyrical ``cum_returns``).
+    * NaN returns count as 0: ``c[i]`` repeats ``c[i-1]`` (0 at the start).
+    * A return of -1 zeroes the product for good (``c = -1`` afterwards,
+      unless a later infinite return makes it NaN).
+    """
+    return cumulative_returns_chunk(r, START["cumulative_returns"])[0][0]
+
+
+def drawdown(x: Sequence[float]) -> List[float]:
+    """Drawdown ``d[i] = x[i] / peak[i] - 1``, ``peak`` the running maximum.
+
+    * The peak starts at ``-inf`` and moves only when a price is strictly
+      greater than it; NaN prices do not move it.  Equal to pandas
+      ``s / s.cummax() - 1``.
+    * NaN prices give NaN; leading NaNs give NaN.  ``d[i] <= 0`` for positive
+      prices, 0 at a new peak.
+    * Zero or negative peaks follow IEEE division (``0/0`` NaN, ``x/0``
+      ``±inf``); ``inf`` prices give NaN (``inf/inf``).
+    """
+    return drawdown_chunk(x, START["drawdown"])[0][0]
+
+
+def max_drawdown(x: Sequence[float]) -> float:
+    """Maximum drawdown: the minimum of :func:`drawdown` over its non-NaN values.
+
+    * A number ``<= 0`` for positive prices; 0 for a series that never falls.
+    * NaN drawdowns are ignored; empty or all-NaN input gives NaN.
+    """
+    return max_drawdown_chunk(x, START["max_drawdown"])[0][0]
+
+
+def drawdown_episode(x: Sequence[float]) -> Tuple[int, int, int, float]:
+    """The maximum drawdown as an episode ``(peak, trough, recovery, depth)``.
+
+    * ``depth`` is :func:`max_drawdown`.  ``trough`` is the first index where
+      the drawdown equals ``depth``.
+    * ``peak`` is the last index at or before ``trough`` whose price is at or
+      above the running peak (the start of the episode), so
+      ``trough - peak == underwater_bars(x)[trough]``.
+    * ``recovery`` is the first index after ``trough`` whose price is at or
+      above the peak price, or -1 if the series never recovers.
+    * With no drawdown (``depth >= 0``) or no valid price: indices are -1 and
+      ``depth`` is 0 (or NaN when there is no non-NaN drawdown).
+    """
+    return drawdown_episode_chunk(x, START["drawdown_episode"])[0]
+
+
+def underwater_bars(x: Sequence[float]) -> List[int]:
+    """Bars since the price was last at or above its running peak.
+
+    * 0 on a bar whose price is ``>=`` the running peak (a new high or a
+      retest of it), otherwise one more than the previous bar.
+    * NaN bars count as bars (time passes) but never reset the count.
+    * -1 before the first non-NaN price (no peak yet).
+    """
+    return underwater_bars_chunk(x, START["underwater_bars"])[0][0]
+
+# --------------------------------------------------------------------------
+# The same kernels from a carried state (the loops above are these)
+# --------------------------------------------------------------------------
+#
+# ``<kernel>_chunk(x, state) -> (outputs, new_state)``: run the kernel over
+# one chunk ``x`` starting from ``state`` (a sequence of floats, layout in
+# :mod:`tradekernels._state`; the public functions above pass the state
+# before the first bar).  Chunks processed one after another, each from the
+# previous chunk's state, give exactly the result for the whole series.
+# ``outputs`` is a tuple with one entry per kernel output.
+
+def simple_returns_chunk(x: Sequence[float], state: Sequence[float]):
+    prev = state[0]
+    out = []
+    for v in x:
+        out.append(_div(v, prev) - 1.0)
+        prev = v
+    return (out,), [prev]
+
+
+def log_returns_chunk(x: Sequence[float], state: Sequence[float]):
+    prev = state[0]
+    out = []
+    for v in x:
+        out.append(_log(_div(v, prev)))
+        prev = v
+    return (out,), [prev]
+
+
+def cumulative_returns_chunk(r: Sequence[float], state: Sequence[float]):
+    prod = state[0]
+    out = []
+    for v in r:
+        if v == v:
+            prod *= 1.0 + v
+        out.append(prod - 1.0)
+    return (out,), [prod]
+
+
+def drawdown_chunk(x: Sequence[float], state: Sequence[float]):
+    peak = state[0]
+    out = []
+    for v in x:
+        if v > peak:
+            peak = v
+        out.append(_div(v, peak) - 1.0)
+    return (out,), [peak]
+
+
+def max_drawdown_chunk(x: Sequence[float], state: Sequence[float]):
+    peak, best, seen = state[0], state[1], state[2] != 0.0
+    for v in x:
+        if v > peak:
+            peak = v
+        d = _div(v, peak) - 1.0
+        if d < best:
+            best = d
+        seen = seen or d == d
+    return (best if seen else _NAN,), [peak, best, 1.0 if seen else 0.0]
+
+
+def drawdown_episode_chunk(x: Sequence[float], state: Sequence[float]):
+    # One pass: the recovery is reset whenever the trough moves and set at the
+    # first later bar at or above the trough's peak price.
+    peak, peak_i, best, best_peak = state[0], int(state[1]), state[2], state[3]
+    best_peak_i, trough_i, recovery_i = int(state[4]), int(state[5]), int(state[6])
+    seen, i = state[7] != 0.0, int(state[8])
+    for v in x:
+        if v >= peak:
+            peak_i = i
+            if v > peak:
+                peak = v
+        d = _div(v, peak) - 1.0
+        if d < best or (not seen and d == d):
+            best, trough_i, best_peak_i, best_peak, recovery_i, seen = d, i, peak_i, peak, -1, True
+        elif recovery_i < 0 and seen and v >= best_peak:
+            recovery_i = i
+        i += 1
+    if seen and best < 0.0:
+        res = (best_peak_i, trough_i, recovery_i, best)
+    else:
+        res = (-1, -1, -1, best if seen else _NAN)
+    new = [peak, float(peak_i), best, best_peak, float(best_peak_i), float(trough_i),
+           float(recovery_i), 1.0 if seen else 0.0, float(i)]
+    return res, new
+
+
+def underwater_bars_chunk(x: Sequence[float], state: Sequence[float]):
+    peak, count = state[0], int(state[1])
+    out = []
+    for v in x:
+        if v >= peak:
+            peak = v
+            count = 0
+        elif count >= 0:
+            count += 1
+        out.append(count)
+    return (out,), [peak, float(count)]
