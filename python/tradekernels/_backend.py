@@ -12,14 +12,28 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-from typing import Iterator, Optional, Sequence, Tuple
+import warnings
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
 from . import ufuncs
 from ._registry import Kernel
 
-__all__ = ["BACKENDS", "ShadowMismatch", "set_backend", "get_backend", "backend", "run", "run_state"]
+__all__ = [
+    "BACKENDS",
+    "ShadowMismatch",
+    "set_backend",
+    "get_backend",
+    "backend",
+    "dispatch",
+    "compare",
+    "lanes",
+    "run",
+    "run_state",
+]
+
+T = TypeVar("T")
 
 BACKENDS = ("native", "reference", "shadow")
 
@@ -44,9 +58,20 @@ def _check(name: str) -> str:
     return name
 
 
-_current: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "tradekernels_backend", default=_check(os.environ.get("TRADEKERNELS_BACKEND", "native") or "native")
-)
+def _from_env() -> str:
+    """``TRADEKERNELS_BACKEND``, or "native" (with a warning) when it names no backend."""
+    raw = os.environ.get("TRADEKERNELS_BACKEND", "")
+    name = raw.strip().lower() or "native"
+    if name not in BACKENDS:
+        warnings.warn(
+            f"TRADEKERNELS_BACKEND={raw!r} is not one of {', '.join(BACKENDS)}; using 'native'",
+            RuntimeWarning, stacklevel=2,
+        )
+        return "native"
+    return name
+
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("tradekernels_backend", default=_from_env())
 
 
 def set_backend(name: str) -> None:
@@ -67,6 +92,66 @@ def backend(name: str) -> Iterator[None]:
         yield
     finally:
         _current.reset(token)
+
+
+# --------------------------------------------------------------------------
+# The one backend layer: every family's public function goes through dispatch
+# --------------------------------------------------------------------------
+
+def dispatch(native: Callable[[], T], reference: Callable[[], T],
+             check: Callable[[T, T], None]) -> T:
+    """Run one kernel call under the current backend.
+
+    ``native()`` and ``reference()`` compute the call's result with the C kernel
+    and with the pure-Python twin; ``check(native_result, reference_result)``
+    raises :class:`ShadowMismatch` where they differ (usually :func:`compare`).
+    ``shadow`` runs both (native first: it may build caches the twin must not
+    rely on) and returns the native result.
+    """
+    mode = _current.get()
+    if mode == "native":
+        return native()
+    if mode == "reference":
+        return reference()
+    nat = native()
+    check(nat, reference())
+    return nat
+
+
+def compare(kernel: str, native: Sequence[Any], reference: Sequence[Any], ulps: int = 0) -> None:
+    """Raise :class:`ShadowMismatch` at the first element where output ``j`` of
+    ``native`` and ``reference`` differ by more than ``ulps`` units in the last
+    place (NaN equals NaN; integers and bools exactly)."""
+    for j, (nat, ref) in enumerate(zip(native, reference)):
+        nat, ref = np.asarray(nat), np.asarray(ref)
+        if nat.shape != ref.shape:
+            raise ShadowMismatch(kernel, j, (), f"shape {nat.shape}", f"shape {ref.shape}")
+        idx = _first_mismatch(nat, ref, ulps)
+        if idx is not None:
+            raise ShadowMismatch(kernel, j, idx, nat[idx].item(), ref[idx].item())
+
+
+def lanes(fn: Callable[..., Any], arrays: Sequence[np.ndarray], dtypes: Sequence[Any],
+          core: Sequence[Optional[int]]) -> List[np.ndarray]:
+    """The one lane runner: ``fn`` on every lane of ``arrays`` (broadcast over their
+    leading axes; core dimension last), as Python lists.
+
+    ``fn(*lists)`` returns one value per output (a tuple when there are several);
+    output ``j`` has dtype ``dtypes[j]`` and, unless ``core[j]`` is None, the core
+    length of input ``core[j]`` as its last axis.  Floats are rounded once to the
+    output dtype.
+    """
+    lead = np.broadcast_shapes(*(a.shape[:-1] for a in arrays))
+    arrs = [np.broadcast_to(a, lead + a.shape[-1:]) for a in arrays]
+    outs = [np.empty(lead + (() if c is None else arrs[c].shape[-1:]), dtype=d)
+            for d, c in zip(dtypes, core)]
+    for idx in np.ndindex(*lead):
+        r = fn(*(a[idx].tolist() for a in arrs))
+        r = r if isinstance(r, tuple) and len(outs) > 1 else (r,)
+        with np.errstate(over="ignore"):  # float32 rounding to inf, as the native kernels do
+            for o, v in zip(outs, r):
+                o[idx] = v
+    return outs
 
 
 def _as_tuple(res: object) -> Tuple[np.ndarray, ...]:
@@ -95,19 +180,13 @@ def _first_mismatch(nat: np.ndarray, ref: np.ndarray, ulps: int) -> Optional[Tup
 
 
 def run(k: Kernel, arr: np.ndarray, axis: int, out) -> Tuple[np.ndarray, ...]:
-    """Run kernel ``k`` on a prepared float array with the current backend."""
-    mode = _current.get()
-    if mode == "reference":
-        return _run_reference(k, arr, axis, out)
-    ref = _run_reference(k, arr, axis, None) if mode == "shadow" else None
+    """Run scan kernel ``k`` on a prepared float array with the current backend."""
     uf = getattr(ufuncs, k.name)
-    res = _as_tuple(uf(arr, axis=axis, out=out) if out is not None else uf(arr, axis=axis))
-    if ref is not None:
-        for j, (nat, rv) in enumerate(zip(res, ref)):
-            idx = _first_mismatch(nat, rv, k.ulps)
-            if idx is not None:
-                raise ShadowMismatch(k.name, j, idx, nat[idx].item(), rv[idx].item())
-    return res
+    return dispatch(
+        lambda: _as_tuple(uf(arr, axis=axis, out=out) if out is not None else uf(arr, axis=axis)),
+        lambda: _run_reference(k, arr, axis, out if _current.get() == "reference" else None),
+        lambda nat, ref: compare(k.name, nat, ref, k.ulps),
+    )
 
 
 # --------------------------------------------------------------------------
@@ -123,49 +202,43 @@ def _state_axes(k: Kernel, axis: int) -> list:
 
 def _run_state_reference(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
     runner = k.chunk_reference
-    a = np.moveaxis(arr, axis, -1)
-    lead = np.broadcast_shapes(a.shape[:-1], state.shape[:-1])
-    a = np.broadcast_to(a, lead + a.shape[-1:])
-    st = np.broadcast_to(state, lead + state.shape[-1:])
-    n = a.shape[-1]
     fdtype = np.dtype(arr.dtype.char)
-    shape = lead + (n,) if k.scan else lead
-    res = [np.empty(shape, dtype=fdtype if kind == "f" else np.int64) for kind in k.outputs]
-    st_out = np.empty(st.shape, dtype=np.float64)
-    for idx in np.ndindex(*lead):
-        r, s = runner(a[idx].tolist(), st[idx].tolist())
-        with np.errstate(over="ignore"):  # float32 rounding to inf, as the native kernels do
-            for j, v in enumerate(r):
-                res[j][idx] = v
-        st_out[idx] = s
+    kinds = k.outputs
+    dtypes = [fdtype if kind == "f" else np.int64 for kind in kinds] + [np.float64]
+
+    def lane(x: list, st: list) -> tuple:
+        r, s = runner(x, st)
+        return tuple(r) + (s,)
+
+    a = np.moveaxis(arr, axis, -1)
+    res = lanes(lane, [a, state], dtypes, [0 if k.scan else None] * len(kinds) + [1])
+    outs, st_out = res[:-1], res[-1]
     if k.scan:
-        res = [np.moveaxis(r, -1, axis) for r in res]
+        outs = [np.moveaxis(r, -1, axis) for r in outs]
     if out is not None:
-        for o, r in zip(out, res):
+        for o, r in zip(out, outs):
             np.copyto(o, r, casting="same_kind")
-        res = list(out)
-    return tuple(res), st_out
+        outs = list(out)
+    return tuple(outs), st_out
 
 
 def run_state(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
     """Run kernel ``k`` from the carried ``state`` (float64, ``(..., k)``) with the
     current backend; returns ``(outputs, final_state)``."""
-    mode = _current.get()
-    if mode == "reference":
-        return _run_state_reference(k, arr, axis, out, state)
-    ref = _run_state_reference(k, arr, axis, None, state) if mode == "shadow" else None
     ax = axis + arr.ndim if axis < 0 else axis
     if not 0 <= ax < arr.ndim:
         raise np.exceptions.AxisError(axis, arr.ndim)
     uf = getattr(ufuncs, k.name + "_state")
     nout = len(k.outputs)
-    full_out = (tuple(out) if out is not None else (None,) * nout) + (None,)
-    with np.errstate(all="ignore"):
-        res = _as_tuple(uf(arr, state, out=full_out, axes=_state_axes(k, ax)))
-    outs, st_out = res[:nout], res[nout]
-    if ref is not None:
-        for j, (nat, rv) in enumerate(zip(outs + (st_out,), ref[0] + (ref[1],))):
-            idx = _first_mismatch(nat, rv, k.ulps if j < nout else 0)
-            if idx is not None:
-                raise ShadowMismatch(k.name, j, idx, nat[idx].item(), rv[idx].item())
-    return outs, st_out
+
+    def native():
+        full_out = (tuple(out) if out is not None else (None,) * nout) + (None,)
+        with np.errstate(all="ignore"):
+            res = _as_tuple(uf(arr, state, out=full_out, axes=_state_axes(k, ax)))
+        return res[:nout], res[nout]
+
+    def check(nat, ref):  # the final state is output number nout
+        compare(k.name, nat[0] + (nat[1],), ref[0] + (ref[1],), k.ulps)
+
+    return dispatch(native, lambda: _run_state_reference(
+        k, arr, axis, out if _current.get() == "reference" else None, state), check)
