@@ -1,7 +1,7 @@
 """Order fills: BarIndex + fill_orders (skipping C), fill_orders_naive (C scan)
 and the pure-Python reference scan must agree exactly.
 
-Golden cases come from tools/make_golden_fills.py (tests/golden/fills/fills.npz).
+Golden cases come from tradekernels.fills.golden (python tools/make_golden.py) (tests/golden/fills/fills.npz).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ BAR_KEYS = ("open", "high", "low", "close")
 
 def _load_golden():
     if not GOLDEN.is_file():
-        pytest.fail(f"missing {GOLDEN}; run `python tools/make_golden_fills.py`")
+        pytest.fail(f"missing {GOLDEN}; run `python tools/make_golden.py`")
     with np.load(GOLDEN, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
@@ -99,10 +99,9 @@ def test_golden_required_cases():
 
 def test_golden_file_is_up_to_date():
     """The generator (reference only) reproduces the file on disk byte for byte."""
-    spec = importlib.util.spec_from_file_location("make_golden_fills", ROOT / "tools" / "make_golden_fills.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    assert mod.golden_bytes(mod.build_arrays()) == GOLDEN.read_bytes(), "run `python tools/make_golden_fills.py`"
+    from tradekernels.fills import golden as fills_golden
+
+    assert fills_golden.files() == {"fills/fills.npz": GOLDEN.read_bytes()}, "run `python tools/make_golden.py`"
 
 
 # --------------------------------------------------------------------------

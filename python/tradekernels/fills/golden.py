@@ -1,14 +1,9 @@
-#!/usr/bin/env python
-"""Generate the order-fills golden file (the ONLY producer).
-
-    python tools/make_golden_fills.py            # writes tests/golden/fills/fills.npz
-    python tools/make_golden_fills.py --check    # exit 1 if the file is stale
+"""Golden cases of the order fills: ``tests/golden/fills/fills.npz`` (written
+only by ``python tools/make_golden.py``; ``--check`` tells whether it is stale).
 
 The expected outputs come from the pure-Python naive scan
-:func:`tradekernels.reference.fill_orders`; the C code is never called here.
-The file lives in its own folder ``tests/golden/fills/`` because
-``tests/golden/*.npz`` holds exactly one file per registry kernel (checked by
-tests/test_golden.py and tools/make_golden.py --check).
+:func:`tradekernels.fills.reference.fill_orders`; the C code is never called
+here.
 
 Keys, in this fixed order: ``cases`` (1-d unicode), then for every case
 ``<case>__open, __high, __low, __close`` (float64 bars), ``__start, __side,
@@ -23,18 +18,13 @@ give byte-identical files (checked on every build).
 
 from __future__ import annotations
 
-import argparse
 import io
 import math
 import random
-import sys
-from pathlib import Path
 from typing import Dict, List, Tuple
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "tests" / "golden" / "fills" / "fills.npz"
 
 NAN = math.nan
 INF = math.inf
@@ -184,7 +174,7 @@ def build_cases() -> Dict[str, Tuple[Bars, List[Order]]]:
 
 
 def build_arrays() -> Dict[str, np.ndarray]:
-    from tradekernels import reference
+    from . import reference
 
     cases = build_cases()
     arrays: Dict[str, np.ndarray] = {"cases": np.array(list(cases))}
@@ -207,25 +197,9 @@ def golden_bytes(arrays: Dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="only verify that the file on disk is up to date")
-    ap.add_argument("--out", type=Path, default=OUT, help=f"where to write (default {OUT.relative_to(ROOT)})")
-    args = ap.parse_args(argv)
+def files() -> Dict[str, bytes]:
+    """``{path under tests/golden: file bytes}``."""
     data = golden_bytes(build_arrays())
     if golden_bytes(build_arrays()) != data:
         raise RuntimeError("fills golden data is not deterministic")
-    out: Path = args.out
-    if args.check:
-        if not out.is_file() or out.read_bytes() != data:
-            print(f"stale or missing: {out}")
-            return 1
-        return 0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-    print(f"wrote {out} ({len(data)} bytes)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return {"fills/fills.npz": data}
