@@ -408,3 +408,20 @@ def test_empty_and_zero_orders():
     assert r.fill_index == -1 and math.isnan(r.fill_price)
     r = fill_orders(BARS, np.zeros(0, np.int64), 1, "limit", 9.0)
     assert r.fill_index.shape == (0,)
+
+
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 4097, 9000])
+def test_bar_index_equals_its_twin(n):
+    """The summaries the search skips by are exactly those of the pure-Python twin."""
+    from tradekernels.fills import reference as fills_ref
+
+    rng = np.random.default_rng(n)
+    c = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    o = c * (1 + rng.normal(0, 0.002, n))
+    h, lo = np.maximum(o, c) * 1.003, np.minimum(o, c) * 0.997
+    for a in (o, h, lo, c):
+        a[rng.random(n) < 0.02] = np.nan
+    nat = ufuncs.bar_index(o, h, lo, c)
+    ref = fills_ref.bar_index(o.tolist(), h.tolist(), lo.tolist(), c.tolist())
+    for j, (a, b) in enumerate(zip(nat, ref)):
+        assert np.array_equal(a, np.asarray(b, dtype=np.float64), equal_nan=True), j

@@ -8,9 +8,11 @@ import pandas as pd
 from . import reference as reference
 from . import ufuncs as ufuncs
 from . import stream as stream
+from . import dask as dask
 from ._state import State as State
 
 __version__: str
+__all__: list[str]
 BACKENDS: Tuple[str, ...]
 simd_path: str
 
@@ -18,107 +20,21 @@ _Axis = Optional[Union[int, str]]
 _Arr = TypeVar("_Arr", bound=np.ndarray)
 
 class ShadowMismatch(AssertionError):
+    def __init__(self, kernel: str, output: int, index: Tuple[int, ...], native: object,
+                 reference: object) -> None: ...
     kernel: str
     output: int
     index: Tuple[int, ...]
     native: object
     reference: object
 
-class Episode(NamedTuple):
-    peak: Any
-    trough: Any
-    recovery: Any
-    depth: Any
-
 def set_backend(name: str) -> None: ...
 def get_backend() -> str: ...
 def backend(name: str) -> AbstractContextManager[None]: ...
 
-# Scan kernels: same shape out as in; Series -> Series, DataFrame -> DataFrame.
-# return_state=True returns (result, State) for chunked processing.
-@overload
-def simple_returns(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                   return_state: Literal[False] = ...) -> pd.Series: ...
-@overload
-def simple_returns(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                   return_state: Literal[False] = ...) -> pd.DataFrame: ...
-@overload
-def simple_returns(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                   return_state: Literal[False] = ...) -> np.ndarray: ...
-@overload
-def simple_returns(x: Any, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                   return_state: Literal[True]) -> Tuple[Any, State]: ...
-@overload
-def log_returns(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                return_state: Literal[False] = ...) -> pd.Series: ...
-@overload
-def log_returns(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                return_state: Literal[False] = ...) -> pd.DataFrame: ...
-@overload
-def log_returns(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                return_state: Literal[False] = ...) -> np.ndarray: ...
-@overload
-def log_returns(x: Any, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                return_state: Literal[True]) -> Tuple[Any, State]: ...
-@overload
-def cumulative_returns(r: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                       return_state: Literal[False] = ...) -> pd.Series: ...
-@overload
-def cumulative_returns(r: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                       return_state: Literal[False] = ...) -> pd.DataFrame: ...
-@overload
-def cumulative_returns(r: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                       return_state: Literal[False] = ...) -> np.ndarray: ...
-@overload
-def cumulative_returns(r: Any, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                       return_state: Literal[True]) -> Tuple[Any, State]: ...
-@overload
-def drawdown(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-             return_state: Literal[False] = ...) -> pd.Series: ...
-@overload
-def drawdown(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-             return_state: Literal[False] = ...) -> pd.DataFrame: ...
-@overload
-def drawdown(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-             return_state: Literal[False] = ...) -> np.ndarray: ...
-@overload
-def drawdown(x: Any, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-             return_state: Literal[True]) -> Tuple[Any, State]: ...
-@overload
-def underwater_bars(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                    return_state: Literal[False] = ...) -> pd.Series: ...
-@overload
-def underwater_bars(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                    return_state: Literal[False] = ...) -> pd.DataFrame: ...
-@overload
-def underwater_bars(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                    return_state: Literal[False] = ...) -> np.ndarray: ...
-@overload
-def underwater_bars(x: Any, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                    return_state: Literal[True]) -> Tuple[Any, State]: ...
-
-# Reductions: a scalar for 1-D input, one value per column for a DataFrame.
-@overload
-def max_drawdown(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                 return_state: Literal[False] = ...) -> pd.Series: ...
-@overload
-def max_drawdown(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                 return_state: Literal[False] = ...) -> Any: ...
-@overload
-def max_drawdown(x: Any, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
-                 return_state: Literal[True]) -> Tuple[Any, State]: ...
-@overload
-def drawdown_episode(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ...,
-                     state: Optional[State] = ...,
-                     return_state: Literal[False] = ...) -> pd.DataFrame: ...
-@overload
-def drawdown_episode(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ...,
-                     state: Optional[State] = ...,
-                     return_state: Literal[False] = ...) -> Episode: ...
-@overload
-def drawdown_episode(x: Any, *, axis: _Axis = ..., out: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ...,
-                     state: Optional[State] = ...,
-                     return_state: Literal[True]) -> Tuple[Any, State]: ...
+# Scan kernels (generated wrappers; overloads in scans/api.pyi, written by tools/gen_stubs.py).
+from .scans.api import *  # noqa: F401,F403
+from .scans.api import Episode as Episode
 
 # Order fills (tradekernels.fills)
 from .fills import BarIndex as BarIndex, Fills as Fills, OrderKind as OrderKind, fill_orders as fill_orders

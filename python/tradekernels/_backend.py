@@ -202,6 +202,7 @@ def _state_axes(k: Kernel, axis: int) -> list:
 
 def _run_state_reference(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
     runner = k.chunk_reference
+    assert runner is not None, f"{k.name} has no carried state"
     fdtype = np.dtype(arr.dtype.char)
     kinds = k.outputs
     dtypes = [fdtype if kind == "f" else np.int64 for kind in kinds] + [np.float64]

@@ -1,6 +1,42 @@
-from typing import Dict
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
+from typing_extensions import disjoint_base
+
+ORDER_KINDS: Dict[str, int]
+FILL_BLOCK: int
+FILL_SUPER: int
 
 def make_ufuncs(path: str, /) -> Dict[str, np.ufunc]: ...
 def available_paths() -> list[str]: ...
+def kernels() -> Tuple[Dict[str, Any], ...]: ...
+
+class _Stream:
+    def __init__(self, state: Optional[Sequence[float]] = ...) -> None: ...
+    def update(self, x: float, /) -> Any: ...
+    @property
+    def state_vector(self) -> Tuple[float, ...]: ...
+
+@disjoint_base
+class SimpleReturns(_Stream): ...
+@disjoint_base
+class LogReturns(_Stream): ...
+@disjoint_base
+class CumulativeReturns(_Stream): ...
+@disjoint_base
+class Drawdown(_Stream): ...
+
+@disjoint_base
+class UnderwaterBars(_Stream):
+    @property
+    def value(self) -> int: ...
+
+@disjoint_base
+class MaxDrawdown(_Stream):
+    @property
+    def value(self) -> float: ...
+
+@disjoint_base
+class DrawdownEpisode(_Stream):
+    @property
+    def episode(self) -> Tuple[int, int, int, float]: ...

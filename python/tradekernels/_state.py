@@ -63,6 +63,8 @@ class State:
     """
 
     __slots__ = ("kernel", "values")
+    kernel: str
+    values: np.ndarray
 
     def __init__(self, kernel: str, values: Any) -> None:
         k = _registry.get(kernel)

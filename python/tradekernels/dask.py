@@ -211,14 +211,14 @@ def _run(kname: str, x: Any, axis: int) -> Any:
     dsk: Dict[Any, Any] = {}
     out_names = [f"{pre}-out{j}-{token}" for j in range(len(k.outputs))]
 
-    for L in np.ndindex(*lead_blocks):
-        L = tuple(int(i) for i in L)
+    for block in np.ndindex(*lead_blocks):
+        L: Tuple[Any, ...] = tuple(int(i) for i in block)
         lead = _lead_shape(x, L)
         xkey = lambda j: (x.name,) + L + (j,)  # noqa: E731
         if kname in _PARALLEL_RETURNS:
-            last_nonempty = None
+            last_nonempty: Optional[int] = None
             for j in range(ntime):
-                prev = None
+                prev: Any = None
                 if last_nonempty is not None:
                     prev = (f"{pre}-prev-{token}",) + L + (last_nonempty,)
                     dsk[prev] = (_last_value, xkey(last_nonempty))
@@ -226,8 +226,8 @@ def _run(kname: str, x: Any, axis: int) -> Any:
                 if x.chunks[-1][j] > 0:
                     last_nonempty = j
         elif kname in _PEAK_TWO_PASS:
-            peaks = []
-            partials = []
+            peaks: list = []
+            partials: list = []
             for j in range(ntime):
                 carried = (f"{pre}-carry-{token}",) + L + (j,)
                 dsk[carried] = (_carry_peak, lead) + tuple(peaks)
@@ -243,7 +243,8 @@ def _run(kname: str, x: Any, axis: int) -> Any:
             if kname == "max_drawdown":
                 dsk[(out_names[0],) + L] = (_mdd_final, fdtype) + tuple(partials)
         else:  # sequential carry
-            state = None
+            state: Any = None
+            step: Any = None
             for j in range(ntime):
                 step = (f"{pre}-step-{token}",) + L + (j,)
                 dsk[step] = (_step, kname, xkey(j), state)
@@ -380,7 +381,7 @@ def session_start(ts: Any, cal: Any, *, axis: int = -1) -> Any:
     for L in np.ndindex(*x.numblocks[:-1]):
         L = tuple(int(i) for i in L)
         lead = _lead_shape(x, L)
-        lasts = []
+        lasts: list = []
         for j in range(x.numblocks[-1]):
             xkey = (x.name,) + L + (j,)
             carried = (f"{pre}-carry-{token}",) + L + (j,)
