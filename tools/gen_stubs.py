@@ -5,6 +5,7 @@
     python tools/gen_stubs.py --check    # exit 1 if one is stale (run by the tests and CI)
 
 * ``python/tradekernels/ufuncs.pyi``: one ``np.ufunc`` per row of the C table;
+* ``python/tradekernels/stream.pyi``: one live class per kernel with a ``stream``;
 * ``python/tradekernels/scans/api.pyi``: the overloads of every generated scan
   wrapper (Series -> Series, DataFrame -> DataFrame, reductions -> scalar /
   Series, ``return_state=True`` -> ``(result, State)``).
@@ -72,10 +73,33 @@ def _api_stub(reg) -> str:
     return "\n".join(out) + "\n"
 
 
+def _stream_stub(reg) -> str:
+    out = [NOTE, "from typing import Any, Optional", "", "from . import _api, _core", "from ._state import State",
+           "", f"__all__ = {[k.stream for k in reg.KERNELS if k.stream]!r}", "",
+           "class _StreamMixin:",
+           "    kernel: str",
+           "    def __init__(self, state: Any = ...) -> None: ...",
+           "    @property",
+           "    def state(self) -> State: ...",
+           "    def extend(self, values: Any) -> Any: ...",
+           "    def reset(self) -> None: ...",
+           ""]
+    for k in reg.KERNELS:
+        if not k.stream:
+            continue
+        out.append(f"class {k.stream}(_StreamMixin, _core.{k.stream}):")
+        if k.name == "drawdown_episode":
+            out += ["    @property", "    def episode(self) -> _api.Episode: ...  # type: ignore[override]"]
+        else:
+            out.append("    ...")
+    return "\n".join(out) + "\n"
+
+
 def build() -> Dict[Path, str]:
     from tradekernels import _registry as reg
 
-    return {PKG / "ufuncs.pyi": _ufuncs_stub(reg), PKG / "scans" / "api.pyi": _api_stub(reg)}
+    return {PKG / "ufuncs.pyi": _ufuncs_stub(reg), PKG / "scans" / "api.pyi": _api_stub(reg),
+            PKG / "stream.pyi": _stream_stub(reg)}
 
 
 def main(argv=None) -> int:

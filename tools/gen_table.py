@@ -39,6 +39,9 @@ def generate_header() -> str:
                 out.append("#endif")
     hooks = sorted({k.dims for k in ufuncs if k.dims and k.dims != "tk_state_dims"})
     out += [f"int {h}(struct _tagPyUFuncObject *, npy_intp *);" for h in hooks]
+    # the live stream types (one PyType_Spec per kernel with a `stream`)
+    out += [f"extern PyType_Spec tk_{k.name}_stream_spec;" for k in ufuncs if k.stream]
+    out += ["extern PyType_Spec *const tk_stream_specs[];", "extern const int tk_nstreams;"]
     out += ["", "#endif"]
     return "\n".join(out) + "\n"
 
@@ -92,6 +95,11 @@ def generate() -> str:
             ])
             + "},"
         )
+    streams = [k for k in ufuncs if k.stream]
+    out.append(f"const int tk_nstreams = {len(streams)};")
+    specs = ", ".join(f"&tk_{k.name}_stream_spec" for k in streams)
+    out.append(f"PyType_Spec *const tk_stream_specs[] = {{{specs}}};")
+    out.append("")
     out.append(f"const tk_kernel tk_kernels[{len(ufuncs)}] = {{")
     out += rows
     out.append("};")

@@ -40,3 +40,8 @@ class MaxDrawdown(_Stream):
 class DrawdownEpisode(_Stream):
     @property
     def episode(self) -> Tuple[int, int, int, float]: ...
+
+@disjoint_base
+class MaxDrawdownDuration(_Stream):
+    @property
+    def value(self) -> int: ...

@@ -74,14 +74,7 @@ from .fills import api as _fills
 from .sessions import api as _sessions
 from ._api import Episode
 
-__all__ = [
-    "simple_returns",
-    "log_returns",
-    "cumulative_returns",
-    "drawdown",
-    "max_drawdown",
-    "drawdown_episode",
-    "underwater_bars",
+__all__ = [k.name for k in _registry.KERNELS] + [
     "session_mask",
     "session_label",
     "minutes_into_session",
@@ -273,44 +266,27 @@ def _run(kname: str, x: Any, axis: int) -> Any:
 # --------------------------------------------------------------------------
 
 
-def simple_returns(x: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.simple_returns` of a dask array chunked along time (parallel)."""
-    return _run("simple_returns", x, axis)
+def _plan(name: str) -> str:
+    if name in _PARALLEL_RETURNS:
+        return "parallel: each chunk starts from the previous chunk's last value"
+    if name in _PEAK_TWO_PASS:
+        return "two parallel passes: chunk peaks, then each chunk from the carried peak"
+    return "the carried state goes chunk to chunk in sequence (exact), parallel across series"
 
 
-def log_returns(x: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.log_returns` of a dask array chunked along time (parallel)."""
-    return _run("log_returns", x, axis)
+def _public(k: Any) -> Any:
+    """The dask twin of scan kernel ``k`` (one per declared scan kernel)."""
+
+    def fn(x: Any, *, axis: int = -1) -> Any:
+        return _run(k.name, x, axis)
+
+    fn.__name__ = fn.__qualname__ = k.name
+    fn.__doc__ = (f":func:`tradekernels.{k.name}` of a dask array chunked along time ({_plan(k.name)}); "
+                  "equal to the in-memory result bit for bit.")
+    return fn
 
 
-def cumulative_returns(r: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.cumulative_returns` of a dask array chunked along time
-    (the running product is carried chunk to chunk, sequentially: exact)."""
-    return _run("cumulative_returns", r, axis)
-
-
-def drawdown(x: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.drawdown` of a dask array chunked along time (two parallel passes)."""
-    return _run("drawdown", x, axis)
-
-
-def max_drawdown(x: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.max_drawdown` of a dask array chunked along time (two parallel
-    passes and a fold); one value per series."""
-    return _run("max_drawdown", x, axis)
-
-
-def drawdown_episode(x: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.drawdown_episode` of a dask array chunked along time (state
-    carried chunk to chunk); an :class:`~tradekernels.Episode` of dask arrays."""
-    return _run("drawdown_episode", x, axis)
-
-
-def underwater_bars(x: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.underwater_bars` of a dask array chunked along time (state
-    carried chunk to chunk)."""
-    return _run("underwater_bars", x, axis)
-
+globals().update({k.name: _public(k) for k in _registry.KERNELS})
 
 
 # --------------------------------------------------------------------------

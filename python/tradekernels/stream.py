@@ -20,6 +20,7 @@ class                  ``update(x)`` returns
 ``DrawdownEpisode``    the depth so far; ``.episode`` is the
                        :class:`~tradekernels.Episode` so far (indices count
                        from the first update, or go on from ``state``)
+``MaxDrawdownDuration`` the longest underwater run so far (int; ``.value``)
 =====================  =================================================
 
 * Streams compute in float64: ``x`` is anything ``float()`` accepts
@@ -43,18 +44,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from . import _api, _core
+from . import _api, _core, _registry
 from ._state import State, as_state_vector
 
-__all__ = [
-    "SimpleReturns",
-    "LogReturns",
-    "CumulativeReturns",
-    "Drawdown",
-    "UnderwaterBars",
-    "MaxDrawdown",
-    "DrawdownEpisode",
-]
+__all__ = [k.stream for k in _registry.KERNELS if k.stream]
 
 
 def _vector(kernel: str, state: Any) -> Optional[tuple]:
@@ -98,56 +91,26 @@ class _StreamMixin:
         return f"tradekernels.stream.{type(self).__name__}({self.state!r})"
 
 
-class SimpleReturns(_StreamMixin, _core.SimpleReturns):
-    """Live :func:`tradekernels.simple_returns`: ``update(price) -> price / prev - 1``."""
-
+class _EpisodeMixin:
     __slots__ = ()
-    kernel = "simple_returns"
-
-
-class LogReturns(_StreamMixin, _core.LogReturns):
-    """Live :func:`tradekernels.log_returns`: ``update(price) -> log(price / prev)``."""
-
-    __slots__ = ()
-    kernel = "log_returns"
-
-
-class CumulativeReturns(_StreamMixin, _core.CumulativeReturns):
-    """Live :func:`tradekernels.cumulative_returns`: ``update(r) -> prod(1 + r) - 1``."""
-
-    __slots__ = ()
-    kernel = "cumulative_returns"
-
-
-class Drawdown(_StreamMixin, _core.Drawdown):
-    """Live :func:`tradekernels.drawdown`: ``update(price) -> price / peak - 1``."""
-
-    __slots__ = ()
-    kernel = "drawdown"
-
-
-class UnderwaterBars(_StreamMixin, _core.UnderwaterBars):
-    """Live :func:`tradekernels.underwater_bars`: ``update(price) -> int``; ``.value``."""
-
-    __slots__ = ()
-    kernel = "underwater_bars"
-
-
-class MaxDrawdown(_StreamMixin, _core.MaxDrawdown):
-    """Live :func:`tradekernels.max_drawdown`: ``update(price)`` -> the maximum
-    drawdown so far (NaN before any valid price); ``.value`` reads it."""
-
-    __slots__ = ()
-    kernel = "max_drawdown"
-
-
-class DrawdownEpisode(_StreamMixin, _core.DrawdownEpisode):
-    """Live :func:`tradekernels.drawdown_episode`: ``update(price)`` -> the depth
-    so far; ``.episode`` -> ``Episode(peak, trough, recovery, depth)`` so far."""
-
-    __slots__ = ()
-    kernel = "drawdown_episode"
 
     @property
-    def episode(self) -> _api.Episode:  # type: ignore[override]
+    def episode(self) -> _api.Episode:
+        """``Episode(peak, trough, recovery, depth)`` of everything seen so far."""
         return _api.Episode(*super().episode)  # type: ignore[misc]
+
+
+#: kernel -> extra base class of its stream (beyond the C type's own getters)
+_EXTRA = {"drawdown_episode": _EpisodeMixin}
+
+
+def _make(k: _registry.Kernel) -> type:
+    """The stream class of kernel ``k`` (declared by its ``stream`` field)."""
+    bases = (_StreamMixin,) + ((_EXTRA[k.name],) if k.name in _EXTRA else ()) + (getattr(_core, k.stream),)
+    doc = (f"Live :func:`tradekernels.{k.name}`: ``{k.stream}(state=None)``; ``update(x)`` returns "
+           f"what the batch kernel gives for that bar.  {k.doc.split(chr(10))[0]}")
+    return type(k.stream, bases, {"__slots__": (), "kernel": k.name, "__doc__": doc, "__module__": __name__})
+
+
+_CLASSES = {k.stream: _make(k) for k in _registry.KERNELS if k.stream}
+globals().update(_CLASSES)

@@ -129,6 +129,33 @@ void TK_FN(tk_underwater_bars_state)(char **args, const npy_intp *dims, const np
     tk_underwater_save(args[3], steps[3], &s);
 }
 
+static inline void TK_FN(duration_run)(const char *x, npy_intp xs, npy_intp n, tk_duration_st *state)
+{
+    tk_duration_st s = *state;
+    for (npy_intp i = 0; i < n; i++, x += xs) {
+        (void)tk_duration_step(&s, TK_LD(x));
+    }
+    *state = s;
+}
+
+/* (n)->() int64: the longest run of bars below the running peak (the
+ * maximum of underwater_bars; -1 before any non-NaN price). */
+void TK_FN(tk_max_drawdown_duration)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_duration_st s = tk_duration_init();
+    TK_FN(duration_run)(args[0], steps[0], dims[0], &s);
+    tk_st_i64(args[1], s.best);
+}
+
+/* (n),(k)->(),(k): the result for everything seen so far. */
+void TK_FN(tk_max_drawdown_duration_state)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_duration_st s = tk_duration_load(args[1], steps[1]);
+    TK_FN(duration_run)(args[0], steps[0], dims[0], &s);
+    tk_st_i64(args[2], s.best);
+    tk_duration_save(args[3], steps[2], &s);
+}
+
 #undef TK_CAT_
 #undef TK_CAT
 #undef TK_FN

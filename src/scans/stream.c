@@ -106,7 +106,7 @@ static void tk_stream_dealloc(PyObject *self)
         {Py_tp_methods, tk_##name##_stream_methods},                                       \
         {Py_tp_getset, tk_##name##_stream_getset},                                         \
         {0, NULL}};                                                                        \
-    static PyType_Spec tk_##name##_stream_spec = {                                         \
+    PyType_Spec tk_##name##_stream_spec = {                                         \
         "tradekernels._core." #Name, sizeof(objtype), 0,                                   \
         Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_##name##_stream_slots};
 
@@ -263,20 +263,41 @@ static PyObject *tk_drawdown_episode_stream_episode(PyObject *self, void *Py_UNU
 /* module registration                                                   */
 /* ------------------------------------------------------------------ */
 
+/* max_drawdown_duration: update(price) -> the longest underwater run so far */
+static PyObject *tk_max_drawdown_duration_stream_value(PyObject *self, void *c);
+TK_STREAM_COMMON(MaxDrawdownDuration, max_drawdown_duration, tk_duration_st, duration, TK_STATE_LEN_DURATION,
+                 "MaxDrawdownDuration(state=None): live max_drawdown_duration; update(price) -> "
+                 "the longest run of bars below the running peak so far (int).",
+                 {"value" TK_COMMA tk_max_drawdown_duration_stream_value TK_COMMA NULL TK_COMMA
+                  "the longest underwater run so far (-1 before any valid price)" TK_COMMA NULL} TK_COMMA)
+
+static PyObject *tk_max_drawdown_duration_stream_update(PyObject *self, PyObject *arg)
+{
+    double v;
+    if (tk_arg_double(arg, &v) < 0) {
+        return NULL;
+    }
+    return PyLong_FromLongLong(tk_duration_step(&((tk_max_drawdown_duration_stream *)self)->s, v));
+}
+
+static PyObject *tk_max_drawdown_duration_stream_value(PyObject *self, void *Py_UNUSED(c))
+{
+    return PyLong_FromLongLong(((tk_max_drawdown_duration_stream *)self)->s.best);
+}
+
+/* ------------------------------------------------------------------ */
+/* module registration: one type per declared stream (tk_stream_specs,  */
+/* generated from the kernels' `stream` field)                          */
+/* ------------------------------------------------------------------ */
+
 int tk_stream_add_types(PyObject *module)
 {
-    PyType_Spec *const specs[] = {
-        &tk_simple_returns_stream_spec, &tk_log_returns_stream_spec,
-        &tk_cumulative_returns_stream_spec, &tk_drawdown_stream_spec,
-        &tk_underwater_bars_stream_spec, &tk_max_drawdown_stream_spec,
-        &tk_drawdown_episode_stream_spec,
-    };
-    for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
-        PyObject *tp = PyType_FromModuleAndSpec(module, specs[k], NULL);
+    for (int k = 0; k < tk_nstreams; k++) {
+        PyObject *tp = PyType_FromModuleAndSpec(module, tk_stream_specs[k], NULL);
         if (tp == NULL) {
             return -1;
         }
-        const char *name = strrchr(specs[k]->name, '.') + 1;
+        const char *name = strrchr(tk_stream_specs[k]->name, '.') + 1;
         if (PyModule_AddObject(module, name, tp) < 0) {
             Py_DECREF(tp);
             return -1;

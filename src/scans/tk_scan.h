@@ -15,6 +15,7 @@
  *   cumulative_returns           [prod = 1]                   running product
  *   drawdown                     [peak = -inf]                running peak
  *   underwater_bars              [peak = -inf, count = -1]
+ *   max_drawdown_duration        [peak = -inf, count = -1, best = -1]
  *   max_drawdown                 [peak = -inf, best = +inf, seen = 0]
  *   drawdown_episode             [peak = -inf, peak_i = -1, best = +inf,
  *                                 best_peak = 0, best_peak_i = -1,
@@ -36,6 +37,7 @@ enum {
     TK_STATE_LEN_UNDERWATER = 2,
     TK_STATE_LEN_MAX_DRAWDOWN = 3,
     TK_STATE_LEN_EPISODE = 9,
+    TK_STATE_LEN_DURATION = 3,
 };
 
 /* ---- returns: prev = the previous price (NaN before the first) ---- */
@@ -88,6 +90,22 @@ static inline npy_int64 tk_underwater_step(tk_underwater_st *s, double v)
         s->count++;
     }
     return s->count;
+}
+
+/* max_drawdown_duration: the longest underwater run, i.e. the maximum of
+ * underwater_bars (-1 while no price has been seen). */
+typedef struct {
+    tk_underwater_st uw;
+    npy_int64 best;
+} tk_duration_st;
+
+static inline npy_int64 tk_duration_step(tk_duration_st *s, double v)
+{
+    const npy_int64 c = tk_underwater_step(&s->uw, v);
+    if (c > s->best) {
+        s->best = c;
+    }
+    return s->best;
 }
 
 typedef struct {
@@ -170,6 +188,12 @@ static inline tk_underwater_st tk_underwater_init(void)
     return s;
 }
 
+static inline tk_duration_st tk_duration_init(void)
+{
+    tk_duration_st s = {{-INFINITY, -1}, -1};
+    return s;
+}
+
 static inline tk_mdd_st tk_mdd_init(void)
 {
     tk_mdd_st s = {-INFINITY, INFINITY, 0};
@@ -203,6 +227,18 @@ static inline void tk_underwater_save(char *p, npy_intp step, const tk_underwate
 {
     TK_STV_SET(p, step, 0, s->peak);
     TK_STV_SET(p, step, 1, s->count);
+}
+
+static inline tk_duration_st tk_duration_load(const char *p, npy_intp step)
+{
+    tk_duration_st s = {tk_underwater_load(p, step), TK_STI(p, step, 2)};
+    return s;
+}
+
+static inline void tk_duration_save(char *p, npy_intp step, const tk_duration_st *s)
+{
+    tk_underwater_save(p, step, &s->uw);
+    TK_STV_SET(p, step, 2, s->best);
 }
 
 static inline tk_mdd_st tk_mdd_load(const char *p, npy_intp step)

@@ -10,7 +10,7 @@ from .._state import State
 
 _Axis = Optional[Union[int, str]]
 
-__all__ = ['Episode', 'simple_returns', 'log_returns', 'cumulative_returns', 'drawdown', 'max_drawdown', 'drawdown_episode', 'underwater_bars']
+__all__ = ['Episode', 'simple_returns', 'log_returns', 'cumulative_returns', 'drawdown', 'max_drawdown', 'drawdown_episode', 'underwater_bars', 'max_drawdown_duration']
 
 @overload
 def simple_returns(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
@@ -89,4 +89,13 @@ def underwater_bars(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.nda
     return_state: Literal[False] = ...) -> np.ndarray: ...
 @overload
 def underwater_bars(x: Any, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
+    return_state: Literal[True]) -> Tuple[Any, State]: ...
+@overload
+def max_drawdown_duration(x: pd.DataFrame, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
+    return_state: Literal[False] = ...) -> pd.Series: ...
+@overload
+def max_drawdown_duration(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
+    return_state: Literal[False] = ...) -> Any: ...
+@overload
+def max_drawdown_duration(x: Any, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
     return_state: Literal[True]) -> Tuple[Any, State]: ...

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from typing import List, Sequence, Tuple
 
+from .. import _core
+
 __all__ = [
     "simple_returns",
     "log_returns",
@@ -26,6 +28,7 @@ __all__ = [
     "max_drawdown",
     "drawdown_episode",
     "underwater_bars",
+    "max_drawdown_duration",
 ]
 
 _NAN = math.nan
@@ -54,16 +57,10 @@ def _log(v: float) -> float:
 
 
 #: The carried state before the first bar, per kernel (field layouts:
-#: :mod:`tradekernels._state`); see the ``<kernel>_chunk`` functions below.
-START = {
-    "simple_returns": (_NAN,),
-    "log_returns": (_NAN,),
-    "cumulative_returns": (1.0,),
-    "drawdown": (-_INF,),
-    "max_drawdown": (-_INF, _INF, 0.0),
-    "drawdown_episode": (-_INF, -1.0, _INF, 0.0, -1.0, -1.0, -1.0, 0.0, 0.0),
-    "underwater_bars": (-_INF, -1.0),
-}
+#: :mod:`tradekernels._state`), as declared in ``src/scans/kernels.toml``
+#: (read from the C module); see the ``<kernel>_chunk`` functions below.
+START = {d["name"]: tuple(d["state_default"]) for d in _core.kernels()
+         if d["family"] == "scans" and d["state_fields"] and not d["base"]}
 
 
 def simple_returns(x: Sequence[float]) -> List[float]:
@@ -151,6 +148,17 @@ def underwater_bars(x: Sequence[float]) -> List[int]:
     * -1 before the first non-NaN price (no peak yet).
     """
     return underwater_bars_chunk(x, START["underwater_bars"])[0][0]
+
+def max_drawdown_duration(x: Sequence[float]) -> int:
+    """The longest run of consecutive bars below the running peak.
+
+    Exactly ``max(underwater_bars(x))``: a bar at or above the running peak
+    ends a run (length 0); NaN bars follow ``underwater_bars`` (they count as
+    bars, time passes, and never reset a run).  0 when no bar is below its
+    peak; -1 when there is no non-NaN price (empty or all-NaN input).
+    """
+    return max_drawdown_duration_chunk(x, START["max_drawdown_duration"])[0][0]
+
 
 # --------------------------------------------------------------------------
 # The same kernels from a carried state (the loops above are these)
@@ -250,3 +258,12 @@ def underwater_bars_chunk(x: Sequence[float], state: Sequence[float]):
             count += 1
         out.append(count)
     return (out,), [peak, float(count)]
+
+
+def max_drawdown_duration_chunk(x: Sequence[float], state: Sequence[float]):
+    (counts,), uw = underwater_bars_chunk(x, state[:2])
+    best = int(state[2])
+    for c in counts:
+        if c > best:
+            best = c
+    return (best,), [uw[0], uw[1], float(best)]
