@@ -220,63 +220,70 @@ static inline npy_intp tk_naive_up(const tk_bars *B, double x, npy_intp a, npy_i
     return -1;
 }
 
-/* Skipping search, written once for both directions: CROSS(v) is true
- * when value v (a fill price or a summary) crosses x; NaN never does. */
-#define TK_SKIP_SEARCH(NAME, ARR, SA, SUF, SSUF, BLK, SBLK, SUP, SSUP, CROSS)          \
-    static inline npy_intp NAME(const tk_bars *B, double x, npy_intp a, npy_intp b)     \
-    {                                                                                \
-        const char *v = B->ARR;                                                      \
-        const npy_intp sv = B->SA;                                                   \
-        if (!B->skip) {                                                              \
-            for (npy_intp i = a; i <= b; i++) {                                      \
-                if (CROSS(tk_ld_f64(v + i * sv))) {                                  \
-                    return i;                                                        \
-                }                                                                    \
-            }                                                                        \
-            return -1;                                                               \
-        }                                                                            \
-        if (a > b || !CROSS(tk_ld_f64(B->SUF + a * B->SSUF))) {                      \
-            return -1;                                                               \
-        }                                                                            \
-        /* A summary covers its whole range, so it can rule out the part of  \
-         * the range from i on even when i is not aligned. */                \
-        npy_intp i = a;                                                              \
-        while (i <= b) {                                                             \
-            if (!CROSS(tk_ld_f64(B->SUP + (i >> TK_FILL_SUPER_SHIFT) * B->SSUP))) {  \
-                i = (i | (TK_FILL_SUPER - 1)) + 1;                                   \
-                continue;                                                            \
-            }                                                                        \
-            /* the super block is crossed: walk its blocks */                    \
-            npy_intp send = i | (TK_FILL_SUPER - 1);                                 \
-            if (send > b) {                                                          \
-                send = b;                                                            \
-            }                                                                        \
-            while (i <= send) {                                                      \
-                if (!CROSS(tk_ld_f64(B->BLK + (i >> TK_FILL_BLOCK_SHIFT) * B->SBLK))) { \
-                    i = (i | (TK_FILL_BLOCK - 1)) + 1;                               \
-                    continue;                                                        \
-                }                                                                    \
-                npy_intp e = i | (TK_FILL_BLOCK - 1);                                \
-                if (e > b) {                                                         \
-                    e = b;                                                           \
-                }                                                                    \
-                for (; i <= e; i++) {                                                \
-                    if (CROSS(tk_ld_f64(v + i * sv))) {                              \
-                        return i;                                                    \
-                    }                                                                \
-                }                                                                    \
-            }                                                                        \
-        }                                                                            \
-        return -1;                                                                   \
-    }
+/* Does value v (a fill price or a summary) cross x?  Down: v <= x (a buy
+ * limit / sell stop is reached by the low); up: v >= x.  NaN never does. */
+static inline int tk_crosses(double v, double x, int down) { return down ? v <= x : v >= x; }
 
-#define TK_LE_X(val) ((val) <= x)
-#define TK_GE_X(val) ((val) >= x)
-TK_SKIP_SEARCH(tk_skip_down, low, sl, smin, ssmin, bmin, sbmin, pmin, spmin, TK_LE_X)
-TK_SKIP_SEARCH(tk_skip_up, high, sh, smax, ssmax, bmax, sbmax, pmax, spmax, TK_GE_X)
-#undef TK_LE_X
-#undef TK_GE_X
-#undef TK_SKIP_SEARCH
+/* One side's arrays for the skipping search: the bar values, the suffix,
+ * block and super-block summaries (pointer, stride). */
+typedef struct {
+    const char *v, *suf, *blk, *sup;
+    npy_intp sv, ssuf, sblk, ssup;
+} tk_side;
+
+/* Skipping search over bars [a, b], written once for both directions (the
+ * callers pass a constant `down`, so each gets its own inlined copy). */
+static inline npy_intp tk_skip_search(const tk_side *S, int skip, int down, double x, npy_intp a,
+                                      npy_intp b)
+{
+    if (!skip) {
+        for (npy_intp i = a; i <= b; i++) {
+            if (tk_crosses(tk_ld_f64(S->v + i * S->sv), x, down)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+    if (a > b || !tk_crosses(tk_ld_f64(S->suf + a * S->ssuf), x, down)) {
+        return -1;
+    }
+    /* A summary covers its whole range, so it can rule out the part of the
+     * range from i on even when i is not aligned. */
+    npy_intp i = a;
+    while (i <= b) {
+        if (!tk_crosses(tk_ld_f64(S->sup + (i >> TK_FILL_SUPER_SHIFT) * S->ssup), x, down)) {
+            i = (i | (TK_FILL_SUPER - 1)) + 1;
+            continue;
+        }
+        /* the super block is crossed: walk its blocks */
+        const npy_intp send = (i | (TK_FILL_SUPER - 1)) < b ? (i | (TK_FILL_SUPER - 1)) : b;
+        while (i <= send) {
+            if (!tk_crosses(tk_ld_f64(S->blk + (i >> TK_FILL_BLOCK_SHIFT) * S->sblk), x, down)) {
+                i = (i | (TK_FILL_BLOCK - 1)) + 1;
+                continue;
+            }
+            const npy_intp e = (i | (TK_FILL_BLOCK - 1)) < b ? (i | (TK_FILL_BLOCK - 1)) : b;
+            for (; i <= e; i++) {
+                if (tk_crosses(tk_ld_f64(S->v + i * S->sv), x, down)) {
+                    return i;
+                }
+            }
+        }
+    }
+    return -1;
+}
+
+static inline npy_intp tk_skip_down(const tk_bars *B, double x, npy_intp a, npy_intp b)
+{
+    const tk_side S = {B->low, B->smin, B->bmin, B->pmin, B->sl, B->ssmin, B->sbmin, B->spmin};
+    return tk_skip_search(&S, B->skip, 1, x, a, b);
+}
+
+static inline npy_intp tk_skip_up(const tk_bars *B, double x, npy_intp a, npy_intp b)
+{
+    const tk_side S = {B->high, B->smax, B->bmax, B->pmax, B->sh, B->ssmax, B->sbmax, B->spmax};
+    return tk_skip_search(&S, B->skip, 0, x, a, b);
+}
 
 /* ------------------------------------------------------------------ */
 /* one order                                                           */
