@@ -425,3 +425,27 @@ def test_bar_index_equals_its_twin(n):
     ref = fills_ref.bar_index(o.tolist(), h.tolist(), lo.tolist(), c.tolist())
     for j, (a, b) in enumerate(zip(nat, ref)):
         assert np.array_equal(a, np.asarray(b, dtype=np.float64), equal_nan=True), j
+
+
+def test_shadow_raises_on_a_planted_divergence(monkeypatch):
+    """The shadow backend compares the fills with the twin: a twin that disagrees on one
+    order's price is caught (and the reference backend returns the twin's answer)."""
+    from tradekernels.fills import reference as fills_ref
+
+    bars = tuple(_ohlc_np(np.random.default_rng(7), 300))
+    starts = np.arange(0, 300, 30)
+    price = bars[3][starts]  # ignored by market orders, which fill at the start bar's open
+    twin = fills_ref.fill_orders
+
+    def wrong(*args):
+        fi, fp = twin(*args)
+        return fi, [p + 1.0 if j == 2 else p for j, p in enumerate(fp)]
+
+    monkeypatch.setattr(fills_ref, "fill_orders", wrong)
+    native = tk.fill_orders(bars, starts, 1, "market", price)
+    assert native.fill_price[2] == bars[0][60]
+    with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch) as info:
+        tk.fill_orders(bars, starts, 1, "market", price)
+    assert (info.value.kernel, info.value.output, info.value.index) == ("fill_orders", 1, (2,))
+    with tk.backend("reference"):
+        assert tk.fill_orders(bars, starts, 1, "market", price).fill_price[2] == native.fill_price[2] + 1.0

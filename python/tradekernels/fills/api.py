@@ -37,7 +37,7 @@ from typing import Any, NamedTuple, Tuple
 
 import numpy as np
 
-from .. import _backend, ufuncs
+from .. import _backend, _core, ufuncs
 from . import reference
 
 __all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders"]
@@ -109,8 +109,8 @@ class BarIndex:
     Leading dimensions broadcast as usual (e.g. stacked bar series).
     """
 
-    BLOCK = 64
-    SUPER = 4096
+    BLOCK = _core.FILL_BLOCK
+    SUPER = _core.FILL_SUPER
     __slots__ = (
         "open", "high", "low", "close",
         "fill_low", "fill_high", "suffix_min_low", "suffix_max_high",
@@ -299,7 +299,7 @@ def fill_orders(
 
     Returns :class:`Fills` ``(fill_index, fill_price)``: int64 and float64 of
     the broadcast shape (numpy scalars for scalar orders); -1 / NaN where the
-    order never fills.  Semantics: :func:`tradekernels.reference.fill_order`.
+    order never fills.  Semantics: :func:`tradekernels.fills.reference.fill_order`.
     Honours the backend switch (``reference`` runs the pure-Python scan,
     ``shadow`` runs both and raises :class:`tradekernels.ShadowMismatch` on a
     difference).
@@ -326,9 +326,14 @@ def fill_orders(
         raise ValueError(_err("the order arguments do not broadcast against each other: "
                               f"start {start_a.shape}, side {side_a.shape}, kind {kind_a.shape}, "
                               f"price {price_a.shape}, limit {limit_a.shape}, expiry {expiry_a.shape}")) from None
-    mode = _backend.get_backend()
-    if mode == "reference":
-        return _reference_fills(idx, order, shape)
+    return _backend.dispatch(
+        lambda: _native_fills(idx, order, shape),
+        lambda: _reference_fills(idx, order, shape),
+        lambda nat, ref: _backend.compare("fill_orders", nat, ref),
+    )
+
+
+def _native_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Fills:
     # The raw kernel takes the orders as a core dimension (o): broadcast them,
     # flatten to 1-D contiguous, one call, reshape back.  Seeing all orders at
     # once lets the C loop prefetch the start bars of later orders.
@@ -347,10 +352,6 @@ def fill_orders(
     fi, fp = fi.reshape(shape), fp.reshape(shape)
     if not shape:
         fi, fp = fi[()], fp[()]
-    if mode == "shadow":
-        ri, rp = _reference_fills(idx, order, shape)
-        _shadow_compare(np.asarray(fi), np.asarray(ri), 0)
-        _shadow_compare(np.asarray(fp), np.asarray(rp), 1)
     return Fills(fi, fp)
 
 
@@ -363,14 +364,3 @@ def _reference_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[
     if not shape:
         return Fills(fi[()], fp[()])
     return Fills(fi, fp)
-
-
-def _shadow_compare(native: np.ndarray, ref: np.ndarray, output: int) -> None:
-    if native.dtype.kind == "f":
-        same = (native == ref) | (np.isnan(native) & np.isnan(ref))
-    else:
-        same = native == ref
-    if not np.all(same):
-        where = tuple(int(i) for i in np.unravel_index(int(np.argmin(same)), same.shape)) if same.ndim else ()
-        raise _backend.ShadowMismatch("fill_orders", output, where, native[where], ref[where])
-
