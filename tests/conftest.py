@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tradekernels import ufuncs
+from tradekernels._backend import lanes
 from tradekernels._registry import KERNELS, Kernel
 
 # --------------------------------------------------------------------------
@@ -101,26 +102,18 @@ def out_dtype(kind: str, float_dtype) -> np.dtype:
 
 
 def reference_apply(kernel: Kernel, x, axis: int = -1) -> Tuple[np.ndarray, ...]:
-    """``kernel.reference`` run on every lane of ``x`` along ``axis``.
+    """``kernel.reference`` run on every lane of ``x`` along ``axis`` (the one lane
+    runner, ``tradekernels._backend.lanes``, called directly, not through the
+    ``reference`` backend under test).
 
     Float outputs have the (native-order) dtype of ``x`` (the twin computes in
-    double, the result is rounded once), index outputs are int64.  This is an
-    independent re-implementation of what the native kernels promise, not the
-    ``reference`` backend under test.
+    double, the result is rounded once), index outputs are int64.
     """
     x = np.asarray(x)
     fdt = out_dtype("f", x.dtype)
     a = np.moveaxis(x, axis, -1)
-    lead, n = a.shape[:-1], a.shape[-1]
-    shape = lead + (n,) if kernel.scan else lead
-    outs = [np.empty(shape, dtype=out_dtype(kind, fdt)) for kind in kernel.outputs]
-    for idx in np.ndindex(*lead):
-        r = kernel.reference([float(v) for v in a[idx]])
-        r = (r,) if kernel.scan or not isinstance(r, tuple) else r
-        assert len(r) == len(outs), f"{kernel.name}: twin gave {len(r)} outputs, registry says {len(outs)}"
-        for o, v in zip(outs, r):
-            with np.errstate(over="ignore"):
-                o[idx] = np.asarray(v, dtype=np.float64 if o.dtype.kind == "f" else np.int64).astype(o.dtype)
+    dtypes = [out_dtype(kind, fdt) for kind in kernel.outputs]
+    outs = lanes(kernel.reference, [a], dtypes, [0 if kernel.scan else None] * len(dtypes))
     if kernel.scan:
         outs = [np.moveaxis(o, -1, axis) for o in outs]
     return tuple(outs)

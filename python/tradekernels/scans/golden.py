@@ -158,32 +158,19 @@ def build_cases() -> Dict[str, np.ndarray]:
 # --------------------------------------------------------------------------
 
 def reference_outputs(kernel, x: np.ndarray, dtype=np.float64) -> Tuple[np.ndarray, ...]:
-    """Run ``kernel.reference`` on each lane (last axis) of ``x`` cast to ``dtype``.
+    """Run ``kernel.reference`` on each lane (last axis) of ``x`` cast to ``dtype``
+    (the one lane runner, ``_backend.lanes``).
 
     Float outputs are rounded once to ``dtype`` and returned as ``dtype``;
     index outputs as int64.
     """
+    from .._backend import lanes
+
     with np.errstate(over="ignore"):  # float32 cast of huge values gives inf, as intended
         xd = np.asarray(x).astype(dtype)
-    lead = xd.shape[:-1]
-    n = xd.shape[-1]
-    shape = lead + (n,) if kernel.scan else lead
-    outs = [np.empty(shape, dtype=dtype if kind == "f" else np.int64) for kind in kernel.outputs]
-    for idx in np.ndindex(*lead):
-        r = kernel.reference([float(v) for v in xd[idx]])
-        if kernel.scan:
-            r = (r,)
-        elif not isinstance(r, tuple):
-            r = (r,)
-        assert len(r) == len(outs), (kernel.name, len(r), len(outs))
-        for o, v, kind in zip(outs, r, kernel.outputs):
-            if kind == "f":
-                # round once (double -> dtype), never via an intermediate type
-                with np.errstate(over="ignore"):
-                    o[idx] = np.asarray(v, dtype=np.float64).astype(dtype)
-            else:
-                o[idx] = np.asarray(v, dtype=np.int64)
-    return tuple(outs)
+    dtypes = [dtype if kind == "f" else np.int64 for kind in kernel.outputs]
+    core = [0 if kernel.scan else None] * len(dtypes)
+    return tuple(lanes(kernel.reference, [xd], dtypes, core))
 
 
 def build_arrays(kernel, cases: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
