@@ -1,8 +1,9 @@
 """Shared fixtures and helpers for the tradekernels test suite.
 
-Everything here is driven by :data:`tradekernels._registry.KERNELS`: a new
-kernel row (C loop + reference twin + registry row + golden file from
-``python tools/make_golden.py``) is picked up by every parametrised test.
+Everything here is driven by :data:`tradekernels._registry.KERNELS` (the scan
+kernels, read from the C table that ``src/scans/kernels.toml`` declares): a new
+declared scan with its twin and golden file (``python tools/make_golden.py``)
+is picked up by every parametrised test.
 
 Hypothesis profiles (``HYPOTHESIS_PROFILE`` environment variable):
 

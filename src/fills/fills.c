@@ -365,12 +365,8 @@ static inline npy_int64 tk_ld_i64(const char *p) { npy_int64 v; memcpy(&v, p, si
 /* How many orders ahead the skipping kernel prefetches the start bar of,
  * and how many further cache lines of bars after it (tuned on 10^6 bars,
  * random starts: 8..32 ahead are all close; 16 is the best). */
-#ifndef TK_FILL_PREFETCH_AHEAD
 #define TK_FILL_PREFETCH_AHEAD 16
-#endif
-#ifndef TK_FILL_PREFETCH_LINES
 #define TK_FILL_PREFETCH_LINES 5
-#endif
 
 /* Prefetch what the first probes of an order starting at bar START touch:
  * the per-bar rows (open, fill_low/high, suffix extremes; interleaved in
