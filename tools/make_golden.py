@@ -11,7 +11,9 @@ that made them necessary.
 
 What is in a golden file
 ------------------------
-Every kernel row of :data:`tradekernels._registry.KERNELS` gets one file,
+Every kernel row of :data:`tradekernels._registry.KERNELS` (and of
+``WINDOWED``: see :func:`build_windowed_arrays`, one output per
+``(window, min_periods)`` of :data:`WINDOWS`) gets one file,
 whose expected outputs come from the kernel's pure-Python reference twin
 (:mod:`tradekernels.reference`) run lane by lane along the last axis; the C
 code is never called here.  Keys, in this fixed order:
@@ -212,6 +214,40 @@ def build_arrays(kernel, cases: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
     return arrays
 
 
+#: (window, min_periods) pairs of the windowed kernels' golden files
+#: (``<case>__w<window>_mp<min_periods or "none">__out0`` / ``__f32out0``)
+WINDOWS = ((1, None), (3, None), (3, 1), (8, 0), (50, 10), (10**9, 1))
+
+
+def _mp_tag(mp) -> str:
+    return "none" if mp is None else str(mp)
+
+
+def build_windowed_arrays(kernel, cases: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """The ordered arrays of ``tests/golden/<kernel>.npz`` for a kernel of
+    :data:`tradekernels._registry.WINDOWED` (twin ``reference(x, window, min_periods)``)."""
+    arrays: Dict[str, np.ndarray] = {
+        "kernel": np.array(kernel.name),
+        "cases": np.array(list(cases)),
+        "windows": np.array([w for w, _ in WINDOWS], dtype=np.int64),
+        "min_periods": np.array([-1 if m is None else m for _, m in WINDOWS], dtype=np.int64),
+    }
+    for name, x in cases.items():
+        arrays[f"{name}__x"] = x
+        for w, mp in WINDOWS:
+            tag = f"{name}__w{w}_mp{_mp_tag(mp)}"
+            for dt, key in ((np.float64, "out0"), (np.float32, "f32out0")):
+                with np.errstate(over="ignore"):
+                    xd = np.asarray(x).astype(dt)
+                o = np.empty(xd.shape, dtype=dt)
+                for idx in np.ndindex(*xd.shape[:-1]):
+                    r = kernel.reference([float(v) for v in xd[idx]], w, mp)
+                    with np.errstate(over="ignore"):
+                        o[idx] = np.asarray(r, dtype=np.float64).astype(dt)
+                arrays[f"{tag}__{key}"] = o.astype(np.float64)
+    return arrays
+
+
 def golden_bytes(arrays: Dict[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -220,14 +256,15 @@ def golden_bytes(arrays: Dict[str, np.ndarray]) -> bytes:
 
 def build_all() -> Dict[str, bytes]:
     """``{file name: file bytes}`` for every kernel of the registry."""
-    from tradekernels._registry import KERNELS
+    from tradekernels._registry import KERNELS, WINDOWED
 
     cases = build_cases()
     files = {}
-    for k in KERNELS:
-        data = golden_bytes(build_arrays(k, cases))
+    for k in KERNELS + WINDOWED:
+        build = build_arrays if k in KERNELS else build_windowed_arrays
+        data = golden_bytes(build(k, cases))
         # determinism guard: a second build must give the very same bytes
-        if golden_bytes(build_arrays(k, build_cases())) != data:
+        if golden_bytes(build(k, build_cases())) != data:
             raise RuntimeError(f"golden data for {k.name} is not deterministic")
         files[f"{k.name}.npz"] = data
     return files

@@ -1,0 +1,67 @@
+/* rolling.c - rolling_max_drawdown for float32 and float64 (see rolling.inc.h). */
+#include "tk_scan.h"
+#include <math.h>
+
+/* A segment summary: max and min of its non-NaN bars and its max drawdown
+ * (+inf when it has no non-NaN drawdown).  The empty segment (all NaN) is
+ * {-inf, +inf, +inf}. */
+typedef struct {
+    double max, min, mdd;
+} tk_seg;
+
+static inline tk_seg tk_seg_empty(void)
+{
+    tk_seg e = {-INFINITY, INFINITY, INFINITY};
+    return e;
+}
+
+/* One bar: its drawdown against itself is v / v - 1 (+0 for positive v). */
+static inline tk_seg tk_seg_one(double v)
+{
+    if (v != v) {
+        return tk_seg_empty();
+    }
+    tk_seg a = {v, v, v / v - 1.0};
+    return a;
+}
+
+/* Prices for which the combination is not exact (rolling.inc.h): zero,
+ * negative, +-inf (NaN is fine: the empty segment). */
+static inline npy_intp tk_seg_bad(double v)
+{
+    return (v == v) && !(v > 0.0 && v < INFINITY);
+}
+
+static inline double tk_seg_min(double a, double b)
+{
+    return b < a ? b : a;
+}
+
+/* A then B: mdd = min(mdd_A, mdd_B, min_B / max_A - 1). */
+static inline tk_seg tk_seg_cat(tk_seg a, tk_seg b)
+{
+    if (a.max == -INFINITY) { /* empty A (for positive prices) */
+        return b;
+    }
+    if (b.max == -INFINITY) {
+        return a;
+    }
+    tk_seg r;
+    r.max = b.max > a.max ? b.max : a.max;
+    r.min = tk_seg_min(a.min, b.min);
+    r.mdd = tk_seg_min(tk_seg_min(a.mdd, b.mdd), b.min / a.max - 1.0);
+    return r;
+}
+
+static inline double tk_seg_result(tk_seg a)
+{
+    return a.mdd == INFINITY ? NAN : a.mdd;
+}
+
+#define TK_SFX f64
+#include "rolling.inc.h"
+#undef TK_SFX
+
+#define TK_SFX f32
+#include "rolling.inc.h"
+#undef TK_SFX
