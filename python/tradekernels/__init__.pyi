@@ -119,6 +119,26 @@ def drawdown_episode(x: npt.ArrayLike, *, axis: _Axis = ..., out: Optional[Tuple
 def drawdown_episode(x: Any, *, axis: _Axis = ..., out: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = ...,
                      state: Optional[State] = ...,
                      return_state: Literal[True]) -> Tuple[Any, State]: ...
+@overload
+def ulcer_index(x: pd.DataFrame, *, ddof: int = ..., axis: _Axis = ..., out: Optional[np.ndarray] = ...,
+                state: Optional[State] = ..., return_state: Literal[False] = ...) -> pd.Series: ...
+@overload
+def ulcer_index(x: npt.ArrayLike, *, ddof: int = ..., axis: _Axis = ..., out: Optional[np.ndarray] = ...,
+                state: Optional[State] = ..., return_state: Literal[False] = ...) -> Any: ...
+@overload
+def ulcer_index(x: Any, *, ddof: int = ..., axis: _Axis = ..., out: Optional[np.ndarray] = ...,
+                state: Optional[State] = ..., return_state: Literal[True]) -> Tuple[Any, State]: ...
+
+# Windowed scans: same shape out as in.
+@overload
+def rolling_max_drawdown(x: pd.Series, window: int, *, min_periods: Optional[int] = ..., axis: _Axis = ...,
+                         out: Optional[np.ndarray] = ...) -> pd.Series: ...
+@overload
+def rolling_max_drawdown(x: pd.DataFrame, window: int, *, min_periods: Optional[int] = ..., axis: _Axis = ...,
+                         out: Optional[np.ndarray] = ...) -> pd.DataFrame: ...
+@overload
+def rolling_max_drawdown(x: npt.ArrayLike, window: int, *, min_periods: Optional[int] = ..., axis: _Axis = ...,
+                         out: Optional[np.ndarray] = ...) -> np.ndarray: ...
 
 # Order fills (tradekernels.fills)
 from .fills import BarIndex as BarIndex, Fills as Fills, OrderKind as OrderKind, fill_orders as fill_orders

@@ -20,6 +20,7 @@ class                  ``update(x)`` returns
 ``DrawdownEpisode``    the depth so far; ``.episode`` is the
                        :class:`~tradekernels.Episode` so far (indices count
                        from the first update, or go on from ``state``)
+``UlcerIndex``         the ulcer index (``ddof=0``) so far
 =====================  =================================================
 
 * Streams compute in float64: ``x`` is anything ``float()`` accepts
@@ -54,6 +55,7 @@ __all__ = [
     "UnderwaterBars",
     "MaxDrawdown",
     "DrawdownEpisode",
+    "UlcerIndex",
 ]
 
 
@@ -151,3 +153,11 @@ class DrawdownEpisode(_StreamMixin, _core.DrawdownEpisode):
     @property
     def episode(self) -> _api.Episode:  # type: ignore[override]
         return _api.Episode(*super().episode)  # type: ignore[misc]
+
+
+class UlcerIndex(_StreamMixin, _core.UlcerIndex):
+    """Live :func:`tradekernels.ulcer_index` (``ddof=0``): ``update(price)`` -> the
+    ulcer index of everything seen so far (NaN before any valid drawdown)."""
+
+    __slots__ = ()
+    kernel = "ulcer_index"

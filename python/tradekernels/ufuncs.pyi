@@ -10,6 +10,8 @@ drawdown: np.ufunc
 max_drawdown: np.ufunc
 drawdown_episode: np.ufunc
 underwater_bars: np.ufunc
+ulcer_index: np.ufunc
+rolling_max_drawdown: np.ufunc
 bar_index: np.ufunc
 fill_orders: np.ufunc
 fill_orders_naive: np.ufunc
@@ -20,6 +22,7 @@ drawdown_state: np.ufunc
 max_drawdown_state: np.ufunc
 drawdown_episode_state: np.ufunc
 underwater_bars_state: np.ufunc
+ulcer_index_state: np.ufunc
 session_mask: np.ufunc
 session_index: np.ufunc
 session_start: np.ufunc

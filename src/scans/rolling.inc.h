@@ -43,8 +43,11 @@
  * a bad bar is in the window the fallback answers, and once it has left no
  * summary still in use contains it.
  *
- * window < 1 gives NaN everywhere.  If the scratch cannot be allocated the
- * rest of the row is NaN (the loop runs without the GIL and cannot raise).
+ * window < 1 gives NaN everywhere.  The loop runs without the GIL and
+ * cannot raise: if the scratch cannot be allocated, the rest of the row is
+ * computed by the naive loop (same bits, O(window) per bar) instead.  (No
+ * size check can be made in a process_core_dims hook: the window is a value,
+ * not a core dimension.)
  */
 #define TK_CAT_(a, b) a##_##b
 #define TK_CAT(a, b) TK_CAT_(a, b)
@@ -84,6 +87,7 @@ void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy
     npy_intp f0 = 0, f1 = 0;        /* front part [f0, f1): agg[j - f0] = bars j .. f1-1 */
     tk_seg back = tk_seg_empty();   /* back part [f1, i] */
     npy_intp valid = 0, bad = 0;    /* non-NaN / non-positive-or-inf bars in the window */
+    int naive_only = 0;             /* the scratch could not be allocated */
     for (npy_intp i = 0; i < n; i++) {
         const double v = TK_XAT(i);
         valid += (v == v);
@@ -95,16 +99,11 @@ void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy
             valid -= (u == u);
             bad -= tk_seg_bad(u);
         }
-        if (s > f1) { /* the front is used up: flip [s, i] into suffix summaries */
-            if (agg == NULL) {
-                agg = (tk_seg *)PyMem_RawMalloc((size_t)cap * sizeof(tk_seg));
-                if (agg == NULL) {
-                    for (; i < n; i++) {
-                        TK_ST(out + i * os, NAN);
-                    }
-                    return;
-                }
-            }
+        if (s > f1 && agg == NULL && !naive_only) {
+            agg = (tk_seg *)PyMem_RawMalloc((size_t)cap * sizeof(tk_seg));
+            naive_only = (agg == NULL); /* no memory: the naive loop from here on */
+        }
+        if (s > f1 && !naive_only) { /* the front is used up: flip [s, i] into suffix summaries */
             f0 = s;
             f1 = i + 1;
             tk_seg acc = tk_seg_empty();
@@ -118,7 +117,7 @@ void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy
         if (valid < mp || valid == 0) {
             r = NAN;
         }
-        else if (bad > 0) {
+        else if (bad > 0 || naive_only) {
             r = TK_FN(tk_rmdd_naive)(x, xs, s, i);
         }
         else {

@@ -259,6 +259,22 @@ static PyObject *tk_drawdown_episode_stream_episode(PyObject *self, void *Py_UNU
     return Py_BuildValue("(LLLd)", (long long)p, (long long)t, (long long)r, d);
 }
 
+/* ulcer_index: update(price) -> the ulcer index (ddof 0) so far */
+TK_STREAM_COMMON(UlcerIndex, ulcer_index, tk_ulcer_st, ulcer, TK_STATE_LEN_ULCER,
+                 "UlcerIndex(state=None): live ulcer_index (ddof=0); update(price) -> the ulcer "
+                 "index of everything seen so far (NaN before any valid drawdown).", )
+
+static PyObject *tk_ulcer_index_stream_update(PyObject *self, PyObject *arg)
+{
+    double v;
+    if (tk_arg_double(arg, &v) < 0) {
+        return NULL;
+    }
+    tk_ulcer_st *s = &((tk_ulcer_index_stream *)self)->s;
+    tk_ulcer_step(s, v);
+    return PyFloat_FromDouble(tk_ulcer_result(s, 0.0));
+}
+
 /* ------------------------------------------------------------------ */
 /* module registration                                                   */
 /* ------------------------------------------------------------------ */
@@ -269,7 +285,7 @@ int tk_stream_add_types(PyObject *module)
         &tk_simple_returns_stream_spec, &tk_log_returns_stream_spec,
         &tk_cumulative_returns_stream_spec, &tk_drawdown_stream_spec,
         &tk_underwater_bars_stream_spec, &tk_max_drawdown_stream_spec,
-        &tk_drawdown_episode_stream_spec,
+        &tk_drawdown_episode_stream_spec, &tk_ulcer_index_stream_spec,
     };
     for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
         PyObject *tp = PyType_FromModuleAndSpec(module, specs[k], NULL);
