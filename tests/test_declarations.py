@@ -45,7 +45,8 @@ def test_c_table_equals_the_declarations():
 
 def test_registry_is_the_c_table():
     assert [k.name for k in _registry.UFUNCS] == [d["name"] for d in _core.kernels()]
-    assert _registry.KERNELS == _registry.family("scans")
+    assert _registry.KERNELS + _registry.WINDOWED == _registry.family("scans")
+    assert all(k.nin == 1 for k in _registry.KERNELS) and all(k.nin > 1 for k in _registry.WINDOWED)
     assert {k.family for k in _registry.DECLARED} == set(kernelspec.FAMILIES)
 
 

@@ -24,6 +24,7 @@ CLASSES = {
     "underwater_bars": stream.UnderwaterBars,
     "max_drawdown": stream.MaxDrawdown,
     "drawdown_episode": stream.DrawdownEpisode,
+    "ulcer_index": stream.UlcerIndex,
 }
 SCANS = ["simple_returns", "log_returns", "cumulative_returns", "drawdown", "underwater_bars"]
 params = pytest.mark.parametrize("name", list(CLASSES))

@@ -54,9 +54,32 @@ _Axis = Optional[Union[int, str]]
 """
 
 
+def _explicit(name: str, fn) -> list:
+    """The stub of a hand-written wrapper: its own signature, every value ``Any``."""
+    sig = inspect.signature(fn)
+    params = []
+    star = False
+    for p in sig.parameters.values():
+        if p.kind is p.KEYWORD_ONLY and not star:
+            params.append("*")
+            star = True
+        default = " = ..." if p.default is not p.empty else ""
+        ann = "bool" if isinstance(p.default, bool) else "Any"
+        params.append(f"{p.name}: {ann}{default}")
+    return [f"def {name}({', '.join(params)}) -> Any: ..."]
+
+
 def _api_stub(reg) -> str:
-    out = [_HEAD, f"__all__ = {['Episode'] + [k.name for k in reg.KERNELS]!r}", ""]
-    for k in reg.KERNELS:
+    from tradekernels.scans import api
+
+    names = [n for n in api.__all__ if n != "Episode"]
+    out = [_HEAD, f"__all__ = {['Episode'] + names!r}", ""]
+    for name in names:
+        fn = getattr(api, name)
+        if not getattr(fn, "_generated", False):
+            out += _explicit(name, fn)
+            continue
+        k = reg.get(name)
         arg = next(iter(inspect.signature(k.reference).parameters))
         n = len(k.outputs)
         out_t = "Optional[np.ndarray]" if n == 1 else f"Optional[Tuple[{', '.join(['np.ndarray'] * n)}]]"

@@ -30,7 +30,7 @@ import numpy as np
 from . import _backend, _registry
 from ._state import State, as_state_vector
 
-__all__ = ["Episode", "State", "call"]
+__all__ = ["Episode", "State", "call", "prepare", "finish"]
 
 
 class Episode(NamedTuple):
@@ -84,9 +84,9 @@ def _polars_values(name: str, pl: Any, x: Any) -> Any:
     return x.to_numpy()
 
 
-def call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state: bool = False) -> Any:
-    """Run scan kernel ``name`` on ``x`` (the conversion rules above); the one entry of every wrapper."""
-    k = _registry.get(name)
+def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, ...]]:
+    """``x`` as a float array, the time axis, and what :func:`finish` needs to give
+    the result back as the kind of ``x`` (the conversion rules above)."""
     pd = sys.modules.get("pandas")
     pl = sys.modules.get("polars")
     frame = series = pseries = None
@@ -114,13 +114,26 @@ def call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state
         arr = _float_array(name, x)
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"tradekernels.{name}: axis must be an integer, got {axis!r}")
+    return arr, int(axis), (frame, series, pseries, pd, pl)
+
+
+def finish(name: str, res: Tuple[np.ndarray, ...], axis: int, out: Any, ctx: Tuple[Any, ...]) -> Any:
+    """The outputs ``res`` of kernel ``name`` as the kind of input :func:`prepare` saw."""
+    return _wrap(_registry.get(name), name, res, axis, out, *ctx)
+
+
+def call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state: bool = False) -> Any:
+    """Run scan kernel ``name`` on ``x`` (the conversion rules above); the one entry of every
+    generated wrapper."""
+    k = _registry.get(name)
+    arr, axis, ctx = prepare(name, x, axis)
     if state is None and not return_state:
-        res = _backend.run(k, arr, int(axis), _normalize_out(out))
+        res = _backend.run(k, arr, axis, _normalize_out(out))
         new_state = None
     else:
-        res, st = _backend.run_state(k, arr, int(axis), _normalize_out(out), as_state_vector(name, state))
+        res, st = _backend.run_state(k, arr, axis, _normalize_out(out), as_state_vector(name, state))
         new_state = State(name, st)
-    result = _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl)
+    result = _wrap(k, name, res, axis, out, *ctx)
     return (result, new_state) if return_state else result
 
 

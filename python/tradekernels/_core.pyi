@@ -45,3 +45,6 @@ class DrawdownEpisode(_Stream):
 class MaxDrawdownDuration(_Stream):
     @property
     def value(self) -> int: ...
+
+@disjoint_base
+class UlcerIndex(_Stream): ...

@@ -9,8 +9,11 @@ are all driven from here.
 
 * :data:`UFUNCS` - every ufunc of the table, ``<name>_state`` variants included;
 * :data:`DECLARED` - the declared kernels of every family;
-* :data:`KERNELS` - the scan family (one series in, ``state=`` / streams / dask),
-  whose public wrappers are generated from their rows.
+* :data:`KERNELS` - the scan family kernels of one series (one input:
+  ``state=`` / streams / dask), whose public wrappers are generated from their
+  rows and which every registry-parametrised test runs;
+* :data:`WINDOWED` - the scan kernels with more inputs than the series (a
+  window, ...): explicit wrappers in ``scans.api``, their own tests.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numpy as np
 
 from . import _core
 
-__all__ = ["Kernel", "UFUNCS", "DECLARED", "KERNELS", "get", "family"]
+__all__ = ["Kernel", "UFUNCS", "DECLARED", "KERNELS", "WINDOWED", "get", "family"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,12 @@ class Kernel:
     @property
     def state_len(self) -> int:
         return len(self.state_fields)
+
+    @property
+    def single_series(self) -> bool:
+        """True when the only input is the series (signature ``(n)->...``): the
+        generic wrapper, ``state=``, the twin's one-argument call apply."""
+        return self.nin == 1
 
     @property
     def scan(self) -> bool:
@@ -102,7 +111,8 @@ def _row(d: Dict[str, Any]) -> Kernel:
 
 UFUNCS: Tuple[Kernel, ...] = tuple(_row(d) for d in _core.kernels())
 DECLARED: Tuple[Kernel, ...] = tuple(k for k in UFUNCS if not k.base)
-KERNELS: Tuple[Kernel, ...] = tuple(k for k in DECLARED if k.family == "scans")
+KERNELS: Tuple[Kernel, ...] = tuple(k for k in DECLARED if k.family == "scans" and k.single_series)
+WINDOWED: Tuple[Kernel, ...] = tuple(k for k in DECLARED if k.family == "scans" and not k.single_series)
 
 _BY_NAME = {k.name: k for k in UFUNCS}
 

@@ -36,6 +36,8 @@ cumulative_returns     sequential carry of the running product chunk to chunk
 underwater_bars        sequential carry of ``(peak, count)``
 drawdown_episode       sequential carry of the 9-field state (global indices,
                        recovery search across chunks)
+ulcer_index            sequential carry of ``(peak, sumsq, count)`` (a sum of
+                       per-chunk sums would round differently); ``ddof=0``
 =====================  ===============================================================
 
 Sessions (any chunking; timestamps as datetime64 or int64 UTC ns):
@@ -287,6 +289,12 @@ def _public(k: Any) -> Any:
 
 
 globals().update({k.name: _public(k) for k in _registry.KERNELS})
+
+def ulcer_index(x: Any, *, axis: int = -1) -> Any:
+    """:func:`tradekernels.ulcer_index` (``ddof=0``) of a dask array chunked along time
+    (state carried chunk to chunk); one value per series."""
+    return _run("ulcer_index", x, axis)
+
 
 
 # --------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class                  ``update(x)`` returns
                        :class:`~tradekernels.Episode` so far (indices count
                        from the first update, or go on from ``state``)
 ``MaxDrawdownDuration`` the longest underwater run so far (int; ``.value``)
+``UlcerIndex``         the ulcer index (``ddof=0``) so far
 =====================  =================================================
 
 * Streams compute in float64: ``x`` is anything ``float()`` accepts

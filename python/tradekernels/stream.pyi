@@ -5,7 +5,7 @@ from typing import Any, Optional
 from . import _api, _core
 from ._state import State
 
-__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration']
+__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex']
 
 class _StreamMixin:
     kernel: str
@@ -31,4 +31,6 @@ class DrawdownEpisode(_StreamMixin, _core.DrawdownEpisode):
 class UnderwaterBars(_StreamMixin, _core.UnderwaterBars):
     ...
 class MaxDrawdownDuration(_StreamMixin, _core.MaxDrawdownDuration):
+    ...
+class UlcerIndex(_StreamMixin, _core.UlcerIndex):
     ...

@@ -4,7 +4,7 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ['simd_path', 'available_paths', 'for_path', 'simple_returns', 'log_returns', 'cumulative_returns', 'drawdown', 'max_drawdown', 'drawdown_episode', 'underwater_bars', 'max_drawdown_duration', 'bar_index', 'fill_orders', 'fill_orders_naive', 'session_mask', 'session_index', 'session_start', 'minutes_into_session', 'session_mask_sorted', 'session_index_sorted', 'session_start_sorted', 'simple_returns_state', 'log_returns_state', 'cumulative_returns_state', 'drawdown_state', 'max_drawdown_state', 'drawdown_episode_state', 'underwater_bars_state', 'max_drawdown_duration_state']
+__all__ = ['simd_path', 'available_paths', 'for_path', 'simple_returns', 'log_returns', 'cumulative_returns', 'drawdown', 'max_drawdown', 'drawdown_episode', 'underwater_bars', 'max_drawdown_duration', 'ulcer_index', 'rolling_max_drawdown', 'bar_index', 'fill_orders', 'fill_orders_naive', 'session_mask', 'session_index', 'session_start', 'minutes_into_session', 'session_mask_sorted', 'session_index_sorted', 'session_start_sorted', 'simple_returns_state', 'log_returns_state', 'cumulative_returns_state', 'drawdown_state', 'max_drawdown_state', 'drawdown_episode_state', 'underwater_bars_state', 'max_drawdown_duration_state', 'ulcer_index_state']
 
 simd_path: str
 simple_returns: np.ufunc
@@ -15,6 +15,8 @@ max_drawdown: np.ufunc
 drawdown_episode: np.ufunc
 underwater_bars: np.ufunc
 max_drawdown_duration: np.ufunc
+ulcer_index: np.ufunc
+rolling_max_drawdown: np.ufunc
 bar_index: np.ufunc
 fill_orders: np.ufunc
 fill_orders_naive: np.ufunc
@@ -33,6 +35,7 @@ max_drawdown_state: np.ufunc
 drawdown_episode_state: np.ufunc
 underwater_bars_state: np.ufunc
 max_drawdown_duration_state: np.ufunc
+ulcer_index_state: np.ufunc
 
 def available_paths() -> list[str]: ...
 def for_path(path: str) -> Mapping[str, np.ufunc]: ...

@@ -138,6 +138,15 @@ static inline void TK_FN(duration_run)(const char *x, npy_intp xs, npy_intp n, t
     *state = s;
 }
 
+static inline void TK_FN(ulcer_run)(const char *x, npy_intp xs, npy_intp n, tk_ulcer_st *state)
+{
+    tk_ulcer_st s = *state;
+    for (npy_intp i = 0; i < n; i++, x += xs) {
+        tk_ulcer_step(&s, TK_LD(x));
+    }
+    *state = s;
+}
+
 /* (n)->() int64: the longest run of bars below the running peak (the
  * maximum of underwater_bars; -1 before any non-NaN price). */
 void TK_FN(tk_max_drawdown_duration)(char **args, const npy_intp *dims, const npy_intp *steps)
@@ -154,6 +163,24 @@ void TK_FN(tk_max_drawdown_duration_state)(char **args, const npy_intp *dims, co
     TK_FN(duration_run)(args[0], steps[0], dims[0], &s);
     tk_st_i64(args[2], s.best);
     tk_duration_save(args[3], steps[2], &s);
+}
+
+/* (n)->(): sqrt(sum of squared non-NaN drawdowns / their count) (ddof 0;
+ * other ddof: the Python wrapper, from the state's sumsq and count). */
+void TK_FN(tk_ulcer_index)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_ulcer_st s = tk_ulcer_init();
+    TK_FN(ulcer_run)(args[0], steps[0], dims[0], &s);
+    TK_ST(args[1], tk_ulcer_result(&s, 0.0));
+}
+
+/* (n),(k)->(),(k) */
+void TK_FN(tk_ulcer_index_state)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_ulcer_st s = tk_ulcer_load(args[1], steps[1]);
+    TK_FN(ulcer_run)(args[0], steps[0], dims[0], &s);
+    TK_ST(args[2], tk_ulcer_result(&s, 0.0));
+    tk_ulcer_save(args[3], steps[2], &s);
 }
 
 #undef TK_CAT_

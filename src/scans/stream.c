@@ -259,6 +259,22 @@ static PyObject *tk_drawdown_episode_stream_episode(PyObject *self, void *Py_UNU
     return Py_BuildValue("(LLLd)", (long long)p, (long long)t, (long long)r, d);
 }
 
+/* ulcer_index: update(price) -> the ulcer index (ddof 0) so far */
+TK_STREAM_COMMON(UlcerIndex, ulcer_index, tk_ulcer_st, ulcer, TK_STATE_LEN_ULCER,
+                 "UlcerIndex(state=None): live ulcer_index (ddof=0); update(price) -> the ulcer "
+                 "index of everything seen so far (NaN before any valid drawdown).", )
+
+static PyObject *tk_ulcer_index_stream_update(PyObject *self, PyObject *arg)
+{
+    double v;
+    if (tk_arg_double(arg, &v) < 0) {
+        return NULL;
+    }
+    tk_ulcer_st *s = &((tk_ulcer_index_stream *)self)->s;
+    tk_ulcer_step(s, v);
+    return PyFloat_FromDouble(tk_ulcer_result(s, 0.0));
+}
+
 /* ------------------------------------------------------------------ */
 /* module registration                                                   */
 /* ------------------------------------------------------------------ */

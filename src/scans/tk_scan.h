@@ -17,6 +17,7 @@
  *   underwater_bars              [peak = -inf, count = -1]
  *   max_drawdown_duration        [peak = -inf, count = -1, best = -1]
  *   max_drawdown                 [peak = -inf, best = +inf, seen = 0]
+ *   ulcer_index                  [peak = -inf, sumsq = 0, count = 0]
  *   drawdown_episode             [peak = -inf, peak_i = -1, best = +inf,
  *                                 best_peak = 0, best_peak_i = -1,
  *                                 trough_i = -1, recovery_i = -1, seen = 0,
@@ -38,6 +39,7 @@ enum {
     TK_STATE_LEN_MAX_DRAWDOWN = 3,
     TK_STATE_LEN_EPISODE = 9,
     TK_STATE_LEN_DURATION = 3,
+    TK_STATE_LEN_ULCER = 3,
 };
 
 /* ---- returns: prev = the previous price (NaN before the first) ---- */
@@ -130,6 +132,53 @@ static inline double tk_max_drawdown_step(tk_mdd_st *s, double v)
 static inline double tk_max_drawdown_result(const tk_mdd_st *s)
 {
     return s->seen ? s->best : NAN;
+}
+
+/* Ulcer index: the sum of the squared non-NaN drawdowns and their count,
+ * accumulated left to right (the twin's order); result sqrt(sumsq / (count
+ * - ddof)), NaN when count - ddof <= 0. */
+typedef struct {
+    double peak, sumsq, count;
+} tk_ulcer_st;
+
+static inline void tk_ulcer_step(tk_ulcer_st *s, double v)
+{
+    if (v > s->peak) {
+        s->peak = v;
+    }
+    const double d = v / s->peak - 1.0;
+    if (d == d) {
+        s->sumsq += d * d;
+        s->count += 1.0;
+    }
+}
+
+static inline double tk_ulcer_result(const tk_ulcer_st *s, double ddof)
+{
+    const double m = s->count - ddof;
+    return m > 0.0 ? sqrt(s->sumsq / m) : NAN;
+}
+
+static inline tk_ulcer_st tk_ulcer_init(void)
+{
+    tk_ulcer_st s = {-INFINITY, 0.0, 0.0};
+    return s;
+}
+
+static inline tk_ulcer_st tk_ulcer_load(const char *p, npy_intp step)
+{
+    tk_ulcer_st s;
+    memcpy(&s.peak, p, sizeof(double));
+    memcpy(&s.sumsq, p + step, sizeof(double));
+    memcpy(&s.count, p + 2 * step, sizeof(double));
+    return s;
+}
+
+static inline void tk_ulcer_save(char *p, npy_intp step, const tk_ulcer_st *s)
+{
+    memcpy(p, &s->peak, sizeof(double));
+    memcpy(p + step, &s->sumsq, sizeof(double));
+    memcpy(p + 2 * step, &s->count, sizeof(double));
 }
 
 /* Single-pass drawdown episode.  The recovery is the first bar after the

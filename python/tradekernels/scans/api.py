@@ -13,10 +13,12 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Dict
 
-from .. import _registry
-from .._api import Episode, call
+import numpy as np
 
-__all__ = ["Episode"] + [k.name for k in _registry.KERNELS]
+from .. import _backend, _registry, ufuncs
+from .._api import Episode, _normalize_out, call, finish, prepare
+
+__all__ = ["Episode"] + [k.name for k in _registry.KERNELS] + [k.name for k in _registry.WINDOWED]
 
 _STATE_DOC = """
 
@@ -46,6 +48,7 @@ def _make(k: _registry.Kernel) -> Callable[..., Any]:
     exec(_TEMPLATE.format(name=k.name, arg=arg), ns)  # noqa: S102 - names come from the C table
     fn = ns[k.name]
     fn.__module__ = "tradekernels"
+    fn._generated = True  # (tools/gen_stubs.py writes its overloads)
     fn.__doc__ = (
         f"{k.doc.split(chr(10) * 2)[0]}\n\n    Semantics: :func:`tradekernels.scans.reference."
         f"{k.reference_name}`.  {_tolerance(k)}" + _STATE_DOC
@@ -53,5 +56,99 @@ def _make(k: _registry.Kernel) -> Callable[..., Any]:
     return fn
 
 
+# One generic wrapper per single-series kernel (_registry.KERNELS); kernels with
+# a second input (_registry.WINDOWED) have the explicit wrappers below.
 _FUNCS: Dict[str, Callable[..., Any]] = {k.name: _make(k) for k in _registry.KERNELS}
 globals().update(_FUNCS)
+
+_ulcer_generic = _FUNCS["ulcer_index"]
+
+
+def ulcer_index(x: Any, *, ddof: int = 0, axis: Any = None, out: Any = None, state: Any = None,
+                return_state: bool = False) -> Any:
+    """Ulcer index ``sqrt(sum(drawdown**2) / (N - ddof))`` over the non-NaN drawdowns.
+
+    Semantics: :func:`tradekernels.scans.reference.ulcer_index` (``ddof=1``
+    matches quantstats' ``N - 1``).  Bit-exact.  The kernel
+    (``tradekernels.ufuncs.ulcer_index``) computes ``ddof=0``; another ``ddof``
+    is applied here from the final state's ``sumsq`` and ``count`` with the
+    same IEEE operations (one division, one ``sqrt``, one rounding to the
+    input's float type), so it stays bit-exact.  ``N - ddof <= 0`` gives NaN.
+    """
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)):
+        raise TypeError(f"tradekernels.ulcer_index: ddof must be an integer, got {ddof!r}")
+    if ddof == 0:
+        return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state)
+    res, st = _ulcer_generic(x, axis=axis, state=state, return_state=True)
+    ss, count = st.values[..., 1], st.values[..., 2]
+    m = count - float(ddof)
+    with np.errstate(all="ignore"):
+        vals = np.where(m > 0, np.sqrt(ss / np.where(m > 0, m, 1.0)), np.nan)
+    dtype = np.asarray(res).dtype
+    vals = vals.astype(dtype)
+    if out is not None:
+        o = out[0] if isinstance(out, tuple) else out
+        np.copyto(o, vals, casting="same_kind")
+        result: Any = o
+    elif hasattr(res, "index"):  # pandas Series (from a DataFrame)
+        result = type(res)(vals, index=res.index, name=res.name)
+    elif np.ndim(res) == 0:
+        result = vals[()]
+    else:
+        result = vals
+    return (result, st) if return_state else result
+
+
+def rolling_max_drawdown(x: Any, window: int, *, min_periods: Any = None, axis: Any = None,
+                         out: Any = None) -> Any:
+    """Max drawdown inside each trailing window of ``window`` bars.
+
+    pandas ``rolling(window, min_periods)`` alignment: ``r[i]`` covers bars
+    ``i - window + 1 .. i``; NaN unless the window holds at least
+    ``min_periods`` (default ``window``) non-NaN bars.  Semantics:
+    :func:`tradekernels.scans.reference.rolling_max_drawdown`.  Bit-exact
+    (also on zero, negative and infinite prices).  O(1) amortised per bar
+    whatever the window on positive prices; a window holding a zero, negative
+    or infinite price is recomputed (O(window)).  No ``state=`` (a chunk
+    boundary would need the last ``window`` bars) and no stream yet.
+    """
+    name = "rolling_max_drawdown"
+    k = _registry.get(name)
+    for what, v in (("window", window), ("min_periods", min_periods)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+            raise TypeError(f"tradekernels.{name}: {what} must be an integer, got {v!r}")
+    if window < 1:
+        raise ValueError(f"tradekernels.{name}: window must be >= 1, got {window}")
+    mp = window if min_periods is None else int(min_periods)
+    if not 0 <= mp <= window:
+        raise ValueError(f"tradekernels.{name}: min_periods must be in [0, window], got {min_periods}")
+    arr, ax, ctx = prepare(name, x, axis)
+    ax_n = ax + arr.ndim if ax < 0 else ax
+    if not 0 <= ax_n < arr.ndim:
+        raise np.exceptions.AxisError(ax, arr.ndim)
+    outs = _normalize_out(out)
+    uf = getattr(ufuncs, name)
+    w, m = np.int64(window), np.int64(mp)
+
+    def native():
+        kw = {"axes": [(ax_n,), (), (), (ax_n,)]}
+        if outs is not None:
+            kw["out"] = outs
+        with np.errstate(all="ignore"):
+            return (uf(arr, w, m, **kw),)
+
+    def reference():
+        a = np.moveaxis(arr, ax_n, -1)
+        res = _backend.lanes(lambda v: k.reference(v, window, mp), [a], [np.dtype(arr.dtype.char)], [0])
+        r = np.moveaxis(res[0], -1, ax_n)
+        if outs is not None and _backend.get_backend() == "reference":
+            np.copyto(outs[0], r, casting="same_kind")
+            return (outs[0],)
+        return (r,)
+
+    res = _backend.dispatch(native, reference, lambda a, b: _backend.compare(name, a, b, k.ulps))
+    return finish(name, res, ax, out, ctx)
+
+
+ulcer_index.__doc__ = (ulcer_index.__doc__ or "") + _STATE_DOC
+ulcer_index.__module__ = rolling_max_drawdown.__module__ = "tradekernels"

@@ -1,5 +1,7 @@
 """Golden cases of the scans: ``tests/golden/<kernel>.npz`` (written only by
 ``python tools/make_golden.py``; ``--check`` tells whether they are stale).
+Windowed kernels (``_registry.WINDOWED``) get one output per
+``(window, min_periods)`` of :data:`WINDOWS` (:func:`build_windowed_arrays`).
 
 A new scan kernel gets its file from its declaration; a new input case is one
 line in :func:`build_cases`.
@@ -188,6 +190,38 @@ def build_arrays(kernel, cases: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
     return arrays
 
 
+#: (window, min_periods) pairs of the windowed kernels' golden files
+#: (``<case>__w<window>_mp<min_periods or "none">__out0`` / ``__f32out0``)
+WINDOWS = ((1, None), (3, None), (3, 1), (8, 0), (50, 10), (10**9, 1))
+
+
+def _mp_tag(mp) -> str:
+    return "none" if mp is None else str(mp)
+
+
+def build_windowed_arrays(kernel, cases: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """The ordered arrays of ``tests/golden/<kernel>.npz`` for a kernel of
+    :data:`tradekernels._registry.WINDOWED` (twin ``reference(x, window, min_periods)``)."""
+    from .._backend import lanes
+
+    arrays: Dict[str, np.ndarray] = {
+        "kernel": np.array(kernel.name),
+        "cases": np.array(list(cases)),
+        "windows": np.array([w for w, _ in WINDOWS], dtype=np.int64),
+        "min_periods": np.array([-1 if m is None else m for _, m in WINDOWS], dtype=np.int64),
+    }
+    for name, x in cases.items():
+        arrays[f"{name}__x"] = x
+        for w, mp in WINDOWS:
+            tag = f"{name}__w{w}_mp{_mp_tag(mp)}"
+            for dt, key in ((np.float64, "out0"), (np.float32, "f32out0")):
+                with np.errstate(over="ignore"):
+                    xd = np.asarray(x).astype(dt)
+                (o,) = lanes(lambda v, w=w, mp=mp: kernel.reference(v, w, mp), [xd], [dt], [0])
+                arrays[f"{tag}__{key}"] = o.astype(np.float64)
+    return arrays
+
+
 def golden_bytes(arrays: Dict[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -196,14 +230,15 @@ def golden_bytes(arrays: Dict[str, np.ndarray]) -> bytes:
 
 def files() -> Dict[str, bytes]:
     """``{path under tests/golden: file bytes}`` for every scan kernel of the registry."""
-    from .._registry import KERNELS
+    from .._registry import KERNELS, WINDOWED
 
     cases = build_cases()
     out = {}
-    for k in KERNELS:
-        data = golden_bytes(build_arrays(k, cases))
+    for k in KERNELS + WINDOWED:
+        build = build_arrays if k in KERNELS else build_windowed_arrays
+        data = golden_bytes(build(k, cases))
         # determinism guard: a second build must give the very same bytes
-        if golden_bytes(build_arrays(k, build_cases())) != data:
+        if golden_bytes(build(k, build_cases())) != data:
             raise RuntimeError(f"golden data for {k.name} is not deterministic")
         out[f"{k.name}.npz"] = data
     return out

@@ -29,6 +29,8 @@ __all__ = [
     "drawdown_episode",
     "underwater_bars",
     "max_drawdown_duration",
+    "ulcer_index",
+    "rolling_max_drawdown",
 ]
 
 _NAN = math.nan
@@ -160,6 +162,62 @@ def max_drawdown_duration(x: Sequence[float]) -> int:
     return max_drawdown_duration_chunk(x, START["max_drawdown_duration"])[0][0]
 
 
+def ulcer_index(x: Sequence[float], ddof: int = 0) -> float:
+    """Ulcer index ``sqrt(sum(d[i] ** 2) / (N - ddof))`` of the drawdown ``d``.
+
+    * ``d`` is :func:`drawdown`; the sum and ``N`` run over the bars whose
+      drawdown is not NaN (NaN prices, and ``0/0`` or ``inf/inf`` drawdowns
+      are skipped, as in :func:`max_drawdown`).
+    * The squares are summed left to right, one ``d * d`` and one addition
+      per bar; then one division and one correctly rounded ``sqrt``.
+    * ``N - ddof <= 0`` (empty or all-NaN input, or ``ddof >= N``) gives NaN.
+    * ``ddof=0`` (the default) is the root mean square drawdown (Peter
+      Martin's definition).  ``ddof=1`` is quantstats' ``ulcer_index``, which
+      divides by ``len(returns) - 1``; quantstats computes the drawdown from
+      returns (the compounded price), so it agrees to rounding, and only on
+      series without NaN (it counts NaN bars in its length).
+    """
+    ss, n = ulcer_index_chunk(x, START["ulcer_index"])[1][1:]
+    m = n - ddof
+    return math.sqrt(ss / m) if m > 0 else _NAN
+
+
+def rolling_max_drawdown(x: Sequence[float], window: int, min_periods=None) -> List[float]:
+    """Max drawdown inside each trailing window: ``r[i] = max_drawdown(x[s:i+1])``,
+    ``s = max(0, i - window + 1)`` (pandas ``rolling(window)`` alignment).
+
+    * The drawdown inside a window restarts at the window's first bar: the
+      peak is the running maximum of the window only (:func:`max_drawdown`'s
+      rules, applied to the window as a series of its own).
+    * ``min_periods`` (pandas semantics): ``r[i]`` is NaN unless the window
+      holds at least ``min_periods`` non-NaN bars; ``None`` means ``window``
+      (so the first ``window - 1`` results are NaN).  A window without a
+      non-NaN drawdown gives NaN even for ``min_periods=0``.
+    * NaN bars count toward the window length but not toward
+      ``min_periods``; they do not move the peak (as in :func:`drawdown`).
+    * Zero, negative and infinite prices follow :func:`max_drawdown` on the
+      window (IEEE division: ``0/0`` NaN and skipped, ``x/0`` ``±inf``,
+      ``x/inf`` 0): the native kernel recomputes such windows naively and
+      matches this function on them too.
+    * ``window < 1`` gives NaN everywhere (the public wrapper raises).
+    * A window larger than the series is the expanding window.
+    """
+    n = len(x)
+    mp = window if min_periods is None else min_periods
+    out = []
+    for i in range(n):
+        if window < 1:
+            out.append(_NAN)
+            continue
+        seg = x[max(0, i - window + 1): i + 1]
+        valid = sum(1 for v in seg if v == v)
+        if valid < mp or valid == 0:
+            out.append(_NAN)
+        else:
+            out.append(max_drawdown(seg))
+    return out
+
+
 # --------------------------------------------------------------------------
 # The same kernels from a carried state (the loops above are these)
 # --------------------------------------------------------------------------
@@ -267,3 +325,13 @@ def max_drawdown_duration_chunk(x: Sequence[float], state: Sequence[float]):
         if c > best:
             best = c
     return (best,), [uw[0], uw[1], float(best)]
+def ulcer_index_chunk(x: Sequence[float], state: Sequence[float]):
+    peak, ss, n = state[0], state[1], state[2]
+    for v in x:
+        if v > peak:
+            peak = v
+        d = _div(v, peak) - 1.0
+        if d == d:
+            ss += d * d
+            n += 1.0
+    return (math.sqrt(ss / n) if n > 0 else _NAN,), [peak, ss, n]
