@@ -1,0 +1,174 @@
+"""The scan kernels over dask arrays chunked along time (``tradekernels.dask``).
+
+One function per declared scan kernel, named like the top-level kernel; the
+plans are in :mod:`tradekernels.dask`.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+
+from .. import _registry, ufuncs
+from .._api import Episode
+from .._dask import _array, _as_dask, _da, _dask_base, _lead_shape
+
+__all__ = [k.name for k in _registry.KERNELS]
+
+_PARALLEL_RETURNS = {"simple_returns", "log_returns"}
+_PEAK_TWO_PASS = {"drawdown", "max_drawdown"}
+
+# --------------------------------------------------------------------------
+# Block tasks (plain functions of NumPy arrays: run on any worker)
+# --------------------------------------------------------------------------
+
+
+def _default_state(name: str, lead: Tuple[int, ...]) -> np.ndarray:
+    k = _registry.get(name)
+    return np.broadcast_to(np.array(k.state_default, dtype=np.float64), lead + (k.state_len,))
+
+
+def _step(name: str, block: np.ndarray, state: Optional[np.ndarray]) -> tuple:
+    """One chunk from ``state`` (None: the default); returns (*outputs, state)."""
+    if state is None:
+        state = _default_state(name, block.shape[:-1])
+    with np.errstate(all="ignore"):
+        return tuple(getattr(ufuncs, name + "_state")(block, state))
+
+
+def _peak(block: np.ndarray) -> np.ndarray:
+    """The chunk's running peak from -inf (the max_drawdown pass, no output array)."""
+    return _step("max_drawdown", block, None)[1][..., 0]
+
+
+def _carry_peak(lead: Tuple[int, ...], *peaks: np.ndarray) -> np.ndarray:
+    p = np.full(lead, -np.inf)
+    for s in peaks:
+        p = np.where(s > p, s, p)  # the kernels' own rule: move only on a strictly greater peak
+    return p
+
+
+def _drawdown_from_peak(block: np.ndarray, peak: np.ndarray) -> np.ndarray:
+    return _step("drawdown", block, peak[..., None])[0]
+
+
+def _mdd_partial(block: np.ndarray, peak: np.ndarray) -> np.ndarray:
+    st = np.empty(peak.shape + (3,))
+    st[..., 0], st[..., 1], st[..., 2] = peak, np.inf, 0.0
+    return _step("max_drawdown", block, st)[1]
+
+
+def _mdd_final(dtype: np.dtype, *partials: np.ndarray) -> np.ndarray:
+    best = np.full(partials[0].shape[:-1], np.inf)
+    seen = np.zeros(best.shape, dtype=bool)
+    for p in partials:
+        b = p[..., 1]
+        best = np.where(b < best, b, best)
+        seen |= p[..., 2] != 0.0
+    return np.where(seen, best, np.nan).astype(dtype)
+
+
+def _last_value(block: np.ndarray) -> np.ndarray:
+    return block[..., -1:].astype(np.float64)
+
+
+def _returns_block(name: str, block: np.ndarray, prev: Optional[np.ndarray]) -> np.ndarray:
+    return _step(name, block, prev)[0]
+
+
+def _run(kname: str, x: Any, axis: int) -> Any:
+    k = _registry.get(kname)
+    x, ax = _as_dask(kname, x, axis)
+    token = _dask_base.tokenize(kname, x)
+    pre = f"tk-{kname.replace('_', '-')}"
+    lead_blocks = x.numblocks[:-1]
+    ntime = x.numblocks[-1]
+    fdtype = x.dtype
+    dsk: Dict[Any, Any] = {}
+    out_names = [f"{pre}-out{j}-{token}" for j in range(len(k.outputs))]
+
+    for block in np.ndindex(*lead_blocks):
+        L: Tuple[Any, ...] = tuple(int(i) for i in block)
+        lead = _lead_shape(x, L)
+        xkey = lambda j: (x.name,) + L + (j,)  # noqa: E731
+        if kname in _PARALLEL_RETURNS:
+            last_nonempty: Optional[int] = None
+            for j in range(ntime):
+                prev: Any = None
+                if last_nonempty is not None:
+                    prev = (f"{pre}-prev-{token}",) + L + (last_nonempty,)
+                    dsk[prev] = (_last_value, xkey(last_nonempty))
+                dsk[(out_names[0],) + L + (j,)] = (_returns_block, kname, xkey(j), prev)
+                if x.chunks[-1][j] > 0:
+                    last_nonempty = j
+        elif kname in _PEAK_TWO_PASS:
+            peaks: list = []
+            partials: list = []
+            for j in range(ntime):
+                carried = (f"{pre}-carry-{token}",) + L + (j,)
+                dsk[carried] = (_carry_peak, lead) + tuple(peaks)
+                pk = (f"{pre}-peak-{token}",) + L + (j,)
+                dsk[pk] = (_peak, xkey(j))
+                peaks.append(pk)
+                if kname == "drawdown":
+                    dsk[(out_names[0],) + L + (j,)] = (_drawdown_from_peak, xkey(j), carried)
+                else:
+                    part = (f"{pre}-part-{token}",) + L + (j,)
+                    dsk[part] = (_mdd_partial, xkey(j), carried)
+                    partials.append(part)
+            if kname == "max_drawdown":
+                dsk[(out_names[0],) + L] = (_mdd_final, fdtype) + tuple(partials)
+        else:  # sequential carry
+            state: Any = None
+            step: Any = None
+            for j in range(ntime):
+                step = (f"{pre}-step-{token}",) + L + (j,)
+                dsk[step] = (_step, kname, xkey(j), state)
+                state = (f"{pre}-state-{token}",) + L + (j,)
+                dsk[state] = (operator.getitem, step, len(k.outputs))
+                if k.scan:
+                    dsk[(out_names[0],) + L + (j,)] = (operator.getitem, step, 0)
+            if not k.scan:
+                if ntime == 0:  # pragma: no cover - dask always has >= 1 block
+                    raise ValueError("empty dask array")
+                for o, oname in enumerate(out_names):
+                    dsk[(oname,) + L] = (operator.getitem, step, o)
+
+    def dtype_of(kind: str):
+        return fdtype if kind == "f" else np.dtype(np.int64)
+
+    if k.scan:
+        res = _array(dsk, out_names[0], x, x.chunks, dtype_of(k.outputs[0]))
+        return _da.moveaxis(res, -1, ax)
+    outs = [_array(dsk, n, x, x.chunks[:-1], dtype_of(kind)) for n, kind in zip(out_names, k.outputs)]
+    return outs[0] if len(outs) == 1 else Episode(*outs)
+
+
+# --------------------------------------------------------------------------
+# Public functions
+# --------------------------------------------------------------------------
+
+
+def _plan(name: str) -> str:
+    if name in _PARALLEL_RETURNS:
+        return "parallel: each chunk starts from the previous chunk's last value"
+    if name in _PEAK_TWO_PASS:
+        return "two parallel passes: chunk peaks, then each chunk from the carried peak"
+    return "the carried state goes chunk to chunk in sequence (exact), parallel across series"
+
+
+def _public(k: Any) -> Any:
+    """The dask twin of scan kernel ``k`` (one per declared scan kernel)."""
+
+    def fn(x: Any, *, axis: int = -1) -> Any:
+        return _run(k.name, x, axis)
+
+    fn.__name__ = fn.__qualname__ = k.name
+    fn.__doc__ = (f":func:`tradekernels.{k.name}` of a dask array chunked along time ({_plan(k.name)}); "
+                  "equal to the in-memory result bit for bit.")
+    return fn
+
+
+globals().update({k.name: _public(k) for k in _registry.KERNELS})
