@@ -94,7 +94,27 @@ int tk_state_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes)
     return 0;
 }
 
-static const char *const tk_path_names[TK_NPATH] = {"scalar", "avx2"};
+static const char *const tk_path_names[TK_NPATH] = {
+    [TK_PATH_SCALAR] = "scalar",
+    [TK_PATH_AVX2] = "avx2",
+    [TK_PATH_AVX512] = "avx512",
+    [TK_PATH_AVX512_EMU] = "avx512_emu",
+};
+
+/* available_paths() order: scalar, the emulated path (a test path: never
+ * chosen by "auto"), then the native paths, fastest last. */
+static const int tk_path_order[TK_NPATH] = {TK_PATH_SCALAR, TK_PATH_AVX512_EMU, TK_PATH_AVX2,
+                                            TK_PATH_AVX512};
+
+/* A kernel without cores of its own for a path uses its fallback's: the
+ * best lower path the same CPU runs (avx512 -> avx2 -> scalar).  The
+ * emulated path runs on any CPU, so it falls back to scalar. */
+static const int tk_path_fallback[TK_NPATH] = {
+    [TK_PATH_SCALAR] = TK_PATH_SCALAR,
+    [TK_PATH_AVX2] = TK_PATH_SCALAR,
+    [TK_PATH_AVX512] = TK_PATH_AVX2,
+    [TK_PATH_AVX512_EMU] = TK_PATH_SCALAR,
+};
 
 /* The rows are checked once, at import: a generator bug is an ImportError,
  * not a crash. */
@@ -126,7 +146,8 @@ static int tk_parse_path(PyObject *arg)
             return p;
         }
     }
-    PyErr_Format(PyExc_ValueError, "unknown SIMD path '%s' (expected one of: scalar, avx2)", s);
+    PyErr_Format(PyExc_ValueError,
+                 "unknown SIMD path '%s' (expected one of: scalar, avx2, avx512, avx512_emu)", s);
     return -1;
 }
 
@@ -142,7 +163,11 @@ static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
     }
     for (int i = 0; i < tk_nkernels; i++) {
         const tk_kernel *k = &tk_kernels[i];
-        void **data = k->data[path] != NULL ? k->data[path] : k->data[TK_PATH_SCALAR];
+        int p = path;
+        while (k->data[p] == NULL && p != TK_PATH_SCALAR) {
+            p = tk_path_fallback[p];
+        }
+        void **data = k->data[p];
         PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
             tk_funcs, data, k->types, k->nloops, k->nin, k->nout, PyUFunc_None, k->name, k->doc,
             0, k->signature);
@@ -165,7 +190,8 @@ static PyObject *tk_available_paths(PyObject *Py_UNUSED(self), PyObject *Py_UNUS
     if (t == NULL) {
         return NULL;
     }
-    for (int p = 0; p < TK_NPATH; p++) {
+    for (int j = 0; j < TK_NPATH; j++) {
+        const int p = tk_path_order[j];
         if (tk_cpu_has_path(p)) {
             PyObject *s = PyUnicode_FromString(tk_path_names[p]);
             if (s == NULL || PyList_Append(t, s) < 0) {
@@ -246,11 +272,13 @@ static PyObject *tk_kernels_info(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(
 
 static PyMethodDef tk_methods[] = {
     {"make_ufuncs", tk_make_ufuncs, METH_O,
-     "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar' or 'avx2'."},
+     "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar', "
+     "'avx2', 'avx512' or 'avx512_emu'."},
     {"kernels", tk_kernels_info, METH_NOARGS,
      "kernels() -> tuple of dict: the declaration of every ufunc (src/<family>/kernels.toml)."},
     {"available_paths", tk_available_paths, METH_NOARGS,
-     "available_paths() -> list: the SIMD paths this CPU can run, slowest first."},
+     "available_paths() -> list: the SIMD paths this CPU can run: scalar, avx512_emu (emulated), "
+     "then the native ones, fastest last."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -27,18 +27,47 @@ typedef void (*tk_core_fn)(char **args, const npy_intp *core_dims,
 
 /* SIMD code paths.  Every path must produce identical bits.  A path is
  * compiled where the compiler can target it (TK_HAVE_<PATH>) and used where
- * the CPU runs it (tk_cpu_has_path). */
-enum tk_path { TK_PATH_SCALAR = 0, TK_PATH_AVX2 = 1, TK_NPATH = 2 };
+ * the CPU runs it (tk_cpu_has_path).  avx512_emu is the AVX-512 kernels'
+ * source compiled a second time against SIMDe (SIMD Everywhere, baseline
+ * ISA): it runs the AVX-512 algorithm on any CPU, so the tests check its
+ * bits everywhere.  A kernel without cores of its own for a path uses those
+ * of the path's fallback (tk_path_fallback in module.c). */
+enum tk_path {
+    TK_PATH_SCALAR = 0,
+    TK_PATH_AVX2 = 1,
+    TK_PATH_AVX512 = 2,
+    TK_PATH_AVX512_EMU = 3,
+    TK_NPATH = 4
+};
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TK_HAVE_AVX2 1
 #define TK_IF_AVX2(...) __VA_ARGS__
+#define TK_HAVE_AVX512 1
+#define TK_IF_AVX512(...) __VA_ARGS__
 #else
 #define TK_HAVE_AVX2 0
 #define TK_IF_AVX2(...)
+#define TK_HAVE_AVX512 0
+#define TK_IF_AVX512(...)
+#endif
+
+/* TK_HAVE_SIMDE: set by CMake when SIMDe's headers were found. */
+#if defined(TK_HAVE_SIMDE) && TK_HAVE_SIMDE
+#define TK_HAVE_AVX512_EMU 1
+#define TK_IF_AVX512_EMU(...) __VA_ARGS__
+#else
+#define TK_HAVE_AVX512_EMU 0
+#define TK_IF_AVX512_EMU(...)
 #endif
 
 int tk_cpu_has_path(int path);
+
+/* Non-temporal stores: whether an output of `bytes` bytes (written in one
+ * pass next to an input of the same size) should bypass the caches: when
+ * input and output together exceed the last-level cache that this core
+ * shares (detected at run time, cpu.c).  Cheap below 1 MiB (no lookup). */
+int tk_stream_output(npy_intp bytes);
 
 /* One row of the generated table (tools/gen_table.py): a declared kernel or
  * the <name>_state variant derived from its carried state. */

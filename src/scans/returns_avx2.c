@@ -12,7 +12,7 @@
 /* Simple returns of x[0..n) from the carried previous price *state. */
 TK_AVX2 static void sr_avx2(const double *x, double *out, npy_intp n, double *state)
 {
-    const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0
+    const int stream = tk_stream_output(n * (npy_intp)sizeof(double)) && ((uintptr_t)out & 7) == 0
                        && (x + n <= out || out + n <= x);
     const npy_intp head = stream ? head_count(out, n) : 0;
     /* The previous element is carried in a register, never re-read, so an
