@@ -151,6 +151,15 @@ static int tk_parse_path(PyObject *arg)
     return -1;
 }
 
+/* The path whose cores row k uses on `path` (the path itself or a fallback). */
+static int tk_core_path(const tk_kernel *k, int path)
+{
+    while (k->data[path] == NULL && path != TK_PATH_SCALAR) {
+        path = tk_path_fallback[path];
+    }
+    return path;
+}
+
 static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
 {
     const int path = tk_parse_path(arg);
@@ -163,11 +172,7 @@ static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
     }
     for (int i = 0; i < tk_nkernels; i++) {
         const tk_kernel *k = &tk_kernels[i];
-        int p = path;
-        while (k->data[p] == NULL && p != TK_PATH_SCALAR) {
-            p = tk_path_fallback[p];
-        }
-        void **data = k->data[p];
+        void **data = k->data[tk_core_path(k, path)];
         PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
             tk_funcs, data, k->types, k->nloops, k->nin, k->nout, PyUFunc_None, k->name, k->doc,
             0, k->signature);
@@ -180,6 +185,24 @@ static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
             return NULL;
         }
         Py_DECREF(uf);
+    }
+    return d;
+}
+
+/* core_paths(path) -> {name: the path whose cores the ufunc runs on `path`}. */
+static PyObject *tk_core_paths(PyObject *Py_UNUSED(self), PyObject *arg)
+{
+    const int path = tk_parse_path(arg);
+    if (path < 0) {
+        return NULL;
+    }
+    PyObject *d = PyDict_New();
+    for (int i = 0; d != NULL && i < tk_nkernels; i++) {
+        PyObject *s = PyUnicode_FromString(tk_path_names[tk_core_path(&tk_kernels[i], path)]);
+        if (s == NULL || PyDict_SetItemString(d, tk_kernels[i].name, s) < 0) {
+            Py_CLEAR(d);
+        }
+        Py_XDECREF(s);
     }
     return d;
 }
@@ -274,6 +297,9 @@ static PyMethodDef tk_methods[] = {
     {"make_ufuncs", tk_make_ufuncs, METH_O,
      "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar', "
      "'avx2', 'avx512' or 'avx512_emu'."},
+    {"core_paths", tk_core_paths, METH_O,
+     "core_paths(path) -> dict: per kernel, the path whose cores its ufunc runs on `path` (the "
+     "path itself, or the best lower one with cores: avx512 -> avx2 -> scalar)."},
     {"kernels", tk_kernels_info, METH_NOARGS,
      "kernels() -> tuple of dict: the declaration of every ufunc (src/<family>/kernels.toml)."},
     {"available_paths", tk_available_paths, METH_NOARGS,
