@@ -74,11 +74,16 @@ static npy_intp tk_llc_bytes(void)
     return llc > 0 ? llc : (npy_intp)32 << 20;
 }
 
+#define TK_STREAM_FLOOR ((npy_intp)1 << 20)
+
+npy_intp tk_stream_min_bytes(void)
+{
+    const npy_intp t = tk_llc_bytes() / 2 + 1;
+    return t > TK_STREAM_FLOOR ? t : TK_STREAM_FLOOR;
+}
+
 int tk_stream_output(npy_intp bytes)
 {
-    /* No last-level cache is smaller than 2 MiB: skip the lookup below. */
-    if (bytes < ((npy_intp)1 << 20)) {
-        return 0;
-    }
-    return bytes > tk_llc_bytes() / 2;
+    /* Below the floor no cache lookup is done (it costs a few CPUID calls). */
+    return bytes >= TK_STREAM_FLOOR && bytes >= tk_stream_min_bytes();
 }

@@ -207,6 +207,11 @@ static PyObject *tk_core_paths(PyObject *Py_UNUSED(self), PyObject *arg)
     return d;
 }
 
+static PyObject *tk_stream_min(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(arg))
+{
+    return PyLong_FromSsize_t(tk_stream_min_bytes());
+}
+
 static PyObject *tk_available_paths(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(arg))
 {
     PyObject *t = PyList_New(0);
@@ -300,6 +305,10 @@ static PyMethodDef tk_methods[] = {
     {"core_paths", tk_core_paths, METH_O,
      "core_paths(path) -> dict: per kernel, the path whose cores its ufunc runs on `path` (the "
      "path itself, or the best lower one with cores: avx512 -> avx2 -> scalar)."},
+    {"stream_min_bytes", tk_stream_min, METH_NOARGS,
+     "stream_min_bytes() -> int: the smallest float64 output (bytes) the SIMD scans write with "
+     "non-temporal stores: max(1 MiB, half the last-level cache this core shares + 1), "
+     "detected at run time (CPUID cache parameters, else sysconf)."},
     {"kernels", tk_kernels_info, METH_NOARGS,
      "kernels() -> tuple of dict: the declaration of every ufunc (src/<family>/kernels.toml)."},
     {"available_paths", tk_available_paths, METH_NOARGS,

@@ -68,6 +68,9 @@ int tk_cpu_has_path(int path);
  * input and output together exceed the last-level cache that this core
  * shares (detected at run time, cpu.c).  Cheap below 1 MiB (no lookup). */
 int tk_stream_output(npy_intp bytes);
+/* The smallest output (bytes) written with streaming stores: max(1 MiB,
+ * half the last-level cache + 1). */
+npy_intp tk_stream_min_bytes(void);
 
 /* One row of the generated table (tools/gen_table.py): a declared kernel or
  * the <name>_state variant derived from its carried state. */
