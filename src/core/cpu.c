@@ -82,8 +82,4 @@ npy_intp tk_stream_min_bytes(void)
     return t > TK_STREAM_FLOOR ? t : TK_STREAM_FLOOR;
 }
 
-int tk_stream_output(npy_intp bytes)
-{
-    /* Below the floor no cache lookup is done (it costs a few CPUID calls). */
-    return bytes >= TK_STREAM_FLOOR && bytes >= tk_stream_min_bytes();
-}
+

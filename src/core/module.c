@@ -14,8 +14,10 @@
  * outer loop restores the floating-point flags, so they never make NumPy
  * emit "invalid value" / "divide by zero" warnings, on any SIMD path.
  *
- * There is no mutable global state: the chosen SIMD path is baked into
- * each ufunc's (static) data array at creation time.
+ * There is no mutable global state: the chosen SIMD path and the
+ * streaming-store threshold (detected once per make_ufuncs) are baked into
+ * each ufunc's data array at creation time, a copy of the table's loop
+ * data owned by the ufunc (a capsule in ufunc->obj, released with it).
  */
 /* NumPy >= 2.1 API (pyproject requires it): needed for the ufunc field
  * process_core_dims_func.  Only this file touches the ufunc struct, so only
@@ -57,11 +59,12 @@ static void tk_loop(char **args, npy_intp const *dims, npy_intp const *steps, vo
     const tk_loop_data *ld = (const tk_loop_data *)data;
     const tk_core_fn core = ld->fn;
     const int nargs = ld->nargs;
-    char *p[TK_MAXARGS];
+    char *p[TK_MAXARGS + 1];
     PyThreadState *held = NULL; /* every kernel has a first core dimension: dims[1] */
     if ((double)dims[0] * (double)dims[1] >= TK_GIL_WORK && TK_HOLDS_GIL()) {
         held = PyEval_SaveThread();
     }
+    p[nargs] = (char *)(void *)ld; /* after the arguments: tk_call_stream_min (tk.h) */
     fenv_t env;
     feholdexcept(&env);
     for (npy_intp i = 0; i < dims[0]; i++) {
@@ -160,25 +163,63 @@ static int tk_core_path(const tk_kernel *k, int path)
     return path;
 }
 
+/* One ufunc's loop data: a copy of the table's, with the call context. */
+typedef struct {
+    void *ptrs[TK_MAXLOOPS];
+    tk_loop_data lds[TK_MAXLOOPS];
+} tk_ufunc_data;
+
+#define TK_DATA_CAPSULE "tradekernels._core.loop_data"
+
+static void tk_free_ufunc_data(PyObject *cap)
+{
+    PyMem_Free(PyCapsule_GetPointer(cap, TK_DATA_CAPSULE));
+}
+
+/* The ufunc of row k on `path`; its loop data lives as long as it does. */
+static PyObject *tk_make_ufunc(const tk_kernel *k, int path, npy_intp stream_min)
+{
+    tk_ufunc_data *ud = PyMem_Calloc(1, sizeof *ud);
+    if (ud == NULL) {
+        return PyErr_NoMemory();
+    }
+    void **src = k->data[tk_core_path(k, path)];
+    for (int j = 0; j < k->nloops; j++) {
+        ud->lds[j] = *(const tk_loop_data *)src[j];
+        ud->lds[j].stream_min = stream_min;
+        ud->ptrs[j] = &ud->lds[j];
+    }
+    PyObject *cap = PyCapsule_New(ud, TK_DATA_CAPSULE, tk_free_ufunc_data);
+    if (cap == NULL) {
+        PyMem_Free(ud);
+        return NULL;
+    }
+    PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
+        tk_funcs, ud->ptrs, k->types, k->nloops, k->nin, k->nout, PyUFunc_None, k->name, k->doc,
+        0, k->signature);
+    if (uf == NULL) {
+        Py_DECREF(cap);
+        return NULL;
+    }
+    ((PyUFuncObject *)uf)->process_core_dims_func = k->core_dims;
+    ((PyUFuncObject *)uf)->obj = cap; /* NumPy releases ufunc->obj with the ufunc */
+    return uf;
+}
+
 static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
 {
     const int path = tk_parse_path(arg);
     if (path < 0) {
         return NULL;
     }
+    const npy_intp stream_min = tk_stream_min_bytes();
     PyObject *d = PyDict_New();
     if (d == NULL) {
         return NULL;
     }
     for (int i = 0; i < tk_nkernels; i++) {
         const tk_kernel *k = &tk_kernels[i];
-        void **data = k->data[tk_core_path(k, path)];
-        PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
-            tk_funcs, data, k->types, k->nloops, k->nin, k->nout, PyUFunc_None, k->name, k->doc,
-            0, k->signature);
-        if (uf != NULL) {
-            ((PyUFuncObject *)uf)->process_core_dims_func = k->core_dims;
-        }
+        PyObject *uf = tk_make_ufunc(k, path, stream_min);
         if (uf == NULL || PyDict_SetItemString(d, k->name, uf) < 0) {
             Py_XDECREF(uf);
             Py_DECREF(d);
@@ -308,7 +349,7 @@ static PyMethodDef tk_methods[] = {
     {"stream_min_bytes", tk_stream_min, METH_NOARGS,
      "stream_min_bytes() -> int: the smallest float64 output (bytes) the SIMD scans write with "
      "non-temporal stores: max(1 MiB, half the last-level cache this core shares + 1), "
-     "detected at run time (CPUID cache parameters, else sysconf)."},
+     "detected now (CPUID cache parameters, else sysconf); make_ufuncs bakes it into the ufuncs."},
     {"kernels", tk_kernels_info, METH_NOARGS,
      "kernels() -> tuple of dict: the declaration of every ufunc (src/<family>/kernels.toml)."},
     {"available_paths", tk_available_paths, METH_NOARGS,

@@ -63,13 +63,12 @@ enum tk_path {
 
 int tk_cpu_has_path(int path);
 
-/* Non-temporal stores: whether an output of `bytes` bytes (written in one
- * pass next to an input of the same size) should bypass the caches: when
- * input and output together exceed the last-level cache that this core
- * shares (detected at run time, cpu.c).  Cheap below 1 MiB (no lookup). */
-int tk_stream_output(npy_intp bytes);
-/* The smallest output (bytes) written with streaming stores: max(1 MiB,
- * half the last-level cache + 1). */
+/* Non-temporal stores: the smallest output (bytes, written in one pass next
+ * to an input of the same size) that bypasses the caches: where input and
+ * output together exceed the last-level cache this core shares, at least
+ * 1 MiB.  Detected when the ufuncs are made (cpu.c: CPUID, which may trap
+ * to a hypervisor, so never per call) and handed to the cores in their loop
+ * data (tk_call_stream_min). */
 npy_intp tk_stream_min_bytes(void);
 
 /* One row of the generated table (tools/gen_table.py): a declared kernel or
@@ -90,12 +89,24 @@ typedef struct tk_kernel {
     tk_dims_fn core_dims; /* process_core_dims_func, or NULL */
 } tk_kernel;
 
-/* The data of one ufunc loop: its core, the ufunc's argument count and row. */
+/* The data of one ufunc loop: its core, the ufunc's argument count and row;
+ * stream_min is filled in per ufunc by make_ufuncs (module.c), 0 in the
+ * generated table. */
 typedef struct {
     tk_core_fn fn;
     int nargs;
     const tk_kernel *kernel;
+    npy_intp stream_min;
 } tk_loop_data;
+
+/* The outer loop passes its loop data after a core's arguments: args[nargs]
+ * (nargs: the ufunc's argument count).  A core that writes with streaming
+ * stores reads the threshold there. */
+static inline npy_intp tk_call_stream_min(char **args, int nargs)
+{
+    const tk_loop_data *ld = (const tk_loop_data *)(const void *)args[nargs];
+    return ld->stream_min;
+}
 
 extern const tk_kernel tk_kernels[];
 extern const int tk_nkernels;

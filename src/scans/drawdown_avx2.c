@@ -38,9 +38,10 @@ TK_AVX2 static inline void peaks8(__m256d a, __m256d b, __m256d ninf, __m256d *c
 }
 
 /* Drawdown of x[0..n) from the carried peak *state (updated). */
-TK_AVX2 static void dd_avx2(const double *x, double *out, npy_intp n, double *state)
+TK_AVX2 static void dd_avx2(const double *x, double *out, npy_intp n, double *state,
+                            npy_intp stream_min)
 {
-    const int stream = tk_stream_output(n * (npy_intp)sizeof(double)) && ((uintptr_t)out & 7) == 0;
+    const int stream = n * (npy_intp)sizeof(double) >= stream_min && ((uintptr_t)out & 7) == 0;
     const npy_intp head = stream ? head_count(out, n) : 0;
     double peak = *state;
     npy_intp i = 0;
@@ -73,7 +74,7 @@ TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_i
         return;
     }
     double peak = -INFINITY;
-    dd_avx2((const double *)args[0], (double *)args[1], dims[0], &peak);
+    dd_avx2((const double *)args[0], (double *)args[1], dims[0], &peak, tk_call_stream_min(args, 2));
 }
 
 /* (n),(k)->(n),(k) */
@@ -84,7 +85,7 @@ TK_AVX2 void tk_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const
         return;
     }
     double peak = tk_ld_f64(args[1]);
-    dd_avx2((const double *)args[0], (double *)args[2], dims[0], &peak);
+    dd_avx2((const double *)args[0], (double *)args[2], dims[0], &peak, tk_call_stream_min(args, 4));
     tk_st_f64(args[3], peak);
 }
 

@@ -37,9 +37,10 @@ TK_AVX512 static inline void peaks16(__m512d a, __m512d b, __m512d ninf, __m512d
 }
 
 /* Drawdown of x[0..n) from the carried peak *state (updated). */
-TK_AVX512 static void dd_avx512(const double *x, double *out, npy_intp n, double *state)
+TK_AVX512 static void dd_avx512(const double *x, double *out, npy_intp n, double *state,
+                                npy_intp stream_min)
 {
-    const int stream = tk_stream_output(n * (npy_intp)sizeof(double)) && ((uintptr_t)out & 7) == 0;
+    const int stream = n * (npy_intp)sizeof(double) >= stream_min && ((uintptr_t)out & 7) == 0;
     const npy_intp head = stream ? head_count8(out, n) : 0;
     double peak = *state;
     npy_intp i = 0;
@@ -70,7 +71,7 @@ TK_AVX512 void TK_V512(tk_drawdown_f64)(char **args, const npy_intp *dims, const
         return;
     }
     double peak = -INFINITY;
-    dd_avx512((const double *)args[0], (double *)args[1], dims[0], &peak);
+    dd_avx512((const double *)args[0], (double *)args[1], dims[0], &peak, tk_call_stream_min(args, 2));
 }
 
 /* (n),(k)->(n),(k) */
@@ -81,7 +82,7 @@ TK_AVX512 void TK_V512(tk_drawdown_state_f64)(char **args, const npy_intp *dims,
         return;
     }
     double peak = tk_ld_f64(args[1]);
-    dd_avx512((const double *)args[0], (double *)args[2], dims[0], &peak);
+    dd_avx512((const double *)args[0], (double *)args[2], dims[0], &peak, tk_call_stream_min(args, 4));
     tk_st_f64(args[3], peak);
 }
 

@@ -11,9 +11,10 @@
 #include "avx512.h"
 
 /* Simple returns of x[0..n) from the carried previous price *state. */
-TK_AVX512 static void sr_avx512(const double *x, double *out, npy_intp n, double *state)
+TK_AVX512 static void sr_avx512(const double *x, double *out, npy_intp n, double *state,
+                                npy_intp stream_min)
 {
-    const int stream = tk_stream_output(n * (npy_intp)sizeof(double)) && ((uintptr_t)out & 7) == 0
+    const int stream = n * (npy_intp)sizeof(double) >= stream_min && ((uintptr_t)out & 7) == 0
                        && (x + n <= out || out + n <= x);
     const npy_intp head = stream ? head_count8(out, n) : 0;
     /* The previous element is carried in a register, never re-read, so an
@@ -45,7 +46,7 @@ TK_AVX512 void TK_V512(tk_simple_returns_f64)(char **args, const npy_intp *dims,
         return;
     }
     double p = NAN;
-    sr_avx512((const double *)args[0], (double *)args[1], dims[0], &p);
+    sr_avx512((const double *)args[0], (double *)args[1], dims[0], &p, tk_call_stream_min(args, 2));
 }
 
 /* (n),(k)->(n),(k) */
@@ -57,7 +58,7 @@ TK_AVX512 void TK_V512(tk_simple_returns_state_f64)(char **args, const npy_intp 
         return;
     }
     double p = tk_ld_f64(args[1]);
-    sr_avx512((const double *)args[0], (double *)args[2], dims[0], &p);
+    sr_avx512((const double *)args[0], (double *)args[2], dims[0], &p, tk_call_stream_min(args, 4));
     tk_st_f64(args[3], p);
 }
 
