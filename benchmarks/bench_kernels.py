@@ -22,6 +22,8 @@ Usage::
     python benchmarks/bench_kernels.py                 # n = 1e6 and 1e7, 5 repeats
     python benchmarks/bench_kernels.py --quick         # smoke run, n = 1e5, 3 repeats
     python benchmarks/bench_kernels.py --kernels drawdown,max_drawdown --json /tmp/b.json
+    python benchmarks/bench_kernels.py --kernels drawdown,max_drawdown,simple_returns \
+        --sizes 1e5,1e6,1e7,3e7 --no-peers            # every SIMD path at its floor
 """
 
 from __future__ import annotations
@@ -67,7 +69,10 @@ KERNELS = [
     "underwater_bars",
 ]
 # Reductions ((n)->() core signature) are compared with a read-only pass
-# (np.max); scans ((n)->(n)) with the copy floor (np.copyto).
+# (np.max); scans ((n)->(n)) with the floor max(copy floor, division floor):
+# np.copyto and np.divide(a, b, out=) of the same size (in cache a correctly
+# rounded division per element cannot be avoided, so the copy floor alone is
+# not reachable there).
 REDUCTIONS = {"max_drawdown", "drawdown_episode"}
 
 PY_N = 10**5  # elements given to the pure-Python reference twin, scaled to n
@@ -79,7 +84,11 @@ PANDAS = "pandas"
 NUMBA = "numba"
 PYTHON = "python (scaled)"
 COPY = "copy floor"
+DIVF = "division floor"
 MAXP = "np.max pass"
+FLOOR = "max(copy, division)"
+#: kernels of the per-path floor table (the ones with SIMD paths)
+PATH_TABLE_KERNELS = ("drawdown", "max_drawdown", "simple_returns")
 
 
 # --------------------------------------------------------------------------
@@ -230,8 +239,12 @@ def _out_for(kernel: str, n: int) -> Any:
     return np.zeros(n)
 
 
+def path_label(path: str) -> str:
+    return f"{TK}[{path}]"
+
+
 def build_impls(kernel: str, x: np.ndarray, tk_label: str,
-                scalar_ufuncs: Optional[Dict[str, np.ufunc]]
+                path_ufuncs: Dict[str, Dict[str, np.ufunc]], peers: bool = True
                 ) -> Tuple[List[Tuple[str, Callable[[], Any], float]], Callable]:
     """Return ``[(label, fn, scale)]`` and a function giving the Python check input.
 
@@ -244,10 +257,27 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
     uf = getattr(tku, kernel)
     o_tk = _out_for(kernel, n)
     impls.append((tk_label, lambda: uf(x, out=o_tk), 1.0))
-    if scalar_ufuncs is not None:
-        uf_s = scalar_ufuncs[kernel]
-        o_s = _out_for(kernel, n)
-        impls.append((TK_SCALAR, lambda: uf_s(x, out=o_s), 1.0))
+    # one row per other SIMD path (scalar, avx2, avx512, ...)
+    for path, ufs in path_ufuncs.items():
+        if path_label(path) == tk_label:
+            continue
+        o_p = _out_for(kernel, n)
+        impls.append((path_label(path), (lambda u, o: lambda: u(x, out=o))(ufs[kernel], o_p), 1.0))
+
+    # ---- floors on the same array ----
+    o_cp = np.zeros(n)
+    y = np.flip(x).copy()
+    o_dv = np.zeros(n)
+    floors = [(COPY, lambda: np.copyto(o_cp, x), 1.0),
+              (DIVF, lambda: np.divide(x, y, out=o_dv), 1.0),
+              (MAXP, lambda: np.max(x), 1.0)]
+    m = min(n, PY_N)
+
+    def tk_on_prefix():
+        return uf(x[:m])
+
+    if not peers:
+        return impls + floors, tk_on_prefix
 
     # ---- NumPy composites (preallocated buffers where the API allows) ----
     o_np = np.zeros(n)
@@ -358,20 +388,11 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
         impls.append((NUMBA, f_nb, 1.0))
 
     # ---- pure-Python reference twin on the first PY_N elements ----
-    m = min(n, PY_N)
     xs = x[:m].tolist()
     ref = getattr(reference, kernel)
     impls.append((PYTHON, lambda: ref(xs), n / m))
 
-    # ---- floors on the same array ----
-    o_cp = np.zeros(n)
-    impls.append((COPY, lambda: np.copyto(o_cp, x), 1.0))
-    impls.append((MAXP, lambda: np.max(x), 1.0))
-
-    def tk_on_prefix():
-        return uf(x[:m])
-
-    return impls, tk_on_prefix
+    return impls + floors, tk_on_prefix
 
 
 # --------------------------------------------------------------------------
@@ -496,10 +517,16 @@ def machine_info() -> Dict[str, Any]:
                 os.path.getmtime(core_file), _dt.timezone.utc).isoformat(timespec="seconds")
         except OSError:
             pass
+    try:
+        stream_min = core.stream_min_bytes()
+    except AttributeError:
+        stream_min = None
     return {
         "cpu_model": cpu or platform.processor() or "unknown",
+        "cpu_flags": sorted(flags.split()),
         "cpu_avx2": " avx2" in flags,
         "cpu_avx512f": " avx512f" in flags,
+        "stream_min_bytes": stream_min,
         "nproc": os.cpu_count(),
         "nproc_affinity": affinity,
         "platform": platform.platform(),
@@ -532,11 +559,24 @@ def parse_args(argv=None):
     p.add_argument("--json", metavar="PATH", help="write all rows and machine info to PATH")
     p.add_argument("--quick", action="store_true", help="smoke run: n=1e5, 3 repeats")
     p.add_argument("--kernels", help="comma-separated subset of: " + ",".join(KERNELS))
+    p.add_argument("--paths", help="comma-separated SIMD paths to time, one row each "
+                   "[default: every native path this CPU runs]")
+    p.add_argument("--no-peers", action="store_true",
+                   help="time only the tradekernels paths and the floors (no NumPy, pandas, numba, "
+                        "pure Python)")
     a = p.parse_args(argv)
     if a.quick:
         a.sizes = "1e5"
         a.repeat = 3
     a.sizes = [int(float(s)) for s in a.sizes.split(",") if s.strip()]
+    avail = tku.available_paths()
+    if a.paths:
+        a.paths = [q.strip() for q in a.paths.split(",") if q.strip()]
+        bad = [q for q in a.paths if q not in avail]
+        if bad:
+            p.error(f"path(s) {bad} not available; this CPU runs {avail}")
+    else:
+        a.paths = [q for q in avail if not q.endswith("_emu")]
     if any(n < 2 for n in a.sizes):
         p.error("sizes must be >= 2")
     if a.repeat < 1:
@@ -560,15 +600,16 @@ def fmt_n(n: int) -> str:
 def main(argv=None) -> int:
     args = parse_args(argv)
     info = machine_info()
-    tk_label = f"{TK}[{tku.simd_path}]"
-    scalar = None
-    if "scalar" in tku.available_paths():
-        scalar = dict(tku.for_path("scalar"))
+    tk_label = path_label(tku.simd_path)
+    path_ufuncs = {q: dict(tku.for_path(q)) for q in args.paths}
 
     print(f"tradekernels {info['tradekernels']} ({info['tradekernels_commit']}), "
           f"simd path {info['simd_path']} (available {info['available_paths']})")
     print(f"numpy {info['numpy']}, pandas {info['pandas']}, numba {info['numba']}, "
           f"python {info['python']}")
+    simd_flags = [f for f in info["cpu_flags"] if f.startswith(("avx", "fma", "sse4"))]
+    print(f"cpu flags (SIMD): {' '.join(simd_flags)}; streaming stores from "
+          f"{info['stream_min_bytes']} B of output")
     print(f"cpu: {info['cpu_model']}, nproc {info['nproc']}; "
           f"_core sha256 {info['tradekernels_core_sha256_16']} (built {info['tradekernels_core_mtime']})")
     print(f"sizes {[fmt_n(n) for n in args.sizes]}, repeat {args.repeat}, "
@@ -589,7 +630,7 @@ def main(argv=None) -> int:
         rets = np_simple_returns(prices, np.empty(n))
         for kernel in args.kernels:
             x = rets if kernel == "cumulative_returns" else prices
-            impls, tk_prefix = build_impls(kernel, x, tk_label, scalar)
+            impls, tk_prefix = build_impls(kernel, x, tk_label, path_ufuncs, not args.no_peers)
 
             # warm-up (numba compiles here) + agreement check, outside timing
             checks: Dict[str, str] = {}
@@ -600,7 +641,7 @@ def main(argv=None) -> int:
                     ref_full = _as_array(res)
                     ref_full = tuple(ref_full) if isinstance(ref_full, tuple) else np.array(ref_full)
                     checks[label] = "-"
-                elif label in (COPY, MAXP):
+                elif label in (COPY, DIVF, MAXP):
                     checks[label] = "-"
                 elif label == PYTHON:
                     checks[label] = compare(tk_prefix(), res) + f" (first {min(n, PY_N)})"
@@ -612,9 +653,10 @@ def main(argv=None) -> int:
             timing = time_impls(impls, args.repeat, args.min_time)
             tk_t = timing[tk_label]["median_s"]
             cp_t = timing[COPY]["median_s"]
+            dv_t = timing[DIVF]["median_s"]
             mx_t = timing[MAXP]["median_s"]
-            floor_name = MAXP if kernel in REDUCTIONS else COPY
-            floor_t = mx_t if kernel in REDUCTIONS else cp_t
+            floor_name = MAXP if kernel in REDUCTIONS else FLOOR
+            floor_t = mx_t if kernel in REDUCTIONS else max(cp_t, dv_t)
             for label, _, _ in impls:
                 t = timing[label]["median_s"]
                 row = {
@@ -630,6 +672,7 @@ def main(argv=None) -> int:
                     "floor": floor_name,
                     "ratio_vs_floor": t / floor_t,
                     "ratio_vs_copy_floor": t / cp_t,
+                    "ratio_vs_division_floor": t / dv_t,
                     "ratio_vs_max_pass": t / mx_t,
                     "scaled_from_n": min(n, PY_N) if label == PYTHON else None,
                     "check_vs_tradekernels": checks[label],
@@ -649,16 +692,50 @@ def main(argv=None) -> int:
     # ---- summary of the key targets at the largest n ----
     n_sum = 10**7 if 10**7 in args.sizes else max(args.sizes)
 
-    def get(kernel, impl, field="median_s"):
+    def get(kernel, impl, field="median_s", n=None):
+        n = n_sum if n is None else n
         for r in rows:
-            if r["kernel"] == kernel and r["n"] == n_sum and r["impl"] == impl:
+            if r["kernel"] == kernel and r["n"] == n and r["impl"] == impl:
                 return r[field]
+        if impl == FLOOR:
+            c, d = get(kernel, COPY, n=n), get(kernel, DIVF, n=n)
+            return None if c is None or d is None else max(c, d)
         return None
 
+    # ---- every SIMD path at its floor, every n ----
+    path_table: List[Dict[str, Any]] = []
+    table_kernels = [k for k in PATH_TABLE_KERNELS if k in args.kernels]
+    if table_kernels:
+        print()
+        print("SIMD paths at their floor (tradekernels / floor; scans: max(copy floor, division floor), "
+              "reductions: np.max pass); 'vs scalar' = path / scalar path")
+        head = f"  {'kernel':<15} {'n':>6} {'floor':<20}" + "".join(
+            f" {q:>10} {'vs scalar':>9}" for q in args.paths)
+        print(head)
+        for kernel in table_kernels:
+            for n in args.sizes:
+                fl_name = MAXP if kernel in REDUCTIONS else FLOOR
+                fl_t = get(kernel, fl_name, n=n)
+                sc_t = get(kernel, path_label("scalar"), n=n) if "scalar" in args.paths else None
+                line = f"  {kernel:<15} {fmt_n(n):>6} {fl_name:<20}"
+                for q in args.paths:
+                    t = get(kernel, path_label(q), n=n)
+                    if t is None or fl_t is None:
+                        line += f" {'-':>10} {'-':>9}"
+                        continue
+                    vs = t / sc_t if sc_t else None
+                    line += f" {t / fl_t:>9.2f}x" + (f" {vs:>8.2f}x" if vs is not None else f" {'-':>9}")
+                    path_table.append({"kernel": kernel, "n": n, "path": q, "floor": fl_name,
+                                       "ratio_vs_floor": t / fl_t, "ratio_vs_scalar": vs,
+                                       "copy_floor_s": get(kernel, COPY, n=n),
+                                       "division_floor_s": get(kernel, DIVF, n=n),
+                                       "max_pass_s": get(kernel, MAXP, n=n), "median_s": t})
+                print(line)
+
     targets = [
-        ("drawdown", COPY, 1.0, "drawdown        tradekernels / copy floor"),
+        ("drawdown", FLOOR, 1.0, "drawdown        tradekernels / max(copy, division)"),
         ("max_drawdown", MAXP, 1.0, "max_drawdown    tradekernels / np.max pass"),
-        ("simple_returns", COPY, 1.2, "simple_returns  tradekernels / copy floor"),
+        ("simple_returns", FLOOR, 1.2, "simple_returns  tradekernels / max(copy, division)"),
     ]
     summary: List[Dict[str, Any]] = []
     print()
@@ -694,6 +771,7 @@ def main(argv=None) -> int:
                                   "cumulative_returns gets its simple returns"},
             "rows": rows,
             "summary": summary,
+            "path_table": path_table,
             "wall_s": wall,
         }
         with open(args.json, "w") as fh:

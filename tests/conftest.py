@@ -57,7 +57,10 @@ REDUCTION_KERNELS = [k for k in KERNELS if not k.scan]
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 #: SIMD paths other than the scalar one that this CPU can run (may be empty).
+#: Includes the emulated AVX-512 path (SIMDe), which every CPU runs.
 FAST_PATHS = [p for p in ufuncs.available_paths() if p != "scalar"]
+#: The paths that run on this CPU's own instructions (no emulation), slowest first.
+NATIVE_PATHS = [p for p in ufuncs.available_paths() if not p.endswith("_emu")]
 
 
 def kernel_params(kernels: Sequence[Kernel] = KERNELS):

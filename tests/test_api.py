@@ -346,3 +346,25 @@ def test_memmap_input(kernel, tmp_path):
     assert_outputs_same(tuple(np.asarray(r) for r in res), expected, kernel.ulps, f"{kernel.name} memmap")
     assert_outputs_same(native(kernel, ro[::3]), reference_apply(kernel, x[::3]), kernel.ulps, "strided memmap")
     del ro
+
+
+def test_paths_fall_back_to_the_best_lower_cores():
+    """A kernel without cores of its own for a path runs the best lower path's
+    that the CPU runs: on avx512 the session kernels keep their AVX2 cores (not
+    scalar); the emulated path (any CPU) falls back to scalar."""
+    from tradekernels import _core, _registry
+
+    rows = {u["name"]: u for u in _core.kernels()}
+    simd = {name: [p for p in u["simd"].split(",") if p] for name, u in rows.items()}
+    assert any(simd[n] == ["avx2"] for n in simd), "expected kernels with AVX2 cores only (sessions)"
+    fallback = {"scalar": None, "avx2": "scalar", "avx512": "avx2", "avx512_emu": "scalar"}
+    own = {"avx512_emu": "avx512"}  # compiled from the avx512 sources
+    for path in ufuncs.available_paths():
+        got = _core.core_paths(path)
+        assert set(got) == set(rows)
+        for name, used in got.items():
+            want = path
+            while want != "scalar" and own.get(want, want) not in simd[name]:
+                want = fallback[want]
+            assert used == want, (name, path, used)
+    assert set(_registry.KERNELS[0].simd) >= {"avx2", "avx512"}

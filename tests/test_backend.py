@@ -18,6 +18,7 @@ from tradekernels import _registry, ufuncs
 
 from conftest import (
     FAST_PATHS,
+    NATIVE_PATHS,
     assert_outputs_same,
     golden_case,
     kernel_params,
@@ -343,10 +344,15 @@ def test_simd_env_var_selects_path(path):
 def test_simd_auto_is_the_fastest_path(value):
     r = _python(_SIMD_PROBE, TRADEKERNELS_SIMD=value)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.split()[0] == ufuncs.available_paths()[-1]
+    assert r.stdout.split()[0] == NATIVE_PATHS[-1]
 
 
-@pytest.mark.parametrize("value", ["nonsense", "avx512", "sse"])
+def test_auto_never_picks_the_emulated_path():
+    assert NATIVE_PATHS and not any(p.endswith("_emu") for p in NATIVE_PATHS)
+    assert not ufuncs.simd_path.endswith("_emu") or os.environ.get("TRADEKERNELS_SIMD")
+
+
+@pytest.mark.parametrize("value", ["nonsense", "avx1024", "sse"])
 def test_simd_env_var_invalid_fails_at_import(value):
     r = _python("import tradekernels", TRADEKERNELS_SIMD=value)
     assert r.returncode != 0
@@ -363,7 +369,7 @@ def test_simd_env_var_unsupported_path_fails():  # pragma: no cover - only on CP
 def test_simd_path_default_in_this_process():
     expected = os.environ.get("TRADEKERNELS_SIMD", "auto").strip().lower() or "auto"
     if expected == "auto":
-        expected = ufuncs.available_paths()[-1]
+        expected = NATIVE_PATHS[-1]
     assert tk.simd_path == ufuncs.simd_path == expected
     if FAST_PATHS and expected != "scalar":
         assert tk.simd_path in FAST_PATHS

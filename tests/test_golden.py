@@ -21,7 +21,7 @@ import numpy as np
 from tradekernels.scans import golden as scans_golden
 import pytest
 
-from tradekernels import ufuncs
+from tradekernels import _core, ufuncs
 from tradekernels._registry import KERNELS, WINDOWED
 
 from conftest import (
@@ -191,7 +191,10 @@ def test_available_paths():
     paths = ufuncs.available_paths()
     assert paths[0] == "scalar"
     assert len(set(paths)) == len(paths)
-    assert set(paths) <= {"scalar", "avx2"}
+    assert set(paths) <= {"scalar", "avx2", "avx512", "avx512_emu"}
+    # simde-py is a build requirement: the emulated AVX-512 path is always there
+    assert "avx512_emu" in paths
+    assert paths.index("avx512_emu") == 1  # scalar, emulated, then native paths fastest last
     assert ufuncs.simd_path in paths
 
 
@@ -317,7 +320,37 @@ def test_comparison_helpers_detect_differences():
 # Large outputs (the fast paths switch to streaming stores) and FP flags
 # --------------------------------------------------------------------------
 
-LARGE_N = (1 << 22) + 5  # at/above the streaming-store threshold, odd tail
+#: past the streaming-store threshold (half the detected last-level cache), odd tail
+LARGE_N = max(_core.stream_min_bytes() // 8 + 13, 1 << 17)
+
+
+def _sysfs_llc_bytes():
+    """The largest data/unified cache of CPU 0 as Linux reports it, or None."""
+    import glob
+
+    best = None
+    for d in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
+        try:
+            with open(f"{d}/type") as f:
+                if f.read().strip() == "Instruction":
+                    continue
+            with open(f"{d}/size") as f:
+                size = f.read().strip()
+        except OSError:
+            continue
+        mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1:], 1)
+        size = int(size.rstrip("KMG")) * mult
+        best = size if best is None or size > best else best
+    return best
+
+
+def test_stream_threshold_follows_the_detected_cache():
+    """Streaming stores start at half the last-level cache (input + output no
+    longer fit), detected at run time, not at a fixed n."""
+    llc = _sysfs_llc_bytes()
+    if llc is None:
+        pytest.skip("no /sys cache information")
+    assert _core.stream_min_bytes() == max(1 << 20, llc // 2 + 1)
 
 
 @pytest.fixture(scope="module")
@@ -331,7 +364,7 @@ def large_walk():
 @paths_param
 @kernel_params()
 def test_simd_path_matches_scalar_large(path, kernel, large_walk):
-    """n >= 2**22: misaligned outputs (head loop before aligned streaming stores) and in place."""
+    """Past the streaming threshold: misaligned outputs (head loop before aligned streaming stores) and in place."""
     x = large_walk
     ref = native(kernel, x, path="scalar")
     got = native(kernel, x, path=path)
@@ -340,8 +373,8 @@ def test_simd_path_matches_scalar_large(path, kernel, large_walk):
     if not kernel.scan:
         return
     for j, r in enumerate(ref):
-        for offset in range(4):  # output start 0, 8, 16, 24 bytes past an allocation
-            buf = np.zeros(LARGE_N + 4, dtype=r.dtype)
+        for offset in range(8):  # output start 0, 8, ..., 56 bytes past an allocation
+            buf = np.zeros(LARGE_N + 8, dtype=r.dtype)
             out = buf[offset:offset + LARGE_N]
             native(kernel, x, path=path, out=(out,))
             assert_bits_identical(out, r, f"{kernel.name} out offset {offset}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from typing import Callable, List
 
 import numpy as np
@@ -21,8 +22,9 @@ N = 2_000_000  # well above the loop's release threshold (8192 core elements)
 def _counter_progress(call: Callable[[], object]) -> int:
     """How far a pure-Python counter thread gets while ``call`` runs in this thread.
 
-    The switch interval is made long (50 ms), so while this thread holds the GIL the
-    counter cannot run at all; it advances during the call only if the call released the GIL.
+    The switch interval is made long (0.5 s, far beyond the call), so while this thread
+    holds the GIL the counter cannot run at all; it advances during the call only if the
+    call released the GIL.
     """
     count = [0]
     stop = [False]
@@ -34,7 +36,7 @@ def _counter_progress(call: Callable[[], object]) -> int:
             count[0] += 1
 
     old = sys.getswitchinterval()
-    sys.setswitchinterval(0.05)
+    sys.setswitchinterval(0.5)
     th = threading.Thread(target=counter)
     try:
         th.start()
@@ -70,8 +72,16 @@ def _calls() -> dict:
 def test_long_calls_release_the_gil(name):
     call = _calls()[name]
     call()  # warm-up (page faults, table build)
-    # the counter needs one wake-up while the call runs; allow for a slow scheduler
-    assert max(_counter_progress(call) for _ in range(3)) > 0, f"{name} held the GIL"
+
+    def repeated():
+        # The counter needs one wake-up while a call runs: on a loaded machine the OS may
+        # not schedule it within one short (SIMD) call, so repeat calls for 0.1 s, well
+        # below the 0.5 s switch interval that would hand it the GIL anyway.
+        end = time.perf_counter() + 0.1
+        while time.perf_counter() < end:
+            call()
+
+    assert any(_counter_progress(repeated) > 0 for _ in range(3)), f"{name} held the GIL"
 
 
 def test_concurrent_calls_match_single_thread():

@@ -67,11 +67,18 @@ def _loop(text: str, nin: int, nout: int, where: str) -> Tuple[str, ...]:
     return args
 
 
+#: paths whose kernel sources are compiled a second time against SIMDe: a
+#: kernel with cores for the key also has cores for the emulated path
+EMULATED = {"avx512": "avx512_emu"}
+
+
 def _cores(name: str, loops, simd) -> Dict[str, Tuple[str, ...]]:
     scalar = tuple(f"tk_{name}_{lp[0]}" for lp in loops)
     cores = {"scalar": scalar}
     for path in simd:
         cores[path] = scalar[:-1] + (f"{scalar[-1]}_{path}",)
+        if path in EMULATED:
+            cores[EMULATED[path]] = scalar[:-1] + (f"{scalar[-1]}_{EMULATED[path]}",)
     return cores
 
 

@@ -11,7 +11,8 @@ kernels take int64 timestamps.
 
 The SIMD path is chosen once, at import: the fastest one this CPU supports,
 or the one named by the environment variable ``TRADEKERNELS_SIMD``
-(``scalar`` or ``avx2``).  Every path gives identical bits.
+(``scalar``, ``avx2``, ``avx512`` or ``avx512_emu``).  Every path gives
+identical bits.
 :func:`for_path` builds a separate set of ufuncs for a given path.
 """
 
@@ -29,7 +30,9 @@ __all__ = ["simd_path", "available_paths", "for_path"] + [k.name for k in _regis
 
 
 def available_paths() -> list[str]:
-    """SIMD paths this CPU can run, slowest first (``scalar`` is always there)."""
+    """SIMD paths this CPU can run: ``scalar`` (always there), ``avx512_emu``
+    (the AVX-512 kernels compiled against SIMDe: the AVX-512 algorithm on any
+    CPU, for tests), then the native paths (``avx2``, ``avx512``), fastest last."""
     return list(_core.available_paths())
 
 
@@ -43,8 +46,8 @@ def for_path(path: str) -> Mapping[str, np.ufunc]:
 
 def _default_path() -> str:
     requested = os.environ.get("TRADEKERNELS_SIMD", "auto").strip().lower() or "auto"
-    if requested == "auto":
-        return available_paths()[-1]
+    if requested == "auto":  # the fastest native path, never an emulated one
+        return [p for p in available_paths() if not p.endswith("_emu")][-1]
     return requested
 
 

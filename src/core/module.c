@@ -14,8 +14,10 @@
  * outer loop restores the floating-point flags, so they never make NumPy
  * emit "invalid value" / "divide by zero" warnings, on any SIMD path.
  *
- * There is no mutable global state: the chosen SIMD path is baked into
- * each ufunc's (static) data array at creation time.
+ * There is no mutable global state: the chosen SIMD path and the
+ * streaming-store threshold (detected once per make_ufuncs) are baked into
+ * each ufunc's data array at creation time, a copy of the table's loop
+ * data owned by the ufunc (a capsule in ufunc->obj, released with it).
  */
 /* NumPy >= 2.1 API (pyproject requires it): needed for the ufunc field
  * process_core_dims_func.  Only this file touches the ufunc struct, so only
@@ -57,11 +59,12 @@ static void tk_loop(char **args, npy_intp const *dims, npy_intp const *steps, vo
     const tk_loop_data *ld = (const tk_loop_data *)data;
     const tk_core_fn core = ld->fn;
     const int nargs = ld->nargs;
-    char *p[TK_MAXARGS];
+    char *p[TK_MAXARGS + 1];
     PyThreadState *held = NULL; /* every kernel has a first core dimension: dims[1] */
     if ((double)dims[0] * (double)dims[1] >= TK_GIL_WORK && TK_HOLDS_GIL()) {
         held = PyEval_SaveThread();
     }
+    p[nargs] = (char *)(void *)ld; /* after the arguments: tk_call_stream_min (tk.h) */
     fenv_t env;
     feholdexcept(&env);
     for (npy_intp i = 0; i < dims[0]; i++) {
@@ -94,7 +97,27 @@ int tk_state_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes)
     return 0;
 }
 
-static const char *const tk_path_names[TK_NPATH] = {"scalar", "avx2"};
+static const char *const tk_path_names[TK_NPATH] = {
+    [TK_PATH_SCALAR] = "scalar",
+    [TK_PATH_AVX2] = "avx2",
+    [TK_PATH_AVX512] = "avx512",
+    [TK_PATH_AVX512_EMU] = "avx512_emu",
+};
+
+/* available_paths() order: scalar, the emulated path (a test path: never
+ * chosen by "auto"), then the native paths, fastest last. */
+static const int tk_path_order[TK_NPATH] = {TK_PATH_SCALAR, TK_PATH_AVX512_EMU, TK_PATH_AVX2,
+                                            TK_PATH_AVX512};
+
+/* A kernel without cores of its own for a path uses its fallback's: the
+ * best lower path the same CPU runs (avx512 -> avx2 -> scalar).  The
+ * emulated path runs on any CPU, so it falls back to scalar. */
+static const int tk_path_fallback[TK_NPATH] = {
+    [TK_PATH_SCALAR] = TK_PATH_SCALAR,
+    [TK_PATH_AVX2] = TK_PATH_SCALAR,
+    [TK_PATH_AVX512] = TK_PATH_AVX2,
+    [TK_PATH_AVX512_EMU] = TK_PATH_SCALAR,
+};
 
 /* The rows are checked once, at import: a generator bug is an ImportError,
  * not a crash. */
@@ -126,8 +149,61 @@ static int tk_parse_path(PyObject *arg)
             return p;
         }
     }
-    PyErr_Format(PyExc_ValueError, "unknown SIMD path '%s' (expected one of: scalar, avx2)", s);
+    PyErr_Format(PyExc_ValueError,
+                 "unknown SIMD path '%s' (expected one of: scalar, avx2, avx512, avx512_emu)", s);
     return -1;
+}
+
+/* The path whose cores row k uses on `path` (the path itself or a fallback). */
+static int tk_core_path(const tk_kernel *k, int path)
+{
+    while (k->data[path] == NULL && path != TK_PATH_SCALAR) {
+        path = tk_path_fallback[path];
+    }
+    return path;
+}
+
+/* One ufunc's loop data: a copy of the table's, with the call context. */
+typedef struct {
+    void *ptrs[TK_MAXLOOPS];
+    tk_loop_data lds[TK_MAXLOOPS];
+} tk_ufunc_data;
+
+#define TK_DATA_CAPSULE "tradekernels._core.loop_data"
+
+static void tk_free_ufunc_data(PyObject *cap)
+{
+    PyMem_Free(PyCapsule_GetPointer(cap, TK_DATA_CAPSULE));
+}
+
+/* The ufunc of row k on `path`; its loop data lives as long as it does. */
+static PyObject *tk_make_ufunc(const tk_kernel *k, int path, npy_intp stream_min)
+{
+    tk_ufunc_data *ud = PyMem_Calloc(1, sizeof *ud);
+    if (ud == NULL) {
+        return PyErr_NoMemory();
+    }
+    void **src = k->data[tk_core_path(k, path)];
+    for (int j = 0; j < k->nloops; j++) {
+        ud->lds[j] = *(const tk_loop_data *)src[j];
+        ud->lds[j].stream_min = stream_min;
+        ud->ptrs[j] = &ud->lds[j];
+    }
+    PyObject *cap = PyCapsule_New(ud, TK_DATA_CAPSULE, tk_free_ufunc_data);
+    if (cap == NULL) {
+        PyMem_Free(ud);
+        return NULL;
+    }
+    PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
+        tk_funcs, ud->ptrs, k->types, k->nloops, k->nin, k->nout, PyUFunc_None, k->name, k->doc,
+        0, k->signature);
+    if (uf == NULL) {
+        Py_DECREF(cap);
+        return NULL;
+    }
+    ((PyUFuncObject *)uf)->process_core_dims_func = k->core_dims;
+    ((PyUFuncObject *)uf)->obj = cap; /* NumPy releases ufunc->obj with the ufunc */
+    return uf;
 }
 
 static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
@@ -136,19 +212,14 @@ static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
     if (path < 0) {
         return NULL;
     }
+    const npy_intp stream_min = tk_stream_min_bytes();
     PyObject *d = PyDict_New();
     if (d == NULL) {
         return NULL;
     }
     for (int i = 0; i < tk_nkernels; i++) {
         const tk_kernel *k = &tk_kernels[i];
-        void **data = k->data[path] != NULL ? k->data[path] : k->data[TK_PATH_SCALAR];
-        PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
-            tk_funcs, data, k->types, k->nloops, k->nin, k->nout, PyUFunc_None, k->name, k->doc,
-            0, k->signature);
-        if (uf != NULL) {
-            ((PyUFuncObject *)uf)->process_core_dims_func = k->core_dims;
-        }
+        PyObject *uf = tk_make_ufunc(k, path, stream_min);
         if (uf == NULL || PyDict_SetItemString(d, k->name, uf) < 0) {
             Py_XDECREF(uf);
             Py_DECREF(d);
@@ -159,13 +230,37 @@ static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
     return d;
 }
 
+/* core_paths(path) -> {name: the path whose cores the ufunc runs on `path`}. */
+static PyObject *tk_core_paths(PyObject *Py_UNUSED(self), PyObject *arg)
+{
+    const int path = tk_parse_path(arg);
+    if (path < 0) {
+        return NULL;
+    }
+    PyObject *d = PyDict_New();
+    for (int i = 0; d != NULL && i < tk_nkernels; i++) {
+        PyObject *s = PyUnicode_FromString(tk_path_names[tk_core_path(&tk_kernels[i], path)]);
+        if (s == NULL || PyDict_SetItemString(d, tk_kernels[i].name, s) < 0) {
+            Py_CLEAR(d);
+        }
+        Py_XDECREF(s);
+    }
+    return d;
+}
+
+static PyObject *tk_stream_min(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(arg))
+{
+    return PyLong_FromSsize_t(tk_stream_min_bytes());
+}
+
 static PyObject *tk_available_paths(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(arg))
 {
     PyObject *t = PyList_New(0);
     if (t == NULL) {
         return NULL;
     }
-    for (int p = 0; p < TK_NPATH; p++) {
+    for (int j = 0; j < TK_NPATH; j++) {
+        const int p = tk_path_order[j];
         if (tk_cpu_has_path(p)) {
             PyObject *s = PyUnicode_FromString(tk_path_names[p]);
             if (s == NULL || PyList_Append(t, s) < 0) {
@@ -246,11 +341,20 @@ static PyObject *tk_kernels_info(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(
 
 static PyMethodDef tk_methods[] = {
     {"make_ufuncs", tk_make_ufuncs, METH_O,
-     "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar' or 'avx2'."},
+     "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar', "
+     "'avx2', 'avx512' or 'avx512_emu'."},
+    {"core_paths", tk_core_paths, METH_O,
+     "core_paths(path) -> dict: per kernel, the path whose cores its ufunc runs on `path` (the "
+     "path itself, or the best lower one with cores: avx512 -> avx2 -> scalar)."},
+    {"stream_min_bytes", tk_stream_min, METH_NOARGS,
+     "stream_min_bytes() -> int: the smallest float64 output (bytes) the SIMD scans write with "
+     "non-temporal stores: max(1 MiB, half the last-level cache this core shares + 1), "
+     "detected now (CPUID cache parameters, else sysconf); make_ufuncs bakes it into the ufuncs."},
     {"kernels", tk_kernels_info, METH_NOARGS,
      "kernels() -> tuple of dict: the declaration of every ufunc (src/<family>/kernels.toml)."},
     {"available_paths", tk_available_paths, METH_NOARGS,
-     "available_paths() -> list: the SIMD paths this CPU can run, slowest first."},
+     "available_paths() -> list: the SIMD paths this CPU can run: scalar, avx512_emu (emulated), "
+     "then the native ones, fastest last."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -27,18 +27,49 @@ typedef void (*tk_core_fn)(char **args, const npy_intp *core_dims,
 
 /* SIMD code paths.  Every path must produce identical bits.  A path is
  * compiled where the compiler can target it (TK_HAVE_<PATH>) and used where
- * the CPU runs it (tk_cpu_has_path). */
-enum tk_path { TK_PATH_SCALAR = 0, TK_PATH_AVX2 = 1, TK_NPATH = 2 };
+ * the CPU runs it (tk_cpu_has_path).  avx512_emu is the AVX-512 kernels'
+ * source compiled a second time against SIMDe (SIMD Everywhere, baseline
+ * ISA): it runs the AVX-512 algorithm on any CPU, so the tests check its
+ * bits everywhere.  A kernel without cores of its own for a path uses those
+ * of the path's fallback (tk_path_fallback in module.c). */
+enum tk_path {
+    TK_PATH_SCALAR = 0,
+    TK_PATH_AVX2 = 1,
+    TK_PATH_AVX512 = 2,
+    TK_PATH_AVX512_EMU = 3,
+    TK_NPATH = 4
+};
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TK_HAVE_AVX2 1
 #define TK_IF_AVX2(...) __VA_ARGS__
+#define TK_HAVE_AVX512 1
+#define TK_IF_AVX512(...) __VA_ARGS__
 #else
 #define TK_HAVE_AVX2 0
 #define TK_IF_AVX2(...)
+#define TK_HAVE_AVX512 0
+#define TK_IF_AVX512(...)
+#endif
+
+/* TK_HAVE_SIMDE: set by CMake when SIMDe's headers were found. */
+#if defined(TK_HAVE_SIMDE) && TK_HAVE_SIMDE
+#define TK_HAVE_AVX512_EMU 1
+#define TK_IF_AVX512_EMU(...) __VA_ARGS__
+#else
+#define TK_HAVE_AVX512_EMU 0
+#define TK_IF_AVX512_EMU(...)
 #endif
 
 int tk_cpu_has_path(int path);
+
+/* Non-temporal stores: the smallest output (bytes, written in one pass next
+ * to an input of the same size) that bypasses the caches: where input and
+ * output together exceed the last-level cache this core shares, at least
+ * 1 MiB.  Detected when the ufuncs are made (cpu.c: CPUID, which may trap
+ * to a hypervisor, so never per call) and handed to the cores in their loop
+ * data (tk_call_stream_min). */
+npy_intp tk_stream_min_bytes(void);
 
 /* One row of the generated table (tools/gen_table.py): a declared kernel or
  * the <name>_state variant derived from its carried state. */
@@ -58,12 +89,24 @@ typedef struct tk_kernel {
     tk_dims_fn core_dims; /* process_core_dims_func, or NULL */
 } tk_kernel;
 
-/* The data of one ufunc loop: its core, the ufunc's argument count and row. */
+/* The data of one ufunc loop: its core, the ufunc's argument count and row;
+ * stream_min is filled in per ufunc by make_ufuncs (module.c), 0 in the
+ * generated table. */
 typedef struct {
     tk_core_fn fn;
     int nargs;
     const tk_kernel *kernel;
+    npy_intp stream_min;
 } tk_loop_data;
+
+/* The outer loop passes its loop data after a core's arguments: args[nargs]
+ * (nargs: the ufunc's argument count).  A core that writes with streaming
+ * stores reads the threshold there. */
+static inline npy_intp tk_call_stream_min(char **args, int nargs)
+{
+    const tk_loop_data *ld = (const tk_loop_data *)(const void *)args[nargs];
+    return ld->stream_min;
+}
 
 extern const tk_kernel tk_kernels[];
 extern const int tk_nkernels;

@@ -29,10 +29,6 @@ TK_AVX2 static inline __m256d last_lane(__m256d a)
     return _mm256_permute4x64_pd(a, _MM_SHUFFLE(3, 3, 3, 3));
 }
 
-/* Outputs of at least this many elements (far beyond the caches) are
- * written with non-temporal stores, as memcpy does for large copies. */
-#define TK_STREAM_MIN ((npy_intp)1 << 22)
-
 /* Elements to process one by one before `out` is 32-byte aligned. */
 static inline npy_intp head_count(const double *out, npy_intp n)
 {

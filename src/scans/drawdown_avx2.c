@@ -38,9 +38,10 @@ TK_AVX2 static inline void peaks8(__m256d a, __m256d b, __m256d ninf, __m256d *c
 }
 
 /* Drawdown of x[0..n) from the carried peak *state (updated). */
-TK_AVX2 static void dd_avx2(const double *x, double *out, npy_intp n, double *state)
+TK_AVX2 static void dd_avx2(const double *x, double *out, npy_intp n, double *state,
+                            npy_intp stream_min)
 {
-    const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0;
+    const int stream = n * (npy_intp)sizeof(double) >= stream_min && ((uintptr_t)out & 7) == 0;
     const npy_intp head = stream ? head_count(out, n) : 0;
     double peak = *state;
     npy_intp i = 0;
@@ -73,7 +74,7 @@ TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_i
         return;
     }
     double peak = -INFINITY;
-    dd_avx2((const double *)args[0], (double *)args[1], dims[0], &peak);
+    dd_avx2((const double *)args[0], (double *)args[1], dims[0], &peak, tk_call_stream_min(args, 2));
 }
 
 /* (n),(k)->(n),(k) */
@@ -84,17 +85,20 @@ TK_AVX2 void tk_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const
         return;
     }
     double peak = tk_ld_f64(args[1]);
-    dd_avx2((const double *)args[0], (double *)args[2], dims[0], &peak);
+    dd_avx2((const double *)args[0], (double *)args[2], dims[0], &peak, tk_call_stream_min(args, 4));
     tk_st_f64(args[3], peak);
 }
 
-/* Horizontal min of the lanes (exact: min is order-independent here since
- * drawdowns are never -0.0). */
+/* The lanes' best drawdown as the scalar fold sees it.  The lanes are all
+ * NaN (a NaN best from the state: "d < best" never holds, so it stays) or
+ * none is, and drawdowns are never -0.0; starting from lane 0 and taking a
+ * strictly smaller value keeps a NaN, and otherwise gives the minimum. */
 TK_AVX2 static inline double hmin(__m256d v)
 {
-    double lanes[4], m = INFINITY;
+    double lanes[4];
     _mm256_storeu_pd(lanes, v);
-    for (int k = 0; k < 4; k++) {
+    double m = lanes[0];
+    for (int k = 1; k < 4; k++) {
         if (lanes[k] < m) {
             m = lanes[k];
         }

@@ -10,9 +10,10 @@
 #include "avx2.h"
 
 /* Simple returns of x[0..n) from the carried previous price *state. */
-TK_AVX2 static void sr_avx2(const double *x, double *out, npy_intp n, double *state)
+TK_AVX2 static void sr_avx2(const double *x, double *out, npy_intp n, double *state,
+                            npy_intp stream_min)
 {
-    const int stream = n >= TK_STREAM_MIN && ((uintptr_t)out & 7) == 0
+    const int stream = n * (npy_intp)sizeof(double) >= stream_min && ((uintptr_t)out & 7) == 0
                        && (x + n <= out || out + n <= x);
     const npy_intp head = stream ? head_count(out, n) : 0;
     /* The previous element is carried in a register, never re-read, so an
@@ -46,7 +47,7 @@ TK_AVX2 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const
         return;
     }
     double p = NAN;
-    sr_avx2((const double *)args[0], (double *)args[1], dims[0], &p);
+    sr_avx2((const double *)args[0], (double *)args[1], dims[0], &p, tk_call_stream_min(args, 2));
 }
 
 /* (n),(k)->(n),(k) */
@@ -57,7 +58,7 @@ TK_AVX2 void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims,
         return;
     }
     double p = tk_ld_f64(args[1]);
-    sr_avx2((const double *)args[0], (double *)args[2], dims[0], &p);
+    sr_avx2((const double *)args[0], (double *)args[2], dims[0], &p, tk_call_stream_min(args, 4));
     tk_st_f64(args[3], p);
 }
 

@@ -24,7 +24,7 @@
  *                                 n = 0 (bars seen so far: global indices)]
  *
  * A state that no kernel produced gives unspecified (but memory-safe)
- * results.
+ * results, with the same bits on every SIMD path (tests/test_state.py).
  */
 #ifndef TK_SCAN_H
 #define TK_SCAN_H

@@ -1,0 +1,65 @@
+/*
+ * returns_avx512.c - AVX-512 float64 path for simple_returns: bit-identical
+ * to the scalar loop in returns.inc.h (one correctly rounded division and
+ * subtraction per element, as the step function).  Compiled natively and a
+ * second time against SIMDe (returns_avx512_emu.c; see avx512.h).  Strided
+ * data falls back to the scalar loop.
+ */
+#include "tk.h"
+
+#if (defined(TK_AVX512_EMU) && TK_HAVE_AVX512_EMU) || (!defined(TK_AVX512_EMU) && TK_HAVE_AVX512)
+#include "avx512.h"
+
+/* Simple returns of x[0..n) from the carried previous price *state. */
+TK_AVX512 static void sr_avx512(const double *x, double *out, npy_intp n, double *state,
+                                npy_intp stream_min)
+{
+    const int stream = n * (npy_intp)sizeof(double) >= stream_min && ((uintptr_t)out & 7) == 0
+                       && (x + n <= out || out + n <= x);
+    const npy_intp head = stream ? head_count8(out, n) : 0;
+    /* The previous element is carried in a register, never re-read, so an
+     * out= that aliases x is safe. */
+    double p = *state;
+    npy_intp i = 0;
+    for (; i < head; i++) {
+        out[i] = tk_simple_returns_step(&p, x[i]);
+    }
+    const __m512d one = _mm512_set1_pd(1.0);
+    __m512d last = _mm512_set1_pd(p);
+    for (; i + 8 <= n; i += 8) {
+        const __m512d a = _mm512_loadu_pd(x + i);
+        store8(out + i, _mm512_sub_pd(_mm512_div_pd(a, shift8(a, last, 1)), one), stream);
+        last = last_lane8(a);
+    }
+    stream_fence(stream);
+    p = lane0(last);
+    for (; i < n; i++) {
+        out[i] = tk_simple_returns_step(&p, x[i]);
+    }
+    *state = p;
+}
+
+TK_AVX512 void TK_V512(tk_simple_returns_f64)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
+        tk_simple_returns_f64(args, dims, steps);
+        return;
+    }
+    double p = NAN;
+    sr_avx512((const double *)args[0], (double *)args[1], dims[0], &p, tk_call_stream_min(args, 2));
+}
+
+/* (n),(k)->(n),(k) */
+TK_AVX512 void TK_V512(tk_simple_returns_state_f64)(char **args, const npy_intp *dims,
+                                                     const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double) || steps[2] != sizeof(double)) {
+        tk_simple_returns_state_f64(args, dims, steps);
+        return;
+    }
+    double p = tk_ld_f64(args[1]);
+    sr_avx512((const double *)args[0], (double *)args[2], dims[0], &p, tk_call_stream_min(args, 4));
+    tk_st_f64(args[3], p);
+}
+
+#endif
