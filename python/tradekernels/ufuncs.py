@@ -11,13 +11,15 @@ kernels take int64 timestamps.
 
 The SIMD path is chosen once, at import: the fastest one this CPU supports,
 or the one named by the environment variable ``TRADEKERNELS_SIMD``
-(``scalar`` or ``avx2``).  Every path gives identical bits.
+(``auto``, ``scalar`` or ``avx2``; a value naming no path this CPU can run
+warns and falls back to ``auto``).  Every path gives identical bits.
 :func:`for_path` builds a separate set of ufuncs for a given path.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from types import MappingProxyType
 from typing import Mapping
 
@@ -42,9 +44,23 @@ def for_path(path: str) -> Mapping[str, np.ufunc]:
 
 
 def _default_path() -> str:
-    requested = os.environ.get("TRADEKERNELS_SIMD", "auto").strip().lower() or "auto"
+    """``TRADEKERNELS_SIMD`` (case and spaces ignored), or the fastest path for "auto", ""
+    and, with a RuntimeWarning naming the variable and the valid values, for any value
+    that names no path this CPU can run (a bad environment must not break the import)."""
+    raw = os.environ.get("TRADEKERNELS_SIMD", "")
+    requested = raw.strip().lower() or "auto"
+    paths = available_paths()
     if requested == "auto":
-        return available_paths()[-1]
+        return paths[-1]
+    try:
+        _core.make_ufuncs(requested)
+    except (ValueError, TypeError) as e:
+        warnings.warn(
+            f"TRADEKERNELS_SIMD={raw!r} is ignored ({e}); valid values on this CPU: "
+            f"{', '.join(['auto'] + paths)}; using 'auto' ({paths[-1]!r})",
+            RuntimeWarning, stacklevel=2,
+        )
+        return paths[-1]
     return requested
 
 
