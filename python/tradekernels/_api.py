@@ -17,7 +17,12 @@
   or the :class:`~tradekernels.State` returned by a previous call) and
   ``return_state=True`` returns ``(result, state)``; running a series in
   chunks this way gives, concatenated, bit for bit the batch result (see
-  :mod:`tradekernels._state` for the state layouts).
+  :mod:`tradekernels._state` for the state layouts).  The state's lead shape
+  (one state per series) and the input's (its shape without the time axis)
+  broadcast by NumPy's rules, on every backend: the result has the broadcast
+  lead shape, and a scan's time axis keeps its position counted from the end
+  (``x`` (4, n) with a state of lead shape (3, 4): (3, 4, n)).  pandas and
+  polars input keep their labels, so there the state may not add series.
 """
 
 from __future__ import annotations
@@ -118,10 +123,25 @@ def call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state
         res = _backend.run(k, arr, int(axis), _normalize_out(out))
         new_state = None
     else:
-        res, st = _backend.run_state(k, arr, int(axis), _normalize_out(out), as_state_vector(name, state))
+        sv = as_state_vector(name, state)
+        if frame is not None or series is not None or pseries is not None:
+            _same_series(name, arr, int(axis), sv)
+        res, st = _backend.run_state(k, arr, int(axis), _normalize_out(out), sv)
         new_state = State(name, st)
     result = _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl)
     return (result, new_state) if return_state else result
+
+
+def _same_series(name: str, arr: np.ndarray, axis: int, state: np.ndarray) -> None:
+    """pandas / polars results keep the input's labels, so a state may not add series."""
+    lead = _backend.state_lead(name, arr, axis, state)
+    ax = axis % arr.ndim
+    lead_x = arr.shape[:ax] + arr.shape[ax + 1:]
+    if lead != lead_x:
+        raise ValueError(
+            f"tradekernels.{name}: a state of lead shape {state.shape[:-1]} would give {lead} series, "
+            f"but this pandas / polars input has {lead_x}; pass one state, or one per series"
+        )
 
 
 def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:

@@ -15,7 +15,8 @@ result for everything seen so far; ``drawdown_episode``'s indices are global
 
 A :class:`State` is a small float64 array of shape ``lead + (k,)`` (``lead``
 is the input's shape without its time axis: ``()`` for one series, ``(m,)``
-for ``m`` symbols) plus the kernel name.  It is picklable and compares by
+for ``m`` symbols; more generally, any lead shape that broadcasts with the
+input's, see :mod:`tradekernels._api`) plus the kernel name.  It is picklable and compares by
 value.  Layouts (field: default before the first bar):
 
 =====================  ==========================================================
