@@ -216,11 +216,11 @@ def _run_state_reference(k: Kernel, arr: np.ndarray, axis: int, out, state: np.n
     if k.scan:
         outs = [np.moveaxis(r, -1, axis) for r in outs]
     if out is not None:
-        for j, (o, r) in enumerate(zip(out, outs)):
-            if o.shape != r.shape:  # as the native gufunc: out= is never broadcast to
-                raise ValueError(f"{k.name}: out[{j}] has shape {o.shape}, the result has shape {r.shape}")
+        for o, r in zip(out, outs):
+            if o is None:  # NumPy's "allocate this one"
+                continue
             np.copyto(o, r, casting="same_kind")
-        outs = list(out)
+        outs = [r if o is None else o for o, r in zip(out, outs)]
     return tuple(outs), st_out
 
 

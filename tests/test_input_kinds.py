@@ -1,0 +1,229 @@
+"""Input the scans API must not mishandle, as classes (hardening round 2, item 5).
+
+* Missing values in every container the API takes (numpy masked arrays, pandas NA in any
+  nullable or pyarrow dtype, polars null) are NaN for the kernels; a masked array in gives
+  a masked array out (scans: the input's mask; reductions: plain values).
+* The compute dtype follows the *logical* dtype of the input, whatever holds it: float32
+  (``float32``, ``Float32``, ``float[pyarrow]``, ``halffloat[pyarrow]``, masked float32)
+  stays float32; every other real dtype computes as float64.
+* ``out=`` must be real and hold the result under NumPy's "safe" casting, else a TypeError
+  naming ``out``; on every backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tradekernels as tk
+from tradekernels._registry import KERNELS
+
+from conftest import assert_outputs_same, kernel_params, reference_apply
+
+pd = pytest.importorskip("pandas")
+
+BACKENDS = ["native", "reference", "shadow"]
+
+
+def _outs(res):
+    return tuple(np.asarray(r) for r in res) if isinstance(res, tuple) else (np.asarray(res),)
+
+
+def _call(kernel, x, **kw):
+    with np.errstate(all="ignore"):
+        return getattr(tk, kernel.name)(x, **kw)
+
+
+def _prices(rng, shape):
+    return 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.03, shape), axis=-1)
+
+
+# --------------------------------------------------------------------------
+# numpy masked arrays
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("shape, axis", [((40,), -1), ((3, 40), -1), ((40, 3), 0)])
+@kernel_params()
+def test_masked_entries_are_nan(kernel, mode, dtype, shape, axis, rng):
+    data = np.moveaxis(_prices(rng, np.moveaxis(np.empty(shape), axis, -1).shape), -1, axis).astype(dtype)
+    bar5 = tuple(5 if d == axis % len(shape) else slice(None) for d in range(len(shape)))
+    data[bar5] = 10**6  # garbage under the mask
+    mask = rng.random(shape) < 0.2
+    mask[bar5] = True
+    x = np.ma.masked_array(data, mask=mask)
+    fdt = np.float32 if dtype == np.float32 else np.float64
+    plain = np.where(mask, np.nan, data.astype(fdt))
+    with tk.backend(mode):
+        res = _call(kernel, x, axis=axis)
+    want = reference_apply(kernel, plain, axis=axis)
+    if kernel.scan:
+        assert isinstance(res, np.ma.MaskedArray), type(res)
+        np.testing.assert_array_equal(np.ma.getmaskarray(res), mask)
+        assert_outputs_same((np.ma.getdata(res),), want, kernel.ulps, kernel.name)
+    else:  # reductions: plain values
+        assert not any(isinstance(r, np.ma.MaskedArray) for r in (res if isinstance(res, tuple) else (res,)))
+        assert_outputs_same(_outs(res), want, kernel.ulps, kernel.name)
+
+
+def test_masked_array_of_the_issue():
+    x = np.ma.masked_array([100.0, 1e9, 90.0, 95.0], mask=[0, 1, 0, 0])
+    assert tk.max_drawdown(x) == pytest.approx(-0.1)
+    dd = tk.drawdown(x)
+    assert dd.mask.tolist() == [False, True, False, False]
+    assert dd[2] == pytest.approx(-0.1)
+
+
+@kernel_params([k for k in KERNELS if k.scan])
+def test_masked_array_with_state_and_out(kernel, rng):
+    x = np.ma.masked_array(_prices(rng, (2, 30)), mask=rng.random((2, 30)) < 0.3)
+    full = _call(kernel, x)
+    a, st = _call(kernel, x[:, :12], return_state=True)
+    b = _call(kernel, x[:, 12:], state=st)
+    np.testing.assert_array_equal(np.ma.concatenate([a, b], axis=1).mask, x.mask)
+    np.testing.assert_array_equal(np.ma.concatenate([a, b], axis=1).data, full.data)
+    # a state that adds series: the mask broadcasts with the result
+    r = _call(kernel, x, state=tk.State.initial(kernel.name, (3, 2)))
+    assert r.shape == (3, 2, 30) and (r.mask == x.mask).all()
+    # out=: a plain out is filled and returned masked; a masked out gets the mask
+    o = np.empty(x.shape, dtype=full.dtype)
+    r = _call(kernel, x, out=o)
+    assert isinstance(r, np.ma.MaskedArray) and np.shares_memory(r, o) and (r.mask == x.mask).all()
+    mo = np.ma.masked_array(np.zeros(x.shape, full.dtype), mask=True)
+    r = _call(kernel, x.data, out=mo)  # plain input: nothing is masked
+    assert r is mo and not mo.mask.any()
+    np.testing.assert_array_equal(mo.data, _call(kernel, x.data))
+
+
+# --------------------------------------------------------------------------
+# pandas extension dtypes: missing -> NaN, compute dtype from the logical dtype
+# --------------------------------------------------------------------------
+
+_EXT = [("Float32", np.float32), ("Float64", np.float64), ("Int64", np.int64), ("Int8", np.int8),
+        ("UInt64", np.uint64), ("boolean", np.bool_)]
+_ARROW = [("float[pyarrow]", np.float32), ("halffloat[pyarrow]", np.float16),
+          ("double[pyarrow]", np.float64), ("int64[pyarrow]", np.int64), ("bool[pyarrow]", np.bool_)]
+
+
+def _ext_params():
+    out = list(_EXT)
+    try:
+        import pyarrow  # noqa: F401
+        out += _ARROW
+    except ImportError:  # pragma: no cover
+        pass
+    return out
+
+
+@pytest.mark.parametrize("dtype, numpy_dtype", _ext_params(), ids=[d for d, _ in _ext_params()])
+@kernel_params()
+def test_pandas_extension_dtypes(kernel, dtype, numpy_dtype):
+    if np.dtype(numpy_dtype).kind == "b":
+        values = [True, None, False, True, True, None, False, True]
+    else:
+        values = [100, 110, None, 90, 95, 120, None, 80]
+    s = pd.Series(values, dtype=dtype, name="n", index=range(10, 18))
+    fdt = np.float32 if np.dtype(numpy_dtype).kind == "f" and np.dtype(numpy_dtype).itemsize <= 4 \
+        else np.float64
+    plain = np.array([np.nan if v is None else float(v) for v in values], dtype=fdt)
+    want = reference_apply(kernel, plain)
+    res = _call(kernel, s)
+    if kernel.scan:
+        assert isinstance(res, pd.Series) and res.name == "n" and list(res.index) == list(range(10, 18))
+        assert res.dtype == want[0].dtype, f"{dtype}: {res.dtype}"
+        got = (res.to_numpy(),)
+    else:
+        got = _outs(res)
+    assert_outputs_same(got, want, kernel.ulps, f"{kernel.name} {dtype}")
+    # in a DataFrame, alone and beside a float32 column: the frame's common dtype
+    df = pd.DataFrame({"a": s, "b": np.linspace(1.0, 2.0, 8, dtype=np.float32)})
+    r = _call(kernel, df)
+    common = np.result_type(np.dtype(numpy_dtype), np.float32)
+    expect = np.float32 if common == np.float32 else np.float64
+    if kernel.scan:
+        out_dt = np.dtype(expect) if kernel.outputs[0] == "f" else np.dtype(np.int64)
+        assert list(r.dtypes) == [out_dt] * 2, f"{dtype}: {list(r.dtypes)}"
+        assert_outputs_same((r["a"].to_numpy(),), reference_apply(kernel, plain.astype(expect)),
+                            kernel.ulps, f"{kernel.name} {dtype} in a frame")
+
+
+@pytest.mark.parametrize("dtype", [pl_dt for pl_dt in ("Float32", "Float64", "Int64")])
+def test_polars_nulls_keep_the_logical_dtype(dtype):
+    pl = pytest.importorskip("polars")
+    s = pl.Series("p", [100, None, 90, 95], dtype=getattr(pl, dtype), strict=False)
+    r = tk.drawdown(s)
+    assert r.dtype == (pl.Float32 if dtype == "Float32" else pl.Float64)
+    assert r.null_count() == 0 and np.isnan(r.to_numpy()[1])
+
+
+# --------------------------------------------------------------------------
+# out=: only dtypes that hold the result
+# --------------------------------------------------------------------------
+
+_OUT_DTYPES = [np.dtype(c) for c in "?bhilqBHILQefdgFD"]
+
+
+@pytest.mark.parametrize("mode", BACKENDS)
+@pytest.mark.parametrize("in_dtype", [np.float64, np.float32])
+@kernel_params()
+def test_out_dtype_must_hold_the_result(kernel, mode, in_dtype, rng):
+    x = _prices(rng, (2, 20)).astype(in_dtype)
+    want = _outs(_call(kernel, x))
+    for j, w in enumerate(want):
+        for dt in _OUT_DTYPES:
+            outs = [np.empty(v.shape, v.dtype) for v in want]
+            outs[j] = np.empty(w.shape, dt)
+            out = tuple(outs) if len(outs) > 1 else outs[0]
+            with tk.backend(mode):
+                if np.can_cast(w.dtype, dt, "safe") and dt.kind != "c":
+                    res = _call(kernel, x, out=out)
+                    got = _outs(res)
+                    assert got[j] is outs[j] or np.shares_memory(got[j], outs[j])
+                    np.testing.assert_array_equal(got[j], w.astype(dt))
+                else:
+                    name = "out=" if len(outs) == 1 else f"out[{j}]"
+                    with pytest.raises(TypeError, match=rf"{kernel.name}: {name.replace('[', '.').replace(']', '.')} "
+                                                        rf"has dtype {dt}.*cannot hold the result"):
+                        _call(kernel, x, out=out)
+                    with pytest.raises(TypeError, match="cannot hold the result"):
+                        _call(kernel, x, out=out, return_state=True)
+
+
+def test_underwater_bars_into_int8_is_refused():
+    x = np.concatenate([[2.0], np.ones(300)])
+    with pytest.raises(TypeError, match=r"underwater_bars: out= has dtype int8.*int64"):
+        tk.underwater_bars(x, out=np.empty(301, np.int8))
+
+
+@pytest.mark.parametrize("mode", BACKENDS)
+@pytest.mark.parametrize("state", [None, "initial", "wide"])
+@kernel_params()
+def test_out_must_have_the_result_shape(kernel, mode, state):
+    """out= is never broadcast to (the raw ufuncs keep NumPy's rule): a bigger or smaller
+    out= is a ValueError on every backend, with or without a state."""
+    x = np.linspace(100.0, 90.0, 12).reshape(3, 4)
+    kw = {} if state is None else {"return_state": True}
+    if state == "wide":
+        kw["state"] = tk.State.initial(kernel.name, (2, 3))
+    res = _outs(_call(kernel, x, **kw)[0] if kw else _call(kernel, x))
+    for extra in [(2,), ()]:
+        outs = [np.empty(extra + r.shape, r.dtype) for r in res]
+        if not extra:
+            outs[0] = np.empty(res[0].shape[1:], res[0].dtype)
+        out = tuple(outs) if len(outs) > 1 else outs[0]
+        with tk.backend(mode), pytest.raises(ValueError, match="has shape .* the result has shape"):
+            _call(kernel, x, out=out, **kw)
+    outs = [np.empty(r.shape, r.dtype) for r in res]
+    with tk.backend(mode):
+        got = _call(kernel, x, out=tuple(outs) if len(outs) > 1 else outs[0], **kw)
+    got = _outs(got[0] if kw else got)
+    for g, r in zip(got, res):
+        np.testing.assert_array_equal(g, r)
+
+
+def test_out_must_be_arrays_of_the_right_count():
+    with pytest.raises(TypeError, match="out= must be a NumPy array, got list"):
+        tk.drawdown(np.ones(3), out=[0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="out= needs 4 arrays, got 2"):
+        tk.drawdown_episode(np.ones(3), out=(np.empty((), np.int64),) * 2)
