@@ -345,8 +345,12 @@ def test_state_errors():
         ufuncs.max_drawdown_state(np.ones(3), np.ones(2))
     with pytest.raises(ValueError):
         State("drawdown", [1.0, 2.0])
-    with pytest.raises(KeyError):
-        State("nonsense", [1.0])
+    for bad in ("nonsense", "bar_index", "session_mask", "drawdown_state", "", None, 3):
+        # a ValueError naming the valid kernels (was a bare KeyError)
+        with pytest.raises(ValueError, match=r"kernel with a carried state \(.*max_drawdown.*\), got"):
+            State(bad, [1.0])
+        with pytest.raises(ValueError, match="kernel with a carried state"):
+            State.initial(bad)
     with pytest.raises(IndexError):
         s[0]
     assert (s == 3) is False
