@@ -227,3 +227,96 @@ def test_out_must_be_arrays_of_the_right_count():
         tk.drawdown(np.ones(3), out=[0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="out= needs 4 arrays, got 2"):
         tk.drawdown_episode(np.ones(3), out=(np.empty((), np.int64),) * 2)
+
+
+# --------------------------------------------------------------------------
+# fills: missing bars never fill; order lists may be empty
+# --------------------------------------------------------------------------
+
+def _bars(rng, n):
+    c = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, n))
+    o = np.r_[100.0, c[:-1]]
+    h = np.maximum(o, c) * (1.0 + 0.01 * rng.random(n))
+    lo = np.minimum(o, c) * (1.0 - 0.01 * rng.random(n))
+    return [np.round(v * 4) / 4 for v in (o, h, lo, c)]
+
+
+def _containers(bars, masks):
+    """The same bars with missing entries, in every container the API takes."""
+    pl = pytest.importorskip("polars")
+    masked = [np.ma.masked_array(b, mask=m) for b, m in zip(bars, masks)]
+    nullable = [pd.Series(np.where(m, np.nan, b)).astype("Float64").mask(m) for b, m in zip(bars, masks)]
+    out = {
+        "masked": lambda: tk.BarIndex(*masked),
+        "masked float32": lambda: tk.BarIndex(*(b.astype(np.float32) for b in masked)),
+        "Float64 NA": lambda: tk.BarIndex(*nullable),
+        "from_frame Float64 NA": lambda: tk.BarIndex.from_frame(
+            pd.DataFrame(dict(zip(("open", "high", "low", "close"), nullable)))),
+        "from_frame dict of masked": lambda: tk.BarIndex.from_frame(
+            dict(zip(("open", "high", "low", "close"), masked))),
+        "polars null": lambda: tk.BarIndex(*(pl.Series(np.where(m, np.nan, b)).fill_nan(None)
+                                             for b, m in zip(bars, masks))),
+    }
+    return out
+
+
+@pytest.mark.parametrize("mode", BACKENDS)
+def test_bar_index_missing_bars_are_nan_and_never_fill(mode, rng):
+    n = 300
+    bars = _bars(rng, n)
+    garbage = [b.copy() for b in bars]
+    masks = [rng.random(n) < 0.1 for _ in bars]
+    for g, m in zip(garbage, masks):
+        g[m] = np.where(rng.random(int(m.sum())) < 0.5, -1e9, 1e9)  # would fill everything
+    masks[0][40:60] = True  # a run of missing opens
+    plain = tk.BarIndex(*(np.where(m, np.nan, b) for b, m in zip(bars, masks)))
+    missing = np.any(masks, axis=0)
+    m = 500
+    start = rng.integers(0, n, m)
+    side = rng.choice([-1, 1], m)
+    kind = rng.integers(0, 4, m)
+    price = 100.0 + rng.normal(0, 5, m)
+    with tk.backend(mode):
+        want = tk.fill_orders(plain, start, side, kind, price, limit=price + 1)
+    assert not missing[want.fill_index[want.fill_index >= 0]].any()
+    for what, make in _containers(garbage, masks).items():
+        bi = make()
+        for a, b in zip(bi.bars, plain.bars):
+            if what == "masked float32":
+                b = b.astype(np.float32).astype(np.float64)
+            np.testing.assert_array_equal(a, b, err_msg=what)
+        if what == "masked float32":
+            continue
+        with tk.backend(mode):
+            got = tk.fill_orders(bi, start, side, kind, price, limit=price + 1)
+        np.testing.assert_array_equal(got.fill_index, want.fill_index, err_msg=what)
+        np.testing.assert_array_equal(got.fill_price, want.fill_price, err_msg=what)
+
+
+@pytest.mark.parametrize("mode", BACKENDS)
+def test_empty_order_lists_give_empty_fills(mode, rng):
+    bi = tk.BarIndex(*_bars(rng, 50))
+    empties = [[], (), np.array([]), np.array([], np.int64), np.ma.masked_array([])]
+    with tk.backend(mode):
+        for e in empties:
+            for kw in (dict(start=e, side=e, kind=e, price=e), dict(start=e, side=1, kind="limit", price=e),
+                       dict(start=e, side=e, kind=[], price=100.0, limit=e, expiry=e),
+                       dict(start=0, side=1, kind="stop_limit", price=e, limit=e)):
+                fi, fp = tk.fill_orders(bi, **kw)
+                assert fi.shape == fp.shape == (0,) and fi.dtype == np.int64 and fp.dtype == np.float64
+
+
+def test_masked_order_fields(rng):
+    bi = tk.BarIndex(*_bars(rng, 50))
+    mask = [False, True, False]
+    for field in ("start", "side", "kind", "expiry"):
+        kw = dict(start=np.array([0, 1, 2]), side=np.array([1, 1, 1]), kind=np.array([0, 0, 0]),
+                  price=100.0, expiry=np.array([-1, -1, -1]))
+        kw[field] = np.ma.masked_array(kw[field], mask=mask)
+        with pytest.raises(ValueError, match=f"{field} has masked entries"):
+            tk.fill_orders(bi, **kw)
+        kw[field] = np.ma.masked_array(kw[field].data)  # nothing masked: fine
+        assert tk.fill_orders(bi, **kw).fill_index.shape == (3,)
+    # a masked price is NaN: a limit order without a price never fills
+    fi, fp = tk.fill_orders(bi, [0, 0], 1, "limit", np.ma.masked_array([1e9, 1e9], mask=[False, True]))
+    assert fi.tolist() == [0, -1] and np.isnan(fp[1])
