@@ -320,3 +320,19 @@ def test_masked_order_fields(rng):
     # a masked price is NaN: a limit order without a price never fills
     fi, fp = tk.fill_orders(bi, [0, 0], 1, "limit", np.ma.masked_array([1e9, 1e9], mask=[False, True]))
     assert fi.tolist() == [0, -1] and np.isnan(fp[1])
+
+
+@pytest.mark.parametrize("name", ["SimpleReturns", "Drawdown", "UnderwaterBars", "MaxDrawdown",
+                                  "DrawdownEpisode"])
+def test_stream_extend_with_masked_values(name, rng):
+    x = np.ma.masked_array(_prices(rng, 30), mask=rng.random(30) < 0.3)
+    x.data[x.mask] = 1e9
+    a, b = getattr(tk.stream, name)(), getattr(tk.stream, name)()
+    got = a.extend(x)
+    want = b.extend(np.where(x.mask, np.nan, x.data))
+    if isinstance(want, np.ndarray):
+        assert isinstance(got, np.ma.MaskedArray) and (got.mask == x.mask).all()
+        np.testing.assert_array_equal(got.data, want)
+    else:
+        np.testing.assert_array_equal(np.asarray(got, dtype=float), np.asarray(want, dtype=float))
+    assert a.state == b.state
