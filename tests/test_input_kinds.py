@@ -336,3 +336,17 @@ def test_stream_extend_with_masked_values(name, rng):
     else:
         np.testing.assert_array_equal(np.asarray(got, dtype=float), np.asarray(want, dtype=float))
     assert a.state == b.state
+
+
+@pytest.mark.parametrize("mode", BACKENDS)
+def test_lists_holding_masked_values(mode):
+    rows = [np.ma.masked_array([100.0, 1e9, 90.0], mask=[0, 1, 0]), [np.ma.masked, 120.0, 60.0]]
+    with tk.backend(mode):
+        dd = tk.drawdown(rows)
+        mdd = tk.max_drawdown(rows)
+        one = tk.drawdown([100.0, np.ma.masked, 90.0])
+    assert isinstance(dd, np.ma.MaskedArray)
+    assert dd.mask.tolist() == [[False, True, False], [True, False, False]]
+    np.testing.assert_array_equal(dd.data, tk.drawdown([[100.0, np.nan, 90.0], [np.nan, 120.0, 60.0]]))
+    np.testing.assert_array_equal(mdd, [90.0 / 100.0 - 1.0, 60.0 / 120.0 - 1.0])
+    assert one.mask.tolist() == [False, True, False] and one[2] == pytest.approx(-0.1)

@@ -72,9 +72,29 @@ def _float_array(name: str, values: Any) -> np.ndarray:
     return a
 
 
+def _holds_masked(seq: Any) -> bool:
+    return any(isinstance(v, np.ma.MaskedArray) or (isinstance(v, (list, tuple)) and _holds_masked(v))
+               for v in seq)
+
+
+def _masked_from_nested(seq: Any) -> np.ma.MaskedArray:
+    """A (nested) list holding masked arrays or ``np.ma.masked`` as one masked array, bottom-up
+    (``np.ma.asarray`` loses the masks below the first level, and warns)."""
+    items = []
+    for v in seq:
+        if v is np.ma.masked:
+            v = np.ma.masked_array(np.nan, mask=True)
+        elif isinstance(v, (list, tuple)) and _holds_masked(v):
+            v = _masked_from_nested(v)
+        items.append(v)
+    return np.ma.stack(items)
+
+
 def masked_values(values: Any) -> Tuple[Any, Optional[np.ndarray]]:
     """A numpy masked array as ``(data with masked entries NaN, mask)``; other input as
     ``(values, None)``.  The data keeps the float dtype :func:`compute_dtype` gives."""
+    if isinstance(values, (list, tuple)) and _holds_masked(values):
+        values = _masked_from_nested(values)  # rows that are masked arrays, np.ma.masked entries
     if not isinstance(values, np.ma.MaskedArray):
         return values, None
     mask = np.ma.getmaskarray(values)
