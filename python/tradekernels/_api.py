@@ -113,12 +113,12 @@ def pandas_values(pd: Any, obj: Any) -> Any:
     ...) convert to the float dtype of their NumPy counterpart (:func:`compute_dtype`), so
     ``Float32`` and ``float[pyarrow]`` stay float32 as float32 does."""
     dtypes = [obj.dtype] if isinstance(obj, pd.Series) else list(obj.dtypes)
-    ext = [d for d in dtypes if isinstance(d, pd.api.extensions.ExtensionDtype)]
-    if not ext:
+    ext_type = pd.api.extensions.ExtensionDtype
+    if not any(isinstance(d, ext_type) for d in dtypes):
         return obj.to_numpy()
     np_dtypes = []
     for d in dtypes:
-        nd = getattr(d, "numpy_dtype", d) if d in ext else d
+        nd = getattr(d, "numpy_dtype", d) if isinstance(d, ext_type) else d
         if isinstance(d, pd.SparseDtype):
             nd = d.subtype
         try:
