@@ -10,9 +10,17 @@
   taken with ``Series.to_numpy()`` (zero-copy when polars allows: a numeric
   Series without nulls); **nulls become NaN** and follow the kernels' NaN
   rules, so the output holds NaN, never null.
+* numpy masked arrays (and lists holding them or ``np.ma.masked``): masked
+  entries are NaN for the kernels, as pandas NA and polars null are; a scan
+  returns a masked array with the input's mask, a reduction plain values.
 * dtypes: float32 stays float32 (float16 becomes float32); float64 and
-  every integer or bool dtype compute as float64.  Complex, string, object
-  and datetime inputs raise TypeError.
+  every integer or bool dtype compute as float64 -- by the logical dtype,
+  so pandas ``Float32`` / ``float[pyarrow]`` and masked float32 stay float32,
+  ``Int64`` / ``boolean`` with NA compute as float64.  Complex, string,
+  object and datetime inputs raise TypeError.
+* ``out=``: real arrays of exactly the result's shape whose dtype holds the
+  result under NumPy's "safe" casting (else TypeError / ValueError naming
+  ``out``); the raw ufuncs keep NumPy's rules.
 * carried state: every kernel takes ``state=`` (None: start of the series,
   or the :class:`~tradekernels.State` returned by a previous call) and
   ``return_state=True`` returns ``(result, state)``; running a series in
