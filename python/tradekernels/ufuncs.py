@@ -1,7 +1,10 @@
 """The raw kernels as :class:`numpy.ufunc` objects (generalized ufuncs).
 
 They follow NumPy conventions exactly: ``out=``, ``axis=``, broadcasting
-over leading axes, any strides; the GIL is released while they run.  One
+over leading axes, any strides; the GIL is released while they run.  So
+``out=`` casts by NumPy's "same_kind" rule (int64 counts into an int8 ``out=``
+wrap silently) and may broadcast the call; the public functions
+(``tradekernels.underwater_bars(..., out=)``...) refuse such an ``out=``.  One
 ufunc per row of the C table (``src/<family>/kernels.toml``, listed by
 :data:`tradekernels._registry.UFUNCS`): the scans (and their ``*_state``
 variants) have float32 and float64 loops (other real dtypes are cast by
