@@ -165,8 +165,9 @@ def test_nullable_dtypes_with_na(kernel, dtype):
     values = [100.0, 110.0, None, 90.0, 95.0, 120.0, None, 80.0]
     s = pd.Series(values, dtype=dtype, name="n", index=range(10, 18))
     res = api(kernel)(s)
-    plain = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    expected = reference_apply(kernel, plain)  # NA is NaN; masked dtypes compute as float64
+    fdt = np.float32 if dtype == "Float32" else np.float64  # Float32 stays float32
+    plain = np.array([np.nan if v is None else v for v in values], dtype=fdt)
+    expected = reference_apply(kernel, plain)  # NA is NaN (more dtypes: test_input_kinds.py)
     got = (res.to_numpy(),) if kernel.scan else _as_outputs(res)
     assert_outputs_same(got, expected, kernel.ulps, f"{kernel.name} {dtype}")
     if kernel.scan:

@@ -136,8 +136,14 @@ def test_sync_scheduler(rng):
 def test_local_cluster_processes(rng):
     distributed = pytest.importorskip("distributed")
     x = _prices(rng, (6, 2_000))
-    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    # generous start/connect timeouts: spawning worker processes on a loaded machine may take
+    # longer than distributed's defaults, which would fail the test by timing alone
+    with dask.config.set({"distributed.comm.timeouts.connect": "300s",
+                          "distributed.comm.timeouts.tcp": "300s",
+                          "distributed.deploy.lost-worker-timeout": "300s"}), \
+            distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
+                                     dashboard_address=None, timeout=300) as cluster, \
+            distributed.Client(cluster, timeout=300) as client:
         # raw gufunc, symbol-chunked
         raw = client.compute(ufuncs.drawdown(da.from_array(x, chunks=(2, -1)))).result()
         assert_bits_identical(raw, tk.drawdown(x), "raw drawdown on LocalCluster")

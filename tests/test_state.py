@@ -345,8 +345,12 @@ def test_state_errors():
         ufuncs.max_drawdown_state(np.ones(3), np.ones(2))
     with pytest.raises(ValueError):
         State("drawdown", [1.0, 2.0])
-    with pytest.raises(KeyError):
-        State("nonsense", [1.0])
+    for bad in ("nonsense", "bar_index", "session_mask", "drawdown_state", "", None, 3):
+        # a ValueError naming the valid kernels (was a bare KeyError)
+        with pytest.raises(ValueError, match=r"kernel with a carried state \(.*max_drawdown.*\), got"):
+            State(bad, [1.0])
+        with pytest.raises(ValueError, match="kernel with a carried state"):
+            State.initial(bad)
     with pytest.raises(IndexError):
         s[0]
     assert (s == 3) is False
@@ -460,3 +464,63 @@ def test_backends_with_state(kernel, mode, rng):
             assert_outputs_same(_outputs(kernel, r), nat, kernel.ulps, f"{kernel.name} {mode}")
     if kernel.ulps == 0:
         assert st_r == st_n
+
+
+# --------------------------------------------------------------------------
+# State lead shapes: broadcast with the input's, the same on every backend
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["native", "reference", "shadow"])
+@pytest.mark.parametrize("axis, lead", [(-1, (3, 4)), (1, (3, 4)), (0, (3, 5)), (-1, (3, 1)),
+                                        (-1, (2, 1, 4)), (0, (1,))])
+@kernel_params()
+def test_state_lead_shape_broadcasts_on_every_backend(kernel, mode, axis, lead, rng):
+    """Rule: the state's lead shape and the input's (without the time axis) broadcast; the
+    result has the broadcast lead shape, a scan's time axis at its position from the end.
+    Each result lane equals the one-series call from that lane's state."""
+    x = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.03, (4, 5)), axis=1)
+    x[1, 2] = np.nan
+    xs = np.moveaxis(x, axis, -1)  # (series, time)
+    _, st1 = _call(kernel, xs[:, :2], return_state=True)  # real (non-default) states
+    base = np.broadcast_to(st1.values, (max(xs.shape[0], lead[-1]), kernel.state_len))
+    sv = np.broadcast_to(base[: lead[-1]], lead + (kernel.state_len,)).copy()
+    sv[..., 0] += np.arange(int(np.prod(lead))).reshape(lead)  # every lane its own state
+    with tk.backend(mode):
+        res, st = _call(kernel, x, axis=axis, state=State(kernel.name, sv), return_state=True)
+    outs = _outputs(kernel, res)
+    blead = np.broadcast_shapes(lead, xs.shape[:1])
+    assert st.shape == blead
+    for o in outs:
+        assert o.shape == (blead[:-1] + (x.shape[0], x.shape[1]) if kernel.scan else blead), mode
+    xb = np.broadcast_to(xs, blead + xs.shape[-1:])
+    svb = np.broadcast_to(sv, blead + sv.shape[-1:])
+    for idx in np.ndindex(*blead):
+        r, s = _call(kernel, xb[idx], state=State(kernel.name, svb[idx]), return_state=True)
+        want = _outputs(kernel, r)
+        if kernel.scan:
+            got = (np.moveaxis(outs[0], axis % x.ndim - x.ndim, -1)[idx],)
+        else:
+            got = tuple(o[idx] for o in outs)
+        assert_outputs_same(got, want, kernel.ulps, f"{kernel.name} {mode} {idx}")
+        assert st[idx] == s
+
+
+@pytest.mark.parametrize("mode", ["native", "reference", "shadow"])
+def test_state_lead_shape_that_does_not_broadcast(mode):
+    x = np.ones((4, 5))
+    with tk.backend(mode):
+        for name in ("drawdown", "max_drawdown", "drawdown_episode"):
+            with pytest.raises(ValueError, match=r"lead shape \(2,\)\) does not broadcast .* \(4,\)"):
+                getattr(tk, name)(x, state=State.initial(name, (2,)))
+
+
+def test_state_may_not_add_series_to_pandas():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(np.ones((5, 3)))
+    with pytest.raises(ValueError, match=r"would give \(2, 3\) series"):
+        tk.drawdown(df, state=State.initial("drawdown", (2, 3)))
+    with pytest.raises(ValueError, match=r"would give \(4,\) series"):
+        tk.max_drawdown(pd.Series(np.ones(5)), state=State.initial("max_drawdown", (4,)))
+    # one state, or one per column, are fine
+    assert tk.drawdown(df, state=State.initial("drawdown", (3,))).shape == (5, 3)
+    assert tk.drawdown(df, state=State.initial("drawdown")).shape == (5, 3)

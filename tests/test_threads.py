@@ -16,72 +16,84 @@ import pytest
 import tradekernels as tk
 from tradekernels import ufuncs
 
-N = 2_000_000  # well above the loop's release threshold (8192 core elements)
+#: core lengths of the GIL probes: zero-stride views, so a call costs time (tens to hundreds of
+#: milliseconds) but no memory; the probe retries with the next length only if it saw nothing
+LENGTHS = (2**25, 2**26, 2**27)
 
 
-def _counter_progress(call: Callable[[], object]) -> int:
-    """How far a pure-Python counter thread gets while ``call`` runs in this thread.
+def _ran_during(call: Callable[[], object]) -> bool:
+    """True when another Python thread executed bytecode while ``call`` ran in this thread.
 
-    The switch interval is made long (0.5 s, far beyond the call), so while this thread
-    holds the GIL the counter cannot run at all; it advances during the call only if the
-    call released the GIL.
+    Scheduler-proof in the "held" direction: the switch interval is made huge, so the only
+    way the other thread can run between ``phase = "call"`` and ``phase = "after"`` is this
+    thread releasing the GIL (a call that holds it always gives False, however long it runs).
+    In the "released" direction the other thread, already waiting for the GIL, only has to
+    be scheduled once while the call runs (tens of milliseconds or more; see LENGTHS), not
+    within a few milliseconds as a timing-based check needs.
     """
-    count = [0]
-    stop = [False]
-    started = threading.Event()
+    phase = ["before"]
+    seen: List[str] = []
+    ready = threading.Event()
 
-    def counter() -> None:
-        started.set()
-        while not stop[0]:
-            count[0] += 1
+    def other() -> None:
+        ready.set()
+        while phase[0] == "before":
+            time.sleep(0)  # hands the GIL back to the main thread (no forced switches)
+        seen.append(phase[0])
 
     old = sys.getswitchinterval()
-    sys.setswitchinterval(0.5)
-    th = threading.Thread(target=counter)
+    sys.setswitchinterval(1000.0)  # no forced GIL hand-over while the test runs
+    th = threading.Thread(target=other)
     try:
         th.start()
-        started.wait()
-        c0 = count[0]
+        ready.wait()
+        phase[0] = "call"
         call()
-        return count[0] - c0
+        phase[0] = "after"
     finally:
-        stop[0] = True
+        phase[0] = "after"
         th.join()
         sys.setswitchinterval(old)
+    return seen == ["call"]
 
 
-def _calls() -> dict:
-    x = 100.0 * np.cumprod(1.0 + np.random.default_rng(0).normal(0.0, 0.01, N))
-    row = x.reshape(1, N)
+def _calls(n: int) -> dict:
+    """The probes, over ``n`` core elements of zero-stride views (outputs too: a
+    writable zero-stride ``out=``)."""
+    x = np.broadcast_to(np.float64(100.0), (n,))
+    row = x.reshape(1, n)
+    out = np.lib.stride_tricks.as_strided(np.empty(1), (n,), (0,))
     cal = tk.Calendar("America/New_York", "09:30", "16:00")
     t = cal.table("2019-01-01", "2021-12-31")
-    ts = np.int64(1_577_836_800 * 10**9) + np.arange(N, dtype=np.int64) * 60 * 10**9 // 2
+    ts = np.broadcast_to(np.int64(1_577_836_800 * 10**9 + 15 * 3600 * 10**9), (n,))
+    mask = np.lib.stride_tricks.as_strided(np.empty(1, bool), (n,), (0,))
     tab = (t.opens, t.closes, t.break_starts, t.break_ends, t.lo, t.hi)
     return {
         # (n)->() over one row: NumPy's machinery keeps the GIL for so few outer iterations
         "max_drawdown (1, n)": lambda: ufuncs.max_drawdown(row),
         "drawdown_episode (1, n)": lambda: ufuncs.drawdown_episode(row),
-        "drawdown (n,)": lambda: ufuncs.drawdown(x),
+        "drawdown (n,)": lambda: ufuncs.drawdown(x, out=out),
         "tk.max_drawdown (n,)": lambda: tk.max_drawdown(x),
-        "session_mask (n,)": lambda: ufuncs.session_mask(ts, *tab),
+        "session_mask (n,)": lambda: ufuncs.session_mask(ts, *tab, out=(mask, None)),
     }
 
 
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs for the counter to run alongside")
-@pytest.mark.parametrize("name", sorted(_calls()))
+PROBES = sorted(_calls(1))
+
+
+@pytest.mark.parametrize("name", PROBES)
 def test_long_calls_release_the_gil(name):
-    call = _calls()[name]
-    call()  # warm-up (page faults, table build)
+    # a longer call only if the other thread was not scheduled during a shorter one
+    assert any(_ran_during(_calls(n)[name]) for n in LENGTHS), f"{name} held the GIL"
 
-    def repeated():
-        # The counter needs one wake-up while a call runs: on a loaded machine the OS may
-        # not schedule it within one short (SIMD) call, so repeat calls for 0.1 s, well
-        # below the 0.5 s switch interval that would hand it the GIL anyway.
-        end = time.perf_counter() + 0.1
-        while time.perf_counter() < end:
-            call()
 
-    assert any(_counter_progress(repeated) > 0 for _ in range(3)), f"{name} held the GIL"
+def test_gil_probe_sees_a_held_gil():
+    """The probe's "held" answer, for code that keeps the GIL for a long time: Python
+    bytecode, and kernel calls below the release threshold (8192 core elements) over one
+    row, where NumPy keeps the GIL too."""
+    row = np.linspace(100.0, 50.0, 1000).reshape(1, 1000)
+    assert not _ran_during(lambda: sum(range(3_000_000)))
+    assert not _ran_during(lambda: [ufuncs.max_drawdown(row) for _ in range(20_000)])
 
 
 def test_concurrent_calls_match_single_thread():

@@ -10,14 +10,27 @@
   taken with ``Series.to_numpy()`` (zero-copy when polars allows: a numeric
   Series without nulls); **nulls become NaN** and follow the kernels' NaN
   rules, so the output holds NaN, never null.
+* numpy masked arrays (and lists holding them or ``np.ma.masked``): masked
+  entries are NaN for the kernels, as pandas NA and polars null are; a scan
+  returns a masked array with the input's mask, a reduction plain values.
 * dtypes: float32 stays float32 (float16 becomes float32); float64 and
-  every integer or bool dtype compute as float64.  Complex, string, object
-  and datetime inputs raise TypeError.
+  every integer or bool dtype compute as float64 -- by the logical dtype,
+  so pandas ``Float32`` / ``float[pyarrow]`` and masked float32 stay float32,
+  ``Int64`` / ``boolean`` with NA compute as float64.  Complex, string,
+  object and datetime inputs raise TypeError.
+* ``out=``: real arrays of exactly the result's shape whose dtype holds the
+  result under NumPy's "safe" casting (else TypeError / ValueError naming
+  ``out``); the raw ufuncs keep NumPy's rules.
 * carried state: every kernel takes ``state=`` (None: start of the series,
   or the :class:`~tradekernels.State` returned by a previous call) and
   ``return_state=True`` returns ``(result, state)``; running a series in
   chunks this way gives, concatenated, bit for bit the batch result (see
-  :mod:`tradekernels._state` for the state layouts).
+  :mod:`tradekernels._state` for the state layouts).  The state's lead shape
+  (one state per series) and the input's (its shape without the time axis)
+  broadcast by NumPy's rules, on every backend: the result has the broadcast
+  lead shape, and a scan's time axis keeps its position counted from the end
+  (``x`` (4, n) with a state of lead shape (3, 4): (3, 4, n)).  pandas and
+  polars input keep their labels, so there the state may not add series.
 """
 
 from __future__ import annotations
@@ -42,37 +55,131 @@ class Episode(NamedTuple):
     depth: Any
 
 
+def compute_dtype(dtype: Any) -> Optional[np.dtype]:
+    """The float dtype a kernel computes in for input of (NumPy) ``dtype``: float32 for
+    float16/float32, float64 for the other real dtypes; None for anything else."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return np.dtype(np.float32) if dtype.itemsize <= 4 else np.dtype(np.float64)
+    if dtype.kind in "biu":
+        return np.dtype(np.float64)
+    return None
+
+
 def _float_array(name: str, values: Any) -> np.ndarray:
     a = np.asarray(values)
-    kind = a.dtype.kind
-    if kind == "f":
-        if a.dtype.itemsize < 4:
-            a = a.astype(np.float32)
-        elif a.dtype.itemsize > 8:
-            a = a.astype(np.float64)
-    elif kind in "biu":
-        a = a.astype(np.float64)
-    else:
+    dtype = compute_dtype(a.dtype)
+    if dtype is None:
         raise TypeError(
             f"tradekernels.{name}: expected real numbers (float, int or bool), got dtype {a.dtype}"
         )
+    if a.dtype != dtype:
+        a = a.astype(dtype)
     if a.ndim == 0:
         raise ValueError(f"tradekernels.{name}: expected at least 1 dimension (the time axis), got a scalar")
     return a
 
 
-def _pandas_values(pd: Any, obj: Any) -> Any:
-    """The values of a Series/DataFrame, with nullable (masked) dtypes as float64 + NaN."""
+def _holds_masked(seq: Any) -> bool:
+    return any(isinstance(v, np.ma.MaskedArray) or (isinstance(v, (list, tuple)) and _holds_masked(v))
+               for v in seq)
+
+
+def _masked_from_nested(seq: Any) -> np.ma.MaskedArray:
+    """A (nested) list holding masked arrays or ``np.ma.masked`` as one masked array, bottom-up
+    (``np.ma.asarray`` loses the masks below the first level, and warns)."""
+    items = []
+    for v in seq:
+        if v is np.ma.masked:
+            v = np.ma.masked_array(np.nan, mask=True)
+        elif isinstance(v, (list, tuple)) and _holds_masked(v):
+            v = _masked_from_nested(v)
+        items.append(v)
+    return np.ma.stack(items)
+
+
+def masked_values(values: Any) -> Tuple[Any, Optional[np.ndarray]]:
+    """A numpy masked array as ``(data with masked entries NaN, mask)``; other input as
+    ``(values, None)``.  The data keeps the float dtype :func:`compute_dtype` gives."""
+    if isinstance(values, (list, tuple)) and _holds_masked(values):
+        values = _masked_from_nested(values)  # rows that are masked arrays, np.ma.masked entries
+    if not isinstance(values, np.ma.MaskedArray):
+        return values, None
+    mask = np.ma.getmaskarray(values)
+    data = np.ma.getdata(values)
+    dtype = compute_dtype(data.dtype)
+    if dtype is None:  # let the caller's dtype check name it
+        return data, mask
+    data = data.astype(dtype, copy=True)
+    data[mask] = np.nan
+    return data, mask
+
+
+def pandas_values(pd: Any, obj: Any) -> Any:
+    """The values of a Series/DataFrame as a NumPy array, missing values (NA, None, NaN)
+    as NaN.  Extension dtypes (nullable ``Float32``/``Int64``/``boolean``, ``float[pyarrow]``
+    ...) convert to the float dtype of their NumPy counterpart (:func:`compute_dtype`), so
+    ``Float32`` and ``float[pyarrow]`` stay float32 as float32 does."""
     dtypes = [obj.dtype] if isinstance(obj, pd.Series) else list(obj.dtypes)
-    if any(isinstance(d, pd.api.extensions.ExtensionDtype) and d.kind in "biuf" for d in dtypes):
-        return obj.to_numpy(dtype=np.float64, na_value=np.nan)
-    return obj.to_numpy()
+    ext_type = pd.api.extensions.ExtensionDtype
+    if not any(isinstance(d, ext_type) for d in dtypes):
+        return obj.to_numpy()
+    np_dtypes = []
+    for d in dtypes:
+        nd = getattr(d, "numpy_dtype", d) if isinstance(d, ext_type) else d
+        if isinstance(d, pd.SparseDtype):
+            nd = d.subtype
+        try:
+            nd = np.dtype(nd)
+        except TypeError:
+            return obj.to_numpy()  # not numeric: the dtype check names it
+        if compute_dtype(nd) is None:
+            return obj.to_numpy()
+        np_dtypes.append(nd)
+    return obj.to_numpy(dtype=compute_dtype(np.result_type(*np_dtypes)), na_value=np.nan)
 
 
-def _normalize_out(out: Any) -> Optional[Tuple[np.ndarray, ...]]:
+def _normalize_out(name: str, k: Any, arr: np.ndarray, axis: int, out: Any,
+                   state: Optional[np.ndarray]) -> Optional[Tuple[np.ndarray, ...]]:
+    """``out=`` as a tuple of ndarrays (a masked array's data), each of a real dtype able to
+    hold its output under NumPy's "safe" casting (int64 counts do not go into int8, float64
+    not into float32): a TypeError naming the argument otherwise; and of exactly the
+    result's shape (ValueError).  (The raw ufuncs keep NumPy's own rules: "same_kind"
+    casting, and an ``out=`` with more leading dimensions broadcasts the call.)"""
     if out is None:
         return None
-    return tuple(out) if isinstance(out, tuple) else (out,)
+    ax = axis + arr.ndim if axis < 0 else axis
+    if not 0 <= ax < arr.ndim:
+        raise np.exceptions.AxisError(axis, arr.ndim)
+    lead = arr.shape[:ax] + arr.shape[ax + 1:]
+    if state is not None:
+        lead = _backend.state_lead(name, arr, axis, state)
+    if k.scan:  # the time axis at its position from the end
+        pos = len(lead) + 1 + (ax - arr.ndim)
+        shape = lead[:pos] + (arr.shape[ax],) + lead[pos:]
+    else:
+        shape = lead
+    outs = tuple(out) if isinstance(out, tuple) else (out,)
+    if len(outs) != len(k.outputs):
+        raise ValueError(f"tradekernels.{name}: out= needs {len(k.outputs)} arrays, got {len(outs)}")
+    res = []
+    for j, (o, kind) in enumerate(zip(outs, k.outputs)):
+        label = "out=" if len(outs) == 1 else f"out[{j}]"
+        if o is None and len(outs) > 1:  # NumPy's "allocate this one"
+            res.append(None)
+            continue
+        if not isinstance(o, np.ndarray):
+            raise TypeError(f"tradekernels.{name}: {label} must be a NumPy array, got {type(o).__name__}")
+        want = arr.dtype if kind == "f" else np.dtype(np.int64 if kind == "i" else np.bool_)
+        if o.dtype.kind not in "biuf" or not np.can_cast(want, o.dtype, "safe"):
+            raise TypeError(
+                f"tradekernels.{name}: {label} has dtype {o.dtype}, which cannot hold the result "
+                f"(dtype {want}) without loss; pass an array of dtype {want}"
+            )
+        if o.shape != shape:
+            raise ValueError(f"tradekernels.{name}: {label} has shape {o.shape}, the result has shape {shape}")
+        res.append(np.ma.getdata(o))
+    return tuple(res)
 
 
 def _polars_values(name: str, pl: Any, x: Any) -> Any:
@@ -89,17 +196,17 @@ def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, .
     the result back as the kind of ``x`` (the conversion rules above)."""
     pd = sys.modules.get("pandas")
     pl = sys.modules.get("polars")
-    frame = series = pseries = None
+    frame = series = pseries = mask = None
     if pd is not None and isinstance(x, pd.DataFrame):
         frame = x
         axis = {None: 0, 0: 0, 1: 1, "index": 0, "columns": 1}.get(axis, axis)
         if axis not in (0, 1):
             raise ValueError(f"tradekernels.{name}: axis for a DataFrame must be 0 or 1, got {axis!r}")
-        arr = _float_array(name, _pandas_values(pd, x))
+        arr = _float_array(name, pandas_values(pd, x))
     elif pd is not None and isinstance(x, pd.Series):
         series = x
         axis = -1 if axis is None else axis
-        arr = _float_array(name, _pandas_values(pd, x))
+        arr = _float_array(name, pandas_values(pd, x))
     elif pl is not None and isinstance(x, pl.Series):
         pseries = x
         axis = -1 if axis is None else axis
@@ -111,15 +218,21 @@ def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, .
         )
     else:
         axis = -1 if axis is None else axis
-        arr = _float_array(name, x)
+        data, mask = masked_values(x)
+        arr = _float_array(name, data)
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"tradekernels.{name}: axis must be an integer, got {axis!r}")
-    return arr, int(axis), (frame, series, pseries, pd, pl)
+    return arr, int(axis), (frame, series, pseries, pd, pl, mask)
 
 
 def finish(name: str, res: Tuple[np.ndarray, ...], axis: int, out: Any, ctx: Tuple[Any, ...]) -> Any:
     """The outputs ``res`` of kernel ``name`` as the kind of input :func:`prepare` saw."""
-    return _wrap(_registry.get(name), name, res, axis, out, *ctx)
+    k = _registry.get(name)
+    frame, series, pseries, pd, pl, mask = ctx
+    if mask is not None or (frame is None and series is None and pseries is None and any(
+            isinstance(o, np.ma.MaskedArray) for o in (out if isinstance(out, tuple) else (out,)))):
+        return _wrap_masked(k, res, out, mask)
+    return _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl)
 
 
 def call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state: bool = False) -> Any:
@@ -127,14 +240,50 @@ def call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state
     generated wrapper."""
     k = _registry.get(name)
     arr, axis, ctx = prepare(name, x, axis)
-    if state is None and not return_state:
-        res = _backend.run(k, arr, axis, _normalize_out(out))
+    sv = None if state is None and not return_state else as_state_vector(name, state)
+    outs = _normalize_out(name, k, arr, axis, out, sv)
+    if sv is None:
+        res = _backend.run(k, arr, axis, outs)
         new_state = None
     else:
-        res, st = _backend.run_state(k, arr, axis, _normalize_out(out), as_state_vector(name, state))
+        if ctx[0] is not None or ctx[1] is not None or ctx[2] is not None:
+            _same_series(name, arr, axis, sv)
+        res, st = _backend.run_state(k, arr, axis, outs, sv)
         new_state = State(name, st)
-    result = _wrap(k, name, res, axis, out, *ctx)
+    result = finish(name, res, axis, out, ctx)
     return (result, new_state) if return_state else result
+
+
+def _wrap_masked(k: Any, res: Tuple[np.ndarray, ...], out: Any, mask: Optional[np.ndarray]) -> Any:
+    """Masked-array input: a scan returns a masked array with the input's mask (broadcast
+    to the result, which a state may widen); a reduction returns plain values (masked
+    entries counted as NaN).  A masked ``out=`` gets that mask (or none) and is returned."""
+    outs = tuple(out) if isinstance(out, tuple) else (out,) * len(res)
+    wrapped = []
+    for r, o in zip(res, outs):
+        m = np.broadcast_to(mask, r.shape) if (mask is not None and k.scan) else False
+        if isinstance(o, np.ma.MaskedArray):
+            o.mask = m
+            wrapped.append(o)
+        elif k.scan:
+            wrapped.append(np.ma.masked_array(r, mask=np.array(m, dtype=bool, copy=True)))
+        else:
+            wrapped.append(r if (o is not None or r.ndim) else r[()])
+    if k.scan or len(wrapped) == 1:
+        return wrapped[0]
+    return Episode(*wrapped)
+
+
+def _same_series(name: str, arr: np.ndarray, axis: int, state: np.ndarray) -> None:
+    """pandas / polars results keep the input's labels, so a state may not add series."""
+    lead = _backend.state_lead(name, arr, axis, state)
+    ax = axis % arr.ndim
+    lead_x = arr.shape[:ax] + arr.shape[ax + 1:]
+    if lead != lead_x:
+        raise ValueError(
+            f"tradekernels.{name}: a state of lead shape {state.shape[:-1]} would give {lead} series, "
+            f"but this pandas / polars input has {lead_x}; pass one state, or one per series"
+        )
 
 
 def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:

@@ -218,17 +218,39 @@ def _run_state_reference(k: Kernel, arr: np.ndarray, axis: int, out, state: np.n
         outs = [np.moveaxis(r, -1, axis) for r in outs]
     if out is not None:
         for o, r in zip(out, outs):
+            if o is None:  # NumPy's "allocate this one"
+                continue
             np.copyto(o, r, casting="same_kind")
-        outs = list(out)
+        outs = [r if o is None else o for o, r in zip(out, outs)]
     return tuple(outs), st_out
+
+
+def state_lead(name: str, arr: np.ndarray, axis: int, state: np.ndarray) -> Tuple[int, ...]:
+    """The result's lead shape for ``state`` on ``arr``: the input's shape without the time
+    ``axis`` and the state's shape without its field axis, broadcast (NumPy rules: aligned
+    from the right); ValueError naming both when they do not broadcast."""
+    ax = axis + arr.ndim if axis < 0 else axis
+    if not 0 <= ax < arr.ndim:
+        raise np.exceptions.AxisError(axis, arr.ndim)
+    lead_x = arr.shape[:ax] + arr.shape[ax + 1:]
+    try:
+        return np.broadcast_shapes(lead_x, state.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"tradekernels.{name}: the state (one per series, lead shape {state.shape[:-1]}) does "
+            f"not broadcast with the input's series (its shape without the time axis: {lead_x})"
+        ) from None
 
 
 def run_state(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
     """Run kernel ``k`` from the carried ``state`` (float64, ``(..., k)``) with the
-    current backend; returns ``(outputs, final_state)``."""
-    ax = axis + arr.ndim if axis < 0 else axis
-    if not 0 <= ax < arr.ndim:
-        raise np.exceptions.AxisError(axis, arr.ndim)
+    current backend; returns ``(outputs, final_state)``.
+
+    Series and states broadcast (:func:`state_lead`); a scan's time axis keeps its
+    position counted from the end (``axis - x.ndim``), so extra leading dimensions
+    from the state come first, on every backend."""
+    state_lead(k.name, arr, axis, state)
+    ax = (axis + arr.ndim if axis < 0 else axis) - arr.ndim  # negative: from the end
     uf = getattr(ufuncs, k.name + "_state")
     nout = len(k.outputs)
 
@@ -242,4 +264,4 @@ def run_state(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
         compare(k.name, nat[0] + (nat[1],), ref[0] + (ref[1],), k.ulps)
 
     return dispatch(native, lambda: _run_state_reference(
-        k, arr, axis, out if _current.get() == "reference" else None, state), check)
+        k, arr, ax, out if _current.get() == "reference" else None, state), check)

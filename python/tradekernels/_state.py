@@ -15,7 +15,8 @@ result for everything seen so far; ``drawdown_episode``'s indices are global
 
 A :class:`State` is a small float64 array of shape ``lead + (k,)`` (``lead``
 is the input's shape without its time axis: ``()`` for one series, ``(m,)``
-for ``m`` symbols) plus the kernel name.  It is picklable and compares by
+for ``m`` symbols; more generally, any lead shape that broadcasts with the
+input's, see :mod:`tradekernels._api`) plus the kernel name.  It is picklable and compares by
 value.  Layouts (field: default before the first bar):
 
 =====================  ==========================================================
@@ -53,6 +54,17 @@ from . import _registry
 __all__ = ["State", "as_state_vector", "PY_RUNNERS"]
 
 
+def _stateful(kernel: Any) -> "_registry.Kernel":
+    """The registry row of a kernel with a carried state; ValueError naming the valid ones."""
+    names = [k.name for k in _registry.KERNELS if k.state_fields]
+    if not isinstance(kernel, str) or kernel not in names:
+        raise ValueError(
+            f"tradekernels.State: kernel must be the name of a kernel with a carried state "
+            f"({', '.join(names)}), got {kernel!r}"
+        )
+    return _registry.get(kernel)
+
+
 class State:
     """The carried state of one scan kernel (see :mod:`tradekernels._state`).
 
@@ -67,7 +79,7 @@ class State:
     values: np.ndarray
 
     def __init__(self, kernel: str, values: Any) -> None:
-        k = _registry.get(kernel)
+        k = _stateful(kernel)
         v = np.array(values, dtype=np.float64)  # always a private copy
         if v.ndim == 0 or v.shape[-1] != k.state_len:
             raise ValueError(
@@ -80,7 +92,7 @@ class State:
 
     @classmethod
     def initial(cls, kernel: str, lead: Tuple[int, ...] = ()) -> "State":
-        k = _registry.get(kernel)
+        k = _stateful(kernel)
         return cls(kernel, np.broadcast_to(np.array(k.state_default), tuple(lead) + (k.state_len,)))
 
     @property

@@ -75,9 +75,11 @@ class _StreamMixin:
     def extend(self, values: Any) -> Any:
         """Feed many values at once (the batch C kernel, from the current state);
         returns what the batch call returns (an array for scans, the result so far
-        for reductions)."""
-        out, st = _api.call(self.kernel, np.asarray(values, dtype=np.float64), None, None,
-                            state=self.state, return_state=True)
+        for reductions; a masked array in gives a masked array for scans)."""
+        data, mask = _api.masked_values(values)  # masked entries are NaN, as pandas NA
+        data = np.asarray(data, dtype=np.float64)
+        arg = data if mask is None else np.ma.masked_array(data, mask=mask)
+        out, st = _api.call(self.kernel, arg, None, None, state=self.state, return_state=True)
         super().__init__(_vector(self.kernel, st))  # type: ignore[call-arg]
         return out
 

@@ -1,7 +1,10 @@
 """The raw kernels as :class:`numpy.ufunc` objects (generalized ufuncs).
 
 They follow NumPy conventions exactly: ``out=``, ``axis=``, broadcasting
-over leading axes, any strides; the GIL is released while they run.  One
+over leading axes, any strides; the GIL is released while they run.  So
+``out=`` casts by NumPy's "same_kind" rule (int64 counts into an int8 ``out=``
+wrap silently) and may broadcast the call; the public functions
+(``tradekernels.underwater_bars(..., out=)``...) refuse such an ``out=``.  One
 ufunc per row of the C table (``src/<family>/kernels.toml``, listed by
 :data:`tradekernels._registry.UFUNCS`): the scans (and their ``*_state``
 variants) have float32 and float64 loops (other real dtypes are cast by
@@ -11,7 +14,8 @@ kernels take int64 timestamps.
 
 The SIMD path is chosen once, at import: the fastest one this CPU supports,
 or the one named by the environment variable ``TRADEKERNELS_SIMD``
-(``scalar``, ``avx2``, ``avx512`` or ``avx512_emu``).  Every path gives
+(``auto``, ``scalar``, ``avx2``, ``avx512`` or ``avx512_emu``; a value naming no
+path this CPU can run warns and falls back to ``auto``).  Every path gives
 identical bits.
 :func:`for_path` builds a separate set of ufuncs for a given path.
 """
@@ -19,6 +23,7 @@ identical bits.
 from __future__ import annotations
 
 import os
+import warnings
 from types import MappingProxyType
 from typing import Mapping
 
@@ -45,9 +50,24 @@ def for_path(path: str) -> Mapping[str, np.ufunc]:
 
 
 def _default_path() -> str:
-    requested = os.environ.get("TRADEKERNELS_SIMD", "auto").strip().lower() or "auto"
-    if requested == "auto":  # the fastest native path, never an emulated one
-        return [p for p in available_paths() if not p.endswith("_emu")][-1]
+    """``TRADEKERNELS_SIMD`` (case and spaces ignored), or the fastest path for "auto", ""
+    and, with a RuntimeWarning naming the variable and the valid values, for any value
+    that names no path this CPU can run (a bad environment must not break the import)."""
+    raw = os.environ.get("TRADEKERNELS_SIMD", "")
+    requested = raw.strip().lower() or "auto"
+    paths = available_paths()
+    fastest = [p for p in paths if not p.endswith("_emu")][-1]  # auto never picks an emulated path
+    if requested == "auto":
+        return fastest
+    try:
+        _core.make_ufuncs(requested)
+    except (ValueError, TypeError) as e:
+        warnings.warn(
+            f"TRADEKERNELS_SIMD={raw!r} is ignored ({e}); valid values on this CPU: "
+            f"{', '.join(['auto'] + paths)}; using 'auto' ({fastest!r})",
+            RuntimeWarning, stacklevel=2,
+        )
+        return fastest
     return requested
 
 

@@ -12,7 +12,8 @@ pure-Python scan.  In short:
 * stop-limit: triggers like a stop; fills on the trigger bar only at the
   trigger price and only if that price satisfies the limit, otherwise it is a
   limit order from the next bar on;
-* bars with a NaN price never fill; ``expiry`` is the last live bar (-1 =
+* bars with a NaN price never fill (missing values are NaN: the masked entries of a
+  numpy masked array, pandas NA, polars null); ``expiry`` is the last live bar (-1 =
   good till cancelled); an order whose ``start`` is outside ``[0, n)`` or
   whose ``expiry < start`` never fills (``fill_index`` -1, ``fill_price``
   NaN) -- it is not an error.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import enum
 import math
+import sys
 from typing import Any, NamedTuple, Tuple
 
 import numpy as np
@@ -68,6 +70,18 @@ def _err(msg: str) -> str:
 
 
 def _bar_array(name: str, values: Any) -> np.ndarray:
+    """One bar column as read-only contiguous float64, missing values NaN in every container
+    the scans API takes (masked entries of a numpy masked array, pandas NA, polars null):
+    a bar with a NaN price never fills."""
+    from .. import _api  # (imports the scans family, which imports this module's package)
+
+    pd, pl = sys.modules.get("pandas"), sys.modules.get("polars")
+    if pd is not None and isinstance(values, pd.Series):
+        values = _api.pandas_values(pd, values)
+    elif pl is not None and isinstance(values, pl.Series):
+        values = values.cast(pl.Float64).to_numpy() if values.dtype.is_numeric() or \
+            values.dtype == pl.Boolean else values.to_numpy()
+    values, _ = _api.masked_values(values)
     a = np.asarray(values)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"tradekernels.BarIndex: {name} must hold real numbers, got dtype {a.dtype}")
@@ -151,7 +165,7 @@ class BarIndex:
             cols = [frame[c] for c in ("open", "high", "low", "close")]
         except (KeyError, TypeError, IndexError) as e:
             raise ValueError(f"tradekernels.BarIndex: expected columns 'open', 'high', 'low', 'close' ({e!r})") from None
-        return cls(*(np.asarray(c) for c in cols))
+        return cls(*cols)
 
     @property
     def n(self) -> int:
@@ -190,11 +204,25 @@ def _as_index(bars_or_index: Any) -> BarIndex:
                          f"got {type(bars_or_index).__name__}"))
 
 
+def _unmasked(name: str, values: Any) -> Any:
+    """An integer order field: a masked array without masked entries is its data; masked
+    entries are refused (integers have no NaN for "missing")."""
+    if isinstance(values, np.ma.MaskedArray):
+        if np.ma.getmaskarray(values).any():
+            raise ValueError(_err(f"{name} has masked entries; every order needs its {name} "
+                                  "(leave the masked orders out instead)"))
+        return np.ma.getdata(values)
+    return values
+
+
 def _int_array(name: str, values: Any) -> np.ndarray:
+    values = _unmasked(name, values)
     if isinstance(values, (int, np.integer)) and not isinstance(values, (bool, np.bool_)) \
             and -2**63 <= values < 2**63:
         return np.asarray(values, dtype=np.int64)  # the common scalar: no array checks
     a = np.asarray(values)
+    if a.size == 0 and a.dtype.kind in "biuf":  # [] is float64 to NumPy: no orders
+        return a.astype(np.int64)
     if a.dtype.kind not in "iu":
         raise TypeError(_err(f"{name} must be integers (bar indices), got dtype {a.dtype}"))
     if a.dtype == np.uint64 and a.size and int(a.max()) > np.iinfo(np.int64).max:
@@ -205,6 +233,9 @@ def _int_array(name: str, values: Any) -> np.ndarray:
 def _float_array(name: str, values: Any) -> np.ndarray:
     if isinstance(values, (float, np.floating)):
         return np.asarray(values, dtype=np.float64)
+    from .. import _api
+
+    values, _ = _api.masked_values(values)  # a masked price is NaN: the order never fills
     a = np.asarray(values)
     if a.dtype.kind not in "biuf":
         raise TypeError(_err(f"{name} must be real numbers, got dtype {a.dtype}"))
@@ -212,10 +243,13 @@ def _float_array(name: str, values: Any) -> np.ndarray:
 
 
 def _side_array(values: Any) -> np.ndarray:
+    values = _unmasked("side", values)
     if isinstance(values, (int, np.integer)) and not isinstance(values, (bool, np.bool_)) \
             and values in (1, -1):
         return np.asarray(values, dtype=np.int64)
     a = np.asarray(values)
+    if a.size == 0 and a.dtype.kind in "biuf":  # [] is float64 to NumPy: no orders
+        return a.astype(np.int64)
     if a.dtype.kind not in "iuf":
         raise TypeError(_err(f"side must be +1 (buy) or -1 (sell) as numbers, got dtype {a.dtype}"))
     ok = (a == 1) | (a == -1)
@@ -241,6 +275,7 @@ def _kind_code(v: Any) -> int:
 
 
 def _kind_array(values: Any) -> np.ndarray:
+    values = _unmasked("kind", values)
     if isinstance(values, (str, int, np.integer, np.str_)):
         return np.asarray(_kind_code(values), dtype=np.int64)
     if isinstance(values, (list, tuple)):
@@ -250,6 +285,8 @@ def _kind_array(values: Any) -> np.ndarray:
             a = a.astype(np.int64)
     else:
         a = np.asarray(values)
+    if a.size == 0 and a.dtype.kind in "biufO":  # [] is float64 to NumPy: no orders
+        return a.astype(np.int64)
     if a.dtype.kind in "iu":
         if a.size and (a.min() < 0 or a.max() > 3):
             bad = a[(a < 0) | (a > 3)]
@@ -296,6 +333,10 @@ def fill_orders(
     * ``limit``: the limit price of stop-limit orders (required if there are
       any; otherwise ignored);
     * ``expiry`` (integers): last live bar, -1 = good till cancelled.
+
+    Empty order lists (``start=[]``, ...) give empty fills.  A masked ``price`` /
+    ``limit`` entry is NaN (such a limit or stop order never fills); masked entries in
+    the integer fields are a ValueError.
 
     Returns :class:`Fills` ``(fill_index, fill_price)``: int64 and float64 of
     the broadcast shape (numpy scalars for scalar orders); -1 / NaN where the

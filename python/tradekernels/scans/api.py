@@ -126,7 +126,7 @@ def rolling_max_drawdown(x: Any, window: int, *, min_periods: Any = None, axis: 
     ax_n = ax + arr.ndim if ax < 0 else ax
     if not 0 <= ax_n < arr.ndim:
         raise np.exceptions.AxisError(ax, arr.ndim)
-    outs = _normalize_out(out)
+    outs = _normalize_out(name, k, arr, ax_n, out, None)
     uf = getattr(ufuncs, name)
     w, m = np.int64(window), np.int64(mp)
 
