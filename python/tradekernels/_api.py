@@ -36,7 +36,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import Any, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -162,7 +162,7 @@ def _normalize_out(name: str, k: Any, arr: np.ndarray, axis: int, out: Any,
     outs = tuple(out) if isinstance(out, tuple) else (out,)
     if len(outs) != len(k.outputs):
         raise ValueError(f"tradekernels.{name}: out= needs {len(k.outputs)} arrays, got {len(outs)}")
-    res = []
+    res: List[Any] = []
     for j, (o, kind) in enumerate(zip(outs, k.outputs)):
         label = "out=" if len(outs) == 1 else f"out[{j}]"
         if o is None and len(outs) > 1:  # NumPy's "allocate this one"
@@ -259,7 +259,7 @@ def _wrap_masked(k: Any, res: Tuple[np.ndarray, ...], out: Any, mask: Optional[n
     to the result, which a state may widen); a reduction returns plain values (masked
     entries counted as NaN).  A masked ``out=`` gets that mask (or none) and is returned."""
     outs = tuple(out) if isinstance(out, tuple) else (out,) * len(res)
-    wrapped = []
+    wrapped: List[Any] = []
     for r, o in zip(res, outs):
         m = np.broadcast_to(mask, r.shape) if (mask is not None and k.scan) else False
         if isinstance(o, np.ma.MaskedArray):
