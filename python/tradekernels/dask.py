@@ -71,7 +71,6 @@ import numpy as np
 
 from . import _registry, ufuncs
 from .fills import api as _fills
-from .sessions import api as _sessions
 from ._api import Episode
 
 __all__ = [
@@ -313,88 +312,6 @@ def underwater_bars(x: Any, *, axis: int = -1) -> Any:
 
 
 # --------------------------------------------------------------------------
-# Sessions
-# --------------------------------------------------------------------------
-
-
-def _as_dask_ts(name: str, x: Any, axis: int):
-    if not isinstance(x, _da.Array):
-        x = _da.from_array(np.asarray(x), chunks=-1)
-    if x.dtype.kind not in "Miu":
-        raise TypeError(f"tradekernels.dask.{name}: expected timestamps (datetime64 or int64 ns), "
-                        f"got dtype {x.dtype}")
-    return _time_last(name, x, axis)
-
-
-def _ses_block(block: np.ndarray, name: str, cal: Any) -> np.ndarray:
-    return np.asarray(getattr(_sessions, name)(block, cal))
-
-
-def _elementwise(name: str, x: Any, cal: Any, dtype: Any) -> Any:
-    if not isinstance(cal, _sessions.Calendar):
-        raise TypeError(f"tradekernels.dask.{name}: cal must be a tradekernels.Calendar")
-    x, _ = _as_dask_ts(name, x, -1)
-    return x.map_blocks(_ses_block, name, cal, dtype=dtype)
-
-
-def _last_start(block: np.ndarray, cal: Any) -> np.ndarray:
-    """Label of the session of each series' last start in the chunk (NaT: none)."""
-    return _sessions.session_start(block, cal, return_state=True)[1]
-
-
-def _carry_label(lead: Tuple[int, ...], *labels: np.ndarray) -> np.ndarray:
-    p = np.full(lead, np.datetime64("NaT"), dtype="datetime64[D]")
-    for lab in labels:
-        p = np.where(np.isnat(lab), p, lab)
-    return p
-
-
-def _start_block(block: np.ndarray, cal: Any, carried: np.ndarray) -> np.ndarray:
-    return np.asarray(_sessions.session_start(block, cal, state=carried, return_state=True)[0])
-
-
-def session_mask(ts: Any, cal: Any) -> Any:
-    """:func:`tradekernels.session_mask` of a dask array of timestamps (one task per block)."""
-    return _elementwise("session_mask", ts, cal, bool)
-
-
-def session_label(ts: Any, cal: Any) -> Any:
-    """:func:`tradekernels.session_label` of a dask array of timestamps (one task per block)."""
-    return _elementwise("session_label", ts, cal, np.dtype("datetime64[D]"))
-
-
-def minutes_into_session(ts: Any, cal: Any) -> Any:
-    """:func:`tradekernels.minutes_into_session` of a dask array of timestamps (one task per block)."""
-    return _elementwise("minutes_into_session", ts, cal, np.int64)
-
-
-def session_start(ts: Any, cal: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.session_start` of a dask array chunked along time (two parallel passes)."""
-    if not isinstance(cal, _sessions.Calendar):
-        raise TypeError("tradekernels.dask.session_start: cal must be a tradekernels.Calendar")
-    x, ax = _as_dask_ts("session_start", ts, axis)
-    token = _dask_base.tokenize("session_start", x, cal.spec())
-    pre = "tk-session-start"
-    out = f"{pre}-out-{token}"
-    dsk: Dict[Any, Any] = {}
-    for L in np.ndindex(*x.numblocks[:-1]):
-        L = tuple(int(i) for i in L)
-        lead = _lead_shape(x, L)
-        lasts = []
-        for j in range(x.numblocks[-1]):
-            xkey = (x.name,) + L + (j,)
-            carried = (f"{pre}-carry-{token}",) + L + (j,)
-            dsk[carried] = (_carry_label, lead) + tuple(lasts)
-            last = (f"{pre}-last-{token}",) + L + (j,)
-            dsk[last] = (_last_start, xkey, cal)
-            lasts.append(last)
-            dsk[(out,) + L + (j,)] = (_start_block, xkey, cal, carried)
-    res = _array(dsk, out, x, x.chunks, bool)
-    return _da.moveaxis(res, -1, ax)
-
-
-
-# --------------------------------------------------------------------------
 # Order fills
 # --------------------------------------------------------------------------
 
@@ -445,3 +362,7 @@ def fill_orders(bars_or_index: Any, start: Any, side: Any, kind: Any, price: Any
         graph = _hlg.HighLevelGraph.from_collections(name, dsk, dependencies=parts)
         out.append(_da.Array(graph, name, chunks=chunks, dtype=dtype))
     return _fills.Fills(*out)
+
+
+# Sessions: the adapter lives with its family (imported last: it uses the helpers above).
+from .sessions.dask import minutes_into_session, session_label, session_mask, session_start  # noqa: E402
