@@ -49,6 +49,7 @@ at or after this one's close), so a timestamp is in at most one session.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from typing import Any, List, Optional, Sequence, Tuple
 
 __all__ = [
@@ -90,6 +91,7 @@ def _wall_at(ns: int, tz: Any) -> _dt.datetime:
     return _local_wall(_EPOCH + _dt.timedelta(microseconds=ns // 1000), tz)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a pure function of its arguments; sessions repeat them
 def wall_to_utc_ns(wall: _dt.datetime, tz: Any) -> int:
     """UTC nanoseconds of the first instant whose local wall time in ``tz`` is at or after ``wall``.
 
@@ -102,7 +104,7 @@ def wall_to_utc_ns(wall: _dt.datetime, tz: Any) -> int:
     """
     c = [_utc_ns(wall.replace(tzinfo=tz, fold=f).astimezone(_UTC)) for f in (0, 1)]
     lo, hi = min(c), max(c)
-    if _wall_at(lo, tz) >= wall:
+    if lo == hi or _wall_at(lo, tz) >= wall:
         return lo  # the wall time exists: its (first) reading
     while hi - lo > 1:  # wall(lo) < wall <= wall(hi), non-decreasing in between
         mid = (lo + hi) // 2

@@ -1,0 +1,79 @@
+"""The shadow backend for sessions compares native with the reference and raises on a planted
+divergence: for rule calendars (the twin) and exchange_calendars calendars (their own data)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tradekernels as tk
+from tradekernels.sessions import reference as ref
+
+MIN = 60 * 10**9
+KERNELS = ("session_mask", "session_index", "session_label", "session_start", "minutes_into_session")
+
+
+def ns(s: str) -> int:
+    return int(np.datetime64(s, "ns").astype(np.int64))
+
+
+TS = np.arange(ns("2024-03-07T13:00"), ns("2024-03-09T00:00"), MIN // 2, dtype=np.int64)
+
+
+def _late_by_a_minute(find):
+    """The reference with every session's first minute missing."""
+    def wrong(*args):  # (t, cal), or (calendar, t) for the exchange_calendars method
+        f = find(*args)
+        t = args[0] if isinstance(args[0], int) else args[1]
+        return None if f is None or t - f[1] < MIN else f
+    return wrong
+
+
+def _open_a_minute_early(find):
+    """The reference counting minutes from one minute before the open (minutes only)."""
+    def wrong(t, *cal):
+        f = find(t, *cal)
+        return None if f is None else (f[0], f[1] - MIN)
+    return wrong
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_shadow_agrees_then_raises_on_a_planted_divergence(kernel, monkeypatch):
+    cal = tk.Calendar("America/New_York", "09:30", "16:00")
+    with tk.backend("shadow"):
+        native = getattr(tk, kernel)(TS, cal)
+    np.testing.assert_array_equal(native, getattr(tk, kernel)(TS, cal))
+    monkeypatch.setattr(ref, "find", _late_by_a_minute(ref.find))
+    with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch, match=kernel):
+        getattr(tk, kernel)(TS, cal)
+    with tk.backend("reference"):  # the planted twin is what reference answers
+        assert not np.array_equal(getattr(tk, kernel)(TS, cal), native)
+
+
+def test_shadow_minutes_compare_values(monkeypatch):
+    cal = tk.Calendar("America/New_York", "09:30", "16:00")
+    monkeypatch.setattr(ref, "find", _open_a_minute_early(ref.find))
+    with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch, match="minutes_into_session"):
+        tk.minutes_into_session(TS, cal)
+    with tk.backend("shadow"):
+        tk.session_mask(TS, cal)  # membership unchanged: no mismatch
+
+
+_XC_WARN = pytest.mark.filterwarnings("ignore:.*values returning an ndarray:DeprecationWarning")
+
+
+@_XC_WARN
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_shadow_for_exchange_calendars(kernel, monkeypatch):
+    pytest.importorskip("exchange_calendars")
+    from tradekernels.sessions.xcals import ExchangeCalendar
+
+    cal = tk.Calendar.from_exchange_calendars("XNYS", "2024-01-01", "2024-12-31")
+    with tk.backend("shadow"):
+        native = getattr(tk, kernel)(TS, cal)
+    with tk.backend("reference"):
+        np.testing.assert_array_equal(getattr(tk, kernel)(TS, cal), native)
+    late = _late_by_a_minute(ExchangeCalendar._reference_find)
+    monkeypatch.setattr(ExchangeCalendar, "_reference_find", lambda self, t: late(self, t))
+    with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch, match=kernel):
+        getattr(tk, kernel)(TS, cal)
