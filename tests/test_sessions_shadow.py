@@ -77,3 +77,45 @@ def test_shadow_for_exchange_calendars(kernel, monkeypatch):
     monkeypatch.setattr(ExchangeCalendar, "_reference_find", lambda self, t: late(self, t))
     with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch, match=kernel):
         getattr(tk, kernel)(TS, cal)
+
+
+# --------------------------------------------------------------------------
+# Golden files are the twin's current answers; calendars are immutable
+# --------------------------------------------------------------------------
+
+
+def test_golden_files_are_the_twins_answers(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from tradekernels.sessions import golden
+
+    here = Path(__file__).parent / "golden" / "sessions"
+    assert golden.stale(here) == []  # `python tools/make_golden_sessions.py --check`
+    for p in here.glob("*.npz"):
+        shutil.copy(p, tmp_path / p.name)
+    with np.load(tmp_path / "nyse.npz") as g:
+        data = dict(g)
+    data["irregular_minutes"][7] += 1
+    np.savez_compressed(tmp_path / "nyse.npz", **data)
+    assert golden.stale(tmp_path) == [f"{tmp_path / 'nyse.npz'}: irregular_minutes"]
+
+
+def test_calendar_is_immutable_replace_returns_a_new_one():
+    import pickle
+
+    cal = tk.Calendar("America/New_York", "09:30", "16:00", early_closes={"2024-07-03": "13:00"})
+    before = tk.session_mask(np.array([ns("2024-07-03T18:00"), ns("2024-07-04T15:00")]), cal).tolist()
+    for name, value in [("open", "10:00"), ("holidays", frozenset()), ("tz", "UTC")]:
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(cal, name, value)
+    with pytest.raises(TypeError):
+        cal.early_closes[ns("2024-07-05")] = "12:00"  # type: ignore[index]
+    later = cal.replace(holidays=["2024-07-04"], open="10:00")
+    assert later is not cal and later.open.hour == 10 and cal.open.hour == 9
+    assert later.early_closes == cal.early_closes
+    ts = np.array([ns("2024-07-03T18:00"), ns("2024-07-04T15:00")])
+    assert tk.session_mask(ts, later).tolist() == [False, False]
+    assert tk.session_mask(ts, cal).tolist() == before == [False, True]
+    back = pickle.loads(pickle.dumps(cal))
+    assert back.spec() == cal.spec() and tk.session_mask(ts, back).tolist() == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
+from types import MappingProxyType
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
 
 import numpy as np
@@ -90,14 +91,15 @@ class Calendar:
             r = rel_us(t, self.open)
             return (r > 0 or lo_ok) and (r < span or (hi_ok and r == span))
 
-        self.early_closes: Dict[_dt.date, _dt.time] = {}
+        ecs: Dict[_dt.date, _dt.time] = {}
         for d, t in dict(early_closes or {}).items():
             dd, tt = parse_date(d, "early_closes key"), parse_time(t, f"early close on {d}")
             if not in_session(tt, False, True):
                 raise ValueError(f"Calendar: early close {tt} on {dd} is not inside the regular session "
                                  f"{self.open}-{self.close}")
-            self.early_closes[dd] = tt
-        self.late_opens: Dict[_dt.date, _dt.time] = {}
+            ecs[dd] = tt
+        self.early_closes: Mapping[_dt.date, _dt.time] = MappingProxyType(ecs)
+        los: Dict[_dt.date, _dt.time] = {}
         for d, t in dict(late_opens or {}).items():
             dd, tt = parse_date(d, "late_opens key"), parse_time(t, f"late open on {d}")
             if not in_session(tt, True, False):
@@ -106,7 +108,8 @@ class Calendar:
             ec = self.early_closes.get(dd)
             if ec is not None and rel_us(tt, self.open) >= rel_us(ec, self.open):
                 raise ValueError(f"Calendar: late open {tt} on {dd} is not before its early close {ec}")
-            self.late_opens[dd] = tt
+            los[dd] = tt
+        self.late_opens: Mapping[_dt.date, _dt.time] = MappingProxyType(los)
 
         brk = []
         for item in breaks:
@@ -125,6 +128,24 @@ class Calendar:
                 raise ValueError(f"Calendar: breaks {a[1]}-{a[2]} and {b[1]}-{b[2]} overlap")
         self.breaks: Tuple[Tuple[_dt.time, _dt.time], ...] = tuple((s, e) for _, s, e, _ in brk)
         self._table: Optional[SessionTable] = None
+        self._frozen = True
+
+    # -- immutability ------------------------------------------------------------
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and getattr(self, "_frozen", False):
+            raise AttributeError(f"Calendar is immutable: cal.replace({name}=...) returns a changed copy")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Calendar is immutable")
+
+    def replace(self, **changes: Any) -> "Calendar":
+        """A new Calendar with the given fields (the arguments of ``Calendar(...)``) changed."""
+        return Calendar(**{**self.spec(), **changes})
+
+    def __reduce__(self) -> Any:
+        return (_from_spec, (self.spec(),))  # the table is rebuilt on first use
 
     # -- model ---------------------------------------------------------------
 
@@ -213,3 +234,7 @@ class Calendar:
         from .xcals import ExchangeCalendar
 
         return ExchangeCalendar(name, start, end)
+
+
+def _from_spec(spec: Dict[str, Any]) -> Calendar:
+    return Calendar(**spec)

@@ -67,6 +67,13 @@ class ExchangeCalendar(Calendar):
         return SessionTable.from_rows(labels, opens, closes, breaks, first, last,
                                       *coverage(first, last, self.tz))
 
+    def replace(self, **changes: Any) -> "Calendar":
+        raise TypeError("Calendar.replace: an exchange_calendars calendar has no rules to replace")
+
+    def __reduce__(self) -> Any:
+        t = self._table
+        return (ExchangeCalendar, (self.name,) + ((t.first, t.last) if t is not None else ()))
+
     def _build(self, first: _dt.date, last: _dt.date) -> SessionTable:
         bmin, bmax = self._bounds(self._xcals, self.name)
         s, e = max(first - DAY, bmin), min(last + DAY, bmax)
