@@ -119,3 +119,24 @@ def test_calendar_is_immutable_replace_returns_a_new_one():
     assert tk.session_mask(ts, cal).tolist() == before == [False, True]
     back = pickle.loads(pickle.dumps(cal))
     assert back.spec() == cal.spec() and tk.session_mask(ts, back).tolist() == before
+
+
+def test_unit_of_integer_timestamps():
+    cal = tk.Calendar("America/New_York", "09:30", "16:00")
+    d = np.arange(np.datetime64("2024-03-08T14:29:59.999999"), np.datetime64("2024-03-08T14:31"),
+                  np.timedelta64(250, "ms"))
+    for unit in ("ns", "us", "ms", "s"):
+        x = d.astype(f"datetime64[{unit}]")
+        for k in KERNELS:
+            np.testing.assert_array_equal(getattr(tk, k)(x.view(np.int64), cal, unit=unit),
+                                          getattr(tk, k)(x, cal), err_msg=f"{k} {unit}")
+    us = d.astype("datetime64[us]").view(np.int64)
+    right = tk.session_mask(us, cal, unit="us")
+    assert not right[0] and right[1:].all()  # 09:29:59.999999 EST, then 09:30 onwards
+    assert tk.session_mask(us, cal).all()  # read as ns: 1970-01-20 13:58 EST, a wrong answer
+    with pytest.raises(ValueError, match="unit"):
+        tk.session_mask(us, cal, unit="minutes")
+    with pytest.raises(ValueError, match="integer timestamps only"):
+        tk.session_mask(d, cal, unit="us")
+    with pytest.raises(OverflowError):
+        tk.session_mask(np.array([2**62]), cal, unit="s")

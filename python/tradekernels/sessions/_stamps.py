@@ -74,8 +74,28 @@ def _to_ns(vals: np.ndarray, step: int, name: str) -> np.ndarray:
     return out
 
 
-def _timestamps(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
-    """(int64 counts, ns per count, pandas index to wrap the result in or None)."""
+# unit= of integer timestamps -> ns per count
+UNITS = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9}
+
+
+def _timestamps(x: Any, name: str, unit: str = "ns") -> Tuple[np.ndarray, int, Any]:
+    """(int64 counts, ns per count, pandas index to wrap the result in or None).
+
+    ``unit`` is the unit of integer input (epoch counts); other input carries its own."""
+    step = UNITS.get(unit) if isinstance(unit, str) else None
+    if step is None:
+        raise ValueError(f"tradekernels.{name}: unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    got = _timestamps_of(x, name)
+    if got[0].dtype.kind in "iu" and got[1] == 0:  # integers: counts of unit
+        return got[0], step, got[2]
+    if unit != "ns":
+        raise ValueError(f"tradekernels.{name}: unit={unit!r} applies to integer timestamps only; "
+                         "datetime input carries its own unit")
+    return got
+
+
+def _timestamps_of(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
+    """As _timestamps; integer input with ns per count 0 (to be set from unit=)."""
     pd = sys.modules.get("pandas")
     if pd is not None:
         if isinstance(x, pd.DatetimeIndex):
@@ -102,7 +122,7 @@ def _timestamps(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
     if kind in "iu":
         if kind == "u" and a.size and a.dtype.itemsize >= 8 and int(a.max()) > 2**63 - 1:
             raise OverflowError(f"tradekernels.{name}: integer timestamps beyond int64 nanoseconds")
-        return a.astype(np.int64, copy=False), 1, None
+        return a.astype(np.int64, copy=False), 0, None
     raise TypeError(f"tradekernels.{name}: expected timestamps (datetime64, int64 epoch nanoseconds, "
                     f"pandas DatetimeIndex / Series), got dtype {a.dtype}")
 

@@ -25,8 +25,9 @@ overnight sessions, breaks, DST gaps) are those of the pure-Python twin
 
 Timestamp input (every function): NumPy ``datetime64`` of any unit (read in
 place: the kernels compare them with the table scaled to their unit, bounds
-rounded up, which is exact; values outside the ns range raise OverflowError), integers (int64
-nanoseconds since the UTC epoch), a pandas ``DatetimeIndex`` or datetime
+rounded up, which is exact; values outside the ns range raise OverflowError), integers (epoch
+counts in ``unit=`` ``"ns"`` (default), ``"us"``, ``"ms"`` or ``"s"``: pandas 3's ``asi8``
+is microseconds, so pass ``unit="us"`` or the DatetimeIndex itself), a pandas ``DatetimeIndex`` or datetime
 Series (tz-aware: converted to UTC; tz-naive: taken to be UTC -- as are
 naive NumPy datetimes), or a scalar of any of these kinds (also
 ``datetime.datetime``: aware or naive-UTC).  NaT (and the int64 minimum)
@@ -183,14 +184,15 @@ def _rows_of(labels: np.ndarray, t: SessionTable) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
-def _compute(name: str, x: Any, cal: Calendar, assume_sorted: bool) -> Tuple[np.ndarray, np.ndarray, int, Any]:
+def _compute(name: str, x: Any, cal: Calendar, assume_sorted: bool,
+             unit: str = "ns") -> Tuple[np.ndarray, np.ndarray, int, Any]:
     """(result array, timestamps as counts, ns per count, pandas wrapping) of one kernel.
 
     ``session_index`` and ``session_label`` are compared as labels (rows depend on the
     table's range); ``session_label`` is ``session_index`` read through its own snapshot."""
     _check_cal(cal, name)
     sorted_ = _is_sorted(x, assume_sorted)
-    vals, step, meta = _timestamps(x, name)
+    vals, step, meta = _timestamps(x, name, unit)
     kernel = "session_index" if name == "session_label" else name
     by_label = kernel == "session_index"
 
@@ -215,12 +217,12 @@ def _compute(name: str, x: Any, cal: Calendar, assume_sorted: bool) -> Tuple[np.
     return (lab if name == "session_label" else res), vals, step, meta
 
 
-def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False) -> Any:
-    res, _, _, meta = _compute(name, x, cal, assume_sorted)
+def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False, unit: str = "ns") -> Any:
+    res, _, _, meta = _compute(name, x, cal, assume_sorted, unit)
     return _wrap(res, meta, name)
 
 
-def session_mask(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
+def session_mask(ts: Any, cal: Calendar, *, assume_sorted: bool = False, unit: str = "ns") -> Any:
     """True where ``ts`` is inside a trading session of ``cal`` (bool).
 
     Open inclusive, close exclusive; timestamps inside a break are outside
@@ -230,10 +232,10 @@ def session_mask(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
     :func:`tradekernels.sessions.reference.session_mask`; input / output
     conventions and table extension: :mod:`tradekernels.sessions.api`.
     """
-    return _run("session_mask", ts, cal, assume_sorted)
+    return _run("session_mask", ts, cal, assume_sorted, unit)
 
 
-def session_index(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
+def session_index(ts: Any, cal: Calendar, *, assume_sorted: bool = False, unit: str = "ns") -> Any:
     """Row of ``cal.table()`` of the session containing ``ts`` (int64), -1 outside (and NaT).
 
     Rows are numbered in time order; ``cal.table().labels[row]`` is the
@@ -241,19 +243,19 @@ def session_index(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any
     the table is extended towards the past, so use them with the table as
     it is right after the call, or use :func:`session_label`.
     """
-    return _run("session_index", ts, cal, assume_sorted)
+    return _run("session_index", ts, cal, assume_sorted, unit)
 
 
-def session_label(ts: Any, cal: Calendar, *, assume_sorted: bool = False) -> Any:
+def session_label(ts: Any, cal: Calendar, *, assume_sorted: bool = False, unit: str = "ns") -> Any:
     """Label (opening local date, datetime64[D]) of the session containing ``ts``; NaT outside.
 
     Semantics: :func:`tradekernels.sessions.reference.session_label`.
     """
-    return _run("session_label", ts, cal, assume_sorted)
+    return _run("session_label", ts, cal, assume_sorted, unit)
 
 
 def session_start(ts: Any, cal: Calendar, *, assume_sorted: bool = False, state: Any = None,
-                  return_state: bool = False) -> Any:
+                  return_state: bool = False, unit: str = "ns") -> Any:
     """True at the first timestamp of each session in a sorted series (bool; along the last axis).
 
     Precisely: an in-session timestamp whose session differs from that of
@@ -269,8 +271,8 @@ def session_start(ts: Any, cal: Calendar, *, assume_sorted: bool = False, state:
     timestamp on its own and need no state.)
     """
     if state is None and not return_state:
-        return _run("session_start", ts, cal, assume_sorted)
-    res, vals, step, meta = _compute("session_start", ts, cal, assume_sorted)
+        return _run("session_start", ts, cal, assume_sorted, unit)
+    res, vals, step, meta = _compute("session_start", ts, cal, assume_sorted, unit)
     res = np.array(res, dtype=bool)  # its own (writable) copy
     new = _carry_start(res, vals, step, cal, state)
     out = _wrap(res, meta, "session_start")
@@ -308,11 +310,11 @@ def _carry_start(res: np.ndarray, vals: np.ndarray, step: int, cal: Calendar, st
     return new.reshape(lead) if lead else new[0]
 
 
-def minutes_into_session(ts: Any, cal: Calendar) -> Any:
+def minutes_into_session(ts: Any, cal: Calendar, *, unit: str = "ns") -> Any:
     """Whole minutes (floor) since the open of the session containing ``ts`` (int64), -1 outside.
 
     Elapsed real time: breaks and DST changes inside a session are counted
     as they happen.  Semantics:
     :func:`tradekernels.sessions.reference.minutes_into_session`.
     """
-    return _run("minutes_into_session", ts, cal)
+    return _run("minutes_into_session", ts, cal, unit=unit)
