@@ -168,3 +168,16 @@ def test_random_zone_calendars_match_twin(cy, data):
     a = np.sort(np.array(ts + [NAT], dtype=np.int64))
     both(cal, a)
     both(cal, a[::-1].copy())
+
+
+def test_table_builder_shares_no_code_with_the_twin():
+    """The table side imports nothing from the twin (only argument parsing is shared)."""
+    import ast
+    import importlib
+
+    for mod in ("table", "calendar", "xcals", "_stamps", "_parse"):
+        src = importlib.import_module(f"tradekernels.sessions.{mod}").__file__
+        tree = ast.parse(open(src, encoding="utf-8").read())
+        names = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        names |= {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        assert not any("reference" in n for n in names), (mod, names)

@@ -73,6 +73,10 @@ def test_shadow_for_exchange_calendars(kernel, monkeypatch):
         native = getattr(tk, kernel)(TS, cal)
     with tk.backend("reference"):
         np.testing.assert_array_equal(getattr(tk, kernel)(TS, cal), native)
+    if kernel == "session_mask":  # pickles (dask process clusters) by name and range
+        import pickle
+
+        np.testing.assert_array_equal(getattr(tk, kernel)(TS, pickle.loads(pickle.dumps(cal))), native)
     late = _late_by_a_minute(ExchangeCalendar._reference_find)
     monkeypatch.setattr(ExchangeCalendar, "_reference_find", lambda self, t: late(self, t))
     with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch, match=kernel):

@@ -2,9 +2,10 @@
 
 Everything here works one timestamp at a time with :mod:`datetime` and
 :mod:`zoneinfo` and never looks at the calendar's session table, so that it
-is obviously right; the C kernels (:mod:`tradekernels.sessions`) read the
-table and must agree exactly (golden files, hypothesis tests, the ``shadow``
-backend).  ``cal`` is a :class:`tradekernels.Calendar`; only its validated
+is obviously right; it shares no code with the table builder
+(:mod:`tradekernels.sessions.table`, which converts wall times through the
+zone's transition data instead).  The C kernels read that table and must
+agree exactly (golden files, hypothesis tests, the ``shadow`` backend).  ``cal`` is a :class:`tradekernels.Calendar`; only its validated
 fields are used: ``tz`` (a ZoneInfo), ``open``, ``close`` (datetime.time),
 ``weekdays``, ``holidays`` (frozensets), ``early_closes``, ``late_opens``
 (dicts date -> time) and ``breaks`` (a tuple of (start, end) times).
