@@ -144,3 +144,14 @@ def test_unit_of_integer_timestamps():
         tk.session_mask(d, cal, unit="us")
     with pytest.raises(OverflowError):
         tk.session_mask(np.array([2**62]), cal, unit="s")
+
+
+@pytest.mark.parametrize("backend", ["reference", "shadow"])
+def test_scalars_of_any_unit_on_every_backend(backend):
+    cal = tk.Calendar("America/New_York", "09:30", "16:00")
+    t = np.datetime64("2024-03-12T14:00", "s")
+    with tk.backend(backend):
+        assert tk.session_mask(t, cal) is np.True_
+        assert tk.minutes_into_session(t, cal) == 30
+        assert tk.session_label(t, cal) == np.datetime64("2024-03-12")
+        assert tk.session_mask(np.datetime64("NaT", "s"), cal) is np.False_

@@ -69,7 +69,7 @@ def _to_ns(vals: np.ndarray, step: int, name: str) -> np.ndarray:
         return vals
     if _ns_range(vals, step, name) is None:
         return np.full(vals.shape, _NAT, dtype=np.int64)
-    out = np.multiply(vals, step, dtype=np.int64)  # exact (range checked); NaT wraps, reset:
+    out = np.array(np.multiply(vals, step, dtype=np.int64))  # exact (range checked); NaT wraps:
     np.copyto(out, _NAT, where=vals == _NAT)
     return out
 
