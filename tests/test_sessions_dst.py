@@ -181,3 +181,20 @@ def test_table_builder_shares_no_code_with_the_twin():
         names = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         names |= {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
         assert not any("reference" in n for n in names), (mod, names)
+
+
+# (Not Australia/Lord_Howe: pandas 3.1 shifts its 30-minute gap forward by a whole hour,
+# 02:10 -> 03:00, past the gap's end at 02:30; test_thirty_minute_shift covers it.)
+@pytest.mark.parametrize("zone,year", [("America/New_York", 2024), ("Europe/Berlin", 2024),
+                                       ("Pacific/Apia", 2011), ("America/Santiago", 2023),
+                                       ("Asia/Beirut", 2023), ("Europe/London", 2024)])
+@pytest.mark.parametrize("hhmm", ["00:00", "00:30", "01:30", "02:10", "02:45", "23:59"])
+def test_opens_equal_pandas_shift_forward_first_occurrence(zone, year, hhmm):
+    """A third oracle: pandas' tz_localize(nonexistent="shift_forward", ambiguous=True) gives
+    every open of the table (these zones' DST is positive: ambiguous=True is the first reading)."""
+    pd = pytest.importorskip("pandas")
+    cal = tk.Calendar(zone, hhmm, "23:59:59" if hhmm != "23:59" else "23:59:30", weekdays=range(7))
+    t = cal.table(f"{year}-01-01", f"{year}-12-31")
+    walls = pd.DatetimeIndex(t.labels.astype("datetime64[ns]")) + pd.Timedelta(hhmm + ":00")
+    want = walls.tz_localize(zone, nonexistent="shift_forward", ambiguous=np.ones(len(walls), bool))
+    np.testing.assert_array_equal(t.opens, want.as_unit("ns").asi8)
