@@ -196,25 +196,29 @@ def _compute(name: str, x: Any, cal: Calendar, assume_sorted: bool,
     kernel = "session_index" if name == "session_label" else name
     by_label = kernel == "session_index"
 
-    def native() -> Tuple[np.ndarray, Optional[np.ndarray]]:
-        res, t = _native(kernel, vals, step, cal, sorted_)
-        return res, (_labels(res, t) if by_label else None)
+    def native() -> Tuple[np.ndarray, Optional[SessionTable]]:
+        return _native(kernel, vals, step, cal, sorted_)
 
-    def reference() -> Tuple[np.ndarray, Optional[np.ndarray]]:
+    def reference() -> Tuple[np.ndarray, Optional[SessionTable]]:
+        """(answer, None), or for session_index (rows, the table they number)."""
         ns = _to_ns(vals, step, name)
-        res = _reference(kernel, ns, cal)
-        if not by_label or name == "session_label":
-            return res, res
-        t = cal._extend_for(ns)  # rows of a table covering the labels
-        return _rows_of(res, t), res
+        res = _reference(kernel, ns, cal)  # session_index: labels
+        if name != "session_index":
+            return res, None
+        t = cal._extend_for(ns)  # a table covering the labels
+        return _rows_of(res, t), t
+
+    def labels(r: Tuple[np.ndarray, Optional[SessionTable]]) -> np.ndarray:
+        return r[0] if r[1] is None else _labels(r[0], r[1])
 
     def check(nat: Tuple[np.ndarray, Any], ref: Tuple[np.ndarray, Any]) -> None:
-        j = 1 if by_label else 0  # labels compared as int64 (NaT == NaT)
-        a, b = (r[j].view(np.int64) if by_label else r[j] for r in (nat, ref))
-        _backend.compare(name, [a], [b], 0)
+        if by_label:  # as labels (rows depend on the table's range), int64: NaT == NaT
+            _backend.compare(name, [labels(nat).view(np.int64)], [labels(ref).view(np.int64)], 0)
+        else:
+            _backend.compare(name, [nat[0]], [ref[0]], 0)
 
-    res, lab = _backend.dispatch(native, reference, check)
-    return (lab if name == "session_label" else res), vals, step, meta
+    got = _backend.dispatch(native, reference, check)
+    return (labels(got) if name == "session_label" else got[0]), vals, step, meta
 
 
 def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False, unit: str = "ns") -> Any:
