@@ -57,7 +57,7 @@ def twin(name: str, ts: np.ndarray, cal: tk.Calendar) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------
-# Golden files (written by tools/make_golden_sessions.py from the twin)
+# Golden files (written by tools/make_golden.py from the twin: tradekernels.sessions.golden)
 # --------------------------------------------------------------------------
 
 GOLDEN_FILES = sorted(GOLDEN.glob("*.npz"))

@@ -65,15 +65,10 @@ input; ``max_drawdown`` one value per series; ``drawdown_episode`` an
 
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
-
-import numpy as np
-
-from ._dask import _array, _da, _dask_base, _lead_shape, _time_last
 from .fills.dask import fill_orders
 from .scans.dask import *  # noqa: F401,F403 - one function per scan kernel
 from .scans.dask import __all__ as _scans_all
-from .sessions import api as _sessions
+from .sessions.dask import minutes_into_session, session_label, session_mask, session_start
 
 __all__ = list(_scans_all) + [
     "session_mask",
@@ -82,84 +77,3 @@ __all__ = list(_scans_all) + [
     "session_start",
     "fill_orders",
 ]
-
-
-# --------------------------------------------------------------------------
-# Sessions
-# --------------------------------------------------------------------------
-
-
-def _as_dask_ts(name: str, x: Any, axis: int):
-    if not isinstance(x, _da.Array):
-        x = _da.from_array(np.asarray(x), chunks=-1)
-    if x.dtype.kind not in "Miu":
-        raise TypeError(f"tradekernels.dask.{name}: expected timestamps (datetime64 or int64 ns), "
-                        f"got dtype {x.dtype}")
-    return _time_last(name, x, axis)
-
-
-def _ses_block(block: np.ndarray, name: str, cal: Any) -> np.ndarray:
-    return np.asarray(getattr(_sessions, name)(block, cal))
-
-
-def _elementwise(name: str, x: Any, cal: Any, dtype: Any) -> Any:
-    if not isinstance(cal, _sessions.Calendar):
-        raise TypeError(f"tradekernels.dask.{name}: cal must be a tradekernels.Calendar")
-    x, _ = _as_dask_ts(name, x, -1)
-    return x.map_blocks(_ses_block, name, cal, dtype=dtype)
-
-
-def _last_start(block: np.ndarray, cal: Any) -> np.ndarray:
-    """Label of the session of each series' last start in the chunk (NaT: none)."""
-    return _sessions.session_start(block, cal, return_state=True)[1]
-
-
-def _carry_label(lead: Tuple[int, ...], *labels: np.ndarray) -> np.ndarray:
-    p = np.full(lead, np.datetime64("NaT"), dtype="datetime64[D]")
-    for lab in labels:
-        p = np.where(np.isnat(lab), p, lab)
-    return p
-
-
-def _start_block(block: np.ndarray, cal: Any, carried: np.ndarray) -> np.ndarray:
-    return np.asarray(_sessions.session_start(block, cal, state=carried, return_state=True)[0])
-
-
-def session_mask(ts: Any, cal: Any) -> Any:
-    """:func:`tradekernels.session_mask` of a dask array of timestamps (one task per block)."""
-    return _elementwise("session_mask", ts, cal, bool)
-
-
-def session_label(ts: Any, cal: Any) -> Any:
-    """:func:`tradekernels.session_label` of a dask array of timestamps (one task per block)."""
-    return _elementwise("session_label", ts, cal, np.dtype("datetime64[D]"))
-
-
-def minutes_into_session(ts: Any, cal: Any) -> Any:
-    """:func:`tradekernels.minutes_into_session` of a dask array of timestamps (one task per block)."""
-    return _elementwise("minutes_into_session", ts, cal, np.int64)
-
-
-def session_start(ts: Any, cal: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.session_start` of a dask array chunked along time (two parallel passes)."""
-    if not isinstance(cal, _sessions.Calendar):
-        raise TypeError("tradekernels.dask.session_start: cal must be a tradekernels.Calendar")
-    x, ax = _as_dask_ts("session_start", ts, axis)
-    token = _dask_base.tokenize("session_start", x, cal.spec())
-    pre = "tk-session-start"
-    out = f"{pre}-out-{token}"
-    dsk: Dict[Any, Any] = {}
-    for L in np.ndindex(*x.numblocks[:-1]):
-        L = tuple(int(i) for i in L)
-        lead = _lead_shape(x, L)
-        lasts: list = []
-        for j in range(x.numblocks[-1]):
-            xkey = (x.name,) + L + (j,)
-            carried = (f"{pre}-carry-{token}",) + L + (j,)
-            dsk[carried] = (_carry_label, lead) + tuple(lasts)
-            last = (f"{pre}-last-{token}",) + L + (j,)
-            dsk[last] = (_last_start, xkey, cal)
-            lasts.append(last)
-            dsk[(out,) + L + (j,)] = (_start_block, xkey, cal, carried)
-    res = _array(dsk, out, x, x.chunks, bool)
-    return _da.moveaxis(res, -1, ax)

@@ -48,20 +48,21 @@ static inline npy_int64 tk_ld_i64(const char *p) { npy_int64 v; memcpy(&v, p, si
 /* Number of elements <= t among a[lo..hi) (sorted; the caller knows the
  * answer is in [lo, hi]): branch-free halving (a conditional move per
  * step), so a far jump (unsorted input) costs log2 dependent loads and no
- * mispredictions. */
+ * mispredictions.  Works on indices, never divides by the stride (which
+ * may be zero, negative or not a multiple of 8). */
 static npy_intp tk_count_le_in(const char *a, npy_intp step, npy_intp lo, npy_intp hi, npy_int64 t)
 {
     npy_intp len = hi - lo;
     if (len <= 0) {
         return lo;
     }
-    const char *base = a + lo * step;
+    npy_intp k = lo;
     while (len > 1) {
         const npy_intp half = len / 2;
-        base = tk_ld_i64(base + half * step) <= t ? base + half * step : base;
+        k = tk_ld_i64(a + (k + half) * step) <= t ? k + half : k;
         len -= half;
     }
-    return lo + (npy_intp)((base - (a + lo * step)) / step) + (tk_ld_i64(base) <= t);
+    return k + (tk_ld_i64(a + k * step) <= t);
 }
 
 /* Number of elements <= t of the sorted array a[0..n) (stride step), found
@@ -481,8 +482,8 @@ static void tk_sessions_sorted(char **args, const npy_intp *dims, const npy_intp
         return;
     }
     const npy_int64 first = tk_ld_i64(ts + nat * tstep), last = tk_ld_i64(ts + (m - 1) * tstep);
-    tk_sorted_ts q = {ts, tstep, m, first, nat,
-                      last > first ? (double)(m - 1 - nat) / ((double)last - (double)first) : 0.0};
+    const double span = (double)last - (double)first; /* 0 when rounding merges them */
+    tk_sorted_ts q = {ts, tstep, m, first, nat, span > 0.0 ? (double)(m - 1 - nat) / span : 0.0};
     const npy_intp below = tk_sorted_pos(&q, lo, nat);
     const npy_intp upto = hi == NPY_MAX_INT64 ? m : tk_sorted_pos(&q, hi + 1, below);
     tk_st_i64(args[8], (npy_int64)(below - nat) + (npy_int64)(m - upto));

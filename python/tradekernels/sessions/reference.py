@@ -2,9 +2,10 @@
 
 Everything here works one timestamp at a time with :mod:`datetime` and
 :mod:`zoneinfo` and never looks at the calendar's session table, so that it
-is obviously right; the C kernels (:mod:`tradekernels.sessions`) read the
-table and must agree exactly (golden files, hypothesis tests, the ``shadow``
-backend).  ``cal`` is a :class:`tradekernels.Calendar`; only its validated
+is obviously right; it shares no code with the table builder
+(:mod:`tradekernels.sessions.table`, which converts wall times through the
+zone's transition data instead).  The C kernels read that table and must
+agree exactly (golden files, hypothesis tests, the ``shadow`` backend).  ``cal`` is a :class:`tradekernels.Calendar`; only its validated
 fields are used: ``tz`` (a ZoneInfo), ``open``, ``close`` (datetime.time),
 ``weekdays``, ``holidays`` (frozensets), ``early_closes``, ``late_opens``
 (dicts date -> time) and ``breaks`` (a tuple of (start, end) times).
@@ -31,16 +32,16 @@ sessions); the calendar rejects early closes, late opens and breaks outside
 the regular session.  Holidays, early closes and late opens are keyed by the
 session's label (the date it opens).
 
-**Membership.**  Timestamp ``ts`` is in session ``d`` when its local wall
-time ``w`` (``ts`` converted to ``cal.tz``) satisfies ``open <= w < close``
-(open inclusive, close exclusive) and ``w`` is in none of its breaks
-(``start <= w < end``; a break is not part of the session).  Wall times
-are compared as naive local date-times.  A wall-clock boundary inside a DST
-gap (a skipped local time) therefore takes effect at the first instant
-after the gap (:func:`wall_to_utc_ns`).  Known limitation: a boundary inside
-a repeated (fall-back) hour is not supported; the session table maps it to
-its first occurrence, and this twin's wall-clock comparison can differ from
-the table during the repeated hour (no real exchange has one).
+**Membership.**  A wall-clock boundary ``b`` of a session takes effect at the
+first instant whose local wall time in ``cal.tz`` is at or after ``b``
+(:func:`wall_to_utc_ns`): its only instant for an ordinary wall time, its
+first occurrence in a repeated hour (``fold=0``), and the end of the gap for
+a wall time in a DST gap or on a skipped date (pandas'
+``nonexistent="shift_forward"``).  Timestamp ``ts`` is in session ``d`` when
+``open <= ts < close`` (open inclusive, close exclusive) for these instants
+and ``ts`` is in none of its breaks (``start <= ts < end``; a break is not
+part of the session).  A break or session of zero length (inside a gap)
+contains nothing.
 
 Sessions never overlap (one per date, at most 24 h long, the next one opens
 at or after this one's close), so a timestamp is in at most one session.
@@ -49,6 +50,7 @@ at or after this one's close), so a timestamp is in at most one session.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from typing import Any, List, Optional, Sequence, Tuple
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "NS_PER_MINUTE",
     "wall_to_utc_ns",
     "session_wall_times",
+    "find",
     "session_of",
     "session_mask",
     "session_label",
@@ -83,27 +86,34 @@ def _local_wall(u: _dt.datetime, tz: Any) -> _dt.datetime:
     return u.astimezone(tz).replace(tzinfo=None)
 
 
+def _wall_at(ns: int, tz: Any) -> _dt.datetime:
+    # Flooring to microseconds is exact here: wall times and zone transitions
+    # are whole microseconds, so floor(ts) >= b  <=>  ts >= b.
+    return _local_wall(_EPOCH + _dt.timedelta(microseconds=ns // 1000), tz)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a pure function of its arguments; sessions repeat them
 def wall_to_utc_ns(wall: _dt.datetime, tz: Any) -> int:
     """UTC nanoseconds of the first instant whose local wall time in ``tz`` is at or after ``wall``.
 
     ``wall`` is a naive local date-time.  For an ordinary wall time this is
     its only instant; for an ambiguous one (fall-back repeat) its first
-    occurrence; for one inside a DST gap, the instant the gap ends.
+    occurrence; for one inside a DST gap, the instant the gap ends.  The two
+    readings of ``wall`` (PEP 495 ``fold`` 0 and 1) bracket that instant; in
+    a gap it is found by halving the integer nanoseconds between them
+    (exact; slow is fine here).
     """
-    u0 = wall.replace(tzinfo=tz, fold=0).astimezone(_UTC)
-    if _local_wall(u0, tz) == wall:
-        u1 = wall.replace(tzinfo=tz, fold=1).astimezone(_UTC)
-        return _utc_ns(min(u0, u1))  # both occurrences exist: the first
-    # In a gap: fold=0 and fold=1 bracket the transition; bisect (seconds).
-    u1 = wall.replace(tzinfo=tz, fold=1).astimezone(_UTC)
-    lo, hi = min(u0, u1), max(u0, u1)  # wall(lo) < wall <= wall(hi)
-    while hi - lo > _dt.timedelta(seconds=1):
-        mid = lo + (hi - lo) // 2
-        if _local_wall(mid, tz) >= wall:
+    c = [_utc_ns(wall.replace(tzinfo=tz, fold=f).astimezone(_UTC)) for f in (0, 1)]
+    lo, hi = min(c), max(c)
+    if lo == hi or _wall_at(lo, tz) >= wall:
+        return lo  # the wall time exists: its (first) reading
+    while hi - lo > 1:  # wall(lo) < wall <= wall(hi), non-decreasing in between
+        mid = (lo + hi) // 2
+        if _wall_at(mid, tz) >= wall:
             hi = mid
         else:
             lo = mid
-    return _utc_ns(hi)
+    return hi
 
 
 def _at(d: _dt.date, t: _dt.time, cal: Any) -> _dt.datetime:
@@ -132,25 +142,28 @@ def session_wall_times(
     return op, cl, brk
 
 
-def _local(ts: int, cal: Any) -> _dt.datetime:
-    # Flooring to microseconds is exact here: every boundary is a whole
-    # microsecond, so floor(ts) >= b  <=>  ts >= b.
-    return _local_wall(_EPOCH + _dt.timedelta(microseconds=ts // 1000), cal.tz)
-
-
-def session_of(ts: int, cal: Any) -> Optional[_dt.date]:
-    """Label (opening date) of the session containing ``ts``, or None (also for NaT)."""
+def find(ts: int, cal: Any) -> Optional[Tuple[_dt.date, int]]:
+    """(label, UTC ns of the open) of the session containing ``ts``, or None (also for NaT)."""
     if ts == NAT:
         return None
-    w = _local(ts, cal)
-    for d in (w.date(), w.date() - _DAY):  # the session opened today or yesterday
+    tz = cal.tz
+    w = _wall_at(ts, tz).date()
+    for d in (w + _DAY, w, w - _DAY, w - 2 * _DAY):  # every label that can contain ts
         wt = session_wall_times(d, cal)
         if wt is None:
             continue
         op, cl, brk = wt
-        if op <= w < cl and not any(bs <= w < be for bs, be in brk):
-            return d
+        o = wall_to_utc_ns(op, tz)
+        if o <= ts < wall_to_utc_ns(cl, tz) and not any(
+                wall_to_utc_ns(bs, tz) <= ts < wall_to_utc_ns(be, tz) for bs, be in brk):
+            return d, o
     return None
+
+
+def session_of(ts: int, cal: Any) -> Optional[_dt.date]:
+    """Label (opening date) of the session containing ``ts``, or None (also for NaT)."""
+    f = find(ts, cal)
+    return f[0] if f is not None else None
 
 
 def session_mask(ts: Sequence[int], cal: Any) -> List[bool]:
@@ -193,11 +206,6 @@ def minutes_into_session(ts: Sequence[int], cal: Any) -> List[int]:
     """
     out = []
     for t in ts:
-        d = session_of(t, cal)
-        if d is None:
-            out.append(-1)
-        else:
-            wt = session_wall_times(d, cal)
-            assert wt is not None
-            out.append((t - wall_to_utc_ns(wt[0], cal.tz)) // NS_PER_MINUTE)
+        f = find(t, cal)
+        out.append(-1 if f is None else (t - f[1]) // NS_PER_MINUTE)
     return out

@@ -1,30 +1,27 @@
-#!/usr/bin/env python
-"""Write tests/golden/sessions/*.npz from the pure-Python twin (reference_sessions).
+"""Golden cases of the sessions family: calendars, timestamp sets and the twin's answers.
 
-The only writer of these files.  Each file holds one calendar (its spec as
-JSON in ``calendar``) and timestamp sets (``<set>_ts``, int64 UTC ns, NaT
+Each file ``tests/golden/sessions/<name>.npz`` holds one calendar (its spec
+as JSON in ``calendar``) and timestamp sets (``<set>_ts``, int64 UTC ns, NaT
 included) with the twin's answers: ``<set>_mask`` (bool), ``<set>_label``
 (datetime64[D], NaT outside), ``<set>_start`` (bool) and ``<set>_minutes``
 (int64).  Sets: ``minute_*`` one-minute series over windows that contain the
 DST changes (and holidays / early closes), ``irregular`` random sorted
 timestamps with random nanoseconds over several years plus NaT and exact
-boundaries.
-
-    python tools/make_golden_sessions.py
+boundaries.  Written by ``tools/make_golden.py`` (``--check``: only
+compare).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
+from typing import Dict, Iterator, List, Tuple
 
 import numpy as np
 
-from tradekernels import Calendar
-from tradekernels import reference_sessions as ref
+from . import reference as ref
+from .calendar import Calendar
 
-OUT = Path(__file__).resolve().parent.parent / "tests" / "golden" / "sessions"
 NAT = np.iinfo(np.int64).min
 
 CALENDARS = {
@@ -91,8 +88,8 @@ def answers(ts: np.ndarray, cal: Calendar) -> dict:
     }
 
 
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def cases() -> Iterator[Tuple[str, Dict[str, np.ndarray]]]:
+    """(file stem, arrays of the file) for every golden file, from the twin."""
     rng = np.random.default_rng(20240310)
     for name, cal in CALENDARS.items():
         data = {"calendar": np.array(json.dumps(cal.spec()))}
@@ -104,11 +101,38 @@ def main() -> None:
             data[f"{sname}_ts"] = ts
             for k, v in answers(ts, cal).items():
                 data[f"{sname}_{k}"] = v
-        path = OUT / f"{name}.npz"
-        np.savez_compressed(path, **data)
-        n = sum(len(v) for v in sets.values())
-        print(f"wrote {path} ({n} timestamps, {len(sets)} sets)")
+        yield name, data
 
 
-if __name__ == "__main__":
-    main()
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    return bool(np.array_equal(a.view(np.int64), b.view(np.int64)) if a.dtype.kind == "M" else np.array_equal(a, b))
+
+
+def stale(out: Path) -> List[str]:
+    """Files under ``out`` whose arrays differ from what :func:`cases` gives now."""
+    bad = []
+    for name, data in cases():
+        path = out / f"{name}.npz"
+        if not path.exists():
+            bad.append(f"{path}: missing")
+            continue
+        with np.load(path) as g:
+            if sorted(g.files) != sorted(data):
+                bad.append(f"{path}: other arrays")
+            else:
+                bad += [f"{path}: {k}" for k in data if not _same(g[k], data[k])]
+    return bad
+
+
+def files() -> Dict[str, bytes]:
+    """``{path under tests/golden: file bytes}`` (``python tools/make_golden.py``)."""
+    import io
+
+    out = {}
+    for name, data in cases():
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **data)
+        out[f"sessions/{name}.npz"] = buf.getvalue()
+    return out
