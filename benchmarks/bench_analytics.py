@@ -50,6 +50,7 @@ def walk(shape: Tuple[int, ...]) -> np.ndarray:
 
 
 if njit is not None:
+
     @njit(error_model="numpy", cache=False)
     def _naive_rmdd_row(x, w, out):
         n = x.shape[0]
@@ -161,9 +162,11 @@ def main() -> int:
                 check = "-"
             base = t["tradekernels"]
             for k, v in t.items():
-                print(f"{'rolling_max_drawdown':22} {str(shape):>11} {w:>6} {k:28} "
-                      f"{v / n_el * 1e9:9.2f} {v * 1e3:10.2f} {v / base:8.1f}x"
-                      + (f"  {check}" if k != "tradekernels" else ""))
+                print(
+                    f"{'rolling_max_drawdown':22} {str(shape):>11} {w:>6} {k:28} "
+                    f"{v / n_el * 1e9:9.2f} {v * 1e3:10.2f} {v / base:8.1f}x"
+                    + (f"  {check}" if k != "tradekernels" else "")
+                )
         res = np.empty(shape[0])
         fns = {
             "tradekernels": lambda: tku.ulcer_index(x, out=res),
@@ -177,12 +180,16 @@ def main() -> int:
         t = timeit(fns, args.repeat, args.min_time)
         floor = max(t["np.max pass"], t.get("division floor (numba)", 0.0))
         for k, v in t.items():
-            print(f"{'ulcer_index':22} {str(shape):>11} {'-':>6} {k:28} {v / n_el * 1e9:9.2f} "
-                  f"{v * 1e3:10.2f} {v / floor:8.2f}x floor")
+            print(
+                f"{'ulcer_index':22} {str(shape):>11} {'-':>6} {k:28} {v / n_el * 1e9:9.2f} "
+                f"{v * 1e3:10.2f} {v / floor:8.2f}x floor"
+            )
         if njit is not None:
             nb_ulcer(x, r3)
-            print(f"   ulcer numba twin vs tradekernels: "
-                  f"{'exact' if np.array_equal(r3, tku.ulcer_index(x)) else 'DIFFERS'}")
+            print(
+                f"   ulcer numba twin vs tradekernels: "
+                f"{'exact' if np.array_equal(r3, tku.ulcer_index(x)) else 'DIFFERS'}"
+            )
     return 0
 
 

@@ -95,6 +95,7 @@ def make_orders(open_: np.ndarray, m: int, d: float, seed: int) -> Tuple[np.ndar
 # numba naive scan (mirrors tradekernels.reference.fill_order)
 # --------------------------------------------------------------------------
 
+
 def _numba_kernel():
     if njit is None:
         return None
@@ -159,6 +160,7 @@ def _numba_kernel():
 # timing
 # --------------------------------------------------------------------------
 
+
 def _time(fn: Callable[[], Any]) -> float:
     gc_was = gc.isenabled()
     gc.disable()
@@ -198,13 +200,22 @@ def machine_info() -> Dict[str, Any]:
     except OSError:
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=os.path.dirname(os.path.abspath(__file__)),
+        ).stdout.strip()
     except Exception:
         commit = ""
     return {
-        "cpu": cpu, "nproc": os.cpu_count(), "python": sys.version.split()[0], "numpy": np.__version__,
-        "numba": getattr(numba, "__version__", None), "simd_path": tku.simd_path, "git_commit": commit,
+        "cpu": cpu,
+        "nproc": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "numba": getattr(numba, "__version__", None),
+        "simd_path": tku.simd_path,
+        "git_commit": commit,
         "date": _dt.datetime.now().isoformat(timespec="seconds"),
     }
 
@@ -221,8 +232,11 @@ def run(args) -> Dict[str, Any]:
     idx = tradekernels.BarIndex(o, h, l, c)
     bar_arrays = idx.arrays
     raw_build = []
-    outs = tuple(np.empty(n) for _ in range(4)) + tuple(np.empty(len(idx.block_min_low)) for _ in range(2)) \
+    outs = (
+        tuple(np.empty(n) for _ in range(4))
+        + tuple(np.empty(len(idx.block_min_low)) for _ in range(2))
         + tuple(np.empty(len(idx.super_min_low)) for _ in range(2))
+    )
     for _ in range(args.repeat):
         raw_build.append(_time(lambda: tku.bar_index(o, h, l, c, out=outs)))
 
@@ -241,8 +255,9 @@ def run(args) -> Dict[str, Any]:
         # reference answers for the whole set
         tk_all()
         ref_i, ref_p = out_i.copy(), out_p.copy()
-        k_naive = _subset_size(lambda k: tku.fill_orders_naive(o, h, l, c, *(a[:k] for a in order)),
-                               m, args.budget, 100)
+        k_naive = _subset_size(
+            lambda k: tku.fill_orders_naive(o, h, l, c, *(a[:k] for a in order)), m, args.budget, 100
+        )
         nv_i, nv_p = np.empty(k_naive, np.int64), np.empty(k_naive)
         sub = tuple(a[:k_naive] for a in order)
         impls: Dict[str, Tuple[Callable[[], Any], int]] = {
@@ -262,7 +277,7 @@ def run(args) -> Dict[str, Any]:
         samples: Dict[str, List[float]] = {k: [] for k in impls}
         names = list(impls)
         for r in range(args.repeat):
-            for name in names[r % len(names):] + names[:r % len(names)]:
+            for name in names[r % len(names) :] + names[: r % len(names)]:
                 fn, k = impls[name]
                 samples[name].append(_time(fn) / k)
 
@@ -292,18 +307,31 @@ def run(args) -> Dict[str, Any]:
         mean_wait = float(np.mean(ref_i[filled] - start[filled])) if filled.any() else float("nan")
         tk_t = per_order["tradekernels"]
         for name, t in per_order.items():
-            rows.append({
-                "distance": d, "impl": name, "ns_per_order": t * 1e9, "orders_timed": timed[name],
-                "x_slower_than_tk": t / tk_t, "check": checks[name],
-                "samples_s_per_order": samples.get(name, [t]),
-                "fill_rate": float(filled.mean()), "mean_bars_to_fill": mean_wait,
-            })
+            rows.append(
+                {
+                    "distance": d,
+                    "impl": name,
+                    "ns_per_order": t * 1e9,
+                    "orders_timed": timed[name],
+                    "x_slower_than_tk": t / tk_t,
+                    "check": checks[name],
+                    "samples_s_per_order": samples.get(name, [t]),
+                    "fill_rate": float(filled.mean()),
+                    "mean_bars_to_fill": mean_wait,
+                }
+            )
     return {
-        "bars": n, "orders": m, "repeat": args.repeat,
-        "bar_index_build": {"median_s": statistics.median(build_s), "raw_ufunc_median_s": statistics.median(raw_build),
-                            "ns_per_bar": statistics.median(build_s) / n * 1e9,
-                            "raw_ns_per_bar": statistics.median(raw_build) / n * 1e9},
-        "rows": rows, "machine": machine_info(),
+        "bars": n,
+        "orders": m,
+        "repeat": args.repeat,
+        "bar_index_build": {
+            "median_s": statistics.median(build_s),
+            "raw_ufunc_median_s": statistics.median(raw_build),
+            "ns_per_bar": statistics.median(build_s) / n * 1e9,
+            "raw_ns_per_bar": statistics.median(raw_build) / n * 1e9,
+        },
+        "rows": rows,
+        "machine": machine_info(),
     }
 
 
@@ -313,14 +341,16 @@ def report(res: Dict[str, Any]) -> str:
         f"order fills: {res['bars']:,} bars, {res['orders']:,} GTC limit orders per distance, "
         f"{res['repeat']} rounds, SIMD path {res['machine']['simd_path']}",
         f"BarIndex build: {b['median_s'] * 1e3:.2f} ms ({b['ns_per_bar']:.2f} ns/bar, incl. copies); "
-        f"raw ufuncs.bar_index with out=: {b['raw_ufunc_median_s'] * 1e3:.2f} ms ({b['raw_ns_per_bar']:.2f} ns/bar)",
+        f"raw ufuncs.bar_index with out=: {b['raw_ufunc_median_s'] * 1e3:.2f} ms "
+        f"({b['raw_ns_per_bar']:.2f} ns/bar)",
         "",
         f"{'distance':>8} {'impl':<16} {'ns/order':>12} {'x tk':>10} {'orders':>8} {'check':>7} "
         f"{'fill rate':>9} {'mean bars':>10}",
     ]
     for r in res["rows"]:
         lines.append(
-            f"{r['distance'] * 100:>7.1f}% {r['impl']:<16} {r['ns_per_order']:>12.1f} {r['x_slower_than_tk']:>10.1f} "
+            f"{r['distance'] * 100:>7.1f}% {r['impl']:<16} {r['ns_per_order']:>12.1f} "
+            f"{r['x_slower_than_tk']:>10.1f} "
             f"{r['orders_timed']:>8} {r['check']:>7} {r['fill_rate']:>9.3f} {r['mean_bars_to_fill']:>10.0f}"
         )
     lines += ["", "targets (tradekernels speed-up; reported, not asserted):"]
@@ -332,12 +362,17 @@ def report(res: Dict[str, Any]) -> str:
                 lines.append(f"  {d * 100:.1f}% vs {impl}: >= {goal:.0f}x  (not run)")
                 continue
             x = r["x_slower_than_tk"]
-            lines.append(f"  {d * 100:.1f}% vs {impl}: >= {goal:.0f}x  got {x:.1f}x  {'met' if x >= goal else 'NOT met'}")
+            lines.append(
+                f"  {d * 100:.1f}% vs {impl}: >= {goal:.0f}x  got {x:.1f}x  "
+                f"{'met' if x >= goal else 'NOT met'}"
+            )
     for d in DISTANCES:
         r = by.get((d, "python (scaled)"))
         x = r["x_slower_than_tk"]
-        lines.append(f"  {d * 100:.1f}% vs python: >= {PYTHON_TARGET:.0f}x  got {x:.0f}x  "
-                     f"{'met' if x >= PYTHON_TARGET else 'NOT met'}")
+        lines.append(
+            f"  {d * 100:.1f}% vs python: >= {PYTHON_TARGET:.0f}x  got {x:.0f}x  "
+            f"{'met' if x >= PYTHON_TARGET else 'NOT met'}"
+        )
     return "\n".join(lines)
 
 
@@ -346,8 +381,12 @@ def main(argv=None) -> int:
     ap.add_argument("--bars", default="1e6")
     ap.add_argument("--orders", default="1e5")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--budget", type=float, default=1.0,
-                    help="seconds per distance for choosing the naive subset / running Python (default 1)")
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=1.0,
+        help="seconds per distance for choosing the naive subset / running Python (default 1)",
+    )
     ap.add_argument("--quick", action="store_true", help="1e5 bars, 1e4 orders, 3 rounds, 0.3 s budget")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)

@@ -39,7 +39,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 
@@ -94,6 +94,7 @@ PATH_TABLE_KERNELS = ("drawdown", "max_drawdown", "simple_returns")
 # --------------------------------------------------------------------------
 # input
 # --------------------------------------------------------------------------
+
 
 def make_prices(n: int) -> np.ndarray:
     rng = np.random.default_rng(42)
@@ -227,13 +228,13 @@ if njit is not None:
 # implementations per kernel
 # --------------------------------------------------------------------------
 
+
 def _out_for(kernel: str, n: int) -> Any:
     """A preallocated, touched ``out=`` for a tradekernels call."""
     if kernel == "max_drawdown":
         return np.zeros(())
     if kernel == "drawdown_episode":
-        return (np.zeros((), np.int64), np.zeros((), np.int64),
-                np.zeros((), np.int64), np.zeros(()))
+        return (np.zeros((), np.int64), np.zeros((), np.int64), np.zeros((), np.int64), np.zeros(()))
     if kernel == "underwater_bars":
         return np.zeros(n, np.int64)
     return np.zeros(n)
@@ -243,9 +244,9 @@ def path_label(path: str) -> str:
     return f"{TK}[{path}]"
 
 
-def build_impls(kernel: str, x: np.ndarray, tk_label: str,
-                path_ufuncs: Dict[str, Dict[str, np.ufunc]], peers: bool = True
-                ) -> Tuple[List[Tuple[str, Callable[[], Any], float]], Callable]:
+def build_impls(
+    kernel: str, x: np.ndarray, tk_label: str, path_ufuncs: Dict[str, Dict[str, np.ufunc]], peers: bool = True
+) -> Tuple[List[Tuple[str, Callable[[], Any], float]], Callable]:
     """Return ``[(label, fn, scale)]`` and a function giving the Python check input.
 
     ``fn()`` runs one call; its time is multiplied by ``scale`` (1 except for
@@ -268,9 +269,11 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
     o_cp = np.zeros(n)
     y = np.flip(x).copy()
     o_dv = np.zeros(n)
-    floors = [(COPY, lambda: np.copyto(o_cp, x), 1.0),
-              (DIVF, lambda: np.divide(x, y, out=o_dv), 1.0),
-              (MAXP, lambda: np.max(x), 1.0)]
+    floors = [
+        (COPY, lambda: np.copyto(o_cp, x), 1.0),
+        (DIVF, lambda: np.divide(x, y, out=o_dv), 1.0),
+        (MAXP, lambda: np.max(x), 1.0),
+    ]
     m = min(n, PY_N)
 
     def tk_on_prefix():
@@ -282,28 +285,33 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
     # ---- NumPy composites (preallocated buffers where the API allows) ----
     o_np = np.zeros(n)
     if kernel == "simple_returns":
+
         def f_np():
             return np_simple_returns(x, o_np)
     elif kernel == "log_returns":
+
         def f_np():
             o_np[0] = np.nan
             np.divide(x[1:], x[:-1], out=o_np[1:])
             np.log(o_np[1:], out=o_np[1:])
             return o_np
     elif kernel == "cumulative_returns":
+
         def f_np():
             np.add(x, 1.0, out=o_np)
-            np.copyto(o_np, 1.0, where=np.isnan(o_np))   # NaN return -> 0
+            np.copyto(o_np, 1.0, where=np.isnan(o_np))  # NaN return -> 0
             np.cumprod(o_np, out=o_np)
             np.subtract(o_np, 1.0, out=o_np)
             return o_np
     elif kernel == "drawdown":
+
         def f_np():
             np.maximum.accumulate(x, out=o_np)
             np.divide(x, o_np, out=o_np)
             np.subtract(o_np, 1.0, out=o_np)
             return o_np
     elif kernel == "max_drawdown":
+
         def f_np():
             np.maximum.accumulate(x, out=o_np)
             np.divide(x, o_np, out=o_np)
@@ -321,7 +329,7 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
                 return -1, -1, -1, depth
             pp = cm[t]
             p = t - int(np.argmax(x[t::-1] >= pp))
-            rest = x[t + 1:] >= pp
+            rest = x[t + 1 :] >= pp
             j = int(np.argmax(rest)) if rest.size else 0
             rec = t + 1 + j if rest.size and rest[j] else -1
             return p, t, rec, depth
@@ -332,8 +340,8 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
         def f_np():
             cm = np.maximum.accumulate(x, out=o_np)
             at_peak = x >= cm
-            np.multiply(idx, at_peak, out=o_np_i)          # idx where at a peak, else 0
-            np.maximum.accumulate(o_np_i, out=o_np_i)      # last peak index so far
+            np.multiply(idx, at_peak, out=o_np_i)  # idx where at a peak, else 0
+            np.maximum.accumulate(o_np_i, out=o_np_i)  # last peak index so far
             np.subtract(idx, o_np_i, out=o_np_i)
             return o_np_i
     else:  # pragma: no cover
@@ -344,18 +352,23 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
     if pd is not None:
         s = pd.Series(x)
         if kernel == "simple_returns":
+
             def f_pd():
                 return s.pct_change(fill_method=None)
         elif kernel == "log_returns":
+
             def f_pd():
                 return np.log(s / s.shift())
         elif kernel == "cumulative_returns":
+
             def f_pd():
                 return (1 + s.fillna(0)).cumprod() - 1
         elif kernel == "drawdown":
+
             def f_pd():
                 return s / s.cummax() - 1
         elif kernel == "max_drawdown":
+
             def f_pd():
                 return (s / s.cummax() - 1).min()
         elif kernel == "drawdown_episode":
@@ -369,15 +382,18 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
                 rec = tail[tail == 0].index
                 return int(peak), int(valley), int(rec[0]) if len(rec) else -1, float(uw[valley])
         elif kernel == "underwater_bars":
+
             def f_pd():
                 at_peak = s >= s.cummax()
                 return s.groupby(at_peak.cumsum()).cumcount()
+
         impls.append((PANDAS, f_pd, 1.0))
 
     # ---- numba ----
     if kernel in NUMBA_FUNCS:
         nb = NUMBA_FUNCS[kernel]
         if kernel in REDUCTIONS:
+
             def f_nb():
                 return nb(x)
         else:
@@ -385,6 +401,7 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
 
             def f_nb():
                 return nb(x, o_nb)
+
         impls.append((NUMBA, f_nb, 1.0))
 
     # ---- pure-Python reference twin on the first PY_N elements ----
@@ -398,6 +415,7 @@ def build_impls(kernel: str, x: np.ndarray, tk_label: str,
 # --------------------------------------------------------------------------
 # agreement checks (outside timing)
 # --------------------------------------------------------------------------
+
 
 def _as_array(res: Any) -> Any:
     if pd is not None and isinstance(res, pd.Series):
@@ -440,6 +458,7 @@ def compare(ref: Any, got: Any) -> str:
 # timing
 # --------------------------------------------------------------------------
 
+
 def time_impls(impls, repeat: int, min_time: float) -> Dict[str, Dict[str, Any]]:
     """Interleaved timing; returns ``{label: {median_s, min_s, loops, samples}}``."""
     loops: Dict[str, int] = {}
@@ -455,7 +474,7 @@ def time_impls(impls, repeat: int, min_time: float) -> Dict[str, Dict[str, Any]]
         samples: Dict[str, List[float]] = {label: [] for label, _, _ in impls}
         k = len(impls)
         for rep in range(repeat):
-            order = impls[rep % k:] + impls[:rep % k]
+            order = impls[rep % k :] + impls[: rep % k]
             for label, fn, scale in order:
                 nl = loops[label]
                 t0 = time.perf_counter()
@@ -480,6 +499,7 @@ def time_impls(impls, repeat: int, min_time: float) -> Dict[str, Dict[str, Any]]
 # machine info
 # --------------------------------------------------------------------------
 
+
 def machine_info() -> Dict[str, Any]:
     cpu = None
     flags = ""
@@ -498,11 +518,16 @@ def machine_info() -> Dict[str, Any]:
         affinity = None
     commit = None
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=os.path.dirname(os.path.abspath(__file__)),
-            capture_output=True, text=True, timeout=5,
-        ).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                cwd=os.path.dirname(os.path.abspath(__file__)),
+                capture_output=True,
+                text=True,
+                timeout=5,
+            ).stdout.strip()
+            or None
+        )
     except Exception:
         pass
     core = getattr(tradekernels, "_core", None)
@@ -511,10 +536,12 @@ def machine_info() -> Dict[str, Any]:
     if core_file:
         try:
             import hashlib
+
             with open(core_file, "rb") as fh:
                 core_sha = hashlib.sha256(fh.read()).hexdigest()[:16]
-            core_mtime = _dt.datetime.fromtimestamp(
-                os.path.getmtime(core_file), _dt.timezone.utc).isoformat(timespec="seconds")
+            core_mtime = _dt.datetime.fromtimestamp(os.path.getmtime(core_file), _dt.timezone.utc).isoformat(
+                timespec="seconds"
+            )
         except OSError:
             pass
     try:
@@ -549,21 +576,33 @@ def machine_info() -> Dict[str, Any]:
 # main
 # --------------------------------------------------------------------------
 
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", default="1e6,1e7",
-                   help="comma-separated n (floats allowed: 1e6,1e7) [default: %(default)s]")
+    p.add_argument(
+        "--sizes",
+        default="1e6,1e7",
+        help="comma-separated n (floats allowed: 1e6,1e7) [default: %(default)s]",
+    )
     p.add_argument("--repeat", type=int, default=5, help="timed rounds [default: 5]")
-    p.add_argument("--min-time", type=float, default=0.005,
-                   help="minimum seconds per sample; short calls are looped [default: %(default)s]")
+    p.add_argument(
+        "--min-time",
+        type=float,
+        default=0.005,
+        help="minimum seconds per sample; short calls are looped [default: %(default)s]",
+    )
     p.add_argument("--json", metavar="PATH", help="write all rows and machine info to PATH")
     p.add_argument("--quick", action="store_true", help="smoke run: n=1e5, 3 repeats")
     p.add_argument("--kernels", help="comma-separated subset of: " + ",".join(KERNELS))
-    p.add_argument("--paths", help="comma-separated SIMD paths to time, one row each "
-                   "[default: every native path this CPU runs]")
-    p.add_argument("--no-peers", action="store_true",
-                   help="time only the tradekernels paths and the floors (no NumPy, pandas, numba, "
-                        "pure Python)")
+    p.add_argument(
+        "--paths",
+        help="comma-separated SIMD paths to time, one row each [default: every native path this CPU runs]",
+    )
+    p.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="time only the tradekernels paths and the floors (no NumPy, pandas, numba, pure Python)",
+    )
     a = p.parse_args(argv)
     if a.quick:
         a.sizes = "1e5"
@@ -594,7 +633,7 @@ def parse_args(argv=None):
 
 def fmt_n(n: int) -> str:
     e = int(round(math.log10(n)))
-    return f"1e{e}" if 10 ** e == n else str(n)
+    return f"1e{e}" if 10**e == n else str(n)
 
 
 def main(argv=None) -> int:
@@ -603,25 +642,34 @@ def main(argv=None) -> int:
     tk_label = path_label(tku.simd_path)
     path_ufuncs = {q: dict(tku.for_path(q)) for q in args.paths}
 
-    print(f"tradekernels {info['tradekernels']} ({info['tradekernels_commit']}), "
-          f"simd path {info['simd_path']} (available {info['available_paths']})")
-    print(f"numpy {info['numpy']}, pandas {info['pandas']}, numba {info['numba']}, "
-          f"python {info['python']}")
+    print(
+        f"tradekernels {info['tradekernels']} ({info['tradekernels_commit']}), "
+        f"simd path {info['simd_path']} (available {info['available_paths']})"
+    )
+    print(f"numpy {info['numpy']}, pandas {info['pandas']}, numba {info['numba']}, python {info['python']}")
     simd_flags = [f for f in info["cpu_flags"] if f.startswith(("avx", "fma", "sse4"))]
-    print(f"cpu flags (SIMD): {' '.join(simd_flags)}; streaming stores from "
-          f"{info['stream_min_bytes']} B of output")
-    print(f"cpu: {info['cpu_model']}, nproc {info['nproc']}; "
-          f"_core sha256 {info['tradekernels_core_sha256_16']} (built {info['tradekernels_core_mtime']})")
-    print(f"sizes {[fmt_n(n) for n in args.sizes]}, repeat {args.repeat}, "
-          f"median after 1 warm-up, min sample {args.min_time * 1e3:g} ms"
-          + ("  [--quick: smoke run, not a measurement]" if args.quick else ""))
+    print(
+        f"cpu flags (SIMD): {' '.join(simd_flags)}; streaming stores from "
+        f"{info['stream_min_bytes']} B of output"
+    )
+    print(
+        f"cpu: {info['cpu_model']}, nproc {info['nproc']}; "
+        f"_core sha256 {info['tradekernels_core_sha256_16']} (built {info['tradekernels_core_mtime']})"
+    )
+    print(
+        f"sizes {[fmt_n(n) for n in args.sizes]}, repeat {args.repeat}, "
+        f"median after 1 warm-up, min sample {args.min_time * 1e3:g} ms"
+        + ("  [--quick: smoke run, not a measurement]" if args.quick else "")
+    )
     print()
 
     rows: List[Dict[str, Any]] = []
     t_start = time.perf_counter()
 
-    hdr = (f"{'kernel':<19} {'n':>4} {'impl':<21} {'ns/elem':>9} {'median ms':>10} "
-           f"{'x tk':>8} {'/floor':>7}  check")
+    hdr = (
+        f"{'kernel':<19} {'n':>4} {'impl':<21} {'ns/elem':>9} {'median ms':>10} "
+        f"{'x tk':>8} {'/floor':>7}  check"
+    )
     print(hdr)
     print("-" * len(hdr))
 
@@ -678,9 +726,12 @@ def main(argv=None) -> int:
                     "check_vs_tradekernels": checks[label],
                 }
                 rows.append(row)
-                print(f"{kernel:<19} {fmt_n(n):>4} {label:<21} {row['ns_per_elem']:>9.3f} "
-                      f"{t * 1e3:>10.3f} {row['ratio_vs_tradekernels']:>7.2f}x "
-                      f"{row['ratio_vs_floor']:>6.2f}x  {checks[label]}", flush=True)
+                print(
+                    f"{kernel:<19} {fmt_n(n):>4} {label:<21} {row['ns_per_elem']:>9.3f} "
+                    f"{t * 1e3:>10.3f} {row['ratio_vs_tradekernels']:>7.2f}x "
+                    f"{row['ratio_vs_floor']:>6.2f}x  {checks[label]}",
+                    flush=True,
+                )
             print(f"{'':<19} {'':>4} {'(floor for /floor: ' + floor_name + ')'}")
             del impls, x
             gc.collect()
@@ -707,10 +758,13 @@ def main(argv=None) -> int:
     table_kernels = [k for k in PATH_TABLE_KERNELS if k in args.kernels]
     if table_kernels:
         print()
-        print("SIMD paths at their floor (tradekernels / floor; scans: max(copy floor, division floor), "
-              "reductions: np.max pass); 'vs scalar' = path / scalar path")
+        print(
+            "SIMD paths at their floor (tradekernels / floor; scans: max(copy floor, division floor), "
+            "reductions: np.max pass); 'vs scalar' = path / scalar path"
+        )
         head = f"  {'kernel':<15} {'n':>6} {'floor':<20}" + "".join(
-            f" {q:>10} {'vs scalar':>9}" for q in args.paths)
+            f" {q:>10} {'vs scalar':>9}" for q in args.paths
+        )
         print(head)
         for kernel in table_kernels:
             for n in args.sizes:
@@ -725,11 +779,20 @@ def main(argv=None) -> int:
                         continue
                     vs = t / sc_t if sc_t else None
                     line += f" {t / fl_t:>9.2f}x" + (f" {vs:>8.2f}x" if vs is not None else f" {'-':>9}")
-                    path_table.append({"kernel": kernel, "n": n, "path": q, "floor": fl_name,
-                                       "ratio_vs_floor": t / fl_t, "ratio_vs_scalar": vs,
-                                       "copy_floor_s": get(kernel, COPY, n=n),
-                                       "division_floor_s": get(kernel, DIVF, n=n),
-                                       "max_pass_s": get(kernel, MAXP, n=n), "median_s": t})
+                    path_table.append(
+                        {
+                            "kernel": kernel,
+                            "n": n,
+                            "path": q,
+                            "floor": fl_name,
+                            "ratio_vs_floor": t / fl_t,
+                            "ratio_vs_scalar": vs,
+                            "copy_floor_s": get(kernel, COPY, n=n),
+                            "division_floor_s": get(kernel, DIVF, n=n),
+                            "max_pass_s": get(kernel, MAXP, n=n),
+                            "median_s": t,
+                        }
+                    )
                 print(line)
 
     targets = [
@@ -748,27 +811,46 @@ def main(argv=None) -> int:
         ratio = tk_t / fl_t
         status = "within target" if ratio <= target else "ABOVE target"
         print(f"  {text:<52} {ratio:6.2f}x   (target <= {target:.1f}x: {status})")
-        summary.append({"kernel": kernel, "n": n_sum, "what": f"tradekernels / {floor}",
-                        "ratio": ratio, "target": target, "within_target": ratio <= target})
-    for kernel, impl in (("drawdown", NUMPY), ("drawdown", TK_SCALAR), ("drawdown", PANDAS),
-                         ("drawdown", NUMBA), ("max_drawdown", NUMPY), ("simple_returns", NUMPY)):
+        summary.append(
+            {
+                "kernel": kernel,
+                "n": n_sum,
+                "what": f"tradekernels / {floor}",
+                "ratio": ratio,
+                "target": target,
+                "within_target": ratio <= target,
+            }
+        )
+    for kernel, impl in (
+        ("drawdown", NUMPY),
+        ("drawdown", TK_SCALAR),
+        ("drawdown", PANDAS),
+        ("drawdown", NUMBA),
+        ("max_drawdown", NUMPY),
+        ("simple_returns", NUMPY),
+    ):
         t = get(kernel, impl)
         tk_t = get(kernel, tk_label)
         if t is None or tk_t is None:
             continue
         text = f"{kernel:<15} {impl} / tradekernels"
         print(f"  {text:<52} {t / tk_t:6.2f}x   (how many times slower)")
-        summary.append({"kernel": kernel, "n": n_sum, "what": f"{impl} / tradekernels",
-                        "ratio": t / tk_t})
+        summary.append({"kernel": kernel, "n": n_sum, "what": f"{impl} / tradekernels", "ratio": t / tk_t})
     print(f"\nwall time of the measurements: {wall:.1f} s")
 
     if args.json:
         doc = {
             "machine": info,
-            "settings": {"sizes": args.sizes, "repeat": args.repeat, "min_time_s": args.min_time,
-                         "quick": args.quick, "kernels": args.kernels, "python_prefix_n": PY_N,
-                         "input": "100*cumprod(1+N(0,0.01)), default_rng(42), float64; "
-                                  "cumulative_returns gets its simple returns"},
+            "settings": {
+                "sizes": args.sizes,
+                "repeat": args.repeat,
+                "min_time_s": args.min_time,
+                "quick": args.quick,
+                "kernels": args.kernels,
+                "python_prefix_n": PY_N,
+                "input": "100*cumprod(1+N(0,0.01)), default_rng(42), float64; "
+                "cumulative_returns gets its simple returns",
+            },
             "rows": rows,
             "summary": summary,
             "path_table": path_table,

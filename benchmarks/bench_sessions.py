@@ -159,8 +159,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         f = getattr(tk, name)
         sec = timed(lambda: f(ts, cal, assume_sorted=True), a.repeat)
         same = np.array_equal(f(ts, cal, assume_sorted=True), f(ts, cal))
-        rows.append({"impl": f"tradekernels {name} assume_sorted", "ns_per_ts": sec / n * 1e9, "n": n,
-                     "check": "exact" if same else "DIFFER"})
+        rows.append(
+            {
+                "impl": f"tradekernels {name} assume_sorted",
+                "ns_per_ts": sec / n * 1e9,
+                "n": n,
+                "check": "exact" if same else "DIFFER",
+            }
+        )
     if pd is not None:  # the pandas pipeline's own input; its monotonic flag is cached by pandas
         dti = pd.DatetimeIndex(ts.view("datetime64[ns]"), tz="UTC")
         sec = timed(lambda: tk.session_mask(dti, cal), a.repeat)
@@ -173,11 +179,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     tsp = ts[perm]
     sec = timed(lambda: tk.session_mask(tsp, cal), max(1, a.repeat // 2))
     row("tradekernels session_mask unsorted", sec, n, tk.session_mask(tsp, cal), perm)
-    del tsp
     ts_s = ts.astype("datetime64[ns]").astype("datetime64[s]")
     sec = timed(lambda: tk.session_mask(ts_s, cal), a.repeat)
     row("tradekernels session_mask datetime64[s]", sec, n, tk.session_mask(ts_s, cal))
-    del ts_s
 
     # ---- numpy per-day table -------------------------------------------------
     opens, closes = table.opens, table.closes
@@ -216,12 +220,14 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     # ---- report ------------------------------------------------------------
     base = rows[0]["ns_per_ts"]
-    print(f"session kernels, NY calendar, n = {n:,} one-minute timestamps "
-          f"({np.datetime64(int(ts[0]), 'ns').astype('datetime64[m]')} .. "
-          f"{np.datetime64(int(ts[-1]), 'ns').astype('datetime64[m]')}), SIMD {tk.simd_path}, "
-          f"python {platform.python_version()}, numpy {np.__version__}"
-          + (f", pandas {pd.__version__}" if pd is not None else "")
-          + (f", exchange_calendars {xcals.__version__}" if xcals is not None else ""))
+    print(
+        f"session kernels, NY calendar, n = {n:,} one-minute timestamps "
+        f"({np.datetime64(int(ts[0]), 'ns').astype('datetime64[m]')} .. "
+        f"{np.datetime64(int(ts[-1]), 'ns').astype('datetime64[m]')}), SIMD {tk.simd_path}, "
+        f"python {platform.python_version()}, numpy {np.__version__}"
+        + (f", pandas {pd.__version__}" if pd is not None else "")
+        + (f", exchange_calendars {xcals.__version__}" if xcals is not None else "")
+    )
     print()
     print(f"{'impl':<46} {'n':>11} {'ns/ts':>10} {'x tk mask':>10}  check")
     for r in rows:
@@ -242,13 +248,24 @@ def main(argv: Optional[List[str]] = None) -> int:
                 ratio = by[name]["ns_per_ts"] / by[mine]["ns_per_ts"]
                 ok = ratio >= want
                 targets.append({"tk": mine, "vs": name, "target": want, "speedup": ratio, "met": ok})
-                print(f"target: {mine} >= {want:g}x faster than {name}: {ratio:.1f}x "
-                      f"({'met' if ok else 'NOT met'})")
+                print(
+                    f"target: {mine} >= {want:g}x faster than {name}: {ratio:.1f}x "
+                    f"({'met' if ok else 'NOT met'})"
+                )
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump({"n": n, "simd": tk.simd_path, "rows": rows,
-                       "builds": [{"what": w, "seconds": s, "sessions": c} for w, s, c in builds],
-                       "targets": targets, "python": sys.version}, fh, indent=2)
+            json.dump(
+                {
+                    "n": n,
+                    "simd": tk.simd_path,
+                    "rows": rows,
+                    "builds": [{"what": w, "seconds": s, "sessions": c} for w, s, c in builds],
+                    "targets": targets,
+                    "python": sys.version,
+                },
+                fh,
+                indent=2,
+            )
     return 0
 
 

@@ -152,8 +152,10 @@ def bench_ticks(n: int, repeat: int) -> None:
     walk = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, n))
     rets = np.concatenate([[np.nan], walk[1:] / walk[:-1] - 1.0])
     print(f"Part 1: per-tick cost, {n} ticks per sample, median of {repeat}")
-    print(f"{'kernel':<20}{'stream (C)':>12}{'1-elem ufunc':>14}{'pure Python':>13}"
-          f"{'ufunc/stream':>14}{'py/stream':>11}  check")
+    print(
+        f"{'kernel':<20}{'stream (C)':>12}{'1-elem ufunc':>14}{'pure Python':>13}"
+        f"{'ufunc/stream':>14}{'py/stream':>11}  check"
+    )
     print("-" * 92)
     for name, cls, pycls in FAMILIES:
         data = rets if name == "cumulative_returns" else walk
@@ -164,23 +166,28 @@ def bench_ticks(n: int, repeat: int) -> None:
         ra = [a.update(v) for v in xs[:m]]
         rb = [b.update(v) for v in xs[:m]]
         rc = [c.update(v) for v in xs[:m]]
-        same = (np.array_equal(ra, rb, equal_nan=True) and np.array_equal(ra, rc, equal_nan=True))
+        same = np.array_equal(ra, rb, equal_nan=True) and np.array_equal(ra, rc, equal_nan=True)
         batch = getattr(tk, name)(data[:m])
         if np.ndim(batch):
             same = same and np.array_equal(np.array(ra), batch, equal_nan=True)
         t_stream = _time_updates(cls().update, xs, repeat)
         t_ufunc = _time_updates(UfuncTicker(name).update, xs[: max(n // 10, 1000)], repeat)
         t_py = _time_updates(pycls().update, xs, repeat)
-        print(f"{name:<20}{t_stream:>10.1f}ns{t_ufunc:>12.1f}ns{t_py:>11.1f}ns"
-              f"{t_ufunc / t_stream:>13.1f}x{t_py / t_stream:>10.1f}x  {'exact' if same else 'MISMATCH'}")
+        print(
+            f"{name:<20}{t_stream:>10.1f}ns{t_ufunc:>12.1f}ns{t_py:>11.1f}ns"
+            f"{t_ufunc / t_stream:>13.1f}x{t_py / t_stream:>10.1f}x  {'exact' if same else 'MISMATCH'}"
+        )
     base = _loop_overhead(walk.tolist(), repeat)
-    print(f"(for scale: a Python for-loop calling a one-argument lambda: {base:.1f} ns per item;"
-          f" all figures include the loop)")
+    print(
+        f"(for scale: a Python for-loop calling a one-argument lambda: {base:.1f} ns per item;"
+        f" all figures include the loop)"
+    )
     print("target: stream <= 100 ns per update and below both alternatives\n")
 
 
-def _run_threads(fn: Callable[[np.ndarray, np.ndarray], None], x: np.ndarray, out: np.ndarray,
-                 nthreads: int, reps: int = 1) -> float:
+def _run_threads(
+    fn: Callable[[np.ndarray, np.ndarray], None], x: np.ndarray, out: np.ndarray, nthreads: int, reps: int = 1
+) -> float:
     """Seconds for ``nthreads`` worker threads, each over its share of the symbols, each
     pinned to its own CPU where the OS allows (unpinned, Linux at times wakes both
     GIL-sharing workers on one vCPU and leaves them there: a bimodal 1x / 2x)."""
@@ -228,14 +235,17 @@ def gil_check(repeat: int) -> None:
     th.start()
     try:
         time.sleep(0.02)
-        busy = statistics.median(rate(lambda: [ufuncs.log_returns(x, out=out) for _ in range(3)])
-                                 for _ in range(repeat))
+        busy = statistics.median(
+            rate(lambda: [ufuncs.log_returns(x, out=out) for _ in range(3)]) for _ in range(repeat)
+        )
         idle = statistics.median(rate(lambda: time.sleep(0.05)) for _ in range(repeat))
     finally:
         stop[0] = True
         th.join()
-    print(f"GIL check: a Python counter thread runs at {busy / idle:.0%} of its idle rate while the "
-          f"main thread is inside tk.ufuncs.log_returns (0% would mean the GIL is held)\n")
+    print(
+        f"GIL check: a Python counter thread runs at {busy / idle:.0%} of its idle rate while the "
+        f"main thread is inside tk.ufuncs.log_returns (0% would mean the GIL is held)\n"
+    )
 
 
 def bench_threads(symbols: int, bars: int, repeat: int, reps: int = 1) -> List[float]:
@@ -257,13 +267,16 @@ def bench_threads(symbols: int, bars: int, repeat: int, reps: int = 1) -> List[f
         "numpy: np.log": (np.log, out),
         "numpy: np.maximum.accumulate": (lambda a, out: np.maximum.accumulate(a, axis=-1, out=out), out),
     }
-    print(f"threads: {symbols} symbols x {bars} bars float64 ({x.nbytes / 2**20:.1f} MiB), "
-          f"{reps} call(s) per sample, 1 thread over all vs 2 threads over halves, "
-          f"interleaved, median of {repeat}; nproc {os.cpu_count()}")
+    print(
+        f"threads: {symbols} symbols x {bars} bars float64 ({x.nbytes / 2**20:.1f} MiB), "
+        f"{reps} call(s) per sample, 1 thread over all vs 2 threads over halves, "
+        f"interleaved, median of {repeat}; nproc {os.cpu_count()}"
+    )
     print(f"{'kernel':<30}{'1 thread ms':>12}{'2 threads ms':>14}{'speed-up':>10}")
     print("-" * 66)
     ups = []
     for name, (uf, o) in kernels.items():
+
         def fn(a: np.ndarray, oo: np.ndarray, uf=uf) -> None:
             uf(a, out=oo)
 
@@ -291,16 +304,20 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     if a.quick:
         a.ticks, a.repeat, a.symbols, a.reps = 20_000, 3, 24, 5
-    print(f"tradekernels {tk.__version__}, simd {tk.simd_path}, numpy {np.__version__}, "
-          f"python {platform.python_version()}, {platform.machine()}\n")
+    print(
+        f"tradekernels {tk.__version__}, simd {tk.simd_path}, numpy {np.__version__}, "
+        f"python {platform.python_version()}, {platform.machine()}\n"
+    )
     t0 = time.perf_counter()
     bench_ticks(a.ticks, a.repeat)
     print("Part 2: two threads over two halves of a symbols array (GIL released in the gufuncs)")
     gil_check(a.repeat)
     print("2a - cache-resident (input and output fit the shared L3 cache):")
     ups = bench_threads(a.symbols, a.bars, max(a.repeat, 9), reps=a.reps)
-    print(f"target >= 1.7x for every tradekernels row: lowest {min(ups):.2f}x "
-          f"({'met' if min(ups) >= 1.7 else 'NOT met'})\n")
+    print(
+        f"target >= 1.7x for every tradekernels row: lowest {min(ups):.2f}x "
+        f"({'met' if min(ups) >= 1.7 else 'NOT met'})\n"
+    )
     print("2b - large array (beyond the caches; one core nearly saturates the memory bandwidth):")
     bench_threads(10 * a.symbols, a.bars, a.repeat)
     print(f"\nwall time: {time.perf_counter() - t0:.1f} s")

@@ -80,6 +80,7 @@ def registry_kernel(name: str) -> Kernel:
 # Running kernels
 # --------------------------------------------------------------------------
 
+
 def as_tuple(res) -> Tuple[np.ndarray, ...]:
     return tuple(np.asarray(r) for r in res) if isinstance(res, tuple) else (np.asarray(res),)
 
@@ -96,7 +97,7 @@ def native(kernel: Kernel, x, path: Optional[str] = None, **kw) -> Tuple[np.ndar
     return run_ufunc(uf, x, **kw)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def path_ufuncs(path: str):
     return ufuncs.for_path(path)
 
@@ -126,6 +127,7 @@ def reference_apply(kernel: Kernel, x, axis: int = -1) -> Tuple[np.ndarray, ...]
 # --------------------------------------------------------------------------
 # Exact comparison helpers
 # --------------------------------------------------------------------------
+
 
 def _uint_view(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a)
@@ -200,7 +202,8 @@ def assert_bits_identical(actual, expected, what: str = "") -> None:
 # Golden files
 # --------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def golden(name: str) -> Dict[str, np.ndarray]:
     """All arrays of ``tests/golden/<name>.npz`` (loaded without pickle)."""
     path = GOLDEN_DIR / f"{name}.npz"
@@ -243,6 +246,7 @@ def all_golden_params(kernels: Sequence[Kernel] = KERNELS):
 # --------------------------------------------------------------------------
 # Fixtures
 # --------------------------------------------------------------------------
+
 
 @pytest.fixture
 def rng():

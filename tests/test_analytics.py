@@ -20,14 +20,14 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tradekernels as tk
+from conftest import assert_same, golden, golden_cases
 from tradekernels import ufuncs
 from tradekernels._registry import WINDOWED, get
 from tradekernels.scans import reference as R
-
-from conftest import assert_same, golden, golden_cases
 
 RMDD = get("rolling_max_drawdown")
 DTYPES = [np.float64, np.float32]
@@ -59,9 +59,18 @@ def positive_series(draw, max_n: int = 80):
     elif kind == "grid":
         x = rng.integers(1, 6, n).astype(np.float64)  # many exact ties and retests
     else:
-        x = np.array(draw(st.lists(st.one_of(
-            st.floats(min_value=5e-324, max_value=1e308),
-            st.sampled_from([5e-324, 1e-310, 1.0, 2.0, 1.7e308])), min_size=n, max_size=n)))
+        x = np.array(
+            draw(
+                st.lists(
+                    st.one_of(
+                        st.floats(min_value=5e-324, max_value=1e308),
+                        st.sampled_from([5e-324, 1e-310, 1.0, 2.0, 1.7e308]),
+                    ),
+                    min_size=n,
+                    max_size=n,
+                )
+            )
+        )
     x[rng.random(n) < draw(st.sampled_from([0.0, 0.1, 0.5]))] = np.nan
     return x
 
@@ -77,10 +86,14 @@ def _mp(draw, window):
 # Golden file
 # --------------------------------------------------------------------------
 
+
 def _golden_params():
     g = golden("rolling_max_drawdown")
-    return [(c, int(w), int(m)) for c in golden_cases("rolling_max_drawdown")
-            for w, m in zip(g["windows"], g["min_periods"])]
+    return [
+        (c, int(w), int(m))
+        for c in golden_cases("rolling_max_drawdown")
+        for w, m in zip(g["windows"], g["min_periods"])
+    ]
 
 
 @pytest.mark.parametrize("case, window, mp", _golden_params())
@@ -107,6 +120,7 @@ def test_windowed_registry():
 # Native == naive twin
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @given(data=st.data())
 def test_rolling_positive_bit_equal_to_naive(dtype, data):
@@ -125,9 +139,11 @@ def test_rolling_positive_bit_equal_to_naive(dtype, data):
 def test_rolling_any_values_equal_to_naive(dtype, data):
     """Zero, negative, infinite prices and -0.0: the native kernel matches the twin too."""
     n = data.draw(st.integers(0, 60), label="n")
-    vals = st.one_of(st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf, -1.0, 1.0, 2.0, 5e-324]),
-                     st.floats(allow_nan=True, allow_infinity=True),
-                     st.floats(min_value=50.0, max_value=150.0))
+    vals = st.one_of(
+        st.sampled_from([0.0, -0.0, math.nan, math.inf, -math.inf, -1.0, 1.0, 2.0, 5e-324]),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.floats(min_value=50.0, max_value=150.0),
+    )
     x = np.array(data.draw(st.lists(vals, min_size=n, max_size=n), label="x"), dtype=np.float64)
     with np.errstate(over="ignore"):
         x = x.astype(dtype)
@@ -173,6 +189,7 @@ def test_raw_ufunc_broadcasts_windows_per_row(rng):
 # --------------------------------------------------------------------------
 # pandas semantics, wrapper
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("window, mp", [(1, None), (5, None), (5, 2), (5, 0), (40, 3), (1000, 1)])
 def test_rolling_matches_pandas_rolling_apply(window, mp, rng):
@@ -220,12 +237,14 @@ def test_rolling_backends(mode, rng):
 # ulcer_index: ddof (the wrapper), chunked with ddof, quantstats' N - 1
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @given(data=st.data())
 def test_ulcer_ddof_equals_twin(dtype, data):
     n = data.draw(st.integers(0, 40), label="n")
-    vals = st.one_of(st.sampled_from([0.0, math.nan, math.inf, -1.0, 1.0, 2.0]),
-                     st.floats(min_value=50.0, max_value=150.0))
+    vals = st.one_of(
+        st.sampled_from([0.0, math.nan, math.inf, -1.0, 1.0, 2.0]), st.floats(min_value=50.0, max_value=150.0)
+    )
     rows = [data.draw(st.lists(vals, min_size=n, max_size=n), label=f"row{i}") for i in range(2)]
     x = np.array(rows, dtype=np.float64).astype(dtype)
     ddof = data.draw(st.integers(0, 3), label="ddof")
@@ -248,9 +267,9 @@ def test_ulcer_ddof1_is_quantstats_formula(rng):
     r = pd.Series(rng.normal(0.0005, 0.01, 1000))
     prices = (1 + r).cumprod()
     dd = prices / prices.cummax() - 1  # quantstats to_drawdown_series, up to rounding
-    qs = math.sqrt((dd ** 2).sum() / (r.shape[0] - 1))
+    qs = math.sqrt((dd**2).sum() / (r.shape[0] - 1))
     assert tk.ulcer_index(prices, ddof=1) == pytest.approx(qs, rel=1e-12)
-    assert tk.ulcer_index(prices) == pytest.approx(math.sqrt((dd ** 2).sum() / 1000), rel=1e-12)
+    assert tk.ulcer_index(prices) == pytest.approx(math.sqrt((dd**2).sum() / 1000), rel=1e-12)
 
 
 def test_ulcer_wrapper_kinds():

@@ -7,9 +7,6 @@ import pandas as pd
 import pytest
 
 import tradekernels as tk
-from tradekernels import ufuncs
-from tradekernels._registry import KERNELS
-
 from conftest import (
     FLOAT_DTYPES,
     assert_outputs_same,
@@ -20,6 +17,8 @@ from conftest import (
     reference_apply,
     registry_kernel,
 )
+from tradekernels import ufuncs
+from tradekernels._registry import KERNELS
 
 
 def api(kernel):
@@ -41,6 +40,7 @@ def _as_outputs(res):
 # --------------------------------------------------------------------------
 # Public surface
 # --------------------------------------------------------------------------
+
 
 @kernel_params()
 def test_every_registry_kernel_is_public(kernel):
@@ -82,6 +82,7 @@ def test_for_path_builds_fresh_ufuncs(kernel):
 # ndarray / list inputs and dtypes
 # --------------------------------------------------------------------------
 
+
 @kernel_params()
 def test_ndarray_results_equal_raw_ufunc(kernel, rng):
     x = np.stack([_prices(rng), _prices(rng)])
@@ -89,13 +90,21 @@ def test_ndarray_results_equal_raw_ufunc(kernel, rng):
     assert_outputs_same(res, native(kernel, x), 0, kernel.name)
     one = api(kernel)(x[0])
     if not kernel.scan:  # 1-D reductions give scalars, not 0-d arrays
-        for v in (one if isinstance(one, tuple) else (one,)):
+        for v in one if isinstance(one, tuple) else (one,):
             assert np.ndim(v) == 0 and not isinstance(v, np.ndarray)
 
 
 @kernel_params()
-@pytest.mark.parametrize("values", [[1, 3, 2, 5, 4], [True, False, True, True], np.array([5, 1, 7], dtype=np.int32),
-                                    np.array([5, 1, 7], dtype=np.uint8)], ids=["list-int", "list-bool", "int32", "uint8"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 3, 2, 5, 4],
+        [True, False, True, True],
+        np.array([5, 1, 7], dtype=np.int32),
+        np.array([5, 1, 7], dtype=np.uint8),
+    ],
+    ids=["list-int", "list-bool", "int32", "uint8"],
+)
 def test_lists_ints_bools_compute_as_float64(kernel, values):
     res = _as_outputs(api(kernel)(values))
     x64 = np.asarray(values).astype(np.float64)
@@ -129,6 +138,7 @@ def test_longdouble_is_computed_as_float64():
 # --------------------------------------------------------------------------
 # pandas Series
 # --------------------------------------------------------------------------
+
 
 @kernel_params()
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES, ids=str)
@@ -178,6 +188,7 @@ def test_nullable_dtypes_with_na(kernel, dtype):
 # pandas formulas, bit for bit
 # --------------------------------------------------------------------------
 
+
 def _series_with_gaps(rng):
     s = pd.Series(_prices(rng, 300, nan_at=(0, 5, 6, 7, 150, 299)), index=pd.RangeIndex(300))
     s.iloc[40] = s.iloc[39]  # an exact retest
@@ -219,6 +230,7 @@ def test_pandas_formulas_on_dataframe(rng):
 # --------------------------------------------------------------------------
 # DataFrame
 # --------------------------------------------------------------------------
+
 
 @pytest.fixture
 def frame(rng):
@@ -291,6 +303,7 @@ def test_mixed_dtype_dataframe_computes_as_float64():
 # out= and axis=
 # --------------------------------------------------------------------------
 
+
 @kernel_params()
 def test_out_is_filled_and_returned(kernel, rng):
     x = np.stack([_prices(rng), _prices(rng)])
@@ -345,7 +358,9 @@ def test_memmap_input(kernel, tmp_path):
     assert not ro.flags.writeable
     res = _as_outputs(api(kernel)(ro))
     assert_outputs_same(tuple(np.asarray(r) for r in res), expected, kernel.ulps, f"{kernel.name} memmap")
-    assert_outputs_same(native(kernel, ro[::3]), reference_apply(kernel, x[::3]), kernel.ulps, "strided memmap")
+    assert_outputs_same(
+        native(kernel, ro[::3]), reference_apply(kernel, x[::3]), kernel.ulps, "strided memmap"
+    )
     del ro
 
 

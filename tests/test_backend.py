@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
 import subprocess
@@ -14,8 +13,6 @@ import pandas as pd
 import pytest
 
 import tradekernels as tk
-from tradekernels import _registry, ufuncs
-
 from conftest import (
     FAST_PATHS,
     NATIVE_PATHS,
@@ -25,6 +22,7 @@ from conftest import (
     native,
     reference_apply,
 )
+from tradekernels import _registry, ufuncs
 
 
 def _outputs(res):
@@ -48,6 +46,7 @@ def _sample(rng):
 # --------------------------------------------------------------------------
 # Switching
 # --------------------------------------------------------------------------
+
 
 def test_backends_constant():
     assert tk.BACKENDS == ("native", "reference", "shadow")
@@ -79,7 +78,7 @@ def test_backend_context_manager_restores_on_error():
     tk.set_backend("native")
     with pytest.raises(ZeroDivisionError):
         with tk.backend("shadow"):
-            1 / 0
+            1 / 0  # noqa: B018
     assert tk.get_backend() == "native"
 
 
@@ -112,6 +111,7 @@ def test_backend_is_per_thread():
 # --------------------------------------------------------------------------
 # TRADEKERNELS_BACKEND at import
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["native", "reference", "shadow", "SHADOW"])
 def test_env_var_selects_backend_at_import(name):
@@ -153,6 +153,7 @@ def test_invalid_env_var_warns_and_falls_back():
 # reference backend == native
 # --------------------------------------------------------------------------
 
+
 @kernel_params()
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("axis", [-1, 0])
@@ -160,7 +161,10 @@ def test_reference_backend_equals_native(kernel, dtype, axis, rng):
     x = _sample(rng).astype(dtype)
     fn = getattr(tk, kernel.name)
     nat = _outputs(fn(x, axis=axis))
-    with tk.backend("reference"), np.errstate(over="ignore"):  # see test_reference_backend_float32_overflow_warning
+    with (
+        tk.backend("reference"),
+        np.errstate(over="ignore"),
+    ):  # see test_reference_backend_float32_overflow_warning
         ref = _outputs(fn(x, axis=axis))
     assert_outputs_same(ref, nat, kernel.ulps, f"{kernel.name} reference vs native")
     assert_outputs_same(ref, reference_apply(kernel, x, axis=axis), 0, f"{kernel.name} reference backend")
@@ -210,6 +214,7 @@ def test_reference_backend_float32_overflow_is_silent(name):
 # --------------------------------------------------------------------------
 # shadow backend
 # --------------------------------------------------------------------------
+
 
 @kernel_params()
 def test_shadow_passes_when_native_is_right(kernel, rng):
@@ -300,8 +305,11 @@ def test_shadow_detects_a_wrong_reference(kernel, rng, monkeypatch):
         r[0] = r[0] + 1 if isinstance(r[0], int) else 123.0
         return tuple(r), st
 
-    monkeypatch.setattr(importlib.import_module(f"tradekernels.{kernel.family}.reference"),
-                        kernel.reference_name + "_chunk", wrong_twin)
+    monkeypatch.setattr(
+        importlib.import_module(f"tradekernels.{kernel.family}.reference"),
+        kernel.reference_name + "_chunk",
+        wrong_twin,
+    )
     with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch) as info:
         getattr(tk, kernel.name)(x)
     assert info.value.kernel == kernel.name and info.value.output == 0
@@ -356,8 +364,7 @@ def test_auto_never_picks_the_emulated_path():
 def test_simd_env_var_invalid_warns_and_falls_back(value):
     """Any value naming no path this CPU can run: the import works, warns once naming the
     variable, the value and the valid values, and uses the default (fastest) path."""
-    r = _python("import warnings\nwarnings.simplefilter('always')\n" + _SIMD_PROBE,
-                TRADEKERNELS_SIMD=value)
+    r = _python("import warnings\nwarnings.simplefilter('always')\n" + _SIMD_PROBE, TRADEKERNELS_SIMD=value)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [ufuncs.available_paths()[-1]] * 2 + ["[0.0,", "0.0,", "-0.5]"]
     assert r.stderr.count("RuntimeWarning") == 1, r.stderr

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 
 import tradekernels as tk
-from tradekernels import _registry, ufuncs
-
 from conftest import kernel_params
+from tradekernels import _registry, ufuncs
 
 BAD_DTYPES = {
     "object": np.array([1.0, 2.0, 3.0], dtype=object),
@@ -67,7 +66,9 @@ def test_raw_ufunc_raises_numpy_type_error(kernel, what):
 
 
 @kernel_params()
-@pytest.mark.parametrize("x", [np.float64(3.0), 3.0, np.array(2.0), True], ids=["np.float64", "float", "0-d", "bool"])
+@pytest.mark.parametrize(
+    "x", [np.float64(3.0), 3.0, np.array(2.0), True], ids=["np.float64", "float", "0-d", "bool"]
+)
 def test_zero_dim_input_is_value_error(kernel, x):
     with pytest.raises(ValueError, match="at least 1 dimension"):
         api(kernel)(x)
@@ -80,7 +81,9 @@ def test_mismatched_out_shape(kernel):
     x = np.ones((2, 5))
     shapes = [(2, 4), (5,), (3, 5)] if kernel.scan else [(3,), (2, 5), ()]
     for shape in shapes:
-        outs = tuple(np.empty(shape, dtype=np.float64 if kind == "f" else np.int64) for kind in kernel.outputs)
+        outs = tuple(
+            np.empty(shape, dtype=np.float64 if kind == "f" else np.int64) for kind in kernel.outputs
+        )
         out = outs if len(outs) > 1 else outs[0]
         with pytest.raises(ValueError):
             api(kernel)(x, out=out)
@@ -103,7 +106,7 @@ def test_wrong_out_dtype(kernel):
     x = np.array([1.0, 2.0, 1.5])
     shape = (3,) if kernel.scan else ()
     for j, kind in enumerate(kernel.outputs):
-        for bad in ([np.int64, np.bool_] if kind == "f" else [np.bool_]):  # int64 -> int8 is same_kind
+        for bad in [np.int64, np.bool_] if kind == "f" else [np.bool_]:  # int64 -> int8 is same_kind
             outs = [np.empty(shape, dtype=np.float64 if k == "f" else np.int64) for k in kernel.outputs]
             outs[j] = np.empty(shape, dtype=bad)
             out = tuple(outs) if len(outs) > 1 else outs[0]
@@ -176,7 +179,8 @@ def test_bad_calls_in_a_subprocess_do_not_crash_the_interpreter():
         for k in _registry.KERNELS:
             for f in (getattr(tk, k.name), getattr(ufuncs, k.name)):
                 for x in bad:
-                    for kw in ({}, {"axis": 7}, {"out": np.empty(4)}, {"out": np.empty((2, 3), dtype=np.int8)}):
+                    outs = ({"out": np.empty(4)}, {"out": np.empty((2, 3), dtype=np.int8)})
+                    for kw in ({}, {"axis": 7}) + outs:
                         try:
                             f(x, **kw)
                         except (TypeError, ValueError):

@@ -11,17 +11,17 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 da = pytest.importorskip("dask.array")
 dask = pytest.importorskip("dask")
 
 import tradekernels as tk  # noqa: E402
 import tradekernels.dask as tkd  # noqa: E402
+from conftest import assert_bits_identical, kernel_params  # noqa: E402
 from tradekernels import ufuncs  # noqa: E402
 from tradekernels._registry import KERNELS  # noqa: E402
-
-from conftest import assert_bits_identical, kernel_params  # noqa: E402
 
 NAMES = [k.name for k in KERNELS]
 
@@ -58,6 +58,7 @@ def _assert_all(got, want, what):
 # Raw gufuncs: time axis in one chunk (NumPy __array_ufunc__ -> apply_gufunc)
 # --------------------------------------------------------------------------
 
+
 @kernel_params()
 def test_raw_gufunc_on_symbol_chunked_dask_array(kernel, rng):
     x = _prices(rng, (10, 500))
@@ -74,6 +75,7 @@ def test_raw_gufunc_on_symbol_chunked_dask_array(kernel, rng):
 # --------------------------------------------------------------------------
 # tradekernels.dask: time-chunked arrays
 # --------------------------------------------------------------------------
+
 
 @st.composite
 def chunkings(draw, n):
@@ -101,7 +103,9 @@ def test_time_axis_0_and_1d_and_numpy_input(name, rng):
     d = da.from_array(x, chunks=(123, 2))
     _assert_all(_compute(getattr(tkd, name)(d, axis=0)), _expected(name, x, axis=0), f"{name} axis=0")
     x1 = x[:, 0]
-    _assert_all(_compute(getattr(tkd, name)(da.from_array(x1, chunks=50))), _expected(name, x1), f"{name} 1-d")
+    _assert_all(
+        _compute(getattr(tkd, name)(da.from_array(x1, chunks=50))), _expected(name, x1), f"{name} 1-d"
+    )
     _assert_all(_compute(getattr(tkd, name)(x1)), _expected(name, x1), f"{name} numpy in")
     xi = (np.arange(40) % 7).astype(np.int32)  # ints compute as float64
     _assert_all(_compute(getattr(tkd, name)(da.from_array(xi, chunks=9))), _expected(name, xi), f"{name} int")
@@ -138,12 +142,19 @@ def test_local_cluster_processes(rng):
     x = _prices(rng, (6, 2_000))
     # generous start/connect timeouts: spawning worker processes on a loaded machine may take
     # longer than distributed's defaults, which would fail the test by timing alone
-    with dask.config.set({"distributed.comm.timeouts.connect": "300s",
-                          "distributed.comm.timeouts.tcp": "300s",
-                          "distributed.deploy.lost-worker-timeout": "300s"}), \
-            distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
-                                     dashboard_address=None, timeout=300) as cluster, \
-            distributed.Client(cluster, timeout=300) as client:
+    with (
+        dask.config.set(
+            {
+                "distributed.comm.timeouts.connect": "300s",
+                "distributed.comm.timeouts.tcp": "300s",
+                "distributed.deploy.lost-worker-timeout": "300s",
+            }
+        ),
+        distributed.LocalCluster(
+            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None, timeout=300
+        ) as cluster,
+        distributed.Client(cluster, timeout=300) as client,
+    ):
         # raw gufunc, symbol-chunked
         raw = client.compute(ufuncs.drawdown(da.from_array(x, chunks=(2, -1)))).result()
         assert_bits_identical(raw, tk.drawdown(x), "raw drawdown on LocalCluster")
@@ -211,7 +222,6 @@ def test_sessions_dask_axis_sync_and_errors(rng):
     pickle.loads(pickle.dumps(tkd.session_start(d, cal, axis=0).__dask_graph__()))
 
 
-
 # --------------------------------------------------------------------------
 # Order fills over dask arrays of orders
 # --------------------------------------------------------------------------
@@ -227,7 +237,8 @@ def _bars_and_orders(rng, n_bars=3000, n_orders=700):
         start=rng.integers(-5, n_bars + 5, n_orders),
         side=rng.choice([1, -1], n_orders),
         kind=rng.integers(0, 4, n_orders),
-        price=c[np.clip(rng.integers(0, n_bars, n_orders), 0, n_bars - 1)] * (1 + rng.normal(0, 0.02, n_orders)),
+        price=c[np.clip(rng.integers(0, n_bars, n_orders), 0, n_bars - 1)]
+        * (1 + rng.normal(0, 0.02, n_orders)),
         limit=c[rng.integers(0, n_bars, n_orders)],
         expiry=rng.integers(-2, n_bars, n_orders),
     )
@@ -256,7 +267,12 @@ def test_fill_orders_dask_errors(rng):
     bars, orders = _bars_and_orders(rng, 100, 10)
     with pytest.raises(ValueError, match="broadcast"):
         tkd.fill_orders(bars, np.arange(3), 1, "limit", np.ones(4))
-    lazy = tkd.fill_orders(bars, da.from_array(np.arange(10), chunks=5), 1,
-                           da.from_array(np.full(10, int(tk.OrderKind.STOP_LIMIT)), chunks=5), 100.0)
+    lazy = tkd.fill_orders(
+        bars,
+        da.from_array(np.arange(10), chunks=5),
+        1,
+        da.from_array(np.full(10, int(tk.OrderKind.STOP_LIMIT)), chunks=5),
+        100.0,
+    )
     with pytest.raises(ValueError, match="limit"):
         lazy.fill_index.compute()

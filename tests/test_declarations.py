@@ -55,8 +55,9 @@ def test_every_row_is_a_ufunc_with_its_loops(k):
     uf = getattr(ufuncs, k.name)
     assert isinstance(uf, np.ufunc) and uf.__name__ == k.name
     assert (uf.nin, uf.nout, uf.signature) == (k.nin, k.nout, k.signature)
-    assert uf.types == ["".join(d.char for d in lp[: k.nin]) + "->" + "".join(d.char for d in lp[k.nin :])
-                        for lp in k.loops]
+    assert uf.types == [
+        "".join(d.char for d in lp[: k.nin]) + "->" + "".join(d.char for d in lp[k.nin :]) for lp in k.loops
+    ]
     for path in ufuncs.available_paths():
         assert ufuncs.for_path(path)[k.name].types == uf.types
 
@@ -90,12 +91,14 @@ def test_shared_constants_come_from_c():
     assert {k.name.lower(): int(k) for k in tk.OrderKind} == _core.ORDER_KINDS
     fills_ref = importlib.import_module("tradekernels.fills.reference")
     assert (fills_ref.MARKET, fills_ref.LIMIT, fills_ref.STOP, fills_ref.STOP_LIMIT) == tuple(
-        _core.ORDER_KINDS[n] for n in ("market", "limit", "stop", "stop_limit"))
+        _core.ORDER_KINDS[n] for n in ("market", "limit", "stop", "stop_limit")
+    )
 
 
 def test_stubs_are_generated_from_the_declarations():
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_stubs.py"), "--check"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "gen_stubs.py"), "--check"], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 

@@ -21,7 +21,10 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess:
     env.pop("TRADEKERNELS_BACKEND", None)
     return subprocess.run(
         [sys.executable, "-m", "tradekernels", *args],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
 
 
@@ -83,7 +86,7 @@ def test_dataset_nan_features(n_symbols, n_days):
     assert df[plain].notna().all().all()
 
     # The halver: exactly half in one day, never back to its old high.
-    (sym, day), = halved.items()
+    ((sym, day),) = halved.items()
     s = df[sym]
     h = df.index.get_loc(day)
     assert s.iloc[h] == s.iloc[h - 1] * 0.5
@@ -130,8 +133,7 @@ def test_demo_reports_a_match(small_demo):
     assert all(c["ok"] for c in res["checks"]), [c for c in res["checks"] if not c["ok"]]
     labels = {(c["what"], c["label"]) for c in res["checks"]}
     for what in ("pandas", "python"):
-        for label in ("simple returns", "log returns", "cumulative returns", "drawdown",
-                      "max drawdown"):
+        for label in ("simple returns", "log returns", "cumulative returns", "drawdown", "max drawdown"):
             assert (what, label) in labels
     assert ("pandas", "session mask (1 year)") in labels
     assert ("python", "limit-order fills") in labels

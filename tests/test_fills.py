@@ -6,7 +6,6 @@ Golden cases come from tradekernels.fills.golden (python tools/make_golden.py) (
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import numpy as np
@@ -15,10 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tradekernels as tk
+from conftest import GOLDEN_DIR, assert_bits_identical
 from tradekernels import reference, ufuncs
 from tradekernels.fills import BarIndex, OrderKind, fill_orders
-
-from conftest import GOLDEN_DIR, ROOT, assert_bits_identical
 
 GOLDEN = GOLDEN_DIR / "fills" / "fills.npz"
 ORDER_KEYS = ("start", "side", "kind", "price", "limit", "expiry")
@@ -73,6 +71,7 @@ def _same(got, exp, what):
 # Golden files
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", _golden_cases())
 def test_golden(case):
     g = _load_golden()
@@ -92,8 +91,15 @@ def test_golden(case):
 
 
 def test_golden_required_cases():
-    required = {"gap_open", "touch_exact", "never_fill", "expiry_on_fill_bar", "nan_bars", "start_last_bar",
-                "out_of_range"}
+    required = {
+        "gap_open",
+        "touch_exact",
+        "never_fill",
+        "expiry_on_fill_bar",
+        "nan_bars",
+        "start_last_bar",
+        "out_of_range",
+    }
     assert required <= set(_golden_cases())
 
 
@@ -101,12 +107,15 @@ def test_golden_file_is_up_to_date():
     """The generator (reference only) reproduces the file on disk byte for byte."""
     from tradekernels.fills import golden as fills_golden
 
-    assert fills_golden.files() == {"fills/fills.npz": GOLDEN.read_bytes()}, "run `python tools/make_golden.py`"
+    assert fills_golden.files() == {"fills/fills.npz": GOLDEN.read_bytes()}, (
+        "run `python tools/make_golden.py`"
+    )
 
 
 # --------------------------------------------------------------------------
 # Random bars and orders: skipping C == naive C == reference
 # --------------------------------------------------------------------------
+
 
 def _ohlc_np(rng, n, vol=0.01, grid=0.25, nan_frac=0.0, nan_runs=0):
     r = rng.normal(0.0, vol, n)
@@ -121,7 +130,7 @@ def _ohlc_np(rng, n, vol=0.01, grid=0.25, nan_frac=0.0, nan_runs=0):
     for _ in range(nan_runs):
         a = int(rng.integers(0, max(n, 1)))
         ln = int(rng.integers(1, 5000))
-        bars[int(rng.integers(0, 4))][a:a + ln] = np.nan
+        bars[int(rng.integers(0, 4))][a : a + ln] = np.nan
     return bars
 
 
@@ -134,18 +143,29 @@ def _orders_np(rng, bars, m, grid=0.25, spread=40):
     price = ref + grid * rng.integers(-spread, spread + 1, m)
     limit = price + grid * rng.integers(-8, 9, m)
     u = rng.random(m)
-    expiry = np.where(u < 0.5, -1, np.where(u < 0.95, start + rng.integers(-2, max(3, n // 2), m),
-                                            rng.integers(-3, 0, m)))
+    expiry = np.where(
+        u < 0.5, -1, np.where(u < 0.95, start + rng.integers(-2, max(3, n // 2), m), rng.integers(-3, 0, m))
+    )
     side = rng.choice(np.array([-1, 1]), m)
     kind = rng.integers(0, 4, m)
     price[rng.random(m) < 0.02] = np.nan
-    return [start.astype(np.int64), side.astype(np.int64), kind.astype(np.int64), price, limit,
-            expiry.astype(np.int64)]
+    return [
+        start.astype(np.int64),
+        side.astype(np.int64),
+        kind.astype(np.int64),
+        price,
+        limit,
+        expiry.astype(np.int64),
+    ]
 
 
 @settings(max_examples=60)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 200), nan_frac=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
-       vol=st.sampled_from([0.002, 0.01, 0.05]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 200),
+    nan_frac=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
+    vol=st.sampled_from([0.002, 0.01, 0.05]),
+)
 def test_random_small_vs_reference(seed, n, nan_frac, vol):
     rng = np.random.default_rng(seed)
     bars = _ohlc_np(rng, n, vol=vol, nan_frac=nan_frac)
@@ -174,7 +194,9 @@ def test_skip_vs_naive_1e5_orders():
     m = 100_000
     orders = _orders_np(rng, bars, m, grid=0.01, spread=1)
     # limit distances 0.1 % .. 20 % of the start price, both signs
-    ref = np.where(np.isnan(bars[0][np.clip(orders[0], 0, n - 1)]), 100.0, bars[0][np.clip(orders[0], 0, n - 1)])
+    ref = np.where(
+        np.isnan(bars[0][np.clip(orders[0], 0, n - 1)]), 100.0, bars[0][np.clip(orders[0], 0, n - 1)]
+    )
     dist = rng.choice(np.array([0.001, 0.01, 0.05, 0.2]), m) * rng.choice(np.array([-1.0, 1.0]), m)
     orders[3] = ref * (1.0 + dist)
     orders[4] = orders[3] * (1.0 + rng.choice(np.array([-0.01, 0.0, 0.01]), m))
@@ -190,9 +212,9 @@ def test_strided_and_stacked_bars():
     n = 5000
     series = [_ohlc_np(rng, n, vol=0.004, grid=0.05, nan_runs=1) for _ in range(3)]
     orders = _orders_np(rng, series[0], 200, grid=0.05, spread=100)
-    stacked = [np.stack([s[j] for s in series]) for j in range(4)]         # (3, n)
+    stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (3, n)
     idx = ufuncs.bar_index(*stacked)
-    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders)                  # (3,) loop x (200,) core
+    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders)  # (3,) loop x (200,) core
     assert fi.shape == (3, 200)
     for k, s in enumerate(series):
         _same((fi[k], fp[k]), _naive(s, orders), f"stack {k}")
@@ -205,8 +227,11 @@ def test_strided_and_stacked_bars():
         _same(ufuncs.fill_orders(views[0], *ufuncs.bar_index(*views), *orders), _naive(s, orders), "strided")
     # reversed (negative strides) bars are a different series: compare with its own naive scan
     rev = [b[::-1] for b in series[0]]
-    _same(ufuncs.fill_orders(rev[0], *ufuncs.bar_index(*rev), *orders), _naive([b.copy() for b in rev], orders),
-          "reversed")
+    _same(
+        ufuncs.fill_orders(rev[0], *ufuncs.bar_index(*rev), *orders),
+        _naive([b.copy() for b in rev], orders),
+        "reversed",
+    )
 
 
 def test_raw_orders_core_dimension():
@@ -216,10 +241,10 @@ def test_raw_orders_core_dimension():
     rng = np.random.default_rng(11)
     n = 9000
     series = [_ohlc_np(rng, n, vol=0.004, grid=0.05, nan_runs=1) for _ in range(2)]
-    stacked = [np.stack([s[j] for s in series]) for j in range(4)]         # (2, n)
+    stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (2, n)
     idx = ufuncs.bar_index(*stacked)
     per = [_orders_np(rng, s, 300, grid=0.05, spread=100) for s in series]
-    orders2 = [np.stack([p[j] for p in per]) for j in range(6)]             # (2, 300): own orders per series
+    orders2 = [np.stack([p[j] for p in per]) for j in range(6)]  # (2, 300): own orders per series
     fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders2)
     assert fi.shape == fp.shape == (2, 300) and fi.dtype == np.int64
     for k, s in enumerate(series):
@@ -232,7 +257,11 @@ def test_raw_orders_core_dimension():
         _same((oi[k], op[k]), _naive(s, per[0]), f"broadcast orders {k}")
     # non-contiguous order arrays and zero orders
     strided = [np.repeat(a, 2)[::2] for a in per[0]]
-    _same(ufuncs.fill_orders(*BarIndex(*series[0]).arrays, *strided), _naive(series[0], per[0]), "strided orders")
+    _same(
+        ufuncs.fill_orders(*BarIndex(*series[0]).arrays, *strided),
+        _naive(series[0], per[0]),
+        "strided orders",
+    )
     z = ufuncs.fill_orders(*BarIndex(*series[0]).arrays, *(a[:0] for a in per[0]))
     assert z[0].shape == (0,)
     # order arrays of mismatched lengths
@@ -264,8 +293,8 @@ def test_bar_index_summaries():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             sufmin = np.array([np.nanmin(fl[i:]) for i in range(0, n, 97)])
-            blk = np.array([np.nanmin(fl[i:i + 64]) for i in range(0, n, 64)])
-            sup = np.array([np.nanmax(fh[i:i + 4096]) for i in range(0, n, 4096)])
+            blk = np.array([np.nanmin(fl[i : i + 64]) for i in range(0, n, 64)])
+            sup = np.array([np.nanmax(fh[i : i + 4096]) for i in range(0, n, 4096)])
     np.testing.assert_array_equal(ix.suffix_min_low[::97], sufmin)
     np.testing.assert_array_equal(ix.block_min_low, blk)
     np.testing.assert_array_equal(ix.super_max_high, sup)
@@ -275,8 +304,14 @@ def test_bar_index_summaries():
 
 def test_raw_kernel_invalid_side_or_kind_never_fills():
     bars = [np.full(5, 10.0), np.full(5, 11.0), np.full(5, 9.0), np.full(5, 10.0)]
-    orders = [np.zeros(4, np.int64), np.array([0, 2, 1, 1]), np.array([0, 0, 4, -1]), np.full(4, 10.0),
-              np.full(4, 10.0), np.full(4, -1)]
+    orders = [
+        np.zeros(4, np.int64),
+        np.array([0, 2, 1, 1]),
+        np.array([0, 0, 4, -1]),
+        np.full(4, 10.0),
+        np.full(4, 10.0),
+        np.full(4, -1),
+    ]
     for fi, fp in (_native(bars, orders), _naive(bars, orders), _reference(bars, orders)):
         assert (np.asarray(fi) == -1).all() and np.isnan(fp).all()
 
@@ -386,7 +421,7 @@ def test_raw_ufuncs_bad_input():
         ufuncs.fill_orders(o, *a[1:5], *bi[4:], *order1)
     with pytest.raises(ValueError):  # bars of different lengths: the signature rejects it
         ufuncs.fill_orders_naive(o, h[:2], lo, c, *order)
-    with pytest.raises(TypeError):   # float start cannot be cast to int64 safely
+    with pytest.raises(TypeError):  # float start cannot be cast to int64 safely
         ufuncs.fill_orders_naive(o, h, lo, c, 0.5, 1, 1, 9.0, np.nan, -1)
     with pytest.raises(TypeError):
         ufuncs.fill_orders_naive(o.astype(complex), h, lo, c, *order)

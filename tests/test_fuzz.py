@@ -36,9 +36,7 @@ def arrays(draw):
     a = draw(hnp.arrays(dtype, shape, elements=elements))
     # random strides: step and reverse each axis
     if a.ndim:
-        index = tuple(
-            slice(None, None, draw(st.sampled_from([1, 2, -1, -2]))) for _ in range(a.ndim)
-        )
+        index = tuple(slice(None, None, draw(st.sampled_from([1, 2, -1, -2]))) for _ in range(a.ndim))
         a = a[index]
     if draw(st.booleans()) and a.ndim >= 2:
         a = a.T

@@ -17,12 +17,7 @@ from __future__ import annotations
 import importlib.util
 
 import numpy as np
-
-from tradekernels.scans import golden as scans_golden
 import pytest
-
-from tradekernels import _core, ufuncs
-from tradekernels._registry import KERNELS, WINDOWED
 
 from conftest import (
     FAST_PATHS,
@@ -42,18 +37,39 @@ from conftest import (
     path_ufuncs,
     reference_apply,
 )
+from tradekernels import _core, ufuncs
+from tradekernels._registry import KERNELS, WINDOWED
+from tradekernels.scans import golden as scans_golden
 
 GOLDEN = all_golden_params()
 
 REQUIRED_CASES = {
-    "empty", "len1", "len2", "nan_run_middle", "leading_nan", "all_nan", "pos_inf", "neg_inf",
-    "zero_prices", "zero_prev_price", "negative_prices", "new_peak_at_last_bar", "never_recovered",
-    "recovered", "exact_retest_of_peak", "flat", "monotonic_increasing", "returns_minus1_and_nan",
-    "random_walk_2000", "matrix_5x300", *(f"len{n:02d}_walk" for n in range(7, 18)),
+    "empty",
+    "len1",
+    "len2",
+    "nan_run_middle",
+    "leading_nan",
+    "all_nan",
+    "pos_inf",
+    "neg_inf",
+    "zero_prices",
+    "zero_prev_price",
+    "negative_prices",
+    "new_peak_at_last_bar",
+    "never_recovered",
+    "recovered",
+    "exact_retest_of_peak",
+    "flat",
+    "monotonic_increasing",
+    "returns_minus1_and_nan",
+    "random_walk_2000",
+    "matrix_5x300",
+    *(f"len{n:02d}_walk" for n in range(7, 18)),
 }
 
 paths_param = pytest.mark.parametrize(
-    "path", FAST_PATHS or [pytest.param("none", marks=pytest.mark.skip(reason="only the scalar path on this CPU"))]
+    "path",
+    FAST_PATHS or [pytest.param("none", marks=pytest.mark.skip(reason="only the scalar path on this CPU"))],
 )
 
 
@@ -69,6 +85,7 @@ def _load_make_golden():
 # --------------------------------------------------------------------------
 # The files themselves
 # --------------------------------------------------------------------------
+
 
 def test_one_golden_file_per_registry_kernel():
     on_disk = {p.stem for p in GOLDEN_DIR.glob("*.npz")}
@@ -98,7 +115,9 @@ def test_golden_file_layout(kernel):
                 assert o.shape == (x.shape if kernel.scan else x.shape[:-1]), (c, tag, j, o.shape)
                 if kind == "f" and tag == "f32out":
                     with np.errstate(over="ignore"):
-                        assert_same(o.astype(np.float32).astype(np.float64), o, what=f"{c}: not float32 values")
+                        assert_same(
+                            o.astype(np.float32).astype(np.float64), o, what=f"{c}: not float32 values"
+                        )
 
 
 def test_golden_cases_cover_block_sizes_and_2d():
@@ -148,6 +167,7 @@ def test_committed_golden_files_are_fresh():
 # Native and reference against the golden values
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kernel, case", GOLDEN)
 def test_native_float64_matches_golden(kernel, case):
     x, expected = golden_case(kernel, case)
@@ -186,6 +206,7 @@ def test_native_matches_golden_along_axis0(kernel):
 # --------------------------------------------------------------------------
 # SIMD paths give the scalar path's bits
 # --------------------------------------------------------------------------
+
 
 def test_available_paths():
     paths = ufuncs.available_paths()
@@ -253,7 +274,7 @@ def _check_paths_agree(kernel, path, x, what):
                 assert_bits_identical(a, b, f"{kernel.name} {what} {name} {p}, output {j}")
     if kernel.scan:
         # strided output for contiguous input: the fast path must fall back correctly
-        for j, kind in enumerate(kernel.outputs):
+        for j in range(len(kernel.outputs)):
             out_buf = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype=ref[j].dtype)
             res = native(kernel, np.ascontiguousarray(x), path=path, out=(out_buf[..., ::2],))
             assert_bits_identical(res[j], ref[j], f"{kernel.name} {what} strided out")
@@ -289,6 +310,7 @@ def test_simd_path_matches_scalar_random_long(path, dtype, kernel):
 # --------------------------------------------------------------------------
 # The comparison helpers can fail (every assertion above depends on them)
 # --------------------------------------------------------------------------
+
 
 def test_comparison_helpers_detect_differences():
     one = np.array([1.0, np.nan, 0.0])
@@ -364,7 +386,8 @@ def large_walk():
 @paths_param
 @kernel_params()
 def test_simd_path_matches_scalar_large(path, kernel, large_walk):
-    """Past the streaming threshold: misaligned outputs (head loop before aligned streaming stores) and in place."""
+    """Past the streaming threshold: misaligned outputs (head loop before aligned streaming
+    stores) and in place."""
     x = large_walk
     ref = native(kernel, x, path="scalar")
     got = native(kernel, x, path=path)
@@ -372,10 +395,10 @@ def test_simd_path_matches_scalar_large(path, kernel, large_walk):
         assert_bits_identical(a, b, f"{kernel.name} n={LARGE_N} output {j}")
     if not kernel.scan:
         return
-    for j, r in enumerate(ref):
+    for r in ref:
         for offset in range(8):  # output start 0, 8, ..., 56 bytes past an allocation
             buf = np.zeros(LARGE_N + 8, dtype=r.dtype)
-            out = buf[offset:offset + LARGE_N]
+            out = buf[offset : offset + LARGE_N]
             native(kernel, x, path=path, out=(out,))
             assert_bits_identical(out, r, f"{kernel.name} out offset {offset}")
         if r.dtype == x.dtype:

@@ -17,8 +17,6 @@ Expected behaviour per case (documented here, checked below):
 
 from __future__ import annotations
 
-import mmap
-
 import numpy as np
 import pytest
 
@@ -110,15 +108,15 @@ def test_out_aliasing_input(kernel, shift):
         pytest.skip("int64 output cannot alias float64 input in place")
     n = 200
     buf = np.zeros(n + 10, dtype=np.float64)
-    src = buf[5:5 + n]
+    src = buf[5 : 5 + n]
     src[...] = WALK[:n]
     expected = uf(src.copy())
     if dtype == np.int64:
-        out = np.zeros(n + 10, dtype=np.int64)[5 + shift:5 + shift + n]
+        out = np.zeros(n + 10, dtype=np.int64)[5 + shift : 5 + shift + n]
         uf(src, out=out)
         np.testing.assert_array_equal(out, expected)
         return
-    out = buf[5 + shift:5 + shift + n]
+    out = buf[5 + shift : 5 + shift + n]
     uf(src, out=out)
     np.testing.assert_array_equal(out, expected)
 
@@ -164,13 +162,16 @@ def test_zero_dim_is_value_error(kernel):
 
 # --- order fills ------------------------------------------------------------
 
+
 def _bars(n=300):
     close = WALK[:n] if n <= WALK.size else 100 * np.cumprod(1 + RNG.normal(0, 0.01, n))
     open_ = np.r_[close[0], close[:-1]]
     return open_, np.maximum(open_, close) * 1.001, np.minimum(open_, close) * 0.999, close
 
 
-@pytest.mark.parametrize("layout", ["strided", "reversed", "big-endian", "unaligned", "read-only", "nan-bars"])
+@pytest.mark.parametrize(
+    "layout", ["strided", "reversed", "big-endian", "unaligned", "read-only", "nan-bars"]
+)
 def test_fills_odd_bar_layouts_match_reference(layout):
     o, h, l, c = _bars(200)
     conv = {
@@ -229,8 +230,22 @@ NY = tk.Calendar("America/New_York", "09:30", "16:00")
 TS = np.arange(np.datetime64("2024-03-08T00:00"), np.datetime64("2024-03-12T00:00"), np.timedelta64(17, "m"))
 
 
-@pytest.mark.parametrize("layout", ["reversed", "strided", "read-only", "unaligned", "big-endian", "with-nat",
-                                    "unit-s", "unit-us", "int64-ns", "empty", "2-D"])
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "reversed",
+        "strided",
+        "read-only",
+        "unaligned",
+        "big-endian",
+        "with-nat",
+        "unit-s",
+        "unit-us",
+        "int64-ns",
+        "empty",
+        "2-D",
+    ],
+)
 @pytest.mark.parametrize("fn", ["session_mask", "session_index", "minutes_into_session"])
 def test_sessions_odd_timestamp_layouts_match_reference(fn, layout):
     ns = TS.astype("datetime64[ns]")
@@ -254,8 +269,14 @@ def test_sessions_odd_timestamp_layouts_match_reference(fn, layout):
 
 
 @pytest.mark.parametrize(
-    "bad", [np.array([1.5, 2.5]), np.array(["2024-01-01"]), np.array([1, 2], dtype="timedelta64[s]"),
-            np.array([True]), np.array([object()], dtype=object)],
+    "bad",
+    [
+        np.array([1.5, 2.5]),
+        np.array(["2024-01-01"]),
+        np.array([1, 2], dtype="timedelta64[s]"),
+        np.array([True]),
+        np.array([object()], dtype=object),
+    ],
     ids=["float", "str", "timedelta", "bool", "object"],
 )
 def test_sessions_bad_timestamps_raise_type_error(bad):

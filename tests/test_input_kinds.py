@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 
 import tradekernels as tk
-from tradekernels._registry import KERNELS
-
 from conftest import assert_outputs_same, kernel_params, reference_apply
+from tradekernels._registry import KERNELS
 
 pd = pytest.importorskip("pandas")
 
@@ -41,6 +40,7 @@ def _prices(rng, shape):
 # --------------------------------------------------------------------------
 # numpy masked arrays
 # --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mode", BACKENDS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
@@ -100,16 +100,28 @@ def test_masked_array_with_state_and_out(kernel, rng):
 # pandas extension dtypes: missing -> NaN, compute dtype from the logical dtype
 # --------------------------------------------------------------------------
 
-_EXT = [("Float32", np.float32), ("Float64", np.float64), ("Int64", np.int64), ("Int8", np.int8),
-        ("UInt64", np.uint64), ("boolean", np.bool_)]
-_ARROW = [("float[pyarrow]", np.float32), ("halffloat[pyarrow]", np.float16),
-          ("double[pyarrow]", np.float64), ("int64[pyarrow]", np.int64), ("bool[pyarrow]", np.bool_)]
+_EXT = [
+    ("Float32", np.float32),
+    ("Float64", np.float64),
+    ("Int64", np.int64),
+    ("Int8", np.int8),
+    ("UInt64", np.uint64),
+    ("boolean", np.bool_),
+]
+_ARROW = [
+    ("float[pyarrow]", np.float32),
+    ("halffloat[pyarrow]", np.float16),
+    ("double[pyarrow]", np.float64),
+    ("int64[pyarrow]", np.int64),
+    ("bool[pyarrow]", np.bool_),
+]
 
 
 def _ext_params():
     out = list(_EXT)
     try:
         import pyarrow  # noqa: F401
+
         out += _ARROW
     except ImportError:  # pragma: no cover
         pass
@@ -124,8 +136,11 @@ def test_pandas_extension_dtypes(kernel, dtype, numpy_dtype):
     else:
         values = [100, 110, None, 90, 95, 120, None, 80]
     s = pd.Series(values, dtype=dtype, name="n", index=range(10, 18))
-    fdt = np.float32 if np.dtype(numpy_dtype).kind == "f" and np.dtype(numpy_dtype).itemsize <= 4 \
+    fdt = (
+        np.float32
+        if np.dtype(numpy_dtype).kind == "f" and np.dtype(numpy_dtype).itemsize <= 4
         else np.float64
+    )
     plain = np.array([np.nan if v is None else float(v) for v in values], dtype=fdt)
     want = reference_apply(kernel, plain)
     res = _call(kernel, s)
@@ -144,8 +159,12 @@ def test_pandas_extension_dtypes(kernel, dtype, numpy_dtype):
     if kernel.scan:
         out_dt = np.dtype(expect) if kernel.outputs[0] == "f" else np.dtype(np.int64)
         assert list(r.dtypes) == [out_dt] * 2, f"{dtype}: {list(r.dtypes)}"
-        assert_outputs_same((r["a"].to_numpy(),), reference_apply(kernel, plain.astype(expect)),
-                            kernel.ulps, f"{kernel.name} {dtype} in a frame")
+        assert_outputs_same(
+            (r["a"].to_numpy(),),
+            reference_apply(kernel, plain.astype(expect)),
+            kernel.ulps,
+            f"{kernel.name} {dtype} in a frame",
+        )
 
 
 @pytest.mark.parametrize("dtype", [pl_dt for pl_dt in ("Float32", "Float64", "Int64")])
@@ -183,8 +202,11 @@ def test_out_dtype_must_hold_the_result(kernel, mode, in_dtype, rng):
                     np.testing.assert_array_equal(got[j], w.astype(dt))
                 else:
                     name = "out=" if len(outs) == 1 else f"out[{j}]"
-                    with pytest.raises(TypeError, match=rf"{kernel.name}: {name.replace('[', '.').replace(']', '.')} "
-                                                        rf"has dtype {dt}.*cannot hold the result"):
+                    with pytest.raises(
+                        TypeError,
+                        match=rf"{kernel.name}: {name.replace('[', '.').replace(']', '.')} "
+                        rf"has dtype {dt}.*cannot hold the result",
+                    ):
                         _call(kernel, x, out=out)
                     with pytest.raises(TypeError, match="cannot hold the result"):
                         _call(kernel, x, out=out, return_state=True)
@@ -233,6 +255,7 @@ def test_out_must_be_arrays_of_the_right_count():
 # fills: missing bars never fill; order lists may be empty
 # --------------------------------------------------------------------------
 
+
 def _bars(rng, n):
     c = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, n))
     o = np.r_[100.0, c[:-1]]
@@ -251,11 +274,14 @@ def _containers(bars, masks):
         "masked float32": lambda: tk.BarIndex(*(b.astype(np.float32) for b in masked)),
         "Float64 NA": lambda: tk.BarIndex(*nullable),
         "from_frame Float64 NA": lambda: tk.BarIndex.from_frame(
-            pd.DataFrame(dict(zip(("open", "high", "low", "close"), nullable)))),
+            pd.DataFrame(dict(zip(("open", "high", "low", "close"), nullable)))
+        ),
         "from_frame dict of masked": lambda: tk.BarIndex.from_frame(
-            dict(zip(("open", "high", "low", "close"), masked))),
-        "polars null": lambda: tk.BarIndex(*(pl.Series(np.where(m, np.nan, b)).fill_nan(None)
-                                             for b, m in zip(bars, masks))),
+            dict(zip(("open", "high", "low", "close"), masked))
+        ),
+        "polars null": lambda: tk.BarIndex(
+            *(pl.Series(np.where(m, np.nan, b)).fill_nan(None) for b, m in zip(bars, masks))
+        ),
     }
     return out
 
@@ -299,9 +325,12 @@ def test_empty_order_lists_give_empty_fills(mode, rng):
     empties = [[], (), np.array([]), np.array([], np.int64), np.ma.masked_array([])]
     with tk.backend(mode):
         for e in empties:
-            for kw in (dict(start=e, side=e, kind=e, price=e), dict(start=e, side=1, kind="limit", price=e),
-                       dict(start=e, side=e, kind=[], price=100.0, limit=e, expiry=e),
-                       dict(start=0, side=1, kind="stop_limit", price=e, limit=e)):
+            for kw in (
+                dict(start=e, side=e, kind=e, price=e),
+                dict(start=e, side=1, kind="limit", price=e),
+                dict(start=e, side=e, kind=[], price=100.0, limit=e, expiry=e),
+                dict(start=0, side=1, kind="stop_limit", price=e, limit=e),
+            ):
                 fi, fp = tk.fill_orders(bi, **kw)
                 assert fi.shape == fp.shape == (0,) and fi.dtype == np.int64 and fp.dtype == np.float64
 
@@ -310,8 +339,13 @@ def test_masked_order_fields(rng):
     bi = tk.BarIndex(*_bars(rng, 50))
     mask = [False, True, False]
     for field in ("start", "side", "kind", "expiry"):
-        kw = dict(start=np.array([0, 1, 2]), side=np.array([1, 1, 1]), kind=np.array([0, 0, 0]),
-                  price=100.0, expiry=np.array([-1, -1, -1]))
+        kw = dict(
+            start=np.array([0, 1, 2]),
+            side=np.array([1, 1, 1]),
+            kind=np.array([0, 0, 0]),
+            price=100.0,
+            expiry=np.array([-1, -1, -1]),
+        )
         kw[field] = np.ma.masked_array(kw[field], mask=mask)
         with pytest.raises(ValueError, match=f"{field} has masked entries"):
             tk.fill_orders(bi, **kw)
@@ -322,8 +356,9 @@ def test_masked_order_fields(rng):
     assert fi.tolist() == [0, -1] and np.isnan(fp[1])
 
 
-@pytest.mark.parametrize("name", ["SimpleReturns", "Drawdown", "UnderwaterBars", "MaxDrawdown",
-                                  "DrawdownEpisode"])
+@pytest.mark.parametrize(
+    "name", ["SimpleReturns", "Drawdown", "UnderwaterBars", "MaxDrawdown", "DrawdownEpisode"]
+)
 def test_stream_extend_with_masked_values(name, rng):
     x = np.ma.masked_array(_prices(rng, 30), mask=rng.random(30) < 0.3)
     x.data[x.mask] = 1e9

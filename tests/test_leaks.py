@@ -28,16 +28,29 @@ from tradekernels import _registry, ufuncs
 KERNELS = _registry.KERNELS
 # ASan keeps freed memory in quarantine, so RSS grows by design under it.
 rss_test = pytest.mark.skipif(
-    bool(os.environ.get("TK_SANITIZE")), reason="heap and RSS are not meaningful under AddressSanitizer (quarantine)"
+    bool(os.environ.get("TK_SANITIZE")),
+    reason="heap and RSS are not meaningful under AddressSanitizer (quarantine)",
 )
 X = np.array([100.0, 101.0, np.nan, 99.0, 102.0, 98.0, 97.5, 103.0, 0.0, 104.0])
 BAD_INPUTS = [np.array(["a", "b"]), np.array([1 + 2j]), np.float64(3.0), np.array([object()])]
 
 
 class _Mallinfo2(ctypes.Structure):
-    _fields_ = [(f, ctypes.c_size_t) for f in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
-        "fordblks", "keepcost")]
+    _fields_ = [
+        (f, ctypes.c_size_t)
+        for f in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
 
 
 def _mallinfo2():
@@ -156,8 +169,18 @@ def test_make_ufuncs_refcounts():
     assert _heap_bytes() - before < 4 * 2**20
 
 
-@pytest.mark.parametrize("name", ["SimpleReturns", "LogReturns", "CumulativeReturns", "Drawdown",
-                                  "UnderwaterBars", "MaxDrawdown", "DrawdownEpisode"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "SimpleReturns",
+        "LogReturns",
+        "CumulativeReturns",
+        "Drawdown",
+        "UnderwaterBars",
+        "MaxDrawdown",
+        "DrawdownEpisode",
+    ],
+)
 def test_stream_objects_release_their_type(name):
     """Live stream objects (heap types, subclassed in Python) give back the
     type reference they hold when they die, and updates do not leak."""

@@ -14,7 +14,8 @@ import math
 import warnings
 
 import numpy as np
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from conftest import (
@@ -49,12 +50,12 @@ def one(kernel, x, **kw):
 
 def prices(min_len=0, max_len=60, nan=True, zero_neg=False):
     """Price series in [2**-10, 1e6] (no over/underflow when scaled by 2**+-20)."""
-    el = st.floats(min_value=2.0 ** -10, max_value=1e6)
+    el = st.floats(min_value=2.0**-10, max_value=1e6)
     extra = []
     if nan:
         extra.append(st.just(math.nan))
     if zero_neg:
-        extra += [st.just(0.0), st.floats(min_value=-1e6, max_value=-(2.0 ** -10))]
+        extra += [st.just(0.0), st.floats(min_value=-1e6, max_value=-(2.0**-10))]
     if extra:
         el = st.one_of(el, el, *extra)
     return hnp.arrays(np.float64, st.integers(min_len, max_len), elements=el)
@@ -74,11 +75,12 @@ def any_values(dtype=np.float64, max_len=50):
 # Scaling prices by k > 0
 # --------------------------------------------------------------------------
 
+
 @kernel_params(PRICE_KERNELS)
 @given(x=prices(zero_neg=True), e=st.integers(-20, 20))
 def test_power_of_two_scaling_is_bit_exact(kernel, x, e):
     """k = 2**e scales every price exactly, so every ratio, comparison and index is unchanged."""
-    k = 2.0 ** e
+    k = 2.0**e
     for j, (a, b) in enumerate(zip(native(kernel, x * k), native(kernel, x))):
         assert_bits_identical(a, b, f"{kernel.name}(x * 2**{e}) output {j}")
 
@@ -128,6 +130,7 @@ def test_scaling_golden_random_walk():
 # New all-time high at the end
 # --------------------------------------------------------------------------
 
+
 @given(x=prices(max_len=60), bump=st.floats(min_value=1.0001, max_value=10.0))
 def test_appending_a_new_high_ends_the_drawdown(x, bump):
     with warnings.catch_warnings():
@@ -160,6 +163,7 @@ def test_appending_a_new_high_ends_the_drawdown(x, bump):
 # --------------------------------------------------------------------------
 # Prefix property of the scan kernels, and of the reduction
 # --------------------------------------------------------------------------
+
 
 @kernel_params(SCAN_KERNELS)
 @given(data=st.data())
@@ -198,6 +202,7 @@ def test_max_drawdown_is_nanmin_of_drawdown_2d_golden():
 # --------------------------------------------------------------------------
 # Returns round trip
 # --------------------------------------------------------------------------
+
 
 def _check_round_trip(x):
     """cumulative_returns(simple_returns(x))[i] ~ x[i]/x[0] - 1 for positive x.
@@ -245,6 +250,7 @@ def test_cumulative_returns_nan_counts_as_zero():
 # drawdown_episode consistency
 # --------------------------------------------------------------------------
 
+
 def _check_episode(x):
     peak, trough, recovery, depth = (v[()] for v in native(EPISODE, x))
     peak, trough, recovery = int(peak), int(trough), int(recovery)
@@ -264,7 +270,7 @@ def _check_episode(x):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         assert peak_price == np.nanmax(x[: trough + 1]), "peak is at the running maximum"
-    after = x[trough + 1:] if recovery == -1 else x[trough + 1:recovery]
+    after = x[trough + 1 :] if recovery == -1 else x[trough + 1 : recovery]
     assert not np.any(after >= peak_price), "an earlier bar already recovered"
     if recovery != -1:
         assert trough < recovery < x.size
@@ -293,8 +299,16 @@ def test_drawdown_episode_consistency_any_values(x):
 
 
 def test_drawdown_episode_consistency_golden_cases():
-    for case in ("random_walk_2000", "recovered", "never_recovered", "exact_retest_of_peak",
-                 "nan_run_middle", "leading_nan", "two_drawdowns_equal_depth", "new_peak_at_last_bar"):
+    for case in (
+        "random_walk_2000",
+        "recovered",
+        "never_recovered",
+        "exact_retest_of_peak",
+        "nan_run_middle",
+        "leading_nan",
+        "two_drawdowns_equal_depth",
+        "new_peak_at_last_bar",
+    ):
         x, _ = golden_case(EPISODE, case)
         _check_episode(x)
     x, _ = golden_case(EPISODE, "random_walk_2000")

@@ -8,8 +8,6 @@ import pytest
 pl = pytest.importorskip("polars")
 
 import tradekernels as tk  # noqa: E402
-from tradekernels._registry import KERNELS  # noqa: E402
-
 from conftest import assert_bits_identical, kernel_params  # noqa: E402
 
 
@@ -36,8 +34,10 @@ def test_series_round_trip(kernel, dtype, rng):
             assert res.dtype == pl.Int64
     else:
         assert type(res) is type(want)
-        for a, b in zip(np.atleast_1d(np.asarray(tuple(res) if isinstance(res, tuple) else res)),
-                        np.atleast_1d(np.asarray(tuple(want) if isinstance(want, tuple) else want))):
+        for a, b in zip(
+            np.atleast_1d(np.asarray(tuple(res) if isinstance(res, tuple) else res)),
+            np.atleast_1d(np.asarray(tuple(want) if isinstance(want, tuple) else want)),
+        ):
             assert_bits_identical(np.float64(a), np.float64(b), kernel.name)
 
 

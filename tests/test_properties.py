@@ -13,10 +13,9 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
-from tradekernels import ufuncs
 
 from conftest import (
     FLOAT_DTYPES,
@@ -27,6 +26,7 @@ from conftest import (
     reference_apply,
     run_ufunc,
 )
+from tradekernels import ufuncs
 
 SPECIALS = [math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, -1.0, 2.0, 0.5]
 
@@ -79,6 +79,7 @@ def _snapshot(x: np.ndarray) -> np.ndarray:
 # Native == reference
 # --------------------------------------------------------------------------
 
+
 @kernel_params()
 @given(data=st.data())
 def test_native_matches_reference_1d(kernel, data):
@@ -118,20 +119,30 @@ def test_real_non_float_inputs_follow_numpy_casting(kernel, data):
         a = data.draw(hnp.arrays(np.float16, n, elements=st.floats(width=16)), label="values")
     else:
         info = np.iinfo(kind)
-        a = data.draw(hnp.arrays(kind, n, elements=st.integers(max(info.min, -1000), min(info.max, 1000))),
-                      label="values")
+        a = data.draw(
+            hnp.arrays(kind, n, elements=st.integers(max(info.min, -1000), min(info.max, 1000))),
+            label="values",
+        )
     expect_dtype = np.float32 if np.can_cast(a.dtype, np.float32, "safe") else np.float64
     assert (expect_dtype == np.float32) == (kind in ("bool", "uint8", "float16"))
     got = native(kernel, a)
-    assert_outputs_same(got, reference_apply(kernel, a.astype(expect_dtype)), kernel.ulps, f"{kernel.name} {kind}")
+    assert_outputs_same(
+        got, reference_apply(kernel, a.astype(expect_dtype)), kernel.ulps, f"{kernel.name} {kind}"
+    )
 
 
 @st.composite
 def run_arrays(draw, dtype):
     """Long arrays made of runs (a value repeated, or a short pattern repeated):
     whole SIMD blocks with no new peak, long zero / inf / NaN stretches."""
-    runs = draw(st.lists(st.tuples(st.lists(elements(dtype), min_size=1, max_size=3),
-                                   st.integers(1, 80)), min_size=0, max_size=6), label="runs")
+    runs = draw(
+        st.lists(
+            st.tuples(st.lists(elements(dtype), min_size=1, max_size=3), st.integers(1, 80)),
+            min_size=0,
+            max_size=6,
+        ),
+        label="runs",
+    )
     parts = [np.tile(np.array(pattern, dtype=dtype), reps) for pattern, reps in runs]
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
@@ -150,6 +161,7 @@ def test_native_matches_reference_long_runs(kernel, data):
 # --------------------------------------------------------------------------
 # out=
 # --------------------------------------------------------------------------
+
 
 def _out_buffers(data, kernel, expected, strided: bool):
     outs = []
@@ -225,6 +237,7 @@ def test_out_aliasing_the_input_gives_the_unaliased_result(kernel, data):
 # --------------------------------------------------------------------------
 # Threads: the GIL is released, results must not interfere
 # --------------------------------------------------------------------------
+
 
 @kernel_params()
 def test_concurrent_calls_from_threads(kernel):

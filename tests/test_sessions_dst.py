@@ -42,7 +42,11 @@ def test_open_in_gap_is_the_gap_end():
     t = ns("2024-03-10T07:00")
     assert mask(cal, t - 1, t) == [False, True]
     assert tk.session_mask(np.array(["2024-03-10T07:00"], "M8[ns]"), cal).tolist() == [True]
-    assert tk.minutes_into_session(np.array([t, t + 60 * 10**9 - 1, t + 60 * 10**9]), cal).tolist() == [0, 0, 1]
+    assert tk.minutes_into_session(np.array([t, t + 60 * 10**9 - 1, t + 60 * 10**9]), cal).tolist() == [
+        0,
+        0,
+        1,
+    ]
     assert ref.wall_to_utc_ns(dt.datetime(2024, 3, 10, 2, 10), cal.tz) == t
     assert t in cal.table("2024-03-10", "2024-03-10").opens
     both(cal, np.array([t - 1, t, t + 1, ns("2024-03-11T06:10") - 1, ns("2024-03-11T06:10")]))
@@ -52,7 +56,11 @@ def test_close_and_break_in_gap():
     """A close inside the gap ends the session at the gap end; a break wholly inside the gap
     is dropped (the calendar stays usable, also for June)."""
     cal = tk.Calendar("America/New_York", "00:00", "23:00", weekdays=range(7), breaks=[("02:00", "02:30")])
-    assert mask(cal, ns("2024-06-10T06:10"), ns("2024-06-10T06:00") - 1, ns("2024-06-10T06:30")) == [False, True, True]
+    assert mask(cal, ns("2024-06-10T06:10"), ns("2024-06-10T06:00") - 1, ns("2024-06-10T06:30")) == [
+        False,
+        True,
+        True,
+    ]
     t = ns("2024-03-10T07:00")  # 02:00 EST == 03:00 EDT: the break is empty, the session runs on
     assert mask(cal, t - 1, t, t + 1) == [True, True, True]
     table = cal.table("2024-03-01", "2024-03-31")
@@ -93,7 +101,9 @@ def test_skipped_date_apia():
     assert dt.date(2011, 12, 30) not in labels and dt.date(2011, 12, 31) in labels
     jump = ns("2011-12-30T10:00")  # 2011-12-29 24:00 -10 == 2011-12-31 00:00 +14
     assert tk.session_label(np.array([ns("2011-12-29T19:00"), ns("2011-12-30T19:00")]), cal).tolist() == [
-        dt.date(2011, 12, 29), dt.date(2011, 12, 31)]
+        dt.date(2011, 12, 29),
+        dt.date(2011, 12, 31),
+    ]
     all_day = tk.Calendar("Pacific/Apia", "00:00", "23:59", weekdays=range(7))
     assert mask(all_day, jump - 1, jump) == [False, True]  # 12-29 closed at 23:59; 12-31 opens at the jump
     both(cal, np.array([jump - 1, jump, jump + 1, ns("2011-12-30T19:00") - 1, ns("2011-12-30T19:00")]))
@@ -143,10 +153,21 @@ def zone_calendars(draw):
     days = st.dates(dt.date(year, 1, 1), dt.date(year, 12, 31))
     holidays = draw(st.lists(days, max_size=8))
     early = {d: t((o + draw(st.integers(1, span))) % 1440) for d in draw(st.lists(days, max_size=8))}
-    late = {d: t((o + draw(st.integers(0, span - 1))) % 1440) for d in draw(st.lists(days, max_size=8))
-            if d not in early}
-    cal = tk.Calendar(tz, t(o), t(c), weekdays=draw(st.sets(st.integers(0, 6), min_size=1)),
-                      holidays=holidays, early_closes=early, late_opens=late, breaks=breaks)
+    late = {
+        d: t((o + draw(st.integers(0, span - 1))) % 1440)
+        for d in draw(st.lists(days, max_size=8))
+        if d not in early
+    }
+    cal = tk.Calendar(
+        tz,
+        t(o),
+        t(c),
+        weekdays=draw(st.sets(st.integers(0, 6), min_size=1)),
+        holidays=holidays,
+        early_closes=early,
+        late_opens=late,
+        breaks=breaks,
+    )
     return cal, year
 
 
@@ -179,15 +200,25 @@ def test_table_builder_shares_no_code_with_the_twin():
         src = importlib.import_module(f"tradekernels.sessions.{mod}").__file__
         tree = ast.parse(open(src, encoding="utf-8").read())
         names = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-        names |= {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        names |= {
+            a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names
+        }
         assert not any("reference" in n for n in names), (mod, names)
 
 
 # (Not Australia/Lord_Howe: pandas 3.1 shifts its 30-minute gap forward by a whole hour,
 # 02:10 -> 03:00, past the gap's end at 02:30; test_thirty_minute_shift covers it.)
-@pytest.mark.parametrize("zone,year", [("America/New_York", 2024), ("Europe/Berlin", 2024),
-                                       ("Pacific/Apia", 2011), ("America/Santiago", 2023),
-                                       ("Asia/Beirut", 2023), ("Europe/London", 2024)])
+@pytest.mark.parametrize(
+    "zone,year",
+    [
+        ("America/New_York", 2024),
+        ("Europe/Berlin", 2024),
+        ("Pacific/Apia", 2011),
+        ("America/Santiago", 2023),
+        ("Asia/Beirut", 2023),
+        ("Europe/London", 2024),
+    ],
+)
 @pytest.mark.parametrize("hhmm", ["00:00", "00:30", "01:30", "02:10", "02:45", "23:59"])
 def test_opens_equal_pandas_shift_forward_first_occurrence(zone, year, hhmm):
     """A third oracle: pandas' tz_localize(nonexistent="shift_forward", ambiguous=True) gives

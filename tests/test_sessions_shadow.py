@@ -22,18 +22,22 @@ TS = np.arange(ns("2024-03-07T13:00"), ns("2024-03-09T00:00"), MIN // 2, dtype=n
 
 def _late_by_a_minute(find):
     """The reference with every session's first minute missing."""
+
     def wrong(*args):  # (t, cal), or (calendar, t) for the exchange_calendars method
         f = find(*args)
         t = args[0] if isinstance(args[0], int) else args[1]
         return None if f is None or t - f[1] < MIN else f
+
     return wrong
 
 
 def _open_a_minute_early(find):
     """The reference counting minutes from one minute before the open (minutes only)."""
+
     def wrong(t, *cal):
         f = find(t, *cal)
         return None if f is None else (f[0], f[1] - MIN)
+
     return wrong
 
 
@@ -127,13 +131,19 @@ def test_calendar_is_immutable_replace_returns_a_new_one():
 
 def test_unit_of_integer_timestamps():
     cal = tk.Calendar("America/New_York", "09:30", "16:00")
-    d = np.arange(np.datetime64("2024-03-08T14:29:59.999999"), np.datetime64("2024-03-08T14:31"),
-                  np.timedelta64(250, "ms"))
+    d = np.arange(
+        np.datetime64("2024-03-08T14:29:59.999999"),
+        np.datetime64("2024-03-08T14:31"),
+        np.timedelta64(250, "ms"),
+    )
     for unit in ("ns", "us", "ms", "s"):
         x = d.astype(f"datetime64[{unit}]")
         for k in KERNELS:
-            np.testing.assert_array_equal(getattr(tk, k)(x.view(np.int64), cal, unit=unit),
-                                          getattr(tk, k)(x, cal), err_msg=f"{k} {unit}")
+            np.testing.assert_array_equal(
+                getattr(tk, k)(x.view(np.int64), cal, unit=unit),
+                getattr(tk, k)(x, cal),
+                err_msg=f"{k} {unit}",
+            )
     us = d.astype("datetime64[us]").view(np.int64)
     right = tk.session_mask(us, cal, unit="us")
     assert not right[0] and right[1:].all()  # 09:29:59.999999 EST, then 09:30 onwards

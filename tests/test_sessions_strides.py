@@ -12,8 +12,15 @@ import pytest
 import tradekernels as tk
 from tradekernels import ufuncs
 
-RAW = ("session_mask", "session_index", "session_start", "minutes_into_session",
-       "session_mask_sorted", "session_index_sorted", "session_start_sorted")
+RAW = (
+    "session_mask",
+    "session_index",
+    "session_start",
+    "minutes_into_session",
+    "session_mask_sorted",
+    "session_index_sorted",
+    "session_start_sorted",
+)
 API = ("session_mask", "session_index", "session_label", "session_start", "minutes_into_session")
 NY = tk.Calendar("America/New_York", "09:30", "16:00", breaks=[("12:00", "12:30")])
 
@@ -39,8 +46,11 @@ def _layouts(a: np.ndarray):
 
 
 def _ts_sorted():
-    return np.arange(np.datetime64("2024-03-08T13:00", "ns"), np.datetime64("2024-03-12T00:00", "ns"),
-                     np.timedelta64(7, "m")).view(np.int64)
+    return np.arange(
+        np.datetime64("2024-03-08T13:00", "ns"),
+        np.datetime64("2024-03-12T00:00", "ns"),
+        np.timedelta64(7, "m"),
+    ).view(np.int64)
 
 
 @pytest.mark.parametrize("path", ufuncs.available_paths())
@@ -80,9 +90,10 @@ def test_raw_zero_stride_2d_broadcast(path, name):
     tab = _table()
     ts = np.broadcast_to(np.int64(_ts_sorted()[40]), (3, 50))
     uf = ufuncs.for_path(path)[name]
-    got = uf(ts, *[np.broadcast_to(a[:1], a.shape) for a in tab], np.int64(-2**62), np.int64(2**62))
-    want = uf(ts.copy(), *[np.broadcast_to(a[:1], a.shape).copy() for a in tab], np.int64(-2**62),
-              np.int64(2**62))
+    got = uf(ts, *[np.broadcast_to(a[:1], a.shape) for a in tab], np.int64(-(2**62)), np.int64(2**62))
+    want = uf(
+        ts.copy(), *[np.broadcast_to(a[:1], a.shape).copy() for a in tab], np.int64(-(2**62)), np.int64(2**62)
+    )
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
 
@@ -107,5 +118,6 @@ def test_api_negative_and_odd_stride_timestamps(name, sorted_, layout):
     ts = _ts_sorted()
     view = dict(_layouts(ts))[layout].view("datetime64[ns]")
     kw = {} if name == "minutes_into_session" else {"assume_sorted": sorted_}
-    np.testing.assert_array_equal(getattr(tk, name)(view, NY, **kw),
-                                  getattr(tk, name)(ts.view("datetime64[ns]"), NY, **kw))
+    np.testing.assert_array_equal(
+        getattr(tk, name)(view, NY, **kw), getattr(tk, name)(ts.view("datetime64[ns]"), NY, **kw)
+    )

@@ -29,7 +29,9 @@ def _answers(cal: tk.Calendar, a: np.ndarray) -> dict:
         "label_sorted": tk.session_label(np.sort(a), cal, assume_sorted=True),
         "mask": tk.session_mask(a, cal),
         "minutes": tk.minutes_into_session(a, cal),
-        "start_state": tk.session_start(a[200:], cal, state=tk.session_start(a[:200], cal, return_state=True)[1]),
+        "start_state": tk.session_start(
+            a[200:], cal, state=tk.session_start(a[:200], cal, return_state=True)[1]
+        ),
     }
 
 
@@ -43,7 +45,7 @@ def _same(a, b) -> bool:
 def test_calls_use_one_table_snapshot_while_others_extend_it():
     a = _probe()
     want = _answers(tk.Calendar("America/New_York", "09:30", "16:00", breaks=[("12:00", "12:15")]), a)
-    for rep in range(2):
+    for _rep in range(2):
         cal = tk.Calendar("America/New_York", "09:30", "16:00", breaks=[("12:00", "12:15")])
         cal.table("2024-01-01", "2024-12-31")
         stop = threading.Event()

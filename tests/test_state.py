@@ -17,13 +17,10 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tradekernels as tk
-from tradekernels import State, ufuncs
-from tradekernels._registry import KERNELS
-from tradekernels._state import PY_RUNNERS, as_state_vector
-
 from conftest import (
     FAST_PATHS,
     all_golden_params,
@@ -35,6 +32,9 @@ from conftest import (
     path_ufuncs,
     reference_apply,
 )
+from tradekernels import State, ufuncs
+from tradekernels._registry import KERNELS
+from tradekernels._state import PY_RUNNERS, as_state_vector
 
 ALL_PATHS = ["scalar"] + FAST_PATHS
 DTYPES = [np.float64, np.float32]
@@ -97,6 +97,7 @@ def _fix_dtypes(kernel, outs, dtype):
 # Public API: chunked == batch
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @kernel_params()
 @given(data=series_and_cuts())
@@ -135,6 +136,7 @@ def test_chunked_api_equals_batch(kernel, dtype, data):
 # --------------------------------------------------------------------------
 # Raw gufuncs on every SIMD path, contiguous and strided
 # --------------------------------------------------------------------------
+
 
 def _state_call(uf, kernel, x, s, out=None):
     with np.errstate(all="ignore"):
@@ -230,6 +232,7 @@ def test_drawdown_episode_golden_unchanged():
 # Many series: one state per symbol, DataFrame, axis
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
 @kernel_params()
 def test_matrix_chunked_along_time(kernel, dtype, rng):
@@ -293,6 +296,7 @@ def test_out_with_state():
 # drawdown_episode: global indices across chunks
 # --------------------------------------------------------------------------
 
+
 def test_episode_indices_are_global():
     x = np.array([5.0, 4.0, 6.0, 3.0, 2.5, 4.0, 6.5, 1.0, 7.0])
     st_ = None
@@ -311,6 +315,7 @@ def test_episode_indices_are_global():
 # State objects
 # --------------------------------------------------------------------------
 
+
 @kernel_params()
 def test_state_object(kernel):
     s0 = State.initial(kernel.name)
@@ -326,7 +331,7 @@ def test_state_object(kernel):
     with pytest.raises(AttributeError):
         s.values = None
     with pytest.raises(AttributeError):
-        s.nonsense
+        s.nonsense  # noqa: B018
     many = State.initial(kernel.name, (4, 2))
     assert many.shape == (4, 2) and many[1].shape == (2,) and many[1, 0] == s0 and len(many) == 4
     m2 = pickle.loads(pickle.dumps(many))
@@ -395,8 +400,12 @@ def _paths_agree_on_state(kernel, x, state):
             with np.errstate(all="ignore"):
                 got = as_tuple(path_ufuncs(path)[kernel.name + "_state"](xd, state))
             for j, (a, e) in enumerate(zip(got, want)):
-                assert_bits_identical(a, e, f"{kernel.name}_state {path} {np.dtype(dtype)} state {state.tolist()} "
-                                            f"n={x.size}, output {j}")
+                assert_bits_identical(
+                    a,
+                    e,
+                    f"{kernel.name}_state {path} {np.dtype(dtype)} state {state.tolist()} "
+                    f"n={x.size}, output {j}",
+                )
 
 
 @kernel_params(STATE_KERNELS)
@@ -428,6 +437,7 @@ def test_every_path_agrees_on_every_special_state(kernel, rng):
 # --------------------------------------------------------------------------
 # Pure-Python twins, reference and shadow backends
 # --------------------------------------------------------------------------
+
 
 @kernel_params()
 @given(data=series_and_cuts(max_n=40))
@@ -470,9 +480,11 @@ def test_backends_with_state(kernel, mode, rng):
 # State lead shapes: broadcast with the input's, the same on every backend
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mode", ["native", "reference", "shadow"])
-@pytest.mark.parametrize("axis, lead", [(-1, (3, 4)), (1, (3, 4)), (0, (3, 5)), (-1, (3, 1)),
-                                        (-1, (2, 1, 4)), (0, (1,))])
+@pytest.mark.parametrize(
+    "axis, lead", [(-1, (3, 4)), (1, (3, 4)), (0, (3, 5)), (-1, (3, 1)), (-1, (2, 1, 4)), (0, (1,))]
+)
 @kernel_params()
 def test_state_lead_shape_broadcasts_on_every_backend(kernel, mode, axis, lead, rng):
     """Rule: the state's lead shape and the input's (without the time axis) broadcast; the

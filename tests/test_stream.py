@@ -9,12 +9,12 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tradekernels as tk
-from tradekernels import stream
-
 from conftest import assert_bits_identical
+from tradekernels import stream
 
 CLASSES = {
     "simple_returns": stream.SimpleReturns,

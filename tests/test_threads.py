@@ -4,7 +4,6 @@ threads at once give the single-thread answers."""
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -105,9 +104,16 @@ def test_concurrent_calls_match_single_thread():
         for shape in [(3, 50), (1, 9000), (40, 700), (2, 20000), (7,), (600, 30)]
     ]
     for a in arrays[:3]:
-        a.reshape(-1)[:: 37] = np.nan
-    names = ["simple_returns", "log_returns", "cumulative_returns", "drawdown", "max_drawdown",
-             "underwater_bars", "drawdown_episode"]
+        a.reshape(-1)[::37] = np.nan
+    names = [
+        "simple_returns",
+        "log_returns",
+        "cumulative_returns",
+        "drawdown",
+        "max_drawdown",
+        "underwater_bars",
+        "drawdown_episode",
+    ]
     want = {(k, i): getattr(tk, k)(a) for k in names for i, a in enumerate(arrays)}
     errors: List[str] = []
 

@@ -49,7 +49,11 @@ def generate_header() -> str:
 def generate() -> str:
     ufuncs = kernelspec.load()
     out = [_NOTE, '#include "tk.h"', ""]
-    out += [f"const int tk_nkernels = {len(ufuncs)};", f"extern const tk_kernel tk_kernels[{len(ufuncs)}];", ""]
+    out += [
+        f"const int tk_nkernels = {len(ufuncs)};",
+        f"extern const tk_kernel tk_kernels[{len(ufuncs)}];",
+        "",
+    ]
     rows = []
     for i, k in enumerate(ufuncs):
         nargs = k.nin + k.nout
@@ -83,16 +87,28 @@ def generate() -> str:
         doc = k.doc + f"\n\nExact semantics: tradekernels.{k.family}.reference.{k.reference}."
         rows.append(
             "    {"
-            + ", ".join([
-                _c_str(k.name), _c_str(k.family), _c_str(k.signature), _c_str(doc),
-                _c_str(k.reference), _c_str(k.base), _c_str(k.stream), _c_str(simd),
-                str(k.nin), str(k.nout), str(len(k.loops)), str(k.ulps), str(len(k.state_fields)),
-                f"tk_types_{k.name}",
-                "{" + " ".join(p if p.startswith("TK_IF") else p + "," for p in paths) + "}",
-                f"tk_fields_{k.name}" if k.state_fields else "NULL",
-                f"tk_default_{k.name}" if k.state_fields else "NULL",
-                k.dims or "NULL",
-            ])
+            + ", ".join(
+                [
+                    _c_str(k.name),
+                    _c_str(k.family),
+                    _c_str(k.signature),
+                    _c_str(doc),
+                    _c_str(k.reference),
+                    _c_str(k.base),
+                    _c_str(k.stream),
+                    _c_str(simd),
+                    str(k.nin),
+                    str(k.nout),
+                    str(len(k.loops)),
+                    str(k.ulps),
+                    str(len(k.state_fields)),
+                    f"tk_types_{k.name}",
+                    "{" + " ".join(p if p.startswith("TK_IF") else p + "," for p in paths) + "}",
+                    f"tk_fields_{k.name}" if k.state_fields else "NULL",
+                    f"tk_default_{k.name}" if k.state_fields else "NULL",
+                    k.dims or "NULL",
+                ]
+            )
             + "},"
         )
     streams = [k for k in ufuncs if k.stream]

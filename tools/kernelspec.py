@@ -89,11 +89,22 @@ def _state_variant(k: Ufunc) -> Ufunc:
     loops = tuple(lp[:1] + ("f64",) + lp[1 : k.nin] + lp[k.nin :] + ("f64",) for lp in k.loops)
     fields = ", ".join(k.state_fields)
     return Ufunc(
-        name=f"{k.name}_state", family=k.family, signature=sig, loops=loops, nin=k.nin + 1,
-        nout=k.nout + 1, simd=k.simd, state_fields=k.state_fields, state_default=k.state_default,
-        stream="", reference=k.reference, ulps=k.ulps,
+        name=f"{k.name}_state",
+        family=k.family,
+        signature=sig,
+        loops=loops,
+        nin=k.nin + 1,
+        nout=k.nout + 1,
+        simd=k.simd,
+        state_fields=k.state_fields,
+        state_default=k.state_default,
+        stream="",
+        reference=k.reference,
+        ulps=k.ulps,
         doc=f"{k.name} from a carried state [{fields}]; also returns the final state.",
-        dims="tk_state_dims", base=k.name, cores=_cores(f"{k.name}_state", loops, k.simd),
+        dims="tk_state_dims",
+        base=k.name,
+        cores=_cores(f"{k.name}_state", loops, k.simd),
     )
 
 
@@ -114,13 +125,25 @@ def load(families=FAMILIES, src: Path = SRC) -> List[Ufunc]:
             loops = tuple(_loop(t, nin, nout, where) for t in row["loops"])
             state = row.get("state", {})
             simd = tuple(row.get("simd", ()))
-            declared.append(Ufunc(
-                name=name, family=fam, signature=row["signature"].replace(" ", ""), loops=loops,
-                nin=nin, nout=nout, simd=simd, state_fields=tuple(state),
-                state_default=tuple(float(v) for v in state.values()), stream=row.get("stream", ""),
-                reference=row["reference"], ulps=int(row["ulps"]), doc=row["doc"],
-                dims=row.get("dims", ""), cores=_cores(name, loops, simd),
-            ))
+            declared.append(
+                Ufunc(
+                    name=name,
+                    family=fam,
+                    signature=row["signature"].replace(" ", ""),
+                    loops=loops,
+                    nin=nin,
+                    nout=nout,
+                    simd=simd,
+                    state_fields=tuple(state),
+                    state_default=tuple(float(v) for v in state.values()),
+                    stream=row.get("stream", ""),
+                    reference=row["reference"],
+                    ulps=int(row["ulps"]),
+                    doc=row["doc"],
+                    dims=row.get("dims", ""),
+                    cores=_cores(name, loops, simd),
+                )
+            )
     return declared + [_state_variant(k) for k in declared if k.state_fields]
 
 

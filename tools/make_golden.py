@@ -47,10 +47,19 @@ def main(argv=None) -> int:
     out_dir: Path = args.out_dir
     # the folders the families write (tests/golden itself: the scans) hold only their files
     folders = {str(Path(n).parent) for n in files}
-    on_disk = ({str(p.relative_to(out_dir)) for p in out_dir.rglob("*.npz")
-                if str(p.relative_to(out_dir).parent) in folders} if out_dir.is_dir() else set())
+    on_disk = (
+        {
+            str(p.relative_to(out_dir))
+            for p in out_dir.rglob("*.npz")
+            if str(p.relative_to(out_dir).parent) in folders
+        }
+        if out_dir.is_dir()
+        else set()
+    )
     if args.check:
-        stale = [n for n, b in files.items() if not (out_dir / n).is_file() or (out_dir / n).read_bytes() != b]
+        stale = [
+            n for n, b in files.items() if not (out_dir / n).is_file() or (out_dir / n).read_bytes() != b
+        ]
         extra = sorted(on_disk - set(files))
         for n in stale:
             print(f"stale or missing: {out_dir / n}")

@@ -43,17 +43,31 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="compare tradekernels with pandas and pure Python on a synthetic dataset",
         description="Compute returns and drawdowns with pandas, with pure-Python loops and "
-                    "with tradekernels; check the results agree, time them and report "
-                    "the worst drawdowns.  Exit code 1 on a mismatch.",
+        "with tradekernels; check the results agree, time them and report "
+        "the worst drawdowns.  Exit code 1 on a mismatch.",
     )
-    demo.add_argument("--symbols", type=_positive_int, default=500, metavar="N",
-                      help="number of symbols (default 500)")
-    demo.add_argument("--days", type=_positive_int, default=2520, metavar="N",
-                      help="number of business days, at least 2 (default 2520)")
-    demo.add_argument("--repeat", type=_positive_int, default=3, metavar="N",
-                      help="timing repetitions, the best one counts (default 3)")
-    sub.add_parser("info", help="show version, SIMD paths, backend and library versions",
-                   description="Show version, SIMD paths, backend and library versions.")
+    demo.add_argument(
+        "--symbols", type=_positive_int, default=500, metavar="N", help="number of symbols (default 500)"
+    )
+    demo.add_argument(
+        "--days",
+        type=_positive_int,
+        default=2520,
+        metavar="N",
+        help="number of business days, at least 2 (default 2520)",
+    )
+    demo.add_argument(
+        "--repeat",
+        type=_positive_int,
+        default=3,
+        metavar="N",
+        help="timing repetitions, the best one counts (default 3)",
+    )
+    sub.add_parser(
+        "info",
+        help="show version, SIMD paths, backend and library versions",
+        description="Show version, SIMD paths, backend and library versions.",
+    )
     return p
 
 

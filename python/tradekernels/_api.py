@@ -81,8 +81,9 @@ def _float_array(name: str, values: Any) -> np.ndarray:
 
 
 def _holds_masked(seq: Any) -> bool:
-    return any(isinstance(v, np.ma.MaskedArray) or (isinstance(v, (list, tuple)) and _holds_masked(v))
-               for v in seq)
+    return any(
+        isinstance(v, np.ma.MaskedArray) or (isinstance(v, (list, tuple)) and _holds_masked(v)) for v in seq
+    )
 
 
 def _masked_from_nested(seq: Any) -> np.ma.MaskedArray:
@@ -139,8 +140,9 @@ def pandas_values(pd: Any, obj: Any) -> Any:
     return obj.to_numpy(dtype=compute_dtype(np.result_type(*np_dtypes)), na_value=np.nan)
 
 
-def _normalize_out(name: str, k: Any, arr: np.ndarray, axis: int, out: Any,
-                   state: Optional[np.ndarray]) -> Optional[Tuple[np.ndarray, ...]]:
+def _normalize_out(
+    name: str, k: Any, arr: np.ndarray, axis: int, out: Any, state: Optional[np.ndarray]
+) -> Optional[Tuple[np.ndarray, ...]]:
     """``out=`` as a tuple of ndarrays (a masked array's data), each of a real dtype able to
     hold its output under NumPy's "safe" casting (int64 counts do not go into int8, float64
     not into float32): a TypeError naming the argument otherwise; and of exactly the
@@ -151,7 +153,7 @@ def _normalize_out(name: str, k: Any, arr: np.ndarray, axis: int, out: Any,
     ax = axis + arr.ndim if axis < 0 else axis
     if not 0 <= ax < arr.ndim:
         raise np.exceptions.AxisError(axis, arr.ndim)
-    lead = arr.shape[:ax] + arr.shape[ax + 1:]
+    lead = arr.shape[:ax] + arr.shape[ax + 1 :]
     if state is not None:
         lead = _backend.state_lead(name, arr, axis, state)
     if k.scan:  # the time axis at its position from the end
@@ -177,7 +179,9 @@ def _normalize_out(name: str, k: Any, arr: np.ndarray, axis: int, out: Any,
                 f"(dtype {want}) without loss; pass an array of dtype {want}"
             )
         if o.shape != shape:
-            raise ValueError(f"tradekernels.{name}: {label} has shape {o.shape}, the result has shape {shape}")
+            raise ValueError(
+                f"tradekernels.{name}: {label} has shape {o.shape}, the result has shape {shape}"
+            )
         res.append(np.ma.getdata(o))
     return tuple(res)
 
@@ -229,8 +233,12 @@ def finish(name: str, res: Tuple[np.ndarray, ...], axis: int, out: Any, ctx: Tup
     """The outputs ``res`` of kernel ``name`` as the kind of input :func:`prepare` saw."""
     k = _registry.get(name)
     frame, series, pseries, pd, pl, mask = ctx
-    if mask is not None or (frame is None and series is None and pseries is None and any(
-            isinstance(o, np.ma.MaskedArray) for o in (out if isinstance(out, tuple) else (out,)))):
+    if mask is not None or (
+        frame is None
+        and series is None
+        and pseries is None
+        and any(isinstance(o, np.ma.MaskedArray) for o in (out if isinstance(out, tuple) else (out,)))
+    ):
         return _wrap_masked(k, res, out, mask)
     return _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl)
 
@@ -278,7 +286,7 @@ def _same_series(name: str, arr: np.ndarray, axis: int, state: np.ndarray) -> No
     """pandas / polars results keep the input's labels, so a state may not add series."""
     lead = _backend.state_lead(name, arr, axis, state)
     ax = axis % arr.ndim
-    lead_x = arr.shape[:ax] + arr.shape[ax + 1:]
+    lead_x = arr.shape[:ax] + arr.shape[ax + 1 :]
     if lead != lead_x:
         raise ValueError(
             f"tradekernels.{name}: a state of lead shape {state.shape[:-1]} would give {lead} series, "

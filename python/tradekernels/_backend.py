@@ -41,8 +41,9 @@ BACKENDS = ("native", "reference", "shadow")
 class ShadowMismatch(AssertionError):
     """Native and reference results differ by more than the kernel's tolerance."""
 
-    def __init__(self, kernel: str, output: int, index: Tuple[int, ...], native: object,
-                 reference: object) -> None:
+    def __init__(
+        self, kernel: str, output: int, index: Tuple[int, ...], native: object, reference: object
+    ) -> None:
         self.kernel, self.output, self.index = kernel, output, index
         self.native, self.reference = native, reference
         super().__init__(
@@ -65,13 +66,17 @@ def _from_env() -> str:
     if name not in BACKENDS:
         warnings.warn(
             f"TRADEKERNELS_BACKEND={raw!r} is not one of {', '.join(BACKENDS)}; using 'native'",
-            RuntimeWarning, stacklevel=2,
+            RuntimeWarning,
+            stacklevel=2,
         )
         return "native"
     return name
 
 
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("tradekernels_backend", default=_from_env())
+_current: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "tradekernels_backend",
+    default=_from_env(),  # noqa: B039 - a str
+)
 
 
 def set_backend(name: str) -> None:
@@ -98,8 +103,8 @@ def backend(name: str) -> Iterator[None]:
 # The one backend layer: every family's public function goes through dispatch
 # --------------------------------------------------------------------------
 
-def dispatch(native: Callable[[], T], reference: Callable[[], T],
-             check: Callable[[T, T], None]) -> T:
+
+def dispatch(native: Callable[[], T], reference: Callable[[], T], check: Callable[[T, T], None]) -> T:
     """Run one kernel call under the current backend.
 
     ``native()`` and ``reference()`` compute the call's result with the C kernel
@@ -131,8 +136,9 @@ def compare(kernel: str, native: Sequence[Any], reference: Sequence[Any], ulps: 
             raise ShadowMismatch(kernel, j, idx, nat[idx].item(), ref[idx].item())
 
 
-def lanes(fn: Callable[..., Any], arrays: Sequence[np.ndarray], dtypes: Sequence[Any],
-          core: Sequence[Optional[int]]) -> List[np.ndarray]:
+def lanes(
+    fn: Callable[..., Any], arrays: Sequence[np.ndarray], dtypes: Sequence[Any], core: Sequence[Optional[int]]
+) -> List[np.ndarray]:
     """The one lane runner: ``fn`` on every lane of ``arrays`` (broadcast over their
     leading axes; core dimension last), as Python lists.
 
@@ -143,8 +149,7 @@ def lanes(fn: Callable[..., Any], arrays: Sequence[np.ndarray], dtypes: Sequence
     """
     lead = np.broadcast_shapes(*(a.shape[:-1] for a in arrays))
     arrs = [np.broadcast_to(a, lead + a.shape[-1:]) for a in arrays]
-    outs = [np.empty(lead + (() if c is None else arrs[c].shape[-1:]), dtype=d)
-            for d, c in zip(dtypes, core)]
+    outs = [np.empty(lead + (() if c is None else arrs[c].shape[-1:]), dtype=d) for d, c in zip(dtypes, core)]
     for idx in np.ndindex(*lead):
         r = fn(*(a[idx].tolist() for a in arrs))
         r = r if isinstance(r, tuple) and len(outs) > 1 else (r,)
@@ -193,6 +198,7 @@ def run(k: Kernel, arr: np.ndarray, axis: int, out) -> Tuple[np.ndarray, ...]:
 # Carried state: the <name>_state gufuncs and their pure-Python twins
 # --------------------------------------------------------------------------
 
+
 def _state_axes(k: Kernel, axis: int) -> list:
     """``axes=`` for the ``<name>_state`` gufunc: time on ``axis``, state last."""
     if k.scan:
@@ -232,7 +238,7 @@ def state_lead(name: str, arr: np.ndarray, axis: int, state: np.ndarray) -> Tupl
     ax = axis + arr.ndim if axis < 0 else axis
     if not 0 <= ax < arr.ndim:
         raise np.exceptions.AxisError(axis, arr.ndim)
-    lead_x = arr.shape[:ax] + arr.shape[ax + 1:]
+    lead_x = arr.shape[:ax] + arr.shape[ax + 1 :]
     try:
         return np.broadcast_shapes(lead_x, state.shape[:-1])
     except ValueError:
@@ -263,5 +269,8 @@ def run_state(k: Kernel, arr: np.ndarray, axis: int, out, state: np.ndarray):
     def check(nat, ref):  # the final state is output number nout
         compare(k.name, nat[0] + (nat[1],), ref[0] + (ref[1],), k.ulps)
 
-    return dispatch(native, lambda: _run_state_reference(
-        k, arr, ax, out if _current.get() == "reference" else None, state), check)
+    return dispatch(
+        native,
+        lambda: _run_state_reference(k, arr, ax, out if _current.get() == "reference" else None, state),
+        check,
+    )

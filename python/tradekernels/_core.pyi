@@ -21,10 +21,13 @@ class _Stream:
 
 @disjoint_base
 class SimpleReturns(_Stream): ...
+
 @disjoint_base
 class LogReturns(_Stream): ...
+
 @disjoint_base
 class CumulativeReturns(_Stream): ...
+
 @disjoint_base
 class Drawdown(_Stream): ...
 

@@ -36,6 +36,8 @@ from typing import Any, Callable, Dict, List, Tuple
 import numpy as np
 
 from . import _backend, reference, ufuncs
+from .datasets import _require_pandas, synthetic_closes
+from .fills import BarIndex, fill_orders
 from .scans import (
     cumulative_returns,
     drawdown,
@@ -44,8 +46,6 @@ from .scans import (
     max_drawdown,
     simple_returns,
 )
-from .datasets import _require_pandas, synthetic_closes
-from .fills import BarIndex, fill_orders
 from .sessions import Calendar, session_mask
 
 __all__ = ["run_demo", "format_report", "print_report"]
@@ -75,7 +75,7 @@ def _pandas_episode(s: Any, dd: Any) -> Tuple[int, int, int, float]:
     trough = int(dd.reset_index(drop=True).idxmin())  # first position of the minimum
     at_peak = (s >= s.cummax()).to_numpy()  # at or above the running peak
     peak = int(np.flatnonzero(at_peak[: trough + 1])[-1])
-    after = (s.iloc[trough + 1:] >= s.iloc[peak]).to_numpy()
+    after = (s.iloc[trough + 1 :] >= s.iloc[peak]).to_numpy()
     recovery = trough + 1 + int(after.argmax()) if after.any() else -1
     return peak, trough, recovery, depth
 
@@ -152,8 +152,9 @@ def _python_pipeline(column: Any) -> Tuple[Dict[str, Any], Dict[str, float]]:
     return out, t
 
 
-def _best_of(repeat: int, fn: Callable[[Any], Tuple[Dict[str, Any], Dict[str, float]]],
-             arg: Any) -> Tuple[Dict[str, Any], Dict[str, float], float]:
+def _best_of(
+    repeat: int, fn: Callable[[Any], Tuple[Dict[str, Any], Dict[str, float]]], arg: Any
+) -> Tuple[Dict[str, Any], Dict[str, float], float]:
     """Run ``fn(arg)`` ``repeat`` times; the last result, best time per step and in total."""
     best_steps: Dict[str, float] = {}
     best_total = float("inf")
@@ -184,8 +185,14 @@ def _compare_values(a: Any, b: Any, ulps: int) -> Dict[str, Any]:
     """Compare two float arrays: NaN must match NaN, the rest bit-exact or within ``ulps``."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
-    info: Dict[str, Any] = {"n": int(a.size), "ok": False, "max_ulp": None, "n_diff": None,
-                            "n_nan": None, "problem": None}
+    info: Dict[str, Any] = {
+        "n": int(a.size),
+        "ok": False,
+        "max_ulp": None,
+        "n_diff": None,
+        "n_nan": None,
+        "problem": None,
+    }
     if a.shape != b.shape:
         info["problem"] = f"shapes differ: {a.shape} vs {b.shape}"
         return info
@@ -210,8 +217,9 @@ def _compare_values(a: Any, b: Any, ulps: int) -> Dict[str, Any]:
     info["max_ulp"] = float(dist.max())
     if ulps == 0 or not info["max_ulp"] <= ulps:
         i = int(np.flatnonzero(~same_bits)[0])
-        info["problem"] = (f"{info['n_diff']} values differ, max {info['max_ulp']:g} ulp "
-                           f"(first: {va[i]!r} vs {vb[i]!r})")
+        info["problem"] = (
+            f"{info['n_diff']} values differ, max {info['max_ulp']:g} ulp (first: {va[i]!r} vs {vb[i]!r})"
+        )
         return info
     info["ok"] = True
     return info
@@ -232,8 +240,14 @@ def _same_labels(a: Any, b: Any) -> str:
 def _compare_frames(a: Any, b: Any, ulps: int) -> Dict[str, Any]:
     problem = _same_labels(a, b)
     if problem:
-        return {"n": int(np.size(a)), "ok": False, "max_ulp": None, "n_diff": None,
-                "n_nan": None, "problem": problem}
+        return {
+            "n": int(np.size(a)),
+            "ok": False,
+            "max_ulp": None,
+            "n_diff": None,
+            "n_nan": None,
+            "problem": problem,
+        }
     return _compare_values(a.to_numpy(), b.to_numpy(), ulps)
 
 
@@ -243,8 +257,14 @@ def _compare_episodes(a: Tuple[Any, ...], b: Tuple[Any, ...]) -> Dict[str, Any]:
     depth = _compare_values([a[3]], [b[3]], 0)
     ok = ints_a == ints_b and depth["ok"]
     problem = None if ok else f"episodes differ: {tuple(a)} vs {tuple(b)}"
-    return {"n": 4, "ok": ok, "max_ulp": 0 if ok else None, "n_diff": 0 if ok else None,
-            "n_nan": 0, "problem": problem}
+    return {
+        "n": 4,
+        "ok": ok,
+        "max_ulp": 0 if ok else None,
+        "n_diff": 0 if ok else None,
+        "n_nan": 0,
+        "problem": problem,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -273,8 +293,18 @@ def _episode_row(df: Any, symbol: str, ep: Any, peak_close: float) -> Dict[str, 
 
 # NYSE full-day holidays 2023-07-01 .. 2024-06-30 (early closes left out: the
 # pandas one-liner below does not model them either).
-_NY_HOLIDAYS = ["2023-07-04", "2023-09-04", "2023-11-23", "2023-12-25", "2024-01-01",
-                "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27", "2024-06-19"]
+_NY_HOLIDAYS = [
+    "2023-07-04",
+    "2023-09-04",
+    "2023-11-23",
+    "2023-12-25",
+    "2024-01-01",
+    "2024-01-15",
+    "2024-02-19",
+    "2024-03-29",
+    "2024-05-27",
+    "2024-06-19",
+]
 
 
 def _best_time(repeat: int, fn: Callable[[], Any]) -> Tuple[Any, float]:
@@ -295,8 +325,7 @@ def _sessions_part(pd: Any, repeat: int) -> Dict[str, Any]:
     def with_pandas() -> np.ndarray:
         local = idx.tz_convert("America/New_York").tz_localize(None)
         mod = local.hour * 60 + local.minute
-        return np.asarray((local.day_of_week < 5) & (mod >= 570) & (mod < 960)
-                          & ~local.normalize().isin(hol))
+        return np.asarray((local.day_of_week < 5) & (mod >= 570) & (mod < 960) & ~local.normalize().isin(hol))
 
     session_mask(idx[:10], cal)  # builds the calendar's table (timed apart)
     t0 = time.perf_counter()
@@ -305,10 +334,21 @@ def _sessions_part(pd: Any, repeat: int) -> Dict[str, Any]:
     want, t_pd = _best_time(repeat, with_pandas)
     got, t_tk = _best_time(repeat, lambda: session_mask(idx, cal).to_numpy())
     n_diff = int(np.count_nonzero(want != got))
-    return {"n": len(idx), "in_session": int(got.sum()), "pandas": t_pd, "tradekernels": t_tk,
-            "table": t_table, "check": {"n": len(idx), "ok": n_diff == 0, "max_ulp": 0,
-                                        "n_diff": n_diff, "n_nan": 0,
-                                        "problem": None if n_diff == 0 else f"{n_diff} timestamps differ"}}
+    return {
+        "n": len(idx),
+        "in_session": int(got.sum()),
+        "pandas": t_pd,
+        "tradekernels": t_tk,
+        "table": t_table,
+        "check": {
+            "n": len(idx),
+            "ok": n_diff == 0,
+            "max_ulp": 0,
+            "n_diff": n_diff,
+            "n_nan": 0,
+            "problem": None if n_diff == 0 else f"{n_diff} timestamps differ",
+        },
+    }
 
 
 def _fills_part(df: Any, repeat: int) -> Dict[str, Any]:
@@ -328,16 +368,19 @@ def _fills_part(df: Any, repeat: int) -> Dict[str, Any]:
     index = [BarIndex(opens[:, j], highs[:, j], lows[:, j], closes[:, j]) for j in range(n_sym)]
     t_index = time.perf_counter() - t0
 
-    got, t_tk = _best_time(repeat, lambda: [fill_orders(index[j], starts, 1, "limit", limits[j])
-                                            for j in range(n_sym)])
+    got, t_tk = _best_time(
+        repeat, lambda: [fill_orders(index[j], starts, 1, "limit", limits[j]) for j in range(n_sym)]
+    )
     k = min(n_sym, 10)
 
     def with_python() -> List[Tuple[List[int], List[float]]]:
         out = []
         for j in range(k):
             o, h, lo, c = (a[:, j].tolist() for a in (opens, highs, lows, closes))
-            res = [reference.fill_order(o, h, lo, c, int(st), 1, reference.LIMIT, float(x),
-                                        float("nan"), -1) for st, x in zip(starts, limits[j])]
+            res = [
+                reference.fill_order(o, h, lo, c, int(st), 1, reference.LIMIT, float(x), float("nan"), -1)
+                for st, x in zip(starts, limits[j])
+            ]
             out.append(([r[0] for r in res], [r[1] for r in res]))
         return out
 
@@ -349,10 +392,22 @@ def _fills_part(df: Any, repeat: int) -> Dict[str, Any]:
         n_diff += int(np.count_nonzero((wp != gp) & ~(np.isnan(wp) & np.isnan(gp))))
     n = n_sym * len(starts)
     filled = sum(int(np.count_nonzero(g.fill_index >= 0)) for g in got)
-    return {"n": n, "filled": filled, "python": t_py * n_sym / k, "python_symbols": k,
-            "tradekernels": t_tk, "index": t_index,
-            "check": {"n": k * len(starts), "ok": n_diff == 0, "max_ulp": 0, "n_diff": n_diff,
-                      "n_nan": 0, "problem": None if n_diff == 0 else f"{n_diff} fills differ"}}
+    return {
+        "n": n,
+        "filled": filled,
+        "python": t_py * n_sym / k,
+        "python_symbols": k,
+        "tradekernels": t_tk,
+        "index": t_index,
+        "check": {
+            "n": k * len(starts),
+            "ok": n_diff == 0,
+            "max_ulp": 0,
+            "n_diff": n_diff,
+            "n_nan": 0,
+            "problem": None if n_diff == 0 else f"{n_diff} fills differ",
+        },
+    }
 
 
 def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[str, Any]:
@@ -383,9 +438,18 @@ def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[
     for key, label, tol in _SERIES_CHECKS:
         record("pandas", label, tol, _compare_frames(pd_out[key], tk_out[key], tol))
     same_worst = pd_out["worst"] == tk_out["worst"]
-    ep = _compare_episodes(pd_out["episode"], tk_out["episode"]) if same_worst else {
-        "n": 1, "ok": False, "max_ulp": None, "n_diff": None, "n_nan": 0,
-        "problem": f"worst symbol differs: {pd_out['worst']} vs {tk_out['worst']}"}
+    ep = (
+        _compare_episodes(pd_out["episode"], tk_out["episode"])
+        if same_worst
+        else {
+            "n": 1,
+            "ok": False,
+            "max_ulp": None,
+            "n_diff": None,
+            "n_nan": 0,
+            "problem": f"worst symbol differs: {pd_out['worst']} vs {tk_out['worst']}",
+        }
+    )
     record("pandas", f"episode of {tk_out['worst']}", 0, ep)
 
     # (2) pure-Python loops vs tradekernels on the worst symbol's column.
@@ -396,8 +460,7 @@ def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[
         mine = tk_out[key]
         tk_col = mine[worst] if key == "max_drawdown" else mine[worst].to_numpy()
         record("python", label, tol, _compare_values(py_out[key], tk_col, tol))
-    record("python", f"episode of {worst}", 0,
-           _compare_episodes(py_out["episode"], tk_out["episode"]))
+    record("python", f"episode of {worst}", 0, _compare_episodes(py_out["episode"], tk_out["episode"]))
 
     # (3) The five worst symbols: episodes from tradekernels, cross-checked
     #     against the pandas formulation.
@@ -412,9 +475,19 @@ def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[
         all_same &= _compare_episodes(ep_pd, ep_tk)["ok"]
         peak_close = float(df[sym].iloc[int(ep_tk[0])]) if int(ep_tk[0]) >= 0 else float("nan")
         rows.append(_episode_row(df, sym, ep_tk, peak_close))
-    record("pandas", "worst-5 episodes", 0, {
-        "n": len(rows), "ok": bool(all_same), "max_ulp": 0, "n_diff": 0, "n_nan": 0,
-        "problem": None if all_same else "an episode differs"})
+    record(
+        "pandas",
+        "worst-5 episodes",
+        0,
+        {
+            "n": len(rows),
+            "ok": bool(all_same),
+            "max_ulp": 0,
+            "n_diff": 0,
+            "n_nan": 0,
+            "problem": None if all_same else "an episode differs",
+        },
+    )
 
     # (4) Sessions and (5) order fills.
     ses = _sessions_part(pd, repeat)
@@ -489,18 +562,23 @@ def format_report(res: Dict[str, Any]) -> str:
     lines: List[str] = []
     add = lines.append
     bars = res["bars"]
-    add(f"tradekernels demo: {res['n_symbols']:,} symbols x {res['n_days']:,} business days "
-        f"= {bars:,} bars ({_date(res['first_day'])} .. {_date(res['last_day'])})")
-    add(f"  SIMD path: {res['simd_path']} (available: {', '.join(res['available_paths'])})"
-        f"   backend: {res['backend']}")
-    add(f"  Python {res['python_version']}, numpy {res['numpy_version']}, "
-        f"pandas {res['pandas_version']}")
+    add(
+        f"tradekernels demo: {res['n_symbols']:,} symbols x {res['n_days']:,} business days "
+        f"= {bars:,} bars ({_date(res['first_day'])} .. {_date(res['last_day'])})"
+    )
+    add(
+        f"  SIMD path: {res['simd_path']} (available: {', '.join(res['available_paths'])})"
+        f"   backend: {res['backend']}"
+    )
+    add(f"  Python {res['python_version']}, numpy {res['numpy_version']}, pandas {res['pandas_version']}")
     f = res["features"]
     n_gaps = sum(len(v) for v in f["suspensions"].values())
     halved = ", ".join(f"{s} on {_date(d)}" for s, d in f["halved"].items()) or "none"
-    add(f"  data: synthetic_closes(), generated in {res['dataset_seconds'] * 1e3:.0f} ms; "
+    add(
+        f"  data: synthetic_closes(), generated in {res['dataset_seconds'] * 1e3:.0f} ms; "
         f"{res['n_nan_prices']:,} NaN prices: {len(f['late_listings'])} late listings, "
-        f"{n_gaps} suspensions in {len(f['suspensions'])} symbols; halved: {halved}")
+        f"{n_gaps} suspensions in {len(f['suspensions'])} symbols; halved: {halved}"
+    )
     add("")
 
     tp, tt = res["timings"]["pandas"], res["timings"]["tradekernels"]
@@ -512,24 +590,36 @@ def format_report(res: Dict[str, Any]) -> str:
     add(f"  {'total':<22} {_ms(tp['total']):>11} {_ms(tt['total']):>13} {res['speedup']:8.1f}x")
     add(f"  {'throughput':<22} {_rate(bars, tp['total']):>11}   {_rate(bars, tt['total']):>11}")
     py = res["timings"]["python_one_symbol"]
-    add(f"  pure-Python loops (tradekernels.reference) on one symbol, {res['python_symbol']}: "
-        f"{_ms(py['total']).strip()} for {res['n_days']:,} bars = {_rate(res['n_days'], py['total'])}")
-    add(f"    -> ~{_ms(py['total'] * res['n_symbols']).strip()} for all {res['n_symbols']:,} "
-        f"symbols, {py['total'] * res['n_symbols'] / tt['total']:,.0f}x slower than tradekernels")
+    add(
+        f"  pure-Python loops (tradekernels.reference) on one symbol, {res['python_symbol']}: "
+        f"{_ms(py['total']).strip()} for {res['n_days']:,} bars = {_rate(res['n_days'], py['total'])}"
+    )
+    add(
+        f"    -> ~{_ms(py['total'] * res['n_symbols']).strip()} for all {res['n_symbols']:,} "
+        f"symbols, {py['total'] * res['n_symbols'] / tt['total']:,.0f}x slower than tradekernels"
+    )
     add("")
 
     ses, fil = res["sessions"], res["fills"]
-    add(f"Sessions: {ses['n']:,} one-minute UTC timestamps (2023-07-01 .. 2024-06-30), New York "
-        f"09:30-16:00 with {len(_NY_HOLIDAYS)} holidays; {ses['in_session']:,} in session")
-    add(f"  pandas tz_convert pipeline {_ms(ses['pandas'])}   tradekernels.session_mask "
+    add(
+        f"Sessions: {ses['n']:,} one-minute UTC timestamps (2023-07-01 .. 2024-06-30), New York "
+        f"09:30-16:00 with {len(_NY_HOLIDAYS)} holidays; {ses['in_session']:,} in session"
+    )
+    add(
+        f"  pandas tz_convert pipeline {_ms(ses['pandas'])}   tradekernels.session_mask "
         f"{_ms(ses['tradekernels'])}   {ses['pandas'] / max(ses['tradekernels'], 1e-12):,.0f}x"
-        f"   (calendar table, once: {_ms(ses['table']).strip()})")
-    add(f"Order fills: {fil['n']:,} GTC buy limits 3/10/25% below the close on 20 days per "
-        f"symbol, {fil['filled']:,} filled")
-    add(f"  pure-Python bar scan       {_ms(fil['python'])}   tradekernels.fill_orders   "
+        f"   (calendar table, once: {_ms(ses['table']).strip()})"
+    )
+    add(
+        f"Order fills: {fil['n']:,} GTC buy limits 3/10/25% below the close on 20 days per "
+        f"symbol, {fil['filled']:,} filled"
+    )
+    add(
+        f"  pure-Python bar scan       {_ms(fil['python'])}   tradekernels.fill_orders   "
         f"{_ms(fil['tradekernels'])}   {fil['python'] / max(fil['tradekernels'], 1e-12):,.0f}x"
         f"   (Python: {fil['python_symbols']} symbols, scaled; BarIndex per symbol, once: "
-        f"{_ms(fil['index']).strip()})")
+        f"{_ms(fil['index']).strip()})"
+    )
     add("")
 
     add("Checks (NaN == NaN; bit-exact unless a tolerance is given)")
@@ -537,8 +627,10 @@ def format_report(res: Dict[str, Any]) -> str:
         who = "pandas  " if c["what"] == "pandas" else "Python  "
         if c["ok"]:
             if c["tol"] and c["n_diff"]:
-                verdict = (f"OK within {c['tol']} ulp ({c['n_diff']:,} of {c['n']:,} values "
-                           f"1 ulp apart, the rest bit-identical)")
+                verdict = (
+                    f"OK within {c['tol']} ulp ({c['n_diff']:,} of {c['n']:,} values "
+                    f"1 ulp apart, the rest bit-identical)"
+                )
             elif c["tol"]:
                 verdict = "OK, bit-identical (tolerance 1 ulp)"
             else:
@@ -550,20 +642,26 @@ def format_report(res: Dict[str, Any]) -> str:
     add("")
 
     add("Worst 5 symbols by maximum drawdown")
-    add(f"  {'symbol':<8} {'max dd':>8} {'peak':>11} {'close':>9} {'trough':>11} {'close':>9} "
-        f"{'recovery':>11} {'bars down':>10} {'to recover':>11}")
+    add(
+        f"  {'symbol':<8} {'max dd':>8} {'peak':>11} {'close':>9} {'trough':>11} {'close':>9} "
+        f"{'recovery':>11} {'bars down':>10} {'to recover':>11}"
+    )
     for r in res["worst"]:
         to_rec = "-" if r["bars_to_recover"] is None else f"{r['bars_to_recover']:,}"
         down = "-" if r["bars_down"] is None else f"{r['bars_down']:,}"
-        add(f"  {r['symbol']:<8} {r['max_drawdown'] * 100:7.2f}% {_date(r['peak']):>11} "
+        add(
+            f"  {r['symbol']:<8} {r['max_drawdown'] * 100:7.2f}% {_date(r['peak']):>11} "
             f"{r['peak_close']:9.2f} {_date(r['trough']):>11} {r['trough_close']:9.2f} "
-            f"{_date(r['recovery']):>11} {down:>10} {to_rec:>11}")
+            f"{_date(r['recovery']):>11} {down:>10} {to_rec:>11}"
+        )
     add("")
     if res["match"]:
         sp = res["speedup"]
         pace = f"{sp:.1f}x faster than" if sp >= 1 else f"{1 / sp:.1f}x slower than"
-        add(f"RESULT: MATCH - tradekernels reproduced pandas and the pure-Python loops exactly, "
-            f"{pace} pandas.")
+        add(
+            f"RESULT: MATCH - tradekernels reproduced pandas and the pure-Python loops exactly, "
+            f"{pace} pandas."
+        )
     else:
         bad = [c["label"] for c in res["checks"] if not c["ok"]]
         add(f"RESULT: MISMATCH in {', '.join(bad)}")

@@ -101,11 +101,20 @@ _DTYPES = {np.dtype(c).num: np.dtype(c) for c in np.typecodes["All"] if c not in
 
 def _row(d: Dict[str, Any]) -> Kernel:
     return Kernel(
-        name=d["name"], family=d["family"], signature=d["signature"], nin=d["nin"], nout=d["nout"],
+        name=d["name"],
+        family=d["family"],
+        signature=d["signature"],
+        nin=d["nin"],
+        nout=d["nout"],
         loops=tuple(tuple(_DTYPES[t] for t in lp) for lp in d["loops"]),
-        simd=tuple(p for p in d["simd"].split(",") if p), ulps=d["ulps"], doc=d["doc"],
-        reference_name=d["reference"], stream=d["stream"], state_fields=tuple(d["state_fields"]),
-        state_default=tuple(d["state_default"]), base=d["base"],
+        simd=tuple(p for p in d["simd"].split(",") if p),
+        ulps=d["ulps"],
+        doc=d["doc"],
+        reference_name=d["reference"],
+        stream=d["stream"],
+        state_fields=tuple(d["state_fields"]),
+        state_default=tuple(d["state_default"]),
+        base=d["base"],
     )
 
 

@@ -54,7 +54,7 @@ from . import _registry
 __all__ = ["State", "as_state_vector", "PY_RUNNERS"]
 
 
-def _stateful(kernel: Any) -> "_registry.Kernel":
+def _stateful(kernel: Any) -> _registry.Kernel:
     """The registry row of a kernel with a carried state; ValueError naming the valid ones."""
     names = [k.name for k in _registry.KERNELS if k.state_fields]
     if not isinstance(kernel, str) or kernel not in names:
@@ -91,7 +91,7 @@ class State:
         object.__setattr__(self, "values", v)
 
     @classmethod
-    def initial(cls, kernel: str, lead: Tuple[int, ...] = ()) -> "State":
+    def initial(cls, kernel: str, lead: Tuple[int, ...] = ()) -> State:
         k = _stateful(kernel)
         return cls(kernel, np.broadcast_to(np.array(k.state_default), tuple(lead) + (k.state_len,)))
 
@@ -122,7 +122,7 @@ class State:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("tradekernels.State is immutable")
 
-    def __getitem__(self, idx: Any) -> "State":
+    def __getitem__(self, idx: Any) -> State:
         if not self.shape:
             raise IndexError("a single-series state cannot be indexed")
         idx = idx if isinstance(idx, tuple) else (idx,)
@@ -137,8 +137,11 @@ class State:
         if not isinstance(other, State):
             return NotImplemented
         a, b = self.values, other.values
-        return (self.kernel == other.kernel and a.shape == b.shape
-                and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b)))))
+        return (
+            self.kernel == other.kernel
+            and a.shape == b.shape
+            and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+        )
 
     __hash__ = None  # type: ignore[assignment]
 

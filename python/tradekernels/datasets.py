@@ -26,8 +26,7 @@ def _require_pandas() -> Any:
         import pandas as pd
     except ImportError as exc:  # pragma: no cover - exercised only without pandas
         raise ImportError(
-            "tradekernels.datasets needs pandas, an optional dependency: "
-            "pip install tradekernels[pandas]"
+            "tradekernels.datasets needs pandas, an optional dependency: pip install tradekernels[pandas]"
         ) from exc
     return pd
 
@@ -99,8 +98,8 @@ def synthetic_closes(n_symbols: int = 500, n_days: int = 2520, seed: int = 20261
     n_late = max(1, n_symbols // 50)
     n_susp = max(1, n_symbols // 100)
     halver = order[:1]
-    late = order[1:1 + n_late]
-    susp = order[1 + n_late:1 + n_late + n_susp]
+    late = order[1 : 1 + n_late]
+    susp = order[1 + n_late : 1 + n_late + n_susp]
 
     halved = {}
     for j in halver:
@@ -141,7 +140,7 @@ def synthetic_closes(n_symbols: int = 500, n_days: int = 2520, seed: int = 20261
             longest = min(max_len, room)
             length = int(rng.integers(min(3, longest), longest + 1))
             first = int(rng.integers(a + 1, b - length))
-            prices[first:first + length, j] = np.nan
+            prices[first : first + length, j] = np.nan
             runs.append((index[first], index[first + length - 1]))
         if runs:
             suspensions[columns[j]] = runs

@@ -110,8 +110,10 @@ _EXTRA = {"drawdown_episode": _EpisodeMixin}
 def _make(k: _registry.Kernel) -> type:
     """The stream class of kernel ``k`` (declared by its ``stream`` field)."""
     bases = (_StreamMixin,) + ((_EXTRA[k.name],) if k.name in _EXTRA else ()) + (getattr(_core, k.stream),)
-    doc = (f"Live :func:`tradekernels.{k.name}`: ``{k.stream}(state=None)``; ``update(x)`` returns "
-           f"what the batch kernel gives for that bar.  {k.doc.split(chr(10))[0]}")
+    doc = (
+        f"Live :func:`tradekernels.{k.name}`: ``{k.stream}(state=None)``; ``update(x)`` returns "
+        f"what the batch kernel gives for that bar.  {k.doc.split(chr(10))[0]}"
+    )
     return type(k.stream, bases, {"__slots__": (), "kernel": k.name, "__doc__": doc, "__module__": __name__})
 
 

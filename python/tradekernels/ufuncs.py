@@ -65,7 +65,8 @@ def _default_path() -> str:
         warnings.warn(
             f"TRADEKERNELS_SIMD={raw!r} is ignored ({e}); valid values on this CPU: "
             f"{', '.join(['auto'] + paths)}; using 'auto' ({fastest!r})",
-            RuntimeWarning, stacklevel=2,
+            RuntimeWarning,
+            stacklevel=2,
         )
         return fastest
     return requested

@@ -81,5 +81,3 @@ npy_intp tk_stream_min_bytes(void)
     const npy_intp t = tk_llc_bytes() / 2 + 1;
     return t > TK_STREAM_FLOOR ? t : TK_STREAM_FLOOR;
 }
-
-

@@ -79,7 +79,6 @@ static void tk_loop(char **args, npy_intp const *dims, npy_intp const *steps, vo
     }
 }
 
-
 /* Every loop of every ufunc is the same outer loop (its data says which core). */
 static PyUFuncGenericFunction tk_funcs[TK_MAXLOOPS] = {tk_loop, tk_loop};
 
@@ -194,9 +193,9 @@ static PyObject *tk_make_ufunc(const tk_kernel *k, int path, npy_intp stream_min
         PyMem_Free(ud);
         return NULL;
     }
-    PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(
-        tk_funcs, ud->ptrs, k->types, k->nloops, k->nin, k->nout, PyUFunc_None, k->name, k->doc,
-        0, k->signature);
+    PyObject *uf = PyUFunc_FromFuncAndDataAndSignature(tk_funcs, ud->ptrs, k->types, k->nloops,
+                                                       k->nin, k->nout, PyUFunc_None, k->name,
+                                                       k->doc, 0, k->signature);
     if (uf == NULL) {
         Py_DECREF(cap);
         return NULL;
@@ -310,11 +309,11 @@ static PyObject *tk_row_dict(const tk_kernel *k)
         PyTuple_SET_ITEM(fields, j, f);
         PyTuple_SET_ITEM(defaults, j, v);
     }
-    d = Py_BuildValue("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:O,s:O,s:O}",
-                      "name", k->name, "family", k->family, "signature", k->signature, "doc",
-                      k->doc, "reference", k->reference, "base", k->base, "stream", k->stream,
-                      "simd", k->simd, "nin", k->nin, "nout", k->nout, "ulps", k->ulps, "loops",
-                      loops, "state_fields", fields, "state_default", defaults);
+    d = Py_BuildValue("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:O,s:O,s:O}", "name", k->name,
+                      "family", k->family, "signature", k->signature, "doc", k->doc, "reference",
+                      k->reference, "base", k->base, "stream", k->stream, "simd", k->simd, "nin",
+                      k->nin, "nout", k->nout, "ulps", k->ulps, "loops", loops, "state_fields",
+                      fields, "state_default", defaults);
 done:
     Py_XDECREF(loops);
     Py_XDECREF(fields);
@@ -359,8 +358,15 @@ static PyMethodDef tk_methods[] = {
 };
 
 static struct PyModuleDef tk_module = {
-    PyModuleDef_HEAD_INIT, "_core", "tradekernels C core: kernel table and ufunc factory.",
-    -1, tk_methods, NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "_core",
+    "tradekernels C core: kernel table and ufunc factory.",
+    -1,
+    tk_methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyMODINIT_FUNC PyInit__core(void)
@@ -368,8 +374,9 @@ PyMODINIT_FUNC PyInit__core(void)
     import_array();
     import_umath();
     PyObject *m = PyModule_Create(&tk_module);
-    if (m != NULL && (tk_check_table() < 0 || tk_stream_add_types(m) < 0 /* scans/stream.c */
-                      || tk_fills_add_constants(m) < 0 /* fills/fills.c */)) {
+    if (m != NULL
+        && (tk_check_table() < 0 || tk_stream_add_types(m) < 0 /* scans/stream.c */
+            || tk_fills_add_constants(m) < 0 /* fills/fills.c */)) {
         Py_CLEAR(m);
     }
     return m;

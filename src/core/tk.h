@@ -22,8 +22,7 @@
 /* One outer iteration: args[k] points at argument k, core_dims are the
  * sizes of the distinct core dimensions (in signature order), core_steps
  * the core strides of every argument that has a core dimension. */
-typedef void (*tk_core_fn)(char **args, const npy_intp *core_dims,
-                           const npy_intp *core_steps);
+typedef void (*tk_core_fn)(char **args, const npy_intp *core_dims, const npy_intp *core_steps);
 
 /* SIMD code paths.  Every path must produce identical bits.  A path is
  * compiled where the compiler can target it (TK_HAVE_<PATH>) and used where
@@ -82,8 +81,8 @@ typedef struct tk_kernel {
     const char *stream;    /* class of tradekernels.stream, or "" */
     const char *simd;      /* comma-separated paths with their own cores */
     int nin, nout, nloops, ulps, nstate;
-    const char *types;          /* nloops x (nin + nout) NumPy type numbers */
-    void **data[TK_NPATH];      /* per path: nloops tk_loop_data pointers (NULL: the scalar ones) */
+    const char *types;     /* nloops x (nin + nout) NumPy type numbers */
+    void **data[TK_NPATH]; /* per path: nloops tk_loop_data pointers (NULL: the scalar ones) */
     const char *const *state_fields;
     const double *state_default;
     tk_dims_fn core_dims; /* process_core_dims_func, or NULL */
@@ -116,11 +115,31 @@ extern const int tk_nkernels;
 int tk_state_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes);
 
 /* Unaligned-safe loads/stores (compile to plain moves). */
-static inline double tk_ld_f64(const char *p) { double v; memcpy(&v, p, sizeof v); return v; }
-static inline double tk_ld_f32(const char *p) { float v; memcpy(&v, p, sizeof v); return (double)v; }
-static inline void tk_st_f64(char *p, double v) { memcpy(p, &v, sizeof v); }
-static inline void tk_st_f32(char *p, double v) { float f = (float)v; memcpy(p, &f, sizeof f); }
-static inline void tk_st_i64(char *p, npy_int64 v) { memcpy(p, &v, sizeof v); }
+static inline double tk_ld_f64(const char *p)
+{
+    double v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline double tk_ld_f32(const char *p)
+{
+    float v;
+    memcpy(&v, p, sizeof v);
+    return (double)v;
+}
+static inline void tk_st_f64(char *p, double v)
+{
+    memcpy(p, &v, sizeof v);
+}
+static inline void tk_st_f32(char *p, double v)
+{
+    float f = (float)v;
+    memcpy(p, &f, sizeof f);
+}
+static inline void tk_st_i64(char *p, npy_int64 v)
+{
+    memcpy(p, &v, sizeof v);
+}
 
 /* The prototype of every core and core-size hook (generated). */
 #include "tk_cores.h"

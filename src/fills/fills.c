@@ -49,9 +49,9 @@ enum { TK_KIND_MARKET = 0, TK_KIND_LIMIT = 1, TK_KIND_STOP = 2, TK_KIND_STOP_LIM
  * _core.ORDER_KINDS {name: code}, _core.FILL_BLOCK, _core.FILL_SUPER. */
 int tk_fills_add_constants(PyObject *module)
 {
-    PyObject *kinds = Py_BuildValue("{s:i,s:i,s:i,s:i}", "market", TK_KIND_MARKET, "limit",
-                                    TK_KIND_LIMIT, "stop", TK_KIND_STOP, "stop_limit",
-                                    TK_KIND_STOP_LIMIT);
+    PyObject *kinds =
+        Py_BuildValue("{s:i,s:i,s:i,s:i}", "market", TK_KIND_MARKET, "limit", TK_KIND_LIMIT, "stop",
+                      TK_KIND_STOP, "stop_limit", TK_KIND_STOP_LIMIT);
     if (kinds == NULL || PyModule_AddObject(module, "ORDER_KINDS", kinds) < 0) {
         Py_XDECREF(kinds);
         return -1;
@@ -63,7 +63,10 @@ int tk_fills_add_constants(PyObject *module)
     return 0;
 }
 
-static inline npy_intp tk_ceil_div(npy_intp n, npy_intp b) { return n <= 0 ? 0 : (n - 1) / b + 1; }
+static inline npy_intp tk_ceil_div(npy_intp n, npy_intp b)
+{
+    return n <= 0 ? 0 : (n - 1) / b + 1;
+}
 
 /* ------------------------------------------------------------------ */
 /* core dimension checks (process_core_dims_func; called with the GIL)  */
@@ -80,11 +83,12 @@ static int tk_fill_dims(const char *name, npy_intp *sizes, int may_set)
         sizes[2] = k;
     }
     if (sizes[1] != m || sizes[2] != k) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s: for %zd bars the block summaries must have length %zd and the "
-                     "super-block summaries length %zd (ceil(n/%zd), ceil(n/%zd)), got %zd and %zd; "
-                     "build them with tradekernels.ufuncs.bar_index / tradekernels.BarIndex",
-                     name, n, m, k, TK_FILL_BLOCK, TK_FILL_SUPER, sizes[1], sizes[2]);
+        PyErr_Format(
+            PyExc_ValueError,
+            "%s: for %zd bars the block summaries must have length %zd and the "
+            "super-block summaries length %zd (ceil(n/%zd), ceil(n/%zd)), got %zd and %zd; "
+            "build them with tradekernels.ufuncs.bar_index / tradekernels.BarIndex",
+            name, n, m, k, TK_FILL_BLOCK, TK_FILL_SUPER, sizes[1], sizes[2]);
         return -1;
     }
     return 0;
@@ -105,12 +109,18 @@ int tk_fill_orders_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes
 /* ------------------------------------------------------------------ */
 
 /* NaN-ignoring min / max: the accumulator starts as NaN ("nothing yet"). */
-static inline double tk_nmin(double acc, double v) { return (v == v && !(acc <= v)) ? v : acc; }
-static inline double tk_nmax(double acc, double v) { return (v == v && !(acc >= v)) ? v : acc; }
+static inline double tk_nmin(double acc, double v)
+{
+    return (v == v && !(acc <= v)) ? v : acc;
+}
+static inline double tk_nmax(double acc, double v)
+{
+    return (v == v && !(acc >= v)) ? v : acc;
+}
 
 /* Summaries of rows [lo, hi) of a strided fill_low / fill_high pair. */
-static void tk_range_summary(const char *fl, npy_intp sl, const char *fh, npy_intp sh,
-                             npy_intp lo, npy_intp hi, double *mn, double *mx)
+static void tk_range_summary(const char *fl, npy_intp sl, const char *fh, npy_intp sh, npy_intp lo,
+                             npy_intp hi, double *mn, double *mx)
 {
     double a = NAN, b = NAN;
     for (npy_intp i = lo; i < hi; i++) {
@@ -162,7 +172,7 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
         if (lo >= hi) {
             /* an empty range (only when k is not ceil(n/4096)) */
         }
-        else if (m == tk_ceil_div(n, TK_FILL_BLOCK)) {  /* from the block summaries */
+        else if (m == tk_ceil_div(n, TK_FILL_BLOCK)) { /* from the block summaries */
             const npy_intp b0 = lo >> TK_FILL_BLOCK_SHIFT;
             const npy_intp b1 = tk_ceil_div(hi, TK_FILL_BLOCK);
             for (npy_intp q = b0; q < b1; q++) {
@@ -183,12 +193,12 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-    const char *open, *high, *low, *close;  /* naive: raw bars */
+    const char *open, *high, *low, *close; /* naive: raw bars */
     npy_intp so, sh, sl, sc;
     /* skip: fill_low/fill_high in low/high, plus the summaries */
     const char *smin, *smax, *bmin, *bmax, *pmin, *pmax;
     npy_intp ssmin, ssmax, sbmin, sbmax, spmin, spmax;
-    int skip;                              /* summaries usable */
+    int skip; /* summaries usable */
 } tk_bars;
 
 /* Naive: every bar, fillability checked on the raw prices. */
@@ -222,7 +232,10 @@ static inline npy_intp tk_naive_up(const tk_bars *B, double x, npy_intp a, npy_i
 
 /* Does value v (a fill price or a summary) cross x?  Down: v <= x (a buy
  * limit / sell stop is reached by the low); up: v >= x.  NaN never does. */
-static inline int tk_crosses(double v, double x, int down) { return down ? v <= x : v >= x; }
+static inline int tk_crosses(double v, double x, int down)
+{
+    return down ? v <= x : v >= x;
+}
 
 /* One side's arrays for the skipping search: the bar values, the suffix,
  * block and super-block summaries (pointer, stride). */
@@ -354,7 +367,12 @@ done:
     tk_st_f64(out_p, idx >= 0 ? px : NAN);
 }
 
-static inline npy_int64 tk_ld_i64(const char *p) { npy_int64 v; memcpy(&v, p, sizeof v); return v; }
+static inline npy_int64 tk_ld_i64(const char *p)
+{
+    npy_int64 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 #if defined(__GNUC__) || defined(__clang__)
 #define TK_PREFETCH(p) __builtin_prefetch((const void *)(p), 0, 3)
@@ -377,29 +395,29 @@ static inline npy_int64 tk_ld_i64(const char *p) { npy_int64 v; memcpy(&v, p, si
  * blocks in [0, m) when the summaries are usable) are formed.  A macro, not
  * a function: GCC 12 finds a void function that only prefetches "pure" and
  * drops the calls, and so the prefetches. */
-#define TK_PREFETCH_START(B, n, START)                                        \
-    do {                                                                      \
-        const npy_int64 ps_ = (START);                                        \
-        if (ps_ >= 0 && ps_ < (npy_int64)(n)) {                               \
-            const npy_intp s_ = (npy_intp)ps_;                                \
-            TK_PREFETCH((B)->smin + s_ * (B)->ssmin);                         \
-            TK_PREFETCH((B)->smax + s_ * (B)->ssmax);                         \
-            TK_PREFETCH((B)->low + s_ * (B)->sl);                             \
-            TK_PREFETCH((B)->high + s_ * (B)->sh);                            \
-            TK_PREFETCH((B)->open + s_ * (B)->so);                            \
-            if ((B)->skip) {                                                  \
-                TK_PREFETCH((B)->bmin + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmin); \
-                TK_PREFETCH((B)->bmax + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmax); \
-            }                                                                 \
-            const npy_intp as_ = (B)->so < 0 ? -(B)->so : (B)->so;            \
-            for (npy_intp q_ = 1; q_ <= TK_FILL_PREFETCH_LINES; q_++) {       \
+#define TK_PREFETCH_START(B, n, START)                                                \
+    do {                                                                              \
+        const npy_int64 ps_ = (START);                                                \
+        if (ps_ >= 0 && ps_ < (npy_int64)(n)) {                                       \
+            const npy_intp s_ = (npy_intp)ps_;                                        \
+            TK_PREFETCH((B)->smin + s_ * (B)->ssmin);                                 \
+            TK_PREFETCH((B)->smax + s_ * (B)->ssmax);                                 \
+            TK_PREFETCH((B)->low + s_ * (B)->sl);                                     \
+            TK_PREFETCH((B)->high + s_ * (B)->sh);                                    \
+            TK_PREFETCH((B)->open + s_ * (B)->so);                                    \
+            if ((B)->skip) {                                                          \
+                TK_PREFETCH((B)->bmin + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmin);    \
+                TK_PREFETCH((B)->bmax + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmax);    \
+            }                                                                         \
+            const npy_intp as_ = (B)->so < 0 ? -(B)->so : (B)->so;                    \
+            for (npy_intp q_ = 1; q_ <= TK_FILL_PREFETCH_LINES; q_++) {               \
                 const npy_intp r_ = s_ + (as_ > 0 && as_ <= 64 ? q_ * 64 / as_ : q_); \
-                if (r_ >= (n)) {                                              \
-                    break;                                                    \
-                }                                                             \
-                TK_PREFETCH((B)->open + r_ * (B)->so);                        \
-            }                                                                 \
-        }                                                                     \
+                if (r_ >= (n)) {                                                      \
+                    break;                                                            \
+                }                                                                     \
+                TK_PREFETCH((B)->open + r_ * (B)->so);                                \
+            }                                                                         \
+        }                                                                             \
     } while (0)
 
 /* (n),(n),(n),(n),(n),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)
@@ -444,9 +462,9 @@ void tk_fill_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
         if (j + ahead < no) {
             TK_PREFETCH_START(&B, n, tk_ld_i64(st + (j + ahead) * sst));
         }
-        tk_fill_one(&B, n, tk_skip_down, tk_skip_up, tk_ld_i64(st + j * sst), tk_ld_i64(sd + j * ssd),
-                    tk_ld_i64(kd + j * skd), tk_ld_f64(pr + j * spr), tk_ld_f64(lm + j * slm),
-                    tk_ld_i64(ex + j * sex), oi + j * soi, op + j * sop);
+        tk_fill_one(&B, n, tk_skip_down, tk_skip_up, tk_ld_i64(st + j * sst),
+                    tk_ld_i64(sd + j * ssd), tk_ld_i64(kd + j * skd), tk_ld_f64(pr + j * spr),
+                    tk_ld_f64(lm + j * slm), tk_ld_i64(ex + j * sex), oi + j * soi, op + j * sop);
     }
 }
 
@@ -464,6 +482,6 @@ void tk_fill_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
     B.sl = steps[2];
     B.sc = steps[3];
     tk_fill_one(&B, dims[0], tk_naive_down, tk_naive_up, tk_ld_i64(args[4]), tk_ld_i64(args[5]),
-                tk_ld_i64(args[6]), tk_ld_f64(args[7]), tk_ld_f64(args[8]), tk_ld_i64(args[9]), args[10],
-                args[11]);
+                tk_ld_i64(args[6]), tk_ld_f64(args[7]), tk_ld_f64(args[8]), tk_ld_i64(args[9]),
+                args[10], args[11]);
 }

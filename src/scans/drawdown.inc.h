@@ -129,7 +129,8 @@ void TK_FN(tk_underwater_bars_state)(char **args, const npy_intp *dims, const np
     tk_underwater_save(args[3], steps[3], &s);
 }
 
-static inline void TK_FN(duration_run)(const char *x, npy_intp xs, npy_intp n, tk_duration_st *state)
+static inline void TK_FN(duration_run)(const char *x, npy_intp xs, npy_intp n,
+                                       tk_duration_st *state)
 {
     tk_duration_st s = *state;
     for (npy_intp i = 0; i < n; i++, x += xs) {

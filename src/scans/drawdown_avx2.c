@@ -27,8 +27,8 @@ TK_AVX2 static inline __m256d prefix_max(__m256d a, __m256d ninf)
 }
 
 /* Running peaks for 8 elements a|b given the carried peak; updates carry. */
-TK_AVX2 static inline void peaks8(__m256d a, __m256d b, __m256d ninf, __m256d *carry,
-                                  __m256d *pa, __m256d *pb)
+TK_AVX2 static inline void peaks8(__m256d a, __m256d b, __m256d ninf, __m256d *carry, __m256d *pa,
+                                  __m256d *pb)
 {
     const __m256d qa = prefix_max(a, ninf), qb = prefix_max(b, ninf);
     const __m256d carry_b = _mm256_max_pd(last_lane(qa), *carry);
@@ -74,7 +74,8 @@ TK_AVX2 void tk_drawdown_f64_avx2(char **args, const npy_intp *dims, const npy_i
         return;
     }
     double peak = -INFINITY;
-    dd_avx2((const double *)args[0], (double *)args[1], dims[0], &peak, tk_call_stream_min(args, 2));
+    dd_avx2((const double *)args[0], (double *)args[1], dims[0], &peak,
+            tk_call_stream_min(args, 2));
 }
 
 /* (n),(k)->(n),(k) */
@@ -85,7 +86,8 @@ TK_AVX2 void tk_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const
         return;
     }
     double peak = tk_ld_f64(args[1]);
-    dd_avx2((const double *)args[0], (double *)args[2], dims[0], &peak, tk_call_stream_min(args, 4));
+    dd_avx2((const double *)args[0], (double *)args[2], dims[0], &peak,
+            tk_call_stream_min(args, 4));
     tk_st_f64(args[3], peak);
 }
 
@@ -150,7 +152,8 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
              * (whose drawdowns are NaN, hence ignored) drop out here. */
             for (; i + TK_SKIP <= n; i += TK_SKIP) {
                 for (int c = 0; c < TK_SKIP * 8; c += 64) { /* integer math: no UB, never faults */
-                    _mm_prefetch((const char *)((uintptr_t)(x + i) + TK_MDD_PREFETCH + c), _MM_HINT_T0);
+                    _mm_prefetch((const char *)((uintptr_t)(x + i) + TK_MDD_PREFETCH + c),
+                                 _MM_HINT_T0);
                 }
                 __m256d h0 = carry, h1 = carry, h2 = carry, h3 = carry;
                 __m256d l0 = segmin, l1 = segmin, l2 = segmin, l3 = segmin;
@@ -192,9 +195,11 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
             const __m256d dd = _mm256_sub_pd(_mm256_div_pd(d, pd), one);
             /* min(v, best) returns best when v is NaN: NaN drawdowns are skipped. */
             best = _mm256_min_pd(dd, _mm256_min_pd(dc, _mm256_min_pd(db, _mm256_min_pd(da, best))));
-            seen = _mm256_or_pd(seen, _mm256_or_pd(
-                _mm256_or_pd(_mm256_cmp_pd(da, da, _CMP_ORD_Q), _mm256_cmp_pd(db, db, _CMP_ORD_Q)),
-                _mm256_or_pd(_mm256_cmp_pd(dc, dc, _CMP_ORD_Q), _mm256_cmp_pd(dd, dd, _CMP_ORD_Q))));
+            seen =
+                _mm256_or_pd(seen, _mm256_or_pd(_mm256_or_pd(_mm256_cmp_pd(da, da, _CMP_ORD_Q),
+                                                             _mm256_cmp_pd(db, db, _CMP_ORD_Q)),
+                                                _mm256_or_pd(_mm256_cmp_pd(dc, dc, _CMP_ORD_Q),
+                                                             _mm256_cmp_pd(dd, dd, _CMP_ORD_Q))));
         }
         i += TK_SKIP;
     }
@@ -218,7 +223,8 @@ TK_AVX2 void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const n
 }
 
 /* (n),(k)->(),(k) */
-TK_AVX2 void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+TK_AVX2 void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims,
+                                            const npy_intp *steps)
 {
     if (steps[0] != sizeof(double)) {
         tk_max_drawdown_state_f64(args, dims, steps);

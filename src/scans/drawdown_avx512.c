@@ -71,18 +71,21 @@ TK_AVX512 void TK_V512(tk_drawdown_f64)(char **args, const npy_intp *dims, const
         return;
     }
     double peak = -INFINITY;
-    dd_avx512((const double *)args[0], (double *)args[1], dims[0], &peak, tk_call_stream_min(args, 2));
+    dd_avx512((const double *)args[0], (double *)args[1], dims[0], &peak,
+              tk_call_stream_min(args, 2));
 }
 
 /* (n),(k)->(n),(k) */
-TK_AVX512 void TK_V512(tk_drawdown_state_f64)(char **args, const npy_intp *dims, const npy_intp *steps)
+TK_AVX512 void TK_V512(tk_drawdown_state_f64)(char **args, const npy_intp *dims,
+                                              const npy_intp *steps)
 {
     if (steps[0] != sizeof(double) || steps[2] != sizeof(double)) {
         tk_drawdown_state_f64(args, dims, steps);
         return;
     }
     double peak = tk_ld_f64(args[1]);
-    dd_avx512((const double *)args[0], (double *)args[2], dims[0], &peak, tk_call_stream_min(args, 4));
+    dd_avx512((const double *)args[0], (double *)args[2], dims[0], &peak,
+              tk_call_stream_min(args, 4));
     tk_st_f64(args[3], peak);
 }
 
@@ -104,8 +107,7 @@ TK_AVX512 static inline double hmin8(__m512d v)
 }
 
 /* Fold the minimum of skipped blocks (all below the carried peak) into best. */
-TK_AVX512 static inline void flush8(__m512d *segmin, __m512d carry, __m512d *best,
-                                    tk_mask8 *seen)
+TK_AVX512 static inline void flush8(__m512d *segmin, __m512d carry, __m512d *best, tk_mask8 *seen)
 {
     const __m512d pinf = _mm512_set1_pd(INFINITY);
     const tk_mask8 valid = _mm512_cmp_pd_mask(*segmin, pinf, _CMP_LT_OQ);
@@ -203,7 +205,8 @@ TK_AVX512 static void mdd_avx512(const double *x, npy_intp n, tk_mdd_st *state)
     *state = s;
 }
 
-TK_AVX512 void TK_V512(tk_max_drawdown_f64)(char **args, const npy_intp *dims, const npy_intp *steps)
+TK_AVX512 void TK_V512(tk_max_drawdown_f64)(char **args, const npy_intp *dims,
+                                            const npy_intp *steps)
 {
     if (steps[0] != sizeof(double)) {
         tk_max_drawdown_f64(args, dims, steps);
@@ -216,7 +219,7 @@ TK_AVX512 void TK_V512(tk_max_drawdown_f64)(char **args, const npy_intp *dims, c
 
 /* (n),(k)->(),(k) */
 TK_AVX512 void TK_V512(tk_max_drawdown_state_f64)(char **args, const npy_intp *dims,
-                                                   const npy_intp *steps)
+                                                  const npy_intp *steps)
 {
     if (steps[0] != sizeof(double)) {
         tk_max_drawdown_state_f64(args, dims, steps);

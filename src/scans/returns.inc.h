@@ -15,26 +15,26 @@
 
 /* One kernel: a run function over the step, a stateless (n)->(n) core
  * starting from `init`, and a stateful (n),(k)->(n),(k) core. */
-#define TK_RETURNS_KERNEL(name, init)                                                   \
+#define TK_RETURNS_KERNEL(name, init)                                                        \
     static inline void TK_FN(name##_run)(const char *x, npy_intp xs, char *out, npy_intp os, \
-                                         npy_intp n, double *state)                     \
-    {                                                                                   \
-        double s = *state;                                                              \
-        for (npy_intp i = 0; i < n; i++, x += xs, out += os) {                          \
-            TK_ST(out, tk_##name##_step(&s, TK_LD(x)));                                 \
-        }                                                                               \
-        *state = s;                                                                     \
-    }                                                                                   \
-    void TK_FN(tk_##name)(char **args, const npy_intp *dims, const npy_intp *steps)     \
-    {                                                                                   \
-        double s = (init);                                                              \
-        TK_FN(name##_run)(args[0], steps[0], args[1], steps[1], dims[0], &s);           \
-    }                                                                                   \
-    void TK_FN(tk_##name##_state)(char **args, const npy_intp *dims, const npy_intp *steps) \
-    {                                                                                   \
-        double s = tk_ld_f64(args[1]);                                                  \
-        TK_FN(name##_run)(args[0], steps[0], args[2], steps[2], dims[0], &s);           \
-        tk_st_f64(args[3], s);                                                          \
+                                         npy_intp n, double *state)                          \
+    {                                                                                        \
+        double s = *state;                                                                   \
+        for (npy_intp i = 0; i < n; i++, x += xs, out += os) {                               \
+            TK_ST(out, tk_##name##_step(&s, TK_LD(x)));                                      \
+        }                                                                                    \
+        *state = s;                                                                          \
+    }                                                                                        \
+    void TK_FN(tk_##name)(char **args, const npy_intp *dims, const npy_intp *steps)          \
+    {                                                                                        \
+        double s = (init);                                                                   \
+        TK_FN(name##_run)(args[0], steps[0], args[1], steps[1], dims[0], &s);                \
+    }                                                                                        \
+    void TK_FN(tk_##name##_state)(char **args, const npy_intp *dims, const npy_intp *steps)  \
+    {                                                                                        \
+        double s = tk_ld_f64(args[1]);                                                       \
+        TK_FN(name##_run)(args[0], steps[0], args[2], steps[2], dims[0], &s);                \
+        tk_st_f64(args[3], s);                                                               \
     }
 
 /* prev carries x[i-1] (NaN before the first element). */

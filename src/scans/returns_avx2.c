@@ -51,7 +51,8 @@ TK_AVX2 void tk_simple_returns_f64_avx2(char **args, const npy_intp *dims, const
 }
 
 /* (n),(k)->(n),(k) */
-TK_AVX2 void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+TK_AVX2 void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims,
+                                              const npy_intp *steps)
 {
     if (steps[0] != sizeof(double) || steps[2] != sizeof(double)) {
         tk_simple_returns_state_f64(args, dims, steps);

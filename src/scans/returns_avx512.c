@@ -39,7 +39,8 @@ TK_AVX512 static void sr_avx512(const double *x, double *out, npy_intp n, double
     *state = p;
 }
 
-TK_AVX512 void TK_V512(tk_simple_returns_f64)(char **args, const npy_intp *dims, const npy_intp *steps)
+TK_AVX512 void TK_V512(tk_simple_returns_f64)(char **args, const npy_intp *dims,
+                                              const npy_intp *steps)
 {
     if (steps[0] != sizeof(double) || steps[1] != sizeof(double)) {
         tk_simple_returns_f64(args, dims, steps);
@@ -51,7 +52,7 @@ TK_AVX512 void TK_V512(tk_simple_returns_f64)(char **args, const npy_intp *dims,
 
 /* (n),(k)->(n),(k) */
 TK_AVX512 void TK_V512(tk_simple_returns_state_f64)(char **args, const npy_intp *dims,
-                                                     const npy_intp *steps)
+                                                    const npy_intp *steps)
 {
     if (steps[0] != sizeof(double) || steps[2] != sizeof(double)) {
         tk_simple_returns_state_f64(args, dims, steps);

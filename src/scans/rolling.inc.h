@@ -84,17 +84,17 @@ void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy
     }
     const npy_intp cap = (w < (npy_int64)n) ? (npy_intp)w : n; /* window length in bars */
     tk_seg *agg = NULL;
-    npy_intp f0 = 0, f1 = 0;        /* front part [f0, f1): agg[j - f0] = bars j .. f1-1 */
-    tk_seg back = tk_seg_empty();   /* back part [f1, i] */
-    npy_intp valid = 0, bad = 0;    /* non-NaN / non-positive-or-inf bars in the window */
-    int naive_only = 0;             /* the scratch could not be allocated */
+    npy_intp f0 = 0, f1 = 0;      /* front part [f0, f1): agg[j - f0] = bars j .. f1-1 */
+    tk_seg back = tk_seg_empty(); /* back part [f1, i] */
+    npy_intp valid = 0, bad = 0;  /* non-NaN / non-positive-or-inf bars in the window */
+    int naive_only = 0;           /* the scratch could not be allocated */
     for (npy_intp i = 0; i < n; i++) {
         const double v = TK_XAT(i);
         valid += (v == v);
         bad += tk_seg_bad(v);
         back = tk_seg_cat(back, tk_seg_one(v));
         const npy_intp s = (i >= cap) ? i - cap + 1 : 0; /* cap == w here when i >= cap */
-        if (s > 0) {                                    /* bar s-1 left the window */
+        if (s > 0) {                                     /* bar s-1 left the window */
             const double u = TK_XAT(s - 1);
             valid -= (u == u);
             bad -= tk_seg_bad(u);

@@ -90,58 +90,58 @@ static void tk_stream_dealloc(PyObject *self)
 /* The type around a stream's init / update / state_vector functions (and
  * any extra getters, the variable arguments): methods, getters, slots and
  * the heap-type spec. */
-#define TK_STREAM_TYPE(Name, name, objtype, doc, ...)                                      \
-    static PyMethodDef tk_##name##_stream_methods[] = {                                    \
-        {"update", tk_##name##_stream_update, METH_O,                                      \
-         "update(x): the next output of tradekernels." #name " for the new value x."},     \
-        {NULL, NULL, 0, NULL}};                                                            \
-    static PyGetSetDef tk_##name##_stream_getset[] = {                                     \
-        {"state_vector", tk_##name##_stream_vec, NULL, "the carried state, a tuple of floats", NULL}, \
-        __VA_ARGS__{NULL, NULL, NULL, NULL, NULL}};                                       \
-    static PyType_Slot tk_##name##_stream_slots[] = {                                      \
-        {Py_tp_doc, (void *)(doc)},                                                        \
-        {Py_tp_new, (void *)PyType_GenericNew},                                            \
-        {Py_tp_init, (void *)tk_##name##_stream_init},                                     \
-        {Py_tp_dealloc, (void *)tk_stream_dealloc},                                        \
-        {Py_tp_methods, tk_##name##_stream_methods},                                       \
-        {Py_tp_getset, tk_##name##_stream_getset},                                         \
-        {0, NULL}};                                                                        \
-    PyType_Spec tk_##name##_stream_spec = {                                         \
-        "tradekernels._core." #Name, sizeof(objtype), 0,                                   \
-        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_##name##_stream_slots};
+#define TK_STREAM_TYPE(Name, name, objtype, doc, ...)                                          \
+    static PyMethodDef tk_##name##_stream_methods[] = {                                        \
+        {"update", tk_##name##_stream_update, METH_O,                                          \
+         "update(x): the next output of tradekernels." #name " for the new value x."},         \
+        {NULL, NULL, 0, NULL}};                                                                \
+    static PyGetSetDef tk_##name##_stream_getset[] = {                                         \
+        {"state_vector", tk_##name##_stream_vec, NULL, "the carried state, a tuple of floats", \
+         NULL},                                                                                \
+        __VA_ARGS__{NULL, NULL, NULL, NULL, NULL}};                                            \
+    static PyType_Slot tk_##name##_stream_slots[] = {                                          \
+        {Py_tp_doc, (void *)(doc)},                                                            \
+        {Py_tp_new, (void *)PyType_GenericNew},                                                \
+        {Py_tp_init, (void *)tk_##name##_stream_init},                                         \
+        {Py_tp_dealloc, (void *)tk_stream_dealloc},                                            \
+        {Py_tp_methods, tk_##name##_stream_methods},                                           \
+        {Py_tp_getset, tk_##name##_stream_getset},                                             \
+        {0, NULL}};                                                                            \
+    PyType_Spec tk_##name##_stream_spec = {"tradekernels._core." #Name, sizeof(objtype), 0,    \
+                                           Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,           \
+                                           tk_##name##_stream_slots};
 
 /* ------------------------------------------------------------------ */
 /* one-double state streams: returns, cumulative returns, drawdown      */
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-    PyObject_HEAD
-    double s;
+    PyObject_HEAD double s;
 } tk_stream1;
 
-#define TK_STREAM1(Name, name, init, doc)                                                  \
-    static int tk_##name##_stream_init(PyObject *self, PyObject *args, PyObject *kwds)     \
-    {                                                                                      \
-        double vec[1];                                                                     \
-        const int r = tk_parse_state(#Name, args, kwds, vec, 1);                           \
-        if (r < 0) {                                                                       \
-            return -1;                                                                     \
-        }                                                                                  \
-        ((tk_stream1 *)self)->s = r ? vec[0] : (init);                                     \
-        return 0;                                                                          \
-    }                                                                                      \
-    static PyObject *tk_##name##_stream_update(PyObject *self, PyObject *arg)              \
-    {                                                                                      \
-        double v;                                                                          \
-        if (tk_arg_double(arg, &v) < 0) {                                                  \
-            return NULL;                                                                   \
-        }                                                                                  \
-        return PyFloat_FromDouble(tk_##name##_step(&((tk_stream1 *)self)->s, v));          \
-    }                                                                                      \
-    static PyObject *tk_##name##_stream_vec(PyObject *self, void *Py_UNUSED(c))            \
-    {                                                                                      \
-        return tk_vec_tuple(&((tk_stream1 *)self)->s, 1);                                  \
-    }                                                                                      \
+#define TK_STREAM1(Name, name, init, doc)                                              \
+    static int tk_##name##_stream_init(PyObject *self, PyObject *args, PyObject *kwds) \
+    {                                                                                  \
+        double vec[1];                                                                 \
+        const int r = tk_parse_state(#Name, args, kwds, vec, 1);                       \
+        if (r < 0) {                                                                   \
+            return -1;                                                                 \
+        }                                                                              \
+        ((tk_stream1 *)self)->s = r ? vec[0] : (init);                                 \
+        return 0;                                                                      \
+    }                                                                                  \
+    static PyObject *tk_##name##_stream_update(PyObject *self, PyObject *arg)          \
+    {                                                                                  \
+        double v;                                                                      \
+        if (tk_arg_double(arg, &v) < 0) {                                              \
+            return NULL;                                                               \
+        }                                                                              \
+        return PyFloat_FromDouble(tk_##name##_step(&((tk_stream1 *)self)->s, v));      \
+    }                                                                                  \
+    static PyObject *tk_##name##_stream_vec(PyObject *self, void *Py_UNUSED(c))        \
+    {                                                                                  \
+        return tk_vec_tuple(&((tk_stream1 *)self)->s, 1);                              \
+    }                                                                                  \
     TK_STREAM_TYPE(Name, name, tk_stream1, doc, )
 
 TK_STREAM1(SimpleReturns, simple_returns, NAN,
@@ -159,36 +159,36 @@ TK_STREAM1(Drawdown, drawdown, -INFINITY,
 
 /* The parts of a stream type around its state struct `st` (with load/save
  * helpers tk_<sn>_load/_save/_init), update body and extra getters. */
-#define TK_STREAM_COMMON(Name, name, sttype, sn, len, doc, extra_getset)                   \
-    typedef struct {                                                                       \
-        PyObject_HEAD                                                                      \
-        sttype s;                                                                          \
-    } tk_##name##_stream;                                                                  \
-    static int tk_##name##_stream_init(PyObject *self, PyObject *args, PyObject *kwds)     \
-    {                                                                                      \
-        double vec[len];                                                                   \
-        const int r = tk_parse_state(#Name, args, kwds, vec, (len));                       \
-        if (r < 0) {                                                                       \
-            return -1;                                                                     \
-        }                                                                                  \
-        ((tk_##name##_stream *)self)->s =                                                  \
-            r ? tk_##sn##_load((const char *)vec, TK_VEC_STEP) : tk_##sn##_init();         \
-        return 0;                                                                          \
-    }                                                                                      \
-    static PyObject *tk_##name##_stream_vec(PyObject *self, void *Py_UNUSED(c))            \
-    {                                                                                      \
-        double vec[len];                                                                   \
-        tk_##sn##_save((char *)vec, TK_VEC_STEP, &((tk_##name##_stream *)self)->s);       \
-        return tk_vec_tuple(vec, (len));                                                   \
-    }                                                                                      \
-    static PyObject *tk_##name##_stream_update(PyObject *self, PyObject *arg);             \
+#define TK_STREAM_COMMON(Name, name, sttype, sn, len, doc, extra_getset)               \
+    typedef struct {                                                                   \
+        PyObject_HEAD sttype s;                                                        \
+    } tk_##name##_stream;                                                              \
+    static int tk_##name##_stream_init(PyObject *self, PyObject *args, PyObject *kwds) \
+    {                                                                                  \
+        double vec[len];                                                               \
+        const int r = tk_parse_state(#Name, args, kwds, vec, (len));                   \
+        if (r < 0) {                                                                   \
+            return -1;                                                                 \
+        }                                                                              \
+        ((tk_##name##_stream *)self)->s =                                              \
+            r ? tk_##sn##_load((const char *)vec, TK_VEC_STEP) : tk_##sn##_init();     \
+        return 0;                                                                      \
+    }                                                                                  \
+    static PyObject *tk_##name##_stream_vec(PyObject *self, void *Py_UNUSED(c))        \
+    {                                                                                  \
+        double vec[len];                                                               \
+        tk_##sn##_save((char *)vec, TK_VEC_STEP, &((tk_##name##_stream *)self)->s);    \
+        return tk_vec_tuple(vec, (len));                                               \
+    }                                                                                  \
+    static PyObject *tk_##name##_stream_update(PyObject *self, PyObject *arg);         \
     TK_STREAM_TYPE(Name, name, tk_##name##_stream, doc, extra_getset)
 
 #define TK_COMMA ,
 
 /* underwater_bars: update(price) -> int */
 static PyObject *tk_underwater_bars_stream_value(PyObject *self, void *c);
-TK_STREAM_COMMON(UnderwaterBars, underwater_bars, tk_underwater_st, underwater, TK_STATE_LEN_UNDERWATER,
+TK_STREAM_COMMON(UnderwaterBars, underwater_bars, tk_underwater_st, underwater,
+                 TK_STATE_LEN_UNDERWATER,
                  "UnderwaterBars(state=None): live underwater_bars; update(price) -> int.",
                  {"value" TK_COMMA tk_underwater_bars_stream_value TK_COMMA NULL TK_COMMA
                   "the current count (-1 before any valid price)" TK_COMMA NULL} TK_COMMA)
@@ -209,11 +209,12 @@ static PyObject *tk_underwater_bars_stream_value(PyObject *self, void *Py_UNUSED
 
 /* max_drawdown: update(price) -> max drawdown so far */
 static PyObject *tk_max_drawdown_stream_value(PyObject *self, void *c);
-TK_STREAM_COMMON(MaxDrawdown, max_drawdown, tk_mdd_st, mdd, TK_STATE_LEN_MAX_DRAWDOWN,
-                 "MaxDrawdown(state=None): live max_drawdown; update(price) -> the maximum "
-                 "drawdown of everything seen so far.",
-                 {"value" TK_COMMA tk_max_drawdown_stream_value TK_COMMA NULL TK_COMMA
-                  "the maximum drawdown so far (NaN before any valid price)" TK_COMMA NULL} TK_COMMA)
+TK_STREAM_COMMON(
+    MaxDrawdown, max_drawdown, tk_mdd_st, mdd, TK_STATE_LEN_MAX_DRAWDOWN,
+    "MaxDrawdown(state=None): live max_drawdown; update(price) -> the maximum "
+    "drawdown of everything seen so far.",
+    {"value" TK_COMMA tk_max_drawdown_stream_value TK_COMMA NULL TK_COMMA
+     "the maximum drawdown so far (NaN before any valid price)" TK_COMMA NULL} TK_COMMA)
 
 static PyObject *tk_max_drawdown_stream_update(PyObject *self, PyObject *arg)
 {
@@ -233,12 +234,13 @@ static PyObject *tk_max_drawdown_stream_value(PyObject *self, void *Py_UNUSED(c)
 
 /* drawdown_episode: update(price) -> depth so far; .episode -> 4-tuple */
 static PyObject *tk_drawdown_episode_stream_episode(PyObject *self, void *c);
-TK_STREAM_COMMON(DrawdownEpisode, drawdown_episode, tk_episode_st, episode, TK_STATE_LEN_EPISODE,
-                 "DrawdownEpisode(state=None): live drawdown_episode; update(price) -> the depth "
-                 "so far; .episode -> (peak, trough, recovery, depth) of everything seen so far.",
-                 {"episode" TK_COMMA tk_drawdown_episode_stream_episode TK_COMMA NULL TK_COMMA
-                  "(peak, trough, recovery, depth) so far; indices count from the first update"
-                  TK_COMMA NULL} TK_COMMA)
+TK_STREAM_COMMON(
+    DrawdownEpisode, drawdown_episode, tk_episode_st, episode, TK_STATE_LEN_EPISODE,
+    "DrawdownEpisode(state=None): live drawdown_episode; update(price) -> the depth "
+    "so far; .episode -> (peak, trough, recovery, depth) of everything seen so far.",
+    {"episode" TK_COMMA tk_drawdown_episode_stream_episode TK_COMMA NULL TK_COMMA
+     "(peak, trough, recovery, depth) so far; indices count from the first update" TK_COMMA
+         NULL} TK_COMMA)
 
 static PyObject *tk_drawdown_episode_stream_update(PyObject *self, PyObject *arg)
 {
@@ -281,11 +283,12 @@ static PyObject *tk_ulcer_index_stream_update(PyObject *self, PyObject *arg)
 
 /* max_drawdown_duration: update(price) -> the longest underwater run so far */
 static PyObject *tk_max_drawdown_duration_stream_value(PyObject *self, void *c);
-TK_STREAM_COMMON(MaxDrawdownDuration, max_drawdown_duration, tk_duration_st, duration, TK_STATE_LEN_DURATION,
-                 "MaxDrawdownDuration(state=None): live max_drawdown_duration; update(price) -> "
-                 "the longest run of bars below the running peak so far (int).",
-                 {"value" TK_COMMA tk_max_drawdown_duration_stream_value TK_COMMA NULL TK_COMMA
-                  "the longest underwater run so far (-1 before any valid price)" TK_COMMA NULL} TK_COMMA)
+TK_STREAM_COMMON(
+    MaxDrawdownDuration, max_drawdown_duration, tk_duration_st, duration, TK_STATE_LEN_DURATION,
+    "MaxDrawdownDuration(state=None): live max_drawdown_duration; update(price) -> "
+    "the longest run of bars below the running peak so far (int).",
+    {"value" TK_COMMA tk_max_drawdown_duration_stream_value TK_COMMA NULL TK_COMMA
+     "the longest underwater run so far (-1 before any valid price)" TK_COMMA NULL} TK_COMMA)
 
 static PyObject *tk_max_drawdown_duration_stream_update(PyObject *self, PyObject *arg)
 {

@@ -43,7 +43,12 @@
 #define TK_ALWAYS_INLINE inline
 #endif
 
-static inline npy_int64 tk_ld_i64(const char *p) { npy_int64 v; memcpy(&v, p, sizeof v); return v; }
+static inline npy_int64 tk_ld_i64(const char *p)
+{
+    npy_int64 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 /* Number of elements <= t among a[lo..hi) (sorted; the caller knows the
  * answer is in [lo, hi]): branch-free halving (a conditional move per
@@ -87,7 +92,8 @@ static npy_intp tk_count_le(const char *a, npy_intp step, npy_intp n, npy_int64 
             lo = idx + 1;
             w <<= 1;
         }
-    } else {
+    }
+    else {
         hi = c - 1; /* a[c-1] > t: the count is <= c-1: gallop backward */
         lo = 0;
         for (int g = 0; g < TK_GALLOP; g++) {
@@ -116,8 +122,8 @@ typedef struct {
     npy_int64 from, to, stop;
 } tk_cursor;
 
-static void tk_cursor_init(tk_cursor *c, const char *start, npy_intp sstep,
-                           const char *end, npy_intp estep, npy_intp n)
+static void tk_cursor_init(tk_cursor *c, const char *start, npy_intp sstep, const char *end,
+                           npy_intp estep, npy_intp n)
 {
     c->start = start;
     c->end = end;
@@ -217,19 +223,23 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
             if (all_in || first >= stop || last < bstop) {
                 if (mode == TK_SES_MASK) {
                     memset(out, all_in, TK_BLK);
-                } else if (mode == TK_SES_START) { /* prev: session of the last in-session ts */
+                }
+                else if (mode == TK_SES_START) { /* prev: session of the last in-session ts */
                     memset(out, 0, TK_BLK);
                     if (all_in) {
                         out[0] = (char)(*prev != ses->cur);
                         *prev = ses->cur;
                     }
-                } else if (mode == TK_SES_MINUTES) {
+                }
+                else if (mode == TK_SES_MINUTES) {
                     const npy_uint64 open = (npy_uint64)ses->from; /* ts >= open: floors */
                     for (int j = 0; j < TK_BLK; j++) {
                         const npy_uint64 d = (npy_uint64)tk_ld_i64(ts + j * 8) - open;
-                        tk_st_i64(out + j * 8, all_in ? (npy_int64)(d / (npy_uint64)TK_NS_PER_MIN) : -1);
+                        tk_st_i64(out + j * 8,
+                                  all_in ? (npy_int64)(d / (npy_uint64)TK_NS_PER_MIN) : -1);
                     }
-                } else {
+                }
+                else {
                     const npy_int64 v = all_in ? cur : -1;
                     for (int j = 0; j < TK_BLK; j++) {
                         tk_st_i64(out + j * 8, v);
@@ -249,7 +259,8 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
                 bad |= (npy_int64)((v < a) | (v > z));
                 out[j] = (char)((v < stop) & (v >= bstop));
             }
-        } else {
+        }
+        else {
             for (int j = 0; j < TK_BLK; j++) {
                 const npy_int64 v = tk_ld_i64(ts + j * 8);
                 bad |= (npy_int64)((v < a) | (v > z));
@@ -272,9 +283,8 @@ TK_AVX2 static npy_intp tk_ses_block_avx2(const char *ts, npy_intp avail, char *
 }
 #endif
 
-static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
-                                         const npy_intp *steps, const int mode,
-                                         const tk_block_fn block)
+static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims, const npy_intp *steps,
+                                         const int mode, const tk_block_fn block)
 {
     const npy_intp n = dims[0], s = dims[1], b = dims[2];
     const char *ts = args[0];
@@ -287,9 +297,10 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
     npy_int64 outside = 0;
     npy_intp prev = -1; /* session of the last in-session timestamp (session_start) */
     const npy_intp out_size = mode == TK_SES_MASK || mode == TK_SES_START
-                                  ? (npy_intp)sizeof(npy_bool) : (npy_intp)sizeof(npy_int64);
-    const int blocks = block != NULL && ts_step == (npy_intp)sizeof(npy_int64) &&
-                       out_step == out_size;
+                                  ? (npy_intp)sizeof(npy_bool)
+                                  : (npy_intp)sizeof(npy_int64);
+    const int blocks =
+        block != NULL && ts_step == (npy_intp)sizeof(npy_int64) && out_step == out_size;
 
     for (npy_intp k = 0; k < n;) {
         npy_intp run = TK_BLK;
@@ -333,8 +344,8 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
                 }
                 break;
             default: /* TK_SES_MINUTES: t >= open, so division floors */
-                tk_st_i64(o, in ? (npy_int64)(((npy_uint64)t - (npy_uint64)ses.from) /
-                                              (npy_uint64)TK_NS_PER_MIN)
+                tk_st_i64(o, in ? (npy_int64)(((npy_uint64)t - (npy_uint64)ses.from)
+                                              / (npy_uint64)TK_NS_PER_MIN)
                                 : -1);
                 break;
             }
@@ -351,14 +362,14 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims,
 #else
 #define TK_SES_BLOCK NULL
 #endif
-#define TK_SES_ENTRIES(NAME, MODE)                                                        \
-    void tk_##NAME##_i64(char **args, const npy_intp *dims, const npy_intp *steps)        \
-    {                                                                                     \
-        tk_sessions(args, dims, steps, MODE, NULL);                                       \
-    }                                                                                     \
-    void tk_##NAME##_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)   \
-    {                                                                                     \
-        tk_sessions(args, dims, steps, MODE, TK_SES_BLOCK);                               \
+#define TK_SES_ENTRIES(NAME, MODE)                                                      \
+    void tk_##NAME##_i64(char **args, const npy_intp *dims, const npy_intp *steps)      \
+    {                                                                                   \
+        tk_sessions(args, dims, steps, MODE, NULL);                                     \
+    }                                                                                   \
+    void tk_##NAME##_i64_avx2(char **args, const npy_intp *dims, const npy_intp *steps) \
+    {                                                                                   \
+        tk_sessions(args, dims, steps, MODE, TK_SES_BLOCK);                             \
     }
 
 TK_SES_ENTRIES(session_mask, TK_SES_MASK)
@@ -385,7 +396,7 @@ typedef struct {
     npy_intp step, n; /* search ts[0..n): n excludes trailing NaT */
     npy_int64 t0;     /* first non-NaT timestamp, at base */
     npy_intp base;
-    double per_ns;    /* timestamps per ns of the grid guess */
+    double per_ns; /* timestamps per ns of the grid guess */
 } tk_sorted_ts;
 
 /* Number of ts < t (at least from; ts[from-1] < t already known). */
@@ -398,7 +409,8 @@ static npy_intp tk_sorted_pos(const tk_sorted_ts *s, npy_int64 t, npy_intp from)
     npy_intp c = from;
     if (g >= (double)s->n) {
         c = s->n;
-    } else if (g > (double)from) {
+    }
+    else if (g > (double)from) {
         c = (npy_intp)g;
         c += (double)c < g; /* ceil: the count of grid points below t */
     }
@@ -408,8 +420,8 @@ static npy_intp tk_sorted_pos(const tk_sorted_ts *s, npy_int64 t, npy_intp from)
 
 /* Answers for ts[*done .. z): "outside" before a, the session row's answer
  * on [a, z) (session_start: only at the session's first timestamp). */
-static void tk_fill_run(char *out, npy_intp ostep, int mode, npy_intp *done, npy_intp a,
-                        npy_intp z, npy_intp row, int *started)
+static void tk_fill_run(char *out, npy_intp ostep, int mode, npy_intp *done, npy_intp a, npy_intp z,
+                        npy_intp row, int *started)
 {
     const npy_intp k0 = *done, k1 = a > k0 ? (a < z ? a : z) : k0; /* outside: [k0, k1) */
     if (mode == TK_SES_INDEX) {
@@ -419,7 +431,8 @@ static void tk_fill_run(char *out, npy_intp ostep, int mode, npy_intp *done, npy
         for (npy_intp k = k1; k < z; k++) {
             tk_st_i64(out + k * ostep, (npy_int64)row);
         }
-    } else {
+    }
+    else {
         for (npy_intp k = k0; k < z; k++) {
             *(npy_bool *)(out + k * ostep) = (npy_bool)(k >= k1 && mode == TK_SES_MASK);
         }
@@ -433,8 +446,7 @@ static void tk_fill_run(char *out, npy_intp ostep, int mode, npy_intp *done, npy
 
 /* The same for contiguous bool output, by memset: mask 1 on [a, z);
  * session_start 1 at a for the session's first run. */
-static void tk_fill_bytes(char *out, int mode, npy_intp *done, npy_intp a, npy_intp z,
-                          int *started)
+static void tk_fill_bytes(char *out, int mode, npy_intp *done, npy_intp a, npy_intp z, int *started)
 {
     if (z <= *done) {
         return;
@@ -470,7 +482,8 @@ static void tk_sessions_sorted(char **args, const npy_intp *dims, const npy_intp
             const npy_intp mid = l + (h - l) / 2;
             if (tk_ld_i64(ts + mid * tstep) == TK_NAT) {
                 h = mid;
-            } else {
+            }
+            else {
                 l = mid + 1;
             }
         }
@@ -509,20 +522,23 @@ static void tk_sessions_sorted(char **args, const npy_intp *dims, const npy_intp
             u = u < z ? u : z;
             if (bytes) {
                 tk_fill_bytes(out, mode, &done, from, u, &started);
-            } else {
+            }
+            else {
                 tk_fill_run(out, ostep, mode, &done, from, u, i, &started);
             }
             from = v < z ? v : z;
         }
         if (bytes) {
             tk_fill_bytes(out, mode, &done, from, z, &started);
-        } else {
+        }
+        else {
             tk_fill_run(out, ostep, mode, &done, from, z, i, &started);
         }
     }
     if (bytes) { /* the rest is outside */
         tk_fill_bytes(out, mode, &done, n, n, &(int){1});
-    } else {
+    }
+    else {
         tk_fill_run(out, ostep, mode, &done, n, n, 0, &(int){0});
     }
 }

@@ -79,14 +79,19 @@ def _bar_array(name: str, values: Any) -> np.ndarray:
     if pd is not None and isinstance(values, pd.Series):
         values = _api.pandas_values(pd, values)
     elif pl is not None and isinstance(values, pl.Series):
-        values = values.cast(pl.Float64).to_numpy() if values.dtype.is_numeric() or \
-            values.dtype == pl.Boolean else values.to_numpy()
+        values = (
+            values.cast(pl.Float64).to_numpy()
+            if values.dtype.is_numeric() or values.dtype == pl.Boolean
+            else values.to_numpy()
+        )
     values, _ = _api.masked_values(values)
     a = np.asarray(values)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"tradekernels.BarIndex: {name} must hold real numbers, got dtype {a.dtype}")
     if a.ndim != 1:
-        raise ValueError(f"tradekernels.BarIndex: {name} must be 1-dimensional (one bar series), got shape {a.shape}")
+        raise ValueError(
+            f"tradekernels.BarIndex: {name} must be 1-dimensional (one bar series), got shape {a.shape}"
+        )
     out = np.array(a, dtype=np.float64, copy=True, order="C")
     out.flags.writeable = False
     return out
@@ -126,16 +131,30 @@ class BarIndex:
     BLOCK = _core.FILL_BLOCK
     SUPER = _core.FILL_SUPER
     __slots__ = (
-        "open", "high", "low", "close",
-        "fill_low", "fill_high", "suffix_min_low", "suffix_max_high",
-        "block_min_low", "block_max_high", "super_min_low", "super_max_high", "_open_rec",
+        "open",
+        "high",
+        "low",
+        "close",
+        "fill_low",
+        "fill_high",
+        "suffix_min_low",
+        "suffix_max_high",
+        "block_min_low",
+        "block_max_high",
+        "super_min_low",
+        "super_max_high",
+        "_open_rec",
     )
 
     def __init__(self, open: Any, high: Any, low: Any, close: Any) -> None:
-        bars = [_bar_array(nm, v) for nm, v in zip(("open", "high", "low", "close"), (open, high, low, close))]
+        bars = [
+            _bar_array(nm, v) for nm, v in zip(("open", "high", "low", "close"), (open, high, low, close))
+        ]
         lengths = {nm: len(b) for nm, b in zip(("open", "high", "low", "close"), bars)}
         if len(set(lengths.values())) != 1:
-            raise ValueError(f"tradekernels.BarIndex: open, high, low and close must have the same length, got {lengths}")
+            raise ValueError(
+                f"tradekernels.BarIndex: open, high, low and close must have the same length, got {lengths}"
+            )
         # The per-bar arrays the search reads for one bar (fill_low, fill_high,
         # the suffix extremes, open) are stored interleaved, 40 bytes per bar,
         # so a random start costs one cache miss instead of five; the kernels
@@ -146,8 +165,16 @@ class BarIndex:
         m, k = -(-n // self.BLOCK), -(-n // self.SUPER)
         blocks = np.empty((2, m), dtype=np.float64)
         supers = np.empty((2, k), dtype=np.float64)
-        outs = (per_bar[:, 0], per_bar[:, 1], per_bar[:, 2], per_bar[:, 3],
-                blocks[0], blocks[1], supers[0], supers[1])
+        outs = (
+            per_bar[:, 0],
+            per_bar[:, 1],
+            per_bar[:, 2],
+            per_bar[:, 3],
+            blocks[0],
+            blocks[1],
+            supers[0],
+            supers[1],
+        )
         with np.errstate(all="ignore"):
             summaries = ufuncs.bar_index(*bars, out=outs)
         per_bar.flags.writeable = False
@@ -155,16 +182,26 @@ class BarIndex:
         supers.flags.writeable = False
         self._open_rec = per_bar[:, 4]
         (self.open, self.high, self.low, self.close) = bars
-        (self.fill_low, self.fill_high, self.suffix_min_low, self.suffix_max_high,
-         self.block_min_low, self.block_max_high, self.super_min_low, self.super_max_high) = summaries
+        (
+            self.fill_low,
+            self.fill_high,
+            self.suffix_min_low,
+            self.suffix_max_high,
+            self.block_min_low,
+            self.block_max_high,
+            self.super_min_low,
+            self.super_max_high,
+        ) = summaries
 
     @classmethod
-    def from_frame(cls, frame: Any) -> "BarIndex":
+    def from_frame(cls, frame: Any) -> BarIndex:
         """From a DataFrame (or mapping) with columns ``open, high, low, close``."""
         try:
             cols = [frame[c] for c in ("open", "high", "low", "close")]
         except (KeyError, TypeError, IndexError) as e:
-            raise ValueError(f"tradekernels.BarIndex: expected columns 'open', 'high', 'low', 'close' ({e!r})") from None
+            raise ValueError(
+                f"tradekernels.BarIndex: expected columns 'open', 'high', 'low', 'close' ({e!r})"
+            ) from None
         return cls(*cols)
 
     @property
@@ -179,8 +216,17 @@ class BarIndex:
     def arrays(self) -> Tuple[np.ndarray, ...]:
         """``(open, fill_low, fill_high, suffix_min_low, suffix_max_high, block_min_low,
         block_max_high, super_min_low, super_max_high)``: the bar inputs of ``ufuncs.fill_orders``."""
-        return (self._open_rec, self.fill_low, self.fill_high, self.suffix_min_low, self.suffix_max_high,
-                self.block_min_low, self.block_max_high, self.super_min_low, self.super_max_high)
+        return (
+            self._open_rec,
+            self.fill_low,
+            self.fill_high,
+            self.suffix_min_low,
+            self.suffix_max_high,
+            self.block_min_low,
+            self.block_max_high,
+            self.super_min_low,
+            self.super_max_high,
+        )
 
     @property
     def bars(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -196,12 +242,18 @@ def _as_index(bars_or_index: Any) -> BarIndex:
         return bars_or_index
     if isinstance(bars_or_index, (tuple, list)):
         if len(bars_or_index) != 4:
-            raise ValueError(_err(f"bars must be (open, high, low, close), got a sequence of {len(bars_or_index)}"))
+            raise ValueError(
+                _err(f"bars must be (open, high, low, close), got a sequence of {len(bars_or_index)}")
+            )
         return BarIndex(*bars_or_index)
     if hasattr(bars_or_index, "columns") or isinstance(bars_or_index, dict):
         return BarIndex.from_frame(bars_or_index)
-    raise TypeError(_err(f"expected a BarIndex, an (open, high, low, close) tuple or a DataFrame, "
-                         f"got {type(bars_or_index).__name__}"))
+    raise TypeError(
+        _err(
+            f"expected a BarIndex, an (open, high, low, close) tuple or a DataFrame, "
+            f"got {type(bars_or_index).__name__}"
+        )
+    )
 
 
 def _unmasked(name: str, values: Any) -> Any:
@@ -209,16 +261,23 @@ def _unmasked(name: str, values: Any) -> Any:
     entries are refused (integers have no NaN for "missing")."""
     if isinstance(values, np.ma.MaskedArray):
         if np.ma.getmaskarray(values).any():
-            raise ValueError(_err(f"{name} has masked entries; every order needs its {name} "
-                                  "(leave the masked orders out instead)"))
+            raise ValueError(
+                _err(
+                    f"{name} has masked entries; every order needs its {name} "
+                    "(leave the masked orders out instead)"
+                )
+            )
         return np.ma.getdata(values)
     return values
 
 
 def _int_array(name: str, values: Any) -> np.ndarray:
     values = _unmasked(name, values)
-    if isinstance(values, (int, np.integer)) and not isinstance(values, (bool, np.bool_)) \
-            and -2**63 <= values < 2**63:
+    if (
+        isinstance(values, (int, np.integer))
+        and not isinstance(values, (bool, np.bool_))
+        and -(2**63) <= values < 2**63
+    ):
         return np.asarray(values, dtype=np.int64)  # the common scalar: no array checks
     a = np.asarray(values)
     if a.size == 0 and a.dtype.kind in "biuf":  # [] is float64 to NumPy: no orders
@@ -244,8 +303,11 @@ def _float_array(name: str, values: Any) -> np.ndarray:
 
 def _side_array(values: Any) -> np.ndarray:
     values = _unmasked("side", values)
-    if isinstance(values, (int, np.integer)) and not isinstance(values, (bool, np.bool_)) \
-            and values in (1, -1):
+    if (
+        isinstance(values, (int, np.integer))
+        and not isinstance(values, (bool, np.bool_))
+        and values in (1, -1)
+    ):
         return np.asarray(values, dtype=np.int64)
     a = np.asarray(values)
     if a.size == 0 and a.dtype.kind in "biuf":  # [] is float64 to NumPy: no orders
@@ -280,8 +342,9 @@ def _kind_array(values: Any) -> np.ndarray:
         return np.asarray(_kind_code(values), dtype=np.int64)
     if isinstance(values, (list, tuple)):
         a = np.asarray(values, dtype=object)  # names and OrderKind may be mixed
-        if a.dtype.kind == "O" and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-                                       for v in a.flat):
+        if a.dtype.kind == "O" and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in a.flat
+        ):
             a = a.astype(np.int64)
     else:
         a = np.asarray(values)
@@ -290,11 +353,15 @@ def _kind_array(values: Any) -> np.ndarray:
     if a.dtype.kind in "iu":
         if a.size and (a.min() < 0 or a.max() > 3):
             bad = a[(a < 0) | (a > 3)]
-            raise ValueError(_err(f"unknown order kind {int(np.ravel(bad)[0])} (expected an OrderKind value 0..3)"))
+            raise ValueError(
+                _err(f"unknown order kind {int(np.ravel(bad)[0])} (expected an OrderKind value 0..3)")
+            )
         return a.astype(np.int64)
     if a.dtype.kind in "US":
         uniq, inv = np.unique(a, return_inverse=True)
-        codes = np.array([_kind_code(u.decode() if isinstance(u, bytes) else u) for u in uniq], dtype=np.int64)
+        codes = np.array(
+            [_kind_code(u.decode() if isinstance(u, bytes) else u) for u in uniq], dtype=np.int64
+        )
         return codes[inv].reshape(a.shape)
     if a.dtype.kind == "O":
         cache: dict = {}
@@ -352,8 +419,11 @@ def fill_orders(
     kind_a = _kind_array(kind)
     price_a = _float_array("price", price)
     if limit is None:
-        if (int(kind_a) == OrderKind.STOP_LIMIT) if kind_a.ndim == 0 else \
-                bool((kind_a == OrderKind.STOP_LIMIT).any()):
+        if (
+            (int(kind_a) == OrderKind.STOP_LIMIT)
+            if kind_a.ndim == 0
+            else bool((kind_a == OrderKind.STOP_LIMIT).any())
+        ):
             raise ValueError(_err("stop_limit orders need a limit price (limit=...)"))
         limit_a = np.asarray(np.nan)
     else:
@@ -361,12 +431,19 @@ def fill_orders(
     order = (start_a, side_a, kind_a, price_a, limit_a, expiry_a)
     shapes = {a.shape for a in order if a.ndim}
     try:  # (the common case, arrays of one shape and scalars, without NumPy's helper)
-        shape = (shapes.pop() if shapes else ()) if len(shapes) <= 1 else \
-            np.broadcast_shapes(*(a.shape for a in order))
+        shape = (
+            (shapes.pop() if shapes else ())
+            if len(shapes) <= 1
+            else np.broadcast_shapes(*(a.shape for a in order))
+        )
     except ValueError:
-        raise ValueError(_err("the order arguments do not broadcast against each other: "
-                              f"start {start_a.shape}, side {side_a.shape}, kind {kind_a.shape}, "
-                              f"price {price_a.shape}, limit {limit_a.shape}, expiry {expiry_a.shape}")) from None
+        raise ValueError(
+            _err(
+                "the order arguments do not broadcast against each other: "
+                f"start {start_a.shape}, side {side_a.shape}, kind {kind_a.shape}, "
+                f"price {price_a.shape}, limit {limit_a.shape}, expiry {expiry_a.shape}"
+            )
+        ) from None
     return _backend.dispatch(
         lambda: _native_fills(idx, order, shape),
         lambda: _reference_fills(idx, order, shape),

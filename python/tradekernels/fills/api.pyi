@@ -31,7 +31,9 @@ class BarIndex:
     block_max_high: np.ndarray
     super_min_low: np.ndarray
     super_max_high: np.ndarray
-    def __init__(self, open: npt.ArrayLike, high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike) -> None: ...
+    def __init__(
+        self, open: npt.ArrayLike, high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike
+    ) -> None: ...
     @classmethod
     def from_frame(cls, frame: Any) -> BarIndex: ...
     @property

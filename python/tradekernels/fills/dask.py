@@ -24,8 +24,9 @@ def _fill_block(idx: Any, start, side, kind, price, limit, expiry) -> tuple:
     return np.asarray(f.fill_index), np.asarray(f.fill_price)
 
 
-def fill_orders(bars_or_index: Any, start: Any, side: Any, kind: Any, price: Any,
-                limit: Any = None, expiry: Any = -1) -> Any:
+def fill_orders(
+    bars_or_index: Any, start: Any, side: Any, kind: Any, price: Any, limit: Any = None, expiry: Any = -1
+) -> Any:
     """:func:`tradekernels.fill_orders` for orders held in dask arrays (one task per block).
 
     ``bars_or_index`` as for the in-memory function (the bar index is built
@@ -46,8 +47,9 @@ def fill_orders(bars_or_index: Any, start: Any, side: Any, kind: Any, price: Any
     try:
         parts = list(_da.broadcast_arrays(*parts))
     except ValueError:
-        raise ValueError("tradekernels.dask.fill_orders: the order arguments do not broadcast "
-                         "against each other") from None
+        raise ValueError(
+            "tradekernels.dask.fill_orders: the order arguments do not broadcast against each other"
+        ) from None
     chunks = parts[0].chunks
     parts = [p.rechunk(chunks) for p in parts]
     token = _dask_base.tokenize("fill_orders", idx.arrays, *parts)

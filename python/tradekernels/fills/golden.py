@@ -25,7 +25,6 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-
 NAN = math.nan
 INF = math.inf
 M, L, S, SL = 0, 1, 2, 3  # market, limit, stop, stop-limit
@@ -34,8 +33,9 @@ Bars = Tuple[List[float], List[float], List[float], List[float]]
 Order = Tuple[int, int, int, float, float, int]  # start, side, kind, price, limit, expiry
 
 
-def _ohlc(seed: int, n: int, start: float = 100.0, vol: float = 0.01, grid: float = 0.25,
-          gap_every: int = 0) -> Bars:
+def _ohlc(
+    seed: int, n: int, start: float = 100.0, vol: float = 0.01, grid: float = 0.25, gap_every: int = 0
+) -> Bars:
     """A seeded OHLC random walk on a price grid (exact touches are common)."""
     rng = random.Random(seed)
     o, h, lo, c = [], [], [], []
@@ -72,7 +72,11 @@ def _random_orders(seed: int, bars: Bars, count: int, grid: float = 0.25) -> Lis
         price = ref[0] + grid * rng.randrange(-40, 41)
         limit = price + grid * rng.randrange(-8, 9)
         r = rng.random()
-        expiry = -1 if r < 0.5 else (start + rng.randrange(-2, max(3, n // 3)) if r < 0.95 else rng.randrange(-3, 0))
+        expiry = (
+            -1
+            if r < 0.5
+            else (start + rng.randrange(-2, max(3, n // 3)) if r < 0.95 else rng.randrange(-3, 0))
+        )
         orders.append((start, rng.choice((1, -1)), rng.randrange(4), price, limit, expiry))
     return orders
 
@@ -81,51 +85,86 @@ def build_cases() -> Dict[str, Tuple[Bars, List[Order]]]:
     c: Dict[str, Tuple[Bars, List[Order]]] = {}
 
     # Gap opens: bar 1 opens below the buy limit / above the buy stop.
-    bars = ([100.0, 95.0, 97.0, 103.0], [101.0, 96.0, 99.0, 106.0],
-            [99.0, 94.0, 96.0, 102.0], [100.0, 95.5, 98.0, 105.0])
-    c["gap_open"] = (bars, [
-        (0, 1, L, 98.0, NAN, -1),     # gap down through the buy limit: open 95
-        (0, -1, S, 98.0, NAN, -1),    # gap down through the sell stop: open 95
-        (2, 1, S, 100.0, NAN, -1),    # gap up through the buy stop: open 103
-        (2, -1, L, 100.0, NAN, -1),   # gap up through the sell limit: open 103
-        (0, 1, SL, 96.5, 97.5, -1),   # stop-limit triggered on a gap-up open above the limit
-        (1, 1, SL, 96.5, 97.5, -1),   # trigger at the stop, limit satisfied on the trigger bar
-        (0, -1, SL, 98.0, 96.0, -1),  # sell stop gaps to 95 < limit 96: waits for high >= 96
-    ])
+    bars = (
+        [100.0, 95.0, 97.0, 103.0],
+        [101.0, 96.0, 99.0, 106.0],
+        [99.0, 94.0, 96.0, 102.0],
+        [100.0, 95.5, 98.0, 105.0],
+    )
+    c["gap_open"] = (
+        bars,
+        [
+            (0, 1, L, 98.0, NAN, -1),  # gap down through the buy limit: open 95
+            (0, -1, S, 98.0, NAN, -1),  # gap down through the sell stop: open 95
+            (2, 1, S, 100.0, NAN, -1),  # gap up through the buy stop: open 103
+            (2, -1, L, 100.0, NAN, -1),  # gap up through the sell limit: open 103
+            (0, 1, SL, 96.5, 97.5, -1),  # stop-limit triggered on a gap-up open above the limit
+            (1, 1, SL, 96.5, 97.5, -1),  # trigger at the stop, limit satisfied on the trigger bar
+            (0, -1, SL, 98.0, 96.0, -1),  # sell stop gaps to 95 < limit 96: waits for high >= 96
+        ],
+    )
 
     # Exact touches: low == limit, high == stop, both directions.
-    bars = ([10.0, 10.0, 10.0, 10.0], [10.5, 11.0, 10.5, 12.0],
-            [9.5, 9.0, 9.5, 8.0], [10.0, 10.0, 10.0, 10.0])
-    c["touch_exact"] = (bars, [
-        (0, 1, L, 9.0, NAN, -1), (0, -1, L, 11.0, NAN, -1),
-        (0, 1, S, 11.0, NAN, -1), (0, -1, S, 9.0, NAN, -1),
-        (0, 1, L, 10.0, NAN, -1), (0, -1, L, 10.0, NAN, -1),   # limit at the open
-        (0, 1, L, 8.0, NAN, -1), (0, -1, S, 8.0, NAN, -1),     # touched on the last bar
-        (0, 1, SL, 11.0, 11.0, -1), (0, -1, SL, 9.0, 9.0, -1),
-        (0, 1, SL, 10.5, 10.0, -1),  # trigger 10.5 > limit 10 -> later bar with low <= 10
-    ])
+    bars = (
+        [10.0, 10.0, 10.0, 10.0],
+        [10.5, 11.0, 10.5, 12.0],
+        [9.5, 9.0, 9.5, 8.0],
+        [10.0, 10.0, 10.0, 10.0],
+    )
+    c["touch_exact"] = (
+        bars,
+        [
+            (0, 1, L, 9.0, NAN, -1),
+            (0, -1, L, 11.0, NAN, -1),
+            (0, 1, S, 11.0, NAN, -1),
+            (0, -1, S, 9.0, NAN, -1),
+            (0, 1, L, 10.0, NAN, -1),
+            (0, -1, L, 10.0, NAN, -1),  # limit at the open
+            (0, 1, L, 8.0, NAN, -1),
+            (0, -1, S, 8.0, NAN, -1),  # touched on the last bar
+            (0, 1, SL, 11.0, 11.0, -1),
+            (0, -1, SL, 9.0, 9.0, -1),
+            (0, 1, SL, 10.5, 10.0, -1),  # trigger 10.5 > limit 10 -> later bar with low <= 10
+        ],
+    )
 
     # Never fills: prices out of reach, NaN prices, no fillable bar.
     bars = _ohlc(3, 40, grid=0.25)
     hi, lo = max(bars[1]), min(bars[2])
-    c["never_fill"] = (bars, [
-        (0, 1, L, lo - 1.0, NAN, -1), (0, -1, L, hi + 1.0, NAN, -1),
-        (0, 1, S, hi + 1.0, NAN, -1), (0, -1, S, lo - 1.0, NAN, -1),
-        (0, 1, L, NAN, NAN, -1), (0, 1, S, NAN, NAN, -1),
-        (0, 1, SL, hi + 1.0, hi + 2.0, -1), (0, 1, SL, NAN, 100.0, -1),
-        (0, 1, SL, bars[0][5], NAN, -1),  # triggers, NaN limit never fills
-        (20, 1, L, -INF, NAN, -1), (20, -1, L, INF, NAN, -1),
-    ])
+    c["never_fill"] = (
+        bars,
+        [
+            (0, 1, L, lo - 1.0, NAN, -1),
+            (0, -1, L, hi + 1.0, NAN, -1),
+            (0, 1, S, hi + 1.0, NAN, -1),
+            (0, -1, S, lo - 1.0, NAN, -1),
+            (0, 1, L, NAN, NAN, -1),
+            (0, 1, S, NAN, NAN, -1),
+            (0, 1, SL, hi + 1.0, hi + 2.0, -1),
+            (0, 1, SL, NAN, 100.0, -1),
+            (0, 1, SL, bars[0][5], NAN, -1),  # triggers, NaN limit never fills
+            (20, 1, L, -INF, NAN, -1),
+            (20, -1, L, INF, NAN, -1),
+        ],
+    )
 
     # Expiry on the fill bar (fills) and one bar before it (never).
-    bars = ([10.0] * 6, [10.5, 10.5, 10.5, 12.0, 10.5, 10.5],
-            [9.5, 9.5, 9.5, 8.0, 9.5, 9.5], [10.0] * 6)
-    c["expiry_on_fill_bar"] = (bars, [
-        (0, 1, L, 8.5, NAN, 3), (0, 1, L, 8.5, NAN, 2), (0, -1, S, 8.5, NAN, 3), (0, -1, S, 8.5, NAN, 2),
-        (0, 1, S, 11.0, NAN, 3), (0, -1, L, 11.0, NAN, 2), (3, 1, M, NAN, NAN, 3),
-        (0, 1, SL, 11.0, 9.0, 3), (0, 1, SL, 11.0, 9.0, 4),  # trigger bar 3; limit fill needs a bar after
-        (0, 1, L, 8.5, NAN, 99),  # expiry past the end
-    ])
+    bars = ([10.0] * 6, [10.5, 10.5, 10.5, 12.0, 10.5, 10.5], [9.5, 9.5, 9.5, 8.0, 9.5, 9.5], [10.0] * 6)
+    c["expiry_on_fill_bar"] = (
+        bars,
+        [
+            (0, 1, L, 8.5, NAN, 3),
+            (0, 1, L, 8.5, NAN, 2),
+            (0, -1, S, 8.5, NAN, 3),
+            (0, -1, S, 8.5, NAN, 2),
+            (0, 1, S, 11.0, NAN, 3),
+            (0, -1, L, 11.0, NAN, 2),
+            (3, 1, M, NAN, NAN, 3),
+            (0, 1, SL, 11.0, 9.0, 3),
+            (0, 1, SL, 11.0, 9.0, 4),  # trigger bar 3; limit fill needs a bar after
+            (0, 1, L, 8.5, NAN, 99),  # expiry past the end
+        ],
+    )
 
     # NaN bars: a NaN in any price makes the bar unfillable (orders wait).
     nanb = _ohlc(5, 12, grid=0.25)
@@ -147,16 +186,27 @@ def build_cases() -> Dict[str, Tuple[Bars, List[Order]]]:
     n = 9
     last_o, last_h, last_l = bars[0][-1], bars[1][-1], bars[2][-1]
     orders = _all_kinds(n - 1, last_o, last_o)
-    orders += [(n - 1, 1, L, last_l, NAN, -1), (n - 1, -1, L, last_h, NAN, -1),
-               (n - 1, 1, S, last_h, NAN, n - 1), (n - 1, 1, L, last_l - 0.25, NAN, -1)]
+    orders += [
+        (n - 1, 1, L, last_l, NAN, -1),
+        (n - 1, -1, L, last_h, NAN, -1),
+        (n - 1, 1, S, last_h, NAN, n - 1),
+        (n - 1, 1, L, last_l - 0.25, NAN, -1),
+    ]
     orders += _all_kinds(n, last_o, last_o)
     c["start_last_bar"] = (bars, orders)
 
     # Out of range: start < 0, start >= n, expiry < start (but not -1).
     bars = _ohlc(9, 10, grid=0.25)
     p = bars[0][3]
-    c["out_of_range"] = (bars, _all_kinds(-1, p, p) + _all_kinds(10, p, p) + _all_kinds(5, p, p, 4)
-                         + _all_kinds(5, p, p, -2) + _all_kinds(0, p, p, 10**12) + _all_kinds(0, p, p, 0))
+    c["out_of_range"] = (
+        bars,
+        _all_kinds(-1, p, p)
+        + _all_kinds(10, p, p)
+        + _all_kinds(5, p, p, 4)
+        + _all_kinds(5, p, p, -2)
+        + _all_kinds(0, p, p, 10**12)
+        + _all_kinds(0, p, p, 0),
+    )
 
     # Empty bar series.
     c["no_bars"] = (([], [], [], []), _all_kinds(0, 100.0, 100.0))
@@ -182,8 +232,11 @@ def build_arrays() -> Dict[str, np.ndarray]:
         for key, v in zip(("open", "high", "low", "close"), bars):
             arrays[f"{name}__{key}"] = np.asarray(v, dtype=np.float64)
         cols = list(zip(*orders))
-        for key, v, dt in zip(("start", "side", "kind", "price", "limit", "expiry"), cols,
-                              (np.int64, np.int64, np.int64, np.float64, np.float64, np.int64)):
+        for key, v, dt in zip(
+            ("start", "side", "kind", "price", "limit", "expiry"),
+            cols,
+            (np.int64, np.int64, np.int64, np.float64, np.float64, np.int64),
+        ):
             arrays[f"{name}__{key}"] = np.asarray(v, dtype=dt)
         fi, fp = reference.fill_orders(*bars, *cols)
         arrays[f"{name}__fill_index"] = np.asarray(fi, dtype=np.int64)

@@ -181,5 +181,13 @@ def bar_index(
     suffix_hi = [hi(fh[i:]) for i in range(n)]
     blocks = [(lo(fl[a : a + FILL_BLOCK]), hi(fh[a : a + FILL_BLOCK])) for a in range(0, n, FILL_BLOCK)]
     supers = [(lo(fl[a : a + FILL_SUPER]), hi(fh[a : a + FILL_SUPER])) for a in range(0, n, FILL_SUPER)]
-    return (fl, fh, suffix_lo, suffix_hi, [b[0] for b in blocks], [b[1] for b in blocks],
-            [s[0] for s in supers], [s[1] for s in supers])
+    return (
+        fl,
+        fh,
+        suffix_lo,
+        suffix_hi,
+        [b[0] for b in blocks],
+        [b[1] for b in blocks],
+        [s[0] for s in supers],
+        [s[1] for s in supers],
+    )

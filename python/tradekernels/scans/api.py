@@ -64,8 +64,9 @@ globals().update(_FUNCS)
 _ulcer_generic = _FUNCS["ulcer_index"]
 
 
-def ulcer_index(x: Any, *, ddof: int = 0, axis: Any = None, out: Any = None, state: Any = None,
-                return_state: bool = False) -> Any:
+def ulcer_index(
+    x: Any, *, ddof: int = 0, axis: Any = None, out: Any = None, state: Any = None, return_state: bool = False
+) -> Any:
     """Ulcer index ``sqrt(sum(drawdown**2) / (N - ddof))`` over the non-NaN drawdowns.
 
     Semantics: :func:`tradekernels.scans.reference.ulcer_index` (``ddof=1``
@@ -99,8 +100,9 @@ def ulcer_index(x: Any, *, ddof: int = 0, axis: Any = None, out: Any = None, sta
     return (result, st) if return_state else result
 
 
-def rolling_max_drawdown(x: Any, window: int, *, min_periods: Any = None, axis: Any = None,
-                         out: Any = None) -> Any:
+def rolling_max_drawdown(
+    x: Any, window: int, *, min_periods: Any = None, axis: Any = None, out: Any = None
+) -> Any:
     """Max drawdown inside each trailing window of ``window`` bars.
 
     pandas ``rolling(window, min_periods)`` alignment: ``r[i]`` covers bars

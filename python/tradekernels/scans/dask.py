@@ -92,7 +92,7 @@ def _run(kname: str, x: Any, axis: int) -> Any:
     for block in np.ndindex(*lead_blocks):
         L: Tuple[Any, ...] = tuple(int(i) for i in block)
         lead = _lead_shape(x, L)
-        xkey = lambda j: (x.name,) + L + (j,)  # noqa: E731
+        xkey = lambda j, L=L: (x.name,) + L + (j,)  # noqa: E731
         if kname in _PARALLEL_RETURNS:
             last_nonempty: Optional[int] = None
             for j in range(ntime):
@@ -166,8 +166,10 @@ def _public(k: Any) -> Any:
         return _run(k.name, x, axis)
 
     fn.__name__ = fn.__qualname__ = k.name
-    fn.__doc__ = (f":func:`tradekernels.{k.name}` of a dask array chunked along time ({_plan(k.name)}); "
-                  "equal to the in-memory result bit for bit.")
+    fn.__doc__ = (
+        f":func:`tradekernels.{k.name}` of a dask array chunked along time ({_plan(k.name)}); "
+        "equal to the in-memory result bit for bit."
+    )
     return fn
 
 

@@ -50,6 +50,7 @@ INF = math.inf
 # Inputs
 # --------------------------------------------------------------------------
 
+
 def _walk(seed: int, n: int, start: float = 100.0, vol: float = 0.01, grid: float = 0.0) -> List[float]:
     """A seeded geometric random walk: ``p[i] = p[i-1] * (1 + r[i])``.
 
@@ -135,7 +136,9 @@ def build_cases() -> Dict[str, np.ndarray]:
     c["zero_peak_then_long_zeros"] = [0.0] * 70 + [-0.0] * 70
     c["inf_peak_then_long_finite"] = [1.0, INF] + [(-INF if i == 50 else 5.0 - i % 9) for i in range(130)]
     c["negative_peak_long"] = [-(2.0 + (i * 37) % 11) for i in range(140)]
-    c["nan_blocks_long"] = [100.0] + [NAN] * 40 + [90.0 - (i % 13) for i in range(40)] + [NAN] * 33 + [101.0, 95.0]
+    c["nan_blocks_long"] = (
+        [100.0] + [NAN] * 40 + [90.0 - (i % 13) for i in range(40)] + [NAN] * 33 + [101.0, 95.0]
+    )
     c["signed_zeros_long"] = [(-0.0 if i % 3 else 0.0) if i % 4 else -1.0 for i in range(135)]
     c.update(_block_cases())
     rows = [
@@ -158,6 +161,7 @@ def build_cases() -> Dict[str, np.ndarray]:
 # --------------------------------------------------------------------------
 # Expected outputs (reference twins, lane by lane)
 # --------------------------------------------------------------------------
+
 
 def reference_outputs(kernel, x: np.ndarray, dtype=np.float64) -> Tuple[np.ndarray, ...]:
     """Run ``kernel.reference`` on each lane (last axis) of ``x`` cast to ``dtype``

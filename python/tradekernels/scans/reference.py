@@ -61,8 +61,11 @@ def _log(v: float) -> float:
 #: The carried state before the first bar, per kernel (field layouts:
 #: :mod:`tradekernels._state`), as declared in ``src/scans/kernels.toml``
 #: (read from the C module); see the ``<kernel>_chunk`` functions below.
-START = {d["name"]: tuple(d["state_default"]) for d in _core.kernels()
-         if d["family"] == "scans" and d["state_fields"] and not d["base"]}
+START = {
+    d["name"]: tuple(d["state_default"])
+    for d in _core.kernels()
+    if d["family"] == "scans" and d["state_fields"] and not d["base"]
+}
 
 
 def simple_returns(x: Sequence[float]) -> List[float]:
@@ -151,6 +154,7 @@ def underwater_bars(x: Sequence[float]) -> List[int]:
     """
     return underwater_bars_chunk(x, START["underwater_bars"])[0][0]
 
+
 def max_drawdown_duration(x: Sequence[float]) -> int:
     """The longest run of consecutive bars below the running peak.
 
@@ -209,7 +213,7 @@ def rolling_max_drawdown(x: Sequence[float], window: int, min_periods=None) -> L
         if window < 1:
             out.append(_NAN)
             continue
-        seg = x[max(0, i - window + 1): i + 1]
+        seg = x[max(0, i - window + 1) : i + 1]
         valid = sum(1 for v in seg if v == v)
         if valid < mp or valid == 0:
             out.append(_NAN)
@@ -228,6 +232,7 @@ def rolling_max_drawdown(x: Sequence[float], window: int, min_periods=None) -> L
 # before the first bar).  Chunks processed one after another, each from the
 # previous chunk's state, give exactly the result for the whole series.
 # ``outputs`` is a tuple with one entry per kernel output.
+
 
 def simple_returns_chunk(x: Sequence[float], state: Sequence[float]):
     prev = state[0]
@@ -300,8 +305,17 @@ def drawdown_episode_chunk(x: Sequence[float], state: Sequence[float]):
         res = (best_peak_i, trough_i, recovery_i, best)
     else:
         res = (-1, -1, -1, best if seen else _NAN)
-    new = [peak, float(peak_i), best, best_peak, float(best_peak_i), float(trough_i),
-           float(recovery_i), 1.0 if seen else 0.0, float(i)]
+    new = [
+        peak,
+        float(peak_i),
+        best,
+        best_peak,
+        float(best_peak_i),
+        float(trough_i),
+        float(recovery_i),
+        1.0 if seen else 0.0,
+        float(i),
+    ]
     return res, new
 
 
@@ -325,6 +339,8 @@ def max_drawdown_duration_chunk(x: Sequence[float], state: Sequence[float]):
         if c > best:
             best = c
     return (best,), [uw[0], uw[1], float(best)]
+
+
 def ulcer_index_chunk(x: Sequence[float], state: Sequence[float]):
     peak, ss, n = state[0], state[1], state[2]
     for v in x:

@@ -21,6 +21,7 @@ from .xcals import ExchangeCalendar
 
 __all__ = [
     "Calendar",
+    "ExchangeCalendar",
     "SessionTable",
     "minutes_into_session",
     "session_index",

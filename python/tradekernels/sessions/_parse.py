@@ -77,8 +77,9 @@ def parse_tz(tz: Any) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Calendar: unknown time zone {tz!r} (expected an IANA name such as "
-                         "'America/New_York')") from None
+        raise ValueError(
+            f"Calendar: unknown time zone {tz!r} (expected an IANA name such as 'America/New_York')"
+        ) from None
 
 
 def time_us(t: _dt.time) -> int:

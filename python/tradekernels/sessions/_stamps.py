@@ -58,8 +58,9 @@ def _ns_range(vals: np.ndarray, step: int, name: str) -> Optional[Tuple[int, int
             return None
         lo = int(vals[vals != _NAT].min())
     if lo * step <= _NAT or hi * step > 2**63 - 1:
-        raise OverflowError(f"tradekernels.{name}: timestamps outside the datetime64[ns] range "
-                            "(years 1677..2262)")
+        raise OverflowError(
+            f"tradekernels.{name}: timestamps outside the datetime64[ns] range (years 1677..2262)"
+        )
     return lo * step, hi * step
 
 
@@ -89,8 +90,10 @@ def _timestamps(x: Any, name: str, unit: str = "ns") -> Tuple[np.ndarray, int, A
     if got[0].dtype.kind in "iu" and got[1] == 0:  # integers: counts of unit
         return got[0], step, got[2]
     if unit != "ns":
-        raise ValueError(f"tradekernels.{name}: unit={unit!r} applies to integer timestamps only; "
-                         "datetime input carries its own unit")
+        raise ValueError(
+            f"tradekernels.{name}: unit={unit!r} applies to integer timestamps only; "
+            "datetime input carries its own unit"
+        )
     return got
 
 
@@ -105,8 +108,9 @@ def _timestamps_of(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
                 raise TypeError(f"tradekernels.{name}: expected a datetime Series, got dtype {x.dtype}")
             return (*_pandas_stamps(pd.DatetimeIndex(x), name), (x.index, x.name, False))
         if isinstance(x, pd.Index) and not isinstance(x, pd.DatetimeIndex):
-            raise TypeError(f"tradekernels.{name}: expected a DatetimeIndex, got {type(x).__name__} "
-                            f"of dtype {x.dtype}")
+            raise TypeError(
+                f"tradekernels.{name}: expected a DatetimeIndex, got {type(x).__name__} of dtype {x.dtype}"
+            )
         if x is pd.NaT:
             return np.array(_NAT, dtype=np.int64), 1, None
         if isinstance(x, pd.Timestamp):
@@ -123,8 +127,10 @@ def _timestamps_of(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
         if kind == "u" and a.size and a.dtype.itemsize >= 8 and int(a.max()) > 2**63 - 1:
             raise OverflowError(f"tradekernels.{name}: integer timestamps beyond int64 nanoseconds")
         return a.astype(np.int64, copy=False), 0, None
-    raise TypeError(f"tradekernels.{name}: expected timestamps (datetime64, int64 epoch nanoseconds, "
-                    f"pandas DatetimeIndex / Series), got dtype {a.dtype}")
+    raise TypeError(
+        f"tradekernels.{name}: expected timestamps (datetime64, int64 epoch nanoseconds, "
+        f"pandas DatetimeIndex / Series), got dtype {a.dtype}"
+    )
 
 
 def _pandas_stamps(idx: Any, name: str) -> Tuple[np.ndarray, int]:

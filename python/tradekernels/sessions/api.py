@@ -69,7 +69,6 @@ import numpy as np
 
 from .. import _backend, ufuncs
 from . import reference as _ref
-from ._parse import NAT as _NAT
 from ._stamps import _ns_range, _timestamps, _to_ns, _wrap
 from .calendar import Calendar
 from .table import SessionTable
@@ -106,8 +105,9 @@ def _check_cal(cal: Any, name: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def _native(name: str, vals: np.ndarray, step: int, cal: Calendar,
-            sorted_: bool = False) -> Tuple[np.ndarray, SessionTable]:
+def _native(
+    name: str, vals: np.ndarray, step: int, cal: Calendar, sorted_: bool = False
+) -> Tuple[np.ndarray, SessionTable]:
     """(result, the table it was computed on): one immutable snapshot per call."""
     uf = getattr(ufuncs, name + "_sorted" if sorted_ and name in _SORTED else name)
     a = vals if vals.ndim else vals.reshape(1)
@@ -123,8 +123,9 @@ def _native(name: str, vals: np.ndarray, step: int, cal: Calendar,
             return (res if vals.ndim else res.reshape(())), t
         r = _ns_range(a, step, name)  # OverflowError beyond the ns range
         t = cal._extend_for(np.array(r if r is not None else (), dtype=np.int64))
-    raise RuntimeError(f"tradekernels.{name}: the session table could not be extended to cover the "
-                       "timestamps")  # pragma: no cover - table always reaches the int64 range
+    raise RuntimeError(
+        f"tradekernels.{name}: the session table could not be extended to cover the timestamps"
+    )  # pragma: no cover - table always reaches the int64 range
 
 
 def _labels(idx: np.ndarray, t: SessionTable) -> np.ndarray:
@@ -149,8 +150,9 @@ def _finder(cal: Calendar, ns: np.ndarray) -> Callable[[int], Optional[Tuple[_dt
 
 def _reference(name: str, ns: np.ndarray, cal: Calendar) -> np.ndarray:
     """The twin's answer (session_index: as labels, datetime64[D]) for int64 ns of any shape."""
-    dtype = {"session_mask": bool, "session_start": bool,
-             "session_index": "datetime64[D]"}.get(name, np.int64)
+    dtype = {"session_mask": bool, "session_start": bool, "session_index": "datetime64[D]"}.get(
+        name, np.int64
+    )
     if ns.size == 0:
         return np.empty(ns.shape, dtype=dtype)
     find = _finder(cal, ns)
@@ -184,8 +186,9 @@ def _rows_of(labels: np.ndarray, t: SessionTable) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
-def _compute(name: str, x: Any, cal: Calendar, assume_sorted: bool,
-             unit: str = "ns") -> Tuple[np.ndarray, np.ndarray, int, Any]:
+def _compute(
+    name: str, x: Any, cal: Calendar, assume_sorted: bool, unit: str = "ns"
+) -> Tuple[np.ndarray, np.ndarray, int, Any]:
     """(result array, timestamps as counts, ns per count, pandas wrapping) of one kernel.
 
     ``session_index`` and ``session_label`` are compared as labels (rows depend on the
@@ -258,8 +261,15 @@ def session_label(ts: Any, cal: Calendar, *, assume_sorted: bool = False, unit: 
     return _run("session_label", ts, cal, assume_sorted, unit)
 
 
-def session_start(ts: Any, cal: Calendar, *, assume_sorted: bool = False, state: Any = None,
-                  return_state: bool = False, unit: str = "ns") -> Any:
+def session_start(
+    ts: Any,
+    cal: Calendar,
+    *,
+    assume_sorted: bool = False,
+    state: Any = None,
+    return_state: bool = False,
+    unit: str = "ns",
+) -> Any:
     """True at the first timestamp of each session in a sorted series (bool; along the last axis).
 
     Precisely: an in-session timestamp whose session differs from that of
@@ -292,11 +302,14 @@ def _carry_start(res: np.ndarray, vals: np.ndarray, step: int, cal: Calendar, st
     r2 = res.reshape(rows_n, n)
     v2 = np.asarray(vals).reshape(rows_n, n)
     try:
-        st = np.broadcast_to(np.asarray(state if state is not None else np.datetime64("NaT"),
-                                        dtype="datetime64[D]"), lead).reshape(-1)
+        st = np.broadcast_to(
+            np.asarray(state if state is not None else np.datetime64("NaT"), dtype="datetime64[D]"), lead
+        ).reshape(-1)
     except (TypeError, ValueError) as e:
-        raise ValueError(f"tradekernels.session_start: state must be session labels (datetime64[D]) "
-                         f"broadcastable to {lead}") from e
+        raise ValueError(
+            f"tradekernels.session_start: state must be session labels (datetime64[D]) "
+            f"broadcastable to {lead}"
+        ) from e
     rows = np.flatnonzero(r2.any(axis=1))
     new = st.copy()
     if rows.size == 0:  # no start in this chunk: the carried labels stay
@@ -305,8 +318,9 @@ def _carry_start(res: np.ndarray, vals: np.ndarray, step: int, cal: Calendar, st
     last = n - 1 - np.argmax(r2[rows, ::-1], axis=1)
 
     def labels(cols: np.ndarray) -> np.ndarray:
-        return np.asarray(session_label(_to_ns(v2[rows, cols], step, "session_start"), cal),
-                          dtype="datetime64[D]").reshape(-1)
+        return np.asarray(
+            session_label(_to_ns(v2[rows, cols], step, "session_start"), cal), dtype="datetime64[D]"
+        ).reshape(-1)
 
     same = labels(first) == st[rows]
     r2[rows[same], first[same]] = False

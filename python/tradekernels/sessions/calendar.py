@@ -62,18 +62,25 @@ class Calendar:
     table; every kernel call uses one table snapshot from start to end).
     """
 
-    def __init__(self, tz: Any, open: TimeLike, close: TimeLike,
-                 weekdays: Iterable[int] = (0, 1, 2, 3, 4),
-                 holidays: Iterable[DateLike] = (),
-                 early_closes: Optional[Mapping[DateLike, TimeLike]] = None,
-                 late_opens: Optional[Mapping[DateLike, TimeLike]] = None,
-                 breaks: Iterable[Tuple[TimeLike, TimeLike]] = ()) -> None:
+    def __init__(
+        self,
+        tz: Any,
+        open: TimeLike,
+        close: TimeLike,
+        weekdays: Iterable[int] = (0, 1, 2, 3, 4),
+        holidays: Iterable[DateLike] = (),
+        early_closes: Optional[Mapping[DateLike, TimeLike]] = None,
+        late_opens: Optional[Mapping[DateLike, TimeLike]] = None,
+        breaks: Iterable[Tuple[TimeLike, TimeLike]] = (),
+    ) -> None:
         self.tz = parse_tz(tz)
         self.open = parse_time(open, "open")
         self.close = parse_time(close, "close")
         if self.close == self.open:
-            raise ValueError(f"Calendar: open and close are both {self.open}; a session must have a "
-                             "length (for a 24-hour market use e.g. 17:00 -> 16:59)")
+            raise ValueError(
+                f"Calendar: open and close are both {self.open}; a session must have a "
+                "length (for a 24-hour market use e.g. 17:00 -> 16:59)"
+            )
         span = rel_us(self.close, self.open)
         self.overnight = self.close < self.open
 
@@ -95,16 +102,20 @@ class Calendar:
         for d, t in dict(early_closes or {}).items():
             dd, tt = parse_date(d, "early_closes key"), parse_time(t, f"early close on {d}")
             if not in_session(tt, False, True):
-                raise ValueError(f"Calendar: early close {tt} on {dd} is not inside the regular session "
-                                 f"{self.open}-{self.close}")
+                raise ValueError(
+                    f"Calendar: early close {tt} on {dd} is not inside the regular session "
+                    f"{self.open}-{self.close}"
+                )
             ecs[dd] = tt
         self.early_closes: Mapping[_dt.date, _dt.time] = MappingProxyType(ecs)
         los: Dict[_dt.date, _dt.time] = {}
         for d, t in dict(late_opens or {}).items():
             dd, tt = parse_date(d, "late_opens key"), parse_time(t, f"late open on {d}")
             if not in_session(tt, True, False):
-                raise ValueError(f"Calendar: late open {tt} on {dd} is not inside the regular session "
-                                 f"{self.open}-{self.close}")
+                raise ValueError(
+                    f"Calendar: late open {tt} on {dd} is not inside the regular session "
+                    f"{self.open}-{self.close}"
+                )
             ec = self.early_closes.get(dd)
             if ec is not None and rel_us(tt, self.open) >= rel_us(ec, self.open):
                 raise ValueError(f"Calendar: late open {tt} on {dd} is not before its early close {ec}")
@@ -120,7 +131,9 @@ class Calendar:
             s, e = parse_time(s, "break start"), parse_time(e, "break end")
             rs, re_ = rel_us(s, self.open), rel_us(e, self.open)
             if not (rs < re_ <= span):
-                raise ValueError(f"Calendar: break {s}-{e} is not inside the session {self.open}-{self.close}")
+                raise ValueError(
+                    f"Calendar: break {s}-{e} is not inside the session {self.open}-{self.close}"
+                )
             brk.append((rs, s, e, re_))
         brk.sort()
         for a, b in zip(brk, brk[1:]):
@@ -140,7 +153,7 @@ class Calendar:
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Calendar is immutable")
 
-    def replace(self, **changes: Any) -> "Calendar":
+    def replace(self, **changes: Any) -> Calendar:
         """A new Calendar with the given fields (the arguments of ``Calendar(...)``) changed."""
         return Calendar(**{**self.spec(), **changes})
 
@@ -165,10 +178,12 @@ class Calendar:
 
     def __repr__(self) -> str:
         kind = "overnight" if self.overnight else "day"
-        return (f"Calendar({self.tz.key!r}, {self.open.isoformat()!r}, {self.close.isoformat()!r}, "
-                f"{kind}, weekdays={sorted(self.weekdays)}, {len(self.holidays)} holidays, "
-                f"{len(self.early_closes)} early closes, {len(self.late_opens)} late opens, "
-                f"breaks={[(s.isoformat(), e.isoformat()) for s, e in self.breaks]})")
+        return (
+            f"Calendar({self.tz.key!r}, {self.open.isoformat()!r}, {self.close.isoformat()!r}, "
+            f"{kind}, weekdays={sorted(self.weekdays)}, {len(self.holidays)} holidays, "
+            f"{len(self.early_closes)} early closes, {len(self.late_opens)} late opens, "
+            f"breaks={[(s.isoformat(), e.isoformat()) for s, e in self.breaks]})"
+        )
 
     # -- table ---------------------------------------------------------------
 
@@ -216,8 +231,9 @@ class Calendar:
     # -- constructors ----------------------------------------------------------
 
     @classmethod
-    def from_exchange_calendars(cls, name: str, start: Optional[DateLike] = None,
-                                end: Optional[DateLike] = None) -> "Calendar":
+    def from_exchange_calendars(
+        cls, name: str, start: Optional[DateLike] = None, end: Optional[DateLike] = None
+    ) -> Calendar:
         """A calendar whose session table comes from the ``exchange_calendars`` package.
 
         The table is that calendar's own opens, closes and breaks for

@@ -1,8 +1,8 @@
 import datetime as _dt
+import zoneinfo
 from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Union
 
 import numpy as np
-import zoneinfo
 
 from .table import SessionTable
 
@@ -21,13 +21,21 @@ class Calendar:
     early_closes: Mapping[_dt.date, _dt.time]
     late_opens: Mapping[_dt.date, _dt.time]
     breaks: Tuple[Tuple[_dt.time, _dt.time], ...]
-    def __init__(self, tz: Any, open: TimeLike, close: TimeLike, weekdays: Iterable[int] = ...,
-                 holidays: Iterable[DateLike] = ..., early_closes: Optional[Mapping[DateLike, TimeLike]] = ...,
-                 late_opens: Optional[Mapping[DateLike, TimeLike]] = ...,
-                 breaks: Iterable[Tuple[TimeLike, TimeLike]] = ...) -> None: ...
+    def __init__(
+        self,
+        tz: Any,
+        open: TimeLike,
+        close: TimeLike,
+        weekdays: Iterable[int] = ...,
+        holidays: Iterable[DateLike] = ...,
+        early_closes: Optional[Mapping[DateLike, TimeLike]] = ...,
+        late_opens: Optional[Mapping[DateLike, TimeLike]] = ...,
+        breaks: Iterable[Tuple[TimeLike, TimeLike]] = ...,
+    ) -> None: ...
     def spec(self) -> Dict[str, Any]: ...
     def replace(self, **changes: Any) -> Calendar: ...
     def table(self, start: Optional[DateLike] = ..., end: Optional[DateLike] = ...) -> SessionTable: ...
     @classmethod
-    def from_exchange_calendars(cls, name: str, start: Optional[DateLike] = ...,
-                                end: Optional[DateLike] = ...) -> Calendar: ...
+    def from_exchange_calendars(
+        cls, name: str, start: Optional[DateLike] = ..., end: Optional[DateLike] = ...
+    ) -> Calendar: ...

@@ -20,15 +20,13 @@ from .calendar import Calendar
 __all__ = ["session_mask", "session_label", "minutes_into_session", "session_start"]
 
 
-
-
-
 def _as_dask_ts(name: str, x: Any, axis: int):
     if not isinstance(x, _da.Array):
         x = _da.from_array(np.asarray(x), chunks=-1)
     if x.dtype.kind not in "Miu":
-        raise TypeError(f"tradekernels.dask.{name}: expected timestamps (datetime64 or int64 ns), "
-                        f"got dtype {x.dtype}")
+        raise TypeError(
+            f"tradekernels.dask.{name}: expected timestamps (datetime64 or int64 ns), got dtype {x.dtype}"
+        )
     return _time_last(name, x, axis)
 
 

@@ -26,23 +26,54 @@ NAT = np.iinfo(np.int64).min
 
 CALENDARS = {
     "nyse": Calendar(
-        "America/New_York", "09:30", "16:00",
-        holidays=["2023-01-02", "2023-01-16", "2023-02-20", "2023-04-07", "2023-05-29", "2023-06-19",
-                  "2023-07-04", "2023-09-04", "2023-11-23", "2023-12-25",
-                  "2024-01-01", "2024-01-15", "2024-02-19", "2024-03-29", "2024-05-27", "2024-06-19",
-                  "2024-07-04", "2024-09-02", "2024-11-28", "2024-12-25"],
-        early_closes={"2023-07-03": "13:00", "2023-11-24": "13:00", "2024-07-03": "13:00",
-                      "2024-11-29": "13:00", "2024-12-24": "13:00"},
+        "America/New_York",
+        "09:30",
+        "16:00",
+        holidays=[
+            "2023-01-02",
+            "2023-01-16",
+            "2023-02-20",
+            "2023-04-07",
+            "2023-05-29",
+            "2023-06-19",
+            "2023-07-04",
+            "2023-09-04",
+            "2023-11-23",
+            "2023-12-25",
+            "2024-01-01",
+            "2024-01-15",
+            "2024-02-19",
+            "2024-03-29",
+            "2024-05-27",
+            "2024-06-19",
+            "2024-07-04",
+            "2024-09-02",
+            "2024-11-28",
+            "2024-12-25",
+        ],
+        early_closes={
+            "2023-07-03": "13:00",
+            "2023-11-24": "13:00",
+            "2024-07-03": "13:00",
+            "2024-11-29": "13:00",
+            "2024-12-24": "13:00",
+        },
         late_opens={"2024-03-11": "10:30"},
     ),
     "tokyo_lunch": Calendar(
-        "Asia/Tokyo", "09:00", "15:00", breaks=[("11:30", "12:30")],
+        "Asia/Tokyo",
+        "09:00",
+        "15:00",
+        breaks=[("11:30", "12:30")],
         holidays=["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-08"],
         early_closes={"2024-12-30": "11:00"},  # clips the break away
         late_opens={"2024-01-04": "12:00"},  # inside the break: the break is clipped away
     ),
     "cme_overnight": Calendar(
-        "America/Chicago", "17:00", "16:00", weekdays=(6, 0, 1, 2, 3),
+        "America/Chicago",
+        "17:00",
+        "16:00",
+        weekdays=(6, 0, 1, 2, 3),
         holidays=["2024-07-04", "2024-12-25"],
         early_closes={"2024-07-03": "12:00", "2024-11-27": "12:15"},
         breaks=[("02:00", "02:30")],  # over the DST changes (02:00 local)
@@ -51,11 +82,19 @@ CALENDARS = {
 
 # One-minute windows (UTC) per calendar: DST changes, holidays, early closes.
 WINDOWS = {
-    "nyse": [("2024-03-06", "2024-03-16"), ("2023-10-30", "2023-11-08"), ("2024-06-28", "2024-07-08"),
-             ("2024-11-25", "2024-12-03")],
+    "nyse": [
+        ("2024-03-06", "2024-03-16"),
+        ("2023-10-30", "2023-11-08"),
+        ("2024-06-28", "2024-07-08"),
+        ("2024-11-25", "2024-12-03"),
+    ],
     "tokyo_lunch": [("2023-12-28", "2024-01-10"), ("2024-12-26", "2025-01-02")],
-    "cme_overnight": [("2024-03-06", "2024-03-14"), ("2024-10-31", "2024-11-07"),
-                      ("2024-07-01", "2024-07-09"), ("2024-11-25", "2024-11-30")],
+    "cme_overnight": [
+        ("2024-03-06", "2024-03-14"),
+        ("2024-10-31", "2024-11-07"),
+        ("2024-07-01", "2024-07-09"),
+        ("2024-11-25", "2024-11-30"),
+    ],
 }
 
 
@@ -81,8 +120,10 @@ def answers(ts: np.ndarray, cal: Calendar) -> dict:
     labels = ref.session_label(lst, cal)
     return {
         "mask": np.array(ref.session_mask(lst, cal), dtype=bool),
-        "label": np.array([np.datetime64(d, "D") if d is not None else np.datetime64("NaT", "D")
-                           for d in labels], dtype="datetime64[D]"),
+        "label": np.array(
+            [np.datetime64(d, "D") if d is not None else np.datetime64("NaT", "D") for d in labels],
+            dtype="datetime64[D]",
+        ),
         "start": np.array(ref.session_start(lst, cal), dtype=bool),
         "minutes": np.array(ref.minutes_into_session(lst, cal), dtype=np.int64),
     }
@@ -107,7 +148,9 @@ def cases() -> Iterator[Tuple[str, Dict[str, np.ndarray]]]:
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
     if a.dtype != b.dtype or a.shape != b.shape:
         return False
-    return bool(np.array_equal(a.view(np.int64), b.view(np.int64)) if a.dtype.kind == "M" else np.array_equal(a, b))
+    return bool(
+        np.array_equal(a.view(np.int64), b.view(np.int64)) if a.dtype.kind == "M" else np.array_equal(a, b)
+    )
 
 
 def stale(out: Path) -> List[str]:

@@ -5,7 +5,8 @@ Everything here works one timestamp at a time with :mod:`datetime` and
 is obviously right; it shares no code with the table builder
 (:mod:`tradekernels.sessions.table`, which converts wall times through the
 zone's transition data instead).  The C kernels read that table and must
-agree exactly (golden files, hypothesis tests, the ``shadow`` backend).  ``cal`` is a :class:`tradekernels.Calendar`; only its validated
+agree exactly (golden files, hypothesis tests, the ``shadow`` backend).
+``cal`` is a :class:`tradekernels.Calendar`; only its validated
 fields are used: ``tz`` (a ZoneInfo), ``open``, ``close`` (datetime.time),
 ``weekdays``, ``holidays`` (frozensets), ``early_closes``, ``late_opens``
 (dicts date -> time) and ``breaks`` (a tuple of (start, end) times).
@@ -155,7 +156,8 @@ def find(ts: int, cal: Any) -> Optional[Tuple[_dt.date, int]]:
         op, cl, brk = wt
         o = wall_to_utc_ns(op, tz)
         if o <= ts < wall_to_utc_ns(cl, tz) and not any(
-                wall_to_utc_ns(bs, tz) <= ts < wall_to_utc_ns(be, tz) for bs, be in brk):
+            wall_to_utc_ns(bs, tz) <= ts < wall_to_utc_ns(be, tz) for bs, be in brk
+        ):
             return d, o
     return None
 

@@ -74,13 +74,20 @@ class SessionTable:
             return self.opens, self.closes, self.break_starts, self.break_ends, self.lo, self.hi
         got = self._scaled.get(step)
         if got is None:
+
             def up(a: np.ndarray) -> np.ndarray:
                 r = -((-a) // step)
                 r.setflags(write=False)
                 return r
 
-            got = (up(self.opens), up(self.closes), up(self.break_starts), up(self.break_ends),
-                   -((-self.lo) // step), self.hi // step)
+            got = (
+                up(self.opens),
+                up(self.closes),
+                up(self.break_starts),
+                up(self.break_ends),
+                -((-self.lo) // step),
+                self.hi // step,
+            )
             self._scaled[step] = got  # (a race stores equal tuples: harmless)
         return got
 
@@ -88,9 +95,16 @@ class SessionTable:
         return self.first <= first and last <= self.last
 
     @staticmethod
-    def from_rows(labels: Sequence[_dt.date], opens: Sequence[int], closes: Sequence[int],
-                  breaks: Sequence[Tuple[int, int, int]], first: _dt.date, last: _dt.date,
-                  lo: int, hi: int) -> "SessionTable":
+    def from_rows(
+        labels: Sequence[_dt.date],
+        opens: Sequence[int],
+        closes: Sequence[int],
+        breaks: Sequence[Tuple[int, int, int]],
+        first: _dt.date,
+        last: _dt.date,
+        lo: int,
+        hi: int,
+    ) -> SessionTable:
         def ro(a: np.ndarray) -> np.ndarray:
             a.setflags(write=False)
             return a
@@ -104,7 +118,10 @@ class SessionTable:
             break_starts=ro(np.ascontiguousarray(b[:, 0])),
             break_ends=ro(np.ascontiguousarray(b[:, 1])),
             break_rows=ro(np.ascontiguousarray(b[:, 2])),
-            first=first, last=last, lo=int(lo), hi=int(hi),
+            first=first,
+            last=last,
+            lo=int(lo),
+            hi=int(hi),
         )
         t._check()
         return t
@@ -127,7 +144,7 @@ class SessionTable:
 # --------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _transitions(key: str) -> Tuple[List[int], Any]:
     """(UTC seconds of the zone's listed transitions, the rule after them or None),
     from the stdlib's pure-Python reading of the same TZif data zoneinfo uses."""
@@ -141,8 +158,9 @@ def _transitions(key: str) -> Tuple[List[int], Any]:
 def _gap_end(tz: Any, a: int, b: int) -> int:
     """The UTC ns of the transition T with a < T <= b (a gap: nothing else can be there)."""
     listed, rule = _transitions(tz.key)
-    cands = [s * 10**9 for s in listed[bisect.bisect_right(listed, a // 10**9 - 1):]
-             if a < s * 10**9 <= b][:1]
+    cands = [s * 10**9 for s in listed[bisect.bisect_right(listed, a // 10**9 - 1) :] if a < s * 10**9 <= b][
+        :1
+    ]
     if rule is not None and not cands:
         std, dst = rule.std.utcoff.total_seconds(), rule.dst.utcoff.total_seconds()
         y0 = (_EPOCH_NAIVE + _dt.timedelta(microseconds=a // 1000)).year

@@ -19,9 +19,16 @@ class SessionTable:
     def __len__(self) -> int: ...
     def covers(self, first: _dt.date, last: _dt.date) -> bool: ...
     @staticmethod
-    def from_rows(labels: Sequence[_dt.date], opens: Sequence[int], closes: Sequence[int],
-                  breaks: Sequence[Tuple[int, int, int]], first: _dt.date, last: _dt.date,
-                  lo: int, hi: int) -> SessionTable: ...
+    def from_rows(
+        labels: Sequence[_dt.date],
+        opens: Sequence[int],
+        closes: Sequence[int],
+        breaks: Sequence[Tuple[int, int, int]],
+        first: _dt.date,
+        last: _dt.date,
+        lo: int,
+        hi: int,
+    ) -> SessionTable: ...
 
 def local_to_utc_ns(local_ns: int, tz: Any) -> int: ...
 def coverage(first: _dt.date, last: _dt.date, tz: Any) -> Tuple[int, int]: ...

@@ -24,8 +24,10 @@ class ExchangeCalendar(Calendar):
         try:
             import exchange_calendars as xcals
         except ImportError:
-            raise ImportError("Calendar.from_exchange_calendars needs the optional dependency "
-                              "exchange_calendars (pip install exchange_calendars)") from None
+            raise ImportError(
+                "Calendar.from_exchange_calendars needs the optional dependency "
+                "exchange_calendars (pip install exchange_calendars)"
+            ) from None
         self._xcals = xcals
         self.name = name
         kw = {}
@@ -51,8 +53,7 @@ class ExchangeCalendar(Calendar):
     def _bounds(xcals: Any, name: str) -> Tuple[_dt.date, _dt.date]:
         cls = type(xcals.get_calendar(name))
         bmin, bmax = cls.bound_min(), cls.bound_max()
-        return (bmin.date() if bmin is not None else MIN_DATE,
-                bmax.date() if bmax is not None else MAX_DATE)
+        return (bmin.date() if bmin is not None else MIN_DATE, bmax.date() if bmax is not None else MAX_DATE)
 
     def _from_xcals(self, xc: Any, first: _dt.date, last: _dt.date) -> SessionTable:
         pd = sys.modules["pandas"]
@@ -64,10 +65,11 @@ class ExchangeCalendar(Calendar):
         rows = np.flatnonzero(has)
         breaks = np.stack([bs[has], be[has], rows], axis=1) if rows.size else np.empty((0, 3), np.int64)
         self._src = _source(labels, opens, closes, bs, be)
-        return SessionTable.from_rows(labels, opens, closes, breaks, first, last,
-                                      *coverage(first, last, self.tz))
+        return SessionTable.from_rows(
+            labels, opens, closes, breaks, first, last, *coverage(first, last, self.tz)
+        )
 
-    def replace(self, **changes: Any) -> "Calendar":
+    def replace(self, **changes: Any) -> Calendar:
         raise TypeError("Calendar.replace: an exchange_calendars calendar has no rules to replace")
 
     def __reduce__(self) -> Any:
@@ -98,8 +100,9 @@ class ExchangeCalendar(Calendar):
         return labels[i], opens[i]
 
 
-def _source(labels: np.ndarray, opens: np.ndarray, closes: np.ndarray, bs: np.ndarray,
-            be: np.ndarray) -> Tuple[List[_dt.date], List[int], List[int], List[List[Tuple[int, int]]]]:
+def _source(
+    labels: np.ndarray, opens: np.ndarray, closes: np.ndarray, bs: np.ndarray, be: np.ndarray
+) -> Tuple[List[_dt.date], List[int], List[int], List[List[Tuple[int, int]]]]:
     """exchange_calendars' sessions as Python lists (for :meth:`ExchangeCalendar._reference_find`)."""
     brk = [[(int(s), int(e))] if s != NAT and e != NAT else [] for s, e in zip(bs, be)]
     return labels.astype(object).tolist(), [int(v) for v in opens], [int(v) for v in closes], brk
