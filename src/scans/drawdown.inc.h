@@ -43,9 +43,9 @@ void TK_FN(tk_drawdown_state)(char **args, const npy_intp *dims, const npy_intp 
     tk_st_f64(args[3], peak);
 }
 
-static inline void TK_FN(mdd_run)(const char *x, npy_intp xs, npy_intp n, tk_mdd_st *state)
+static inline void TK_FN(mdd_run)(const char *x, npy_intp xs, npy_intp n, tk_max_drawdown_st *state)
 {
-    tk_mdd_st s = *state;
+    tk_max_drawdown_st s = *state;
     for (npy_intp i = 0; i < n; i++, x += xs) {
         (void)tk_max_drawdown_step(&s, TK_LD(x));
     }
@@ -55,7 +55,7 @@ static inline void TK_FN(mdd_run)(const char *x, npy_intp xs, npy_intp n, tk_mdd
 /* (n)->(): min over the non-NaN drawdowns, NaN if there are none. */
 void TK_FN(tk_max_drawdown)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_mdd_st s = tk_mdd_init();
+    tk_max_drawdown_st s = tk_max_drawdown_init();
     TK_FN(mdd_run)(args[0], steps[0], dims[0], &s);
     TK_ST(args[1], tk_max_drawdown_result(&s));
 }
@@ -63,22 +63,22 @@ void TK_FN(tk_max_drawdown)(char **args, const npy_intp *dims, const npy_intp *s
 /* (n),(k)->(),(k): the result for everything seen so far. */
 void TK_FN(tk_max_drawdown_state)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_mdd_st s = tk_mdd_load(args[1], steps[1]);
+    tk_max_drawdown_st s = tk_max_drawdown_load(args[1], steps[1]);
     TK_FN(mdd_run)(args[0], steps[0], dims[0], &s);
     TK_ST(args[2], tk_max_drawdown_result(&s));
-    tk_mdd_save(args[3], steps[2], &s);
+    tk_max_drawdown_save(args[3], steps[2], &s);
 }
 
 static inline void TK_FN(episode_run)(char **args, const char *x, npy_intp xs, npy_intp n,
-                                      tk_episode_st *state)
+                                      tk_drawdown_episode_st *state)
 {
-    tk_episode_st s = *state;
+    tk_drawdown_episode_st s = *state;
     for (npy_intp i = 0; i < n; i++, x += xs) {
-        tk_episode_step(&s, TK_LD(x));
+        tk_drawdown_episode_step(&s, TK_LD(x));
     }
     npy_int64 peak_i, trough_i, recovery_i;
     double depth;
-    tk_episode_result(&s, &peak_i, &trough_i, &recovery_i, &depth);
+    tk_drawdown_episode_result(&s, &peak_i, &trough_i, &recovery_i, &depth);
     tk_st_i64(args[0], peak_i);
     tk_st_i64(args[1], trough_i);
     tk_st_i64(args[2], recovery_i);
@@ -87,10 +87,10 @@ static inline void TK_FN(episode_run)(char **args, const char *x, npy_intp xs, n
 }
 
 /* (n)->(),(),(),(): peak, trough, recovery indices and depth of the
- * maximum drawdown (one pass; see tk_episode_step). */
+ * maximum drawdown (one pass; see tk_drawdown_episode_step). */
 void TK_FN(tk_drawdown_episode)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_episode_st s = tk_episode_init();
+    tk_drawdown_episode_st s = tk_drawdown_episode_init();
     TK_FN(episode_run)(args + 1, args[0], steps[0], dims[0], &s);
 }
 
@@ -98,17 +98,17 @@ void TK_FN(tk_drawdown_episode)(char **args, const npy_intp *dims, const npy_int
  * the state has seen). */
 void TK_FN(tk_drawdown_episode_state)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_episode_st s = tk_episode_load(args[1], steps[1]);
+    tk_drawdown_episode_st s = tk_drawdown_episode_load(args[1], steps[1]);
     TK_FN(episode_run)(args + 2, args[0], steps[0], dims[0], &s);
-    tk_episode_save(args[6], steps[2], &s);
+    tk_drawdown_episode_save(args[6], steps[2], &s);
 }
 
 static inline void TK_FN(uw_run)(const char *x, npy_intp xs, char *out, npy_intp os, npy_intp n,
-                                 tk_underwater_st *state)
+                                 tk_underwater_bars_st *state)
 {
-    tk_underwater_st s = *state;
+    tk_underwater_bars_st s = *state;
     for (npy_intp i = 0; i < n; i++, x += xs, out += os) {
-        tk_st_i64(out, tk_underwater_step(&s, TK_LD(x)));
+        tk_st_i64(out, tk_underwater_bars_step(&s, TK_LD(x)));
     }
     *state = s;
 }
@@ -117,33 +117,34 @@ static inline void TK_FN(uw_run)(const char *x, npy_intp xs, char *out, npy_intp
  * -1 before the first non-NaN price. */
 void TK_FN(tk_underwater_bars)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_underwater_st s = tk_underwater_init();
+    tk_underwater_bars_st s = tk_underwater_bars_init();
     TK_FN(uw_run)(args[0], steps[0], args[1], steps[1], dims[0], &s);
 }
 
 /* (n),(k)->(n),(k) */
 void TK_FN(tk_underwater_bars_state)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_underwater_st s = tk_underwater_load(args[1], steps[1]);
+    tk_underwater_bars_st s = tk_underwater_bars_load(args[1], steps[1]);
     TK_FN(uw_run)(args[0], steps[0], args[2], steps[2], dims[0], &s);
-    tk_underwater_save(args[3], steps[3], &s);
+    tk_underwater_bars_save(args[3], steps[3], &s);
 }
 
 static inline void TK_FN(duration_run)(const char *x, npy_intp xs, npy_intp n,
-                                       tk_duration_st *state)
+                                       tk_max_drawdown_duration_st *state)
 {
-    tk_duration_st s = *state;
+    tk_max_drawdown_duration_st s = *state;
     for (npy_intp i = 0; i < n; i++, x += xs) {
-        (void)tk_duration_step(&s, TK_LD(x));
+        (void)tk_max_drawdown_duration_step(&s, TK_LD(x));
     }
     *state = s;
 }
 
-static inline void TK_FN(ulcer_run)(const char *x, npy_intp xs, npy_intp n, tk_ulcer_st *state)
+static inline void TK_FN(ulcer_run)(const char *x, npy_intp xs, npy_intp n,
+                                    tk_ulcer_index_st *state)
 {
-    tk_ulcer_st s = *state;
+    tk_ulcer_index_st s = *state;
     for (npy_intp i = 0; i < n; i++, x += xs) {
-        tk_ulcer_step(&s, TK_LD(x));
+        tk_ulcer_index_step(&s, TK_LD(x));
     }
     *state = s;
 }
@@ -152,7 +153,7 @@ static inline void TK_FN(ulcer_run)(const char *x, npy_intp xs, npy_intp n, tk_u
  * maximum of underwater_bars; -1 before any non-NaN price). */
 void TK_FN(tk_max_drawdown_duration)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_duration_st s = tk_duration_init();
+    tk_max_drawdown_duration_st s = tk_max_drawdown_duration_init();
     TK_FN(duration_run)(args[0], steps[0], dims[0], &s);
     tk_st_i64(args[1], s.best);
 }
@@ -160,28 +161,28 @@ void TK_FN(tk_max_drawdown_duration)(char **args, const npy_intp *dims, const np
 /* (n),(k)->(),(k): the result for everything seen so far. */
 void TK_FN(tk_max_drawdown_duration_state)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_duration_st s = tk_duration_load(args[1], steps[1]);
+    tk_max_drawdown_duration_st s = tk_max_drawdown_duration_load(args[1], steps[1]);
     TK_FN(duration_run)(args[0], steps[0], dims[0], &s);
     tk_st_i64(args[2], s.best);
-    tk_duration_save(args[3], steps[2], &s);
+    tk_max_drawdown_duration_save(args[3], steps[2], &s);
 }
 
 /* (n)->(): sqrt(sum of squared non-NaN drawdowns / their count) (ddof 0;
  * other ddof: the Python wrapper, from the state's sumsq and count). */
 void TK_FN(tk_ulcer_index)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_ulcer_st s = tk_ulcer_init();
+    tk_ulcer_index_st s = tk_ulcer_index_init();
     TK_FN(ulcer_run)(args[0], steps[0], dims[0], &s);
-    TK_ST(args[1], tk_ulcer_result(&s, 0.0));
+    TK_ST(args[1], tk_ulcer_index_result(&s, 0.0));
 }
 
 /* (n),(k)->(),(k) */
 void TK_FN(tk_ulcer_index_state)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_ulcer_st s = tk_ulcer_load(args[1], steps[1]);
+    tk_ulcer_index_st s = tk_ulcer_index_load(args[1], steps[1]);
     TK_FN(ulcer_run)(args[0], steps[0], dims[0], &s);
-    TK_ST(args[2], tk_ulcer_result(&s, 0.0));
-    tk_ulcer_save(args[3], steps[2], &s);
+    TK_ST(args[2], tk_ulcer_index_result(&s, 0.0));
+    tk_ulcer_index_save(args[3], steps[2], &s);
 }
 
 #undef TK_CAT_

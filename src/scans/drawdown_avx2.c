@@ -136,7 +136,7 @@ TK_AVX2 static inline void flush(__m256d *segmin, __m256d carry, __m256d *best, 
 #define TK_SKIP 64
 #endif
 
-TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
+TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_max_drawdown_st *state)
 {
     const __m256d ninf = _mm256_set1_pd(-INFINITY), pinf = _mm256_set1_pd(INFINITY);
     const __m256d one = _mm256_set1_pd(1.0);
@@ -204,7 +204,7 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_mdd_st *state)
         i += TK_SKIP;
     }
     flush(&segmin, carry, &best, &seen);
-    tk_mdd_st s = {_mm256_cvtsd_f64(carry), hmin(best), _mm256_movemask_pd(seen) != 0};
+    tk_max_drawdown_st s = {_mm256_cvtsd_f64(carry), hmin(best), _mm256_movemask_pd(seen) != 0};
     for (; i < n; i++) {
         (void)tk_max_drawdown_step(&s, x[i]);
     }
@@ -217,7 +217,7 @@ TK_AVX2 void tk_max_drawdown_f64_avx2(char **args, const npy_intp *dims, const n
         tk_max_drawdown_f64(args, dims, steps);
         return;
     }
-    tk_mdd_st s = tk_mdd_init();
+    tk_max_drawdown_st s = tk_max_drawdown_init();
     mdd_avx2((const double *)args[0], dims[0], &s);
     tk_st_f64(args[1], tk_max_drawdown_result(&s));
 }
@@ -230,10 +230,10 @@ TK_AVX2 void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims,
         tk_max_drawdown_state_f64(args, dims, steps);
         return;
     }
-    tk_mdd_st s = tk_mdd_load(args[1], steps[1]);
+    tk_max_drawdown_st s = tk_max_drawdown_load(args[1], steps[1]);
     mdd_avx2((const double *)args[0], dims[0], &s);
     tk_st_f64(args[2], tk_max_drawdown_result(&s));
-    tk_mdd_save(args[3], steps[2], &s);
+    tk_max_drawdown_save(args[3], steps[2], &s);
 }
 
 #endif

@@ -132,7 +132,7 @@ TK_AVX512 static inline void flush8(__m512d *segmin, __m512d carry, __m512d *bes
 /* Elements per division-free block (a multiple of 32). */
 #define TK_SKIP512 128
 
-TK_AVX512 static void mdd_avx512(const double *x, npy_intp n, tk_mdd_st *state)
+TK_AVX512 static void mdd_avx512(const double *x, npy_intp n, tk_max_drawdown_st *state)
 {
     const __m512d ninf = _mm512_set1_pd(-INFINITY), pinf = _mm512_set1_pd(INFINITY);
     const __m512d one = _mm512_set1_pd(1.0);
@@ -198,7 +198,7 @@ TK_AVX512 static void mdd_avx512(const double *x, npy_intp n, tk_mdd_st *state)
         i += TK_SKIP512;
     }
     flush8(&segmin, carry, &best, &seen);
-    tk_mdd_st s = {lane0(carry), hmin8(best), seen != 0};
+    tk_max_drawdown_st s = {lane0(carry), hmin8(best), seen != 0};
     for (; i < n; i++) {
         (void)tk_max_drawdown_step(&s, x[i]);
     }
@@ -212,7 +212,7 @@ TK_AVX512 void TK_V512(tk_max_drawdown_f64)(char **args, const npy_intp *dims,
         tk_max_drawdown_f64(args, dims, steps);
         return;
     }
-    tk_mdd_st s = tk_mdd_init();
+    tk_max_drawdown_st s = tk_max_drawdown_init();
     mdd_avx512((const double *)args[0], dims[0], &s);
     tk_st_f64(args[1], tk_max_drawdown_result(&s));
 }
@@ -225,10 +225,10 @@ TK_AVX512 void TK_V512(tk_max_drawdown_state_f64)(char **args, const npy_intp *d
         tk_max_drawdown_state_f64(args, dims, steps);
         return;
     }
-    tk_mdd_st s = tk_mdd_load(args[1], steps[1]);
+    tk_max_drawdown_st s = tk_max_drawdown_load(args[1], steps[1]);
     mdd_avx512((const double *)args[0], dims[0], &s);
     tk_st_f64(args[2], tk_max_drawdown_result(&s));
-    tk_mdd_save(args[3], steps[2], &s);
+    tk_max_drawdown_save(args[3], steps[2], &s);
 }
 
 #endif

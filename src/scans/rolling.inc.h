@@ -60,7 +60,7 @@
 /* The naive max drawdown of bars [s, i] (the twin's inner loop). */
 static double TK_FN(tk_rmdd_naive)(const char *x, npy_intp xs, npy_intp s, npy_intp i)
 {
-    tk_mdd_st st = tk_mdd_init();
+    tk_max_drawdown_st st = tk_max_drawdown_init();
     for (npy_intp j = s; j <= i; j++) {
         (void)tk_max_drawdown_step(&st, TK_XAT(j));
     }

@@ -157,9 +157,9 @@ TK_STREAM1(Drawdown, drawdown, -INFINITY,
 /* struct-state streams                                                 */
 /* ------------------------------------------------------------------ */
 
-/* The parts of a stream type around its state struct `st` (with load/save
- * helpers tk_<sn>_load/_save/_init), update body and extra getters. */
-#define TK_STREAM_COMMON(Name, name, sttype, sn, len, doc, extra_getset)               \
+/* The parts of a stream type around its state struct `st` (with the kernel's
+ * helpers tk_<name>_load/_save/_init), update body and extra getters. */
+#define TK_STREAM_COMMON(Name, name, sttype, len, doc, extra_getset)                   \
     typedef struct {                                                                   \
         PyObject_HEAD sttype s;                                                        \
     } tk_##name##_stream;                                                              \
@@ -171,13 +171,13 @@ TK_STREAM1(Drawdown, drawdown, -INFINITY,
             return -1;                                                                 \
         }                                                                              \
         ((tk_##name##_stream *)self)->s =                                              \
-            r ? tk_##sn##_load((const char *)vec, TK_VEC_STEP) : tk_##sn##_init();     \
+            r ? tk_##name##_load((const char *)vec, TK_VEC_STEP) : tk_##name##_init(); \
         return 0;                                                                      \
     }                                                                                  \
     static PyObject *tk_##name##_stream_vec(PyObject *self, void *Py_UNUSED(c))        \
     {                                                                                  \
         double vec[len];                                                               \
-        tk_##sn##_save((char *)vec, TK_VEC_STEP, &((tk_##name##_stream *)self)->s);    \
+        tk_##name##_save((char *)vec, TK_VEC_STEP, &((tk_##name##_stream *)self)->s);  \
         return tk_vec_tuple(vec, (len));                                               \
     }                                                                                  \
     static PyObject *tk_##name##_stream_update(PyObject *self, PyObject *arg);         \
@@ -187,8 +187,8 @@ TK_STREAM1(Drawdown, drawdown, -INFINITY,
 
 /* underwater_bars: update(price) -> int */
 static PyObject *tk_underwater_bars_stream_value(PyObject *self, void *c);
-TK_STREAM_COMMON(UnderwaterBars, underwater_bars, tk_underwater_st, underwater,
-                 TK_STATE_LEN_UNDERWATER,
+TK_STREAM_COMMON(UnderwaterBars, underwater_bars, tk_underwater_bars_st,
+                 TK_STATE_LEN_UNDERWATER_BARS,
                  "UnderwaterBars(state=None): live underwater_bars; update(price) -> int.",
                  {"value" TK_COMMA tk_underwater_bars_stream_value TK_COMMA NULL TK_COMMA
                   "the current count (-1 before any valid price)" TK_COMMA NULL} TK_COMMA)
@@ -199,7 +199,7 @@ static PyObject *tk_underwater_bars_stream_update(PyObject *self, PyObject *arg)
     if (tk_arg_double(arg, &v) < 0) {
         return NULL;
     }
-    return PyLong_FromLongLong(tk_underwater_step(&((tk_underwater_bars_stream *)self)->s, v));
+    return PyLong_FromLongLong(tk_underwater_bars_step(&((tk_underwater_bars_stream *)self)->s, v));
 }
 
 static PyObject *tk_underwater_bars_stream_value(PyObject *self, void *Py_UNUSED(c))
@@ -210,7 +210,7 @@ static PyObject *tk_underwater_bars_stream_value(PyObject *self, void *Py_UNUSED
 /* max_drawdown: update(price) -> max drawdown so far */
 static PyObject *tk_max_drawdown_stream_value(PyObject *self, void *c);
 TK_STREAM_COMMON(
-    MaxDrawdown, max_drawdown, tk_mdd_st, mdd, TK_STATE_LEN_MAX_DRAWDOWN,
+    MaxDrawdown, max_drawdown, tk_max_drawdown_st, TK_STATE_LEN_MAX_DRAWDOWN,
     "MaxDrawdown(state=None): live max_drawdown; update(price) -> the maximum "
     "drawdown of everything seen so far.",
     {"value" TK_COMMA tk_max_drawdown_stream_value TK_COMMA NULL TK_COMMA
@@ -222,7 +222,7 @@ static PyObject *tk_max_drawdown_stream_update(PyObject *self, PyObject *arg)
     if (tk_arg_double(arg, &v) < 0) {
         return NULL;
     }
-    tk_mdd_st *s = &((tk_max_drawdown_stream *)self)->s;
+    tk_max_drawdown_st *s = &((tk_max_drawdown_stream *)self)->s;
     (void)tk_max_drawdown_step(s, v);
     return PyFloat_FromDouble(tk_max_drawdown_result(s));
 }
@@ -235,7 +235,7 @@ static PyObject *tk_max_drawdown_stream_value(PyObject *self, void *Py_UNUSED(c)
 /* drawdown_episode: update(price) -> depth so far; .episode -> 4-tuple */
 static PyObject *tk_drawdown_episode_stream_episode(PyObject *self, void *c);
 TK_STREAM_COMMON(
-    DrawdownEpisode, drawdown_episode, tk_episode_st, episode, TK_STATE_LEN_EPISODE,
+    DrawdownEpisode, drawdown_episode, tk_drawdown_episode_st, TK_STATE_LEN_DRAWDOWN_EPISODE,
     "DrawdownEpisode(state=None): live drawdown_episode; update(price) -> the depth "
     "so far; .episode -> (peak, trough, recovery, depth) of everything seen so far.",
     {"episode" TK_COMMA tk_drawdown_episode_stream_episode TK_COMMA NULL TK_COMMA
@@ -248,8 +248,8 @@ static PyObject *tk_drawdown_episode_stream_update(PyObject *self, PyObject *arg
     if (tk_arg_double(arg, &v) < 0) {
         return NULL;
     }
-    tk_episode_st *s = &((tk_drawdown_episode_stream *)self)->s;
-    tk_episode_step(s, v);
+    tk_drawdown_episode_st *s = &((tk_drawdown_episode_stream *)self)->s;
+    tk_drawdown_episode_step(s, v);
     return PyFloat_FromDouble(s->seen ? s->best : NAN);
 }
 
@@ -257,12 +257,12 @@ static PyObject *tk_drawdown_episode_stream_episode(PyObject *self, void *Py_UNU
 {
     npy_int64 p, t, r;
     double d;
-    tk_episode_result(&((tk_drawdown_episode_stream *)self)->s, &p, &t, &r, &d);
+    tk_drawdown_episode_result(&((tk_drawdown_episode_stream *)self)->s, &p, &t, &r, &d);
     return Py_BuildValue("(LLLd)", (long long)p, (long long)t, (long long)r, d);
 }
 
 /* ulcer_index: update(price) -> the ulcer index (ddof 0) so far */
-TK_STREAM_COMMON(UlcerIndex, ulcer_index, tk_ulcer_st, ulcer, TK_STATE_LEN_ULCER,
+TK_STREAM_COMMON(UlcerIndex, ulcer_index, tk_ulcer_index_st, TK_STATE_LEN_ULCER_INDEX,
                  "UlcerIndex(state=None): live ulcer_index (ddof=0); update(price) -> the ulcer "
                  "index of everything seen so far (NaN before any valid drawdown).", )
 
@@ -272,9 +272,9 @@ static PyObject *tk_ulcer_index_stream_update(PyObject *self, PyObject *arg)
     if (tk_arg_double(arg, &v) < 0) {
         return NULL;
     }
-    tk_ulcer_st *s = &((tk_ulcer_index_stream *)self)->s;
-    tk_ulcer_step(s, v);
-    return PyFloat_FromDouble(tk_ulcer_result(s, 0.0));
+    tk_ulcer_index_st *s = &((tk_ulcer_index_stream *)self)->s;
+    tk_ulcer_index_step(s, v);
+    return PyFloat_FromDouble(tk_ulcer_index_result(s, 0.0));
 }
 
 /* ------------------------------------------------------------------ */
@@ -284,7 +284,8 @@ static PyObject *tk_ulcer_index_stream_update(PyObject *self, PyObject *arg)
 /* max_drawdown_duration: update(price) -> the longest underwater run so far */
 static PyObject *tk_max_drawdown_duration_stream_value(PyObject *self, void *c);
 TK_STREAM_COMMON(
-    MaxDrawdownDuration, max_drawdown_duration, tk_duration_st, duration, TK_STATE_LEN_DURATION,
+    MaxDrawdownDuration, max_drawdown_duration, tk_max_drawdown_duration_st,
+    TK_STATE_LEN_MAX_DRAWDOWN_DURATION,
     "MaxDrawdownDuration(state=None): live max_drawdown_duration; update(price) -> "
     "the longest run of bars below the running peak so far (int).",
     {"value" TK_COMMA tk_max_drawdown_duration_stream_value TK_COMMA NULL TK_COMMA
@@ -296,7 +297,8 @@ static PyObject *tk_max_drawdown_duration_stream_update(PyObject *self, PyObject
     if (tk_arg_double(arg, &v) < 0) {
         return NULL;
     }
-    return PyLong_FromLongLong(tk_duration_step(&((tk_max_drawdown_duration_stream *)self)->s, v));
+    return PyLong_FromLongLong(
+        tk_max_drawdown_duration_step(&((tk_max_drawdown_duration_stream *)self)->s, v));
 }
 
 static PyObject *tk_max_drawdown_duration_stream_value(PyObject *self, void *Py_UNUSED(c))

@@ -5,10 +5,11 @@
  * scalar head/tail (drawdown_avx2.c) and the live stream objects
  * (stream.c) all call these static inline steps, so a chunked run, a
  * stream of ticks and one batch call give the same bits by construction.
- * Semantics: tradekernels.reference (the pure-Python twins).
+ * Semantics: tradekernels.scans.reference (the pure-Python twins).
  *
- * Carried state: a float64 vector of fixed length TK_STATE_LEN_<kernel>
- * (the `(k)` argument of the `<kernel>_state` gufuncs).  Indices and counts
+ * Carried state: a float64 vector of fixed length TK_STATE_LEN_<KERNEL>
+ * (generated from the declarations, src/scans/kernels.toml: the `(k)`
+ * argument of the `<kernel>_state` gufuncs).  Indices and counts
  * are stored as doubles (exact below 2**53).  Layouts (defaults in []):
  *
  *   simple_returns, log_returns  [prev = NaN]                 last price
@@ -30,17 +31,6 @@
 #define TK_SCAN_H
 
 #include "tk.h"
-
-enum {
-    TK_STATE_LEN_RETURNS = 1,
-    TK_STATE_LEN_CUMULATIVE = 1,
-    TK_STATE_LEN_DRAWDOWN = 1,
-    TK_STATE_LEN_UNDERWATER = 2,
-    TK_STATE_LEN_MAX_DRAWDOWN = 3,
-    TK_STATE_LEN_EPISODE = 9,
-    TK_STATE_LEN_DURATION = 3,
-    TK_STATE_LEN_ULCER = 3,
-};
 
 /* ---- returns: prev = the previous price (NaN before the first) ---- */
 
@@ -80,9 +70,9 @@ static inline double tk_drawdown_step(double *peak, double v)
 typedef struct {
     double peak;
     npy_int64 count;
-} tk_underwater_st;
+} tk_underwater_bars_st;
 
-static inline npy_int64 tk_underwater_step(tk_underwater_st *s, double v)
+static inline npy_int64 tk_underwater_bars_step(tk_underwater_bars_st *s, double v)
 {
     if (v >= s->peak) {
         s->peak = v;
@@ -97,13 +87,13 @@ static inline npy_int64 tk_underwater_step(tk_underwater_st *s, double v)
 /* max_drawdown_duration: the longest underwater run, i.e. the maximum of
  * underwater_bars (-1 while no price has been seen). */
 typedef struct {
-    tk_underwater_st uw;
+    tk_underwater_bars_st uw;
     npy_int64 best;
-} tk_duration_st;
+} tk_max_drawdown_duration_st;
 
-static inline npy_int64 tk_duration_step(tk_duration_st *s, double v)
+static inline npy_int64 tk_max_drawdown_duration_step(tk_max_drawdown_duration_st *s, double v)
 {
-    const npy_int64 c = tk_underwater_step(&s->uw, v);
+    const npy_int64 c = tk_underwater_bars_step(&s->uw, v);
     if (c > s->best) {
         s->best = c;
     }
@@ -113,10 +103,10 @@ static inline npy_int64 tk_duration_step(tk_duration_st *s, double v)
 typedef struct {
     double peak, best;
     int seen;
-} tk_mdd_st;
+} tk_max_drawdown_st;
 
 /* Returns the drawdown of this bar; best/seen fold the non-NaN ones. */
-static inline double tk_max_drawdown_step(tk_mdd_st *s, double v)
+static inline double tk_max_drawdown_step(tk_max_drawdown_st *s, double v)
 {
     if (v > s->peak) {
         s->peak = v;
@@ -129,7 +119,7 @@ static inline double tk_max_drawdown_step(tk_mdd_st *s, double v)
     return d;
 }
 
-static inline double tk_max_drawdown_result(const tk_mdd_st *s)
+static inline double tk_max_drawdown_result(const tk_max_drawdown_st *s)
 {
     return s->seen ? s->best : NAN;
 }
@@ -139,9 +129,9 @@ static inline double tk_max_drawdown_result(const tk_mdd_st *s)
  * - ddof)), NaN when count - ddof <= 0. */
 typedef struct {
     double peak, sumsq, count;
-} tk_ulcer_st;
+} tk_ulcer_index_st;
 
-static inline void tk_ulcer_step(tk_ulcer_st *s, double v)
+static inline void tk_ulcer_index_step(tk_ulcer_index_st *s, double v)
 {
     if (v > s->peak) {
         s->peak = v;
@@ -153,28 +143,28 @@ static inline void tk_ulcer_step(tk_ulcer_st *s, double v)
     }
 }
 
-static inline double tk_ulcer_result(const tk_ulcer_st *s, double ddof)
+static inline double tk_ulcer_index_result(const tk_ulcer_index_st *s, double ddof)
 {
     const double m = s->count - ddof;
     return m > 0.0 ? sqrt(s->sumsq / m) : NAN;
 }
 
-static inline tk_ulcer_st tk_ulcer_init(void)
+static inline tk_ulcer_index_st tk_ulcer_index_init(void)
 {
-    tk_ulcer_st s = {-INFINITY, 0.0, 0.0};
+    tk_ulcer_index_st s = {-INFINITY, 0.0, 0.0};
     return s;
 }
 
-static inline tk_ulcer_st tk_ulcer_load(const char *p, npy_intp step)
+static inline tk_ulcer_index_st tk_ulcer_index_load(const char *p, npy_intp step)
 {
-    tk_ulcer_st s;
+    tk_ulcer_index_st s;
     memcpy(&s.peak, p, sizeof(double));
     memcpy(&s.sumsq, p + step, sizeof(double));
     memcpy(&s.count, p + 2 * step, sizeof(double));
     return s;
 }
 
-static inline void tk_ulcer_save(char *p, npy_intp step, const tk_ulcer_st *s)
+static inline void tk_ulcer_index_save(char *p, npy_intp step, const tk_ulcer_index_st *s)
 {
     memcpy(p, &s->peak, sizeof(double));
     memcpy(p + step, &s->sumsq, sizeof(double));
@@ -189,9 +179,9 @@ typedef struct {
     double peak, best, best_peak;
     npy_int64 peak_i, best_peak_i, trough_i, recovery_i, i;
     int seen;
-} tk_episode_st;
+} tk_drawdown_episode_st;
 
-static inline void tk_episode_step(tk_episode_st *s, double v)
+static inline void tk_drawdown_episode_step(tk_drawdown_episode_st *s, double v)
 {
     if (v >= s->peak) { /* last bar at the running peak */
         s->peak_i = s->i;
@@ -215,8 +205,9 @@ static inline void tk_episode_step(tk_episode_st *s, double v)
 }
 
 /* The episode of everything seen so far: (peak, trough, recovery, depth). */
-static inline void tk_episode_result(const tk_episode_st *s, npy_int64 *peak_i, npy_int64 *trough_i,
-                                     npy_int64 *recovery_i, double *depth)
+static inline void tk_drawdown_episode_result(const tk_drawdown_episode_st *s, npy_int64 *peak_i,
+                                              npy_int64 *trough_i, npy_int64 *recovery_i,
+                                              double *depth)
 {
     if (s->seen && s->best < 0.0) {
         *peak_i = s->best_peak_i;
@@ -231,27 +222,27 @@ static inline void tk_episode_result(const tk_episode_st *s, npy_int64 *peak_i, 
 
 /* ---- defaults and (de)serialisation of the state vectors ---- */
 
-static inline tk_underwater_st tk_underwater_init(void)
+static inline tk_underwater_bars_st tk_underwater_bars_init(void)
 {
-    tk_underwater_st s = {-INFINITY, -1};
+    tk_underwater_bars_st s = {-INFINITY, -1};
     return s;
 }
 
-static inline tk_duration_st tk_duration_init(void)
+static inline tk_max_drawdown_duration_st tk_max_drawdown_duration_init(void)
 {
-    tk_duration_st s = {{-INFINITY, -1}, -1};
+    tk_max_drawdown_duration_st s = {{-INFINITY, -1}, -1};
     return s;
 }
 
-static inline tk_mdd_st tk_mdd_init(void)
+static inline tk_max_drawdown_st tk_max_drawdown_init(void)
 {
-    tk_mdd_st s = {-INFINITY, INFINITY, 0};
+    tk_max_drawdown_st s = {-INFINITY, INFINITY, 0};
     return s;
 }
 
-static inline tk_episode_st tk_episode_init(void)
+static inline tk_drawdown_episode_st tk_drawdown_episode_init(void)
 {
-    tk_episode_st s = {-INFINITY, INFINITY, 0.0, -1, -1, -1, -1, 0, 0};
+    tk_drawdown_episode_st s = {-INFINITY, INFINITY, 0.0, -1, -1, -1, -1, 0, 0};
     return s;
 }
 
@@ -266,46 +257,48 @@ static inline npy_int64 tk_state_i64(double v)
 #define TK_STI(p, step, j) tk_state_i64(TK_STV(p, step, j))
 #define TK_STV_SET(p, step, j, v) tk_st_f64((p) + (j) * (step), (double)(v))
 
-static inline tk_underwater_st tk_underwater_load(const char *p, npy_intp step)
+static inline tk_underwater_bars_st tk_underwater_bars_load(const char *p, npy_intp step)
 {
-    tk_underwater_st s = {TK_STV(p, step, 0), TK_STI(p, step, 1)};
+    tk_underwater_bars_st s = {TK_STV(p, step, 0), TK_STI(p, step, 1)};
     return s;
 }
 
-static inline void tk_underwater_save(char *p, npy_intp step, const tk_underwater_st *s)
+static inline void tk_underwater_bars_save(char *p, npy_intp step, const tk_underwater_bars_st *s)
 {
     TK_STV_SET(p, step, 0, s->peak);
     TK_STV_SET(p, step, 1, s->count);
 }
 
-static inline tk_duration_st tk_duration_load(const char *p, npy_intp step)
+static inline tk_max_drawdown_duration_st tk_max_drawdown_duration_load(const char *p,
+                                                                        npy_intp step)
 {
-    tk_duration_st s = {tk_underwater_load(p, step), TK_STI(p, step, 2)};
+    tk_max_drawdown_duration_st s = {tk_underwater_bars_load(p, step), TK_STI(p, step, 2)};
     return s;
 }
 
-static inline void tk_duration_save(char *p, npy_intp step, const tk_duration_st *s)
+static inline void tk_max_drawdown_duration_save(char *p, npy_intp step,
+                                                 const tk_max_drawdown_duration_st *s)
 {
-    tk_underwater_save(p, step, &s->uw);
+    tk_underwater_bars_save(p, step, &s->uw);
     TK_STV_SET(p, step, 2, s->best);
 }
 
-static inline tk_mdd_st tk_mdd_load(const char *p, npy_intp step)
+static inline tk_max_drawdown_st tk_max_drawdown_load(const char *p, npy_intp step)
 {
-    tk_mdd_st s = {TK_STV(p, step, 0), TK_STV(p, step, 1), TK_STV(p, step, 2) != 0.0};
+    tk_max_drawdown_st s = {TK_STV(p, step, 0), TK_STV(p, step, 1), TK_STV(p, step, 2) != 0.0};
     return s;
 }
 
-static inline void tk_mdd_save(char *p, npy_intp step, const tk_mdd_st *s)
+static inline void tk_max_drawdown_save(char *p, npy_intp step, const tk_max_drawdown_st *s)
 {
     TK_STV_SET(p, step, 0, s->peak);
     TK_STV_SET(p, step, 1, s->best);
     TK_STV_SET(p, step, 2, s->seen ? 1.0 : 0.0);
 }
 
-static inline tk_episode_st tk_episode_load(const char *p, npy_intp step)
+static inline tk_drawdown_episode_st tk_drawdown_episode_load(const char *p, npy_intp step)
 {
-    tk_episode_st s;
+    tk_drawdown_episode_st s;
     s.peak = TK_STV(p, step, 0);
     s.peak_i = TK_STI(p, step, 1);
     s.best = TK_STV(p, step, 2);
@@ -318,7 +311,7 @@ static inline tk_episode_st tk_episode_load(const char *p, npy_intp step)
     return s;
 }
 
-static inline void tk_episode_save(char *p, npy_intp step, const tk_episode_st *s)
+static inline void tk_drawdown_episode_save(char *p, npy_intp step, const tk_drawdown_episode_st *s)
 {
     TK_STV_SET(p, step, 0, s->peak);
     TK_STV_SET(p, step, 1, s->peak_i);
