@@ -132,9 +132,7 @@ TK_AVX2 static inline void flush(__m256d *segmin, __m256d carry, __m256d *best, 
  * alone leaves the read-only pass ~5-10 % short of a np.max pass). */
 #define TK_MDD_PREFETCH 1024
 /* Elements per division-free block in max_drawdown (a multiple of 16). */
-#ifndef TK_SKIP
 #define TK_SKIP 64
-#endif
 
 TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_max_drawdown_st *state)
 {

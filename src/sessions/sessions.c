@@ -174,9 +174,8 @@ enum { TK_SES_MASK, TK_SES_INDEX, TK_SES_START, TK_SES_MINUTES };
 typedef npy_intp (*tk_block_fn)(const char *, npy_intp, char *, int, const tk_cursor *,
                                 const tk_cursor *, int, npy_int64, npy_int64, npy_intp *);
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if TK_HAVE_AVX2
 #include <immintrin.h>
-#define TK_HAVE_AVX2_BLOCK 1
 #define TK_AVX2 __attribute__((target("avx2")))
 
 /* Is ts[0..TK_BLK) non-decreasing? */
@@ -357,7 +356,7 @@ static TK_ALWAYS_INLINE void tk_sessions(char **args, const npy_intp *dims, cons
 /* Entry points: the scalar path runs one timestamp at a time (a portable
  * block loop, SSE2 without 64-bit compares, is slower); the AVX2 path adds
  * the block fast path (the scalar loop when the compiler has no AVX2). */
-#ifdef TK_HAVE_AVX2_BLOCK
+#if TK_HAVE_AVX2
 #define TK_SES_BLOCK tk_ses_block_avx2
 #else
 #define TK_SES_BLOCK NULL
