@@ -101,7 +101,9 @@ def test_golden_file_is_up_to_date():
     """The generator (reference only) reproduces the file on disk byte for byte."""
     from tradekernels.fills import golden as fills_golden
 
-    assert fills_golden.files() == {"fills/fills.npz": GOLDEN.read_bytes()}, "run `python tools/make_golden.py`"
+    files = fills_golden.files()
+    assert files["fills/fills.npz"] == GOLDEN.read_bytes(), "run `python tools/make_golden.py`"
+    assert files["fills/exits.npz"] == (GOLDEN.parent / "exits.npz").read_bytes(), "run `python tools/make_golden.py`"
 
 
 # --------------------------------------------------------------------------

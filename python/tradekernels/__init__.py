@@ -15,7 +15,7 @@ from typing import Any
 from . import reference, stream, ufuncs
 from ._backend import BACKENDS, ShadowMismatch, backend, get_backend, set_backend
 from ._state import State
-from .fills import BarIndex, Fills, OrderKind, fill_orders
+from .fills import BarIndex, ExitReason, Exits, Fills, OrderKind, exit_orders, fill_orders
 from .scans import *  # noqa: F401,F403 - one function per scan kernel
 from .scans import __all__ as _scans_all
 from .sessions import (
@@ -46,6 +46,9 @@ __all__ = [
     "Fills",
     "OrderKind",
     "fill_orders",
+    "ExitReason",
+    "Exits",
+    "exit_orders",
     "Calendar",
     "SessionTable",
     "minutes_into_session",

@@ -37,7 +37,15 @@ from .scans.api import *  # noqa: F401,F403
 from .scans.api import Episode as Episode
 
 # Order fills (tradekernels.fills)
-from .fills import BarIndex as BarIndex, Fills as Fills, OrderKind as OrderKind, fill_orders as fill_orders
+from .fills import (
+    BarIndex as BarIndex,
+    ExitReason as ExitReason,
+    Exits as Exits,
+    Fills as Fills,
+    OrderKind as OrderKind,
+    exit_orders as exit_orders,
+    fill_orders as fill_orders,
+)
 
 # Trading sessions (tradekernels.sessions)
 from .sessions import (

@@ -6,6 +6,9 @@ from typing_extensions import disjoint_base
 ORDER_KINDS: Dict[str, int]
 FILL_BLOCK: int
 FILL_SUPER: int
+EXIT_REASONS: Dict[str, int]
+SAME_BAR: Dict[str, int]
+ENTRY_AT: Dict[str, int]
 
 def make_ufuncs(path: str, /) -> Dict[str, np.ufunc]: ...
 def available_paths() -> list[str]: ...

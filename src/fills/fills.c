@@ -467,3 +467,343 @@ void tk_fill_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
                 tk_ld_i64(args[6]), tk_ld_f64(args[7]), tk_ld_f64(args[8]), tk_ld_i64(args[9]), args[10],
                 args[11]);
 }
+
+/* ------------------------------------------------------------------ */
+/* exits: stop loss / trailing stop / take profit after an entry        */
+/* ------------------------------------------------------------------ */
+
+/* Semantics (every rule: gaps, NaN bars, trailing update timing, same-bar
+ * policies, expiry, slippage): tradekernels.fills.reference.exit_order.
+ * The codes below are exported to Python by tk_fills_add_constants. */
+enum { TK_EXIT_NONE = 0, TK_EXIT_SL = 1, TK_EXIT_TSL = 2, TK_EXIT_TP = 3, TK_EXIT_EXPIRY = 4 };
+enum { TK_SAME_BAR_STOP = 0, TK_SAME_BAR_TAKE = 1, TK_SAME_BAR_OPEN = 2 };
+enum { TK_ENTRY_AT_CLOSE = 0, TK_ENTRY_AT_OPEN = 1 };
+
+int tk_fills_add_exit_constants(PyObject *module)
+{
+    PyObject *r = Py_BuildValue("{s:i,s:i,s:i,s:i,s:i}", "none", TK_EXIT_NONE, "sl", TK_EXIT_SL,
+                                "tsl", TK_EXIT_TSL, "tp", TK_EXIT_TP, "expiry", TK_EXIT_EXPIRY);
+    if (r == NULL || PyModule_AddObject(module, "EXIT_REASONS", r) < 0) {
+        Py_XDECREF(r);
+        return -1;
+    }
+    PyObject *s = Py_BuildValue("{s:i,s:i,s:i}", "stop", TK_SAME_BAR_STOP, "take", TK_SAME_BAR_TAKE,
+                                "open", TK_SAME_BAR_OPEN);
+    if (s == NULL || PyModule_AddObject(module, "SAME_BAR", s) < 0) {
+        Py_XDECREF(s);
+        return -1;
+    }
+    PyObject *e = Py_BuildValue("{s:i,s:i}", "close", TK_ENTRY_AT_CLOSE, "open", TK_ENTRY_AT_OPEN);
+    if (e == NULL || PyModule_AddObject(module, "ENTRY_AT", e) < 0) {
+        Py_XDECREF(e);
+        return -1;
+    }
+    return 0;
+}
+
+int tk_exit_orders_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
+{
+    return tk_fill_dims("exit_orders", sizes, 0);
+}
+
+/* One order's fields, as the kernels receive them. */
+typedef struct {
+    npy_int64 entry, side, trail, same_bar, entry_at, expiry;
+    double price, sl, tsl, tp, sl_price, tp_price, slip;
+} tk_exit_order;
+
+/* The stop side of a long position is below (a low reaches it), of a short
+ * position above; the target the other way round.  "Better" for the
+ * trailing reference is higher for a long, lower for a short. */
+static inline double tk_better(double ref, double v, int lng)
+{
+    return lng ? (v > ref ? v : ref) : (v < ref ? v : ref);
+}
+
+/* The tighter of two stop levels (NaN = absent): the higher for a long. */
+static inline double tk_tighter(double a, double b, int lng)
+{
+    return lng ? tk_nmax(a, b) : tk_nmin(a, b);
+}
+
+/* Low and high of bar i, NaN when the bar is not usable.  With the index
+ * (skip) they are fill_low / fill_high; naive: from the raw prices. */
+static inline void tk_exit_bar(const tk_bars *B, int skip, npy_intp i, double *lo, double *hi)
+{
+    if (skip) {
+        *lo = tk_ld_f64(B->low + i * B->sl);
+        *hi = tk_ld_f64(B->high + i * B->sh);
+        return;
+    }
+    const double o = tk_ld_f64(B->open + i * B->so), h = tk_ld_f64(B->high + i * B->sh);
+    const double l = tk_ld_f64(B->low + i * B->sl), c = tk_ld_f64(B->close + i * B->sc);
+    const int ok = (o == o) & (h == h) & (l == l) & (c == c);
+    *lo = ok ? l : NAN;
+    *hi = ok ? h : NAN;
+}
+
+/* The effective stop on a bar: the fixed level unless the trailing level
+ * (ref * fac) is strictly tighter; *trailing says which. */
+static inline double tk_exit_stop(double fixed, double ref, double fac, int lng, int *trailing)
+{
+    const double t = ref * fac;
+    const int use = t == t && (fixed != fixed || (lng ? t > fixed : t < fixed));
+    *trailing = use;
+    return use ? t : fixed;
+}
+
+/* Does a range with extremes (lo, hi) possibly hold an exit, for a stop
+ * `stop` and a target `tp`?  NaN extremes (no usable bar) never do. */
+static inline int tk_exit_crossed(double lo, double hi, double stop, double tp, int lng)
+{
+    return lng ? (lo <= stop || hi >= tp) : (hi >= stop || lo <= tp);
+}
+
+/* Can a range with summaries (lo, hi) be skipped by a trailing stop whose
+ * reference is `ref` before the range?  The reference can only move to
+ * tk_better(ref, hi or lo) inside it, so the level stays within
+ * bound = that * fac (fac >= 0: the multiplication is monotonic). */
+static inline int tk_trail_skippable(double lo, double hi, double fixed, double ref, double fac,
+                                     double tp, int lng)
+{
+    const double far = tk_better(ref, lng ? hi : lo, lng);
+    const double stop = tk_tighter(fixed, far * fac, lng);
+    return !tk_exit_crossed(lo, hi, stop, tp, lng);
+}
+
+/* First bar in [a, b] where the trailing stop (or the fixed stop / target)
+ * is reached; *ref is the reference (peak / trough) through the bar before
+ * it.  -1 if none (then *ref is unspecified).  With skip, whole blocks and
+ * super blocks (aligned) whose summaries cannot hold an exit are passed in
+ * O(1), moving the reference to their extreme; bars are walked one by one
+ * up to the first block boundary. */
+static inline npy_intp tk_trail_search(const tk_bars *B, int skip, int lng, double fixed,
+                                       double fac, double tp, double *ref, npy_intp a, npy_intp b)
+{
+    double r = *ref;
+    if (skip && a <= b
+        && tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
+                              fixed, r, fac, tp, lng)) {
+        return -1;
+    }
+    npy_intp i = a;
+    while (i <= b) {
+        if (skip && (i & (TK_FILL_SUPER - 1)) == 0) {
+            const npy_intp q = i >> TK_FILL_SUPER_SHIFT;
+            const double lo = tk_ld_f64(B->pmin + q * B->spmin),
+                         hi = tk_ld_f64(B->pmax + q * B->spmax);
+            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+                r = tk_better(r, lng ? hi : lo, lng);
+                i += TK_FILL_SUPER;
+                continue;
+            }
+        }
+        if (skip && (i & (TK_FILL_BLOCK - 1)) == 0) {
+            const npy_intp q = i >> TK_FILL_BLOCK_SHIFT;
+            const double lo = tk_ld_f64(B->bmin + q * B->sbmin),
+                         hi = tk_ld_f64(B->bmax + q * B->sbmax);
+            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+                r = tk_better(r, lng ? hi : lo, lng);
+                i += TK_FILL_BLOCK;
+                continue;
+            }
+        }
+        double lo, hi;
+        tk_exit_bar(B, skip, i, &lo, &hi);
+        int trailing;
+        const double stop = tk_exit_stop(fixed, r, fac, lng, &trailing);
+        if (tk_exit_crossed(lo, hi, stop, tp, lng)) {
+            *ref = r;
+            return i;
+        }
+        r = tk_better(r, lng ? hi : lo, lng); /* NaN (unusable bar) never moves it */
+        i++;
+    }
+    return -1;
+}
+
+static inline double tk_min_d(double a, double b)
+{
+    return a < b ? a : b;
+}
+static inline double tk_max_d(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* One exit, with the index (skip) or by the naive scan. */
+static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_exit_order *q,
+                               char *out_i, char *out_p, char *out_r)
+{
+    npy_intp idx = -1;
+    double px = NAN;
+    npy_int64 why = TK_EXIT_NONE;
+    const npy_int64 e = q->entry;
+    const int lng = q->side == 1;
+    if (e < 0 || e >= (npy_int64)n || (q->side != 1 && q->side != -1)
+        || (q->expiry != -1 && q->expiry < e)) {
+        goto done;
+    }
+    const int has_expiry = q->expiry != -1 && q->expiry < (npy_int64)n;
+    const npy_intp last = has_expiry ? (npy_intp)q->expiry : n - 1;
+    const npy_intp first = (npy_intp)e + (q->entry_at == TK_ENTRY_AT_OPEN ? 0 : 1);
+    const double P = q->price;
+    /* levels (the reference computes them the same way, in this order) */
+    const double sl_frac = q->trail ? NAN : q->sl;
+    const double fixed =
+        tk_tighter(lng ? P * (1.0 - sl_frac) : P * (1.0 + sl_frac), q->sl_price, lng);
+    const double tp =
+        lng ? tk_nmin(P * (1.0 + q->tp), q->tp_price) : tk_nmax(P * (1.0 - q->tp), q->tp_price);
+    const double f = q->trail ? tk_nmin(q->tsl, q->sl) : q->tsl;
+    const double fac = lng ? 1.0 - f : 1.0 + f; /* NaN when there is no trailing stop */
+    double ref = P;
+    npy_intp j;
+    if (fac == fac && fac < 0.0) {
+        j = tk_trail_search(B, 0, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
+    }
+    else if (fac == fac) {
+        j = tk_trail_search(B, skip, lng, fixed, fac, tp, &ref, first, last);
+    }
+    else if (skip) { /* a fixed band: two one-sided skipping searches */
+        const npy_intp js =
+            lng ? tk_skip_down(B, fixed, first, last) : tk_skip_up(B, fixed, first, last);
+        const npy_intp end = js >= 0 ? js : last;
+        const npy_intp jt = lng ? tk_skip_up(B, tp, first, end) : tk_skip_down(B, tp, first, end);
+        j = jt >= 0 ? jt : js;
+    }
+    else {
+        j = tk_trail_search(B, 0, lng, fixed, NAN, tp, &ref, first, last);
+    }
+    if (j < 0) {
+        if (has_expiry) {
+            idx = last;
+            px = tk_ld_f64(B->close + last * B->sc);
+            why = TK_EXIT_EXPIRY;
+        }
+        goto done;
+    }
+    {
+        double lo, hi;
+        tk_exit_bar(B, skip, j, &lo, &hi);
+        const double o = tk_ld_f64(B->open + j * B->so);
+        int trailing;
+        const double stop = tk_exit_stop(fixed, ref, fac, lng, &trailing);
+        const int hs = lng ? lo <= stop : hi >= stop;
+        const int ht = lng ? hi >= tp : lo <= tp;
+        int take_stop = hs;
+        if (hs && ht) {
+            if (q->same_bar == TK_SAME_BAR_TAKE) {
+                take_stop = 0;
+            }
+            else if (q->same_bar == TK_SAME_BAR_OPEN) {
+                take_stop = lng ? (o - stop) <= (tp - o) : (stop - o) <= (o - tp);
+            }
+        }
+        idx = j;
+        if (take_stop) {
+            px = lng ? tk_min_d(o, stop) : tk_max_d(o, stop);
+            why = trailing ? TK_EXIT_TSL : TK_EXIT_SL;
+        }
+        else {
+            px = lng ? tk_max_d(o, tp) : tk_min_d(o, tp);
+            why = TK_EXIT_TP;
+        }
+        px = lng ? px * (1.0 - q->slip) : px * (1.0 + q->slip);
+    }
+done:
+    tk_st_i64(out_i, (npy_int64)idx);
+    tk_st_f64(out_p, px);
+    tk_st_i64(out_r, why);
+}
+
+/* (n)x6,(m),(m),(k),(k),(o)x13->(o),(o),(o): open, close, fill_low,
+ * fill_high, suffix_min_low, suffix_max_high, block / super-block min low
+ * and max high; then the order fields (see tk_exit_order / the reference). */
+void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    const npy_intp n = dims[0], m = dims[1], k = dims[2], no = dims[3];
+    tk_bars B;
+    memset(&B, 0, sizeof B);
+    B.open = args[0];
+    B.close = args[1];
+    B.low = args[2];
+    B.high = args[3];
+    B.smin = args[4];
+    B.smax = args[5];
+    B.bmin = args[6];
+    B.bmax = args[7];
+    B.pmin = args[8];
+    B.pmax = args[9];
+    B.so = steps[0];
+    B.sc = steps[1];
+    B.sl = steps[2];
+    B.sh = steps[3];
+    B.ssmin = steps[4];
+    B.ssmax = steps[5];
+    B.sbmin = steps[6];
+    B.sbmax = steps[7];
+    B.spmin = steps[8];
+    B.spmax = steps[9];
+    B.skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    const int skip = B.skip;
+    const char *a[13];
+    npy_intp s[13];
+    for (int t = 0; t < 13; t++) {
+        a[t] = args[10 + t];
+        s[t] = steps[10 + t];
+    }
+    char *oi = args[23], *op = args[24], *orr = args[25];
+    const npy_intp soi = steps[23], sop = steps[24], sor = steps[25];
+    for (npy_intp j = 0; j < no; j++) {
+        tk_exit_order q;
+        q.entry = tk_ld_i64(a[0] + j * s[0]);
+        q.price = tk_ld_f64(a[1] + j * s[1]);
+        q.side = tk_ld_i64(a[2] + j * s[2]);
+        q.sl = tk_ld_f64(a[3] + j * s[3]);
+        q.tsl = tk_ld_f64(a[4] + j * s[4]);
+        q.tp = tk_ld_f64(a[5] + j * s[5]);
+        q.trail = tk_ld_i64(a[6] + j * s[6]);
+        q.sl_price = tk_ld_f64(a[7] + j * s[7]);
+        q.tp_price = tk_ld_f64(a[8] + j * s[8]);
+        q.same_bar = tk_ld_i64(a[9] + j * s[9]);
+        q.entry_at = tk_ld_i64(a[10] + j * s[10]);
+        q.expiry = tk_ld_i64(a[11] + j * s[11]);
+        q.slip = tk_ld_f64(a[12] + j * s[12]);
+        if (skip) {
+            tk_exit_one(&B, n, 1, &q, oi + j * soi, op + j * sop, orr + j * sor);
+        }
+        else {
+            tk_exit_one(&B, n, 0, &q, oi + j * soi, op + j * sop, orr + j * sor);
+        }
+    }
+}
+
+/* (n),(n),(n),(n),()x13->(),(),(): the naive scan of the raw bars. */
+void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_bars B;
+    memset(&B, 0, sizeof B);
+    B.open = args[0];
+    B.high = args[1];
+    B.low = args[2];
+    B.close = args[3];
+    B.so = steps[0];
+    B.sh = steps[1];
+    B.sl = steps[2];
+    B.sc = steps[3];
+    tk_exit_order q;
+    q.entry = tk_ld_i64(args[4]);
+    q.price = tk_ld_f64(args[5]);
+    q.side = tk_ld_i64(args[6]);
+    q.sl = tk_ld_f64(args[7]);
+    q.tsl = tk_ld_f64(args[8]);
+    q.tp = tk_ld_f64(args[9]);
+    q.trail = tk_ld_i64(args[10]);
+    q.sl_price = tk_ld_f64(args[11]);
+    q.tp_price = tk_ld_f64(args[12]);
+    q.same_bar = tk_ld_i64(args[13]);
+    q.entry_at = tk_ld_i64(args[14]);
+    q.expiry = tk_ld_i64(args[15]);
+    q.slip = tk_ld_f64(args[16]);
+    tk_exit_one(&B, dims[0], 0, &q, args[17], args[18], args[19]);
+}

@@ -5,6 +5,6 @@
 (``dask``).
 """
 
-from .api import BarIndex, Fills, OrderKind, fill_orders
+from .api import BarIndex, ExitReason, Exits, Fills, OrderKind, exit_orders, fill_orders
 
-__all__ = ["BarIndex", "Fills", "OrderKind", "fill_orders"]
+__all__ = ["BarIndex", "ExitReason", "Exits", "Fills", "OrderKind", "exit_orders", "fill_orders"]

@@ -40,7 +40,7 @@ import numpy as np
 from .. import _backend, _core, ufuncs
 from . import reference
 
-__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders"]
+__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders", "ExitReason", "Exits", "exit_orders"]
 
 
 class OrderKind(enum.IntEnum):
@@ -364,3 +364,196 @@ def _reference_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[
     if not shape:
         return Fills(fi[()], fp[()])
     return Fills(fi, fp)
+
+
+# --------------------------------------------------------------------------
+# Exits
+# --------------------------------------------------------------------------
+
+class ExitReason(enum.IntEnum):
+    """Why :func:`exit_orders` closed a position (codes from the C module)."""
+
+    NONE = reference.EXIT_NONE
+    SL = reference.EXIT_SL
+    TSL = reference.EXIT_TSL
+    TP = reference.EXIT_TP
+    EXPIRY = reference.EXIT_EXPIRY
+
+
+class Exits(NamedTuple):
+    """Result of :func:`exit_orders`: int64 bar indices (-1: none), float64 prices (NaN: none)
+    and int64 :class:`ExitReason` codes."""
+
+    exit_idx: Any
+    exit_price: Any
+    reason: Any
+
+
+def _xerr(msg: str) -> str:
+    return f"tradekernels.exit_orders: {msg}"
+
+
+def _as_exit(convert: Any, *args: Any) -> np.ndarray:
+    """A fill_orders argument converter, with its errors naming exit_orders."""
+    try:
+        return convert(*args)
+    except (TypeError, ValueError) as err:
+        msg = str(err).replace("fill_orders", "exit_orders")
+        msg = msg.replace("(buy)", "(long)").replace("(sell)", "(short)")
+        raise type(err)(msg) from None
+
+
+def _stop_array(name: str, values: Any) -> np.ndarray:
+    """A stop fraction or level (None -> NaN, absent)."""
+    if values is None:
+        return np.asarray(np.nan)
+    a = np.asarray(values)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(_xerr(f"{name} must be real numbers (or None), got dtype {a.dtype}"))
+    return a.astype(np.float64, copy=False)
+
+
+def _fraction_array(name: str, values: Any) -> np.ndarray:
+    a = _stop_array(name, values)
+    with np.errstate(invalid="ignore"):
+        bad = a < 0
+    if bad.any():
+        raise ValueError(_xerr(f"{name} is a fraction of the price and must be >= 0 (NaN / None: none), "
+                               f"got {np.ravel(a[bad] if a.ndim else a)[0].item()!r}"))
+    return a
+
+
+def _choice(name: str, value: Any, codes: dict) -> int:
+    if not isinstance(value, (str, np.str_)) or str(value).lower() not in codes:
+        raise ValueError(_xerr(f"{name} must be one of {', '.join(repr(k) for k in codes)}, got {value!r}"))
+    return int(codes[str(value).lower()])
+
+
+def exit_orders(
+    bars_or_index: Any,
+    entry_idx: Any,
+    entry_price: Any = None,
+    side: Any = 1,
+    *,
+    sl_stop: Any = None,
+    tsl_stop: Any = None,
+    tp_stop: Any = None,
+    sl_trail: Any = False,
+    sl_price: Any = None,
+    tp_price: Any = None,
+    same_bar: str = "stop",
+    entry_at: str = "close",
+    expiry: Any = -1,
+    slippage: Any = 0.0,
+) -> Exits:
+    """The exit of every position: ``(exit_idx, exit_price, reason)``.
+
+    ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
+    tuple ``(open, high, low, close)`` or a DataFrame with those columns.
+    The position arguments broadcast against each other:
+
+    * ``entry_idx`` (integers in ``[0, n)``): the entry bar;
+    * ``entry_price``: the entry price (None: the entry bar's close, or its
+      open with ``entry_at="open"``);
+    * ``side``: +1 long, -1 short;
+    * ``sl_stop``, ``tp_stop``: stop loss / take profit as fractions of the
+      entry price (vectorbt's convention: 0.05 = 5 %); ``tsl_stop``: a trailing
+      stop, a fraction below the best price since entry; ``sl_trail=True``
+      makes ``sl_stop`` trail (vectorbt's boolean); ``sl_price`` /
+      ``tp_price``: absolute levels.  None or NaN: absent.  Fractions >= 0.
+    * ``same_bar``: ``"stop"`` (default; vectorbt and backtesting.py),
+      ``"take"`` or ``"open"`` -- which level wins on a bar that reaches both;
+    * ``entry_at``: ``"close"`` (default; the entry bar is not checked) or
+      ``"open"`` (its high and low are checked too);
+    * ``expiry`` (integers): last bar checked; a position not stopped by then
+      exits at its close (reason ``EXPIRY``); -1: never;
+    * ``slippage``: a fraction in ``[0, 1)`` applied against the trader on
+      stop and target exits.
+
+    Returns :class:`Exits` (int64, float64, int64 :class:`ExitReason` codes)
+    of the broadcast shape; -1 / NaN / ``NONE`` where the position is never
+    closed.  The exact rules (gaps, NaN bars, when a trailing stop moves,
+    the same-bar policies) are those of
+    :func:`tradekernels.fills.reference.exit_order`.  The C kernel skips
+    blocks of bars whose band cannot be crossed and answers positions that
+    can never exit in O(1); the result is identical to the bar-by-bar scan.
+    Honours the backend switch (``reference``, ``shadow``).
+    """
+    idx = _as_index(bars_or_index)
+    n = idx.n
+    e = _as_exit(_int_array, "entry_idx", entry_idx)
+    if e.size and (e.min() < 0 or e.max() >= n):
+        bad = e[(e < 0) | (e >= n)] if e.ndim else e
+        raise IndexError(_xerr(f"entry_idx {int(np.ravel(bad)[0])} is out of range for {n} bars"))
+    same = _choice("same_bar", same_bar, _core.SAME_BAR)
+    at = _choice("entry_at", entry_at, _core.ENTRY_AT)
+    if entry_price is None:
+        src = idx.open if at == reference.ENTRY_AT_OPEN else idx.close
+        price = src[e] if n else np.full(e.shape, np.nan)
+    else:
+        price = _stop_array("entry_price", entry_price)
+    side_a = _as_exit(_side_array, side)
+    trail = np.asarray(sl_trail)
+    if trail.dtype.kind not in "biu":
+        raise TypeError(_xerr(f"sl_trail must be booleans, got dtype {trail.dtype}"))
+    trail = (trail != 0).astype(np.int64)
+    ex = _as_exit(_int_array, "expiry", expiry)
+    with np.errstate(invalid="ignore"):
+        if ex.size and bool(((ex != -1) & (ex < np.broadcast_to(e, np.broadcast_shapes(e.shape, ex.shape))
+                                           if e.ndim or ex.ndim else ex < e)).any()):
+            raise ValueError(_xerr("expiry must be -1 (never) or >= entry_idx"))
+    slip = _fraction_array("slippage", slippage)
+    if bool((slip >= 1).any()) or bool(np.isnan(slip).any()):
+        raise ValueError(_xerr("slippage must be a fraction in [0, 1)"))
+    order = (e, price, side_a, _fraction_array("sl_stop", sl_stop), _fraction_array("tsl_stop", tsl_stop),
+             _fraction_array("tp_stop", tp_stop), trail, _stop_array("sl_price", sl_price),
+             _stop_array("tp_price", tp_price), np.asarray(same, dtype=np.int64),
+             np.asarray(at, dtype=np.int64), ex, slip)
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in order))
+    except ValueError:
+        names = ("entry_idx", "entry_price", "side", "sl_stop", "tsl_stop", "tp_stop", "sl_trail", "sl_price",
+                 "tp_price", "same_bar", "entry_at", "expiry", "slippage")
+        shapes = ", ".join(f"{nm} {a.shape}" for nm, a in zip(names, order))
+        msg = f"the position arguments do not broadcast against each other: {shapes}"
+        raise ValueError(_xerr(msg)) from None
+    return _backend.dispatch(
+        lambda: _native_exits(idx, order, shape),
+        lambda: _reference_exits(idx, order, shape),
+        lambda nat, ref: _backend.compare("exit_orders", nat, ref),
+    )
+
+
+def _flat(order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Tuple[np.ndarray, ...]:
+    size = math.prod(shape)
+
+    def flat1(a: np.ndarray) -> np.ndarray:
+        if a.shape == shape:
+            return np.ascontiguousarray(a).reshape(-1)
+        if a.ndim == 0:
+            return np.full(size, a[()], dtype=a.dtype)
+        return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+
+    return tuple(flat1(a) for a in order)
+
+
+def _shape_exits(res: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Exits:
+    out = [np.asarray(r).reshape(shape) for r in res]
+    if not shape:
+        return Exits(out[0][()], out[1][()], out[2][()])
+    return Exits(*out)
+
+
+def _native_exits(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Exits:
+    a = idx.arrays  # open, fill_low, fill_high, suffix min / max, blocks, supers
+    with np.errstate(all="ignore"):
+        res = ufuncs.exit_orders(a[0], idx.close, *a[1:], *_flat(order, shape))
+    return _shape_exits(res, shape)
+
+
+def _reference_exits(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Exits:
+    b = [x.tolist() for x in idx.bars]
+    cols = [np.broadcast_to(x, shape).ravel().tolist() for x in order]
+    ri, rp, rr = reference.exit_orders(*b, *cols)
+    return _shape_exits((np.asarray(ri, dtype=np.int64), np.asarray(rp, dtype=np.float64),
+                         np.asarray(rr, dtype=np.int64)), shape)

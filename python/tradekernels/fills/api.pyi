@@ -4,7 +4,7 @@ from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders"]
+__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders", "ExitReason", "Exits", "exit_orders"]
 
 class OrderKind(enum.IntEnum):
     MARKET = 0
@@ -53,6 +53,36 @@ def fill_orders(
     limit: Optional[npt.ArrayLike] = ...,
     expiry: npt.ArrayLike = ...,
 ) -> Fills: ...
+
+class ExitReason(enum.IntEnum):
+    NONE = 0
+    SL = 1
+    TSL = 2
+    TP = 3
+    EXPIRY = 4
+
+class Exits(NamedTuple):
+    exit_idx: Any
+    exit_price: Any
+    reason: Any
+
+def exit_orders(
+    bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
+    entry_idx: npt.ArrayLike,
+    entry_price: Optional[npt.ArrayLike] = ...,
+    side: npt.ArrayLike = ...,
+    *,
+    sl_stop: Optional[npt.ArrayLike] = ...,
+    tsl_stop: Optional[npt.ArrayLike] = ...,
+    tp_stop: Optional[npt.ArrayLike] = ...,
+    sl_trail: npt.ArrayLike = ...,
+    sl_price: Optional[npt.ArrayLike] = ...,
+    tp_price: Optional[npt.ArrayLike] = ...,
+    same_bar: str = ...,
+    entry_at: str = ...,
+    expiry: npt.ArrayLike = ...,
+    slippage: npt.ArrayLike = ...,
+) -> Exits: ...
 
 # used by tradekernels.dask
 def _as_index(bars_or_index: Any) -> BarIndex: ...
