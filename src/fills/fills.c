@@ -587,6 +587,19 @@ static inline npy_intp tk_trail_search(const tk_bars *B, int skip, int lng, doub
         return -1;
     }
     npy_intp i = a;
+    if (skip && a <= b && (a & (TK_FILL_BLOCK - 1)) != 0) {
+        /* The start block's summary also covers bars before a, so it can
+         * only rule out an exit on [a, block end]; the reference then moves
+         * over exactly those bars (a plain max / min, no checks). */
+        const npy_intp q = a >> TK_FILL_BLOCK_SHIFT;
+        if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
+                               fixed, r, fac, tp, lng)) {
+            const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
+            for (; i <= e; i++) {
+                r = tk_better(r, tk_ld_f64(lng ? B->high + i * B->sh : B->low + i * B->sl), lng);
+            }
+        }
+    }
     while (i <= b) {
         if (skip && (i & (TK_FILL_SUPER - 1)) == 0) {
             const npy_intp q = i >> TK_FILL_SUPER_SHIFT;
@@ -754,7 +767,14 @@ void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
     }
     char *oi = args[23], *op = args[24], *orr = args[25];
     const npy_intp soi = steps[23], sop = steps[24], sor = steps[25];
+    const npy_intp ahead = TK_FILL_PREFETCH_AHEAD;
+    for (npy_intp j = 0; j < no && j < ahead; j++) {
+        TK_PREFETCH_START(&B, n, tk_ld_i64(a[0] + j * s[0]));
+    }
     for (npy_intp j = 0; j < no; j++) {
+        if (j + ahead < no) {
+            TK_PREFETCH_START(&B, n, tk_ld_i64(a[0] + (j + ahead) * s[0]));
+        }
         tk_exit_order q;
         q.entry = tk_ld_i64(a[0] + j * s[0]);
         q.price = tk_ld_f64(a[1] + j * s[1]);
