@@ -347,3 +347,83 @@ def test_raw_ufuncs_reject_bad_sizes_and_survive_hostile_values():
         ufuncs.exit_orders(a[0], idx.close, a[1], a[2], a[3], a[4], a[5][:-1], a[6][:-1], a[7], a[8], *pos)
     with pytest.raises(TypeError):  # wrong dtype (float entry index) cannot be cast safely
         ufuncs.exit_orders_naive(*b, 1.5, 100.0, 1, 0.1, np.nan, np.nan, 0, np.nan, np.nan, 0, 0, -1, 0.0)
+
+
+# --------------------------------------------------------------------------
+# 2-D bars (symbols x time): one BarIndex, a col per order
+# --------------------------------------------------------------------------
+
+def _ohlc_2d(rng, rows, n, nan_frac=0.0):
+    per = [_ohlc_np(rng, n, vol=0.004, nan_frac=nan_frac) for _ in range(rows)]
+    return [np.stack([p[j] for p in per]) for j in range(4)]
+
+
+def test_bar_index_2d_rows_equal_1d():
+    rng = np.random.default_rng(21)
+    bars = _ohlc_2d(rng, 5, 4200, nan_frac=0.02)
+    idx = BarIndex(*bars)
+    assert (idx.symbols, idx.n) == (5, 4200) and idx.block_min_low.shape == (5, 66)
+    for r in range(5):
+        one = BarIndex(*(b[r] for b in bars))
+        for a, b in zip(idx.arrays, one.arrays):
+            assert_bits_identical(np.ascontiguousarray(a[r]), np.ascontiguousarray(b), f"row {r}")
+
+
+@settings(max_examples=25)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 6), n=st.integers(1, 300),
+       skew=st.booleans(), nan_frac=st.sampled_from([0.0, 0.1]))
+def test_random_2d_vs_reference(seed, rows, n, skew, nan_frac):
+    rng = np.random.default_rng(seed)
+    bars = _ohlc_2d(rng, rows, n, nan_frac)
+    idx = BarIndex(*bars)
+    k = 60
+    col = np.where(rng.random(k) < 0.9, 0, rng.integers(0, rows, k)) if skew else rng.integers(0, rows, k)
+    e = rng.integers(0, n, k)
+    kw = dict(side=rng.choice(np.array([1, -1]), k), sl_stop=rng.choice(np.array([np.nan, 0.005, 0.02]), k),
+              tsl_stop=rng.choice(np.array([np.nan, 0.01, 0.05]), k),
+              tp_stop=rng.choice(np.array([np.nan, 0.01]), k), col=col)
+    got = exit_orders(idx, e, **kw)
+    with tk.backend("reference"):
+        exp = exit_orders(idx, e, **kw)
+    _same(got, exp, "2-D exits")
+    # and row by row through 1-D bars
+    for j in range(0, k, 7):
+        one = exit_orders(tuple(b[col[j]] for b in bars), e[j], **{a: v[j] for a, v in kw.items() if a != "col"})
+        _same(tuple(np.asarray(g[j]) for g in got), tuple(np.asarray(x) for x in one), f"2-D row {col[j]}")
+    fills = tk.fill_orders(idx, e, kw["side"], "limit", bars[3][col, e] * 0.99, col=col)
+    with tk.backend("reference"):
+        fexp = tk.fill_orders(idx, e, kw["side"], "limit", bars[3][col, e] * 0.99, col=col)
+    _same(tuple(fills) + (np.zeros(k, np.int64),), tuple(fexp) + (np.zeros(k, np.int64),), "2-D fills")
+
+
+def test_2d_uneven_rows_take_the_per_row_path():
+    """Almost all orders on one row of many: answered one row at a time, same result."""
+    rng = np.random.default_rng(22)
+    bars = _ohlc_2d(rng, 60, 500)
+    idx = BarIndex(*bars)
+    k = 400
+    col = np.where(np.arange(k) < 390, 17, rng.integers(0, 60, k))
+    e = rng.integers(0, 500, k)
+    got = exit_orders(idx, e, sl_stop=0.01, tp_stop=0.01, col=col)
+    with tk.backend("reference"):
+        exp = exit_orders(idx, e, sl_stop=0.01, tp_stop=0.01, col=col)
+    _same(got, exp, "uneven rows")
+
+
+def test_2d_bad_col_raises():
+    bars = _ohlc_2d(np.random.default_rng(23), 3, 50)
+    idx = BarIndex(*bars)
+    with pytest.raises(ValueError, match="col="):
+        exit_orders(idx, 5, sl_stop=0.01)
+    with pytest.raises(IndexError, match="col"):
+        exit_orders(idx, 5, sl_stop=0.01, col=3)
+    with pytest.raises(IndexError, match="col"):
+        tk.fill_orders(idx, 5, 1, "limit", 100.0, col=[0, -1])
+    with pytest.raises(TypeError, match="col"):
+        tk.fill_orders(idx, 5, 1, "limit", 100.0, col=0.5)
+    with pytest.raises(ValueError, match="col"):
+        exit_orders(idx, [1, 2, 3], 100.0, sl_stop=0.01, col=[0, 1])
+    with pytest.raises(ValueError, match="shape"):
+        BarIndex(bars[0], bars[1][:2], bars[2], bars[3])
+    with pytest.raises(ValueError, match="2-D"):
+        BarIndex(*(b[None] for b in bars))

@@ -361,8 +361,10 @@ def test_api_bad_bars():
         BarIndex(o.astype(str), h, lo, c)
     with pytest.raises(TypeError, match="real numbers"):
         BarIndex(o.astype(complex), h, lo, c)
-    with pytest.raises(ValueError, match="1-dimensional"):
+    with pytest.raises(ValueError, match="same length"):  # 2-D bars are symbols x time, all four
         BarIndex(np.stack([o, o]), h, lo, c)
+    with pytest.raises(ValueError, match="1-D"):
+        BarIndex(*(np.stack([[b]]) for b in (o, h, lo, c)))
     with pytest.raises(ValueError, match=r"\(open, high, low, close\)"):
         fill_orders((o, h, lo), 0, 1, "limit", 9.0)
     with pytest.raises(TypeError, match="BarIndex"):

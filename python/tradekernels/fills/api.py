@@ -71,8 +71,9 @@ def _bar_array(name: str, values: Any) -> np.ndarray:
     a = np.asarray(values)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"tradekernels.BarIndex: {name} must hold real numbers, got dtype {a.dtype}")
-    if a.ndim != 1:
-        raise ValueError(f"tradekernels.BarIndex: {name} must be 1-dimensional (one bar series), got shape {a.shape}")
+    if a.ndim not in (1, 2):
+        raise ValueError(f"tradekernels.BarIndex: {name} must be 1-D (one bar series) or 2-D "
+                         f"(symbols x time), got shape {a.shape}")
     out = np.array(a, dtype=np.float64, copy=True, order="C")
     out.flags.writeable = False
     return out
@@ -82,7 +83,10 @@ class BarIndex:
     """Search summaries of one OHLC bar series, built once and reused for any number of orders.
 
     ``BarIndex(open, high, low, close)``: four 1-D real arrays of one length
-    ``n`` (copied to read-only contiguous float64).  The summary arrays, built
+    ``n`` (copied to read-only contiguous float64), or four 2-D arrays of one
+    shape ``(symbols, n)`` (one bar series per row; the summaries get the same
+    leading axis and are built for all rows by one C call; the public
+    functions then take a ``col`` per order, the row it trades).  The summary arrays, built
     by :data:`tradekernels.ufuncs.bar_index` in C:
 
     * ``fill_low`` / ``fill_high`` (n): low / high of the fillable bars (no
@@ -119,27 +123,30 @@ class BarIndex:
 
     def __init__(self, open: Any, high: Any, low: Any, close: Any) -> None:
         bars = [_bar_array(nm, v) for nm, v in zip(("open", "high", "low", "close"), (open, high, low, close))]
-        lengths = {nm: len(b) for nm, b in zip(("open", "high", "low", "close"), bars)}
-        if len(set(lengths.values())) != 1:
-            raise ValueError(f"tradekernels.BarIndex: open, high, low and close must have the same length, got {lengths}")
+        shapes = {nm: b.shape for nm, b in zip(("open", "high", "low", "close"), bars)}
+        if len(set(shapes.values())) != 1:
+            raise ValueError("tradekernels.BarIndex: open, high, low and close must have the same "
+                             f"length (1-D) / shape (2-D), got {shapes}")
         # The per-bar arrays the search reads for one bar (fill_low, fill_high,
         # the suffix extremes, open) are stored interleaved, 40 bytes per bar,
         # so a random start costs one cache miss instead of five; the kernels
         # take any strides.  The block summaries are small and contiguous.
-        n = len(bars[0])
-        per_bar = np.empty((n, 5), dtype=np.float64)
-        per_bar[:, 4] = bars[0]
+        # 2-D bars (symbols x time): one row per symbol, all rows built by one
+        # ufunc call (its outer loop runs over the rows in C).
+        lead, n = bars[0].shape[:-1], bars[0].shape[-1]
+        per_bar = np.empty(lead + (n, 5), dtype=np.float64)
+        per_bar[..., 4] = bars[0]
         m, k = -(-n // self.BLOCK), -(-n // self.SUPER)
-        blocks = np.empty((2, m), dtype=np.float64)
-        supers = np.empty((2, k), dtype=np.float64)
-        outs = (per_bar[:, 0], per_bar[:, 1], per_bar[:, 2], per_bar[:, 3],
+        blocks = np.empty((2,) + lead + (m,), dtype=np.float64)
+        supers = np.empty((2,) + lead + (k,), dtype=np.float64)
+        outs = (per_bar[..., 0], per_bar[..., 1], per_bar[..., 2], per_bar[..., 3],
                 blocks[0], blocks[1], supers[0], supers[1])
         with np.errstate(all="ignore"):
             summaries = ufuncs.bar_index(*bars, out=outs)
         per_bar.flags.writeable = False
         blocks.flags.writeable = False
         supers.flags.writeable = False
-        self._open_rec = per_bar[:, 4]
+        self._open_rec = per_bar[..., 4]
         (self.open, self.high, self.low, self.close) = bars
         (self.fill_low, self.fill_high, self.suffix_min_low, self.suffix_max_high,
          self.block_min_low, self.block_max_high, self.super_min_low, self.super_max_high) = summaries
@@ -155,8 +162,13 @@ class BarIndex:
 
     @property
     def n(self) -> int:
-        """Number of bars."""
-        return len(self.open)
+        """Number of bars (per symbol for 2-D bars)."""
+        return int(self.open.shape[-1])
+
+    @property
+    def symbols(self) -> int:
+        """Number of bar series: rows of 2-D bars (``col`` ranges over them); 1 for 1-D bars."""
+        return int(self.open.shape[0]) if self.open.ndim == 2 else 1
 
     def __len__(self) -> int:
         return len(self.open)
@@ -174,7 +186,9 @@ class BarIndex:
         return (self.open, self.high, self.low, self.close)
 
     def __repr__(self) -> str:
-        return f"BarIndex(n={self.n})"
+        if self.open.ndim == 1:
+            return f"BarIndex(n={self.n})"
+        return f"BarIndex(symbols={self.symbols}, n={self.n})"
 
 
 def _as_index(bars_or_index: Any) -> BarIndex:
@@ -280,6 +294,8 @@ def fill_orders(
     price: Any,
     limit: Any = None,
     expiry: Any = -1,
+    *,
+    col: Any = None,
 ) -> Fills:
     """First fill of every order: ``(fill_index, fill_price)``.
 
@@ -295,7 +311,9 @@ def fill_orders(
       ignored for market orders;
     * ``limit``: the limit price of stop-limit orders (required if there are
       any; otherwise ignored);
-    * ``expiry`` (integers): last live bar, -1 = good till cancelled.
+    * ``expiry`` (integers): last live bar, -1 = good till cancelled;
+    * ``col`` (integers, keyword): with 2-D bars (symbols x time), the row
+      (bar series) of every order; required there, ignored (must be 0) for 1-D bars.
 
     Returns :class:`Fills` ``(fill_index, fill_price)``: int64 and float64 of
     the broadcast shape (numpy scalars for scalar orders); -1 / NaN where the
@@ -326,14 +344,16 @@ def fill_orders(
         raise ValueError(_err("the order arguments do not broadcast against each other: "
                               f"start {start_a.shape}, side {side_a.shape}, kind {kind_a.shape}, "
                               f"price {price_a.shape}, limit {limit_a.shape}, expiry {expiry_a.shape}")) from None
+    cols = _col_array(idx, col, shape, "fill_orders")
     return _backend.dispatch(
-        lambda: _native_fills(idx, order, shape),
-        lambda: _reference_fills(idx, order, shape),
+        lambda: _native_fills(idx, order, shape, cols),
+        lambda: _reference_fills(idx, order, shape, cols),
         lambda nat, ref: _backend.compare("fill_orders", nat, ref),
     )
 
 
-def _native_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Fills:
+def _native_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...],
+                  cols: Any = None) -> Fills:
     # The raw kernel takes the orders as a core dimension (o): broadcast them,
     # flatten to 1-D contiguous, one call, reshape back.  Seeing all orders at
     # once lets the C loop prefetch the start bars of later orders.
@@ -347,18 +367,35 @@ def _native_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int
         return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
 
     flat = tuple(flat1(a) for a in order)
-    with np.errstate(all="ignore"):
-        fi, fp = ufuncs.fill_orders(*idx.arrays, *flat)
+    if cols is not None:
+        fi, fp = _run_by_col(ufuncs.fill_orders, idx.arrays, flat, cols, (-1, 1, 0, np.nan, np.nan, -1))
+    else:
+        with np.errstate(all="ignore"):
+            fi, fp = ufuncs.fill_orders(*idx.arrays, *flat)
     fi, fp = fi.reshape(shape), fp.reshape(shape)
     if not shape:
         fi, fp = fi[()], fp[()]
     return Fills(fi, fp)
 
 
-def _reference_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Fills:
-    b = [a.tolist() for a in idx.bars]
-    cols = [np.broadcast_to(a, shape).ravel().tolist() for a in order]
-    ri, rp = reference.fill_orders(*b, *cols)
+def _rows_reference(idx: BarIndex, twin: Any, flat_cols: list, cols: Any, nout: int) -> list:
+    """``twin(bars..., fields...)`` per order, on the order's row of 2-D bars (or the 1-D bars)."""
+    if cols is None:
+        return list(twin(*(a.tolist() for a in idx.bars), *flat_cols))
+    outs: list = [[None] * len(cols) for _ in range(nout)]
+    for row in np.unique(cols):
+        sel = np.flatnonzero(cols == row)
+        res = twin(*(a[row].tolist() for a in idx.bars), *([c[j] for j in sel] for c in flat_cols))
+        for o, r in zip(outs, res):
+            for j, v in zip(sel, r):
+                o[j] = v
+    return outs
+
+
+def _reference_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...],
+                     cols: Any = None) -> Fills:
+    flat_cols = [np.broadcast_to(a, shape).ravel().tolist() for a in order]
+    ri, rp = _rows_reference(idx, reference.fill_orders, flat_cols, cols, 2)
     fi = np.asarray(ri, dtype=np.int64).reshape(shape)
     fp = np.asarray(rp, dtype=np.float64).reshape(shape)
     if not shape:
@@ -445,6 +482,7 @@ def exit_orders(
     entry_at: str = "close",
     expiry: Any = -1,
     slippage: Any = 0.0,
+    col: Any = None,
 ) -> Exits:
     """The exit of every position: ``(exit_idx, exit_price, reason)``.
 
@@ -468,7 +506,9 @@ def exit_orders(
     * ``expiry`` (integers): last bar checked; a position not stopped by then
       exits at its close (reason ``EXPIRY``); -1: never;
     * ``slippage``: a fraction in ``[0, 1)`` applied against the trader on
-      stop and target exits.
+      stop and target exits;
+    * ``col`` (integers): with 2-D bars (symbols x time), the row (bar
+      series) of every position; required there.
 
     Returns :class:`Exits` (int64, float64, int64 :class:`ExitReason` codes)
     of the broadcast shape; -1 / NaN / ``NONE`` where the position is never
@@ -489,7 +529,13 @@ def exit_orders(
     at = _choice("entry_at", entry_at, _core.ENTRY_AT)
     if entry_price is None:
         src = idx.open if at == reference.ENTRY_AT_OPEN else idx.close
-        price = src[e] if n else np.full(e.shape, np.nan)
+        if src.ndim == 2:
+            c2 = _as_exit(_int_array, "col", 0 if col is None else col)
+            if c2.size and (int(c2.min()) < 0 or int(c2.max()) >= idx.symbols):
+                raise IndexError(_xerr(f"col is out of range for {idx.symbols} bar series"))
+            price = src[c2, e] if n else np.full(np.broadcast_shapes(e.shape, c2.shape), np.nan)
+        else:
+            price = src[e] if n else np.full(e.shape, np.nan)
     else:
         price = _stop_array("entry_price", entry_price)
     side_a = _as_exit(_side_array, side)
@@ -517,9 +563,10 @@ def exit_orders(
         shapes = ", ".join(f"{nm} {a.shape}" for nm, a in zip(names, order))
         msg = f"the position arguments do not broadcast against each other: {shapes}"
         raise ValueError(_xerr(msg)) from None
+    cols = _col_array(idx, col, shape, "exit_orders")
     return _backend.dispatch(
-        lambda: _native_exits(idx, order, shape),
-        lambda: _reference_exits(idx, order, shape),
+        lambda: _native_exits(idx, order, shape, cols),
+        lambda: _reference_exits(idx, order, shape, cols),
         lambda nat, ref: _backend.compare("exit_orders", nat, ref),
     )
 
@@ -544,16 +591,92 @@ def _shape_exits(res: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Exits:
     return Exits(*out)
 
 
-def _native_exits(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Exits:
+def _native_exits(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...],
+                  cols: Any = None) -> Exits:
     a = idx.arrays  # open, fill_low, fill_high, suffix min / max, blocks, supers
+    bar_arrays = (a[0], idx.close, *a[1:])
+    if cols is not None:
+        pad = (-1, np.nan, 1, np.nan, np.nan, np.nan, 0, np.nan, np.nan, 0, 0, -1, 0.0)
+        res = _run_by_col(ufuncs.exit_orders, bar_arrays, _flat(order, shape), cols, pad)
+        return _shape_exits(res, shape)
     with np.errstate(all="ignore"):
-        res = ufuncs.exit_orders(a[0], idx.close, *a[1:], *_flat(order, shape))
+        res = ufuncs.exit_orders(*bar_arrays, *_flat(order, shape))
     return _shape_exits(res, shape)
 
 
-def _reference_exits(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Exits:
-    b = [x.tolist() for x in idx.bars]
-    cols = [np.broadcast_to(x, shape).ravel().tolist() for x in order]
-    ri, rp, rr = reference.exit_orders(*b, *cols)
+def _reference_exits(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...],
+                     cols: Any = None) -> Exits:
+    flat_cols = [np.broadcast_to(x, shape).ravel().tolist() for x in order]
+    ri, rp, rr = _rows_reference(idx, reference.exit_orders, flat_cols, cols, 3)
     return _shape_exits((np.asarray(ri, dtype=np.int64), np.asarray(rp, dtype=np.float64),
                          np.asarray(rr, dtype=np.int64)), shape)
+
+
+# --------------------------------------------------------------------------
+# 2-D bars: one row per order, by the ufunc's broadcasting over the rows
+# --------------------------------------------------------------------------
+
+def _col_array(idx: BarIndex, col: Any, shape: Tuple[int, ...], fn: str) -> Any:
+    """``col`` broadcast to ``shape`` as flat int64 (None for 1-D bars without col)."""
+    if col is None:
+        if idx.open.ndim == 2:
+            raise ValueError(f"tradekernels.{fn}: 2-D bars (symbols x time) need col= "
+                             "(the row of every order)")
+        return None
+    c = np.asarray(col)
+    if c.dtype.kind not in "iu":
+        raise TypeError(f"tradekernels.{fn}: col must be integers (row numbers), got dtype {c.dtype}")
+    rows = idx.symbols
+    if c.size and (int(c.min()) < 0 or int(c.max()) >= rows):
+        bad = c[(c < 0) | (c >= rows)] if c.ndim else c
+        raise IndexError(f"tradekernels.{fn}: col {int(np.ravel(bad)[0])} is out of range for "
+                         f"{rows} bar series")
+    if idx.open.ndim == 1:
+        return None  # every col is 0
+    try:
+        return np.ascontiguousarray(np.broadcast_to(c, shape), dtype=np.int64).reshape(-1)
+    except ValueError:
+        msg = f"col {c.shape} does not broadcast against the orders {shape}"
+        raise ValueError(f"tradekernels.{fn}: {msg}") from None
+
+
+def _run_by_col(uf: Any, bar_arrays: Tuple[np.ndarray, ...], flat: Tuple[np.ndarray, ...], col: np.ndarray,
+                pad: Tuple[Any, ...]) -> Tuple[np.ndarray, ...]:
+    """Run a per-row ufunc (bars ``(S, .)``, orders as a core dimension) on flat orders with a row each.
+
+    The orders are grouped by row into an ``(S, o_max)`` block padded with
+    ``pad`` (an order that never fills / exits), so one call answers all rows;
+    when the rows are very uneven, one call per row with orders instead."""
+    size = col.size
+    rows = bar_arrays[0].shape[0]
+    counts = np.bincount(col, minlength=rows)
+    omax = int(counts.max()) if size else 0
+    perm = np.argsort(col, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    cs = col[perm]
+    with np.errstate(all="ignore"):
+        if rows * omax <= 2 * size + 4096:
+            slot = np.arange(size) - starts[cs]
+            padded = []
+            for a, p in zip(flat, pad):
+                b = np.full((rows, omax), p, dtype=a.dtype)
+                b[cs, slot] = a[perm]
+                padded.append(b)
+            res = uf(*bar_arrays, *padded)
+            res = res if isinstance(res, tuple) else (res,)
+            outs = []
+            for r in res:
+                o = np.empty(size, dtype=r.dtype)
+                o[perm] = r[cs, slot]
+                outs.append(o)
+            return tuple(outs)
+        outs = None
+        for row in np.flatnonzero(counts):
+            sel = perm[starts[row]:starts[row] + counts[row]]
+            res = uf(*(b[row] for b in bar_arrays), *(a[sel] for a in flat))
+            res = res if isinstance(res, tuple) else (res,)
+            if outs is None:
+                outs = [np.empty(size, dtype=r.dtype) for r in res]
+            for o, r in zip(outs, res):
+                o[sel] = r
+        return tuple(outs)  # type: ignore[arg-type]

@@ -36,6 +36,8 @@ class BarIndex:
     def from_frame(cls, frame: Any) -> BarIndex: ...
     @property
     def n(self) -> int: ...
+    @property
+    def symbols(self) -> int: ...
     def __len__(self) -> int: ...
     @property
     def arrays(self) -> Tuple[np.ndarray, ...]: ...
@@ -52,6 +54,8 @@ def fill_orders(
     price: npt.ArrayLike,
     limit: Optional[npt.ArrayLike] = ...,
     expiry: npt.ArrayLike = ...,
+    *,
+    col: Optional[npt.ArrayLike] = ...,
 ) -> Fills: ...
 
 class ExitReason(enum.IntEnum):
@@ -82,6 +86,7 @@ def exit_orders(
     entry_at: str = ...,
     expiry: npt.ArrayLike = ...,
     slippage: npt.ArrayLike = ...,
+    col: Optional[npt.ArrayLike] = ...,
 ) -> Exits: ...
 
 # used by tradekernels.dask
