@@ -427,3 +427,103 @@ def test_2d_bad_col_raises():
         BarIndex(bars[0], bars[1][:2], bars[2], bars[3])
     with pytest.raises(ValueError, match="2-D"):
         BarIndex(*(b[None] for b in bars))
+
+
+# --------------------------------------------------------------------------
+# trades_from_signals
+# --------------------------------------------------------------------------
+
+def _trades_twin(bars, entries, exits, side=1, sl=np.nan, tsl=np.nan, tp=np.nan, trail=0, same=0, slip=0.0,
+                 reenter=0):
+    return reference.trades_from_signals(*(np.asarray(b).tolist() for b in bars), list(entries), list(exits), side,
+                                         sl, tsl, tp, trail, same, slip, reenter)
+
+
+def test_trades_by_hand():
+    # bars: flat at 100 except bar 3 (low 90) and bar 6 (high 120)
+    o = np.full(9, 100.0)
+    h = np.array([101, 101, 101, 101, 101, 101, 120, 101, 101.0])
+    lo = np.array([99, 99, 99, 90, 99, 99, 99, 99, 99.0])
+    c = np.full(9, 100.0)
+    ent = np.array([1, 1, 0, 1, 0, 1, 0, 0, 1], bool)
+    ext = np.array([0, 1, 0, 0, 0, 0, 0, 1, 1], bool)
+    t = tk.trades_from_signals((o, h, lo, c), ent, ext, sl_stop=0.05)
+    # bar 1 has both signals: neither; entry 0 -> stop on bar 3 at 95; the entry on bar 3 (the exit bar) is
+    # ignored; entry 5 -> exit signal on bar 7; bar 8 has both signals: no entry
+    assert t["entry_idx"].tolist() == [0, 5] and t["exit_idx"].tolist() == [3, 7]
+    assert t["exit_reason"].tolist() == [ExitReason.SL, ExitReason.SIGNAL]
+    assert t["exit_price"].tolist() == [95.0, 100.0] and t["duration_bars"].tolist() == [3, 2]
+    r = tk.trades_from_signals((o, h, lo, c), ent, ext, sl_stop=0.05, reenter_on_exit_bar=True)
+    assert r["entry_idx"].tolist() == [0, 3] and r["exit_idx"].tolist() == [3, 7]  # re-enters on bar 3, holds to 7
+    e = tk.trades_from_signals((o, h, lo, c), ent, None, tp_stop=0.1)  # entries 1, 3, 5 are in the position
+    assert e["exit_reason"].tolist() == [ExitReason.TP, ExitReason.END]  # the last one is still open
+    assert e["exit_idx"].tolist() == [6, 8] and e["exit_price"].tolist() == [110.00000000000001, 100.0]
+
+
+@settings(max_examples=40)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), rows=st.sampled_from([None, 3]),
+       p_entry=st.sampled_from([0.02, 0.2]), p_exit=st.sampled_from([0.0, 0.05]), nan_frac=st.sampled_from([0.0, 0.1]))
+def test_trades_random_vs_twin(seed, n, rows, p_entry, p_exit, nan_frac):
+    rng = np.random.default_rng(seed)
+    bars = _ohlc_np(rng, n, nan_frac=nan_frac) if rows is None else _ohlc_2d(rng, rows, n, nan_frac)
+    shape = bars[0].shape
+    ent, ext = rng.random(shape) < p_entry, rng.random(shape) < p_exit
+    kw = dict(side=int(rng.choice([1, -1])), sl_stop=float(rng.choice([np.nan, 0.01, 0.03])),
+              tsl_stop=float(rng.choice([np.nan, 0.005, 0.02])), tp_stop=float(rng.choice([np.nan, 0.02])),
+              sl_trail=bool(rng.random() < 0.3), same_bar=str(rng.choice(["stop", "take", "open"])),
+              slippage=float(rng.choice([0.0, 0.001])), fees=0.001, reenter_on_exit_bar=bool(rng.random() < 0.5))
+    kw = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in kw.items()}
+    got = tk.trades_from_signals(BarIndex(*bars), ent, ext, **kw)
+    with tk.backend("reference"):
+        exp = tk.trades_from_signals(BarIndex(*bars), ent, ext, **kw)
+    assert got.dtype == exp.dtype == tk.fills.TRADE_DTYPE
+    for f in got.dtype.names:
+        assert_bits_identical(got[f], exp[f], f)
+    # the raw kernel (skipping) equals the twin on every row, including bars with no trade
+    for r in ([()] if rows is None else [(i,) for i in range(rows)]):
+        twin = _trades_twin([b[r] for b in bars], ent[r], ext[r], kw["side"], *(
+            np.nan if kw[k] is None else kw[k] for k in ("sl_stop", "tsl_stop", "tp_stop")), int(kw["sl_trail"]),
+            _core.SAME_BAR[kw["same_bar"]], kw["slippage"], int(kw["reenter_on_exit_bar"]))
+        sel = got[got["col"] == (r[0] if r else 0)]
+        assert sel["entry_idx"].tolist() == [i for i, x in enumerate(twin[0]) if x >= 0]
+
+
+def test_trades_dataframe_in_and_out():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(31)
+    bars = _ohlc_np(rng, 300)
+    ix = pd.date_range("2024-01-01", periods=300, freq="D")
+    df = pd.DataFrame(dict(zip(BAR_KEYS, bars)), index=ix)
+    ent = pd.Series(rng.random(300) < 0.05, index=ix)
+    t = tk.trades_from_signals(df, ent, sl_stop=0.02, tp_stop=0.02)
+    assert isinstance(t, pd.DataFrame) and len(t) > 3
+    assert (t["entry_time"] == ix[t["entry_idx"]]).all() and (t["exit_time"] == ix[t["exit_idx"]]).all()
+
+
+@pytest.mark.parametrize("kwargs, exc", [
+    (dict(entries=np.zeros(50)), TypeError),
+    (dict(entries=np.zeros(49, bool)), ValueError),
+    (dict(exits=np.zeros((2, 50), bool)), ValueError),
+    (dict(side=0), ValueError),
+    (dict(side=True), ValueError),
+    (dict(price="open"), ValueError),
+    (dict(sl_stop=-0.1), ValueError),
+    (dict(tp_stop="x"), TypeError),
+    (dict(slippage=1.5), ValueError),
+    (dict(same_bar="never"), ValueError),
+])
+def test_trades_bad_input_raises(kwargs, exc):
+    args = dict(entries=np.zeros(50, bool))
+    args.update(kwargs)
+    with pytest.raises(exc, match="trades_from_signals"):
+        tk.trades_from_signals(_bars(), **args)
+
+
+def test_trades_raw_kernel_survives_hostile_next_indices():
+    b = _bars(200)
+    idx = BarIndex(*b)
+    a = idx.arrays
+    nxt = np.array([-5, 10**12, 3, 2, 199, 0] * 33 + [7, 7], dtype=np.int64)  # not next-true indices at all
+    res = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], nxt, nxt[::-1].copy(), 1, 0.01, np.nan, 0.01, 0, 0,
+                                     0.0, 1)
+    assert res[0].shape == (200,) and ((res[0] == -1) | ((res[0] >= 0) & (res[0] < 200))).all()

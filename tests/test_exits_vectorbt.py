@@ -105,3 +105,25 @@ def test_exit_bars_and_types_equal_vectorbt_ohlc_stop_generator(kw, side):
     want_r = np.array([codes[int(type_out[i, j])] if i >= 0 else ExitReason.NONE
                        for j, i in enumerate(want_i)])
     np.testing.assert_array_equal(xr, want_r)
+
+
+@pytest.mark.parametrize("kw", CONFIGS + [dict()], ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "none")
+@pytest.mark.parametrize("with_exits", [False, True])
+@pytest.mark.parametrize("direction, side", [("longonly", 1), ("shortonly", -1)])
+def test_trades_equal_vectorbt_from_signals(kw, with_exits, direction, side):
+    """Random OHLC and signals (2-D): the trade records equal vectorbt's (col, entry / exit bar and price)."""
+    n, m = 500, 30
+    bars, rng = _random_ohlc(13, n, m)
+    o, h, lo, c = bars
+    entries = rng.random((n, m)) < 0.05
+    exits = rng.random((n, m)) < 0.04 if with_exits else np.zeros((n, m), dtype=bool)
+    pf = vbt.Portfolio.from_signals(pd.DataFrame(c), pd.DataFrame(entries), pd.DataFrame(exits),
+                                    open=pd.DataFrame(o), high=pd.DataFrame(h), low=pd.DataFrame(lo),
+                                    direction=direction, **kw)
+    want = pf.trades.records.sort_values(["col", "entry_idx"])
+    got = tk.trades_from_signals(tk.BarIndex(o.T, h.T, lo.T, c.T), entries.T, exits.T, side=side, **kw)
+    assert len(got) == len(want) > 20
+    for f in ("col", "entry_idx", "exit_idx"):
+        np.testing.assert_array_equal(got[f], want[f].to_numpy(), err_msg=f)
+    for f in ("entry_price", "exit_price", "return"):
+        np.testing.assert_allclose(got[f], want[f].to_numpy(), rtol=1e-9, atol=1e-12, err_msg=f)

@@ -45,6 +45,7 @@ from .fills import (
     OrderKind as OrderKind,
     exit_orders as exit_orders,
     fill_orders as fill_orders,
+    trades_from_signals as trades_from_signals,
 )
 
 # Trading sessions (tradekernels.sessions)

@@ -476,13 +476,16 @@ void tk_fill_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
  * policies, expiry, slippage): tradekernels.fills.reference.exit_order.
  * The codes below are exported to Python by tk_fills_add_constants. */
 enum { TK_EXIT_NONE = 0, TK_EXIT_SL = 1, TK_EXIT_TSL = 2, TK_EXIT_TP = 3, TK_EXIT_EXPIRY = 4 };
+/* trades_from_signals only: an exit signal, a position still open at the end */
+enum { TK_EXIT_SIGNAL = 5, TK_EXIT_END = 6 };
 enum { TK_SAME_BAR_STOP = 0, TK_SAME_BAR_TAKE = 1, TK_SAME_BAR_OPEN = 2 };
 enum { TK_ENTRY_AT_CLOSE = 0, TK_ENTRY_AT_OPEN = 1 };
 
 int tk_fills_add_exit_constants(PyObject *module)
 {
-    PyObject *r = Py_BuildValue("{s:i,s:i,s:i,s:i,s:i}", "none", TK_EXIT_NONE, "sl", TK_EXIT_SL,
-                                "tsl", TK_EXIT_TSL, "tp", TK_EXIT_TP, "expiry", TK_EXIT_EXPIRY);
+    PyObject *r = Py_BuildValue("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "none", TK_EXIT_NONE, "sl", TK_EXIT_SL,
+                                "tsl", TK_EXIT_TSL, "tp", TK_EXIT_TP, "expiry", TK_EXIT_EXPIRY, "signal",
+                                TK_EXIT_SIGNAL, "end", TK_EXIT_END);
     if (r == NULL || PyModule_AddObject(module, "EXIT_REASONS", r) < 0) {
         Py_XDECREF(r);
         return -1;
@@ -504,6 +507,11 @@ int tk_fills_add_exit_constants(PyObject *module)
 int tk_exit_orders_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
 {
     return tk_fill_dims("exit_orders", sizes, 0);
+}
+
+int tk_trades_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
+{
+    return tk_fill_dims("trades_from_signals", sizes, 0);
 }
 
 /* One order's fields, as the kernels receive them. */
@@ -826,4 +834,107 @@ void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
     q.expiry = tk_ld_i64(args[15]);
     q.slip = tk_ld_f64(args[16]);
     tk_exit_one(&B, dims[0], 0, &q, args[17], args[18], args[19]);
+}
+
+/* (n)x6,(m),(m),(k),(k) as exit_orders, then next_entry, next_exit (n,
+ * int64: the first bar >= i with an entry / exit signal, n if none; the
+ * signals already made exclusive), side, sl_stop, tsl_stop, tp_stop,
+ * sl_trail, same_bar, slippage, reenter (scalars) -> exit_idx, exit_price,
+ * reason (n): on each bar where a trade enters, its exit; -1 / NaN / NONE
+ * elsewhere.  Jumps from one trade to the next: the next entry is one load
+ * of next_entry, the exit the earlier of the next exit signal (one load)
+ * and the skipping stop search (tk_exit_one with the signal bar as expiry).
+ * Semantics: tradekernels.fills.reference.trades_from_signals. */
+void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    const npy_intp n = dims[0], m = dims[1], k = dims[2];
+    tk_bars B;
+    memset(&B, 0, sizeof B);
+    B.open = args[0];
+    B.close = args[1];
+    B.low = args[2];
+    B.high = args[3];
+    B.smin = args[4];
+    B.smax = args[5];
+    B.bmin = args[6];
+    B.bmax = args[7];
+    B.pmin = args[8];
+    B.pmax = args[9];
+    B.so = steps[0];
+    B.sc = steps[1];
+    B.sl = steps[2];
+    B.sh = steps[3];
+    B.ssmin = steps[4];
+    B.ssmax = steps[5];
+    B.sbmin = steps[6];
+    B.sbmax = steps[7];
+    B.spmin = steps[8];
+    B.spmax = steps[9];
+    B.skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    const char *ne = args[10], *nx = args[11];
+    const npy_intp sne = steps[10], snx = steps[11];
+    tk_exit_order q;
+    q.side = tk_ld_i64(args[12]);
+    q.sl = tk_ld_f64(args[13]);
+    q.tsl = tk_ld_f64(args[14]);
+    q.tp = tk_ld_f64(args[15]);
+    q.trail = tk_ld_i64(args[16]);
+    q.same_bar = tk_ld_i64(args[17]);
+    q.slip = tk_ld_f64(args[18]);
+    const int reenter = tk_ld_i64(args[19]) != 0;
+    q.sl_price = NAN;
+    q.tp_price = NAN;
+    q.entry_at = TK_ENTRY_AT_CLOSE;
+    char *oi = args[20], *op = args[21], *orr = args[22];
+    /* core strides exist only for arguments with a core dimension: the 12
+     * (n)/(m)/(k) inputs, then the three (n) outputs */
+    const npy_intp soi = steps[12], sop = steps[13], sor = steps[14];
+    for (npy_intp i = 0; i < n; i++) {
+        tk_st_i64(oi + i * soi, -1);
+        tk_st_f64(op + i * sop, NAN);
+        tk_st_i64(orr + i * sor, TK_EXIT_NONE);
+    }
+    const int lng = q.side == 1;
+    npy_intp i = 0;
+    while (i < n && (q.side == 1 || q.side == -1)) {
+        const npy_int64 e64 = tk_ld_i64(ne + i * sne);
+        if (e64 < (npy_int64)i || e64 >= (npy_int64)n) { /* n: no entry left (< i: a bad index) */
+            break;
+        }
+        const npy_intp e = (npy_intp)e64;
+        q.entry = e;
+        const double ce = tk_ld_f64(B.close + e * B.sc);
+        if (ce != ce) { /* no entry at a NaN close */
+            i = e + 1;
+            continue;
+        }
+        q.price = lng ? ce * (1.0 + q.slip) : ce * (1.0 - q.slip);
+        npy_int64 x = e + 1 < n ? tk_ld_i64(nx + (e + 1) * snx) : (npy_int64)n;
+        if (x <= (npy_int64)e || x > (npy_int64)n) {
+            x = n;
+        }
+        q.expiry = x < (npy_int64)n ? x : -1;
+        char bi[8], bp[8], br[8];
+        if (B.skip) {
+            tk_exit_one(&B, n, 1, &q, bi, bp, br);
+        }
+        else {
+            tk_exit_one(&B, n, 0, &q, bi, bp, br);
+        }
+        npy_int64 xi = tk_ld_i64(bi), why = tk_ld_i64(br);
+        double px = tk_ld_f64(bp);
+        if (why == TK_EXIT_EXPIRY || why == TK_EXIT_NONE) {
+            why = why == TK_EXIT_EXPIRY ? TK_EXIT_SIGNAL : TK_EXIT_END;
+            xi = why == TK_EXIT_SIGNAL ? x : (npy_int64)n - 1;
+            const double c = tk_ld_f64(B.close + (npy_intp)xi * B.sc);
+            px = why == TK_EXIT_END ? c : lng ? c * (1.0 - q.slip) : c * (1.0 + q.slip);
+        }
+        tk_st_i64(oi + e * soi, xi);
+        tk_st_f64(op + e * sop, px);
+        tk_st_i64(orr + e * sor, why);
+        i = (npy_intp)xi + (reenter ? 0 : 1);
+        if (i <= e) {
+            i = e + 1;
+        }
+    }
 }

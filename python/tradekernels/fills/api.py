@@ -40,7 +40,8 @@ import numpy as np
 from .. import _backend, _core, ufuncs
 from . import reference
 
-__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders", "ExitReason", "Exits", "exit_orders"]
+__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders", "ExitReason", "Exits", "exit_orders", "TRADE_DTYPE",
+           "trades_from_signals"]
 
 
 class OrderKind(enum.IntEnum):
@@ -415,6 +416,8 @@ class ExitReason(enum.IntEnum):
     TSL = reference.EXIT_TSL
     TP = reference.EXIT_TP
     EXPIRY = reference.EXIT_EXPIRY
+    SIGNAL = reference.EXIT_SIGNAL  # trades_from_signals: an exit signal
+    END = reference.EXIT_END  # trades_from_signals: still open at the last bar
 
 
 class Exits(NamedTuple):
@@ -680,3 +683,151 @@ def _run_by_col(uf: Any, bar_arrays: Tuple[np.ndarray, ...], flat: Tuple[np.ndar
             for o, r in zip(outs, res):
                 o[sel] = r
         return tuple(outs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------
+# Signal backtests
+# --------------------------------------------------------------------------
+
+#: The trade records of :func:`trades_from_signals` (a NumPy structured array).
+TRADE_DTYPE = np.dtype([("col", np.int64), ("entry_idx", np.int64), ("entry_price", np.float64),
+                        ("exit_idx", np.int64), ("exit_price", np.float64), ("exit_reason", np.int64),
+                        ("return", np.float64), ("duration_bars", np.int64)])
+
+
+def _terr(msg: str) -> str:
+    return f"tradekernels.trades_from_signals: {msg}"
+
+
+def _signal_array(name: str, values: Any, shape: Tuple[int, ...]) -> np.ndarray:
+    a = np.asarray(values)
+    if a.dtype != np.bool_:
+        raise TypeError(_terr(f"{name} must be booleans, got dtype {a.dtype}"))
+    if a.shape != shape:
+        raise ValueError(_terr(f"{name} must have the shape of the bars {shape}, got {a.shape}"))
+    return a
+
+
+def _scalar_stop(name: str, v: Any) -> float:
+    if v is None:
+        return math.nan
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(_terr(f"{name} must be a number or None, got {type(v).__name__}"))
+    if not float(v) >= 0 and not math.isnan(float(v)):
+        raise ValueError(_terr(f"{name} must be >= 0, got {v!r}"))
+    return float(v)
+
+
+def _next_true(mask: np.ndarray) -> np.ndarray:
+    """int64 index of the first True at or after each bar along the last axis (n if none)."""
+    n = mask.shape[-1]
+    pos = np.where(mask, np.arange(n, dtype=np.int64), np.int64(n))
+    return np.ascontiguousarray(np.minimum.accumulate(pos[..., ::-1], axis=-1)[..., ::-1])
+
+
+def trades_from_signals(
+    bars_or_index: Any,
+    entries: Any,
+    exits: Any = None,
+    *,
+    side: int = 1,
+    price: str = "close",
+    sl_stop: Any = None,
+    tsl_stop: Any = None,
+    tp_stop: Any = None,
+    sl_trail: bool = False,
+    same_bar: str = "stop",
+    slippage: float = 0.0,
+    fees: float = 0.0,
+    reenter_on_exit_bar: bool = False,
+) -> Any:
+    """Trades of a signal backtest: one position at a time per bar series, entries and exits
+    from boolean signals, stops as in :func:`exit_orders`.
+
+    ``bars_or_index``: a :class:`BarIndex` (1-D bars, or 2-D symbols x time),
+    a tuple ``(open, high, low, close)`` or a DataFrame with those columns;
+    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none).
+    Trades enter at the close of an entry bar (``price="close"``, the only one
+    supported) and leave at the first of their stops and the next exit signal
+    (at its close).  The exact rules (conflicting signals, the order of stops
+    and signals, signals on the exit bar, slippage, the end) are those of
+    :func:`tradekernels.fills.reference.trades_from_signals`; with
+    ``slippage=fees=0`` and ``reenter_on_exit_bar=False`` the trades equal
+    vectorbt's ``Portfolio.from_signals(close, entries, exits, open=, high=,
+    low=, sl_stop=, tp_stop=, sl_trail=)`` trade records (entry / exit bar
+    and price).  ``reenter_on_exit_bar=True`` re-enters on an entry signal at
+    the exit bar, as backtesting.py does.
+
+    The C kernel jumps: the next entry is one load of a precomputed next-true
+    index, the exit the earlier of the next exit signal (another) and the
+    skipping stop search, so the cost grows with the number of trades, not bars.
+
+    Returns a structured array of :data:`TRADE_DTYPE` (``col``, ``entry_idx``,
+    ``entry_price``, ``exit_idx``, ``exit_price``, ``exit_reason`` (an
+    :class:`ExitReason` code: SIGNAL, SL, TSL, TP or END), ``return`` (after
+    fees on both sides and slippage), ``duration_bars``), sorted by col and
+    entry; a DataFrame (with ``entry_time`` / ``exit_time`` from the index)
+    when the bars are a DataFrame.
+    """
+    frame = bars_or_index if hasattr(bars_or_index, "columns") else None
+    idx = _as_index(bars_or_index)
+    if price != "close":
+        raise ValueError(_terr(f"price must be 'close' (entries and exits at the bar's close), got {price!r}"))
+    shape = idx.open.shape
+    ent = _signal_array("entries", getattr(entries, "values", entries), shape)
+    ext = np.zeros(shape, dtype=bool) if exits is None else _signal_array("exits", getattr(exits, "values", exits),
+                                                                           shape)
+    if isinstance(side, (bool, np.bool_)) or side not in (1, -1):
+        raise ValueError(_terr(f"side must be +1 (long) or -1 (short), got {side!r}"))
+    sl, tsl, tp = (_scalar_stop(nm, v) for nm, v in (("sl_stop", sl_stop), ("tsl_stop", tsl_stop),
+                                                      ("tp_stop", tp_stop)))
+    slip, fee = _scalar_stop("slippage", slippage), _scalar_stop("fees", fees)
+    if math.isnan(slip) or slip >= 1 or math.isnan(fee):
+        raise ValueError(_terr("slippage must be a fraction in [0, 1) and fees a number >= 0"))
+    try:
+        same = _choice("same_bar", same_bar, _core.SAME_BAR)
+    except ValueError as err:
+        raise ValueError(str(err).replace("exit_orders", "trades_from_signals")) from None
+    params = (int(side), sl, tsl, tp, int(bool(sl_trail)), same, slip, int(bool(reenter_on_exit_bar)))
+
+    def native():
+        a = idx.arrays
+        nxt_e = _next_true(ent & ~ext)
+        nxt_x = _next_true(ext & ~ent)
+        with np.errstate(all="ignore"):
+            return ufuncs.trades_from_signals(a[0], idx.close, *a[1:], nxt_e, nxt_x, *params)
+
+    def ref():
+        outs = [np.empty(shape, np.int64), np.empty(shape), np.empty(shape, np.int64)]
+        rows = [()] if len(shape) == 1 else [(r,) for r in range(shape[0])]
+        for r in rows:
+            res = reference.trades_from_signals(*(b[r].tolist() for b in idx.bars), ent[r].tolist(),
+                                                ext[r].tolist(), *params)
+            for o, v in zip(outs, res):
+                o[r] = v
+        return tuple(outs)
+
+    xi, xp, xr = _backend.dispatch(native, ref, lambda nat, rf: _backend.compare("trades_from_signals", nat, rf))
+    sel = np.nonzero(xi >= 0)
+    rec = np.empty(len(sel[-1]), dtype=TRADE_DTYPE)
+    rec["col"] = sel[0] if len(shape) == 2 else 0
+    rec["entry_idx"] = sel[-1]
+    close_e = idx.close[sel]
+    rec["entry_price"] = close_e * (1.0 + slip) if side == 1 else close_e * (1.0 - slip)
+    rec["exit_idx"] = xi[sel]
+    rec["exit_price"] = xp[sel]
+    rec["exit_reason"] = xr[sel]
+    cost = rec["entry_price"] * (1.0 + fee)
+    gross = (rec["exit_price"] - rec["entry_price"]) * side
+    with np.errstate(all="ignore"):
+        rec["return"] = (gross - fee * (rec["entry_price"] + rec["exit_price"])) / cost
+    rec["duration_bars"] = rec["exit_idx"] - rec["entry_idx"]
+    if frame is None:
+        return rec
+    import pandas as pd
+
+    df = pd.DataFrame(rec)
+    index = frame.index
+    df.insert(2, "entry_time", index[rec["entry_idx"]])
+    df.insert(5, "exit_time", index[rec["exit_idx"]])
+    return df

@@ -4,7 +4,8 @@ from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders", "ExitReason", "Exits", "exit_orders"]
+__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders", "ExitReason", "Exits", "exit_orders", "TRADE_DTYPE",
+           "trades_from_signals"]
 
 class OrderKind(enum.IntEnum):
     MARKET = 0
@@ -64,6 +65,8 @@ class ExitReason(enum.IntEnum):
     TSL = 2
     TP = 3
     EXPIRY = 4
+    SIGNAL = 5
+    END = 6
 
 class Exits(NamedTuple):
     exit_idx: Any
@@ -88,6 +91,25 @@ def exit_orders(
     slippage: npt.ArrayLike = ...,
     col: Optional[npt.ArrayLike] = ...,
 ) -> Exits: ...
+
+TRADE_DTYPE: np.dtype
+
+def trades_from_signals(
+    bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
+    entries: npt.ArrayLike,
+    exits: Optional[npt.ArrayLike] = ...,
+    *,
+    side: int = ...,
+    price: str = ...,
+    sl_stop: Optional[float] = ...,
+    tsl_stop: Optional[float] = ...,
+    tp_stop: Optional[float] = ...,
+    sl_trail: bool = ...,
+    same_bar: str = ...,
+    slippage: float = ...,
+    fees: float = ...,
+    reenter_on_exit_bar: bool = ...,
+) -> Any: ...
 
 # used by tradekernels.dask
 def _as_index(bars_or_index: Any) -> BarIndex: ...

@@ -192,13 +192,14 @@ def bar_index(
 from .._core import ENTRY_AT, EXIT_REASONS, SAME_BAR  # noqa: E402
 
 #: Exit reasons (the values of :class:`tradekernels.ExitReason`), from the C module.
-EXIT_NONE, EXIT_SL, EXIT_TSL, EXIT_TP, EXIT_EXPIRY = (
-    EXIT_REASONS[k] for k in ("none", "sl", "tsl", "tp", "expiry"))
+EXIT_NONE, EXIT_SL, EXIT_TSL, EXIT_TP, EXIT_EXPIRY, EXIT_SIGNAL, EXIT_END = (
+    EXIT_REASONS[k] for k in ("none", "sl", "tsl", "tp", "expiry", "signal", "end"))
 #: ``same_bar`` policies and ``entry_at`` codes, from the C module.
 SAME_BAR_STOP, SAME_BAR_TAKE, SAME_BAR_OPEN = (SAME_BAR[k] for k in ("stop", "take", "open"))
 ENTRY_AT_CLOSE, ENTRY_AT_OPEN = ENTRY_AT["close"], ENTRY_AT["open"]
 
-__all__ += ["EXIT_NONE", "EXIT_SL", "EXIT_TSL", "EXIT_TP", "EXIT_EXPIRY", "SAME_BAR_STOP", "SAME_BAR_TAKE",
+__all__ += ["EXIT_NONE", "EXIT_SL", "EXIT_TSL", "EXIT_TP", "EXIT_EXPIRY", "EXIT_SIGNAL", "EXIT_END",
+            "trades_from_signals", "SAME_BAR_STOP", "SAME_BAR_TAKE",
             "SAME_BAR_OPEN", "ENTRY_AT_CLOSE", "ENTRY_AT_OPEN", "exit_order", "exit_orders"]
 
 
@@ -363,4 +364,71 @@ def exit_orders(
         idx.append(i)
         px.append(p)
         why.append(r)
+    return idx, px, why
+
+
+def trades_from_signals(
+    open: Sequence[float],
+    high: Sequence[float],
+    low: Sequence[float],
+    close: Sequence[float],
+    entries: Sequence[bool],
+    exits: Sequence[bool],
+    side: int,
+    sl_stop: float,
+    tsl_stop: float,
+    tp_stop: float,
+    sl_trail: int,
+    same_bar: int,
+    slippage: float,
+    reenter: int,
+) -> Tuple[List[int], List[float], List[int]]:
+    """A signal backtest of one bar series: per bar, the exit ``(exit_idx, exit_price, reason)``
+    of the trade entered on that bar, ``(-1, NaN, EXIT_NONE)`` on bars where none enters.
+
+    * **Conflicts.**  A bar with both an entry and an exit signal has
+      neither (vectorbt's default ``conflict_mode="ignore"``).
+    * **One position at a time.**  Scanning from bar 0, the next bar ``e``
+      with an entry signal and a non-NaN close opens a trade (side ``side``)
+      at ``close[e]`` moved against the trader by the slippage
+      (``close * (1 + slippage)`` for a long, ``1 - slippage`` for a short):
+      the entry price ``P``.  Entry signals while in the position are ignored.
+    * **Exit.**  The first of: the stops of :func:`exit_order` (``P``,
+      ``sl_stop``, ``tsl_stop``, ``tp_stop``, ``sl_trail``, ``same_bar``,
+      ``entry_at = ENTRY_AT_CLOSE``, ``slippage``; no absolute levels) checked
+      on bars ``e + 1 ..``, and the first exit signal ``x > e``, where the stops
+      are checked on bar ``x`` first (vectorbt: a stop comes before a signal):
+      a signal exit is ``(x, close[x]`` moved against the trader by the
+      slippage, ``EXIT_SIGNAL)``.  A position never closed is reported as
+      ``(n - 1, close[n - 1], EXIT_END)`` (no slippage: marked, not traded).
+    * **Next trade.**  Entry signals on the exit bar are ignored (vectorbt);
+      with ``reenter`` (backtesting.py's behaviour) an entry signal on the exit
+      bar opens the next trade at that bar's close.
+    """
+    n = len(open)
+    idx: List[int] = [-1] * n
+    px: List[float] = [_NAN] * n
+    why: List[int] = [EXIT_NONE] * n
+    if side not in (1, -1):
+        return idx, px, why
+    ent = [bool(entries[i]) and not bool(exits[i]) for i in range(n)]
+    ext = [bool(exits[i]) and not bool(entries[i]) for i in range(n)]
+    lng = side == 1
+    i = 0
+    while i < n:
+        if not ent[i] or close[i] != close[i]:
+            i += 1
+            continue
+        e = i
+        P = close[e] * (1.0 + slippage) if lng else close[e] * (1.0 - slippage)
+        x = next((j for j in range(e + 1, n) if ext[j]), n)
+        xi, xp, xr = exit_order(open, high, low, close, e, P, side, sl_stop, tsl_stop, tp_stop, sl_trail, _NAN,
+                                _NAN, same_bar, ENTRY_AT_CLOSE, x if x < n else -1, slippage)
+        if xr == EXIT_EXPIRY:
+            xi, xr = x, EXIT_SIGNAL
+            xp = close[x] * (1.0 - slippage) if lng else close[x] * (1.0 + slippage)
+        elif xr == EXIT_NONE:
+            xi, xp, xr = n - 1, close[n - 1], EXIT_END
+        idx[e], px[e], why[e] = xi, xp, xr
+        i = max(xi + (0 if reenter else 1), e + 1)
     return idx, px, why
