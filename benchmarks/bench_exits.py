@@ -23,6 +23,16 @@ Rows per scenario:
 * ``python (scaled)``: ``tradekernels.fills.reference.exit_order`` on as many
   positions as fit in ``--budget`` seconds (at least 3), time scaled.
 
+Signal backtest (``--symbols`` 500 x ``--days`` 2520 daily bars, the same walk
+per symbol, entry probability 5 %, no exit signals, SL 5 % / TP 10 %, long):
+
+* ``trades_from_signals``: ``tk.trades_from_signals`` on a prebuilt 2-D
+  BarIndex (records out), and ``+ BarIndex build`` including the build;
+* ``vectorbt from_signals``: ``vbt.Portfolio.from_signals(close, entries,
+  open=, high=, low=, sl_stop=, tp_stop=)`` (numba; compiled in a warm-up call)
+  followed by ``.trades.records`` (checked: same trades);
+* ``BarIndex 2-D build`` vs ``copy floor``: ``np.copyto`` of the four arrays.
+
 Times: ``time.perf_counter``, ``gc`` disabled, ``--repeat`` rounds in
 rotating order, median reported (Python: one round).  Nothing is asserted.
 
@@ -54,8 +64,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_fills import _subset_size, _time, machine_info, make_bars  # noqa: E402
 
 try:
+    import vectorbt as vbt
     from vectorbt.signals.nb import generate_ohlc_stop_ex_nb
 except Exception:  # pragma: no cover - optional competitor
+    vbt = None
     generate_ohlc_stop_ex_nb = None
 
 NAN = float("nan")
@@ -148,7 +160,49 @@ def run(args) -> Dict[str, Any]:
                          "x_slower_than_tk": t / per["tradekernels"], "check": checks[nm],
                          "samples_s_per_entry": samples.get(nm, [t]), "exit_rate": float(exited.mean()),
                          "mean_bars_held": mean_bars})
-    return {"bars": n, "entries": m, "repeat": args.repeat, "rows": rows, "machine": machine_info()}
+    return {"bars": n, "entries": m, "repeat": args.repeat, "rows": rows, "machine": machine_info(),
+            "signals": run_signals(args)}
+
+
+def run_signals(args) -> Dict[str, Any]:
+    S, T = int(args.symbols), int(args.days)
+    rng = np.random.default_rng(7)
+    per = [make_bars(T, seed=100 + s, vol=0.02) for s in range(S)]
+    o, h, l, c = (np.stack([p[j] for p in per]) for j in range(4))  # (symbols, time)
+    ent = rng.random((S, T)) < 0.05
+    kw = dict(sl_stop=0.05, tp_stop=0.10)
+    idx = tradekernels.BarIndex(o, h, l, c)
+    outs = [np.empty((S, T)) for _ in range(4)]
+    impls: Dict[str, Callable[[], Any]] = {
+        "trades_from_signals": lambda: tradekernels.trades_from_signals(idx, ent, **kw),
+        "+ BarIndex build": lambda: tradekernels.trades_from_signals(tradekernels.BarIndex(o, h, l, c), ent, **kw),
+        "BarIndex 2-D build": lambda: tradekernels.BarIndex(o, h, l, c),
+        "copy floor (4 arrays)": lambda: [np.copyto(d, x) for d, x in zip(outs, (o, h, l, c))],
+    }
+    ours = impls["trades_from_signals"]()
+    check = {}
+    if vbt is not None:
+        import pandas as pd
+
+        frames = [pd.DataFrame(x.T) for x in (c, o, h, l)]
+        ent_f = pd.DataFrame(ent.T)
+
+        def vbt_run():
+            pf = vbt.Portfolio.from_signals(frames[0], ent_f, open=frames[1], high=frames[2], low=frames[3], **kw)
+            return pf.trades.records
+
+        rec = vbt_run()  # compiles
+        same = (len(rec) == len(ours) and np.array_equal(rec["exit_idx"].to_numpy(), ours["exit_idx"])
+                and np.allclose(rec["exit_price"].to_numpy(), ours["exit_price"], rtol=1e-12))
+        check["vectorbt from_signals"] = "exact" if same else "DIFFERS"
+        impls["vectorbt from_signals"] = vbt_run
+    samples: Dict[str, List[float]] = {nm: [] for nm in impls}
+    names = list(impls)
+    for r in range(args.repeat):
+        for nm in names[r % len(names):] + names[:r % len(names)]:
+            samples[nm].append(_time(impls[nm]))
+    med = {nm: statistics.median(v) for nm, v in samples.items()}
+    return {"symbols": S, "days": T, "trades": int(len(ours)), "median_s": med, "check": check, "samples_s": samples}
 
 
 def report(res: Dict[str, Any]) -> str:
@@ -159,6 +213,20 @@ def report(res: Dict[str, Any]) -> str:
     for r in res["rows"]:
         lines.append(f"{r['scenario']:<16} {r['impl']:<16} {r['ns_per_entry']:>12.1f} {r['x_slower_than_tk']:>10.1f} "
                      f"{r['entries_timed']:>8} {r['check']:>7} {r['exit_rate']:>9.3f} {r['mean_bars_held']:>10.0f}")
+    sg = res["signals"]
+    med = sg["median_s"]
+    tk_t = med["trades_from_signals"]
+    lines += ["", f"signal backtest: {sg['symbols']} symbols x {sg['days']} days, entry prob 5 %, SL 5 % / TP 10 %, "
+              f"{sg['trades']:,} trades", f"{'impl':<24} {'ms':>10} {'x trades_from_signals':>22} {'check':>8}"]
+    for nm, t in med.items():
+        lines.append(f"{nm:<24} {t * 1e3:>10.2f} {t / tk_t:>22.2f} {sg['check'].get(nm, ''):>8}")
+    b, f = med["BarIndex 2-D build"], med["copy floor (4 arrays)"]
+    lines.append(f"BarIndex 2-D build / copy floor of the four arrays: {b / f:.2f}x (target <= 2x: "
+                 f"{'met' if b / f <= 2 else 'NOT met'})")
+    if "vectorbt from_signals" in med:
+        x = med["vectorbt from_signals"] / tk_t
+        lines.append(f"vectorbt from_signals / trades_from_signals: {x:.1f}x (target >= 10x: "
+                     f"{'met' if x >= 10 else 'NOT met'})")
     lines += ["", "targets (tradekernels speed-up; reported, not asserted):"]
     for r in res["rows"]:
         goal = TARGETS.get(r["impl"])
@@ -176,11 +244,14 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--budget", type=float, default=1.0,
                     help="seconds per scenario for choosing the naive subsets / running Python (default 1)")
-    ap.add_argument("--quick", action="store_true", help="1e5 bars, 1e4 entries, 3 rounds, 0.3 s budget")
+    ap.add_argument("--symbols", type=int, default=500)
+    ap.add_argument("--days", type=int, default=2520)
+    ap.add_argument("--quick", action="store_true",
+                    help="1e5 bars, 1e4 entries, 3 rounds, 0.3 s budget, 50 symbols")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     if args.quick:
-        args.bars, args.entries, args.repeat, args.budget = "1e5", "1e4", 3, 0.3
+        args.bars, args.entries, args.repeat, args.budget, args.symbols = "1e5", "1e4", 3, 0.3, 50
     res = run(args)
     print(report(res))
     if args.json:
