@@ -519,11 +519,17 @@ def test_trades_bad_input_raises(kwargs, exc):
         tk.trades_from_signals(_bars(), **args)
 
 
-def test_trades_raw_kernel_survives_hostile_next_indices():
-    b = _bars(200)
+def test_trades_raw_kernel_strided_signals_and_hostile_params():
+    rng = np.random.default_rng(41)
+    b = _bars(3000)
     idx = BarIndex(*b)
     a = idx.arrays
-    nxt = np.array([-5, 10**12, 3, 2, 199, 0] * 33 + [7, 7], dtype=np.int64)  # not next-true indices at all
-    res = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], nxt, nxt[::-1].copy(), 1, 0.01, np.nan, 0.01, 0, 0,
+    ent, ext = rng.random(6000) < 0.1, rng.random(6000) < 0.05
+    want = _trades_twin(b, ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1)
+    got = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0,
                                      0.0, 1)
-    assert res[0].shape == (200,) and ((res[0] == -1) | ((res[0] >= 0) & (res[0] < 200))).all()
+    _same(got, tuple(np.asarray(w) for w in want), "strided signals")
+    for side in (0, 2, -7):  # not a side: no trades, no crash
+        res = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent[::2], ext[::2], side, 0.01, np.nan, 0.02, 0,
+                                         0, 0.0, 1)
+        assert (res[0] == -1).all()

@@ -836,14 +836,29 @@ void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
     tk_exit_one(&B, dims[0], 0, &q, args[17], args[18], args[19]);
 }
 
-/* (n)x6,(m),(m),(k),(k) as exit_orders, then next_entry, next_exit (n,
- * int64: the first bar >= i with an entry / exit signal, n if none; the
- * signals already made exclusive), side, sl_stop, tsl_stop, tp_stop,
- * sl_trail, same_bar, slippage, reenter (scalars) -> exit_idx, exit_price,
- * reason (n): on each bar where a trade enters, its exit; -1 / NaN / NONE
- * elsewhere.  Jumps from one trade to the next: the next entry is one load
- * of next_entry, the exit the earlier of the next exit signal (one load)
- * and the skipping stop search (tk_exit_one with the signal bar as expiry).
+/* First bar in [a, b] with s[i] true (and t[i] false: a bar with both
+ * signals has neither), b + 1 if none: a byte scan (the signals are NumPy
+ * bools, one byte each). */
+static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t, npy_intp st,
+                                      npy_intp a, npy_intp b)
+{
+    for (npy_intp i = a; i <= b; i++) {
+        if (s[i * ss] && !t[i * st]) {
+            return i;
+        }
+    }
+    return b + 1;
+}
+
+/* (n)x6,(m),(m),(k),(k) as exit_orders, then entries, exits (n, bool),
+ * side, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, reenter
+ * (scalars) -> exit_idx, exit_price, reason (n): on each bar where a trade
+ * enters, its exit; -1 / NaN / NONE elsewhere.  Jumps from one trade to
+ * the next: the next exit signal x is found by a byte scan (and kept while
+ * later entries come before it), the stop search (tk_exit_one, skipping)
+ * runs up to x (its "expiry"), and the entry signals are read from the exit
+ * to the next entry; so every signal byte is read at most once and the
+ * price bars only where the stop search needs them.
  * Semantics: tradekernels.fills.reference.trades_from_signals. */
 void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
@@ -871,8 +886,8 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
     B.spmin = steps[8];
     B.spmax = steps[9];
     B.skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
-    const char *ne = args[10], *nx = args[11];
-    const npy_intp sne = steps[10], snx = steps[11];
+    const char *en = args[10], *ex = args[11];
+    const npy_intp sen = steps[10], sex = steps[11];
     tk_exit_order q;
     q.side = tk_ld_i64(args[12]);
     q.sl = tk_ld_f64(args[13]);
@@ -895,25 +910,23 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
         tk_st_i64(orr + i * sor, TK_EXIT_NONE);
     }
     const int lng = q.side == 1;
-    npy_intp i = 0;
+    npy_intp i = 0, x = -1; /* x: the first exit signal after the last scan start */
     while (i < n && (q.side == 1 || q.side == -1)) {
-        const npy_int64 e64 = tk_ld_i64(ne + i * sne);
-        if (e64 < (npy_int64)i || e64 >= (npy_int64)n) { /* n: no entry left (< i: a bad index) */
+        const npy_intp e = tk_next_signal(en, sen, ex, sex, i, n - 1);
+        if (e >= n) {
             break;
         }
-        const npy_intp e = (npy_intp)e64;
-        q.entry = e;
         const double ce = tk_ld_f64(B.close + e * B.sc);
         if (ce != ce) { /* no entry at a NaN close */
             i = e + 1;
             continue;
         }
+        q.entry = e;
         q.price = lng ? ce * (1.0 + q.slip) : ce * (1.0 - q.slip);
-        npy_int64 x = e + 1 < n ? tk_ld_i64(nx + (e + 1) * snx) : (npy_int64)n;
-        if (x <= (npy_int64)e || x > (npy_int64)n) {
-            x = n;
+        if (x <= e) { /* else no exit signal lies in (e, x): x is still the next one */
+            x = tk_next_signal(ex, sex, en, sen, e + 1, n - 1);
         }
-        q.expiry = x < (npy_int64)n ? x : -1;
+        q.expiry = x < n ? x : -1; /* the stops are checked through bar x first */
         char bi[8], bp[8], br[8];
         if (B.skip) {
             tk_exit_one(&B, n, 1, &q, bi, bp, br);
@@ -923,11 +936,15 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
         }
         npy_int64 xi = tk_ld_i64(bi), why = tk_ld_i64(br);
         double px = tk_ld_f64(bp);
-        if (why == TK_EXIT_EXPIRY || why == TK_EXIT_NONE) {
-            why = why == TK_EXIT_EXPIRY ? TK_EXIT_SIGNAL : TK_EXIT_END;
-            xi = why == TK_EXIT_SIGNAL ? x : (npy_int64)n - 1;
-            const double c = tk_ld_f64(B.close + (npy_intp)xi * B.sc);
-            px = why == TK_EXIT_END ? c : lng ? c * (1.0 - q.slip) : c * (1.0 + q.slip);
+        if (why == TK_EXIT_EXPIRY) { /* no stop through bar x: the signal exit */
+            why = TK_EXIT_SIGNAL;
+            const double c = tk_ld_f64(B.close + x * B.sc);
+            px = lng ? c * (1.0 - q.slip) : c * (1.0 + q.slip);
+        }
+        else if (why == TK_EXIT_NONE) {
+            xi = n - 1;
+            why = TK_EXIT_END;
+            px = tk_ld_f64(B.close + (n - 1) * B.sc);
         }
         tk_st_i64(oi + e * soi, xi);
         tk_st_f64(op + e * sop, px);

@@ -718,13 +718,6 @@ def _scalar_stop(name: str, v: Any) -> float:
     return float(v)
 
 
-def _next_true(mask: np.ndarray) -> np.ndarray:
-    """int64 index of the first True at or after each bar along the last axis (n if none)."""
-    n = mask.shape[-1]
-    pos = np.where(mask, np.arange(n, dtype=np.int64), np.int64(n))
-    return np.ascontiguousarray(np.minimum.accumulate(pos[..., ::-1], axis=-1)[..., ::-1])
-
-
 def trades_from_signals(
     bars_or_index: Any,
     entries: Any,
@@ -758,9 +751,12 @@ def trades_from_signals(
     and price).  ``reenter_on_exit_bar=True`` re-enters on an entry signal at
     the exit bar, as backtesting.py does.
 
-    The C kernel jumps: the next entry is one load of a precomputed next-true
-    index, the exit the earlier of the next exit signal (another) and the
-    skipping stop search, so the cost grows with the number of trades, not bars.
+    The C kernel jumps from trade to trade: the exit is the skipping stop
+    search (blocks whose band is not crossed cost O(1)), cut short by an exit
+    signal found by a byte scan up to the stop bar; the next entry is a byte
+    scan from the exit.  Each signal byte is read at most once and the price
+    bars only where the stop search needs them, so beyond one pass over the
+    signals (about a byte per bar) the cost grows with the number of trades.
 
     Returns a structured array of :data:`TRADE_DTYPE` (``col``, ``entry_idx``,
     ``entry_price``, ``exit_idx``, ``exit_price``, ``exit_reason`` (an
@@ -792,10 +788,8 @@ def trades_from_signals(
 
     def native():
         a = idx.arrays
-        nxt_e = _next_true(ent & ~ext)
-        nxt_x = _next_true(ext & ~ent)
         with np.errstate(all="ignore"):
-            return ufuncs.trades_from_signals(a[0], idx.close, *a[1:], nxt_e, nxt_x, *params)
+            return ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent, ext, *params)
 
     def ref():
         outs = [np.empty(shape, np.int64), np.empty(shape), np.empty(shape, np.int64)]

@@ -387,7 +387,8 @@ def trades_from_signals(
     of the trade entered on that bar, ``(-1, NaN, EXIT_NONE)`` on bars where none enters.
 
     * **Conflicts.**  A bar with both an entry and an exit signal has
-      neither (vectorbt's default ``conflict_mode="ignore"``).
+      neither (vectorbt's default ``conflict_mode="ignore"``).  ``entries`` /
+      ``exits``: truthy values are signals.
     * **One position at a time.**  Scanning from bar 0, the next bar ``e``
       with an entry signal and a non-NaN close opens a trade (side ``side``)
       at ``close[e]`` moved against the trader by the slippage
