@@ -72,17 +72,36 @@ except Exception:  # pragma: no cover - optional competitor
 
 NAN = float("nan")
 #: name -> (sl_stop, tsl_stop, tp_stop)
-SCENARIOS = {"trailing 2%": (NAN, 0.02, NAN), "trailing 10%": (NAN, 0.10, NAN), "SL 5% / TP 10%": (0.05, NAN, 0.10)}
+SCENARIOS = {
+    "trailing 2%": (NAN, 0.02, NAN),
+    "trailing 10%": (NAN, 0.10, NAN),
+    "SL 5% / TP 10%": (0.05, NAN, 0.10),
+}
 TARGETS = {"vectorbt numba": 20.0, "python (scaled)": 1000.0}
 
 
-def make_positions(close: np.ndarray, m: int, sl: float, tsl: float, tp: float, seed: int) -> Tuple[np.ndarray, ...]:
+def make_positions(
+    close: np.ndarray, m: int, sl: float, tsl: float, tp: float, seed: int
+) -> Tuple[np.ndarray, ...]:
     rng = np.random.default_rng(seed)
     n = len(close)
     e = np.sort(rng.integers(0, n, m)).astype(np.int64)
     full = lambda v, dt=np.float64: np.full(m, v, dtype=dt)  # noqa: E731
-    return (e, close[e].copy(), full(1, np.int64), full(sl), full(tsl), full(tp), full(0, np.int64), full(NAN),
-            full(NAN), full(0, np.int64), full(0, np.int64), full(-1, np.int64), full(0.0))
+    return (
+        e,
+        close[e].copy(),
+        full(1, np.int64),
+        full(sl),
+        full(tsl),
+        full(tp),
+        full(0, np.int64),
+        full(NAN),
+        full(NAN),
+        full(0, np.int64),
+        full(0, np.int64),
+        full(-1, np.int64),
+        full(0.0),
+    )
 
 
 def run(args) -> Dict[str, Any]:
@@ -102,7 +121,9 @@ def run(args) -> Dict[str, Any]:
 
         tk_all()
         ref = tuple(x.copy() for x in out)
-        k = _subset_size(lambda k: tku.exit_orders_naive(o, h, l, c, *(p[:k] for p in pos)), m, args.budget, 100)
+        k = _subset_size(
+            lambda k: tku.exit_orders_naive(o, h, l, c, *(p[:k] for p in pos)), m, args.budget, 100
+        )
         sub = tuple(p[:k] for p in pos)
         nv = (np.empty(k, np.int64), np.empty(k), np.empty(k, np.int64))
         impls: Dict[str, Tuple[Callable[[], Any], int]] = {
@@ -110,9 +131,12 @@ def run(args) -> Dict[str, Any]:
             "naive C": (lambda: tku.exit_orders_naive(o, h, l, c, *sub, out=nv), k),
         }
         tku.exit_orders_naive(o, h, l, c, *sub, out=nv)
-        checks = {"tradekernels": "exact",
-                  "naive C": "exact" if all(np.array_equal(x, r[:k], equal_nan=True) for x, r in zip(nv, ref))
-                  else "DIFFERS"}
+        checks = {
+            "tradekernels": "exact",
+            "naive C": "exact"
+            if all(np.array_equal(x, r[:k], equal_nan=True) for x, r in zip(nv, ref))
+            else "DIFFERS",
+        }
         if generate_ohlc_stop_ex_nb is not None:
             ent = np.zeros((n, 1), dtype=bool)
             ent[sub[0], 0] = True
@@ -121,17 +145,36 @@ def run(args) -> Dict[str, Any]:
             sl_v = NAN if np.isnan(sl) and np.isnan(tsl) else (tsl if np.isnan(sl) else sl)
 
             def vbt_run():
-                return generate_ohlc_stop_ex_nb(ent, c2, h2, l2, c2, po, to, sl_v, bool(not np.isnan(tsl)), tp,
-                                                False, True, 1, False, False, True, True)
+                return generate_ohlc_stop_ex_nb(
+                    ent,
+                    c2,
+                    h2,
+                    l2,
+                    c2,
+                    po,
+                    to,
+                    sl_v,
+                    bool(not np.isnan(tsl)),
+                    tp,
+                    False,
+                    True,
+                    1,
+                    False,
+                    False,
+                    True,
+                    True,
+                )
 
             ex = vbt_run()  # compiles
             ours = np.unique(ref[0][:k][ref[0][:k] >= 0])
-            checks["vectorbt numba"] = "exact" if np.array_equal(np.flatnonzero(ex[:, 0]), ours) else "DIFFERS"
+            checks["vectorbt numba"] = (
+                "exact" if np.array_equal(np.flatnonzero(ex[:, 0]), ours) else "DIFFERS"
+            )
             impls["vectorbt numba"] = (vbt_run, k)
         samples: Dict[str, List[float]] = {nm: [] for nm in impls}
         names = list(impls)
         for r in range(args.repeat):
-            for nm in names[r % len(names):] + names[:r % len(names)]:
+            for nm in names[r % len(names) :] + names[: r % len(names)]:
                 fn, cnt = impls[nm]
                 samples[nm].append(_time(fn) / cnt)
         # pure Python, one position at a time until the budget is spent
@@ -147,8 +190,9 @@ def run(args) -> Dict[str, Any]:
         finally:
             gc.enable()
         py = [np.array([g[q] for g in got]) for q in range(3)]
-        checks["python (scaled)"] = "exact" if all(np.array_equal(x, r[:j], equal_nan=True)
-                                                   for x, r in zip(py, ref)) else "DIFFERS"
+        checks["python (scaled)"] = (
+            "exact" if all(np.array_equal(x, r[:j], equal_nan=True) for x, r in zip(py, ref)) else "DIFFERS"
+        )
         per = {nm: statistics.median(v) for nm, v in samples.items()}
         per["python (scaled)"] = t_py / j
         timed = {nm: impls[nm][1] for nm in impls}
@@ -156,12 +200,27 @@ def run(args) -> Dict[str, Any]:
         exited = ref[0] >= 0
         mean_bars = float(np.mean(ref[0][exited] - pos[0][exited])) if exited.any() else NAN
         for nm, t in per.items():
-            rows.append({"scenario": name, "impl": nm, "ns_per_entry": t * 1e9, "entries_timed": timed[nm],
-                         "x_slower_than_tk": t / per["tradekernels"], "check": checks[nm],
-                         "samples_s_per_entry": samples.get(nm, [t]), "exit_rate": float(exited.mean()),
-                         "mean_bars_held": mean_bars})
-    return {"bars": n, "entries": m, "repeat": args.repeat, "rows": rows, "machine": machine_info(),
-            "signals": run_signals(args)}
+            rows.append(
+                {
+                    "scenario": name,
+                    "impl": nm,
+                    "ns_per_entry": t * 1e9,
+                    "entries_timed": timed[nm],
+                    "x_slower_than_tk": t / per["tradekernels"],
+                    "check": checks[nm],
+                    "samples_s_per_entry": samples.get(nm, [t]),
+                    "exit_rate": float(exited.mean()),
+                    "mean_bars_held": mean_bars,
+                }
+            )
+    return {
+        "bars": n,
+        "entries": m,
+        "repeat": args.repeat,
+        "rows": rows,
+        "machine": machine_info(),
+        "signals": run_signals(args),
+    }
 
 
 def run_signals(args) -> Dict[str, Any]:
@@ -175,7 +234,9 @@ def run_signals(args) -> Dict[str, Any]:
     outs = [np.empty((S, T)) for _ in range(4)]
     impls: Dict[str, Callable[[], Any]] = {
         "trades_from_signals": lambda: tradekernels.trades_from_signals(idx, ent, **kw),
-        "+ BarIndex build": lambda: tradekernels.trades_from_signals(tradekernels.BarIndex(o, h, l, c), ent, **kw),
+        "+ BarIndex build": lambda: tradekernels.trades_from_signals(
+            tradekernels.BarIndex(o, h, l, c), ent, **kw
+        ),
         "BarIndex 2-D build": lambda: tradekernels.BarIndex(o, h, l, c),
         "copy floor (4 arrays)": lambda: [np.copyto(d, x) for d, x in zip(outs, (o, h, l, c))],
     }
@@ -188,52 +249,79 @@ def run_signals(args) -> Dict[str, Any]:
         ent_f = pd.DataFrame(ent.T)
 
         def vbt_run():
-            pf = vbt.Portfolio.from_signals(frames[0], ent_f, open=frames[1], high=frames[2], low=frames[3], **kw)
+            pf = vbt.Portfolio.from_signals(
+                frames[0], ent_f, open=frames[1], high=frames[2], low=frames[3], **kw
+            )
             return pf.trades.records
 
         rec = vbt_run()  # compiles
-        same = (len(rec) == len(ours) and np.array_equal(rec["exit_idx"].to_numpy(), ours["exit_idx"])
-                and np.allclose(rec["exit_price"].to_numpy(), ours["exit_price"], rtol=1e-12))
+        same = (
+            len(rec) == len(ours)
+            and np.array_equal(rec["exit_idx"].to_numpy(), ours["exit_idx"])
+            and np.allclose(rec["exit_price"].to_numpy(), ours["exit_price"], rtol=1e-12)
+        )
         check["vectorbt from_signals"] = "exact" if same else "DIFFERS"
         impls["vectorbt from_signals"] = vbt_run
     samples: Dict[str, List[float]] = {nm: [] for nm in impls}
     names = list(impls)
     for r in range(args.repeat):
-        for nm in names[r % len(names):] + names[:r % len(names)]:
+        for nm in names[r % len(names) :] + names[: r % len(names)]:
             samples[nm].append(_time(impls[nm]))
     med = {nm: statistics.median(v) for nm, v in samples.items()}
-    return {"symbols": S, "days": T, "trades": int(len(ours)), "median_s": med, "check": check, "samples_s": samples}
+    return {
+        "symbols": S,
+        "days": T,
+        "trades": int(len(ours)),
+        "median_s": med,
+        "check": check,
+        "samples_s": samples,
+    }
 
 
 def report(res: Dict[str, Any]) -> str:
-    lines = [f"exits: {res['bars']:,} bars, {res['entries']:,} long entries per scenario, {res['repeat']} rounds; "
-             f"CPU {res['machine']['cpu']}", "",
-             f"{'scenario':<16} {'impl':<16} {'ns/entry':>12} {'x tk':>10} {'entries':>8} {'check':>7} "
-             f"{'exit rate':>9} {'mean bars':>10}"]
+    lines = [
+        f"exits: {res['bars']:,} bars, {res['entries']:,} long entries per scenario, {res['repeat']} rounds; "
+        f"CPU {res['machine']['cpu']}",
+        "",
+        f"{'scenario':<16} {'impl':<16} {'ns/entry':>12} {'x tk':>10} {'entries':>8} {'check':>7} "
+        f"{'exit rate':>9} {'mean bars':>10}",
+    ]
     for r in res["rows"]:
-        lines.append(f"{r['scenario']:<16} {r['impl']:<16} {r['ns_per_entry']:>12.1f} {r['x_slower_than_tk']:>10.1f} "
-                     f"{r['entries_timed']:>8} {r['check']:>7} {r['exit_rate']:>9.3f} {r['mean_bars_held']:>10.0f}")
+        lines.append(
+            f"{r['scenario']:<16} {r['impl']:<16} {r['ns_per_entry']:>12.1f} {r['x_slower_than_tk']:>10.1f} "
+            f"{r['entries_timed']:>8} {r['check']:>7} {r['exit_rate']:>9.3f} {r['mean_bars_held']:>10.0f}"
+        )
     sg = res["signals"]
     med = sg["median_s"]
     tk_t = med["trades_from_signals"]
-    lines += ["", f"signal backtest: {sg['symbols']} symbols x {sg['days']} days, entry prob 5 %, SL 5 % / TP 10 %, "
-              f"{sg['trades']:,} trades", f"{'impl':<24} {'ms':>10} {'x trades_from_signals':>22} {'check':>8}"]
+    lines += [
+        "",
+        f"signal backtest: {sg['symbols']} symbols x {sg['days']} days, entry prob 5 %, SL 5 % / TP 10 %, "
+        f"{sg['trades']:,} trades",
+        f"{'impl':<24} {'ms':>10} {'x trades_from_signals':>22} {'check':>8}",
+    ]
     for nm, t in med.items():
         lines.append(f"{nm:<24} {t * 1e3:>10.2f} {t / tk_t:>22.2f} {sg['check'].get(nm, ''):>8}")
     b, f = med["BarIndex 2-D build"], med["copy floor (4 arrays)"]
-    lines.append(f"BarIndex 2-D build / copy floor of the four arrays: {b / f:.2f}x (target <= 2x: "
-                 f"{'met' if b / f <= 2 else 'NOT met'})")
+    lines.append(
+        f"BarIndex 2-D build / copy floor of the four arrays: {b / f:.2f}x (target <= 2x: "
+        f"{'met' if b / f <= 2 else 'NOT met'})"
+    )
     if "vectorbt from_signals" in med:
         x = med["vectorbt from_signals"] / tk_t
-        lines.append(f"vectorbt from_signals / trades_from_signals: {x:.1f}x (target >= 10x: "
-                     f"{'met' if x >= 10 else 'NOT met'})")
+        lines.append(
+            f"vectorbt from_signals / trades_from_signals: {x:.1f}x (target >= 10x: "
+            f"{'met' if x >= 10 else 'NOT met'})"
+        )
     lines += ["", "targets (tradekernels speed-up; reported, not asserted):"]
     for r in res["rows"]:
         goal = TARGETS.get(r["impl"])
         if goal is not None and r["scenario"].startswith("trailing"):
             x = r["x_slower_than_tk"]
-            lines.append(f"  {r['scenario']} vs {r['impl']}: >= {goal:.0f}x  got {x:.1f}x  "
-                         f"{'met' if x >= goal else 'NOT met'}")
+            lines.append(
+                f"  {r['scenario']} vs {r['impl']}: >= {goal:.0f}x  got {x:.1f}x  "
+                f"{'met' if x >= goal else 'NOT met'}"
+            )
     return "\n".join(lines)
 
 
@@ -242,12 +330,17 @@ def main(argv=None) -> int:
     ap.add_argument("--bars", default="1e6")
     ap.add_argument("--entries", default="1e5")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--budget", type=float, default=1.0,
-                    help="seconds per scenario for choosing the naive subsets / running Python (default 1)")
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=1.0,
+        help="seconds per scenario for choosing the naive subsets / running Python (default 1)",
+    )
     ap.add_argument("--symbols", type=int, default=500)
     ap.add_argument("--days", type=int, default=2520)
-    ap.add_argument("--quick", action="store_true",
-                    help="1e5 bars, 1e4 entries, 3 rounds, 0.3 s budget, 50 symbols")
+    ap.add_argument(
+        "--quick", action="store_true", help="1e5 bars, 1e4 entries, 3 rounds, 0.3 s budget, 50 symbols"
+    )
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
     if args.quick:

@@ -65,6 +65,7 @@ def _same(got, exp, what):
 # Golden cases
 # --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("case", _golden_cases())
 def test_golden(case):
     g = _load_golden()
@@ -83,17 +84,33 @@ def test_golden(case):
             sel = (d["same_bar"] == sb) & (d["entry_at"] == at)
             if not sel.any():
                 continue
-            kw = {k: d[k][sel] for k in ("sl_stop", "tsl_stop", "tp_stop", "sl_price", "tp_price", "expiry",
-                                           "slippage")}
-            got = exit_orders(tuple(bars), d["entry_idx"][sel], d["entry_price"][sel], d["side"][sel],
-                              sl_trail=d["sl_trail"][sel].astype(bool), same_bar=names_sb[int(sb)],
-                              entry_at=names_at[int(at)], **kw)
+            kw = {
+                k: d[k][sel]
+                for k in ("sl_stop", "tsl_stop", "tp_stop", "sl_price", "tp_price", "expiry", "slippage")
+            }
+            got = exit_orders(
+                tuple(bars),
+                d["entry_idx"][sel],
+                d["entry_price"][sel],
+                d["side"][sel],
+                sl_trail=d["sl_trail"][sel].astype(bool),
+                same_bar=names_sb[int(sb)],
+                entry_at=names_at[int(at)],
+                **kw,
+            )
             _same(got, tuple(e[sel] for e in exp), f"{case} api[{names_sb[int(sb)]}, {names_at[int(at)]}]")
 
 
 def test_golden_required_cases():
-    required = {"exit_gaps", "exit_same_bar", "exit_nan_bars", "exit_trailing", "exit_trailing_blocks",
-                "exit_last_bar", "exit_expiry"}
+    required = {
+        "exit_gaps",
+        "exit_same_bar",
+        "exit_nan_bars",
+        "exit_trailing",
+        "exit_trailing_blocks",
+        "exit_last_bar",
+        "exit_expiry",
+    }
     assert required <= set(_golden_cases())
 
 
@@ -102,15 +119,15 @@ def test_golden_rules_by_hand():
     g = _load_golden()
     xi, xp, xr = (g[f"exit_same_bar__{k}"] for k in ("exit_idx", "exit_price", "reason"))
     # bar 1: open 104, high 106, low 94; long SL 95 / TP 105 (entry bar 0, close entry)
-    assert (xi[0], xp[0], xr[0]) == (1, 95.0, ExitReason.SL)     # "stop": the stop (vectorbt)
-    assert (xi[2], xp[2], xr[2]) == (1, 105.0, ExitReason.TP)    # "take"
-    assert (xi[4], xp[4], xr[4]) == (1, 105.0, ExitReason.TP)    # "open": 104 is nearer 105
+    assert (xi[0], xp[0], xr[0]) == (1, 95.0, ExitReason.SL)  # "stop": the stop (vectorbt)
+    assert (xi[2], xp[2], xr[2]) == (1, 105.0, ExitReason.TP)  # "take"
+    assert (xi[4], xp[4], xr[4]) == (1, 105.0, ExitReason.TP)  # "open": 104 is nearer 105
     # "open" with the open exactly halfway between the levels: the stop (long and short)
     assert (xi[-2], xp[-2], xr[-2]) == (1, 102.0, ExitReason.SL)
     assert (xi[-1], xp[-1], xr[-1]) == (1, 106.0, ExitReason.SL)
     xi, xp, xr = (g[f"exit_gaps__{k}"] for k in ("exit_idx", "exit_price", "reason"))
-    assert (xi[0], xp[0], xr[0]) == (1, 90.0, ExitReason.SL)     # gap through the stop: the open
-    assert (xi[2], xp[2], xr[2]) == (3, 115.0, ExitReason.TP)    # gap through the target: the open
+    assert (xi[0], xp[0], xr[0]) == (1, 90.0, ExitReason.SL)  # gap through the stop: the open
+    assert (xi[2], xp[2], xr[2]) == (3, 115.0, ExitReason.TP)  # gap through the target: the open
     xi, xp, xr = (g[f"exit_trailing__{k}"] for k in ("exit_idx", "exit_price", "reason"))
     # highs 101, 110, 109: the check on bar 2 uses the peak 110 of bar 1: 110 * 0.95 = 104.5
     assert (xi[0], xp[0], xr[0]) == (2, 110.0 * 0.95, ExitReason.TSL)
@@ -121,14 +138,18 @@ def test_golden_rules_by_hand():
 def test_shared_constants_come_from_c():
     assert {r.name.lower(): int(r) for r in ExitReason} == _core.EXIT_REASONS
     assert (reference.SAME_BAR_STOP, reference.SAME_BAR_TAKE, reference.SAME_BAR_OPEN) == tuple(
-        _core.SAME_BAR[k] for k in ("stop", "take", "open"))
+        _core.SAME_BAR[k] for k in ("stop", "take", "open")
+    )
     assert (reference.ENTRY_AT_CLOSE, reference.ENTRY_AT_OPEN) == (
-        _core.ENTRY_AT["close"], _core.ENTRY_AT["open"])
+        _core.ENTRY_AT["close"],
+        _core.ENTRY_AT["open"],
+    )
 
 
 # --------------------------------------------------------------------------
 # Random bars and positions: skipping C == naive C == twin
 # --------------------------------------------------------------------------
+
 
 def _ohlc_np(rng, n, vol=0.01, grid=0.05, nan_frac=0.0, nan_runs=0, gap=0.1, drift=0.0):
     r = rng.normal(drift, vol, n)
@@ -142,7 +163,7 @@ def _ohlc_np(rng, n, vol=0.01, grid=0.05, nan_frac=0.0, nan_runs=0, gap=0.1, dri
             b[rng.random(n) < nan_frac / 4] = np.nan
     for _ in range(nan_runs):
         a = int(rng.integers(0, max(n, 1)))
-        bars[int(rng.integers(0, 4))][a:a + int(rng.integers(1, 5000))] = np.nan
+        bars[int(rng.integers(0, 4))][a : a + int(rng.integers(1, 5000))] = np.nan
     return bars
 
 
@@ -160,17 +181,30 @@ def _positions(rng, bars, k, fracs=(0.0, 0.001, 0.005, 0.02, 0.1)):
     u = rng.random(k)
     expiry = np.where(u < 0.6, -1, np.where(u < 0.95, e + rng.integers(0, max(2, n), k), n + 5))
     lvl = price * rng.choice(np.array([0.9, 0.97, 0.99, 1.01, 1.03, 1.1]), k)
-    return [e.astype(np.int64), price, rng.choice(np.array([1, -1]), k).astype(np.int64), frac(0.3),
-            frac(0.5), frac(0.3), (rng.random(k) < 0.3).astype(np.int64),
-            np.where(rng.random(k) < 0.8, np.nan, lvl),
-            np.where(rng.random(k) < 0.8, np.nan, lvl[::-1]), rng.integers(0, 3, k).astype(np.int64),
-            rng.integers(0, 2, k).astype(np.int64), expiry.astype(np.int64),
-            np.where(rng.random(k) < 0.7, 0.0, 0.001)]
+    return [
+        e.astype(np.int64),
+        price,
+        rng.choice(np.array([1, -1]), k).astype(np.int64),
+        frac(0.3),
+        frac(0.5),
+        frac(0.3),
+        (rng.random(k) < 0.3).astype(np.int64),
+        np.where(rng.random(k) < 0.8, np.nan, lvl),
+        np.where(rng.random(k) < 0.8, np.nan, lvl[::-1]),
+        rng.integers(0, 3, k).astype(np.int64),
+        rng.integers(0, 2, k).astype(np.int64),
+        expiry.astype(np.int64),
+        np.where(rng.random(k) < 0.7, 0.0, 0.001),
+    ]
 
 
 @settings(max_examples=60)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), nan_frac=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
-       vol=st.sampled_from([0.002, 0.01, 0.05]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 200),
+    nan_frac=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
+    vol=st.sampled_from([0.002, 0.01, 0.05]),
+)
 def test_random_small_vs_reference(seed, n, nan_frac, vol):
     rng = np.random.default_rng(seed)
     bars = _ohlc_np(rng, n, vol=vol, nan_frac=nan_frac)
@@ -280,32 +314,36 @@ def test_shadow_raises_on_a_planted_divergence(monkeypatch):
 # Bad input: clear exceptions, never a crash
 # --------------------------------------------------------------------------
 
+
 def _bars(n=50):
     return _ohlc_np(np.random.default_rng(1), n)
 
 
-@pytest.mark.parametrize("kwargs, exc", [
-    (dict(entry_idx=50), IndexError),
-    (dict(entry_idx=[0, -1]), IndexError),
-    (dict(entry_idx=1.5), TypeError),
-    (dict(entry_idx=["a"]), TypeError),
-    (dict(side=0), ValueError),
-    (dict(side="long"), TypeError),
-    (dict(sl_stop=-0.01), ValueError),
-    (dict(tsl_stop=[0.01, -1.0]), ValueError),
-    (dict(tp_stop="x"), TypeError),
-    (dict(sl_price=["a"]), TypeError),
-    (dict(sl_trail=[0.5]), TypeError),
-    (dict(same_bar="first"), ValueError),
-    (dict(same_bar=0), ValueError),
-    (dict(entry_at="mid"), ValueError),
-    (dict(expiry=2, entry_idx=5), ValueError),
-    (dict(expiry=1.0), TypeError),
-    (dict(slippage=1.0), ValueError),
-    (dict(slippage=-0.1), ValueError),
-    (dict(entry_idx=[1, 2, 3], sl_stop=[0.1, 0.2]), ValueError),
-    (dict(entry_price=np.array(["a"])), TypeError),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        (dict(entry_idx=50), IndexError),
+        (dict(entry_idx=[0, -1]), IndexError),
+        (dict(entry_idx=1.5), TypeError),
+        (dict(entry_idx=["a"]), TypeError),
+        (dict(side=0), ValueError),
+        (dict(side="long"), TypeError),
+        (dict(sl_stop=-0.01), ValueError),
+        (dict(tsl_stop=[0.01, -1.0]), ValueError),
+        (dict(tp_stop="x"), TypeError),
+        (dict(sl_price=["a"]), TypeError),
+        (dict(sl_trail=[0.5]), TypeError),
+        (dict(same_bar="first"), ValueError),
+        (dict(same_bar=0), ValueError),
+        (dict(entry_at="mid"), ValueError),
+        (dict(expiry=2, entry_idx=5), ValueError),
+        (dict(expiry=1.0), TypeError),
+        (dict(slippage=1.0), ValueError),
+        (dict(slippage=-0.1), ValueError),
+        (dict(entry_idx=[1, 2, 3], sl_stop=[0.1, 0.2]), ValueError),
+        (dict(entry_price=np.array(["a"])), TypeError),
+    ],
+)
 def test_bad_positions_raise(kwargs, exc):
     args = dict(entry_idx=5)
     args.update(kwargs)
@@ -335,11 +373,21 @@ def test_raw_ufuncs_reject_bad_sizes_and_survive_hostile_values():
     idx = BarIndex(*b)
     a = idx.arrays
     k = 7
-    pos = [np.array([-5, 0, 299, 300, 10**15, 5, 5]), np.full(k, 100.0), np.array([1, -1, 1, 2, 1, 0, 1]),
-           np.full(k, 0.01), np.full(k, np.inf), np.full(k, -np.inf), np.array([0, 1, 2, -1, 0, 0, 0]),
-           np.full(k, np.nan), np.full(k, np.nan), np.array([0, 1, 2, 9, -3, 0, 0]),
-           np.array([0, 1, 5, -1, 0, 0, 0]),
-           np.array([-1, -1, 10**15, -7, -2, 4, 5]), np.full(k, np.nan)]
+    pos = [
+        np.array([-5, 0, 299, 300, 10**15, 5, 5]),
+        np.full(k, 100.0),
+        np.array([1, -1, 1, 2, 1, 0, 1]),
+        np.full(k, 0.01),
+        np.full(k, np.inf),
+        np.full(k, -np.inf),
+        np.array([0, 1, 2, -1, 0, 0, 0]),
+        np.full(k, np.nan),
+        np.full(k, np.nan),
+        np.array([0, 1, 2, 9, -3, 0, 0]),
+        np.array([0, 1, 5, -1, 0, 0, 0]),
+        np.array([-1, -1, 10**15, -7, -2, 4, 5]),
+        np.full(k, np.nan),
+    ]
     pos = [np.asarray(p, dtype=np.int64 if KEYS[j] in _INT else np.float64) for j, p in enumerate(pos)]
     _same(_native(b, pos), _naive(b, pos), "hostile values")
     _same(_native(b, pos), _reference(b, pos), "hostile values vs twin")
@@ -352,6 +400,7 @@ def test_raw_ufuncs_reject_bad_sizes_and_survive_hostile_values():
 # --------------------------------------------------------------------------
 # 2-D bars (symbols x time): one BarIndex, a col per order
 # --------------------------------------------------------------------------
+
 
 def _ohlc_2d(rng, rows, n, nan_frac=0.0):
     per = [_ohlc_np(rng, n, vol=0.004, nan_frac=nan_frac) for _ in range(rows)]
@@ -370,8 +419,13 @@ def test_bar_index_2d_rows_equal_1d():
 
 
 @settings(max_examples=25)
-@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 6), n=st.integers(1, 300),
-       skew=st.booleans(), nan_frac=st.sampled_from([0.0, 0.1]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.integers(1, 6),
+    n=st.integers(1, 300),
+    skew=st.booleans(),
+    nan_frac=st.sampled_from([0.0, 0.1]),
+)
 def test_random_2d_vs_reference(seed, rows, n, skew, nan_frac):
     rng = np.random.default_rng(seed)
     bars = _ohlc_2d(rng, rows, n, nan_frac)
@@ -379,16 +433,22 @@ def test_random_2d_vs_reference(seed, rows, n, skew, nan_frac):
     k = 60
     col = np.where(rng.random(k) < 0.9, 0, rng.integers(0, rows, k)) if skew else rng.integers(0, rows, k)
     e = rng.integers(0, n, k)
-    kw = dict(side=rng.choice(np.array([1, -1]), k), sl_stop=rng.choice(np.array([np.nan, 0.005, 0.02]), k),
-              tsl_stop=rng.choice(np.array([np.nan, 0.01, 0.05]), k),
-              tp_stop=rng.choice(np.array([np.nan, 0.01]), k), col=col)
+    kw = dict(
+        side=rng.choice(np.array([1, -1]), k),
+        sl_stop=rng.choice(np.array([np.nan, 0.005, 0.02]), k),
+        tsl_stop=rng.choice(np.array([np.nan, 0.01, 0.05]), k),
+        tp_stop=rng.choice(np.array([np.nan, 0.01]), k),
+        col=col,
+    )
     got = exit_orders(idx, e, **kw)
     with tk.backend("reference"):
         exp = exit_orders(idx, e, **kw)
     _same(got, exp, "2-D exits")
     # and row by row through 1-D bars
     for j in range(0, k, 7):
-        one = exit_orders(tuple(b[col[j]] for b in bars), e[j], **{a: v[j] for a, v in kw.items() if a != "col"})
+        one = exit_orders(
+            tuple(b[col[j]] for b in bars), e[j], **{a: v[j] for a, v in kw.items() if a != "col"}
+        )
         _same(tuple(np.asarray(g[j]) for g in got), tuple(np.asarray(x) for x in one), f"2-D row {col[j]}")
     fills = tk.fill_orders(idx, e, kw["side"], "limit", bars[3][col, e] * 0.99, col=col)
     with tk.backend("reference"):
@@ -433,10 +493,23 @@ def test_2d_bad_col_raises():
 # trades_from_signals
 # --------------------------------------------------------------------------
 
-def _trades_twin(bars, entries, exits, side=1, sl=np.nan, tsl=np.nan, tp=np.nan, trail=0, same=0, slip=0.0,
-                 reenter=0):
-    return reference.trades_from_signals(*(np.asarray(b).tolist() for b in bars), list(entries), list(exits), side,
-                                         sl, tsl, tp, trail, same, slip, reenter)
+
+def _trades_twin(
+    bars, entries, exits, side=1, sl=np.nan, tsl=np.nan, tp=np.nan, trail=0, same=0, slip=0.0, reenter=0
+):
+    return reference.trades_from_signals(
+        *(np.asarray(b).tolist() for b in bars),
+        list(entries),
+        list(exits),
+        side,
+        sl,
+        tsl,
+        tp,
+        trail,
+        same,
+        slip,
+        reenter,
+    )
 
 
 def test_trades_by_hand():
@@ -454,24 +527,40 @@ def test_trades_by_hand():
     assert t["exit_reason"].tolist() == [ExitReason.SL, ExitReason.SIGNAL]
     assert t["exit_price"].tolist() == [95.0, 100.0] and t["duration_bars"].tolist() == [3, 2]
     r = tk.trades_from_signals((o, h, lo, c), ent, ext, sl_stop=0.05, reenter_on_exit_bar=True)
-    assert r["entry_idx"].tolist() == [0, 3] and r["exit_idx"].tolist() == [3, 7]  # re-enters on bar 3, holds to 7
+    assert r["entry_idx"].tolist() == [0, 3] and r["exit_idx"].tolist() == [
+        3,
+        7,
+    ]  # re-enters on bar 3, holds to 7
     e = tk.trades_from_signals((o, h, lo, c), ent, None, tp_stop=0.1)  # entries 1, 3, 5 are in the position
     assert e["exit_reason"].tolist() == [ExitReason.TP, ExitReason.END]  # the last one is still open
     assert e["exit_idx"].tolist() == [6, 8] and e["exit_price"].tolist() == [110.00000000000001, 100.0]
 
 
 @settings(max_examples=40)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), rows=st.sampled_from([None, 3]),
-       p_entry=st.sampled_from([0.02, 0.2]), p_exit=st.sampled_from([0.0, 0.05]), nan_frac=st.sampled_from([0.0, 0.1]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 400),
+    rows=st.sampled_from([None, 3]),
+    p_entry=st.sampled_from([0.02, 0.2]),
+    p_exit=st.sampled_from([0.0, 0.05]),
+    nan_frac=st.sampled_from([0.0, 0.1]),
+)
 def test_trades_random_vs_twin(seed, n, rows, p_entry, p_exit, nan_frac):
     rng = np.random.default_rng(seed)
     bars = _ohlc_np(rng, n, nan_frac=nan_frac) if rows is None else _ohlc_2d(rng, rows, n, nan_frac)
     shape = bars[0].shape
     ent, ext = rng.random(shape) < p_entry, rng.random(shape) < p_exit
-    kw = dict(side=int(rng.choice([1, -1])), sl_stop=float(rng.choice([np.nan, 0.01, 0.03])),
-              tsl_stop=float(rng.choice([np.nan, 0.005, 0.02])), tp_stop=float(rng.choice([np.nan, 0.02])),
-              sl_trail=bool(rng.random() < 0.3), same_bar=str(rng.choice(["stop", "take", "open"])),
-              slippage=float(rng.choice([0.0, 0.001])), fees=0.001, reenter_on_exit_bar=bool(rng.random() < 0.5))
+    kw = dict(
+        side=int(rng.choice([1, -1])),
+        sl_stop=float(rng.choice([np.nan, 0.01, 0.03])),
+        tsl_stop=float(rng.choice([np.nan, 0.005, 0.02])),
+        tp_stop=float(rng.choice([np.nan, 0.02])),
+        sl_trail=bool(rng.random() < 0.3),
+        same_bar=str(rng.choice(["stop", "take", "open"])),
+        slippage=float(rng.choice([0.0, 0.001])),
+        fees=0.001,
+        reenter_on_exit_bar=bool(rng.random() < 0.5),
+    )
     kw = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in kw.items()}
     got = tk.trades_from_signals(BarIndex(*bars), ent, ext, **kw)
     with tk.backend("reference"):
@@ -480,10 +569,18 @@ def test_trades_random_vs_twin(seed, n, rows, p_entry, p_exit, nan_frac):
     for f in got.dtype.names:
         assert_bits_identical(got[f], exp[f], f)
     # the raw kernel (skipping) equals the twin on every row, including bars with no trade
-    for r in ([()] if rows is None else [(i,) for i in range(rows)]):
-        twin = _trades_twin([b[r] for b in bars], ent[r], ext[r], kw["side"], *(
-            np.nan if kw[k] is None else kw[k] for k in ("sl_stop", "tsl_stop", "tp_stop")), int(kw["sl_trail"]),
-            _core.SAME_BAR[kw["same_bar"]], kw["slippage"], int(kw["reenter_on_exit_bar"]))
+    for r in [()] if rows is None else [(i,) for i in range(rows)]:
+        twin = _trades_twin(
+            [b[r] for b in bars],
+            ent[r],
+            ext[r],
+            kw["side"],
+            *(np.nan if kw[k] is None else kw[k] for k in ("sl_stop", "tsl_stop", "tp_stop")),
+            int(kw["sl_trail"]),
+            _core.SAME_BAR[kw["same_bar"]],
+            kw["slippage"],
+            int(kw["reenter_on_exit_bar"]),
+        )
         sel = got[got["col"] == (r[0] if r else 0)]
         assert sel["entry_idx"].tolist() == [i for i, x in enumerate(twin[0]) if x >= 0]
 
@@ -500,18 +597,21 @@ def test_trades_dataframe_in_and_out():
     assert (t["entry_time"] == ix[t["entry_idx"]]).all() and (t["exit_time"] == ix[t["exit_idx"]]).all()
 
 
-@pytest.mark.parametrize("kwargs, exc", [
-    (dict(entries=np.zeros(50)), TypeError),
-    (dict(entries=np.zeros(49, bool)), ValueError),
-    (dict(exits=np.zeros((2, 50), bool)), ValueError),
-    (dict(side=0), ValueError),
-    (dict(side=True), ValueError),
-    (dict(price="open"), ValueError),
-    (dict(sl_stop=-0.1), ValueError),
-    (dict(tp_stop="x"), TypeError),
-    (dict(slippage=1.5), ValueError),
-    (dict(same_bar="never"), ValueError),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc",
+    [
+        (dict(entries=np.zeros(50)), TypeError),
+        (dict(entries=np.zeros(49, bool)), ValueError),
+        (dict(exits=np.zeros((2, 50), bool)), ValueError),
+        (dict(side=0), ValueError),
+        (dict(side=True), ValueError),
+        (dict(price="open"), ValueError),
+        (dict(sl_stop=-0.1), ValueError),
+        (dict(tp_stop="x"), TypeError),
+        (dict(slippage=1.5), ValueError),
+        (dict(same_bar="never"), ValueError),
+    ],
+)
 def test_trades_bad_input_raises(kwargs, exc):
     args = dict(entries=np.zeros(50, bool))
     args.update(kwargs)
@@ -526,10 +626,12 @@ def test_trades_raw_kernel_strided_signals_and_hostile_params():
     a = idx.arrays
     ent, ext = rng.random(6000) < 0.1, rng.random(6000) < 0.05
     want = _trades_twin(b, ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1)
-    got = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0,
-                                     0.0, 1)
+    got = ufuncs.trades_from_signals(
+        a[0], idx.close, *a[1:], ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1
+    )
     _same(got, tuple(np.asarray(w) for w in want), "strided signals")
     for side in (0, 2, -7):  # not a side: no trades, no crash
-        res = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent[::2], ext[::2], side, 0.01, np.nan, 0.02, 0,
-                                         0, 0.0, 1)
+        res = ufuncs.trades_from_signals(
+            a[0], idx.close, *a[1:], ent[::2], ext[::2], side, 0.01, np.nan, 0.02, 0, 0, 0.0, 1
+        )
         assert (res[0] == -1).all()

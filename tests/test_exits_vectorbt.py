@@ -63,8 +63,16 @@ def test_exits_equal_vectorbt_from_signals(kw, direction, side):
     e = rng.integers(0, n - 1, m)
     entries = np.zeros((n, m), dtype=bool)
     entries[e, np.arange(m)] = True
-    pf = vbt.Portfolio.from_signals(pd.DataFrame(c), pd.DataFrame(entries), False, open=pd.DataFrame(o),
-                                    high=pd.DataFrame(h), low=pd.DataFrame(lo), direction=direction, **kw)
+    pf = vbt.Portfolio.from_signals(
+        pd.DataFrame(c),
+        pd.DataFrame(entries),
+        False,
+        open=pd.DataFrame(o),
+        high=pd.DataFrame(h),
+        low=pd.DataFrame(lo),
+        direction=direction,
+        **kw,
+    )
     want_i, want_p = np.full(m, -1), np.full(m, np.nan)
     for r in pf.trades.records.to_dict("records"):
         assert r["entry_idx"] == e[r["col"]]
@@ -94,20 +102,41 @@ def test_exit_bars_and_types_equal_vectorbt_ohlc_stop_generator(kw, side):
     price_out = np.full((n, m), np.nan)
     type_out = np.full((n, m), -1, dtype=np.int64)
     exits = generate_ohlc_stop_ex_nb(
-        entries, c, h, lo, c, price_out, type_out, kw.get("sl_stop", np.nan), kw.get("sl_trail", False),
-        kw.get("tp_stop", np.nan), side == -1,
-        True, 1, False, False, True, True)  # is_open_safe, wait, until_next, skip_until_exit, pick_first, flex_2d
+        entries,
+        c,
+        h,
+        lo,
+        c,
+        price_out,
+        type_out,
+        kw.get("sl_stop", np.nan),
+        kw.get("sl_trail", False),
+        kw.get("tp_stop", np.nan),
+        side == -1,
+        True,
+        1,
+        False,
+        False,
+        True,
+        True,
+    )  # is_open_safe, wait, until_next, skip_until_exit, pick_first, flex_2d
     want_i = np.array([int(np.flatnonzero(exits[:, j])[0]) if exits[:, j].any() else -1 for j in range(m)])
     xi, _, xr = _ours(bars, e, side, kw)
     np.testing.assert_array_equal(xi, want_i)
-    codes = {StopType.StopLoss: ExitReason.SL, StopType.TrailStop: ExitReason.TSL,
-             StopType.TakeProfit: ExitReason.TP}
-    want_r = np.array([codes[int(type_out[i, j])] if i >= 0 else ExitReason.NONE
-                       for j, i in enumerate(want_i)])
+    codes = {
+        StopType.StopLoss: ExitReason.SL,
+        StopType.TrailStop: ExitReason.TSL,
+        StopType.TakeProfit: ExitReason.TP,
+    }
+    want_r = np.array(
+        [codes[int(type_out[i, j])] if i >= 0 else ExitReason.NONE for j, i in enumerate(want_i)]
+    )
     np.testing.assert_array_equal(xr, want_r)
 
 
-@pytest.mark.parametrize("kw", CONFIGS + [dict()], ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "none")
+@pytest.mark.parametrize(
+    "kw", CONFIGS + [dict()], ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()) or "none"
+)
 @pytest.mark.parametrize("with_exits", [False, True])
 @pytest.mark.parametrize("direction, side", [("longonly", 1), ("shortonly", -1)])
 def test_trades_equal_vectorbt_from_signals(kw, with_exits, direction, side):
@@ -117,9 +146,16 @@ def test_trades_equal_vectorbt_from_signals(kw, with_exits, direction, side):
     o, h, lo, c = bars
     entries = rng.random((n, m)) < 0.05
     exits = rng.random((n, m)) < 0.04 if with_exits else np.zeros((n, m), dtype=bool)
-    pf = vbt.Portfolio.from_signals(pd.DataFrame(c), pd.DataFrame(entries), pd.DataFrame(exits),
-                                    open=pd.DataFrame(o), high=pd.DataFrame(h), low=pd.DataFrame(lo),
-                                    direction=direction, **kw)
+    pf = vbt.Portfolio.from_signals(
+        pd.DataFrame(c),
+        pd.DataFrame(entries),
+        pd.DataFrame(exits),
+        open=pd.DataFrame(o),
+        high=pd.DataFrame(h),
+        low=pd.DataFrame(lo),
+        direction=direction,
+        **kw,
+    )
     want = pf.trades.records.sort_values(["col", "entry_idx"])
     got = tk.trades_from_signals(tk.BarIndex(o.T, h.T, lo.T, c.T), entries.T, exits.T, side=side, **kw)
     assert len(got) == len(want) > 20

@@ -423,8 +423,8 @@ def trades_from_signals(
         e = i
         P = close[e] * (1.0 + slippage) if lng else close[e] * (1.0 - slippage)
         x = next((j for j in range(e + 1, n) if ext[j]), n)
-        xi, xp, xr = exit_order(open, high, low, close, e, P, side, sl_stop, tsl_stop, tp_stop, sl_trail, _NAN,
-                                _NAN, same_bar, ENTRY_AT_CLOSE, x if x < n else -1, slippage)
+        xi, xp, xr = exit_order(open, high, low, close, e, P, side, sl_stop, tsl_stop, tp_stop, sl_trail,
+                                _NAN, _NAN, same_bar, ENTRY_AT_CLOSE, x if x < n else -1, slippage)
         if xr == EXIT_EXPIRY:
             xi, xr = x, EXIT_SIGNAL
             xp = close[x] * (1.0 - slippage) if lng else close[x] * (1.0 + slippage)
