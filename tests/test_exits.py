@@ -635,3 +635,62 @@ def test_trades_raw_kernel_strided_signals_and_hostile_params():
             a[0], idx.close, *a[1:], ent[::2], ext[::2], side, 0.01, np.nan, 0.02, 0, 0, 0.0, 1
         )
         assert (res[0] == -1).all()
+
+
+# --------------------------------------------------------------------------
+# Live: tradekernels.stream.Bracket
+# --------------------------------------------------------------------------
+
+
+@settings(max_examples=30)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 300), nan_frac=st.sampled_from([0.0, 0.1]))
+def test_bracket_stream_equals_exit_orders(seed, n, nan_frac):
+    rng = np.random.default_rng(seed)
+    bars = _ohlc_np(rng, n, nan_frac=nan_frac)
+    idx = BarIndex(*bars)
+    rows = list(zip(*(b.tolist() for b in bars)))
+    for _ in range(12):
+        e = int(rng.integers(0, n))
+        p = float(bars[3][e]) if bars[3][e] == bars[3][e] else 100.0
+        kw = dict(
+            sl_stop=rng.choice([None, 0.0, 0.01, 0.03]),
+            tsl_stop=rng.choice([None, 0.005, 0.02]),
+            tp_stop=rng.choice([None, 0.01, 0.05]),
+            sl_trail=bool(rng.random() < 0.3),
+            same_bar=str(rng.choice(["stop", "take", "open"])),
+            sl_price=rng.choice([None, p * 0.97]),
+            tp_price=rng.choice([None, p * 1.03]),
+            slippage=float(rng.choice([0.0, 0.001])),
+        )
+        side = int(rng.choice([1, -1]))
+        want = exit_orders(idx, e, p, side, **kw)
+        br = tk.stream.Bracket(p, side, **kw)
+        got = (-1, np.nan, int(ExitReason.NONE))
+        for i in range(e + 1, n):
+            r = br.update(*rows[i])
+            if r is not None:
+                got = (i, r[0], r[1])
+                break
+        if got[0] >= 0:
+            assert br.closed and br.update(*rows[-1]) is None  # closed: nothing more
+        _same(tuple(np.asarray(g) for g in got), tuple(np.asarray(w) for w in want), f"bracket {kw}")
+
+
+def test_bracket_bad_arguments_raise():
+    with pytest.raises(ValueError, match="side"):
+        tk.stream.Bracket(100.0, 0, sl_stop=0.1)
+    with pytest.raises(ValueError, match="same_bar"):
+        tk.stream.Bracket(100.0, same_bar="first")
+    with pytest.raises(ValueError, match=">= 0"):
+        tk.stream.Bracket(100.0, sl_stop=-0.1)
+    with pytest.raises(TypeError):
+        tk.stream.Bracket(100.0, tp_stop="x")
+    with pytest.raises(TypeError):
+        tk.stream.Bracket("100")
+    b = tk.stream.Bracket(100.0, sl_stop=0.1)
+    with pytest.raises(TypeError):
+        b.update(1.0, 2.0, 3.0)
+    with pytest.raises(TypeError):
+        b.update(1.0, 2.0, 3.0, "x")
+    assert b.update(np.nan, 200.0, 1.0, 100.0) is None and not b.closed  # NaN bar: nothing
+    assert b.update(100.0, 101.0, 80.0, 90.0) == (90.0, ExitReason.SL) and b.closed

@@ -48,3 +48,25 @@ class DrawdownEpisode(_Stream):
 class MaxDrawdownDuration(_Stream):
     @property
     def value(self) -> int: ...
+
+@disjoint_base
+class Bracket:
+    def __init__(
+        self,
+        entry_price: float,
+        side: int = ...,
+        *,
+        sl_stop: Optional[float] = ...,
+        tsl_stop: Optional[float] = ...,
+        tp_stop: Optional[float] = ...,
+        sl_trail: bool = ...,
+        same_bar: str = ...,
+        sl_price: Optional[float] = ...,
+        tp_price: Optional[float] = ...,
+        slippage: float = ...,
+    ) -> None: ...
+    def update(self, open: float, high: float, low: float, close: float, /) -> Optional[Tuple[float, int]]: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def reference(self) -> float: ...

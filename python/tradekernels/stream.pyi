@@ -5,7 +5,7 @@ from typing import Any, Optional
 from . import _api, _core
 from ._state import State
 
-__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration']
+__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'Bracket']
 
 class _StreamMixin:
     kernel: str
@@ -32,3 +32,5 @@ class UnderwaterBars(_StreamMixin, _core.UnderwaterBars):
     ...
 class MaxDrawdownDuration(_StreamMixin, _core.MaxDrawdownDuration):
     ...
+
+class Bracket(_core.Bracket): ...

@@ -86,5 +86,6 @@ static inline void tk_st_i64(char *p, npy_int64 v) { memcpy(p, &v, sizeof v); }
 int tk_stream_add_types(PyObject *module);
 int tk_fills_add_constants(PyObject *module);
 int tk_fills_add_exit_constants(PyObject *module);
+int tk_fills_add_bracket(PyObject *module);
 
 #endif

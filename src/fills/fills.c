@@ -652,6 +652,43 @@ static inline double tk_max_d(double a, double b)
     return a > b ? a : b;
 }
 
+/* One usable bar (open o, low lo, high hi) of a position whose reference
+ * (peak / trough) through the previous bar is ref: 1 and the exit
+ * (*px, *why) if a level is reached, else 0.  The batch kernels (on the bar
+ * their search found) and the live Bracket (on every bar) both call it. */
+static inline int tk_exit_check(double o, double lo, double hi, double fixed, double tp, double ref,
+                                double fac, int lng, npy_int64 same_bar, double slip, double *px,
+                                npy_int64 *why)
+{
+    int trailing;
+    const double stop = tk_exit_stop(fixed, ref, fac, lng, &trailing);
+    const int hs = lng ? lo <= stop : hi >= stop;
+    const int ht = lng ? hi >= tp : lo <= tp;
+    if (!hs && !ht) {
+        return 0;
+    }
+    int take_stop = hs;
+    if (hs && ht) {
+        if (same_bar == TK_SAME_BAR_TAKE) {
+            take_stop = 0;
+        }
+        else if (same_bar == TK_SAME_BAR_OPEN) {
+            take_stop = lng ? (o - stop) <= (tp - o) : (stop - o) <= (o - tp);
+        }
+    }
+    double p;
+    if (take_stop) {
+        p = lng ? tk_min_d(o, stop) : tk_max_d(o, stop);
+        *why = trailing ? TK_EXIT_TSL : TK_EXIT_SL;
+    }
+    else {
+        p = lng ? tk_max_d(o, tp) : tk_min_d(o, tp);
+        *why = TK_EXIT_TP;
+    }
+    *px = lng ? p * (1.0 - slip) : p * (1.0 + slip);
+    return 1;
+}
+
 /* One exit, with the index (skip) or by the naive scan. */
 static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_exit_order *q,
                                char *out_i, char *out_p, char *out_r)
@@ -706,30 +743,9 @@ static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_
     {
         double lo, hi;
         tk_exit_bar(B, skip, j, &lo, &hi);
-        const double o = tk_ld_f64(B->open + j * B->so);
-        int trailing;
-        const double stop = tk_exit_stop(fixed, ref, fac, lng, &trailing);
-        const int hs = lng ? lo <= stop : hi >= stop;
-        const int ht = lng ? hi >= tp : lo <= tp;
-        int take_stop = hs;
-        if (hs && ht) {
-            if (q->same_bar == TK_SAME_BAR_TAKE) {
-                take_stop = 0;
-            }
-            else if (q->same_bar == TK_SAME_BAR_OPEN) {
-                take_stop = lng ? (o - stop) <= (tp - o) : (stop - o) <= (o - tp);
-            }
-        }
         idx = j;
-        if (take_stop) {
-            px = lng ? tk_min_d(o, stop) : tk_max_d(o, stop);
-            why = trailing ? TK_EXIT_TSL : TK_EXIT_SL;
-        }
-        else {
-            px = lng ? tk_max_d(o, tp) : tk_min_d(o, tp);
-            why = TK_EXIT_TP;
-        }
-        px = lng ? px * (1.0 - q->slip) : px * (1.0 + q->slip);
+        tk_exit_check(tk_ld_f64(B->open + j * B->so), lo, hi, fixed, tp, ref, fac, lng, q->same_bar,
+                      q->slip, &px, &why);
     }
 done:
     tk_st_i64(out_i, (npy_int64)idx);
@@ -954,4 +970,167 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
             i = e + 1;
         }
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* live: tradekernels.stream.Bracket                                    */
+/* ------------------------------------------------------------------ */
+
+/* One open position; update(open, high, low, close) applies one bar with
+ * tk_exit_check (the batch kernels' rule), so the answers equal
+ * exit_orders(..., entry_at="close") on the bars after the entry bar. */
+typedef struct {
+    PyObject_HEAD double fixed, tp, fac, ref, slip;
+    npy_int64 same_bar;
+    int lng, closed;
+} tk_bracket;
+
+static int tk_opt_double(PyObject *o, double *v, const char *name)
+{
+    if (o == NULL || o == Py_None) {
+        *v = NAN;
+        return 0;
+    }
+    *v = PyFloat_AsDouble(o);
+    if (*v == -1.0 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_TypeError, "Bracket: %s must be a number or None", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int tk_bracket_init(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    tk_bracket *self = (tk_bracket *)op;
+    static char *kw[] = {"entry_price", "side",     "sl_stop",  "tsl_stop", "tp_stop", "sl_trail",
+                         "same_bar",    "sl_price", "tp_price", "slippage", NULL};
+    double price, slip = 0.0;
+    int side = 1, trail = 0;
+    PyObject *o_sl = NULL, *o_tsl = NULL, *o_tp = NULL, *o_slp = NULL, *o_tpp = NULL;
+    const char *same = "stop";
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "d|i$OOOpsOOd:Bracket", kw, &price, &side, &o_sl,
+                                     &o_tsl, &o_tp, &trail, &same, &o_slp, &o_tpp, &slip)) {
+        return -1;
+    }
+    double sl, tsl, tp, slp, tpp;
+    if (tk_opt_double(o_sl, &sl, "sl_stop") < 0 || tk_opt_double(o_tsl, &tsl, "tsl_stop") < 0
+        || tk_opt_double(o_tp, &tp, "tp_stop") < 0 || tk_opt_double(o_slp, &slp, "sl_price") < 0
+        || tk_opt_double(o_tpp, &tpp, "tp_price") < 0) {
+        return -1;
+    }
+    if (side != 1 && side != -1) {
+        PyErr_Format(PyExc_ValueError, "Bracket: side must be +1 (long) or -1 (short), got %d",
+                     side);
+        return -1;
+    }
+    if (sl < 0.0 || tsl < 0.0 || tp < 0.0 || !(slip >= 0.0 && slip < 1.0)) {
+        PyErr_SetString(
+            PyExc_ValueError,
+            "Bracket: sl_stop, tsl_stop, tp_stop must be >= 0 (or None) and slippage in [0, 1)");
+        return -1;
+    }
+    npy_int64 sb;
+    if (strcmp(same, "stop") == 0) {
+        sb = TK_SAME_BAR_STOP;
+    }
+    else if (strcmp(same, "take") == 0) {
+        sb = TK_SAME_BAR_TAKE;
+    }
+    else if (strcmp(same, "open") == 0) {
+        sb = TK_SAME_BAR_OPEN;
+    }
+    else {
+        PyErr_Format(PyExc_ValueError,
+                     "Bracket: same_bar must be 'stop', 'take' or 'open', got '%s'", same);
+        return -1;
+    }
+    /* the levels exactly as tk_exit_one computes them */
+    const int lng = side == 1;
+    const double sl_frac = trail ? NAN : sl;
+    self->fixed = tk_tighter(lng ? price * (1.0 - sl_frac) : price * (1.0 + sl_frac), slp, lng);
+    self->tp = lng ? tk_nmin(price * (1.0 + tp), tpp) : tk_nmax(price * (1.0 - tp), tpp);
+    const double f = trail ? tk_nmin(tsl, sl) : tsl;
+    self->fac = lng ? 1.0 - f : 1.0 + f;
+    self->ref = price;
+    self->slip = slip;
+    self->same_bar = sb;
+    self->lng = lng;
+    self->closed = 0;
+    return 0;
+}
+
+static PyObject *tk_bracket_update(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    tk_bracket *self = (tk_bracket *)op;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "Bracket.update(open, high, low, close) takes 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    double v[4];
+    for (int j = 0; j < 4; j++) {
+        v[j] = PyFloat_CheckExact(args[j]) ? PyFloat_AS_DOUBLE(args[j]) : PyFloat_AsDouble(args[j]);
+        if (v[j] == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    const int ok = (v[0] == v[0]) & (v[1] == v[1]) & (v[2] == v[2]) & (v[3] == v[3]);
+    if (self->closed || !ok) { /* closed, or an unusable bar (NaN price): nothing happens */
+        Py_RETURN_NONE;
+    }
+    double px;
+    npy_int64 why;
+    if (tk_exit_check(v[0], v[2], v[1], self->fixed, self->tp, self->ref, self->fac, self->lng,
+                      self->same_bar, self->slip, &px, &why)) {
+        self->closed = 1;
+        return Py_BuildValue("(dL)", px, (long long)why);
+    }
+    self->ref = tk_better(self->ref, self->lng ? v[1] : v[2], self->lng);
+    Py_RETURN_NONE;
+}
+
+static PyObject *tk_bracket_get_closed(PyObject *op, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(((tk_bracket *)op)->closed);
+}
+
+static PyObject *tk_bracket_get_ref(PyObject *op, void *Py_UNUSED(c))
+{
+    return PyFloat_FromDouble(((tk_bracket *)op)->ref);
+}
+
+static PyMethodDef tk_bracket_methods[] = {
+    {"update", (PyCFunction)(void (*)(void))tk_bracket_update, METH_FASTCALL,
+     "update(open, high, low, close): None, or (exit_price, reason) on the bar the position exits "
+     "(then None for ever); a bar with a NaN price changes nothing."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef tk_bracket_getset[] = {
+    {"closed", tk_bracket_get_closed, NULL, "True once the position has exited.", NULL},
+    {"reference", tk_bracket_get_ref, NULL,
+     "The trailing reference: best high (long) / low (short) so far.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot tk_bracket_slots[] = {
+    {Py_tp_init, tk_bracket_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_methods, tk_bracket_methods},
+    {Py_tp_getset, tk_bracket_getset},
+    {Py_tp_doc,
+     "Bracket(entry_price, side=1, *, sl_stop=None, tsl_stop=None, tp_stop=None, sl_trail=False, "
+     "same_bar='stop', sl_price=None, tp_price=None, slippage=0.0): a live position's stops, "
+     "bar by bar; the same answers as exit_orders(entry_at='close')."},
+    {0, NULL}};
+
+static PyType_Spec tk_bracket_spec = {"tradekernels._core.Bracket", sizeof(tk_bracket), 0,
+                                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_bracket_slots};
+
+int tk_fills_add_bracket(PyObject *module)
+{
+    PyObject *tp = PyType_FromModuleAndSpec(module, &tk_bracket_spec, NULL);
+    if (tp == NULL || PyModule_AddObject(module, "Bracket", tp) < 0) {
+        Py_XDECREF(tp);
+        return -1;
+    }
+    return 0;
 }
