@@ -107,7 +107,9 @@ def test_golden_file_is_up_to_date():
     """The generator (reference only) reproduces the file on disk byte for byte."""
     from tradekernels.fills import golden as fills_golden
 
-    assert fills_golden.files() == {"fills/fills.npz": GOLDEN.read_bytes()}, (
+    files = fills_golden.files()
+    assert files["fills/fills.npz"] == GOLDEN.read_bytes(), "run `python tools/make_golden.py`"
+    assert files["fills/exits.npz"] == (GOLDEN.parent / "exits.npz").read_bytes(), (
         "run `python tools/make_golden.py`"
     )
 
@@ -394,8 +396,10 @@ def test_api_bad_bars():
         BarIndex(o.astype(str), h, lo, c)
     with pytest.raises(TypeError, match="real numbers"):
         BarIndex(o.astype(complex), h, lo, c)
-    with pytest.raises(ValueError, match="1-dimensional"):
+    with pytest.raises(ValueError, match="same length"):  # 2-D bars are symbols x time, all four
         BarIndex(np.stack([o, o]), h, lo, c)
+    with pytest.raises(ValueError, match="1-D"):
+        BarIndex(*(np.stack([[b]]) for b in (o, h, lo, c)))
     with pytest.raises(ValueError, match=r"\(open, high, low, close\)"):
         fill_orders((o, h, lo), 0, 1, "limit", 9.0)
     with pytest.raises(TypeError, match="BarIndex"):

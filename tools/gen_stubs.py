@@ -127,7 +127,7 @@ def _stream_stub(reg) -> str:
         "from . import _api, _core",
         "from ._state import State",
         "",
-        f"__all__ = {[k.stream for k in reg.KERNELS if k.stream]!r}",
+        f"__all__ = {[k.stream for k in reg.KERNELS if k.stream] + ['Bracket']!r}",
         "",
         "class _StreamMixin:",
         "    kernel: str",
@@ -146,6 +146,7 @@ def _stream_stub(reg) -> str:
             out += ["    @property", "    def episode(self) -> _api.Episode: ...  # type: ignore[override]"]
         else:
             out.append("    ...")
+    out += ["", "class Bracket(_core.Bracket): ..."]
     return "\n".join(out) + "\n"
 
 

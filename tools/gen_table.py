@@ -40,8 +40,11 @@ def generate_header() -> str:
     hooks = sorted({k.dims for k in ufuncs if k.dims and k.dims != "tk_state_dims"})
     out += [f"int {h}(struct _tagPyUFuncObject *, npy_intp *);" for h in hooks]
     # the length of every declared carried state (the streams' state vectors)
-    out += [f"#define TK_STATE_LEN_{k.name.upper()} {len(k.state_fields)}"
-            for k in ufuncs if k.state_fields and not k.base]
+    out += [
+        f"#define TK_STATE_LEN_{k.name.upper()} {len(k.state_fields)}"
+        for k in ufuncs
+        if k.state_fields and not k.base
+    ]
     # the live stream types (one PyType_Spec per kernel with a `stream`)
     out += [f"extern PyType_Spec tk_{k.name}_stream_spec;" for k in ufuncs if k.stream]
     out += ["extern PyType_Spec *const tk_stream_specs[];", "extern const int tk_nstreams;"]

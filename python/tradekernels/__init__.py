@@ -15,7 +15,16 @@ from typing import Any
 from . import reference, stream, ufuncs
 from ._backend import BACKENDS, ShadowMismatch, backend, get_backend, set_backend
 from ._state import State
-from .fills import BarIndex, Fills, OrderKind, fill_orders
+from .fills import (
+    BarIndex,
+    ExitReason,
+    Exits,
+    Fills,
+    OrderKind,
+    exit_orders,
+    fill_orders,
+    trades_from_signals,
+)
 from .scans import *  # noqa: F401,F403 - one function per scan kernel
 from .scans import __all__ as _scans_all
 from .sessions import (
@@ -46,6 +55,10 @@ __all__ = [
     "Fills",
     "OrderKind",
     "fill_orders",
+    "ExitReason",
+    "Exits",
+    "exit_orders",
+    "trades_from_signals",
     "Calendar",
     "SessionTable",
     "minutes_into_session",

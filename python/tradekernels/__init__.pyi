@@ -33,10 +33,30 @@ def backend(name: str) -> AbstractContextManager[None]: ...
 
 # Scan kernels (generated wrappers; overloads in scans/api.pyi, written by tools/gen_stubs.py).
 # Order fills (tradekernels.fills)
-from .fills import BarIndex as BarIndex
-from .fills import Fills as Fills
-from .fills import OrderKind as OrderKind
-from .fills import fill_orders as fill_orders
+from .fills import (
+    BarIndex as BarIndex,
+)
+from .fills import (
+    ExitReason as ExitReason,
+)
+from .fills import (
+    Exits as Exits,
+)
+from .fills import (
+    Fills as Fills,
+)
+from .fills import (
+    OrderKind as OrderKind,
+)
+from .fills import (
+    exit_orders as exit_orders,
+)
+from .fills import (
+    fill_orders as fill_orders,
+)
+from .fills import (
+    trades_from_signals as trades_from_signals,
+)
 from .scans.api import *  # noqa: F401,F403
 from .scans.api import Episode as Episode
 

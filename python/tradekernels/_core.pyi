@@ -6,6 +6,9 @@ from typing_extensions import disjoint_base
 ORDER_KINDS: Dict[str, int]
 FILL_BLOCK: int
 FILL_SUPER: int
+EXIT_REASONS: Dict[str, int]
+SAME_BAR: Dict[str, int]
+ENTRY_AT: Dict[str, int]
 
 def make_ufuncs(path: str, /) -> Dict[str, np.ufunc]: ...
 def available_paths() -> list[str]: ...
@@ -53,3 +56,27 @@ class MaxDrawdownDuration(_Stream):
 
 @disjoint_base
 class UlcerIndex(_Stream): ...
+
+@disjoint_base
+class Bracket:
+    def __init__(
+        self,
+        entry_price: float,
+        side: int = ...,
+        *,
+        sl_stop: Optional[float] = ...,
+        tsl_stop: Optional[float] = ...,
+        tp_stop: Optional[float] = ...,
+        sl_trail: bool = ...,
+        same_bar: str = ...,
+        sl_price: Optional[float] = ...,
+        tp_price: Optional[float] = ...,
+        slippage: float = ...,
+    ) -> None: ...
+    def update(
+        self, open: float, high: float, low: float, close: float, /
+    ) -> Optional[Tuple[float, int]]: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def reference(self) -> float: ...

@@ -48,7 +48,7 @@ import numpy as np
 from . import _api, _core, _registry
 from ._state import State, as_state_vector
 
-__all__ = [k.stream for k in _registry.KERNELS if k.stream]
+__all__ = [k.stream for k in _registry.KERNELS if k.stream] + ["Bracket"]
 
 
 def _vector(kernel: str, state: Any) -> Optional[tuple]:
@@ -119,3 +119,18 @@ def _make(k: _registry.Kernel) -> type:
 
 _CLASSES = {k.stream: _make(k) for k in _registry.KERNELS if k.stream}
 globals().update(_CLASSES)
+
+
+class Bracket(_core.Bracket):
+    """Live exits of one open position (the fills family, not a scan).
+
+    ``Bracket(entry_price, side=1, *, sl_stop=None, tsl_stop=None, tp_stop=None, sl_trail=False,
+    same_bar="stop", sl_price=None, tp_price=None, slippage=0.0)``, created after the entry bar;
+    ``update(open, high, low, close)`` returns None, or ``(exit_price, reason)`` (an
+    :class:`tradekernels.ExitReason` code) on the bar the position exits, and None after that.  A
+    bar with a NaN price changes nothing.  The C step is the batch kernels' own, so the answers
+    equal ``tradekernels.exit_orders(..., entry_at="close")`` on the same bars (rules:
+    :func:`tradekernels.fills.reference.exit_order`).  O(1) per bar.
+    """
+
+    __slots__ = ()

@@ -5,7 +5,7 @@ from typing import Any, Optional
 from . import _api, _core
 from ._state import State
 
-__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex']
+__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket']
 
 class _StreamMixin:
     kernel: str
@@ -34,3 +34,5 @@ class MaxDrawdownDuration(_StreamMixin, _core.MaxDrawdownDuration):
     ...
 class UlcerIndex(_StreamMixin, _core.UlcerIndex):
     ...
+
+class Bracket(_core.Bracket): ...

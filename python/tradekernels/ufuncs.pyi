@@ -4,7 +4,7 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ['simd_path', 'available_paths', 'for_path', 'simple_returns', 'log_returns', 'cumulative_returns', 'drawdown', 'max_drawdown', 'drawdown_episode', 'underwater_bars', 'max_drawdown_duration', 'ulcer_index', 'rolling_max_drawdown', 'bar_index', 'fill_orders', 'fill_orders_naive', 'session_mask', 'session_index', 'session_start', 'minutes_into_session', 'session_mask_sorted', 'session_index_sorted', 'session_start_sorted', 'simple_returns_state', 'log_returns_state', 'cumulative_returns_state', 'drawdown_state', 'max_drawdown_state', 'drawdown_episode_state', 'underwater_bars_state', 'max_drawdown_duration_state', 'ulcer_index_state']
+__all__ = ['simd_path', 'available_paths', 'for_path', 'simple_returns', 'log_returns', 'cumulative_returns', 'drawdown', 'max_drawdown', 'drawdown_episode', 'underwater_bars', 'max_drawdown_duration', 'ulcer_index', 'rolling_max_drawdown', 'bar_index', 'fill_orders', 'fill_orders_naive', 'exit_orders', 'exit_orders_naive', 'trades_from_signals', 'session_mask', 'session_index', 'session_start', 'minutes_into_session', 'session_mask_sorted', 'session_index_sorted', 'session_start_sorted', 'simple_returns_state', 'log_returns_state', 'cumulative_returns_state', 'drawdown_state', 'max_drawdown_state', 'drawdown_episode_state', 'underwater_bars_state', 'max_drawdown_duration_state', 'ulcer_index_state']
 
 simd_path: str
 simple_returns: np.ufunc
@@ -20,6 +20,9 @@ rolling_max_drawdown: np.ufunc
 bar_index: np.ufunc
 fill_orders: np.ufunc
 fill_orders_naive: np.ufunc
+exit_orders: np.ufunc
+exit_orders_naive: np.ufunc
+trades_from_signals: np.ufunc
 session_mask: np.ufunc
 session_index: np.ufunc
 session_start: np.ufunc

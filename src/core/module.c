@@ -29,7 +29,7 @@
 #include <numpy/ufuncobject.h>
 
 #define TK_MAXLOOPS 2
-#define TK_MAXARGS 17
+#define TK_MAXARGS 32 /* NPY_MAXARGS of NumPy 1; exit_orders has 26 */
 
 /* The one outer loop: broadcast dimension dims[0], then the core call. */
 /* NumPy releases the GIL around a gufunc's loop only when the outer
@@ -376,7 +376,8 @@ PyMODINIT_FUNC PyInit__core(void)
     PyObject *m = PyModule_Create(&tk_module);
     if (m != NULL
         && (tk_check_table() < 0 || tk_stream_add_types(m) < 0 /* scans/stream.c */
-            || tk_fills_add_constants(m) < 0 /* fills/fills.c */)) {
+            || tk_fills_add_constants(m) < 0                   /* fills/fills.c */
+            || tk_fills_add_exit_constants(m) < 0 || tk_fills_add_bracket(m) < 0)) {
         Py_CLEAR(m);
     }
     return m;

@@ -147,5 +147,7 @@ static inline void tk_st_i64(char *p, npy_int64 v)
 /* Module-level objects defined by the families. */
 int tk_stream_add_types(PyObject *module);
 int tk_fills_add_constants(PyObject *module);
+int tk_fills_add_exit_constants(PyObject *module);
+int tk_fills_add_bracket(PyObject *module);
 
 #endif

@@ -485,3 +485,670 @@ void tk_fill_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
                 tk_ld_i64(args[6]), tk_ld_f64(args[7]), tk_ld_f64(args[8]), tk_ld_i64(args[9]),
                 args[10], args[11]);
 }
+
+/* ------------------------------------------------------------------ */
+/* exits: stop loss / trailing stop / take profit after an entry        */
+/* ------------------------------------------------------------------ */
+
+/* Semantics (every rule: gaps, NaN bars, trailing update timing, same-bar
+ * policies, expiry, slippage): tradekernels.fills.reference.exit_order.
+ * The codes below are exported to Python by tk_fills_add_constants. */
+enum { TK_EXIT_NONE = 0, TK_EXIT_SL = 1, TK_EXIT_TSL = 2, TK_EXIT_TP = 3, TK_EXIT_EXPIRY = 4 };
+/* trades_from_signals only: an exit signal, a position still open at the end */
+enum { TK_EXIT_SIGNAL = 5, TK_EXIT_END = 6 };
+enum { TK_SAME_BAR_STOP = 0, TK_SAME_BAR_TAKE = 1, TK_SAME_BAR_OPEN = 2 };
+enum { TK_ENTRY_AT_CLOSE = 0, TK_ENTRY_AT_OPEN = 1 };
+
+int tk_fills_add_exit_constants(PyObject *module)
+{
+    PyObject *r = Py_BuildValue("{s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "none", TK_EXIT_NONE, "sl",
+                                TK_EXIT_SL, "tsl", TK_EXIT_TSL, "tp", TK_EXIT_TP, "expiry",
+                                TK_EXIT_EXPIRY, "signal", TK_EXIT_SIGNAL, "end", TK_EXIT_END);
+    if (r == NULL || PyModule_AddObject(module, "EXIT_REASONS", r) < 0) {
+        Py_XDECREF(r);
+        return -1;
+    }
+    PyObject *s = Py_BuildValue("{s:i,s:i,s:i}", "stop", TK_SAME_BAR_STOP, "take", TK_SAME_BAR_TAKE,
+                                "open", TK_SAME_BAR_OPEN);
+    if (s == NULL || PyModule_AddObject(module, "SAME_BAR", s) < 0) {
+        Py_XDECREF(s);
+        return -1;
+    }
+    PyObject *e = Py_BuildValue("{s:i,s:i}", "close", TK_ENTRY_AT_CLOSE, "open", TK_ENTRY_AT_OPEN);
+    if (e == NULL || PyModule_AddObject(module, "ENTRY_AT", e) < 0) {
+        Py_XDECREF(e);
+        return -1;
+    }
+    return 0;
+}
+
+int tk_exit_orders_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
+{
+    return tk_fill_dims("exit_orders", sizes, 0);
+}
+
+int tk_trades_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
+{
+    return tk_fill_dims("trades_from_signals", sizes, 0);
+}
+
+/* One order's fields, as the kernels receive them. */
+typedef struct {
+    npy_int64 entry, side, trail, same_bar, entry_at, expiry;
+    double price, sl, tsl, tp, sl_price, tp_price, slip;
+} tk_exit_order;
+
+/* The stop side of a long position is below (a low reaches it), of a short
+ * position above; the target the other way round.  "Better" for the
+ * trailing reference is higher for a long, lower for a short. */
+static inline double tk_better(double ref, double v, int lng)
+{
+    return lng ? (v > ref ? v : ref) : (v < ref ? v : ref);
+}
+
+/* The tighter of two stop levels (NaN = absent): the higher for a long. */
+static inline double tk_tighter(double a, double b, int lng)
+{
+    return lng ? tk_nmax(a, b) : tk_nmin(a, b);
+}
+
+/* Low and high of bar i, NaN when the bar is not usable.  With the index
+ * (skip) they are fill_low / fill_high; naive: from the raw prices. */
+static inline void tk_exit_bar(const tk_bars *B, int skip, npy_intp i, double *lo, double *hi)
+{
+    if (skip) {
+        *lo = tk_ld_f64(B->low + i * B->sl);
+        *hi = tk_ld_f64(B->high + i * B->sh);
+        return;
+    }
+    const double o = tk_ld_f64(B->open + i * B->so), h = tk_ld_f64(B->high + i * B->sh);
+    const double l = tk_ld_f64(B->low + i * B->sl), c = tk_ld_f64(B->close + i * B->sc);
+    const int ok = (o == o) & (h == h) & (l == l) & (c == c);
+    *lo = ok ? l : NAN;
+    *hi = ok ? h : NAN;
+}
+
+/* The effective stop on a bar: the fixed level unless the trailing level
+ * (ref * fac) is strictly tighter; *trailing says which. */
+static inline double tk_exit_stop(double fixed, double ref, double fac, int lng, int *trailing)
+{
+    const double t = ref * fac;
+    const int use = t == t && (fixed != fixed || (lng ? t > fixed : t < fixed));
+    *trailing = use;
+    return use ? t : fixed;
+}
+
+/* Does a range with extremes (lo, hi) possibly hold an exit, for a stop
+ * `stop` and a target `tp`?  NaN extremes (no usable bar) never do. */
+static inline int tk_exit_crossed(double lo, double hi, double stop, double tp, int lng)
+{
+    return lng ? (lo <= stop || hi >= tp) : (hi >= stop || lo <= tp);
+}
+
+/* Can a range with summaries (lo, hi) be skipped by a trailing stop whose
+ * reference is `ref` before the range?  The reference can only move to
+ * tk_better(ref, hi or lo) inside it, so the level stays within
+ * bound = that * fac (fac >= 0: the multiplication is monotonic). */
+static inline int tk_trail_skippable(double lo, double hi, double fixed, double ref, double fac,
+                                     double tp, int lng)
+{
+    const double far = tk_better(ref, lng ? hi : lo, lng);
+    const double stop = tk_tighter(fixed, far * fac, lng);
+    return !tk_exit_crossed(lo, hi, stop, tp, lng);
+}
+
+/* First bar in [a, b] where the trailing stop (or the fixed stop / target)
+ * is reached; *ref is the reference (peak / trough) through the bar before
+ * it.  -1 if none (then *ref is unspecified).  With skip, whole blocks and
+ * super blocks (aligned) whose summaries cannot hold an exit are passed in
+ * O(1), moving the reference to their extreme; bars are walked one by one
+ * up to the first block boundary. */
+static inline npy_intp tk_trail_search(const tk_bars *B, int skip, int lng, double fixed,
+                                       double fac, double tp, double *ref, npy_intp a, npy_intp b)
+{
+    double r = *ref;
+    if (skip && a <= b
+        && tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
+                              fixed, r, fac, tp, lng)) {
+        return -1;
+    }
+    npy_intp i = a;
+    if (skip && a <= b && (a & (TK_FILL_BLOCK - 1)) != 0) {
+        /* The start block's summary also covers bars before a, so it can
+         * only rule out an exit on [a, block end]; the reference then moves
+         * over exactly those bars (a plain max / min, no checks). */
+        const npy_intp q = a >> TK_FILL_BLOCK_SHIFT;
+        if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
+                               fixed, r, fac, tp, lng)) {
+            const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
+            for (; i <= e; i++) {
+                r = tk_better(r, tk_ld_f64(lng ? B->high + i * B->sh : B->low + i * B->sl), lng);
+            }
+        }
+    }
+    while (i <= b) {
+        if (skip && (i & (TK_FILL_SUPER - 1)) == 0) {
+            const npy_intp q = i >> TK_FILL_SUPER_SHIFT;
+            const double lo = tk_ld_f64(B->pmin + q * B->spmin),
+                         hi = tk_ld_f64(B->pmax + q * B->spmax);
+            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+                r = tk_better(r, lng ? hi : lo, lng);
+                i += TK_FILL_SUPER;
+                continue;
+            }
+        }
+        if (skip && (i & (TK_FILL_BLOCK - 1)) == 0) {
+            const npy_intp q = i >> TK_FILL_BLOCK_SHIFT;
+            const double lo = tk_ld_f64(B->bmin + q * B->sbmin),
+                         hi = tk_ld_f64(B->bmax + q * B->sbmax);
+            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+                r = tk_better(r, lng ? hi : lo, lng);
+                i += TK_FILL_BLOCK;
+                continue;
+            }
+        }
+        double lo, hi;
+        tk_exit_bar(B, skip, i, &lo, &hi);
+        int trailing;
+        const double stop = tk_exit_stop(fixed, r, fac, lng, &trailing);
+        if (tk_exit_crossed(lo, hi, stop, tp, lng)) {
+            *ref = r;
+            return i;
+        }
+        r = tk_better(r, lng ? hi : lo, lng); /* NaN (unusable bar) never moves it */
+        i++;
+    }
+    return -1;
+}
+
+static inline double tk_min_d(double a, double b)
+{
+    return a < b ? a : b;
+}
+static inline double tk_max_d(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* One usable bar (open o, low lo, high hi) of a position whose reference
+ * (peak / trough) through the previous bar is ref: 1 and the exit
+ * (*px, *why) if a level is reached, else 0.  The batch kernels (on the bar
+ * their search found) and the live Bracket (on every bar) both call it. */
+static inline int tk_exit_check(double o, double lo, double hi, double fixed, double tp, double ref,
+                                double fac, int lng, npy_int64 same_bar, double slip, double *px,
+                                npy_int64 *why)
+{
+    int trailing;
+    const double stop = tk_exit_stop(fixed, ref, fac, lng, &trailing);
+    const int hs = lng ? lo <= stop : hi >= stop;
+    const int ht = lng ? hi >= tp : lo <= tp;
+    if (!hs && !ht) {
+        return 0;
+    }
+    int take_stop = hs;
+    if (hs && ht) {
+        if (same_bar == TK_SAME_BAR_TAKE) {
+            take_stop = 0;
+        }
+        else if (same_bar == TK_SAME_BAR_OPEN) {
+            take_stop = lng ? (o - stop) <= (tp - o) : (stop - o) <= (o - tp);
+        }
+    }
+    double p;
+    if (take_stop) {
+        p = lng ? tk_min_d(o, stop) : tk_max_d(o, stop);
+        *why = trailing ? TK_EXIT_TSL : TK_EXIT_SL;
+    }
+    else {
+        p = lng ? tk_max_d(o, tp) : tk_min_d(o, tp);
+        *why = TK_EXIT_TP;
+    }
+    *px = lng ? p * (1.0 - slip) : p * (1.0 + slip);
+    return 1;
+}
+
+/* One exit, with the index (skip) or by the naive scan. */
+static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_exit_order *q,
+                               char *out_i, char *out_p, char *out_r)
+{
+    npy_intp idx = -1;
+    double px = NAN;
+    npy_int64 why = TK_EXIT_NONE;
+    const npy_int64 e = q->entry;
+    const int lng = q->side == 1;
+    if (e < 0 || e >= (npy_int64)n || (q->side != 1 && q->side != -1)
+        || (q->expiry != -1 && q->expiry < e)) {
+        goto done;
+    }
+    const int has_expiry = q->expiry != -1 && q->expiry < (npy_int64)n;
+    const npy_intp last = has_expiry ? (npy_intp)q->expiry : n - 1;
+    const npy_intp first = (npy_intp)e + (q->entry_at == TK_ENTRY_AT_OPEN ? 0 : 1);
+    const double P = q->price;
+    /* levels (the reference computes them the same way, in this order) */
+    const double sl_frac = q->trail ? NAN : q->sl;
+    const double fixed =
+        tk_tighter(lng ? P * (1.0 - sl_frac) : P * (1.0 + sl_frac), q->sl_price, lng);
+    const double tp =
+        lng ? tk_nmin(P * (1.0 + q->tp), q->tp_price) : tk_nmax(P * (1.0 - q->tp), q->tp_price);
+    const double f = q->trail ? tk_nmin(q->tsl, q->sl) : q->tsl;
+    const double fac = lng ? 1.0 - f : 1.0 + f; /* NaN when there is no trailing stop */
+    double ref = P;
+    npy_intp j;
+    if (fac == fac && fac < 0.0) {
+        j = tk_trail_search(B, 0, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
+    }
+    else if (fac == fac) {
+        j = tk_trail_search(B, skip, lng, fixed, fac, tp, &ref, first, last);
+    }
+    else if (skip) { /* a fixed band: two one-sided skipping searches */
+        const npy_intp js =
+            lng ? tk_skip_down(B, fixed, first, last) : tk_skip_up(B, fixed, first, last);
+        const npy_intp end = js >= 0 ? js : last;
+        const npy_intp jt = lng ? tk_skip_up(B, tp, first, end) : tk_skip_down(B, tp, first, end);
+        j = jt >= 0 ? jt : js;
+    }
+    else {
+        j = tk_trail_search(B, 0, lng, fixed, NAN, tp, &ref, first, last);
+    }
+    if (j < 0) {
+        if (has_expiry) {
+            idx = last;
+            px = tk_ld_f64(B->close + last * B->sc);
+            why = TK_EXIT_EXPIRY;
+        }
+        goto done;
+    }
+    {
+        double lo, hi;
+        tk_exit_bar(B, skip, j, &lo, &hi);
+        idx = j;
+        tk_exit_check(tk_ld_f64(B->open + j * B->so), lo, hi, fixed, tp, ref, fac, lng, q->same_bar,
+                      q->slip, &px, &why);
+    }
+done:
+    tk_st_i64(out_i, (npy_int64)idx);
+    tk_st_f64(out_p, px);
+    tk_st_i64(out_r, why);
+}
+
+/* (n)x6,(m),(m),(k),(k),(o)x13->(o),(o),(o): open, close, fill_low,
+ * fill_high, suffix_min_low, suffix_max_high, block / super-block min low
+ * and max high; then the order fields (see tk_exit_order / the reference). */
+void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    const npy_intp n = dims[0], m = dims[1], k = dims[2], no = dims[3];
+    tk_bars B;
+    memset(&B, 0, sizeof B);
+    B.open = args[0];
+    B.close = args[1];
+    B.low = args[2];
+    B.high = args[3];
+    B.smin = args[4];
+    B.smax = args[5];
+    B.bmin = args[6];
+    B.bmax = args[7];
+    B.pmin = args[8];
+    B.pmax = args[9];
+    B.so = steps[0];
+    B.sc = steps[1];
+    B.sl = steps[2];
+    B.sh = steps[3];
+    B.ssmin = steps[4];
+    B.ssmax = steps[5];
+    B.sbmin = steps[6];
+    B.sbmax = steps[7];
+    B.spmin = steps[8];
+    B.spmax = steps[9];
+    B.skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    const int skip = B.skip;
+    const char *a[13];
+    npy_intp s[13];
+    for (int t = 0; t < 13; t++) {
+        a[t] = args[10 + t];
+        s[t] = steps[10 + t];
+    }
+    char *oi = args[23], *op = args[24], *orr = args[25];
+    const npy_intp soi = steps[23], sop = steps[24], sor = steps[25];
+    const npy_intp ahead = TK_FILL_PREFETCH_AHEAD;
+    for (npy_intp j = 0; j < no && j < ahead; j++) {
+        TK_PREFETCH_START(&B, n, tk_ld_i64(a[0] + j * s[0]));
+    }
+    for (npy_intp j = 0; j < no; j++) {
+        if (j + ahead < no) {
+            TK_PREFETCH_START(&B, n, tk_ld_i64(a[0] + (j + ahead) * s[0]));
+        }
+        tk_exit_order q;
+        q.entry = tk_ld_i64(a[0] + j * s[0]);
+        q.price = tk_ld_f64(a[1] + j * s[1]);
+        q.side = tk_ld_i64(a[2] + j * s[2]);
+        q.sl = tk_ld_f64(a[3] + j * s[3]);
+        q.tsl = tk_ld_f64(a[4] + j * s[4]);
+        q.tp = tk_ld_f64(a[5] + j * s[5]);
+        q.trail = tk_ld_i64(a[6] + j * s[6]);
+        q.sl_price = tk_ld_f64(a[7] + j * s[7]);
+        q.tp_price = tk_ld_f64(a[8] + j * s[8]);
+        q.same_bar = tk_ld_i64(a[9] + j * s[9]);
+        q.entry_at = tk_ld_i64(a[10] + j * s[10]);
+        q.expiry = tk_ld_i64(a[11] + j * s[11]);
+        q.slip = tk_ld_f64(a[12] + j * s[12]);
+        if (skip) {
+            tk_exit_one(&B, n, 1, &q, oi + j * soi, op + j * sop, orr + j * sor);
+        }
+        else {
+            tk_exit_one(&B, n, 0, &q, oi + j * soi, op + j * sop, orr + j * sor);
+        }
+    }
+}
+
+/* (n),(n),(n),(n),()x13->(),(),(): the naive scan of the raw bars. */
+void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_bars B;
+    memset(&B, 0, sizeof B);
+    B.open = args[0];
+    B.high = args[1];
+    B.low = args[2];
+    B.close = args[3];
+    B.so = steps[0];
+    B.sh = steps[1];
+    B.sl = steps[2];
+    B.sc = steps[3];
+    tk_exit_order q;
+    q.entry = tk_ld_i64(args[4]);
+    q.price = tk_ld_f64(args[5]);
+    q.side = tk_ld_i64(args[6]);
+    q.sl = tk_ld_f64(args[7]);
+    q.tsl = tk_ld_f64(args[8]);
+    q.tp = tk_ld_f64(args[9]);
+    q.trail = tk_ld_i64(args[10]);
+    q.sl_price = tk_ld_f64(args[11]);
+    q.tp_price = tk_ld_f64(args[12]);
+    q.same_bar = tk_ld_i64(args[13]);
+    q.entry_at = tk_ld_i64(args[14]);
+    q.expiry = tk_ld_i64(args[15]);
+    q.slip = tk_ld_f64(args[16]);
+    tk_exit_one(&B, dims[0], 0, &q, args[17], args[18], args[19]);
+}
+
+/* First bar in [a, b] with s[i] true (and t[i] false: a bar with both
+ * signals has neither), b + 1 if none: a byte scan (the signals are NumPy
+ * bools, one byte each). */
+static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t, npy_intp st,
+                                      npy_intp a, npy_intp b)
+{
+    for (npy_intp i = a; i <= b; i++) {
+        if (s[i * ss] && !t[i * st]) {
+            return i;
+        }
+    }
+    return b + 1;
+}
+
+/* (n)x6,(m),(m),(k),(k) as exit_orders, then entries, exits (n, bool),
+ * side, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, reenter
+ * (scalars) -> exit_idx, exit_price, reason (n): on each bar where a trade
+ * enters, its exit; -1 / NaN / NONE elsewhere.  Jumps from one trade to
+ * the next: the next exit signal x is found by a byte scan (and kept while
+ * later entries come before it), the stop search (tk_exit_one, skipping)
+ * runs up to x (its "expiry"), and the entry signals are read from the exit
+ * to the next entry; so every signal byte is read at most once and the
+ * price bars only where the stop search needs them.
+ * Semantics: tradekernels.fills.reference.trades_from_signals. */
+void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    const npy_intp n = dims[0], m = dims[1], k = dims[2];
+    tk_bars B;
+    memset(&B, 0, sizeof B);
+    B.open = args[0];
+    B.close = args[1];
+    B.low = args[2];
+    B.high = args[3];
+    B.smin = args[4];
+    B.smax = args[5];
+    B.bmin = args[6];
+    B.bmax = args[7];
+    B.pmin = args[8];
+    B.pmax = args[9];
+    B.so = steps[0];
+    B.sc = steps[1];
+    B.sl = steps[2];
+    B.sh = steps[3];
+    B.ssmin = steps[4];
+    B.ssmax = steps[5];
+    B.sbmin = steps[6];
+    B.sbmax = steps[7];
+    B.spmin = steps[8];
+    B.spmax = steps[9];
+    B.skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    const char *en = args[10], *ex = args[11];
+    const npy_intp sen = steps[10], sex = steps[11];
+    tk_exit_order q;
+    q.side = tk_ld_i64(args[12]);
+    q.sl = tk_ld_f64(args[13]);
+    q.tsl = tk_ld_f64(args[14]);
+    q.tp = tk_ld_f64(args[15]);
+    q.trail = tk_ld_i64(args[16]);
+    q.same_bar = tk_ld_i64(args[17]);
+    q.slip = tk_ld_f64(args[18]);
+    const int reenter = tk_ld_i64(args[19]) != 0;
+    q.sl_price = NAN;
+    q.tp_price = NAN;
+    q.entry_at = TK_ENTRY_AT_CLOSE;
+    char *oi = args[20], *op = args[21], *orr = args[22];
+    /* core strides exist only for arguments with a core dimension: the 12
+     * (n)/(m)/(k) inputs, then the three (n) outputs */
+    const npy_intp soi = steps[12], sop = steps[13], sor = steps[14];
+    for (npy_intp i = 0; i < n; i++) {
+        tk_st_i64(oi + i * soi, -1);
+        tk_st_f64(op + i * sop, NAN);
+        tk_st_i64(orr + i * sor, TK_EXIT_NONE);
+    }
+    const int lng = q.side == 1;
+    npy_intp i = 0, x = -1; /* x: the first exit signal after the last scan start */
+    while (i < n && (q.side == 1 || q.side == -1)) {
+        const npy_intp e = tk_next_signal(en, sen, ex, sex, i, n - 1);
+        if (e >= n) {
+            break;
+        }
+        const double ce = tk_ld_f64(B.close + e * B.sc);
+        if (ce != ce) { /* no entry at a NaN close */
+            i = e + 1;
+            continue;
+        }
+        q.entry = e;
+        q.price = lng ? ce * (1.0 + q.slip) : ce * (1.0 - q.slip);
+        if (x <= e) { /* else no exit signal lies in (e, x): x is still the next one */
+            x = tk_next_signal(ex, sex, en, sen, e + 1, n - 1);
+        }
+        q.expiry = x < n ? x : -1; /* the stops are checked through bar x first */
+        char bi[8], bp[8], br[8];
+        if (B.skip) {
+            tk_exit_one(&B, n, 1, &q, bi, bp, br);
+        }
+        else {
+            tk_exit_one(&B, n, 0, &q, bi, bp, br);
+        }
+        npy_int64 xi = tk_ld_i64(bi), why = tk_ld_i64(br);
+        double px = tk_ld_f64(bp);
+        if (why == TK_EXIT_EXPIRY) { /* no stop through bar x: the signal exit */
+            why = TK_EXIT_SIGNAL;
+            const double c = tk_ld_f64(B.close + x * B.sc);
+            px = lng ? c * (1.0 - q.slip) : c * (1.0 + q.slip);
+        }
+        else if (why == TK_EXIT_NONE) {
+            xi = n - 1;
+            why = TK_EXIT_END;
+            px = tk_ld_f64(B.close + (n - 1) * B.sc);
+        }
+        tk_st_i64(oi + e * soi, xi);
+        tk_st_f64(op + e * sop, px);
+        tk_st_i64(orr + e * sor, why);
+        i = (npy_intp)xi + (reenter ? 0 : 1);
+        if (i <= e) {
+            i = e + 1;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* live: tradekernels.stream.Bracket                                    */
+/* ------------------------------------------------------------------ */
+
+/* One open position; update(open, high, low, close) applies one bar with
+ * tk_exit_check (the batch kernels' rule), so the answers equal
+ * exit_orders(..., entry_at="close") on the bars after the entry bar. */
+typedef struct {
+    PyObject_HEAD double fixed, tp, fac, ref, slip;
+    npy_int64 same_bar;
+    int lng, closed;
+} tk_bracket;
+
+static int tk_opt_double(PyObject *o, double *v, const char *name)
+{
+    if (o == NULL || o == Py_None) {
+        *v = NAN;
+        return 0;
+    }
+    *v = PyFloat_AsDouble(o);
+    if (*v == -1.0 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_TypeError, "Bracket: %s must be a number or None", name);
+        return -1;
+    }
+    return 0;
+}
+
+static int tk_bracket_init(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    tk_bracket *self = (tk_bracket *)op;
+    static char *kw[] = {"entry_price", "side",     "sl_stop",  "tsl_stop", "tp_stop", "sl_trail",
+                         "same_bar",    "sl_price", "tp_price", "slippage", NULL};
+    double price, slip = 0.0;
+    int side = 1, trail = 0;
+    PyObject *o_sl = NULL, *o_tsl = NULL, *o_tp = NULL, *o_slp = NULL, *o_tpp = NULL;
+    const char *same = "stop";
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "d|i$OOOpsOOd:Bracket", kw, &price, &side, &o_sl,
+                                     &o_tsl, &o_tp, &trail, &same, &o_slp, &o_tpp, &slip)) {
+        return -1;
+    }
+    double sl, tsl, tp, slp, tpp;
+    if (tk_opt_double(o_sl, &sl, "sl_stop") < 0 || tk_opt_double(o_tsl, &tsl, "tsl_stop") < 0
+        || tk_opt_double(o_tp, &tp, "tp_stop") < 0 || tk_opt_double(o_slp, &slp, "sl_price") < 0
+        || tk_opt_double(o_tpp, &tpp, "tp_price") < 0) {
+        return -1;
+    }
+    if (side != 1 && side != -1) {
+        PyErr_Format(PyExc_ValueError, "Bracket: side must be +1 (long) or -1 (short), got %d",
+                     side);
+        return -1;
+    }
+    if (sl < 0.0 || tsl < 0.0 || tp < 0.0 || !(slip >= 0.0 && slip < 1.0)) {
+        PyErr_SetString(
+            PyExc_ValueError,
+            "Bracket: sl_stop, tsl_stop, tp_stop must be >= 0 (or None) and slippage in [0, 1)");
+        return -1;
+    }
+    npy_int64 sb;
+    if (strcmp(same, "stop") == 0) {
+        sb = TK_SAME_BAR_STOP;
+    }
+    else if (strcmp(same, "take") == 0) {
+        sb = TK_SAME_BAR_TAKE;
+    }
+    else if (strcmp(same, "open") == 0) {
+        sb = TK_SAME_BAR_OPEN;
+    }
+    else {
+        PyErr_Format(PyExc_ValueError,
+                     "Bracket: same_bar must be 'stop', 'take' or 'open', got '%s'", same);
+        return -1;
+    }
+    /* the levels exactly as tk_exit_one computes them */
+    const int lng = side == 1;
+    const double sl_frac = trail ? NAN : sl;
+    self->fixed = tk_tighter(lng ? price * (1.0 - sl_frac) : price * (1.0 + sl_frac), slp, lng);
+    self->tp = lng ? tk_nmin(price * (1.0 + tp), tpp) : tk_nmax(price * (1.0 - tp), tpp);
+    const double f = trail ? tk_nmin(tsl, sl) : tsl;
+    self->fac = lng ? 1.0 - f : 1.0 + f;
+    self->ref = price;
+    self->slip = slip;
+    self->same_bar = sb;
+    self->lng = lng;
+    self->closed = 0;
+    return 0;
+}
+
+static PyObject *tk_bracket_update(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    tk_bracket *self = (tk_bracket *)op;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "Bracket.update(open, high, low, close) takes 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    double v[4];
+    for (int j = 0; j < 4; j++) {
+        v[j] = PyFloat_CheckExact(args[j]) ? PyFloat_AS_DOUBLE(args[j]) : PyFloat_AsDouble(args[j]);
+        if (v[j] == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    const int ok = (v[0] == v[0]) & (v[1] == v[1]) & (v[2] == v[2]) & (v[3] == v[3]);
+    if (self->closed || !ok) { /* closed, or an unusable bar (NaN price): nothing happens */
+        Py_RETURN_NONE;
+    }
+    double px;
+    npy_int64 why;
+    if (tk_exit_check(v[0], v[2], v[1], self->fixed, self->tp, self->ref, self->fac, self->lng,
+                      self->same_bar, self->slip, &px, &why)) {
+        self->closed = 1;
+        return Py_BuildValue("(dL)", px, (long long)why);
+    }
+    self->ref = tk_better(self->ref, self->lng ? v[1] : v[2], self->lng);
+    Py_RETURN_NONE;
+}
+
+static PyObject *tk_bracket_get_closed(PyObject *op, void *Py_UNUSED(c))
+{
+    return PyBool_FromLong(((tk_bracket *)op)->closed);
+}
+
+static PyObject *tk_bracket_get_ref(PyObject *op, void *Py_UNUSED(c))
+{
+    return PyFloat_FromDouble(((tk_bracket *)op)->ref);
+}
+
+static PyMethodDef tk_bracket_methods[] = {
+    {"update", (PyCFunction)(void (*)(void))tk_bracket_update, METH_FASTCALL,
+     "update(open, high, low, close): None, or (exit_price, reason) on the bar the position exits "
+     "(then None for ever); a bar with a NaN price changes nothing."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef tk_bracket_getset[] = {
+    {"closed", tk_bracket_get_closed, NULL, "True once the position has exited.", NULL},
+    {"reference", tk_bracket_get_ref, NULL,
+     "The trailing reference: best high (long) / low (short) so far.", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot tk_bracket_slots[] = {
+    {Py_tp_init, tk_bracket_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_methods, tk_bracket_methods},
+    {Py_tp_getset, tk_bracket_getset},
+    {Py_tp_doc,
+     "Bracket(entry_price, side=1, *, sl_stop=None, tsl_stop=None, tp_stop=None, sl_trail=False, "
+     "same_bar='stop', sl_price=None, tp_price=None, slippage=0.0): a live position's stops, "
+     "bar by bar; the same answers as exit_orders(entry_at='close')."},
+    {0, NULL}};
+
+static PyType_Spec tk_bracket_spec = {"tradekernels._core.Bracket", sizeof(tk_bracket), 0,
+                                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_bracket_slots};
+
+int tk_fills_add_bracket(PyObject *module)
+{
+    PyObject *tp = PyType_FromModuleAndSpec(module, &tk_bracket_spec, NULL);
+    if (tp == NULL || PyModule_AddObject(module, "Bracket", tp) < 0) {
+        Py_XDECREF(tp);
+        return -1;
+    }
+    return 0;
+}

@@ -5,6 +5,26 @@
 (``dask``).
 """
 
-from .api import BarIndex, Fills, OrderKind, fill_orders
+from .api import (
+    TRADE_DTYPE,
+    BarIndex,
+    ExitReason,
+    Exits,
+    Fills,
+    OrderKind,
+    exit_orders,
+    fill_orders,
+    trades_from_signals,
+)
 
-__all__ = ["BarIndex", "Fills", "OrderKind", "fill_orders"]
+__all__ = [
+    "BarIndex",
+    "ExitReason",
+    "Exits",
+    "Fills",
+    "OrderKind",
+    "TRADE_DTYPE",
+    "exit_orders",
+    "fill_orders",
+    "trades_from_signals",
+]

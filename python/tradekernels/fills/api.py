@@ -42,7 +42,17 @@ import numpy as np
 from .. import _backend, _core, ufuncs
 from . import reference
 
-__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders"]
+__all__ = [
+    "OrderKind",
+    "BarIndex",
+    "Fills",
+    "fill_orders",
+    "ExitReason",
+    "Exits",
+    "exit_orders",
+    "TRADE_DTYPE",
+    "trades_from_signals",
+]
 
 
 class OrderKind(enum.IntEnum):
@@ -88,9 +98,10 @@ def _bar_array(name: str, values: Any) -> np.ndarray:
     a = np.asarray(values)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"tradekernels.BarIndex: {name} must hold real numbers, got dtype {a.dtype}")
-    if a.ndim != 1:
+    if a.ndim not in (1, 2):
         raise ValueError(
-            f"tradekernels.BarIndex: {name} must be 1-dimensional (one bar series), got shape {a.shape}"
+            f"tradekernels.BarIndex: {name} must be 1-D (one bar series) or 2-D "
+            f"(symbols x time), got shape {a.shape}"
         )
     out = np.array(a, dtype=np.float64, copy=True, order="C")
     out.flags.writeable = False
@@ -101,7 +112,10 @@ class BarIndex:
     """Search summaries of one OHLC bar series, built once and reused for any number of orders.
 
     ``BarIndex(open, high, low, close)``: four 1-D real arrays of one length
-    ``n`` (copied to read-only contiguous float64).  The summary arrays, built
+    ``n`` (copied to read-only contiguous float64), or four 2-D arrays of one
+    shape ``(symbols, n)`` (one bar series per row; the summaries get the same
+    leading axis and are built for all rows by one C call; the public
+    functions then take a ``col`` per order, the row it trades).  The summary arrays, built
     by :data:`tradekernels.ufuncs.bar_index` in C:
 
     * ``fill_low`` / ``fill_high`` (n): low / high of the fillable bars (no
@@ -150,26 +164,29 @@ class BarIndex:
         bars = [
             _bar_array(nm, v) for nm, v in zip(("open", "high", "low", "close"), (open, high, low, close))
         ]
-        lengths = {nm: len(b) for nm, b in zip(("open", "high", "low", "close"), bars)}
-        if len(set(lengths.values())) != 1:
+        shapes = {nm: b.shape for nm, b in zip(("open", "high", "low", "close"), bars)}
+        if len(set(shapes.values())) != 1:
             raise ValueError(
-                f"tradekernels.BarIndex: open, high, low and close must have the same length, got {lengths}"
+                "tradekernels.BarIndex: open, high, low and close must have the same "
+                f"length (1-D) / shape (2-D), got {shapes}"
             )
         # The per-bar arrays the search reads for one bar (fill_low, fill_high,
         # the suffix extremes, open) are stored interleaved, 40 bytes per bar,
         # so a random start costs one cache miss instead of five; the kernels
         # take any strides.  The block summaries are small and contiguous.
-        n = len(bars[0])
-        per_bar = np.empty((n, 5), dtype=np.float64)
-        per_bar[:, 4] = bars[0]
+        # 2-D bars (symbols x time): one row per symbol, all rows built by one
+        # ufunc call (its outer loop runs over the rows in C).
+        lead, n = bars[0].shape[:-1], bars[0].shape[-1]
+        per_bar = np.empty(lead + (n, 5), dtype=np.float64)
+        per_bar[..., 4] = bars[0]
         m, k = -(-n // self.BLOCK), -(-n // self.SUPER)
-        blocks = np.empty((2, m), dtype=np.float64)
-        supers = np.empty((2, k), dtype=np.float64)
+        blocks = np.empty((2,) + lead + (m,), dtype=np.float64)
+        supers = np.empty((2,) + lead + (k,), dtype=np.float64)
         outs = (
-            per_bar[:, 0],
-            per_bar[:, 1],
-            per_bar[:, 2],
-            per_bar[:, 3],
+            per_bar[..., 0],
+            per_bar[..., 1],
+            per_bar[..., 2],
+            per_bar[..., 3],
             blocks[0],
             blocks[1],
             supers[0],
@@ -180,7 +197,7 @@ class BarIndex:
         per_bar.flags.writeable = False
         blocks.flags.writeable = False
         supers.flags.writeable = False
-        self._open_rec = per_bar[:, 4]
+        self._open_rec = per_bar[..., 4]
         (self.open, self.high, self.low, self.close) = bars
         (
             self.fill_low,
@@ -206,8 +223,13 @@ class BarIndex:
 
     @property
     def n(self) -> int:
-        """Number of bars."""
-        return len(self.open)
+        """Number of bars (per symbol for 2-D bars)."""
+        return int(self.open.shape[-1])
+
+    @property
+    def symbols(self) -> int:
+        """Number of bar series: rows of 2-D bars (``col`` ranges over them); 1 for 1-D bars."""
+        return int(self.open.shape[0]) if self.open.ndim == 2 else 1
 
     def __len__(self) -> int:
         return len(self.open)
@@ -234,7 +256,9 @@ class BarIndex:
         return (self.open, self.high, self.low, self.close)
 
     def __repr__(self) -> str:
-        return f"BarIndex(n={self.n})"
+        if self.open.ndim == 1:
+            return f"BarIndex(n={self.n})"
+        return f"BarIndex(symbols={self.symbols}, n={self.n})"
 
 
 def _as_index(bars_or_index: Any) -> BarIndex:
@@ -384,6 +408,8 @@ def fill_orders(
     price: Any,
     limit: Any = None,
     expiry: Any = -1,
+    *,
+    col: Any = None,
 ) -> Fills:
     """First fill of every order: ``(fill_index, fill_price)``.
 
@@ -399,7 +425,9 @@ def fill_orders(
       ignored for market orders;
     * ``limit``: the limit price of stop-limit orders (required if there are
       any; otherwise ignored);
-    * ``expiry`` (integers): last live bar, -1 = good till cancelled.
+    * ``expiry`` (integers): last live bar, -1 = good till cancelled;
+    * ``col`` (integers, keyword): with 2-D bars (symbols x time), the row
+      (bar series) of every order; required there, ignored (must be 0) for 1-D bars.
 
     Empty order lists (``start=[]``, ...) give empty fills.  A masked ``price`` /
     ``limit`` entry is NaN (such a limit or stop order never fills); masked entries in
@@ -444,14 +472,17 @@ def fill_orders(
                 f"price {price_a.shape}, limit {limit_a.shape}, expiry {expiry_a.shape}"
             )
         ) from None
+    cols = _col_array(idx, col, shape, "fill_orders")
     return _backend.dispatch(
-        lambda: _native_fills(idx, order, shape),
-        lambda: _reference_fills(idx, order, shape),
+        lambda: _native_fills(idx, order, shape, cols),
+        lambda: _reference_fills(idx, order, shape, cols),
         lambda nat, ref: _backend.compare("fill_orders", nat, ref),
     )
 
 
-def _native_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Fills:
+def _native_fills(
+    idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...], cols: Any = None
+) -> Fills:
     # The raw kernel takes the orders as a core dimension (o): broadcast them,
     # flatten to 1-D contiguous, one call, reshape back.  Seeing all orders at
     # once lets the C loop prefetch the start bars of later orders.
@@ -465,20 +496,528 @@ def _native_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int
         return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
 
     flat = tuple(flat1(a) for a in order)
-    with np.errstate(all="ignore"):
-        fi, fp = ufuncs.fill_orders(*idx.arrays, *flat)
+    if cols is not None:
+        fi, fp = _run_by_col(ufuncs.fill_orders, idx.arrays, flat, cols, (-1, 1, 0, np.nan, np.nan, -1))
+    else:
+        with np.errstate(all="ignore"):
+            fi, fp = ufuncs.fill_orders(*idx.arrays, *flat)
     fi, fp = fi.reshape(shape), fp.reshape(shape)
     if not shape:
         fi, fp = fi[()], fp[()]
     return Fills(fi, fp)
 
 
-def _reference_fills(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Fills:
-    b = [a.tolist() for a in idx.bars]
-    cols = [np.broadcast_to(a, shape).ravel().tolist() for a in order]
-    ri, rp = reference.fill_orders(*b, *cols)
+def _rows_reference(idx: BarIndex, twin: Any, flat_cols: list, cols: Any, nout: int) -> list:
+    """``twin(bars..., fields...)`` per order, on the order's row of 2-D bars (or the 1-D bars)."""
+    if cols is None:
+        return list(twin(*(a.tolist() for a in idx.bars), *flat_cols))
+    outs: list = [[None] * len(cols) for _ in range(nout)]
+    for row in np.unique(cols):
+        sel = np.flatnonzero(cols == row)
+        res = twin(*(a[row].tolist() for a in idx.bars), *([c[j] for j in sel] for c in flat_cols))
+        for o, r in zip(outs, res):
+            for j, v in zip(sel, r):
+                o[j] = v
+    return outs
+
+
+def _reference_fills(
+    idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...], cols: Any = None
+) -> Fills:
+    flat_cols = [np.broadcast_to(a, shape).ravel().tolist() for a in order]
+    ri, rp = _rows_reference(idx, reference.fill_orders, flat_cols, cols, 2)
     fi = np.asarray(ri, dtype=np.int64).reshape(shape)
     fp = np.asarray(rp, dtype=np.float64).reshape(shape)
     if not shape:
         return Fills(fi[()], fp[()])
     return Fills(fi, fp)
+
+
+# --------------------------------------------------------------------------
+# Exits
+# --------------------------------------------------------------------------
+
+
+class ExitReason(enum.IntEnum):
+    """Why :func:`exit_orders` closed a position (codes from the C module)."""
+
+    NONE = reference.EXIT_NONE
+    SL = reference.EXIT_SL
+    TSL = reference.EXIT_TSL
+    TP = reference.EXIT_TP
+    EXPIRY = reference.EXIT_EXPIRY
+    SIGNAL = reference.EXIT_SIGNAL  # trades_from_signals: an exit signal
+    END = reference.EXIT_END  # trades_from_signals: still open at the last bar
+
+
+class Exits(NamedTuple):
+    """Result of :func:`exit_orders`: int64 bar indices (-1: none), float64 prices (NaN: none)
+    and int64 :class:`ExitReason` codes."""
+
+    exit_idx: Any
+    exit_price: Any
+    reason: Any
+
+
+def _xerr(msg: str) -> str:
+    return f"tradekernels.exit_orders: {msg}"
+
+
+def _as_exit(convert: Any, *args: Any) -> np.ndarray:
+    """A fill_orders argument converter, with its errors naming exit_orders."""
+    try:
+        return convert(*args)
+    except (TypeError, ValueError) as err:
+        msg = str(err).replace("fill_orders", "exit_orders")
+        msg = msg.replace("(buy)", "(long)").replace("(sell)", "(short)")
+        raise type(err)(msg) from None
+
+
+def _stop_array(name: str, values: Any) -> np.ndarray:
+    """A stop fraction or level (None -> NaN, absent)."""
+    if values is None:
+        return np.asarray(np.nan)
+    a = np.asarray(values)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(_xerr(f"{name} must be real numbers (or None), got dtype {a.dtype}"))
+    return a.astype(np.float64, copy=False)
+
+
+def _fraction_array(name: str, values: Any) -> np.ndarray:
+    a = _stop_array(name, values)
+    with np.errstate(invalid="ignore"):
+        bad = a < 0
+    if bad.any():
+        raise ValueError(
+            _xerr(
+                f"{name} is a fraction of the price and must be >= 0 (NaN / None: none), "
+                f"got {np.ravel(a[bad] if a.ndim else a)[0].item()!r}"
+            )
+        )
+    return a
+
+
+def _choice(name: str, value: Any, codes: dict) -> int:
+    if not isinstance(value, (str, np.str_)) or str(value).lower() not in codes:
+        raise ValueError(_xerr(f"{name} must be one of {', '.join(repr(k) for k in codes)}, got {value!r}"))
+    return int(codes[str(value).lower()])
+
+
+def exit_orders(
+    bars_or_index: Any,
+    entry_idx: Any,
+    entry_price: Any = None,
+    side: Any = 1,
+    *,
+    sl_stop: Any = None,
+    tsl_stop: Any = None,
+    tp_stop: Any = None,
+    sl_trail: Any = False,
+    sl_price: Any = None,
+    tp_price: Any = None,
+    same_bar: str = "stop",
+    entry_at: str = "close",
+    expiry: Any = -1,
+    slippage: Any = 0.0,
+    col: Any = None,
+) -> Exits:
+    """The exit of every position: ``(exit_idx, exit_price, reason)``.
+
+    ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
+    tuple ``(open, high, low, close)`` or a DataFrame with those columns.
+    The position arguments broadcast against each other:
+
+    * ``entry_idx`` (integers in ``[0, n)``): the entry bar;
+    * ``entry_price``: the entry price (None: the entry bar's close, or its
+      open with ``entry_at="open"``);
+    * ``side``: +1 long, -1 short;
+    * ``sl_stop``, ``tp_stop``: stop loss / take profit as fractions of the
+      entry price (vectorbt's convention: 0.05 = 5 %); ``tsl_stop``: a trailing
+      stop, a fraction below the best price since entry; ``sl_trail=True``
+      makes ``sl_stop`` trail (vectorbt's boolean); ``sl_price`` /
+      ``tp_price``: absolute levels.  None or NaN: absent.  Fractions >= 0.
+    * ``same_bar``: ``"stop"`` (default; vectorbt and backtesting.py),
+      ``"take"`` or ``"open"`` -- which level wins on a bar that reaches both;
+    * ``entry_at``: ``"close"`` (default; the entry bar is not checked) or
+      ``"open"`` (its high and low are checked too);
+    * ``expiry`` (integers): last bar checked; a position not stopped by then
+      exits at its close (reason ``EXPIRY``); -1: never;
+    * ``slippage``: a fraction in ``[0, 1)`` applied against the trader on
+      stop and target exits;
+    * ``col`` (integers): with 2-D bars (symbols x time), the row (bar
+      series) of every position; required there.
+
+    Returns :class:`Exits` (int64, float64, int64 :class:`ExitReason` codes)
+    of the broadcast shape; -1 / NaN / ``NONE`` where the position is never
+    closed.  The exact rules (gaps, NaN bars, when a trailing stop moves,
+    the same-bar policies) are those of
+    :func:`tradekernels.fills.reference.exit_order`.  The C kernel skips
+    blocks of bars whose band cannot be crossed and answers positions that
+    can never exit in O(1); the result is identical to the bar-by-bar scan.
+    Honours the backend switch (``reference``, ``shadow``).
+    """
+    idx = _as_index(bars_or_index)
+    n = idx.n
+    e = _as_exit(_int_array, "entry_idx", entry_idx)
+    if e.size and (e.min() < 0 or e.max() >= n):
+        bad = e[(e < 0) | (e >= n)] if e.ndim else e
+        raise IndexError(_xerr(f"entry_idx {int(np.ravel(bad)[0])} is out of range for {n} bars"))
+    same = _choice("same_bar", same_bar, _core.SAME_BAR)
+    at = _choice("entry_at", entry_at, _core.ENTRY_AT)
+    if entry_price is None:
+        src = idx.open if at == reference.ENTRY_AT_OPEN else idx.close
+        if src.ndim == 2:
+            c2 = _as_exit(_int_array, "col", 0 if col is None else col)
+            if c2.size and (int(c2.min()) < 0 or int(c2.max()) >= idx.symbols):
+                raise IndexError(_xerr(f"col is out of range for {idx.symbols} bar series"))
+            price = src[c2, e] if n else np.full(np.broadcast_shapes(e.shape, c2.shape), np.nan)
+        else:
+            price = src[e] if n else np.full(e.shape, np.nan)
+    else:
+        price = _stop_array("entry_price", entry_price)
+    side_a = _as_exit(_side_array, side)
+    trail = np.asarray(sl_trail)
+    if trail.dtype.kind not in "biu":
+        raise TypeError(_xerr(f"sl_trail must be booleans, got dtype {trail.dtype}"))
+    trail = (trail != 0).astype(np.int64)
+    ex = _as_exit(_int_array, "expiry", expiry)
+    with np.errstate(invalid="ignore"):
+        if ex.size and bool(
+            (
+                (ex != -1)
+                & (
+                    ex < np.broadcast_to(e, np.broadcast_shapes(e.shape, ex.shape))
+                    if e.ndim or ex.ndim
+                    else ex < e
+                )
+            ).any()
+        ):
+            raise ValueError(_xerr("expiry must be -1 (never) or >= entry_idx"))
+    slip = _fraction_array("slippage", slippage)
+    if bool((slip >= 1).any()) or bool(np.isnan(slip).any()):
+        raise ValueError(_xerr("slippage must be a fraction in [0, 1)"))
+    order = (
+        e,
+        price,
+        side_a,
+        _fraction_array("sl_stop", sl_stop),
+        _fraction_array("tsl_stop", tsl_stop),
+        _fraction_array("tp_stop", tp_stop),
+        trail,
+        _stop_array("sl_price", sl_price),
+        _stop_array("tp_price", tp_price),
+        np.asarray(same, dtype=np.int64),
+        np.asarray(at, dtype=np.int64),
+        ex,
+        slip,
+    )
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in order))
+    except ValueError:
+        names = (
+            "entry_idx",
+            "entry_price",
+            "side",
+            "sl_stop",
+            "tsl_stop",
+            "tp_stop",
+            "sl_trail",
+            "sl_price",
+            "tp_price",
+            "same_bar",
+            "entry_at",
+            "expiry",
+            "slippage",
+        )
+        shapes = ", ".join(f"{nm} {a.shape}" for nm, a in zip(names, order))
+        msg = f"the position arguments do not broadcast against each other: {shapes}"
+        raise ValueError(_xerr(msg)) from None
+    cols = _col_array(idx, col, shape, "exit_orders")
+    return _backend.dispatch(
+        lambda: _native_exits(idx, order, shape, cols),
+        lambda: _reference_exits(idx, order, shape, cols),
+        lambda nat, ref: _backend.compare("exit_orders", nat, ref),
+    )
+
+
+def _flat(order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Tuple[np.ndarray, ...]:
+    size = math.prod(shape)
+
+    def flat1(a: np.ndarray) -> np.ndarray:
+        if a.shape == shape:
+            return np.ascontiguousarray(a).reshape(-1)
+        if a.ndim == 0:
+            return np.full(size, a[()], dtype=a.dtype)
+        return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+
+    return tuple(flat1(a) for a in order)
+
+
+def _shape_exits(res: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Exits:
+    out = [np.asarray(r).reshape(shape) for r in res]
+    if not shape:
+        return Exits(out[0][()], out[1][()], out[2][()])
+    return Exits(*out)
+
+
+def _native_exits(
+    idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...], cols: Any = None
+) -> Exits:
+    a = idx.arrays  # open, fill_low, fill_high, suffix min / max, blocks, supers
+    bar_arrays = (a[0], idx.close, *a[1:])
+    if cols is not None:
+        pad = (-1, np.nan, 1, np.nan, np.nan, np.nan, 0, np.nan, np.nan, 0, 0, -1, 0.0)
+        res = _run_by_col(ufuncs.exit_orders, bar_arrays, _flat(order, shape), cols, pad)
+        return _shape_exits(res, shape)
+    with np.errstate(all="ignore"):
+        res = ufuncs.exit_orders(*bar_arrays, *_flat(order, shape))
+    return _shape_exits(res, shape)
+
+
+def _reference_exits(
+    idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...], cols: Any = None
+) -> Exits:
+    flat_cols = [np.broadcast_to(x, shape).ravel().tolist() for x in order]
+    ri, rp, rr = _rows_reference(idx, reference.exit_orders, flat_cols, cols, 3)
+    return _shape_exits(
+        (np.asarray(ri, dtype=np.int64), np.asarray(rp, dtype=np.float64), np.asarray(rr, dtype=np.int64)),
+        shape,
+    )
+
+
+# --------------------------------------------------------------------------
+# 2-D bars: one row per order, by the ufunc's broadcasting over the rows
+# --------------------------------------------------------------------------
+
+
+def _col_array(idx: BarIndex, col: Any, shape: Tuple[int, ...], fn: str) -> Any:
+    """``col`` broadcast to ``shape`` as flat int64 (None for 1-D bars without col)."""
+    if col is None:
+        if idx.open.ndim == 2:
+            raise ValueError(
+                f"tradekernels.{fn}: 2-D bars (symbols x time) need col= (the row of every order)"
+            )
+        return None
+    c = np.asarray(col)
+    if c.dtype.kind not in "iu":
+        raise TypeError(f"tradekernels.{fn}: col must be integers (row numbers), got dtype {c.dtype}")
+    rows = idx.symbols
+    if c.size and (int(c.min()) < 0 or int(c.max()) >= rows):
+        bad = c[(c < 0) | (c >= rows)] if c.ndim else c
+        raise IndexError(
+            f"tradekernels.{fn}: col {int(np.ravel(bad)[0])} is out of range for {rows} bar series"
+        )
+    if idx.open.ndim == 1:
+        return None  # every col is 0
+    try:
+        return np.ascontiguousarray(np.broadcast_to(c, shape), dtype=np.int64).reshape(-1)
+    except ValueError:
+        msg = f"col {c.shape} does not broadcast against the orders {shape}"
+        raise ValueError(f"tradekernels.{fn}: {msg}") from None
+
+
+def _run_by_col(
+    uf: Any,
+    bar_arrays: Tuple[np.ndarray, ...],
+    flat: Tuple[np.ndarray, ...],
+    col: np.ndarray,
+    pad: Tuple[Any, ...],
+) -> Tuple[np.ndarray, ...]:
+    """Run a per-row ufunc (bars ``(S, .)``, orders as a core dimension) on flat orders with a row each.
+
+    The orders are grouped by row into an ``(S, o_max)`` block padded with
+    ``pad`` (an order that never fills / exits), so one call answers all rows;
+    when the rows are very uneven, one call per row with orders instead."""
+    size = col.size
+    rows = bar_arrays[0].shape[0]
+    counts = np.bincount(col, minlength=rows)
+    omax = int(counts.max()) if size else 0
+    perm = np.argsort(col, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    cs = col[perm]
+    with np.errstate(all="ignore"):
+        if rows * omax <= 2 * size + 4096:
+            slot = np.arange(size) - starts[cs]
+            padded = []
+            for a, p in zip(flat, pad):
+                b = np.full((rows, omax), p, dtype=a.dtype)
+                b[cs, slot] = a[perm]
+                padded.append(b)
+            res = uf(*bar_arrays, *padded)
+            res = res if isinstance(res, tuple) else (res,)
+            outs = []
+            for r in res:
+                o = np.empty(size, dtype=r.dtype)
+                o[perm] = r[cs, slot]
+                outs.append(o)
+            return tuple(outs)
+        outs = None
+        for row in np.flatnonzero(counts):
+            sel = perm[starts[row] : starts[row] + counts[row]]
+            res = uf(*(b[row] for b in bar_arrays), *(a[sel] for a in flat))
+            res = res if isinstance(res, tuple) else (res,)
+            if outs is None:
+                outs = [np.empty(size, dtype=r.dtype) for r in res]
+            for o, r in zip(outs, res):
+                o[sel] = r
+        return tuple(outs)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------
+# Signal backtests
+# --------------------------------------------------------------------------
+
+#: The trade records of :func:`trades_from_signals` (a NumPy structured array).
+TRADE_DTYPE = np.dtype(
+    [
+        ("col", np.int64),
+        ("entry_idx", np.int64),
+        ("entry_price", np.float64),
+        ("exit_idx", np.int64),
+        ("exit_price", np.float64),
+        ("exit_reason", np.int64),
+        ("return", np.float64),
+        ("duration_bars", np.int64),
+    ]
+)
+
+
+def _terr(msg: str) -> str:
+    return f"tradekernels.trades_from_signals: {msg}"
+
+
+def _signal_array(name: str, values: Any, shape: Tuple[int, ...]) -> np.ndarray:
+    a = np.asarray(values)
+    if a.dtype != np.bool_:
+        raise TypeError(_terr(f"{name} must be booleans, got dtype {a.dtype}"))
+    if a.shape != shape:
+        raise ValueError(_terr(f"{name} must have the shape of the bars {shape}, got {a.shape}"))
+    return a
+
+
+def _scalar_stop(name: str, v: Any) -> float:
+    if v is None:
+        return math.nan
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(_terr(f"{name} must be a number or None, got {type(v).__name__}"))
+    if not float(v) >= 0 and not math.isnan(float(v)):
+        raise ValueError(_terr(f"{name} must be >= 0, got {v!r}"))
+    return float(v)
+
+
+def trades_from_signals(
+    bars_or_index: Any,
+    entries: Any,
+    exits: Any = None,
+    *,
+    side: int = 1,
+    price: str = "close",
+    sl_stop: Any = None,
+    tsl_stop: Any = None,
+    tp_stop: Any = None,
+    sl_trail: bool = False,
+    same_bar: str = "stop",
+    slippage: float = 0.0,
+    fees: float = 0.0,
+    reenter_on_exit_bar: bool = False,
+) -> Any:
+    """Trades of a signal backtest: one position at a time per bar series, entries and exits
+    from boolean signals, stops as in :func:`exit_orders`.
+
+    ``bars_or_index``: a :class:`BarIndex` (1-D bars, or 2-D symbols x time),
+    a tuple ``(open, high, low, close)`` or a DataFrame with those columns;
+    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none).
+    Trades enter at the close of an entry bar (``price="close"``, the only one
+    supported) and leave at the first of their stops and the next exit signal
+    (at its close).  The exact rules (conflicting signals, the order of stops
+    and signals, signals on the exit bar, slippage, the end) are those of
+    :func:`tradekernels.fills.reference.trades_from_signals`; with
+    ``slippage=fees=0`` and ``reenter_on_exit_bar=False`` the trades equal
+    vectorbt's ``Portfolio.from_signals(close, entries, exits, open=, high=,
+    low=, sl_stop=, tp_stop=, sl_trail=)`` trade records (entry / exit bar
+    and price).  ``reenter_on_exit_bar=True`` re-enters on an entry signal at
+    the exit bar, as backtesting.py does.
+
+    The C kernel jumps from trade to trade: the exit is the skipping stop
+    search (blocks whose band is not crossed cost O(1)), cut short by an exit
+    signal found by a byte scan up to the stop bar; the next entry is a byte
+    scan from the exit.  Each signal byte is read at most once and the price
+    bars only where the stop search needs them, so beyond one pass over the
+    signals (about a byte per bar) the cost grows with the number of trades.
+
+    Returns a structured array of :data:`TRADE_DTYPE` (``col``, ``entry_idx``,
+    ``entry_price``, ``exit_idx``, ``exit_price``, ``exit_reason`` (an
+    :class:`ExitReason` code: SIGNAL, SL, TSL, TP or END), ``return`` (after
+    fees on both sides and slippage), ``duration_bars``), sorted by col and
+    entry; a DataFrame (with ``entry_time`` / ``exit_time`` from the index)
+    when the bars are a DataFrame.
+    """
+    frame = bars_or_index if hasattr(bars_or_index, "columns") else None
+    idx = _as_index(bars_or_index)
+    if price != "close":
+        raise ValueError(
+            _terr(f"price must be 'close' (entries and exits at the bar's close), got {price!r}")
+        )
+    shape = idx.open.shape
+    ent = _signal_array("entries", getattr(entries, "values", entries), shape)
+    ext = (
+        np.zeros(shape, dtype=bool)
+        if exits is None
+        else _signal_array("exits", getattr(exits, "values", exits), shape)
+    )
+    if isinstance(side, (bool, np.bool_)) or side not in (1, -1):
+        raise ValueError(_terr(f"side must be +1 (long) or -1 (short), got {side!r}"))
+    sl, tsl, tp = (
+        _scalar_stop(nm, v) for nm, v in (("sl_stop", sl_stop), ("tsl_stop", tsl_stop), ("tp_stop", tp_stop))
+    )
+    slip, fee = _scalar_stop("slippage", slippage), _scalar_stop("fees", fees)
+    if math.isnan(slip) or slip >= 1 or math.isnan(fee):
+        raise ValueError(_terr("slippage must be a fraction in [0, 1) and fees a number >= 0"))
+    try:
+        same = _choice("same_bar", same_bar, _core.SAME_BAR)
+    except ValueError as err:
+        raise ValueError(str(err).replace("exit_orders", "trades_from_signals")) from None
+    params = (int(side), sl, tsl, tp, int(bool(sl_trail)), same, slip, int(bool(reenter_on_exit_bar)))
+
+    def native():
+        a = idx.arrays
+        with np.errstate(all="ignore"):
+            return ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent, ext, *params)
+
+    def ref():
+        outs = [np.empty(shape, np.int64), np.empty(shape), np.empty(shape, np.int64)]
+        rows = [()] if len(shape) == 1 else [(r,) for r in range(shape[0])]
+        for r in rows:
+            res = reference.trades_from_signals(
+                *(b[r].tolist() for b in idx.bars), ent[r].tolist(), ext[r].tolist(), *params
+            )
+            for o, v in zip(outs, res):
+                o[r] = v
+        return tuple(outs)
+
+    xi, xp, xr = _backend.dispatch(
+        native, ref, lambda nat, rf: _backend.compare("trades_from_signals", nat, rf)
+    )
+    sel = np.nonzero(xi >= 0)
+    rec = np.empty(len(sel[-1]), dtype=TRADE_DTYPE)
+    rec["col"] = sel[0] if len(shape) == 2 else 0
+    rec["entry_idx"] = sel[-1]
+    close_e = idx.close[sel]
+    rec["entry_price"] = close_e * (1.0 + slip) if side == 1 else close_e * (1.0 - slip)
+    rec["exit_idx"] = xi[sel]
+    rec["exit_price"] = xp[sel]
+    rec["exit_reason"] = xr[sel]
+    cost = rec["entry_price"] * (1.0 + fee)
+    gross = (rec["exit_price"] - rec["entry_price"]) * side
+    with np.errstate(all="ignore"):
+        rec["return"] = (gross - fee * (rec["entry_price"] + rec["exit_price"])) / cost
+    rec["duration_bars"] = rec["exit_idx"] - rec["entry_idx"]
+    if frame is None:
+        return rec
+    import pandas as pd
+
+    df = pd.DataFrame(rec)
+    index = frame.index
+    df.insert(2, "entry_time", index[rec["entry_idx"]])
+    df.insert(5, "exit_time", index[rec["exit_idx"]])
+    return df

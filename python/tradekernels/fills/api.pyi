@@ -4,7 +4,17 @@ from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["OrderKind", "BarIndex", "Fills", "fill_orders"]
+__all__ = [
+    "OrderKind",
+    "BarIndex",
+    "Fills",
+    "fill_orders",
+    "ExitReason",
+    "Exits",
+    "exit_orders",
+    "TRADE_DTYPE",
+    "trades_from_signals",
+]
 
 class OrderKind(enum.IntEnum):
     MARKET = 0
@@ -38,6 +48,8 @@ class BarIndex:
     def from_frame(cls, frame: Any) -> BarIndex: ...
     @property
     def n(self) -> int: ...
+    @property
+    def symbols(self) -> int: ...
     def __len__(self) -> int: ...
     @property
     def arrays(self) -> Tuple[np.ndarray, ...]: ...
@@ -54,7 +66,61 @@ def fill_orders(
     price: npt.ArrayLike,
     limit: Optional[npt.ArrayLike] = ...,
     expiry: npt.ArrayLike = ...,
+    *,
+    col: Optional[npt.ArrayLike] = ...,
 ) -> Fills: ...
+
+class ExitReason(enum.IntEnum):
+    NONE = 0
+    SL = 1
+    TSL = 2
+    TP = 3
+    EXPIRY = 4
+    SIGNAL = 5
+    END = 6
+
+class Exits(NamedTuple):
+    exit_idx: Any
+    exit_price: Any
+    reason: Any
+
+def exit_orders(
+    bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
+    entry_idx: npt.ArrayLike,
+    entry_price: Optional[npt.ArrayLike] = ...,
+    side: npt.ArrayLike = ...,
+    *,
+    sl_stop: Optional[npt.ArrayLike] = ...,
+    tsl_stop: Optional[npt.ArrayLike] = ...,
+    tp_stop: Optional[npt.ArrayLike] = ...,
+    sl_trail: npt.ArrayLike = ...,
+    sl_price: Optional[npt.ArrayLike] = ...,
+    tp_price: Optional[npt.ArrayLike] = ...,
+    same_bar: str = ...,
+    entry_at: str = ...,
+    expiry: npt.ArrayLike = ...,
+    slippage: npt.ArrayLike = ...,
+    col: Optional[npt.ArrayLike] = ...,
+) -> Exits: ...
+
+TRADE_DTYPE: np.dtype
+
+def trades_from_signals(
+    bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
+    entries: npt.ArrayLike,
+    exits: Optional[npt.ArrayLike] = ...,
+    *,
+    side: int = ...,
+    price: str = ...,
+    sl_stop: Optional[float] = ...,
+    tsl_stop: Optional[float] = ...,
+    tp_stop: Optional[float] = ...,
+    sl_trail: bool = ...,
+    same_bar: str = ...,
+    slippage: float = ...,
+    fees: float = ...,
+    reenter_on_exit_bar: bool = ...,
+) -> Any: ...
 
 # used by tradekernels.dask
 def _as_index(bars_or_index: Any) -> BarIndex: ...

@@ -1,4 +1,7 @@
-"""Golden cases of the order fills: ``tests/golden/fills/fills.npz`` (written
+"""Golden cases of the order fills: ``tests/golden/fills/fills.npz``, and of the
+exits: ``tests/golden/fills/exits.npz`` (build_exit_cases; keys ``cases``, the
+bars, the 13 position fields of ``EXIT_KEYS`` and ``__exit_idx``,
+``__exit_price``, ``__reason``) (both written
 only by ``python tools/make_golden.py``; ``--check`` tells whether it is stale).
 
 The expected outputs come from the pure-Python naive scan
@@ -255,4 +258,272 @@ def files() -> Dict[str, bytes]:
     data = golden_bytes(build_arrays())
     if golden_bytes(build_arrays()) != data:
         raise RuntimeError("fills golden data is not deterministic")
-    return {"fills/fills.npz": data}
+    exits = golden_bytes(build_exit_arrays())
+    if golden_bytes(build_exit_arrays()) != exits:
+        raise RuntimeError("exits golden data is not deterministic")
+    return {"fills/fills.npz": data, "fills/exits.npz": exits}
+
+
+# --------------------------------------------------------------------------
+# Exits: tests/golden/fills/exits.npz (from reference.exit_orders)
+# --------------------------------------------------------------------------
+
+#: position fields, in the order of reference.exit_order / ufuncs.exit_orders
+EXIT_KEYS = (
+    "entry_idx",
+    "entry_price",
+    "side",
+    "sl_stop",
+    "tsl_stop",
+    "tp_stop",
+    "sl_trail",
+    "sl_price",
+    "tp_price",
+    "same_bar",
+    "entry_at",
+    "expiry",
+    "slippage",
+)
+_EXIT_INT = {"entry_idx", "side", "sl_trail", "same_bar", "entry_at", "expiry"}
+STOP_, TAKE_, OPEN_ = 0, 1, 2  # same_bar (reference.SAME_BAR_*)
+CLOSE_AT, OPEN_AT = 0, 1  # entry_at
+
+
+def _pos(
+    e: int,
+    p: float,
+    side: int = 1,
+    sl: float = NAN,
+    tsl: float = NAN,
+    tp: float = NAN,
+    trail: int = 0,
+    sl_price: float = NAN,
+    tp_price: float = NAN,
+    same: int = STOP_,
+    at: int = CLOSE_AT,
+    expiry: int = -1,
+    slip: float = 0.0,
+) -> tuple:
+    return (e, p, side, sl, tsl, tp, trail, sl_price, tp_price, same, at, expiry, slip)
+
+
+def _every_policy(*args, **kw) -> List[tuple]:
+    return [
+        _pos(*args, **{**kw, "same": s, "at": a}) for s in (STOP_, TAKE_, OPEN_) for a in (CLOSE_AT, OPEN_AT)
+    ]
+
+
+def _random_positions(seed: int, bars: Bars, count: int) -> List[tuple]:
+    rng = random.Random(seed)
+    n = len(bars[0])
+    out = []
+    for _ in range(count):
+        e = rng.randrange(n)
+        p = bars[3][e] if bars[3][e] == bars[3][e] else 100.0
+
+        def frac(p_none: float, choices: Tuple[float, ...]) -> float:
+            return NAN if rng.random() < p_none else rng.choice(choices)
+
+        r = rng.random()
+        expiry = -1 if r < 0.6 else e + rng.randrange(0, max(2, n // 2))
+        out.append(
+            _pos(
+                e,
+                p,
+                rng.choice((1, -1)),
+                frac(0.3, (0.0, 0.002, 0.01, 0.03)),
+                frac(0.5, (0.0, 0.003, 0.01, 0.05)),
+                frac(0.3, (0.002, 0.01, 0.05)),
+                int(rng.random() < 0.3),
+                NAN if rng.random() < 0.85 else p * 0.97,
+                NAN if rng.random() < 0.85 else p * 1.03,
+                rng.randrange(3),
+                rng.randrange(2),
+                expiry,
+                0.0 if rng.random() < 0.7 else 0.001,
+            )
+        )
+    return out
+
+
+def build_exit_cases() -> Dict[str, Tuple[Bars, List[tuple]]]:
+    c: Dict[str, Tuple[Bars, List[tuple]]] = {}
+
+    # Gaps: bar 1 opens below the long stop (exit at the open), bar 3 above the target.
+    bars = (
+        [100.0, 90.0, 100.0, 115.0],
+        [101.0, 92.0, 101.0, 116.0],
+        [99.0, 89.0, 99.0, 114.0],
+        [100.0, 91.0, 100.0, 115.0],
+    )
+    c["exit_gaps"] = (
+        bars,
+        [
+            _pos(0, 100.0, sl=0.05),  # long: gap through 95 -> open 90
+            _pos(0, 100.0, -1, tp=0.05),  # short target 95 gapped through -> open 90
+            _pos(2, 100.0, tp=0.10),  # long target 110 gapped -> open 115
+            _pos(2, 100.0, -1, sl=0.10),  # short stop 110 gapped -> open 115
+            _pos(0, 100.0, sl=0.05, slip=0.01),  # with slippage against the long
+            _pos(2, 100.0, -1, sl=0.10, slip=0.01),  # and against the short
+            _pos(0, 100.0, sl_price=95.0, tp_price=105.0),
+        ],
+    )
+
+    # Same-bar ties: bar 1 reaches both 95 and 105; its open is nearer one or the other.
+    bars = (
+        [100.0, 104.0, 96.0, 100.0, 93.0, 107.0],
+        [100.5, 106.0, 106.0, 100.5, 106.0, 108.0],
+        [99.5, 94.0, 94.0, 99.5, 92.0, 94.0],
+        [100.0, 100.0, 100.0, 100.0, 100.0, 100.0],
+    )
+    ties = []
+    for e in (0, 1, 3, 4):
+        ties += _every_policy(e, 100.0, sl=0.05, tp=0.05)
+        ties += _every_policy(e, 100.0, -1, sl=0.05, tp=0.05)
+        ties += _every_policy(e, 100.0, tsl=0.05, tp=0.05)
+    ties += _every_policy(0, 100.0, sl=0.05, tp=0.05, slip=0.002)
+    ties += [
+        _pos(0, 100.0, sl=0.04, tp=0.04, same=OPEN_),  # open 104 == target: distance 0
+        _pos(0, 100.0, sl_price=102.0, tp_price=106.0, same=OPEN_),  # open 104 halfway: the stop
+        _pos(0, 100.0, -1, sl_price=106.0, tp_price=102.0, same=OPEN_),
+    ]
+    c["exit_same_bar"] = (bars, ties)
+
+    # Exact touches: low == stop, high == target.
+    bars = ([100.0, 100.0, 100.0], [101.0, 110.0, 101.0], [99.0, 95.0, 99.0], [100.0, 100.0, 100.0])
+    c["exit_touch"] = (
+        bars,
+        [
+            _pos(0, 100.0, sl=0.05),
+            _pos(0, 100.0, tp=0.10),
+            _pos(0, 100.0, -1, sl=0.10),
+            _pos(0, 100.0, -1, tp=0.05),
+            _pos(0, 100.0, sl=0.0),
+            _pos(0, 100.0, tsl=0.0),
+        ],
+    )
+
+    # NaN bars: skipped, they neither exit nor move the trailing stop.
+    bars = (
+        [100.0, 100.0, NAN, 100.0, 100.0, 100.0],
+        [101.0, 101.0, 130.0, NAN, 101.0, 101.0],
+        [99.0, 99.0, 80.0, 90.0, 99.0, 85.0],
+        [100.0, 100.0, 100.0, 100.0, NAN, 100.0],
+    )
+    c["exit_nan_bars"] = (
+        bars,
+        _every_policy(0, 100.0, sl=0.1, tp=0.2)
+        + _every_policy(0, 100.0, tsl=0.1)
+        + [
+            _pos(0, 100.0, sl=0.5, expiry=4),
+            _pos(0, 100.0, sl=0.5, expiry=2),
+            _pos(1, NAN, sl=0.05, tsl=0.05, tp=0.05),
+            _pos(1, NAN, sl_price=90.0),
+        ],
+    )
+
+    # Trailing timing: the stop uses the peak through the previous bar; the bar's own high moves it after.
+    bars = (
+        [100.0, 101.0, 108.0, 106.0, 100.0],
+        [101.0, 110.0, 109.0, 107.0, 101.0],
+        [99.0, 100.0, 104.0, 103.5, 90.0],
+        [100.0, 108.0, 106.0, 104.0, 95.0],
+    )
+    c["exit_trailing"] = (
+        bars,
+        _every_policy(0, 100.0, tsl=0.05)
+        + _every_policy(0, 100.0, sl=0.05, trail=1)
+        + [
+            _pos(0, 100.0, sl=0.02, tsl=0.05),
+            _pos(0, 100.0, sl=0.10, tsl=0.05, trail=1),
+            _pos(0, 100.0, sl_price=99.5, tsl=0.05),
+            _pos(0, 100.0, -1, tsl=0.05),
+            _pos(0, 100.0, tsl=0.06, tp=0.09),
+            _pos(0, 100.0, tsl=2.0),
+        ],
+    )
+
+    # Trailing stops across block (64) and super-block (4096) boundaries: slow trends
+    # with pullbacks near the boundaries.
+    n = 9000
+    o, h, lo, cl = [], [], [], []
+    for i in range(n):
+        base = 100.0 + 0.002 * i
+        dip = 3.0 if i in (63, 64, 4095, 4096, 4160, 8191, 8192) else 0.0
+        o.append(base), h.append(base + 0.5), lo.append(base - 0.5 - dip), cl.append(base)
+    for i in (4100, 4101, 8000):
+        o[i] = NAN
+    h[2000] = 125.0  # a peak inside super block 0 that no later bar exceeds: a skipped super
+    lo[8600] = 0.4 * cl[8600]  # block must carry it; one deep spike: far trailing stops exit here
+    bars = (o, h, lo, cl)
+    pos = []
+    for e in (0, 1, 62, 63, 100, 4000, 4094, 4095, 4097, 8100, 8190, n - 1):
+        for t in (0.02, 0.03, 0.05, 0.2, 0.5):
+            pos.append(_pos(e, cl[e], tsl=t))
+            pos.append(_pos(e, cl[e], sl=t, trail=1, tp=0.6, at=OPEN_AT))
+        pos.append(_pos(e, cl[e], -1, tsl=0.05))
+        pos.append(_pos(e, cl[e], tsl=0.05, expiry=min(e + 70, n - 1)))
+    c["exit_trailing_blocks"] = (bars, pos)
+
+    # Entries at the last bar, expiry on the entry bar and past the end.
+    bars = _ohlc(21, 8, grid=0.25)
+    last = 7
+    p = bars[3][last]
+    c["exit_last_bar"] = (
+        bars,
+        _every_policy(last, p, sl=0.0, tp=0.0)
+        + [
+            _pos(last, p, sl=0.01, expiry=last),
+            _pos(last, p, sl=0.01, expiry=last + 5),
+            _pos(last, bars[0][last], sl_price=bars[2][last], at=OPEN_AT),
+            _pos(6, bars[3][6], sl=0.0, tp=0.0),
+            _pos(last, p, tsl=0.0, at=OPEN_AT, expiry=last),
+        ],
+    )
+
+    # Expiry: exits at the close of the expiry bar unless stopped on or before it.
+    bars = (
+        [100.0] * 6,
+        [101.0, 101.0, 101.0, 106.0, 101.0, 101.0],
+        [99.0, 99.0, 99.0, 94.0, 99.0, 99.0],
+        [100.0, 100.5, 101.0, 100.0, 99.5, 100.0],
+    )
+    c["exit_expiry"] = (
+        bars,
+        [_pos(0, 100.0, sl=0.05, expiry=x) for x in (0, 1, 2, 3, 4, 5, 6, 10**12)]
+        + [
+            _pos(0, 100.0, tp=0.05, expiry=2, at=OPEN_AT),
+            _pos(3, 100.0, sl=0.05, expiry=3),
+            _pos(3, 100.0, sl=0.05, expiry=3, at=OPEN_AT),
+            _pos(1, 100.0, expiry=4),
+        ],
+    )
+
+    # Random walks: small, with gaps, and over several super blocks with NaN runs.
+    bars = _ohlc(23, 400, vol=0.01, grid=0.25, gap_every=13)
+    c["exit_random_400"] = (bars, _random_positions(24, bars, 400))
+    long = _ohlc(25, 9000, vol=0.002, grid=0.05, gap_every=97)
+    o, h, lo, cl = (list(v) for v in long)
+    for i in list(range(4090, 4200)) + list(range(6000, 6004)):
+        (o, h, lo, cl)[i % 4][i] = NAN
+    long = (o, h, lo, cl)
+    c["exit_random_9000_blocks"] = (long, _random_positions(26, long, 200))
+    return c
+
+
+def build_exit_arrays() -> Dict[str, np.ndarray]:
+    from . import reference
+
+    cases = build_exit_cases()
+    arrays: Dict[str, np.ndarray] = {"cases": np.array(list(cases))}
+    for name, (bars, pos) in cases.items():
+        for key, v in zip(("open", "high", "low", "close"), bars):
+            arrays[f"{name}__{key}"] = np.asarray(v, dtype=np.float64)
+        cols = list(zip(*pos))
+        for key, v in zip(EXIT_KEYS, cols):
+            arrays[f"{name}__{key}"] = np.asarray(v, dtype=np.int64 if key in _EXIT_INT else np.float64)
+        xi, xp, xr = reference.exit_orders(*bars, *cols)
+        arrays[f"{name}__exit_idx"] = np.asarray(xi, dtype=np.int64)
+        arrays[f"{name}__exit_price"] = np.asarray(xp, dtype=np.float64)
+        arrays[f"{name}__reason"] = np.asarray(xr, dtype=np.int64)
+    return arrays
