@@ -67,13 +67,14 @@ KERNELS = [
     "max_drawdown",
     "drawdown_episode",
     "underwater_bars",
+    "max_drawdown_duration",
 ]
 # Reductions ((n)->() core signature) are compared with a read-only pass
 # (np.max); scans ((n)->(n)) with the floor max(copy floor, division floor):
 # np.copyto and np.divide(a, b, out=) of the same size (in cache a correctly
 # rounded division per element cannot be avoided, so the copy floor alone is
 # not reachable there).
-REDUCTIONS = {"max_drawdown", "drawdown_episode"}
+REDUCTIONS = {"max_drawdown", "drawdown_episode", "max_drawdown_duration"}
 
 PY_N = 10**5  # elements given to the pure-Python reference twin, scaled to n
 
@@ -213,6 +214,22 @@ if njit is not None:
             out[i] = count
         return out
 
+    @_jit
+    def _nb_max_drawdown_duration(x):
+        peak = -np.inf
+        count = -1
+        best = -1
+        for i in range(x.shape[0]):
+            v = x[i]
+            if v >= peak:
+                peak = v
+                count = 0
+            elif count >= 0:
+                count += 1
+            if count > best:
+                best = count
+        return best
+
     NUMBA_FUNCS = {
         "simple_returns": _nb_simple_returns,
         "log_returns": _nb_log_returns,
@@ -221,6 +238,7 @@ if njit is not None:
         "max_drawdown": _nb_max_drawdown,
         "drawdown_episode": _nb_drawdown_episode,
         "underwater_bars": _nb_underwater_bars,
+        "max_drawdown_duration": _nb_max_drawdown_duration,
     }
 
 
@@ -237,6 +255,8 @@ def _out_for(kernel: str, n: int) -> Any:
         return (np.zeros((), np.int64), np.zeros((), np.int64), np.zeros((), np.int64), np.zeros(()))
     if kernel == "underwater_bars":
         return np.zeros(n, np.int64)
+    if kernel == "max_drawdown_duration":
+        return np.zeros((), np.int64)
     return np.zeros(n)
 
 
@@ -344,6 +364,16 @@ def build_impls(
             np.maximum.accumulate(o_np_i, out=o_np_i)  # last peak index so far
             np.subtract(idx, o_np_i, out=o_np_i)
             return o_np_i
+    elif kernel == "max_drawdown_duration":  # the underwater composite, then its max
+        idx_d = np.arange(n, dtype=np.int64)
+        o_np_d = np.zeros(n, np.int64)
+
+        def f_np():
+            cm = np.maximum.accumulate(x, out=o_np)
+            np.multiply(idx_d, x >= cm, out=o_np_d)
+            np.maximum.accumulate(o_np_d, out=o_np_d)
+            np.subtract(idx_d, o_np_d, out=o_np_d)
+            return int(o_np_d.max())
     else:  # pragma: no cover
         raise KeyError(kernel)
     impls.append((NUMPY, f_np, 1.0))
@@ -386,6 +416,11 @@ def build_impls(
             def f_pd():
                 at_peak = s >= s.cummax()
                 return s.groupby(at_peak.cumsum()).cumcount()
+        elif kernel == "max_drawdown_duration":
+
+            def f_pd():
+                at_peak = s >= s.cummax()
+                return int(s.groupby(at_peak.cumsum()).cumcount().max())
 
         impls.append((PANDAS, f_pd, 1.0))
 
