@@ -23,6 +23,7 @@
 #define NPY_TARGET_VERSION 0x00000013 /* NPY_2_1_API_VERSION */
 #include "tk.h"
 #include <fenv.h>
+#include <stdlib.h>
 #include <numpy/ndarrayobject.h>
 #include <numpy/ufuncobject.h>
 
@@ -244,7 +245,61 @@ static PyObject *tk_kernels_info(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(
     return t;
 }
 
+/* drawdowns(x, dtype): every drawdown episode of each row of the 2-D float
+ * array x as a 1-D structured array of dtype (tradekernels.scans.records),
+ * computed by scans/records.c without the GIL for long inputs. */
+static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    PyArrayObject *x;
+    PyArray_Descr *dtype;
+    if (!PyArg_ParseTuple(args, "O!O&:drawdowns", &PyArray_Type, &x, PyArray_DescrConverter,
+                          &dtype)) {
+        return NULL;
+    }
+    const int typ = PyArray_TYPE(x);
+    if (PyArray_NDIM(x) != 2 || (typ != NPY_FLOAT32 && typ != NPY_FLOAT64)) {
+        Py_DECREF(dtype);
+        PyErr_SetString(PyExc_TypeError, "drawdowns: expected a 2-D float32 or float64 array");
+        return NULL;
+    }
+    if (PyDataType_ELSIZE(dtype) != TK_DD_RECORD_SIZE || !PyDataType_HASFIELDS(dtype)) {
+        Py_DECREF(dtype);
+        PyErr_Format(PyExc_ValueError, "drawdowns: the record dtype must have itemsize %d",
+                     TK_DD_RECORD_SIZE);
+        return NULL;
+    }
+    const npy_intp rows = PyArray_DIM(x, 0), n = PyArray_DIM(x, 1);
+    const npy_intp rstep = PyArray_STRIDE(x, 0), step = PyArray_STRIDE(x, 1);
+    const char *data = PyArray_BYTES(x);
+    const int f32 = typ == NPY_FLOAT32;
+    void *buf = NULL;
+    npy_intp len = 0;
+    int rc;
+    if ((double)rows * (double)n >= TK_GIL_WORK) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = tk_drawdowns_collect(data, rows, n, rstep, step, f32, &buf, &len);
+        Py_END_ALLOW_THREADS
+    }
+    else {
+        rc = tk_drawdowns_collect(data, rows, n, rstep, step, f32, &buf, &len);
+    }
+    if (rc < 0) {
+        Py_DECREF(dtype);
+        return PyErr_NoMemory();
+    }
+    npy_intp dims[1] = {len};
+    PyObject *out = PyArray_NewFromDescr(&PyArray_Type, dtype, 1, dims, NULL, NULL, 0, NULL);
+    if (out != NULL && len > 0) {
+        memcpy(PyArray_DATA((PyArrayObject *)out), buf, (size_t)len * TK_DD_RECORD_SIZE);
+    }
+    free(buf);
+    return out;
+}
+
 static PyMethodDef tk_methods[] = {
+    {"drawdowns", tk_drawdowns_records, METH_VARARGS,
+     "drawdowns(x, dtype) -> ndarray: every drawdown episode of each row of the 2-D float array x "
+     "(tradekernels.drawdowns is the public function)."},
     {"make_ufuncs", tk_make_ufuncs, METH_O,
      "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar' or 'avx2'."},
     {"kernels", tk_kernels_info, METH_NOARGS,

@@ -86,4 +86,10 @@ static inline void tk_st_i64(char *p, npy_int64 v) { memcpy(p, &v, sizeof v); }
 int tk_stream_add_types(PyObject *module);
 int tk_fills_add_constants(PyObject *module);
 
+/* drawdowns records (scans/records.c): the records of every row, as a
+ * malloc'ed buffer of TK_DD_RECORD_SIZE-byte records; -1 when out of memory. */
+#define TK_DD_RECORD_SIZE 96
+int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep,
+                         npy_intp step, int f32, void **out, npy_intp *len);
+
 #endif

@@ -331,4 +331,94 @@ static inline void tk_episode_save(char *p, npy_intp step, const tk_episode_st *
     TK_STV_SET(p, step, 8, s->i);
 }
 
+/* ---- drawdowns (records.c): every episode of one series ----
+ * Semantics: tradekernels.scans.reference.drawdowns.  An episode opens at
+ * the first non-NaN bar strictly below the running peak, its valley is the
+ * first bar with the smallest drawdown v / peak - 1, and it closes (is
+ * recovered) at the first later non-NaN bar at or above the peak.  NaN bars
+ * only let time pass (as in underwater_bars). */
+typedef struct {
+    npy_int64 peak_i, valley_i, end_i;
+    double peak, valley, end, depth;
+} tk_episode_rec;
+
+typedef struct {
+    double peak, valley, best, last;
+    npy_int64 peak_i, valley_i, i;
+    int in_dd;
+} tk_dds_st;
+
+static inline tk_dds_st tk_dds_init(void)
+{
+    tk_dds_st s = {-INFINITY, 0.0, 0.0, NAN, -1, -1, 0, 0};
+    return s;
+}
+
+/* One bar; returns 1 and fills *r when the bar recovers an episode. */
+static inline int tk_dds_step(tk_dds_st *s, double v, tk_episode_rec *r)
+{
+    int closed = 0;
+    if (v == v) {
+        if (!s->in_dd) {
+            if (v >= s->peak) {
+                s->peak_i = s->i;
+                if (v > s->peak) {
+                    s->peak = v;
+                }
+            }
+            else {
+                s->in_dd = 1;
+                s->valley = v;
+                s->valley_i = s->i;
+                s->best = v / s->peak - 1.0;
+            }
+        }
+        else if (v >= s->peak) {
+            r->peak_i = s->peak_i;
+            r->valley_i = s->valley_i;
+            r->end_i = s->i;
+            r->peak = s->peak;
+            r->valley = s->valley;
+            r->end = v;
+            r->depth = s->best;
+            closed = 1;
+            s->in_dd = 0;
+            s->peak_i = s->i;
+            if (v > s->peak) {
+                s->peak = v;
+            }
+        }
+        /* For a positive peak, d < best implies v < valley (division by a
+         * positive number is monotone): the division is skipped otherwise. */
+        else if (!(s->peak > 0.0) || v < s->valley) {
+            const double d = v / s->peak - 1.0;
+            if (d < s->best) {
+                s->best = d;
+                s->valley = v;
+                s->valley_i = s->i;
+            }
+        }
+        s->last = v;
+    }
+    s->i++;
+    return closed;
+}
+
+/* The active episode at the end (end_i = -1, end = the last non-NaN price);
+ * returns 0 when no episode is open. */
+static inline int tk_dds_active(const tk_dds_st *s, tk_episode_rec *r)
+{
+    if (!s->in_dd) {
+        return 0;
+    }
+    r->peak_i = s->peak_i;
+    r->valley_i = s->valley_i;
+    r->end_i = -1;
+    r->peak = s->peak;
+    r->valley = s->valley;
+    r->end = s->last;
+    r->depth = s->best;
+    return 1;
+}
+
 #endif

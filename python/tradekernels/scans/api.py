@@ -17,8 +17,9 @@ import numpy as np
 
 from .. import _backend, _registry, ufuncs
 from .._api import Episode, _normalize_out, call, finish, prepare
+from .records import drawdowns
 
-__all__ = ["Episode"] + [k.name for k in _registry.KERNELS] + [k.name for k in _registry.WINDOWED]
+__all__ = ["Episode"] + [k.name for k in _registry.KERNELS] + [k.name for k in _registry.WINDOWED] + ["drawdowns"]
 
 _STATE_DOC = """
 
@@ -151,4 +152,4 @@ def rolling_max_drawdown(x: Any, window: int, *, min_periods: Any = None, axis: 
 
 
 ulcer_index.__doc__ = (ulcer_index.__doc__ or "") + _STATE_DOC
-ulcer_index.__module__ = rolling_max_drawdown.__module__ = "tradekernels"
+ulcer_index.__module__ = rolling_max_drawdown.__module__ = drawdowns.__module__ = "tradekernels"

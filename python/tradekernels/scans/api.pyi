@@ -10,7 +10,7 @@ from .._state import State
 
 _Axis = Optional[Union[int, str]]
 
-__all__ = ['Episode', 'simple_returns', 'log_returns', 'cumulative_returns', 'drawdown', 'max_drawdown', 'drawdown_episode', 'underwater_bars', 'max_drawdown_duration', 'ulcer_index', 'rolling_max_drawdown']
+__all__ = ['Episode', 'simple_returns', 'log_returns', 'cumulative_returns', 'drawdown', 'max_drawdown', 'drawdown_episode', 'underwater_bars', 'max_drawdown_duration', 'ulcer_index', 'rolling_max_drawdown', 'drawdowns']
 
 @overload
 def simple_returns(x: pd.Series, *, axis: _Axis = ..., out: Optional[np.ndarray] = ..., state: Optional[State] = ...,
@@ -101,3 +101,4 @@ def max_drawdown_duration(x: Any, *, axis: _Axis = ..., out: Optional[np.ndarray
     return_state: Literal[True]) -> Tuple[Any, State]: ...
 def ulcer_index(x: Any, *, ddof: Any = ..., axis: Any = ..., out: Any = ..., state: Any = ..., return_state: bool = ...) -> Any: ...
 def rolling_max_drawdown(x: Any, window: Any, *, min_periods: Any = ..., axis: Any = ..., out: Any = ...) -> Any: ...
+def drawdowns(x: Any, *, axis: Any = ..., top: Any = ..., style: Any = ...) -> Any: ...

@@ -31,6 +31,8 @@ __all__ = [
     "max_drawdown_duration",
     "ulcer_index",
     "rolling_max_drawdown",
+    "drawdowns",
+    "top_drawdowns",
 ]
 
 _NAN = math.nan
@@ -216,6 +218,91 @@ def rolling_max_drawdown(x: Sequence[float], window: int, min_periods=None) -> L
         else:
             out.append(max_drawdown(seg))
     return out
+
+
+#: The fields of one :func:`drawdowns` record, in order (``col`` is added by
+#: the public function for 2-D input).
+DRAWDOWN_FIELDS = ("peak_idx", "valley_idx", "end_idx", "peak_val", "valley_val", "end_val", "depth",
+                   "status", "decline_bars", "recovery_bars", "duration_bars")
+ACTIVE, RECOVERED = 0, 1
+
+
+def drawdowns(x: Sequence[float]) -> List[tuple]:
+    """Every drawdown episode of a price series, in order, as tuples of
+    :data:`DRAWDOWN_FIELDS`.
+
+    * The running peak follows :func:`drawdown` (it starts at ``-inf`` and
+      moves only on a strictly greater price) and ``peak_idx`` follows
+      :func:`underwater_bars`: the last bar at or above the running peak.
+    * An episode **opens** at the first non-NaN bar strictly below the
+      running peak; its ``peak_idx`` is the last bar at or above the peak
+      before that bar and ``peak_val`` the running peak.
+    * ``valley_idx`` is the first bar of the episode with the smallest
+      drawdown ``v / peak_val - 1`` and ``depth`` that drawdown
+      (``valley_val / peak_val - 1``).  For a positive peak this is the first
+      bar at the lowest price (vectorbt's valley), except on rounding ties
+      (two prices with the same drawdown: the earlier one).
+    * The episode **recovers** (``status`` 1) at the first later non-NaN bar
+      at or above ``peak_val``: ``end_idx`` is that bar and ``end_val`` its
+      price; that bar is at the peak, so it can be the next episode's
+      ``peak_idx``.  An episode still open after the last bar is **active**
+      (``status`` 0): ``end_idx = -1`` and ``end_val`` is the last non-NaN
+      price.
+    * ``decline_bars = valley_idx - peak_idx``; ``recovery_bars = end_idx -
+      valley_idx`` (-1 if active); ``duration_bars = end_idx - peak_idx``, or
+      ``len(x) - 1 - peak_idx`` if active.
+    * NaN bars never open, deepen or close an episode; they count as bars
+      (time passes, as in :func:`underwater_bars`).  Leading NaNs: no peak
+      yet.  A series that never falls below its peak has no records; empty
+      and all-NaN input give none.
+    * Zero, negative and infinite prices follow the comparisons above and
+      IEEE division for the drawdowns (``x/0`` gives ``-inf``; ``-inf/inf``
+      gives NaN, which is never smaller than the best so far).
+    * The same episodes as vectorbt's ``Drawdowns`` records on series
+      without NaN (``peak_idx``, ``valley_idx``, values, status; vectorbt's
+      ``end_idx`` of an active episode is the last bar, here -1).
+    """
+    out = []
+    peak, peak_i, in_dd = -_INF, -1, False
+    valley, valley_i, best, last = 0.0, -1, 0.0, _NAN
+    n = len(x)
+
+    def record(end_i, end_v, status):
+        return (peak_i, valley_i, end_i, peak, valley, end_v, best, status, valley_i - peak_i,
+                end_i - valley_i if status else -1, (end_i if status else n - 1) - peak_i)
+
+    for i, v in enumerate(x):
+        if v != v:
+            continue
+        if not in_dd:
+            if v >= peak:
+                peak_i = i
+                if v > peak:
+                    peak = v
+            else:
+                in_dd, valley, valley_i, best = True, v, i, _div(v, peak) - 1.0
+        elif v >= peak:
+            out.append(record(i, v, RECOVERED))
+            in_dd, peak_i = False, i
+            if v > peak:
+                peak = v
+        else:
+            d = _div(v, peak) - 1.0
+            if d < best:
+                best, valley, valley_i = d, v, i
+        last = v
+    if in_dd:
+        out.append(record(-1, last, ACTIVE))
+    return out
+
+
+def top_drawdowns(records: Sequence[tuple], k: int) -> List[tuple]:
+    """The ``k`` deepest of one series' :func:`drawdowns` records, deepest
+    first; equal depths in order of ``peak_idx``; NaN depths last."""
+    def key(r):
+        d = r[6]
+        return (d != d, d if d == d else 0.0, r[0])
+    return sorted(records, key=key)[:k]
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,165 @@
+"""``tradekernels.drawdowns``: every drawdown episode as records.
+
+The records are built in C (``_core.drawdowns``, ``src/scans/records.c``):
+one pass per series into a growing buffer, no Python loop per episode.
+Semantics: :func:`tradekernels.scans.reference.drawdowns`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Optional
+
+import numpy as np
+
+from .. import _backend, _core
+from .._api import prepare
+from . import reference
+
+__all__ = ["drawdowns", "RECORD_DTYPE", "RECORD_DTYPE_F32"]
+
+_I, _F = np.int64, np.float64
+_INDEX = ("col", "peak_idx", "valley_idx", "end_idx")
+_VALUES = ("peak_val", "valley_val", "end_val", "depth")
+_COUNTS = ("status", "decline_bars", "recovery_bars", "duration_bars")
+FIELDS = _INDEX + _VALUES + _COUNTS
+
+#: The records of float64 input (the C layout, ``src/scans/records.c``).
+RECORD_DTYPE = np.dtype([(f, _I) for f in _INDEX] + [(f, _F) for f in _VALUES] + [(f, _I) for f in _COUNTS])
+#: The records of float32 input: values in float32 (depth rounded once).
+RECORD_DTYPE_F32 = np.dtype([(f, _I) for f in _INDEX] + [(f, np.float32) for f in _VALUES]
+                            + [(f, _I) for f in _COUNTS])
+
+_STYLES = (None, "records", "quantstats")
+
+
+def _reference_records(a2: np.ndarray) -> np.ndarray:
+    rows = [(c,) + r for c in range(a2.shape[0]) for r in reference.drawdowns(a2[c].tolist())]
+    return np.array(rows, dtype=RECORD_DTYPE) if rows else np.empty(0, RECORD_DTYPE)
+
+
+def _check(nat: np.ndarray, ref: np.ndarray) -> None:
+    _backend.compare("drawdowns", [nat[f] for f in FIELDS], [ref[f] for f in FIELDS])
+
+
+def _top(rec: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` deepest records per ``col``, deepest first (ties: earlier peak;
+    NaN depths last): :func:`tradekernels.scans.reference.top_drawdowns`."""
+    if len(rec) == 0:
+        return rec
+    depth = rec["depth"]
+    nan = np.isnan(depth)
+    order = np.lexsort((rec["peak_idx"], np.where(nan, 0.0, depth), nan, rec["col"]))
+    r = rec[order]
+    cols = r["col"]
+    first = np.searchsorted(cols, cols, side="left")  # position of each col's first record
+    rank = np.arange(len(r)) - first
+    return r[rank < k]
+
+
+def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Optional[str] = None) -> Any:
+    """Every drawdown episode of a price (or equity) series, as records.
+
+    Fields: ``col`` (the series' position for 2-D input; 0 for 1-D),
+    ``peak_idx``, ``valley_idx``, ``end_idx`` (-1 while active), ``peak_val``,
+    ``valley_val``, ``end_val`` (the last price if active), ``depth``
+    (``valley_val / peak_val - 1``), ``status`` (0 active, 1 recovered, as
+    vectorbt's ``DrawdownStatus``), ``decline_bars``, ``recovery_bars`` (-1 if
+    active) and ``duration_bars``.  Semantics (NaN bars, ties, zero and
+    negative prices): :func:`tradekernels.scans.reference.drawdowns`.
+    Bit-exact.
+
+    * Arrays: a 1-D structured array (:data:`RECORD_DTYPE`; float32 input
+      gives :data:`RECORD_DTYPE_F32`), series by series (``col``; leading
+      axes flattened in C order), episodes in order of their peak.
+    * ``top=k``: the ``k`` deepest episodes of each series, deepest first
+      (equal depths: earlier peak first).
+    * pandas Series / DataFrame: a DataFrame of the same fields (plus
+      ``column``, the label of the series, for a DataFrame).  With a
+      DatetimeIndex it also has ``peak_time``, ``valley_time``, ``end_time``
+      (NaT if active) and the Timedelta durations ``decline``, ``recovery``
+      (NaT if active) and ``duration`` (to the last bar if active).
+    * ``style="quantstats"`` (pandas input): quantstats ``drawdown_details``'
+      columns ``start``, ``valley``, ``end``, ``days``, ``max drawdown``.
+      Conventions there differ: ``start`` is the first bar *below* the peak
+      (here the bar after ``peak_idx``, on series without NaN); ``end`` is the
+      last bar before the recovery (an active episode ends at the last bar);
+      ``days`` counts calendar days ``end - start + 1``; the depth is in
+      percent.  quantstats computes the drawdown from returns (the
+      compounded price), so its depths agree to rounding only; its
+      ``99% max drawdown`` column (an outlier-trimmed depth) is not given.
+    """
+    if style not in _STYLES:
+        raise ValueError(f"tradekernels.drawdowns: style must be one of {_STYLES}, got {style!r}")
+    if top is not None:
+        if isinstance(top, bool) or not isinstance(top, (int, np.integer)):
+            raise TypeError(f"tradekernels.drawdowns: top must be an integer or None, got {top!r}")
+        if top < 0:
+            raise ValueError(f"tradekernels.drawdowns: top must be >= 0, got {top}")
+    arr, ax, ctx = prepare("drawdowns", x, axis)
+    if not -arr.ndim <= ax < arr.ndim:
+        raise np.exceptions.AxisError(ax, arr.ndim)
+    a = np.moveaxis(arr, ax, -1)
+    a2 = a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
+    rec = _backend.dispatch(lambda: _core.drawdowns(a2, RECORD_DTYPE), lambda: _reference_records(a2), _check)
+    if top is not None:
+        rec = _top(rec, int(top))
+    if arr.dtype == np.float32:
+        rec = rec.astype(RECORD_DTYPE_F32)
+    frame, series = ctx[0], ctx[1]
+    if frame is None and series is None:
+        if style == "quantstats":
+            raise TypeError("tradekernels.drawdowns: style='quantstats' needs a pandas Series or DataFrame")
+        return rec
+    pd = sys.modules["pandas"]
+    if frame is not None:
+        times = frame.index if ax == 0 else frame.columns
+        labels = frame.columns if ax == 0 else frame.index
+    else:
+        times, labels = series.index, None
+    if style == "quantstats":
+        return _quantstats(pd, rec, times, labels, a.shape[-1])
+    df = pd.DataFrame({f: rec[f] for f in FIELDS})
+    if labels is not None:
+        df.insert(1, "column", np.asarray(labels, dtype=object)[rec["col"]] if len(rec) else [])
+    if isinstance(times, pd.DatetimeIndex):
+        _add_times(pd, df, rec, times)
+    return df
+
+
+def _at(pd: Any, times: Any, idx: np.ndarray) -> Any:
+    """``times[idx]`` with NaT where ``idx`` is -1."""
+    if len(idx) == 0:
+        return pd.DatetimeIndex([], dtype=times.dtype)
+    return times[np.where(idx >= 0, idx, 0)].where(idx >= 0)
+
+
+def _add_times(pd: Any, df: Any, rec: np.ndarray, times: Any) -> None:
+    peak = _at(pd, times, rec["peak_idx"])
+    valley = _at(pd, times, rec["valley_idx"])
+    end = _at(pd, times, rec["end_idx"])
+    last = times[-1] if len(times) else pd.NaT
+    df["peak_time"] = peak
+    df["valley_time"] = valley
+    df["end_time"] = end
+    df["decline"] = valley - peak
+    df["recovery"] = end - valley
+    df["duration"] = end.where(rec["end_idx"] >= 0, last) - peak if len(rec) else pd.TimedeltaIndex([])
+
+
+def _quantstats(pd: Any, rec: np.ndarray, times: Any, labels: Any, n: int) -> Any:
+    """quantstats ``drawdown_details`` columns (see :func:`drawdowns`)."""
+    start_i = rec["peak_idx"] + 1
+    end_i = np.where(rec["end_idx"] >= 0, rec["end_idx"] - 1, n - 1)
+    start = times[start_i] if len(rec) else times[:0]
+    valley = times[rec["valley_idx"]] if len(rec) else times[:0]
+    end = times[end_i] if len(rec) else times[:0]
+    if isinstance(times, pd.DatetimeIndex):
+        days = np.asarray((end - start).days) + 1
+    else:
+        days = end_i - start_i + 1
+    df = pd.DataFrame({"start": start, "valley": valley, "end": end, "days": days,
+                       "max drawdown": np.asarray(rec["depth"], dtype=np.float64) * 100.0})
+    if labels is not None:
+        df.insert(0, "column", np.asarray(labels, dtype=object)[rec["col"]] if len(rec) else [])
+    return df

@@ -1,0 +1,99 @@
+/*
+ * records.c - drawdowns: every drawdown episode of each row as a record.
+ *
+ * Variable-length output does not fit a gufunc, so this is a module
+ * function: _core.drawdowns(x, dtype) (src/core/module.c) takes a 2-D float32/float64 array
+ * (rows are series, any strides) and the record dtype (built in Python,
+ * tradekernels.scans.records.RECORD_DTYPE: twelve 8-byte fields laid out as
+ * tk_dd_out below) and returns a 1-D structured array of the episodes, row
+ * by row, in order of their peak.  One pass per row (tk_dds_step,
+ * tk_scan.h) appends to a growing buffer (tk_drawdowns_collect, no Python
+ * API: module.c calls it without the GIL for long inputs and copies the
+ * buffer into the array).  No global state.
+ * Semantics: tradekernels.scans.reference.drawdowns.
+ */
+#include "tk_scan.h"
+#include <stdlib.h>
+
+typedef struct {
+    npy_int64 col, peak_idx, valley_idx, end_idx;
+    double peak_val, valley_val, end_val, depth;
+    npy_int64 status, decline_bars, recovery_bars, duration_bars;
+} tk_dd_out;
+_Static_assert(sizeof(tk_dd_out) == TK_DD_RECORD_SIZE, "record layout (tradekernels.scans.records)");
+
+typedef struct {
+    tk_dd_out *buf;
+    npy_intp len, cap;
+} tk_dd_buf;
+
+/* 0 on success, -1 when out of memory (the caller raises MemoryError). */
+static int tk_dd_push(tk_dd_buf *b, npy_int64 col, const tk_episode_rec *r, npy_int64 last)
+{
+    if (b->len == b->cap) {
+        const npy_intp cap = b->cap ? 2 * b->cap : 64;
+        tk_dd_out *nb = (tk_dd_out *)realloc(b->buf, (size_t)cap * sizeof(tk_dd_out));
+        if (nb == NULL) {
+            return -1;
+        }
+        b->buf = nb;
+        b->cap = cap;
+    }
+    tk_dd_out *o = &b->buf[b->len++];
+    const int active = r->end_i < 0;
+    o->col = col;
+    o->peak_idx = r->peak_i;
+    o->valley_idx = r->valley_i;
+    o->end_idx = r->end_i;
+    o->peak_val = r->peak;
+    o->valley_val = r->valley;
+    o->end_val = r->end;
+    o->depth = r->depth;
+    o->status = active ? 0 : 1;
+    o->decline_bars = r->valley_i - r->peak_i;
+    o->recovery_bars = active ? -1 : r->end_i - r->valley_i;
+    o->duration_bars = (active ? last : r->end_i) - r->peak_i;
+    return 0;
+}
+
+static inline double tk_dd_load(const char *p, int f32)
+{
+    return f32 ? tk_ld_f32(p) : tk_ld_f64(p);
+}
+
+/* All rows into b; -1 when out of memory. */
+static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
+                      int f32, tk_dd_buf *b)
+{
+    for (npy_intp c = 0; c < rows; c++) {
+        const char *p = data + c * rstep;
+        tk_dds_st s = tk_dds_init();
+        tk_episode_rec r;
+        for (npy_intp i = 0; i < n; i++) {
+            if (tk_dds_step(&s, tk_dd_load(p + i * step, f32), &r) && tk_dd_push(b, c, &r, n - 1) < 0) {
+                return -1;
+            }
+        }
+        if (tk_dds_active(&s, &r) && tk_dd_push(b, c, &r, n - 1) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* All rows of a 2-D array (rows of n bars at byte strides rstep / step):
+ * *out receives a malloc'ed array of *len records (free() it), laid out as
+ * tk_dd_out; returns -1 when out of memory.  No Python API: the caller may
+ * release the GIL around it. */
+int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep,
+                         npy_intp step, int f32, void **out, npy_intp *len)
+{
+    tk_dd_buf b = {NULL, 0, 0};
+    if (tk_dd_scan(data, rows, n, rstep, step, f32, &b) < 0) {
+        free(b.buf);
+        return -1;
+    }
+    *out = b.buf;
+    *len = b.len;
+    return 0;
+}
