@@ -100,12 +100,13 @@ def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Opt
     if not -arr.ndim <= ax < arr.ndim:
         raise np.exceptions.AxisError(ax, arr.ndim)
     a = np.moveaxis(arr, ax, -1)
-    a2 = a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
+    a2 = a if a.ndim == 2 else a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
     rec = _backend.dispatch(lambda: _core.drawdowns(a2, RECORD_DTYPE), lambda: _reference_records(a2), _check)
     if top is not None:
         rec = _top(rec, int(top))
     if arr.dtype == np.float32:
-        rec = rec.astype(RECORD_DTYPE_F32)
+        with np.errstate(over="ignore"):  # a depth beyond float32's range rounds to -inf
+            rec = rec.astype(RECORD_DTYPE_F32)
     frame, series = ctx[0], ctx[1]
     if frame is None and series is None:
         if style == "quantstats":
