@@ -70,6 +70,7 @@ def _explicit(name: str, fn) -> list:
 
 
 def _api_stub(reg) -> str:
+    from tradekernels._api import NAN_POLICY_KERNELS
     from tradekernels.scans import api
 
     names = [n for n in api.__all__ if n != "Episode"]
@@ -84,6 +85,7 @@ def _api_stub(reg) -> str:
         n = len(k.outputs)
         out_t = "Optional[np.ndarray]" if n == 1 else f"Optional[Tuple[{', '.join(['np.ndarray'] * n)}]]"
         tail = f"*, axis: _Axis = ..., out: {out_t} = ..., state: Optional[State] = ...,"
+        nan = ", nan: str = ..." if name in NAN_POLICY_KERNELS else ""
         if k.scan:
             cases = [("pd.Series", "pd.Series"), ("pd.DataFrame", "pd.DataFrame"), ("npt.ArrayLike", "np.ndarray")]
         elif n == 1:
@@ -91,8 +93,10 @@ def _api_stub(reg) -> str:
         else:
             cases = [("pd.DataFrame", "pd.DataFrame"), ("npt.ArrayLike", "Episode")]
         for x_t, r_t in cases:
-            out += ["@overload", f"def {k.name}({arg}: {x_t}, {tail}", f"    return_state: Literal[False] = ...) -> {r_t}: ..."]
-        out += ["@overload", f"def {k.name}({arg}: Any, {tail}", "    return_state: Literal[True]) -> Tuple[Any, State]: ..."]
+            out += ["@overload", f"def {k.name}({arg}: {x_t}, {tail}",
+                    f"    return_state: Literal[False] = ...{nan}) -> {r_t}: ..."]
+        out += ["@overload", f"def {k.name}({arg}: Any, {tail}",
+                f"    return_state: Literal[True]{nan}) -> Tuple[Any, State]: ..."]
     return "\n".join(out) + "\n"
 
 

@@ -13,7 +13,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _backend, _core
-from .._api import prepare
+from .._api import apply_nan_policy, prepare
 from . import reference
 
 __all__ = ["drawdowns", "RECORD_DTYPE", "RECORD_DTYPE_F32"]
@@ -57,7 +57,8 @@ def _top(rec: np.ndarray, k: int) -> np.ndarray:
     return r[rank < k]
 
 
-def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Optional[str] = None) -> Any:
+def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Optional[str] = None,
+              nan: str = "skip") -> Any:
     """Every drawdown episode of a price (or equity) series, as records.
 
     Fields: ``col`` (the series' position for 2-D input; 0 for 1-D),
@@ -88,6 +89,9 @@ def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Opt
       percent.  quantstats computes the drawdown from returns (the
       compounded price), so its depths agree to rounding only; its
       ``99% max drawdown`` column (an outlier-trimmed depth) is not given.
+    * ``nan=``: the NaN policy, ``"skip"`` (default), ``"ffill"`` or
+      ``"zero_return"`` (:func:`tradekernels._api.apply_nan_policy`; the
+      records are then those of the filled / rebuilt prices).
     """
     if style not in _STYLES:
         raise ValueError(f"tradekernels.drawdowns: style must be one of {_STYLES}, got {style!r}")
@@ -97,6 +101,7 @@ def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Opt
         if top < 0:
             raise ValueError(f"tradekernels.drawdowns: top must be >= 0, got {top}")
     arr, ax, ctx = prepare("drawdowns", x, axis)
+    arr = apply_nan_policy("drawdowns", arr, ax, nan)
     if not -arr.ndim <= ax < arr.ndim:
         raise np.exceptions.AxisError(ax, arr.ndim)
     a = np.moveaxis(arr, ax, -1)

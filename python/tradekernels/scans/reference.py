@@ -33,6 +33,7 @@ __all__ = [
     "rolling_max_drawdown",
     "drawdowns",
     "top_drawdowns",
+    "apply_nan_policy",
 ]
 
 _NAN = math.nan
@@ -303,6 +304,45 @@ def top_drawdowns(records: Sequence[tuple], k: int) -> List[tuple]:
         d = r[6]
         return (d != d, d if d == d else 0.0, r[0])
     return sorted(records, key=key)[:k]
+
+
+def apply_nan_policy(x: Sequence[float], nan: str) -> List[float]:
+    """The prices the drawdown family's kernels see under NaN policy ``nan``
+    (the ``nan=`` argument of ``drawdown``, ``max_drawdown``, ``drawdowns``,
+    ``rolling_max_drawdown`` and ``ulcer_index``).
+
+    * ``"skip"``: ``x`` unchanged (NaN bars give NaN and are skipped).
+    * ``"ffill"``: a NaN takes the last non-NaN value before it; leading
+      NaNs stay NaN (pandas ``ffill``; quantstats and ffn forward-fill
+      prices; quantstats also back-fills leading NaNs and turns ``inf`` into
+      NaN first, which this does not do).
+    * ``"zero_return"``: ``r[0] = 0``, ``r[i] = x[i] / x[i-1] - 1`` with NaN
+      counted as 0, ``y[i] = x0 * ((1 + r[0]) * ... * (1 + r[i]))`` (the
+      product accumulated left to right, as ``numpy.cumprod``; ``x0`` the
+      first non-NaN price; one multiplication by ``x0`` per bar): empyrical's
+      ``cum_returns(r, starting_value=x0)``.  All-NaN input stays NaN.
+      Computed in float64; float32 input is rounded once at the end.
+    """
+    if nan == "skip":
+        return list(x)
+    if nan == "ffill":
+        out, last = [], _NAN
+        for v in x:
+            if v == v:
+                last = v
+            out.append(last)
+        return out
+    if nan != "zero_return":
+        raise ValueError(nan)
+    x0 = next((v for v in x if v == v), _NAN)
+    out, prod, prev = [], 1.0, _NAN
+    for i, v in enumerate(x):
+        if i:
+            r = _div(v, prev) - 1.0
+            prod *= 1.0 + (r if r == r else 0.0)
+        out.append(prod * x0)
+        prev = v
+    return out
 
 
 # --------------------------------------------------------------------------
