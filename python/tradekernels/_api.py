@@ -162,14 +162,13 @@ def apply_nan_policy(name: str, arr: np.ndarray, axis: int, nan: str, stateful: 
         out = np.take_along_axis(a, pos, axis=-1)
     else:
         x = a.astype(np.float64)
-        with np.errstate(all="ignore"):
-            r = x[..., 1:] / x[..., :-1] - 1.0
+        first = np.take_along_axis(x, np.argmax(valid, axis=-1)[..., None], axis=-1)
         g = np.empty_like(x)
         g[..., 0] = 1.0
-        np.add(np.where(np.isnan(r), 0.0, r), 1.0, out=g[..., 1:])
-        np.cumprod(g, axis=-1, out=g)
-        first = np.take_along_axis(x, np.argmax(valid, axis=-1)[..., None], axis=-1)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # IEEE results (inf, NaN), as the kernels
+            r = x[..., 1:] / x[..., :-1] - 1.0
+            np.add(np.where(np.isnan(r), 0.0, r), 1.0, out=g[..., 1:])
+            np.cumprod(g, axis=-1, out=g)
             out = (g * first).astype(arr.dtype)
     return np.moveaxis(out, -1, ax)
 
