@@ -9,6 +9,7 @@ from . import reference as reference
 from . import ufuncs as ufuncs
 from . import stream as stream
 from . import dask as dask
+from . import plot as plot
 from ._state import State as State
 
 __version__: str
