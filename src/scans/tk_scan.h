@@ -334,23 +334,24 @@ static inline void tk_episode_save(char *p, npy_intp step, const tk_episode_st *
 /* ---- drawdowns (records.c): every episode of one series ----
  * Semantics: tradekernels.scans.reference.drawdowns.  An episode opens at
  * the first non-NaN bar strictly below the running peak, its valley is the
- * first bar with the smallest drawdown v / peak - 1, and it closes (is
- * recovered) at the first later non-NaN bar at or above the peak.  NaN bars
- * only let time pass (as in underwater_bars). */
+ * first bar at its lowest price, and it closes (is recovered) at the first
+ * later non-NaN bar at or above the peak; depth = valley / peak - 1, one
+ * division per episode.  NaN bars only let time pass (as in
+ * underwater_bars). */
 typedef struct {
     npy_int64 peak_i, valley_i, end_i;
     double peak, valley, end, depth;
 } tk_episode_rec;
 
 typedef struct {
-    double peak, valley, best, last;
+    double peak, valley, last;
     npy_int64 peak_i, valley_i, i;
     int in_dd;
 } tk_dds_st;
 
 static inline tk_dds_st tk_dds_init(void)
 {
-    tk_dds_st s = {-INFINITY, 0.0, 0.0, NAN, -1, -1, 0, 0};
+    tk_dds_st s = {-INFINITY, 0.0, NAN, -1, -1, 0, 0};
     return s;
 }
 
@@ -370,7 +371,6 @@ static inline int tk_dds_step(tk_dds_st *s, double v, tk_episode_rec *r)
                 s->in_dd = 1;
                 s->valley = v;
                 s->valley_i = s->i;
-                s->best = v / s->peak - 1.0;
             }
         }
         else if (v >= s->peak) {
@@ -380,7 +380,7 @@ static inline int tk_dds_step(tk_dds_st *s, double v, tk_episode_rec *r)
             r->peak = s->peak;
             r->valley = s->valley;
             r->end = v;
-            r->depth = s->best;
+            r->depth = s->valley / s->peak - 1.0;
             closed = 1;
             s->in_dd = 0;
             s->peak_i = s->i;
@@ -388,15 +388,10 @@ static inline int tk_dds_step(tk_dds_st *s, double v, tk_episode_rec *r)
                 s->peak = v;
             }
         }
-        /* For a positive peak, d < best implies v < valley (division by a
-         * positive number is monotone): the division is skipped otherwise. */
-        else if (!(s->peak > 0.0) || v < s->valley) {
-            const double d = v / s->peak - 1.0;
-            if (d < s->best) {
-                s->best = d;
-                s->valley = v;
-                s->valley_i = s->i;
-            }
+        else { /* a new low: selects, not branches (new lows are unpredictable) */
+            const int lower = v < s->valley;
+            s->valley = lower ? v : s->valley;
+            s->valley_i = lower ? s->i : s->valley_i;
         }
         s->last = v;
     }
@@ -417,7 +412,7 @@ static inline int tk_dds_active(const tk_dds_st *s, tk_episode_rec *r)
     r->peak = s->peak;
     r->valley = s->valley;
     r->end = s->last;
-    r->depth = s->best;
+    r->depth = s->valley / s->peak - 1.0;
     return 1;
 }
 

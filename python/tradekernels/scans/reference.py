@@ -238,11 +238,12 @@ def drawdowns(x: Sequence[float]) -> List[tuple]:
     * An episode **opens** at the first non-NaN bar strictly below the
       running peak; its ``peak_idx`` is the last bar at or above the peak
       before that bar and ``peak_val`` the running peak.
-    * ``valley_idx`` is the first bar of the episode with the smallest
-      drawdown ``v / peak_val - 1`` and ``depth`` that drawdown
-      (``valley_val / peak_val - 1``).  For a positive peak this is the first
-      bar at the lowest price (vectorbt's valley), except on rounding ties
-      (two prices with the same drawdown: the earlier one).
+    * ``valley_idx`` is the first bar of the episode at its lowest price
+      (vectorbt's valley) and ``depth = valley_val / peak_val - 1`` (one IEEE
+      division).  For a positive peak this is the episode's smallest
+      drawdown; :func:`drawdown_episode`'s trough is the first bar at the
+      smallest *drawdown*, which is a different bar only on a rounding tie
+      (two prices whose quotients by the peak round to the same value).
     * The episode **recovers** (``status`` 1) at the first later non-NaN bar
       at or above ``peak_val``: ``end_idx`` is that bar and ``end_val`` its
       price; that bar is at the peak, so it can be the next episode's
@@ -257,19 +258,19 @@ def drawdowns(x: Sequence[float]) -> List[tuple]:
       yet.  A series that never falls below its peak has no records; empty
       and all-NaN input give none.
     * Zero, negative and infinite prices follow the comparisons above and
-      IEEE division for the drawdowns (``x/0`` gives ``-inf``; ``-inf/inf``
-      gives NaN, which is never smaller than the best so far).
+      IEEE division for the depth (``x/0`` gives ``-inf``, ``-inf/inf`` NaN;
+      for a negative peak the lowest price is not the smallest drawdown).
     * The same episodes as vectorbt's ``Drawdowns`` records on series
       without NaN (``peak_idx``, ``valley_idx``, values, status; vectorbt's
       ``end_idx`` of an active episode is the last bar, here -1).
     """
     out = []
     peak, peak_i, in_dd = -_INF, -1, False
-    valley, valley_i, best, last = 0.0, -1, 0.0, _NAN
+    valley, valley_i, last = 0.0, -1, _NAN
     n = len(x)
 
     def record(end_i, end_v, status):
-        return (peak_i, valley_i, end_i, peak, valley, end_v, best, status, valley_i - peak_i,
+        return (peak_i, valley_i, end_i, peak, valley, end_v, _div(valley, peak) - 1.0, status, valley_i - peak_i,
                 end_i - valley_i if status else -1, (end_i if status else n - 1) - peak_i)
 
     for i, v in enumerate(x):
@@ -281,16 +282,14 @@ def drawdowns(x: Sequence[float]) -> List[tuple]:
                 if v > peak:
                     peak = v
             else:
-                in_dd, valley, valley_i, best = True, v, i, _div(v, peak) - 1.0
+                in_dd, valley, valley_i = True, v, i
         elif v >= peak:
             out.append(record(i, v, RECOVERED))
             in_dd, peak_i = False, i
             if v > peak:
                 peak = v
-        else:
-            d = _div(v, peak) - 1.0
-            if d < best:
-                best, valley, valley_i = d, v, i
+        elif v < valley:
+            valley, valley_i = v, i
         last = v
     if in_dd:
         out.append(record(-1, last, ACTIVE))
