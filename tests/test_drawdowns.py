@@ -286,3 +286,43 @@ def test_agrees_with_quantstats_drawdown_details(seed):
         assert ours[c].dt.strftime("%Y-%m-%d").tolist() == theirs[c].tolist(), c
     assert ours["days"].tolist() == theirs["days"].tolist()
     assert np.allclose(ours["max drawdown"], theirs["max drawdown"], rtol=1e-12, atol=0)
+
+
+# --------------------------------------------------------------------------
+# Chunks: state= / return_state=True
+# --------------------------------------------------------------------------
+
+def _chunked(x: np.ndarray, cuts, **kw) -> np.ndarray:
+    st, parts = None, []
+    bounds = [0] + sorted(cuts) + [x.shape[-1]]
+    for a, b in zip(bounds[:-2], bounds[1:-1]):
+        r, st = tk.drawdowns(x[..., a:b], state=st, return_state=True, **kw)
+        parts.append(r)
+    parts.append(tk.drawdowns(x[..., bounds[-2]:], state=st, **kw))
+    out = np.concatenate(parts)
+    return out[np.argsort(out["col"], kind="stable")]  # chunk by chunk -> series by series
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 3), st.integers(0, 50)), elements=_values),
+       st.lists(st.integers(0, 50), max_size=4), st.booleans())
+def test_chunked_equals_batch(x, cuts, f32):
+    if f32:
+        with np.errstate(over="ignore"):
+            x = x.astype(np.float32)
+    cuts = [min(c, x.shape[1]) for c in cuts]
+    assert_records_equal(_chunked(x, cuts), tk.drawdowns(x))
+    with tk.backend("reference"):
+        assert_records_equal(_chunked(x, cuts), tk.drawdowns(x))
+
+
+def test_an_episode_spanning_chunks_is_reported_once_where_it_recovers():
+    x = np.array([100.0, 90.0, 80.0, 95.0, 101.0, 99.0])
+    r1, s1 = tk.drawdowns(x[:3], return_state=True)
+    assert len(r1) == 0 and s1.in_dd == 1.0 and s1.n == 3.0
+    r2, s2 = tk.drawdowns(x[3:5], state=s1, return_state=True)
+    assert r2.tolist() == [(0, 0, 2, 4, 100.0, 80.0, 101.0, 80.0 / 100.0 - 1.0, 1, 2, 2, 4)]
+    r3 = tk.drawdowns(x[5:], state=s2)
+    assert r3.tolist() == [(0, 4, 5, -1, 101.0, 99.0, 99.0, 99.0 / 101.0 - 1.0, 0, 1, -1, 1)]
+    with pytest.raises(ValueError, match="drawdowns"):
+        tk.drawdowns(x, state=tk.State.initial("drawdown"))

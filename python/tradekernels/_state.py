@@ -53,6 +53,22 @@ from . import _registry
 __all__ = ["State", "as_state_vector", "PY_RUNNERS"]
 
 
+#: Carried states of kernels that are not ufuncs (no registry row):
+#: ``name -> (fields, defaults)``.
+EXTRA_LAYOUTS: Dict[str, Tuple[Tuple[str, ...], Tuple[float, ...]]] = {
+    "drawdowns": (("peak", "valley", "last", "peak_i", "valley_i", "n", "in_dd"),
+                  (-np.inf, 0.0, np.nan, -1.0, -1.0, 0.0, 0.0)),
+}
+
+
+def _layout(kernel: str) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
+    """(fields, defaults) of ``kernel``'s state."""
+    if kernel in EXTRA_LAYOUTS:
+        return EXTRA_LAYOUTS[kernel]
+    k = _registry.get(kernel)
+    return k.state_fields, tuple(k.state_default)
+
+
 class State:
     """The carried state of one scan kernel (see :mod:`tradekernels._state`).
 
@@ -67,12 +83,12 @@ class State:
     values: np.ndarray
 
     def __init__(self, kernel: str, values: Any) -> None:
-        k = _registry.get(kernel)
+        fields, _ = _layout(kernel)
         v = np.array(values, dtype=np.float64)  # always a private copy
-        if v.ndim == 0 or v.shape[-1] != k.state_len:
+        if v.ndim == 0 or v.shape[-1] != len(fields):
             raise ValueError(
-                f"tradekernels.State: a {kernel} state has {k.state_len} fields "
-                f"{k.state_fields}, got values of shape {v.shape}"
+                f"tradekernels.State: a {kernel} state has {len(fields)} fields "
+                f"{fields}, got values of shape {v.shape}"
             )
         v.flags.writeable = False
         object.__setattr__(self, "kernel", kernel)
@@ -80,12 +96,12 @@ class State:
 
     @classmethod
     def initial(cls, kernel: str, lead: Tuple[int, ...] = ()) -> "State":
-        k = _registry.get(kernel)
-        return cls(kernel, np.broadcast_to(np.array(k.state_default), tuple(lead) + (k.state_len,)))
+        fields, default = _layout(kernel)
+        return cls(kernel, np.broadcast_to(np.array(default), tuple(lead) + (len(fields),)))
 
     @property
     def fields(self) -> Tuple[str, ...]:
-        return _registry.get(self.kernel).state_fields
+        return _layout(self.kernel)[0]
 
     @property
     def shape(self) -> Tuple[int, ...]:
@@ -102,7 +118,7 @@ class State:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name in State.__slots__:
             raise AttributeError(name)
-        fields = _registry.get(object.__getattribute__(self, "kernel")).state_fields
+        fields = _layout(object.__getattribute__(self, "kernel"))[0]
         if name in fields:
             return self._field(fields.index(name))
         raise AttributeError(f"{self.kernel} state has no field {name!r} (fields: {fields})")
@@ -144,9 +160,9 @@ class State:
 def as_state_vector(kernel: str, state: Any) -> np.ndarray:
     """``state`` (None, a :class:`State` of this kernel, or an array of shape
     ``(..., k)``) as a float64 array ``(..., k)``."""
-    k = _registry.get(kernel)
+    fields, default = _layout(kernel)
     if state is None:
-        return np.array(k.state_default, dtype=np.float64)
+        return np.array(default, dtype=np.float64)
     if isinstance(state, State):
         if state.kernel != kernel:
             raise ValueError(
@@ -155,10 +171,10 @@ def as_state_vector(kernel: str, state: Any) -> np.ndarray:
             )
         return state.values
     v = np.asarray(state, dtype=np.float64)
-    if v.ndim == 0 or v.shape[-1] != k.state_len:
+    if v.ndim == 0 or v.shape[-1] != len(fields):
         raise ValueError(
             f"tradekernels.{kernel}: the state must be a tradekernels.State or an array whose last "
-            f"axis has the {k.state_len} fields {k.state_fields}, got shape {v.shape}"
+            f"axis has the {len(fields)} fields {fields}, got shape {v.shape}"
         )
     return v
 

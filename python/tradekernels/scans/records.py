@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import _backend, _core
 from .._api import apply_nan_policy, prepare
+from .._state import State, as_state_vector
 from . import reference
 
 __all__ = ["drawdowns", "RECORD_DTYPE", "RECORD_DTYPE_F32"]
@@ -33,13 +34,24 @@ RECORD_DTYPE_F32 = np.dtype([(f, _I) for f in _INDEX] + [(f, np.float32) for f i
 _STYLES = (None, "records", "quantstats")
 
 
-def _reference_records(a2: np.ndarray) -> np.ndarray:
-    rows = [(c,) + r for c in range(a2.shape[0]) for r in reference.drawdowns(a2[c].tolist())]
-    return np.array(rows, dtype=RECORD_DTYPE) if rows else np.empty(0, RECORD_DTYPE)
+def _reference_records(a2: np.ndarray, state: Optional[np.ndarray] = None, final: bool = True) -> Any:
+    """The twin's records of every row of ``a2`` (and, given ``state``, the new
+    state, as ``(records, state)``)."""
+    rows, new = [], []
+    for c in range(a2.shape[0]):
+        st = reference.DRAWDOWNS_START if state is None else state[c].tolist()
+        recs, s = reference.drawdowns_chunk(a2[c].tolist(), st, final)
+        rows += [(c,) + r for r in recs]
+        new.append(s)
+    rec = np.array(rows, dtype=RECORD_DTYPE) if rows else np.empty(0, RECORD_DTYPE)
+    if state is None:
+        return rec
+    return rec, np.array(new, dtype=np.float64).reshape(state.shape)
 
 
-def _check(nat: np.ndarray, ref: np.ndarray) -> None:
-    _backend.compare("drawdowns", [nat[f] for f in FIELDS], [ref[f] for f in FIELDS])
+def _check(nat: Any, ref: Any) -> None:
+    (nat, nst), (ref, rst) = nat, ref
+    _backend.compare("drawdowns", [nat[f] for f in FIELDS] + [nst], [ref[f] for f in FIELDS] + [rst])
 
 
 def _top(rec: np.ndarray, k: int) -> np.ndarray:
@@ -58,7 +70,7 @@ def _top(rec: np.ndarray, k: int) -> np.ndarray:
 
 
 def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Optional[str] = None,
-              nan: str = "skip") -> Any:
+              nan: str = "skip", state: Any = None, return_state: bool = False) -> Any:
     """Every drawdown episode of a price (or equity) series, as records.
 
     Fields: ``col`` (the series' position for 2-D input; 0 for 1-D),
@@ -89,6 +101,13 @@ def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Opt
       percent.  quantstats computes the drawdown from returns (the
       compounded price), so its depths agree to rounding only; its
       ``99% max drawdown`` column (an outlier-trimmed depth) is not given.
+    * ``state=`` / ``return_state=True``: chunks.  With ``return_state=True``
+      a call reports the episodes that recover in its chunk and returns
+      ``(records, state)``; the episode still open is carried in the state
+      and reported once, where it recovers, or (as active) by the last call,
+      made without ``return_state``.  Indices are global; the records of
+      all calls, concatenated, are the batch result (``top`` and
+      ``style`` apply per call).
     * ``nan=``: the NaN policy, ``"skip"`` (default), ``"ffill"`` or
       ``"zero_return"`` (:func:`tradekernels._api.apply_nan_policy`; the
       records are then those of the filled / rebuilt prices).
@@ -101,17 +120,33 @@ def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Opt
         if top < 0:
             raise ValueError(f"tradekernels.drawdowns: top must be >= 0, got {top}")
     arr, ax, ctx = prepare("drawdowns", x, axis)
-    arr = apply_nan_policy("drawdowns", arr, ax, nan)
+    arr = apply_nan_policy("drawdowns", arr, ax, nan, state is not None or return_state)
     if not -arr.ndim <= ax < arr.ndim:
         raise np.exceptions.AxisError(ax, arr.ndim)
     a = np.moveaxis(arr, ax, -1)
     a2 = a if a.ndim == 2 else a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
-    rec = _backend.dispatch(lambda: _core.drawdowns(a2, RECORD_DTYPE), lambda: _reference_records(a2), _check)
+    lead = a.shape[:-1]
+    st0 = as_state_vector("drawdowns", state)
+    st0 = np.ascontiguousarray(np.broadcast_to(st0, lead + st0.shape[-1:]), dtype=np.float64)
+    st2 = st0.reshape(a2.shape[0], st0.shape[-1])
+    final = not return_state
+
+    def native() -> Any:
+        st = st2.copy()
+        return _core.drawdowns(a2, RECORD_DTYPE, st, final), st
+
+    rec, st_out = _backend.dispatch(native, lambda: _reference_records(a2, st2, final), _check)
     if top is not None:
         rec = _top(rec, int(top))
     if arr.dtype == np.float32:
         with np.errstate(over="ignore"):  # a depth beyond float32's range rounds to -inf
             rec = rec.astype(RECORD_DTYPE_F32)
+    result = _form(rec, ax, a.shape[-1], style, ctx)
+    return (result, State("drawdowns", st_out.reshape(lead + st_out.shape[-1:]))) if return_state else result
+
+
+def _form(rec: np.ndarray, ax: int, n: int, style: Optional[str], ctx: Any) -> Any:
+    """The records as the kind of input :func:`prepare` saw (and ``style``)."""
     frame, series = ctx[0], ctx[1]
     if frame is None and series is None:
         if style == "quantstats":
@@ -124,7 +159,7 @@ def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Opt
     else:
         times, labels = series.index, None
     if style == "quantstats":
-        return _quantstats(pd, rec, times, labels, a.shape[-1])
+        return _quantstats(pd, rec, times, labels, n)
     df = pd.DataFrame({f: rec[f] for f in FIELDS})
     if labels is not None:
         df.insert(1, "column", np.asarray(labels, dtype=object)[rec["col"]] if len(rec) else [])

@@ -264,36 +264,53 @@ def drawdowns(x: Sequence[float]) -> List[tuple]:
       without NaN (``peak_idx``, ``valley_idx``, values, status; vectorbt's
       ``end_idx`` of an active episode is the last bar, here -1).
     """
+    return drawdowns_chunk(x, DRAWDOWNS_START)[0]
+
+
+#: The state of :func:`drawdowns_chunk` before the first bar: ``peak``,
+#: ``valley``, ``last`` (the last non-NaN price), ``peak_i``, ``valley_i``,
+#: ``n`` (bars seen), ``in_dd`` (an episode is open).
+DRAWDOWNS_START = (-_INF, 0.0, _NAN, -1.0, -1.0, 0.0, 0.0)
+
+
+def drawdowns_chunk(x: Sequence[float], state: Sequence[float], final: bool = True):
+    """:func:`drawdowns` of one chunk from ``state``: ``(records, new_state)``.
+
+    Indices are global (counted from the first bar of the first chunk).  An
+    episode is reported in the chunk where it recovers; the one still open
+    after the chunk is reported (as active) only when ``final``, so the
+    records of chunks run with ``final=False`` and then a last one with
+    ``final=True`` are, concatenated, exactly :func:`drawdowns` of the whole.
+    """
     out = []
-    peak, peak_i, in_dd = -_INF, -1, False
-    valley, valley_i, last = 0.0, -1, _NAN
-    n = len(x)
+    peak, valley, last = state[0], state[1], state[2]
+    peak_i, valley_i, i, in_dd = int(state[3]), int(state[4]), int(state[5]), state[6] != 0.0
 
-    def record(end_i, end_v, status):
+    def record(end_i, end_v, status, last_i):
         return (peak_i, valley_i, end_i, peak, valley, end_v, _div(valley, peak) - 1.0, status, valley_i - peak_i,
-                end_i - valley_i if status else -1, (end_i if status else n - 1) - peak_i)
+                end_i - valley_i if status else -1, (end_i if status else last_i) - peak_i)
 
-    for i, v in enumerate(x):
-        if v != v:
-            continue
-        if not in_dd:
-            if v >= peak:
-                peak_i = i
+    for v in x:
+        if v == v:
+            if not in_dd:
+                if v >= peak:
+                    peak_i = i
+                    if v > peak:
+                        peak = v
+                else:
+                    in_dd, valley, valley_i = True, v, i
+            elif v >= peak:
+                out.append(record(i, v, RECOVERED, i))
+                in_dd, peak_i = False, i
                 if v > peak:
                     peak = v
-            else:
-                in_dd, valley, valley_i = True, v, i
-        elif v >= peak:
-            out.append(record(i, v, RECOVERED))
-            in_dd, peak_i = False, i
-            if v > peak:
-                peak = v
-        elif v < valley:
-            valley, valley_i = v, i
-        last = v
-    if in_dd:
-        out.append(record(-1, last, ACTIVE))
-    return out
+            elif v < valley:
+                valley, valley_i = v, i
+            last = v
+        i += 1
+    if in_dd and final:
+        out.append(record(-1, last, ACTIVE, i - 1))
+    return out, [peak, valley, last, float(peak_i), float(valley_i), float(i), 1.0 if in_dd else 0.0]
 
 
 def top_drawdowns(records: Sequence[tuple], k: int) -> List[tuple]:
