@@ -37,10 +37,13 @@ def _matplotlib() -> Any:
 
 def _series(x: Any) -> Tuple[np.ndarray, Any, str]:
     """(values as float64, x-axis positions, name) of a Series / column / 1-D array."""
+    pd: Any = None
     try:
-        import pandas as pd
+        import pandas
+
+        pd = pandas
     except ImportError:  # pragma: no cover
-        pd = None
+        pass
     if pd is not None and isinstance(x, pd.DataFrame):
         if x.shape[1] != 1:
             raise ValueError("tradekernels.plot: pass one column (a Series), got a DataFrame of "

@@ -19,7 +19,7 @@ from . import reference
 
 __all__ = ["drawdowns", "RECORD_DTYPE", "RECORD_DTYPE_F32"]
 
-_I, _F = np.int64, np.float64
+_I, _F = np.dtype(np.int64), np.dtype(np.float64)
 _INDEX = ("col", "peak_idx", "valley_idx", "end_idx")
 _VALUES = ("peak_val", "valley_val", "end_val", "depth")
 _COUNTS = ("status", "decline_bars", "recovery_bars", "duration_bars")
