@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tradekernels as tk
+from conftest import GOLDEN_DIR
 from tradekernels.scans import golden as scans_golden
 from tradekernels.scans import reference as R
 from tradekernels.scans.records import FIELDS, RECORD_DTYPE, RECORD_DTYPE_F32, _reference_records
-
-from conftest import GOLDEN_DIR
 
 GOLDEN = GOLDEN_DIR / "records" / "drawdowns.npz"
 

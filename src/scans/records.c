@@ -20,7 +20,8 @@ typedef struct {
     double peak_val, valley_val, end_val, depth;
     npy_int64 status, decline_bars, recovery_bars, duration_bars;
 } tk_dd_out;
-_Static_assert(sizeof(tk_dd_out) == TK_DD_RECORD_SIZE, "record layout (tradekernels.scans.records)");
+_Static_assert(sizeof(tk_dd_out) == TK_DD_RECORD_SIZE,
+               "record layout (tradekernels.scans.records)");
 
 typedef struct {
     tk_dd_out *buf;
@@ -65,8 +66,8 @@ static inline double tk_dd_load(const char *p, int f32)
  * tradekernels._state, "drawdowns"). */
 static inline tk_dds_st tk_dds_load(const double *v)
 {
-    tk_dds_st s = {v[0], v[1], v[2], tk_state_i64(v[3]), tk_state_i64(v[4]), tk_state_i64(v[5]),
-                   v[6] != 0.0};
+    tk_dds_st s = {
+        v[0], v[1], v[2], tk_state_i64(v[3]), tk_state_i64(v[4]), tk_state_i64(v[5]), v[6] != 0.0};
     if (s.i < 0) {
         s.i = 0;
     }
@@ -95,7 +96,8 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
         tk_dds_st s = state != NULL ? tk_dds_load(state + c * TK_DD_STATE_LEN) : tk_dds_init();
         tk_episode_rec r;
         for (npy_intp i = 0; i < n; i++) {
-            if (tk_dds_step(&s, tk_dd_load(p + i * step, f32), &r) && tk_dd_push(b, c, &r, s.i - 1) < 0) {
+            if (tk_dds_step(&s, tk_dd_load(p + i * step, f32), &r)
+                && tk_dd_push(b, c, &r, s.i - 1) < 0) {
                 return -1;
             }
         }
@@ -113,9 +115,8 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
  * *out receives a malloc'ed array of *len records (free() it), laid out as
  * tk_dd_out; returns -1 when out of memory.  No Python API: the caller may
  * release the GIL around it. */
-int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep,
-                         npy_intp step, int f32, double *state, int final, void **out,
-                         npy_intp *len)
+int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
+                         int f32, double *state, int final, void **out, npy_intp *len)
 {
     tk_dd_buf b = {NULL, 0, 0};
     if (tk_dd_scan(data, rows, n, rstep, step, f32, state, final, &b) < 0) {
