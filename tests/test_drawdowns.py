@@ -8,6 +8,8 @@ quantstats) where they are installed.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -325,3 +327,41 @@ def test_an_episode_spanning_chunks_is_reported_once_where_it_recovers():
     assert r3.tolist() == [(0, 4, 5, -1, 101.0, 99.0, 99.0, 99.0 / 101.0 - 1.0, 0, 1, -1, 1)]
     with pytest.raises(ValueError, match="drawdowns"):
         tk.drawdowns(x, state=tk.State.initial("drawdown"))
+
+
+# --------------------------------------------------------------------------
+# Live: tk.stream.Drawdowns
+# --------------------------------------------------------------------------
+
+def _as_records(rows) -> np.ndarray:
+    if not rows:
+        return np.empty(0, RECORD_DTYPE)
+    return np.array([(0,) + tuple(r) for r in rows], dtype=RECORD_DTYPE)
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.float64, st.integers(0, 60), elements=_values), st.integers(0, 60))
+def test_stream_equals_batch(x, cut):
+    s = tk.stream.Drawdowns()
+    got = [r for r in (s.update(v) for v in x.tolist()) if r is not None]
+    if s.active is not None:
+        got.append(s.active)
+    assert_records_equal(_as_records(got), tk.drawdowns(x))
+    # bulk history (extend), then live ticks, then a pickled copy: the same records
+    t = tk.stream.Drawdowns()
+    cut = min(cut, len(x))
+    got = [tuple(r)[1:] for r in t.extend(x[:cut])]
+    t = pickle.loads(pickle.dumps(t))
+    got += [r for r in (t.update(v) for v in x[cut:].tolist()) if r is not None]
+    if t.active is not None:
+        got.append(t.active)
+    assert_records_equal(_as_records(got), tk.drawdowns(x))
+
+
+def test_stream_update_returns_the_episode_that_just_recovered():
+    s = tk.stream.Drawdowns()
+    assert [s.update(v) for v in (100.0, 90.0, 95.0)] == [None, None, None]
+    assert s.active == (0, 1, -1, 100.0, 90.0, 95.0, 90.0 / 100.0 - 1.0, 0, 1, -1, 2)
+    assert s.update(100.0) == (0, 1, 3, 100.0, 90.0, 100.0, 90.0 / 100.0 - 1.0, 1, 1, 2, 3)
+    assert s.active is None and s.update(101.0) is None
+    assert s.state == tk.drawdowns([100.0, 90.0, 95.0, 100.0, 101.0], return_state=True)[1]

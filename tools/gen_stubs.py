@@ -102,7 +102,7 @@ def _api_stub(reg) -> str:
 
 def _stream_stub(reg) -> str:
     out = [NOTE, "from typing import Any, Optional", "", "from . import _api, _core", "from ._state import State",
-           "", f"__all__ = {[k.stream for k in reg.KERNELS if k.stream]!r}", "",
+           "", f"__all__ = {[k.stream for k in reg.KERNELS if k.stream] + ['Drawdowns']!r}", "",
            "class _StreamMixin:",
            "    kernel: str",
            "    def __init__(self, state: Any = ...) -> None: ...",
@@ -119,6 +119,9 @@ def _stream_stub(reg) -> str:
             out += ["    @property", "    def episode(self) -> _api.Episode: ...  # type: ignore[override]"]
         else:
             out.append("    ...")
+    # drawdowns (records, no ufunc row): hand-written in stream.py
+    out += ["class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]",
+            "    def extend(self, values: Any) -> Any: ..."]
     return "\n".join(out) + "\n"
 
 

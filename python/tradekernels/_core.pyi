@@ -49,3 +49,8 @@ class MaxDrawdownDuration(_Stream):
 
 @disjoint_base
 class UlcerIndex(_Stream): ...
+@disjoint_base
+class Drawdowns(_Stream):
+    def update(self, x: float, /) -> Optional[Tuple[Any, ...]]: ...  # type: ignore[override]
+    @property
+    def active(self) -> Optional[Tuple[Any, ...]]: ...

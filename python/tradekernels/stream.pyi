@@ -5,7 +5,7 @@ from typing import Any, Optional
 from . import _api, _core
 from ._state import State
 
-__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex']
+__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Drawdowns']
 
 class _StreamMixin:
     kernel: str
@@ -34,3 +34,5 @@ class MaxDrawdownDuration(_StreamMixin, _core.MaxDrawdownDuration):
     ...
 class UlcerIndex(_StreamMixin, _core.UlcerIndex):
     ...
+class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]
+    def extend(self, values: Any) -> Any: ...

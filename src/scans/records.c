@@ -62,29 +62,6 @@ static inline double tk_dd_load(const char *p, int f32)
     return f32 ? tk_ld_f32(p) : tk_ld_f64(p);
 }
 
-/* The carried state of one series: TK_DD_STATE_LEN doubles (layout:
- * tradekernels._state, "drawdowns"). */
-static inline tk_dds_st tk_dds_load(const double *v)
-{
-    tk_dds_st s = {
-        v[0], v[1], v[2], tk_state_i64(v[3]), tk_state_i64(v[4]), tk_state_i64(v[5]), v[6] != 0.0};
-    if (s.i < 0) {
-        s.i = 0;
-    }
-    return s;
-}
-
-static inline void tk_dds_save(double *v, const tk_dds_st *s)
-{
-    v[0] = s->peak;
-    v[1] = s->valley;
-    v[2] = s->last;
-    v[3] = (double)s->peak_i;
-    v[4] = (double)s->valley_i;
-    v[5] = (double)s->i;
-    v[6] = s->in_dd ? 1.0 : 0.0;
-}
-
 /* All rows into b; -1 when out of memory.  state: NULL (start of the
  * series) or rows x TK_DD_STATE_LEN doubles, read and updated in place;
  * final: also report the episode still open after the last bar. */
@@ -93,7 +70,7 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
 {
     for (npy_intp c = 0; c < rows; c++) {
         const char *p = data + c * rstep;
-        tk_dds_st s = state != NULL ? tk_dds_load(state + c * TK_DD_STATE_LEN) : tk_dds_init();
+        tk_dds_st s = state != NULL ? tk_dds_load((const char *)(state + c * TK_DD_STATE_LEN), sizeof(double)) : tk_dds_init();
         tk_episode_rec r;
         for (npy_intp i = 0; i < n; i++) {
             if (tk_dds_step(&s, tk_dd_load(p + i * step, f32), &r)
@@ -105,7 +82,7 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
             return -1;
         }
         if (state != NULL) {
-            tk_dds_save(state + c * TK_DD_STATE_LEN, &s);
+            tk_dds_save((char *)(state + c * TK_DD_STATE_LEN), sizeof(double), &s);
         }
     }
     return 0;

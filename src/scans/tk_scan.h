@@ -399,6 +399,29 @@ static inline int tk_dds_step(tk_dds_st *s, double v, tk_episode_rec *r)
     return closed;
 }
 
+/* State vector (TK_DD_STATE_LEN doubles; layout: tradekernels._state,
+ * "drawdowns"): peak, valley, last, peak_i, valley_i, n, in_dd. */
+static inline tk_dds_st tk_dds_load(const char *p, npy_intp step)
+{
+    tk_dds_st s = {TK_STV(p, step, 0), TK_STV(p, step, 1), TK_STV(p, step, 2), TK_STI(p, step, 3),
+                   TK_STI(p, step, 4), TK_STI(p, step, 5), TK_STV(p, step, 6) != 0.0};
+    if (s.i < 0) {
+        s.i = 0;
+    }
+    return s;
+}
+
+static inline void tk_dds_save(char *p, npy_intp step, const tk_dds_st *s)
+{
+    TK_STV_SET(p, step, 0, s->peak);
+    TK_STV_SET(p, step, 1, s->valley);
+    TK_STV_SET(p, step, 2, s->last);
+    TK_STV_SET(p, step, 3, s->peak_i);
+    TK_STV_SET(p, step, 4, s->valley_i);
+    TK_STV_SET(p, step, 5, s->i);
+    TK_STV_SET(p, step, 6, s->in_dd ? 1.0 : 0.0);
+}
+
 /* The active episode at the end (end_i = -1, end = the last non-NaN price);
  * returns 0 when no episode is open. */
 static inline int tk_dds_active(const tk_dds_st *s, tk_episode_rec *r)
