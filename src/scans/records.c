@@ -70,7 +70,9 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
 {
     for (npy_intp c = 0; c < rows; c++) {
         const char *p = data + c * rstep;
-        tk_dds_st s = state != NULL ? tk_dds_load((const char *)(state + c * TK_DD_STATE_LEN), sizeof(double)) : tk_dds_init();
+        tk_dds_st s = state != NULL
+                          ? tk_dds_load((const char *)(state + c * TK_DD_STATE_LEN), sizeof(double))
+                          : tk_dds_init();
         tk_episode_rec r;
         for (npy_intp i = 0; i < n; i++) {
             if (tk_dds_step(&s, tk_dd_load(p + i * step, f32), &r)
