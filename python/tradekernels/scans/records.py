@@ -108,6 +108,8 @@ def drawdowns(x: Any, *, axis: Any = None, top: Optional[int] = None, style: Opt
       made without ``return_state``.  Indices are global; the records of
       all calls, concatenated, are the batch result (``top`` and
       ``style`` apply per call).
+    * Live: :class:`tradekernels.stream.Drawdowns` (``update(price)``
+      returns the episode that price recovers, or None).
     * ``nan=``: the NaN policy, ``"skip"`` (default), ``"ffill"`` or
       ``"zero_return"`` (:func:`tradekernels._api.apply_nan_policy`; the
       records are then those of the filled / rebuilt prices).
