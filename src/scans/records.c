@@ -62,6 +62,78 @@ static inline double tk_dd_load(const char *p, int f32)
     return f32 ? tk_ld_f32(p) : tk_ld_f64(p);
 }
 
+/* One row of n bars from state *s: the loop of tk_dds_step (tk_scan.h), split
+ * into its two phases so that each bar costs one predictable test: outside
+ * an episode, look for the first price below the peak; inside one, select
+ * the new low and look for the recovery (a NaN fails both tests).  `last` is
+ * found once at the end (the last non-NaN price of the row, if any).
+ * Returns -1 when out of memory. */
+static inline int tk_dd_row(const char *p, npy_intp n, npy_intp step, int f32, npy_int64 col,
+                            tk_dds_st *s, int final, tk_dd_buf *b)
+{
+    const npy_int64 base = s->i;
+    double peak = s->peak, valley = s->valley;
+    npy_int64 peak_i = s->peak_i, valley_i = s->valley_i;
+    int in_dd = s->in_dd;
+    npy_intp j = 0;
+    while (j < n) {
+        if (!in_dd) {
+            for (; j < n; j++) {
+                const double v = tk_dd_load(p + j * step, f32);
+                if (v >= peak) {
+                    peak_i = base + j;
+                    peak = v > peak ? v : peak;
+                }
+                else if (v == v) {
+                    in_dd = 1;
+                    valley = v;
+                    valley_i = base + j;
+                    j++;
+                    break;
+                }
+            }
+        }
+        else {
+            for (; j < n; j++) {
+                const double v = tk_dd_load(p + j * step, f32);
+                if (v >= peak) {
+                    const tk_episode_rec r = {peak_i, valley_i, base + j,           peak,
+                                              valley, v,        valley / peak - 1.0};
+                    if (tk_dd_push(b, col, &r, base + j) < 0) {
+                        return -1;
+                    }
+                    in_dd = 0;
+                    peak_i = base + j;
+                    peak = v > peak ? v : peak;
+                    j++;
+                    break;
+                }
+                const int lower = v < valley;
+                valley = lower ? v : valley;
+                valley_i = lower ? base + j : valley_i;
+            }
+        }
+    }
+    for (npy_intp k = n - 1; k >= 0; k--) {
+        const double v = tk_dd_load(p + k * step, f32);
+        if (v == v) {
+            s->last = v;
+            break;
+        }
+    }
+    s->peak = peak;
+    s->valley = valley;
+    s->peak_i = peak_i;
+    s->valley_i = valley_i;
+    s->in_dd = in_dd;
+    s->i = base + n;
+    tk_episode_rec r;
+    if (final && tk_dds_active(s, &r) && tk_dd_push(b, col, &r, s->i - 1) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 /* All rows into b; -1 when out of memory.  state: NULL (start of the
  * series) or rows x TK_DD_STATE_LEN doubles, read and updated in place;
  * final: also report the episode still open after the last bar. */
@@ -69,18 +141,13 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
                       int f32, double *state, int final, tk_dd_buf *b)
 {
     for (npy_intp c = 0; c < rows; c++) {
-        const char *p = data + c * rstep;
         tk_dds_st s = state != NULL
                           ? tk_dds_load((const char *)(state + c * TK_DD_STATE_LEN), sizeof(double))
                           : tk_dds_init();
-        tk_episode_rec r;
-        for (npy_intp i = 0; i < n; i++) {
-            if (tk_dds_step(&s, tk_dd_load(p + i * step, f32), &r)
-                && tk_dd_push(b, c, &r, s.i - 1) < 0) {
-                return -1;
-            }
-        }
-        if (final && tk_dds_active(&s, &r) && tk_dd_push(b, c, &r, s.i - 1) < 0) {
+        const char *p = data + c * rstep;
+        const int rc = f32 ? tk_dd_row(p, n, step, 1, c, &s, final, b)
+                           : tk_dd_row(p, n, step, 0, c, &s, final, b);
+        if (rc < 0) {
             return -1;
         }
         if (state != NULL) {
