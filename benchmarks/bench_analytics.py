@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark the drawdown analytics: rolling_max_drawdown and ulcer_index.
+"""Benchmark the drawdown analytics: rolling_max_drawdown, ulcer_index and drawdowns.
 
 Protocol (as bench_kernels.py, smaller): seeded geometric random walk
 (``rng = np.random.default_rng(42); 100 * cumprod(1 + N(0, 0.01))``), float64;
@@ -20,9 +20,17 @@ the median sample.  Ratios are within this one run.  Nothing is asserted.
   and one dependent addition per bar, what an exact left-to-right sum of
   per-bar quotients costs at least); also a numba twin of the kernel.
 
+* ``drawdowns`` (every episode as records) on the same shapes vs vectorbt's
+  ``get_drawdowns_nb`` (numba; given ``x.T``, its best layout: each series
+  contiguous) and quantstats ``drawdown_details`` (a Python loop over
+  periods, given the drawdown series; timed on the first
+  ``--qs-rows`` rows or ``--qs-n`` bars and scaled linearly), where
+  installed.  The record counts are checked equal to vectorbt's.
+
 Usage::
 
     python benchmarks/bench_analytics.py             # all rows
+    python benchmarks/bench_analytics.py --only drawdowns
     python benchmarks/bench_analytics.py --quick     # smaller, fewer repeats
 """
 
@@ -127,12 +135,53 @@ def timeit(fns: Dict[str, Callable[[], object]], repeat: int, min_time: float) -
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
+def bench_drawdowns(x: np.ndarray, args: argparse.Namespace) -> None:
+    import tradekernels as tk
+
+    n_el = x.size
+    fns: Dict[str, Callable[[], object]] = {"tradekernels": lambda: tk.drawdowns(x)}
+    scales: Dict[str, float] = {}
+    try:
+        from vectorbt.generic import nb as vbt_nb
+    except Exception:  # pragma: no cover - optional competitor
+        vbt_nb = None
+    if vbt_nb is not None:
+        xt = x.T  # (time, series), each series contiguous
+        fns["vectorbt get_drawdowns_nb"] = lambda: vbt_nb.get_drawdowns_nb(xt)
+    try:
+        import pandas as pd
+        import quantstats.stats as qs
+    except Exception:  # pragma: no cover - optional competitor
+        qs = None
+    if qs is not None:
+        xs = x[: args.qs_rows] if x.shape[0] > 1 else x[:, : args.qs_n]
+        idx = pd.bdate_range("1990-01-01", periods=xs.shape[1])
+        dd = pd.DataFrame(tku.drawdown(xs).T, index=idx)
+        scales["quantstats drawdown_details (scaled)"] = x.size / xs.size
+        fns["quantstats drawdown_details (scaled)"] = lambda: [qs.drawdown_details(dd[c]) for c in dd.columns]
+    t = timeit(fns, max(1, args.repeat if qs is None else min(args.repeat, 3)), args.min_time)
+    for k, sc in scales.items():
+        t[k] *= sc
+    check = ""
+    if vbt_nb is not None:
+        check = "same count" if len(vbt_nb.get_drawdowns_nb(x.T)) == len(tk.drawdowns(x)) else "COUNT DIFFERS"
+    base = t["tradekernels"]
+    for k, v in t.items():
+        print(
+            f"{'drawdowns':22} {str(x.shape):>11} {'-':>6} {k:28} {v / n_el * 1e9:9.2f} {v * 1e3:10.2f} "
+            f"{v / base:8.1f}x" + (f"  {check}" if k.startswith("vectorbt") else "")
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--min-time", type=float, default=0.02)
     ap.add_argument("--naive-rows", type=int, default=20, help="rows of 500x2520 given to the naive loop")
     ap.add_argument("--naive-n", type=int, default=200_000, help="bars of 1x1e7 given to the naive loop")
+    ap.add_argument("--qs-rows", type=int, default=5, help="rows of 500x2520 given to quantstats")
+    ap.add_argument("--qs-n", type=int, default=100_000, help="bars of 1x1e7 given to quantstats")
+    ap.add_argument("--only", choices=("all", "rolling", "ulcer", "drawdowns"), default="all")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     shapes = [(500, 2520), (1, 10**7)]
@@ -143,7 +192,9 @@ def main() -> int:
         x = walk(shape)
         n_el = x.size
         out = np.empty_like(x)
-        for w in (20, 252, 2520):
+        if args.only in ("all", "drawdowns"):
+            bench_drawdowns(x, args)
+        for w in (20, 252, 2520) if args.only in ("all", "rolling") else ():
             w64, mp = np.int64(w), np.int64(1)
             fns = {"tradekernels": lambda: tku.rolling_max_drawdown(x, w64, mp, out=out)}
             scale = 1.0
@@ -167,6 +218,8 @@ def main() -> int:
                     f"{v / n_el * 1e9:9.2f} {v * 1e3:10.2f} {v / base:8.1f}x"
                     + (f"  {check}" if k != "tradekernels" else "")
                 )
+        if args.only not in ("all", "ulcer"):
+            continue
         res = np.empty(shape[0])
         fns = {
             "tradekernels": lambda: tku.ulcer_index(x, out=res),

@@ -81,6 +81,7 @@ def _explicit(name: str, fn) -> list:
 
 
 def _api_stub(reg) -> str:
+    from tradekernels._api import NAN_POLICY_KERNELS
     from tradekernels.scans import api
 
     names = [n for n in api.__all__ if n != "Episode"]
@@ -95,6 +96,7 @@ def _api_stub(reg) -> str:
         n = len(k.outputs)
         out_t = "Optional[np.ndarray]" if n == 1 else f"Optional[Tuple[{', '.join(['np.ndarray'] * n)}]]"
         tail = f"*, axis: _Axis = ..., out: {out_t} = ..., state: Optional[State] = ...,"
+        nan = ", nan: str = ..." if name in NAN_POLICY_KERNELS else ""
         if k.scan:
             cases = [
                 ("pd.Series", "pd.Series"),
@@ -109,12 +111,12 @@ def _api_stub(reg) -> str:
             out += [
                 "@overload",
                 f"def {k.name}({arg}: {x_t}, {tail}",
-                f"    return_state: Literal[False] = ...) -> {r_t}: ...",
+                f"    return_state: Literal[False] = ...{nan}) -> {r_t}: ...",
             ]
         out += [
             "@overload",
             f"def {k.name}({arg}: Any, {tail}",
-            "    return_state: Literal[True]) -> Tuple[Any, State]: ...",
+            f"    return_state: Literal[True]{nan}) -> Tuple[Any, State]: ...",
         ]
     return "\n".join(out) + "\n"
 
@@ -127,7 +129,7 @@ def _stream_stub(reg) -> str:
         "from . import _api, _core",
         "from ._state import State",
         "",
-        f"__all__ = {[k.stream for k in reg.KERNELS if k.stream] + ['Bracket']!r}",
+        f"__all__ = {[k.stream for k in reg.KERNELS if k.stream] + ['Bracket', 'Drawdowns']!r}",
         "",
         "class _StreamMixin:",
         "    kernel: str",
@@ -147,6 +149,11 @@ def _stream_stub(reg) -> str:
         else:
             out.append("    ...")
     out += ["", "class Bracket(_core.Bracket): ..."]
+    # drawdowns (records, no ufunc row): hand-written in stream.py
+    out += [
+        "class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]",
+        "    def extend(self, values: Any) -> Any: ...",
+    ]
     return "\n".join(out) + "\n"
 
 

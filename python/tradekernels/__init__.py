@@ -71,10 +71,11 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``tradekernels.dask`` is imported on first use (PEP 562), so that
-    ``import tradekernels`` stays cheap and never imports dask."""
-    if name == "dask":
+    """``tradekernels.dask`` and ``tradekernels.plot`` are imported on first use
+    (PEP 562), so that ``import tradekernels`` stays cheap and never imports
+    dask or matplotlib."""
+    if name in ("dask", "plot"):
         import importlib
 
-        return importlib.import_module(".dask", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'tradekernels' has no attribute {name!r}")

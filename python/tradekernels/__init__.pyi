@@ -4,6 +4,7 @@ from typing import Optional, Tuple, TypeVar, Union
 import numpy as np
 
 from . import dask as dask
+from . import plot as plot
 from . import reference as reference
 from . import stream as stream
 from . import ufuncs as ufuncs

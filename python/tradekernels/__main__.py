@@ -1,8 +1,10 @@
 """Command line: ``python -m tradekernels {demo,info}``.
 
-* ``demo [--symbols N] [--days N] [--repeat N]``: run the pandas vs
-  tradekernels comparison on the embedded synthetic dataset and print the
-  report.  Exit code 0 if every result matched, 1 on a mismatch.
+* ``demo [--symbols N] [--days N] [--repeat N] [--plot PATH]``: run the
+  pandas vs tradekernels comparison on the embedded synthetic dataset and
+  print the report; ``--plot`` also writes a PNG of the worst symbol (its
+  top-5 drawdown periods and underwater chart; needs matplotlib, the
+  ``[plot]`` extra).  Exit code 0 if every result matched, 1 on a mismatch.
 * ``info``: version, active SIMD path, available paths, backend and the
   NumPy (and pandas, if installed) version.
 """
@@ -63,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="timing repetitions, the best one counts (default 3)",
     )
+    demo.add_argument(
+        "--plot",
+        metavar="PATH",
+        default=None,
+        help="also write a PNG of the worst symbol's drawdowns to PATH (needs matplotlib)",
+    )
     sub.add_parser(
         "info",
         help="show version, SIMD paths, backend and library versions",
@@ -106,6 +114,15 @@ def _demo(args: argparse.Namespace) -> int:
         print_report(res)
     except BrokenPipeError:  # output piped into e.g. "head": keep the exit code
         _silence_stdout()
+    if args.plot:
+        from ._demo import plot_worst
+
+        try:
+            worst = plot_worst(args.plot, n_symbols=args.symbols, n_days=args.days)
+        except ImportError as exc:
+            print(f"python -m tradekernels demo: {exc}", file=sys.stderr)
+            return _EXIT_USAGE
+        print(f"wrote {args.plot} (worst symbol: {worst})")
     return _EXIT_OK if res["match"] else _EXIT_MISMATCH
 
 

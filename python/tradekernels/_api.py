@@ -43,7 +43,12 @@ import numpy as np
 from . import _backend, _registry
 from ._state import State, as_state_vector
 
-__all__ = ["Episode", "State", "call", "prepare", "finish"]
+__all__ = ["Episode", "State", "call", "prepare", "finish", "NAN_POLICIES", "apply_nan_policy"]
+
+#: The NaN policies of the drawdown family (``nan=``); see :func:`apply_nan_policy`.
+NAN_POLICIES = ("skip", "ffill", "zero_return")
+#: The kernels that take ``nan=``.
+NAN_POLICY_KERNELS = ("drawdown", "max_drawdown", "drawdowns", "rolling_max_drawdown", "ulcer_index")
 
 
 class Episode(NamedTuple):
@@ -229,6 +234,59 @@ def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, .
     return arr, int(axis), (frame, series, pseries, pd, pl, mask)
 
 
+def apply_nan_policy(name: str, arr: np.ndarray, axis: int, nan: str, stateful: bool = False) -> np.ndarray:
+    """The drawdown family's NaN policy, as an exact pre-pass on the prices
+    ``arr`` (time on ``axis``); the kernels then run unchanged.  The twin of
+    each policy is :func:`tradekernels.scans.reference.apply_nan_policy`.
+
+    * ``"skip"`` (default): ``arr`` itself.  NaN bars give NaN drawdowns and
+      are skipped by the reductions (pandas ``x / x.cummax() - 1``; vectorbt
+      on prices).
+    * ``"ffill"``: every NaN takes the last non-NaN price before it (leading
+      NaNs stay NaN): quantstats / ffn, which forward-fill prices.  Values
+      are copied, so this is exact.
+    * ``"zero_return"``: the price rebuilt from its simple returns with NaN
+      returns counted as 0 (empyrical ``cum_returns`` / vectorbt from
+      returns): ``y = x0 * cumprod(1 + r)``, ``r[i] = x[i] / x[i-1] - 1``
+      (NaN when either price is NaN, then 0; ``r[0] = 0``), ``x0`` the first
+      non-NaN price, computed in float64 and rounded once to the input's
+      type.  A price after a NaN is lost (its return is NaN).  All-NaN lanes
+      stay NaN.
+    """
+    if nan == "skip" or nan is None:
+        return arr
+    if nan not in NAN_POLICIES:
+        raise ValueError(f"tradekernels.{name}: nan must be one of {NAN_POLICIES}, got {nan!r}")
+    if stateful:
+        raise ValueError(
+            f"tradekernels.{name}: nan={nan!r} does not take state= / return_state= "
+            "(a chunk would need the previous chunk's last price); use nan='skip'"
+        )
+    ax = axis + arr.ndim if axis < 0 else axis
+    if not 0 <= ax < arr.ndim:
+        raise np.exceptions.AxisError(axis, arr.ndim)
+    a = np.moveaxis(arr, ax, -1)
+    n = a.shape[-1]
+    if n == 0:
+        return arr
+    valid = ~np.isnan(a)
+    if nan == "ffill":
+        pos = np.where(valid, np.arange(n), 0)
+        np.maximum.accumulate(pos, axis=-1, out=pos)
+        out = np.take_along_axis(a, pos, axis=-1)
+    else:
+        x = a.astype(np.float64)
+        first = np.take_along_axis(x, np.argmax(valid, axis=-1)[..., None], axis=-1)
+        g = np.empty_like(x)
+        g[..., 0] = 1.0
+        with np.errstate(all="ignore"):  # IEEE results (inf, NaN), as the kernels
+            r = x[..., 1:] / x[..., :-1] - 1.0
+            np.add(np.where(np.isnan(r), 0.0, r), 1.0, out=g[..., 1:])
+            np.cumprod(g, axis=-1, out=g)
+            out = (g * first).astype(arr.dtype)
+    return np.moveaxis(out, -1, ax)
+
+
 def finish(name: str, res: Tuple[np.ndarray, ...], axis: int, out: Any, ctx: Tuple[Any, ...]) -> Any:
     """The outputs ``res`` of kernel ``name`` as the kind of input :func:`prepare` saw."""
     k = _registry.get(name)
@@ -243,11 +301,14 @@ def finish(name: str, res: Tuple[np.ndarray, ...], axis: int, out: Any, ctx: Tup
     return _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl)
 
 
-def call(name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state: bool = False) -> Any:
-    """Run scan kernel ``name`` on ``x`` (the conversion rules above); the one entry of every
-    generated wrapper."""
+def call(
+    name: str, x: Any, axis: Any, out: Any, state: Any = None, return_state: bool = False, nan: str = "skip"
+) -> Any:
+    """Run scan kernel ``name`` on ``x`` (the conversion rules above, then the NaN
+    policy ``nan``); the one entry of every generated wrapper."""
     k = _registry.get(name)
     arr, axis, ctx = prepare(name, x, axis)
+    arr = apply_nan_policy(name, arr, axis, nan, state is not None or return_state)
     sv = None if state is None and not return_state else as_state_vector(name, state)
     outs = _normalize_out(name, k, arr, axis, out, sv)
     if sv is None:

@@ -410,6 +410,24 @@ def _fills_part(df: Any, repeat: int) -> Dict[str, Any]:
     }
 
 
+def plot_worst(path: Any, n_symbols: int = 500, n_days: int = 2520, top: int = 5) -> str:
+    """Write a PNG of the symbol with the worst maximum drawdown of the demo's
+    dataset to ``path``: its ``top`` drawdown periods above its underwater
+    chart (:mod:`tradekernels.plot`).  Returns the symbol."""
+    from matplotlib.figure import Figure
+
+    from . import plot
+
+    df = synthetic_closes(n_symbols, n_days)
+    worst = str(max_drawdown(df).idxmin())
+    fig = Figure(figsize=(10.0, 6.5), layout="constrained")
+    top_ax, bottom_ax = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    plot.drawdown_periods(df[worst], top=top, ax=top_ax, title=f"{worst}: top {top} drawdowns")
+    plot.underwater(df[worst], ax=bottom_ax, title="")
+    fig.savefig(path, format="png", dpi=100)
+    return worst
+
+
 def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[str, Any]:
     """Run the demo and return its results as a dict (see :func:`format_report`).
 

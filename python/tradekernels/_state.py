@@ -54,15 +54,28 @@ from . import _registry
 __all__ = ["State", "as_state_vector", "PY_RUNNERS"]
 
 
-def _stateful(kernel: Any) -> _registry.Kernel:
-    """The registry row of a kernel with a carried state; ValueError naming the valid ones."""
+#: Carried states of kernels that are not ufuncs (no registry row):
+#: ``name -> (fields, defaults)``.
+EXTRA_LAYOUTS: Dict[str, Tuple[Tuple[str, ...], Tuple[float, ...]]] = {
+    "drawdowns": (
+        ("peak", "valley", "last", "peak_i", "valley_i", "n", "in_dd"),
+        (-np.inf, 0.0, np.nan, -1.0, -1.0, 0.0, 0.0),
+    ),
+}
+
+
+def _layout(kernel: Any) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
+    """(fields, defaults) of ``kernel``'s state; ValueError naming the valid kernels."""
+    if isinstance(kernel, str) and kernel in EXTRA_LAYOUTS:
+        return EXTRA_LAYOUTS[kernel]
     names = [k.name for k in _registry.KERNELS if k.state_fields]
     if not isinstance(kernel, str) or kernel not in names:
         raise ValueError(
             f"tradekernels.State: kernel must be the name of a kernel with a carried state "
-            f"({', '.join(names)}), got {kernel!r}"
+            f"({', '.join(names + list(EXTRA_LAYOUTS))}), got {kernel!r}"
         )
-    return _registry.get(kernel)
+    k = _registry.get(kernel)
+    return k.state_fields, tuple(k.state_default)
 
 
 class State:
@@ -79,12 +92,12 @@ class State:
     values: np.ndarray
 
     def __init__(self, kernel: str, values: Any) -> None:
-        k = _stateful(kernel)
+        fields, _ = _layout(kernel)
         v = np.array(values, dtype=np.float64)  # always a private copy
-        if v.ndim == 0 or v.shape[-1] != k.state_len:
+        if v.ndim == 0 or v.shape[-1] != len(fields):
             raise ValueError(
-                f"tradekernels.State: a {kernel} state has {k.state_len} fields "
-                f"{k.state_fields}, got values of shape {v.shape}"
+                f"tradekernels.State: a {kernel} state has {len(fields)} fields "
+                f"{fields}, got values of shape {v.shape}"
             )
         v.flags.writeable = False
         object.__setattr__(self, "kernel", kernel)
@@ -92,12 +105,12 @@ class State:
 
     @classmethod
     def initial(cls, kernel: str, lead: Tuple[int, ...] = ()) -> State:
-        k = _stateful(kernel)
-        return cls(kernel, np.broadcast_to(np.array(k.state_default), tuple(lead) + (k.state_len,)))
+        fields, default = _layout(kernel)
+        return cls(kernel, np.broadcast_to(np.array(default), tuple(lead) + (len(fields),)))
 
     @property
     def fields(self) -> Tuple[str, ...]:
-        return _registry.get(self.kernel).state_fields
+        return _layout(self.kernel)[0]
 
     @property
     def shape(self) -> Tuple[int, ...]:
@@ -114,7 +127,7 @@ class State:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name in State.__slots__:
             raise AttributeError(name)
-        fields = _registry.get(object.__getattribute__(self, "kernel")).state_fields
+        fields = _layout(object.__getattribute__(self, "kernel"))[0]
         if name in fields:
             return self._field(fields.index(name))
         raise AttributeError(f"{self.kernel} state has no field {name!r} (fields: {fields})")
@@ -159,9 +172,9 @@ class State:
 def as_state_vector(kernel: str, state: Any) -> np.ndarray:
     """``state`` (None, a :class:`State` of this kernel, or an array of shape
     ``(..., k)``) as a float64 array ``(..., k)``."""
-    k = _registry.get(kernel)
+    fields, default = _layout(kernel)
     if state is None:
-        return np.array(k.state_default, dtype=np.float64)
+        return np.array(default, dtype=np.float64)
     if isinstance(state, State):
         if state.kernel != kernel:
             raise ValueError(
@@ -170,10 +183,10 @@ def as_state_vector(kernel: str, state: Any) -> np.ndarray:
             )
         return state.values
     v = np.asarray(state, dtype=np.float64)
-    if v.ndim == 0 or v.shape[-1] != k.state_len:
+    if v.ndim == 0 or v.shape[-1] != len(fields):
         raise ValueError(
             f"tradekernels.{kernel}: the state must be a tradekernels.State or an array whose last "
-            f"axis has the {k.state_len} fields {k.state_fields}, got shape {v.shape}"
+            f"axis has the {len(fields)} fields {fields}, got shape {v.shape}"
         )
     return v
 

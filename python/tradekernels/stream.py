@@ -134,3 +134,29 @@ class Bracket(_core.Bracket):
     """
 
     __slots__ = ()
+
+
+class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]
+    """Live :func:`tradekernels.drawdowns`: ``Drawdowns(state=None)``;
+    ``update(price)`` returns the episode this price recovers, as a tuple of
+    the record fields (``tradekernels.scans.reference.DRAWDOWN_FIELDS``:
+    ``peak_idx, valley_idx, end_idx, peak_val, valley_val, end_val, depth,
+    status, decline_bars, recovery_bars, duration_bars``), or None;
+    ``.active`` is the open episode (``end_idx`` -1) or None.  Indices count
+    from the first update (or go on from ``state``).  The episodes
+    returned, then ``.active``, are the batch records of the prices seen."""
+
+    __slots__ = ()
+    kernel = "drawdowns"
+
+    def extend(self, values: Any) -> Any:
+        """Feed many prices at once (the batch C code, from the current state);
+        returns the records of the episodes they recover (a structured array)."""
+        from .scans.records import drawdowns
+
+        rec, st = drawdowns(np.asarray(values, dtype=np.float64), state=self.state, return_state=True)
+        _core.Drawdowns.__init__(self, _vector(self.kernel, st))
+        return rec
+
+
+__all__ = __all__ + ["Drawdowns"]

@@ -5,7 +5,7 @@ from typing import Any, Optional
 from . import _api, _core
 from ._state import State
 
-__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket']
+__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket', 'Drawdowns']
 
 class _StreamMixin:
     kernel: str
@@ -36,3 +36,5 @@ class UlcerIndex(_StreamMixin, _core.UlcerIndex):
     ...
 
 class Bracket(_core.Bracket): ...
+class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]
+    def extend(self, values: Any) -> Any: ...

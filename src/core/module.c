@@ -25,6 +25,7 @@
 #define NPY_TARGET_VERSION 0x00000013 /* NPY_2_1_API_VERSION */
 #include "tk.h"
 #include <fenv.h>
+#include <stdlib.h>
 #include <numpy/ndarrayobject.h>
 #include <numpy/ufuncobject.h>
 
@@ -338,7 +339,82 @@ static PyObject *tk_kernels_info(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(
     return t;
 }
 
+/* drawdowns(x, dtype[, state, final]): every drawdown episode of each row
+ * of the 2-D float array x as a 1-D structured array of dtype
+ * (tradekernels.scans.records), computed by scans/records.c without the GIL
+ * for long inputs.  state: None or a (rows, 7) float64 array, read and
+ * updated in place; final (default true): also report the open episode. */
+static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    PyArrayObject *x;
+    PyArray_Descr *dtype;
+    PyObject *state_obj = Py_None;
+    int final = 1;
+    if (!PyArg_ParseTuple(args, "O!O&|Op:drawdowns", &PyArray_Type, &x, PyArray_DescrConverter,
+                          &dtype, &state_obj, &final)) {
+        return NULL;
+    }
+    double *state = NULL;
+    if (state_obj != Py_None) {
+        PyArrayObject *st = (PyArrayObject *)state_obj;
+        if (!PyArray_Check(state_obj) || PyArray_TYPE(st) != NPY_FLOAT64 || PyArray_NDIM(st) != 2
+            || !PyArray_IS_C_CONTIGUOUS(st) || !PyArray_ISWRITEABLE(st)
+            || PyArray_DIM(st, 1) != TK_DD_STATE_LEN
+            || (PyArray_NDIM(x) == 2 && PyArray_DIM(st, 0) != PyArray_DIM(x, 0))) {
+            Py_DECREF(dtype);
+            PyErr_Format(PyExc_ValueError,
+                         "drawdowns: the state must be a writable C-contiguous float64 array of "
+                         "shape (rows, %d)",
+                         TK_DD_STATE_LEN);
+            return NULL;
+        }
+        state = (double *)PyArray_DATA(st);
+    }
+    const int typ = PyArray_TYPE(x);
+    if (PyArray_NDIM(x) != 2 || (typ != NPY_FLOAT32 && typ != NPY_FLOAT64)) {
+        Py_DECREF(dtype);
+        PyErr_SetString(PyExc_TypeError, "drawdowns: expected a 2-D float32 or float64 array");
+        return NULL;
+    }
+    if (PyDataType_ELSIZE(dtype) != TK_DD_RECORD_SIZE || !PyDataType_HASFIELDS(dtype)) {
+        Py_DECREF(dtype);
+        PyErr_Format(PyExc_ValueError, "drawdowns: the record dtype must have itemsize %d",
+                     TK_DD_RECORD_SIZE);
+        return NULL;
+    }
+    const npy_intp rows = PyArray_DIM(x, 0), n = PyArray_DIM(x, 1);
+    const npy_intp rstep = PyArray_STRIDE(x, 0), step = PyArray_STRIDE(x, 1);
+    const char *data = PyArray_BYTES(x);
+    const int f32 = typ == NPY_FLOAT32;
+    void *buf = NULL;
+    npy_intp len = 0;
+    int rc;
+    if ((double)rows * (double)n >= TK_GIL_WORK) {
+        Py_BEGIN_ALLOW_THREADS rc =
+            tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, &buf, &len);
+        Py_END_ALLOW_THREADS
+    }
+    else {
+        rc = tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, &buf, &len);
+    }
+    if (rc < 0) {
+        Py_DECREF(dtype);
+        return PyErr_NoMemory();
+    }
+    npy_intp dims[1] = {len};
+    PyObject *out = PyArray_NewFromDescr(&PyArray_Type, dtype, 1, dims, NULL, NULL, 0, NULL);
+    if (out != NULL && len > 0) {
+        memcpy(PyArray_DATA((PyArrayObject *)out), buf, (size_t)len * TK_DD_RECORD_SIZE);
+    }
+    free(buf);
+    return out;
+}
+
 static PyMethodDef tk_methods[] = {
+    {"drawdowns", tk_drawdowns_records, METH_VARARGS,
+     "drawdowns(x, dtype[, state, final]) -> ndarray: every drawdown episode of each row of the "
+     "2-D float array x "
+     "(tradekernels.drawdowns is the public function)."},
     {"make_ufuncs", tk_make_ufuncs, METH_O,
      "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar', "
      "'avx2', 'avx512' or 'avx512_emu'."},

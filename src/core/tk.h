@@ -150,4 +150,11 @@ int tk_fills_add_constants(PyObject *module);
 int tk_fills_add_exit_constants(PyObject *module);
 int tk_fills_add_bracket(PyObject *module);
 
+/* drawdowns records (scans/records.c): the records of every row, as a
+ * malloc'ed buffer of TK_DD_RECORD_SIZE-byte records; -1 when out of memory. */
+#define TK_DD_RECORD_SIZE 96
+#define TK_DD_STATE_LEN 7
+int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
+                         int f32, double *state, int final, void **out, npy_intp *len);
+
 #endif

@@ -306,6 +306,50 @@ static PyObject *tk_max_drawdown_duration_stream_value(PyObject *self, void *Py_
     return PyLong_FromLongLong(((tk_max_drawdown_duration_stream *)self)->s.best);
 }
 
+/* drawdowns (records, not a ufunc): update(price) -> the episode this bar
+ * recovers, as a record tuple (tradekernels.scans.reference.DRAWDOWN_FIELDS),
+ * or None; .active -> the open episode (status 0) or None. */
+static PyObject *tk_drawdowns_stream_active(PyObject *self, void *c);
+TK_STREAM_COMMON(Drawdowns, drawdowns, tk_drawdowns_st, TK_DD_STATE_LEN,
+                 "Drawdowns(state=None): live drawdowns; update(price) -> the record of the "
+                 "episode this price recovers, or None; .active -> the open episode or None.",
+                 {"active" TK_COMMA tk_drawdowns_stream_active TK_COMMA NULL TK_COMMA
+                  "the open episode as a record (end_idx -1), or None" TK_COMMA NULL} TK_COMMA)
+
+static PyObject *tk_drawdowns_record(const tk_episode_rec *r, npy_int64 last)
+{
+    const int active = r->end_i < 0;
+    return Py_BuildValue("(LLLddddLLLL)", (long long)r->peak_i, (long long)r->valley_i,
+                         (long long)r->end_i, r->peak, r->valley, r->end, r->depth,
+                         (long long)(active ? 0 : 1), (long long)(r->valley_i - r->peak_i),
+                         (long long)(active ? -1 : r->end_i - r->valley_i),
+                         (long long)((active ? last : r->end_i) - r->peak_i));
+}
+
+static PyObject *tk_drawdowns_stream_update(PyObject *self, PyObject *arg)
+{
+    double v;
+    if (tk_arg_double(arg, &v) < 0) {
+        return NULL;
+    }
+    tk_drawdowns_st *s = &((tk_drawdowns_stream *)self)->s;
+    tk_episode_rec r;
+    if (tk_drawdowns_step(s, v, &r)) {
+        return tk_drawdowns_record(&r, s->i - 1);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *tk_drawdowns_stream_active(PyObject *self, void *Py_UNUSED(c))
+{
+    const tk_drawdowns_st *s = &((tk_drawdowns_stream *)self)->s;
+    tk_episode_rec r;
+    if (tk_drawdowns_active(s, &r)) {
+        return tk_drawdowns_record(&r, s->i - 1);
+    }
+    Py_RETURN_NONE;
+}
+
 /* ------------------------------------------------------------------ */
 /* module registration: one type per declared stream (tk_stream_specs,  */
 /* generated from the kernels' `stream` field)                          */
@@ -323,6 +367,12 @@ int tk_stream_add_types(PyObject *module)
             Py_DECREF(tp);
             return -1;
         }
+    }
+    /* drawdowns has no ufunc row (records, scans/records.c): added here */
+    PyObject *tp = PyType_FromModuleAndSpec(module, &tk_drawdowns_stream_spec, NULL);
+    if (tp == NULL || PyModule_AddObject(module, "Drawdowns", tp) < 0) {
+        Py_XDECREF(tp);
+        return -1;
     }
     return 0;
 }

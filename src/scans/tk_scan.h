@@ -324,4 +324,113 @@ static inline void tk_drawdown_episode_save(char *p, npy_intp step, const tk_dra
     TK_STV_SET(p, step, 8, s->i);
 }
 
+/* ---- drawdowns (records.c): every episode of one series ----
+ * Semantics: tradekernels.scans.reference.drawdowns.  An episode opens at
+ * the first non-NaN bar strictly below the running peak, its valley is the
+ * first bar at its lowest price, and it closes (is recovered) at the first
+ * later non-NaN bar at or above the peak; depth = valley / peak - 1, one
+ * division per episode.  NaN bars only let time pass (as in
+ * underwater_bars). */
+typedef struct {
+    npy_int64 peak_i, valley_i, end_i;
+    double peak, valley, end, depth;
+} tk_episode_rec;
+
+typedef struct {
+    double peak, valley, last;
+    npy_int64 peak_i, valley_i, i;
+    int in_dd;
+} tk_drawdowns_st;
+
+static inline tk_drawdowns_st tk_drawdowns_init(void)
+{
+    tk_drawdowns_st s = {-INFINITY, 0.0, NAN, -1, -1, 0, 0};
+    return s;
+}
+
+/* One bar; returns 1 and fills *r when the bar recovers an episode. */
+static inline int tk_drawdowns_step(tk_drawdowns_st *s, double v, tk_episode_rec *r)
+{
+    int closed = 0;
+    if (v == v) {
+        if (!s->in_dd) {
+            if (v >= s->peak) {
+                s->peak_i = s->i;
+                if (v > s->peak) {
+                    s->peak = v;
+                }
+            }
+            else {
+                s->in_dd = 1;
+                s->valley = v;
+                s->valley_i = s->i;
+            }
+        }
+        else if (v >= s->peak) {
+            r->peak_i = s->peak_i;
+            r->valley_i = s->valley_i;
+            r->end_i = s->i;
+            r->peak = s->peak;
+            r->valley = s->valley;
+            r->end = v;
+            r->depth = s->valley / s->peak - 1.0;
+            closed = 1;
+            s->in_dd = 0;
+            s->peak_i = s->i;
+            if (v > s->peak) {
+                s->peak = v;
+            }
+        }
+        else { /* a new low: selects, not branches (new lows are unpredictable) */
+            const int lower = v < s->valley;
+            s->valley = lower ? v : s->valley;
+            s->valley_i = lower ? s->i : s->valley_i;
+        }
+        s->last = v;
+    }
+    s->i++;
+    return closed;
+}
+
+/* State vector (TK_DD_STATE_LEN doubles; layout: tradekernels._state,
+ * "drawdowns"): peak, valley, last, peak_i, valley_i, n, in_dd. */
+static inline tk_drawdowns_st tk_drawdowns_load(const char *p, npy_intp step)
+{
+    tk_drawdowns_st s = {TK_STV(p, step, 0),       TK_STV(p, step, 1), TK_STV(p, step, 2),
+                         TK_STI(p, step, 3),       TK_STI(p, step, 4), TK_STI(p, step, 5),
+                         TK_STV(p, step, 6) != 0.0};
+    if (s.i < 0) {
+        s.i = 0;
+    }
+    return s;
+}
+
+static inline void tk_drawdowns_save(char *p, npy_intp step, const tk_drawdowns_st *s)
+{
+    TK_STV_SET(p, step, 0, s->peak);
+    TK_STV_SET(p, step, 1, s->valley);
+    TK_STV_SET(p, step, 2, s->last);
+    TK_STV_SET(p, step, 3, s->peak_i);
+    TK_STV_SET(p, step, 4, s->valley_i);
+    TK_STV_SET(p, step, 5, s->i);
+    TK_STV_SET(p, step, 6, s->in_dd ? 1.0 : 0.0);
+}
+
+/* The active episode at the end (end_i = -1, end = the last non-NaN price);
+ * returns 0 when no episode is open. */
+static inline int tk_drawdowns_active(const tk_drawdowns_st *s, tk_episode_rec *r)
+{
+    if (!s->in_dd) {
+        return 0;
+    }
+    r->peak_i = s->peak_i;
+    r->valley_i = s->valley_i;
+    r->end_i = -1;
+    r->peak = s->peak;
+    r->valley = s->valley;
+    r->end = s->last;
+    r->depth = s->valley / s->peak - 1.0;
+    return 1;
+}
+
 #endif

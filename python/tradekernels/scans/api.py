@@ -16,9 +16,12 @@ from typing import Any, Callable, Dict
 import numpy as np
 
 from .. import _backend, _registry, ufuncs
-from .._api import Episode, _normalize_out, call, finish, prepare
+from .._api import NAN_POLICY_KERNELS, Episode, _normalize_out, apply_nan_policy, call, finish, prepare
+from .records import drawdowns
 
-__all__ = ["Episode"] + [k.name for k in _registry.KERNELS] + [k.name for k in _registry.WINDOWED]
+__all__ = (
+    ["Episode"] + [k.name for k in _registry.KERNELS] + [k.name for k in _registry.WINDOWED] + ["drawdowns"]
+)
 
 _STATE_DOC = """
 
@@ -38,6 +41,19 @@ def {name}({arg}: Any, *, axis: Any = None, out: Any = None, state: Any = None,
     return call({name!r}, {arg}, axis, out, state, return_state)
 """
 
+# The drawdown family also takes the NaN policy (tradekernels._api.apply_nan_policy).
+_TEMPLATE_NAN = """
+def {name}({arg}: Any, *, axis: Any = None, out: Any = None, state: Any = None,
+        return_state: bool = False, nan: str = "skip") -> Any:
+    return call({name!r}, {arg}, axis, out, state, return_state, nan)
+"""
+
+_NAN_DOC = """
+
+    ``nan=``: the NaN policy, ``"skip"`` (default: NaN bars give NaN and are
+    skipped), ``"ffill"`` (quantstats / ffn) or ``"zero_return"`` (empyrical /
+    vectorbt from returns): :func:`tradekernels._api.apply_nan_policy`."""
+
 
 def _make(k: _registry.Kernel) -> Callable[..., Any]:
     """``k``'s wrapper: a plain function (written from a template, as
@@ -45,13 +61,14 @@ def _make(k: _registry.Kernel) -> Callable[..., Any]:
     introspects like a hand-written one."""
     arg = next(iter(inspect.signature(k.reference).parameters))
     ns: Dict[str, Any] = {"Any": Any, "call": call}
-    exec(_TEMPLATE.format(name=k.name, arg=arg), ns)  # noqa: S102 - names come from the C table
+    nan = k.name in NAN_POLICY_KERNELS
+    exec((_TEMPLATE_NAN if nan else _TEMPLATE).format(name=k.name, arg=arg), ns)  # noqa: S102 - names come from the C table
     fn = ns[k.name]
     fn.__module__ = "tradekernels"
     fn._generated = True  # (tools/gen_stubs.py writes its overloads)
     fn.__doc__ = (
         f"{k.doc.split(chr(10) * 2)[0]}\n\n    Semantics: :func:`tradekernels.scans.reference."
-        f"{k.reference_name}`.  {_tolerance(k)}" + _STATE_DOC
+        f"{k.reference_name}`.  {_tolerance(k)}" + _STATE_DOC + (_NAN_DOC if nan else "")
     )
     return fn
 
@@ -65,7 +82,14 @@ _ulcer_generic = _FUNCS["ulcer_index"]
 
 
 def ulcer_index(
-    x: Any, *, ddof: int = 0, axis: Any = None, out: Any = None, state: Any = None, return_state: bool = False
+    x: Any,
+    *,
+    ddof: int = 0,
+    axis: Any = None,
+    out: Any = None,
+    state: Any = None,
+    return_state: bool = False,
+    nan: str = "skip",
 ) -> Any:
     """Ulcer index ``sqrt(sum(drawdown**2) / (N - ddof))`` over the non-NaN drawdowns.
 
@@ -75,11 +99,16 @@ def ulcer_index(
     is applied here from the final state's ``sumsq`` and ``count`` with the
     same IEEE operations (one division, one ``sqrt``, one rounding to the
     input's float type), so it stays bit-exact.  ``N - ddof <= 0`` gives NaN.
+    ``nan=``: the NaN policy (:func:`tradekernels._api.apply_nan_policy`).
     """
     if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)):
         raise TypeError(f"tradekernels.ulcer_index: ddof must be an integer, got {ddof!r}")
     if ddof == 0:
-        return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state)
+        return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state, nan=nan)
+    if nan != "skip":
+        arr, ax, ctx = prepare("ulcer_index", x, axis)
+        arr = apply_nan_policy("ulcer_index", arr, ax, nan, state is not None or return_state)
+        x = ctx[0].__class__(arr, index=ctx[0].index, columns=ctx[0].columns) if ctx[0] is not None else arr
     res, st = _ulcer_generic(x, axis=axis, state=state, return_state=True)
     ss, count = st.values[..., 1], st.values[..., 2]
     m = count - float(ddof)
@@ -101,7 +130,7 @@ def ulcer_index(
 
 
 def rolling_max_drawdown(
-    x: Any, window: int, *, min_periods: Any = None, axis: Any = None, out: Any = None
+    x: Any, window: int, *, min_periods: Any = None, axis: Any = None, out: Any = None, nan: str = "skip"
 ) -> Any:
     """Max drawdown inside each trailing window of ``window`` bars.
 
@@ -125,6 +154,7 @@ def rolling_max_drawdown(
     if not 0 <= mp <= window:
         raise ValueError(f"tradekernels.{name}: min_periods must be in [0, window], got {min_periods}")
     arr, ax, ctx = prepare(name, x, axis)
+    arr = apply_nan_policy(name, arr, ax, nan)
     ax_n = ax + arr.ndim if ax < 0 else ax
     if not 0 <= ax_n < arr.ndim:
         raise np.exceptions.AxisError(ax, arr.ndim)
@@ -153,4 +183,4 @@ def rolling_max_drawdown(
 
 
 ulcer_index.__doc__ = (ulcer_index.__doc__ or "") + _STATE_DOC
-ulcer_index.__module__ = rolling_max_drawdown.__module__ = "tradekernels"
+ulcer_index.__module__ = rolling_max_drawdown.__module__ = drawdowns.__module__ = "tradekernels"

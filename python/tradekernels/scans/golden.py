@@ -232,6 +232,25 @@ def golden_bytes(arrays: Dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def build_records_arrays(cases: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    """The ordered arrays of ``tests/golden/records/drawdowns.npz``: per case,
+    ``<case>__x``, ``<case>__rec`` (the twin's records of the float64 input,
+    :data:`tradekernels.scans.records.RECORD_DTYPE`) and ``<case>__f32rec``
+    (the twin on the float32 values, values rounded once to float32)."""
+    from .records import RECORD_DTYPE_F32, _reference_records
+
+    arrays: Dict[str, np.ndarray] = {"kernel": np.array("drawdowns"), "cases": np.array(list(cases))}
+    for name, x in cases.items():
+        x2 = np.asarray(x).reshape(int(np.prod(np.shape(x)[:-1])), np.shape(x)[-1])
+        arrays[f"{name}__x"] = x
+        arrays[f"{name}__rec"] = _reference_records(x2)
+        with np.errstate(over="ignore"):
+            x32 = x2.astype(np.float32)
+        with np.errstate(over="ignore"):
+            arrays[f"{name}__f32rec"] = _reference_records(x32).astype(RECORD_DTYPE_F32)
+    return arrays
+
+
 def files() -> Dict[str, bytes]:
     """``{path under tests/golden: file bytes}`` for every scan kernel of the registry."""
     from .._registry import KERNELS, WINDOWED
@@ -245,4 +264,8 @@ def files() -> Dict[str, bytes]:
         if golden_bytes(build(k, build_cases())) != data:
             raise RuntimeError(f"golden data for {k.name} is not deterministic")
         out[f"{k.name}.npz"] = data
+    data = golden_bytes(build_records_arrays(cases))
+    if golden_bytes(build_records_arrays(build_cases())) != data:
+        raise RuntimeError("golden data for drawdowns is not deterministic")
+    out["records/drawdowns.npz"] = data
     return out

@@ -31,6 +31,9 @@ __all__ = [
     "max_drawdown_duration",
     "ulcer_index",
     "rolling_max_drawdown",
+    "drawdowns",
+    "top_drawdowns",
+    "apply_nan_policy",
 ]
 
 _NAN = math.nan
@@ -219,6 +222,170 @@ def rolling_max_drawdown(x: Sequence[float], window: int, min_periods=None) -> L
             out.append(_NAN)
         else:
             out.append(max_drawdown(seg))
+    return out
+
+
+#: The fields of one :func:`drawdowns` record, in order (``col`` is added by
+#: the public function for 2-D input).
+DRAWDOWN_FIELDS = (
+    "peak_idx",
+    "valley_idx",
+    "end_idx",
+    "peak_val",
+    "valley_val",
+    "end_val",
+    "depth",
+    "status",
+    "decline_bars",
+    "recovery_bars",
+    "duration_bars",
+)
+ACTIVE, RECOVERED = 0, 1
+
+
+def drawdowns(x: Sequence[float]) -> List[tuple]:
+    """Every drawdown episode of a price series, in order, as tuples of
+    :data:`DRAWDOWN_FIELDS`.
+
+    * The running peak follows :func:`drawdown` (it starts at ``-inf`` and
+      moves only on a strictly greater price) and ``peak_idx`` follows
+      :func:`underwater_bars`: the last bar at or above the running peak.
+    * An episode **opens** at the first non-NaN bar strictly below the
+      running peak; its ``peak_idx`` is the last bar at or above the peak
+      before that bar and ``peak_val`` the running peak.
+    * ``valley_idx`` is the first bar of the episode at its lowest price
+      (vectorbt's valley) and ``depth = valley_val / peak_val - 1`` (one IEEE
+      division).  For a positive peak this is the episode's smallest
+      drawdown; :func:`drawdown_episode`'s trough is the first bar at the
+      smallest *drawdown*, which is a different bar only on a rounding tie
+      (two prices whose quotients by the peak round to the same value).
+    * The episode **recovers** (``status`` 1) at the first later non-NaN bar
+      at or above ``peak_val``: ``end_idx`` is that bar and ``end_val`` its
+      price; that bar is at the peak, so it can be the next episode's
+      ``peak_idx``.  An episode still open after the last bar is **active**
+      (``status`` 0): ``end_idx = -1`` and ``end_val`` is the last non-NaN
+      price.
+    * ``decline_bars = valley_idx - peak_idx``; ``recovery_bars = end_idx -
+      valley_idx`` (-1 if active); ``duration_bars = end_idx - peak_idx``, or
+      ``len(x) - 1 - peak_idx`` if active.
+    * NaN bars never open, deepen or close an episode; they count as bars
+      (time passes, as in :func:`underwater_bars`).  Leading NaNs: no peak
+      yet.  A series that never falls below its peak has no records; empty
+      and all-NaN input give none.
+    * Zero, negative and infinite prices follow the comparisons above and
+      IEEE division for the depth (``x/0`` gives ``-inf``, ``-inf/inf`` NaN;
+      for a negative peak the lowest price is not the smallest drawdown).
+    * The same episodes as vectorbt's ``Drawdowns`` records on series
+      without NaN (``peak_idx``, ``valley_idx``, values, status; vectorbt's
+      ``end_idx`` of an active episode is the last bar, here -1).
+    """
+    return drawdowns_chunk(x, DRAWDOWNS_START)[0]
+
+
+#: The state of :func:`drawdowns_chunk` before the first bar: ``peak``,
+#: ``valley``, ``last`` (the last non-NaN price), ``peak_i``, ``valley_i``,
+#: ``n`` (bars seen), ``in_dd`` (an episode is open).
+DRAWDOWNS_START = (-_INF, 0.0, _NAN, -1.0, -1.0, 0.0, 0.0)
+
+
+def drawdowns_chunk(x: Sequence[float], state: Sequence[float], final: bool = True):
+    """:func:`drawdowns` of one chunk from ``state``: ``(records, new_state)``.
+
+    Indices are global (counted from the first bar of the first chunk).  An
+    episode is reported in the chunk where it recovers; the one still open
+    after the chunk is reported (as active) only when ``final``, so the
+    records of chunks run with ``final=False`` and then a last one with
+    ``final=True`` are, concatenated, exactly :func:`drawdowns` of the whole.
+    """
+    out = []
+    peak, valley, last = state[0], state[1], state[2]
+    peak_i, valley_i, i, in_dd = int(state[3]), int(state[4]), int(state[5]), state[6] != 0.0
+
+    def record(end_i, end_v, status, last_i):
+        return (
+            peak_i,
+            valley_i,
+            end_i,
+            peak,
+            valley,
+            end_v,
+            _div(valley, peak) - 1.0,
+            status,
+            valley_i - peak_i,
+            end_i - valley_i if status else -1,
+            (end_i if status else last_i) - peak_i,
+        )
+
+    for v in x:
+        if v == v:
+            if not in_dd:
+                if v >= peak:
+                    peak_i = i
+                    if v > peak:
+                        peak = v
+                else:
+                    in_dd, valley, valley_i = True, v, i
+            elif v >= peak:
+                out.append(record(i, v, RECOVERED, i))
+                in_dd, peak_i = False, i
+                if v > peak:
+                    peak = v
+            elif v < valley:
+                valley, valley_i = v, i
+            last = v
+        i += 1
+    if in_dd and final:
+        out.append(record(-1, last, ACTIVE, i - 1))
+    return out, [peak, valley, last, float(peak_i), float(valley_i), float(i), 1.0 if in_dd else 0.0]
+
+
+def top_drawdowns(records: Sequence[tuple], k: int) -> List[tuple]:
+    """The ``k`` deepest of one series' :func:`drawdowns` records, deepest
+    first; equal depths in order of ``peak_idx``; NaN depths last."""
+
+    def key(r):
+        d = r[6]
+        return (d != d, d if d == d else 0.0, r[0])
+
+    return sorted(records, key=key)[:k]
+
+
+def apply_nan_policy(x: Sequence[float], nan: str) -> List[float]:
+    """The prices the drawdown family's kernels see under NaN policy ``nan``
+    (the ``nan=`` argument of ``drawdown``, ``max_drawdown``, ``drawdowns``,
+    ``rolling_max_drawdown`` and ``ulcer_index``).
+
+    * ``"skip"``: ``x`` unchanged (NaN bars give NaN and are skipped).
+    * ``"ffill"``: a NaN takes the last non-NaN value before it; leading
+      NaNs stay NaN (pandas ``ffill``; quantstats and ffn forward-fill
+      prices; quantstats also back-fills leading NaNs and turns ``inf`` into
+      NaN first, which this does not do).
+    * ``"zero_return"``: ``r[0] = 0``, ``r[i] = x[i] / x[i-1] - 1`` with NaN
+      counted as 0, ``y[i] = x0 * ((1 + r[0]) * ... * (1 + r[i]))`` (the
+      product accumulated left to right, as ``numpy.cumprod``; ``x0`` the
+      first non-NaN price; one multiplication by ``x0`` per bar): empyrical's
+      ``cum_returns(r, starting_value=x0)``.  All-NaN input stays NaN.
+      Computed in float64; float32 input is rounded once at the end.
+    """
+    if nan == "skip":
+        return list(x)
+    if nan == "ffill":
+        out, last = [], _NAN
+        for v in x:
+            if v == v:
+                last = v
+            out.append(last)
+        return out
+    if nan != "zero_return":
+        raise ValueError(nan)
+    x0 = next((v for v in x if v == v), _NAN)
+    out, prod, prev = [], 1.0, _NAN
+    for i, v in enumerate(x):
+        if i:
+            r = _div(v, prev) - 1.0
+            prod *= 1.0 + (r if r == r else 0.0)
+        out.append(prod * x0)
+        prev = v
     return out
 
 
