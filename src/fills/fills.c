@@ -201,6 +201,43 @@ typedef struct {
     int skip; /* summaries usable */
 } tk_bars;
 
+/* The raw bars open, high, low, close from four (pointer, stride) pairs. */
+static inline tk_bars tk_bars_ohlc(char *const *args, const npy_intp *steps)
+{
+    tk_bars B;
+    memset(&B, 0, sizeof B);
+    B.open = args[0];
+    B.high = args[1];
+    B.low = args[2];
+    B.close = args[3];
+    B.so = steps[0];
+    B.sh = steps[1];
+    B.sl = steps[2];
+    B.sc = steps[3];
+    return B;
+}
+
+/* The six bar_index summaries (suffix min low / max high, block and super
+ * block min low / max high) from args[0..5]; the search skips blocks only
+ * when their sizes are those of n bars (process_core_dims checks them). */
+static inline void tk_bars_summaries(tk_bars *B, char *const *args, const npy_intp *steps,
+                                     npy_intp n, npy_intp m, npy_intp k)
+{
+    B->smin = args[0];
+    B->smax = args[1];
+    B->bmin = args[2];
+    B->bmax = args[3];
+    B->pmin = args[4];
+    B->pmax = args[5];
+    B->ssmin = steps[0];
+    B->ssmax = steps[1];
+    B->sbmin = steps[2];
+    B->sbmax = steps[3];
+    B->spmin = steps[4];
+    B->spmax = steps[5];
+    B->skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+}
+
 /* Naive: every bar, fillability checked on the raw prices. */
 static inline npy_intp tk_naive_down(const tk_bars *B, double x, npy_intp a, npy_intp b)
 {
@@ -432,23 +469,10 @@ void tk_fill_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
     B.open = args[0];
     B.low = args[1];
     B.high = args[2];
-    B.smin = args[3];
-    B.smax = args[4];
-    B.bmin = args[5];
-    B.bmax = args[6];
-    B.pmin = args[7];
-    B.pmax = args[8];
     B.so = steps[0];
     B.sl = steps[1];
     B.sh = steps[2];
-    B.ssmin = steps[3];
-    B.ssmax = steps[4];
-    B.sbmin = steps[5];
-    B.sbmax = steps[6];
-    B.spmin = steps[7];
-    B.spmax = steps[8];
-    /* process_core_dims rejects other sizes; without it, scan unskipped. */
-    B.skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    tk_bars_summaries(&B, args + 3, steps + 3, n, m, k);
     const char *st = args[9], *sd = args[10], *kd = args[11], *pr = args[12], *lm = args[13],
                *ex = args[14];
     char *oi = args[15], *op = args[16];
@@ -471,16 +495,7 @@ void tk_fill_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
 /* (n),(n),(n),(n),(),(),(),(),(),()->(),() */
 void tk_fill_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_bars B;
-    memset(&B, 0, sizeof B);
-    B.open = args[0];
-    B.high = args[1];
-    B.low = args[2];
-    B.close = args[3];
-    B.so = steps[0];
-    B.sh = steps[1];
-    B.sl = steps[2];
-    B.sc = steps[3];
+    const tk_bars B = tk_bars_ohlc(args, steps);
     tk_fill_one(&B, dims[0], tk_naive_down, tk_naive_up, tk_ld_i64(args[4]), tk_ld_i64(args[5]),
                 tk_ld_i64(args[6]), tk_ld_f64(args[7]), tk_ld_f64(args[8]), tk_ld_i64(args[9]),
                 args[10], args[11]);
@@ -783,23 +798,11 @@ void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
     B.close = args[1];
     B.low = args[2];
     B.high = args[3];
-    B.smin = args[4];
-    B.smax = args[5];
-    B.bmin = args[6];
-    B.bmax = args[7];
-    B.pmin = args[8];
-    B.pmax = args[9];
     B.so = steps[0];
     B.sc = steps[1];
     B.sl = steps[2];
     B.sh = steps[3];
-    B.ssmin = steps[4];
-    B.ssmax = steps[5];
-    B.sbmin = steps[6];
-    B.sbmax = steps[7];
-    B.spmin = steps[8];
-    B.spmax = steps[9];
-    B.skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    tk_bars_summaries(&B, args + 4, steps + 4, n, m, k);
     const int skip = B.skip;
     const char *a[13];
     npy_intp s[13];
@@ -843,16 +846,7 @@ void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
 /* (n),(n),(n),(n),()x13->(),(),(): the naive scan of the raw bars. */
 void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    tk_bars B;
-    memset(&B, 0, sizeof B);
-    B.open = args[0];
-    B.high = args[1];
-    B.low = args[2];
-    B.close = args[3];
-    B.so = steps[0];
-    B.sh = steps[1];
-    B.sl = steps[2];
-    B.sc = steps[3];
+    const tk_bars B = tk_bars_ohlc(args, steps);
     tk_exit_order q;
     q.entry = tk_ld_i64(args[4]);
     q.price = tk_ld_f64(args[5]);
@@ -903,23 +897,11 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
     B.close = args[1];
     B.low = args[2];
     B.high = args[3];
-    B.smin = args[4];
-    B.smax = args[5];
-    B.bmin = args[6];
-    B.bmax = args[7];
-    B.pmin = args[8];
-    B.pmax = args[9];
     B.so = steps[0];
     B.sc = steps[1];
     B.sl = steps[2];
     B.sh = steps[3];
-    B.ssmin = steps[4];
-    B.ssmax = steps[5];
-    B.sbmin = steps[6];
-    B.sbmax = steps[7];
-    B.spmin = steps[8];
-    B.spmax = steps[9];
-    B.skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    tk_bars_summaries(&B, args + 4, steps + 4, n, m, k);
     const char *en = args[10], *ex = args[11];
     const npy_intp sen = steps[10], sex = steps[11];
     tk_exit_order q;
