@@ -56,6 +56,22 @@ def _reference(bars, orders):
     return np.asarray(fi, dtype=np.int64), np.asarray(fp, dtype=np.float64)
 
 
+def _with_expiry_edges(bars, orders):
+    """``orders`` plus, for each order the twin fills when good till cancelled, two copies
+    expiring exactly on its fill bar (it fills there: the expiry bar is live) and on the
+    bar before (it never fills); so an off-by-one in the expiry shows."""
+    gtc = list(orders)
+    gtc[5] = np.full_like(orders[5], -1)
+    fi, _ = _reference(bars, gtc)
+    hit = fi >= 0
+    on = [a[hit] for a in gtc]
+    on[5] = fi[hit]
+    before = [a[hit] for a in gtc]
+    before[5] = fi[hit] - 1
+    before[5][before[5] == -1] = -2  # (-1 would mean "never expires")
+    return [np.concatenate(parts) for parts in zip(orders, on, before)]
+
+
 def _same(got, exp, what):
     assert_bits_identical(np.asarray(got[0]), np.asarray(exp[0]), what + " fill_index")
     a, e = np.asarray(got[1]), np.asarray(exp[1])
@@ -208,9 +224,11 @@ def test_skip_vs_naive_1e5_orders():
     assert 0.2 < np.mean(got[0] >= 0) < 0.98  # both fills and misses are exercised
     # The two C kernels share tk_fill_one (pricing, expiry): the oracle is the twin, on a
     # sample of the orders (every kind, side, fills and misses; the twin is pure Python)
-    pick = np.random.default_rng(8).choice(m, 400, replace=False)
-    sample = [o[pick] for o in orders]
-    _same((got[0][pick], got[1][pick]), _reference(bars, sample), "skip vs twin (sample)")
+    pick = np.random.default_rng(8).choice(m, 300, replace=False)
+    sample = _with_expiry_edges(bars, [o[pick] for o in orders])
+    exp = _reference(bars, sample)
+    _same(_native(bars, sample), exp, "skip vs twin (sample)")
+    _same(_naive(bars, sample), exp, "naive vs twin (sample)")
 
 
 def test_strided_and_stacked_bars():
@@ -218,11 +236,11 @@ def test_strided_and_stacked_bars():
     rng = np.random.default_rng(3)
     n = 5000
     series = [_ohlc_np(rng, n, vol=0.004, grid=0.05, nan_runs=1) for _ in range(3)]
-    orders = _orders_np(rng, series[0], 200, grid=0.05, spread=100)
+    orders = _with_expiry_edges(series[0], _orders_np(rng, series[0], 200, grid=0.05, spread=100))
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (3, n)
     idx = ufuncs.bar_index(*stacked)
-    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders)  # (3,) loop x (200,) core
-    assert fi.shape == (3, 200)
+    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders)  # (3,) loop x (o,) core
+    assert fi.shape == (3, orders[0].size) and orders[0].size > 300
     for k, s in enumerate(series):
         twin = _reference(s, orders)  # the oracle (the C kernels share tk_fill_one)
         _same((fi[k], fp[k]), twin, f"stack {k}")
