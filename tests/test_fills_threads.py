@@ -23,7 +23,7 @@ import tradekernels as tk
 from tradekernels import ufuncs
 
 THREADS = 6
-REPEATS = 3
+REPEATS = 8
 
 
 def _bars(n: int, seed: int):
@@ -71,6 +71,9 @@ def _setup():
         a.flags.writeable = False
     calls: Dict[str, Callable[[], Any]] = {
         "fill_orders": lambda: tk.fill_orders(idx, start, side, kind, price, limit),
+        # other orders of the same count: calls sharing scratch space would mix answers
+        "fill_orders/b": lambda: tk.fill_orders(idx, start[::-1], -side, kind, price * 0.99, limit * 0.99),
+        "exit_orders/b": lambda: tk.exit_orders(idx, start[::-1], side=-side, sl_stop=0.02, tp_stop=0.01),
         "fill_orders/2d": lambda: tk.fill_orders(idx2, start % 5000, side, kind, price, limit, col=col),
         "exit_orders": lambda: tk.exit_orders(
             idx, start, side=side, sl_stop=0.01, tsl_stop=0.02, tp_stop=0.03
@@ -94,7 +97,8 @@ def _setup():
 def test_many_threads_share_one_bar_index():
     idx, bars, calls = _setup()
     snapshot = [a.copy() for a in _index_arrays(idx)]
-    want = {name: _flatten(c()) for name, c in calls.items()}
+    # (copies: a result must not be an array a later call may write into)
+    want = {name: [a.copy() for a in _flatten(c())] for name, c in calls.items()}
     names = sorted(calls)
     errors: List[str] = []
     barrier = threading.Barrier(THREADS + 1)

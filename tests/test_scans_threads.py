@@ -28,7 +28,16 @@ def _inputs() -> Dict[str, np.ndarray]:
     long[::997] = np.nan
     mat = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.02, (6, 4000)), axis=1)
     short = np.array([100.0, 80.0, 110.0, 90.0, np.nan, 120.0, 60.0])
-    out = {"long": long, "mat": mat, "f32": long.astype(np.float32), "short": short}
+    # "long2" / "mat2": other values of the same shapes and dtypes, so that calls sharing
+    # any scratch space or cache keyed by shape would see each other's answers
+    out = {
+        "long": long,
+        "long2": long[::-1] * 0.5,
+        "mat": mat,
+        "mat2": mat[::-1, ::-1] + 1.0,
+        "f32": long.astype(np.float32),
+        "short": short,
+    }
     for a in out.values():
         a.flags.writeable = False
     return out
@@ -53,7 +62,7 @@ def _calls(x: Dict[str, np.ndarray]) -> Dict[str, Callable[[], Any]]:
         fn = getattr(tk, k.name)
         # a shared State (immutable), from the first half of the long series
         _, states[k.name] = fn(x["long"][:15_000], return_state=True)
-        for key in ("long", "mat", "f32", "short"):
+        for key in x:
             calls[f"{k.name}/{key}"] = lambda fn=fn, a=x[key]: fn(a)
         calls[f"{k.name}/state"] = lambda fn=fn, s=states[k.name]: fn(
             x["long"][15_000:], state=s, return_state=True
@@ -107,7 +116,8 @@ def test_many_threads_same_answers_as_one():
     x = _inputs()
     before = {k: v.copy() for k, v in x.items()}
     calls = _calls(x)
-    want = {name: _flatten(c()) for name, c in calls.items()}
+    # (copies: a result must not be an array a later call may write into)
+    want = {name: [a.copy() for a in _flatten(c())] for name, c in calls.items()}
     errors = _run_threads(calls, want)
     assert not errors, sorted(set(errors))[:10]
     for k, v in x.items():  # the shared inputs are untouched
