@@ -75,6 +75,8 @@ def skip_series(draw) -> np.ndarray:
             for _ in range(abs(d)):
                 v = math.nextafter(v, INF if d > 0 else -INF)
             x[draw(st.integers(1, n - 1))] = v
+    if draw(st.booleans()):  # a NaN tail after the last 128-bar block: no scalar tail
+        x[(n // 128) * 128 :] = NAN  # that would repeat (and so hide) a block's minimum
     if draw(st.booleans()):  # whole blocks of NaN, at block boundaries
         b = draw(st.sampled_from([64, 128]))
         k = draw(st.integers(0, max(0, n // b - 1)))
@@ -124,7 +126,9 @@ def test_skip_edges_from_any_state(x, peak, best, seen):
         (100.0, [math.nextafter(100.0, -INF)], 0.0),  # one ulp below: the smallest drawdown
         (0.0, [0.0, -1.0], 0.0),  # zero peak: no skip (0/0 NaN, -1/0 -inf)
         (0.0, [0.0], 0.0),
-        (-100.0, [-150.0, -120.0], 0.0),  # negative peak: not monotone, no skip
+        (-0.0, [0.0, NAN, -0.0], 0.0),  # (-0.0 > 0 is false too)
+        # negative peak: not monotone, no skip (a period of 3: every SIMD lane sees each)
+        (-100.0, [-150.0, -120.0, -130.0], 0.0),
         (INF, [5.0, -INF], 0.0),  # infinite peak: 5/inf - 1 = -1, -inf/inf NaN
         (INF, [-INF], 0.0),
         (5e-324, [0.0, 5e-324], 0.0),  # subnormal peak: 0/p - 1 = -1
@@ -137,3 +141,7 @@ def test_skip_edge_cases(peak, values, seen):
         x = np.resize(np.array(values), n)
         _check(x, [peak, INF, seen])
         _check(np.r_[peak, x], [-INF, INF, 0.0])
+        # only whole blocks hold the values (the rest NaN): no scalar tail to repeat them
+        x[(n // 128) * 128 :] = NAN
+        _check(x, [peak, INF, seen])
+        _check(np.r_[peak, x[:-1]], [-INF, INF, 0.0])
