@@ -235,3 +235,27 @@ def test_bar_index_views_of_every_kind():
                 got = call(path_ufuncs(path)["bar_index"], b)
                 for t, (g, w) in enumerate(zip(got, twin)):
                     assert same_bits(g, np.asarray(w, dtype=np.float64)), f"column {j} {vname} [{path}] {t}"
+
+
+def test_block_counts_are_set_or_checked_per_kernel():
+    """The one core-dims hook of the fills kernels: bar_index sets m = ceil(n/64) and
+    k = ceil(n/4096) (or checks those of its out=); the search kernels check the block
+    summaries they are given; each error names its kernel."""
+    for n in (0, 1, 64, 65, 4096, 4097):
+        bars = [np.ones(n)] * 4
+        res = ufuncs.bar_index(*bars)
+        assert [r.shape[-1] for r in res[4:]] == [-(-n // 64)] * 2 + [-(-n // 4096)] * 2
+    bars = _bars(700)
+    with pytest.raises(ValueError, match="^bar_index: for 700 bars"):
+        ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 4 + [10, 10, 1, 1]))
+    with pytest.raises(ValueError, match="^bar_index: for 700 bars"):
+        ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 4 + [11, 11, 2, 2]))
+    for name in ("fill_orders", "exit_orders", "trades_from_signals"):
+        args = _raw_args(name)
+        # (with n = 5000: m = 79, k = 2; drop one block, then one super block)
+        for j, cut in ((5 if name == "fill_orders" else 6, 1), (7 if name == "fill_orders" else 8, 1)):
+            bad = list(args)
+            bad[j] = bad[j][:-cut]
+            bad[j + 1] = bad[j + 1][:-cut]
+            with pytest.raises(ValueError, match=f"^{name}: for {N} bars the block summaries"):
+                ufuncs.for_path("scalar")[name](*bad)

@@ -83,6 +83,11 @@ static void tk_loop(char **args, npy_intp const *dims, npy_intp const *steps, vo
 /* Every loop of every ufunc is the same outer loop (its data says which core). */
 static PyUFuncGenericFunction tk_funcs[TK_MAXLOOPS] = {tk_loop, tk_loop};
 
+const char *tk_ufunc_name(struct _tagPyUFuncObject *uf)
+{
+    return ((const tk_loop_data *)((PyUFuncObject *)uf)->data[0])->kernel->name;
+}
+
 int tk_state_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes)
 {
     const tk_kernel *k = ((const tk_loop_data *)((PyUFuncObject *)uf)->data[0])->kernel;
