@@ -194,3 +194,23 @@ def test_stream_extend_layouts(cls, name):
         for g, w in zip(ra if isinstance(ra, tuple) else (ra,), rb if isinstance(rb, tuple) else (rb,)):
             assert same_bits(np.asarray(g), np.asarray(w))
     assert a.state == b.state
+
+
+def test_raw_drawdowns_refuses_byte_swapped_input():
+    """_core.drawdowns reads the array's memory itself (not through a ufunc, which would
+    convert): a non-native byte order is a TypeError, not byte-swapped prices.  (The
+    public tk.drawdowns converts first.)"""
+    from tradekernels import _core
+    from tradekernels.scans.records import RECORD_DTYPE
+
+    x = np.array([[100.0, 80.0, 110.0, 90.0, 120.0]])
+    for swapped in (x.astype(">f8"), x.astype(">f4")):
+        with pytest.raises(TypeError, match="byte order"):
+            _core.drawdowns(swapped, RECORD_DTYPE)
+        assert (
+            tk.drawdowns(swapped[0]).tobytes()
+            == tk.drawdowns(x[0]).astype(tk.drawdowns(swapped[0]).dtype).tobytes()
+        )
+    state = np.zeros((1, 7), dtype=">f8")
+    with pytest.raises(ValueError, match="native byte order"):
+        _core.drawdowns(x, RECORD_DTYPE, state)

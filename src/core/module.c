@@ -363,22 +363,24 @@ static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
     if (state_obj != Py_None) {
         PyArrayObject *st = (PyArrayObject *)state_obj;
         if (!PyArray_Check(state_obj) || PyArray_TYPE(st) != NPY_FLOAT64 || PyArray_NDIM(st) != 2
-            || !PyArray_IS_C_CONTIGUOUS(st) || !PyArray_ISWRITEABLE(st)
+            || !PyArray_IS_C_CONTIGUOUS(st) || !PyArray_ISWRITEABLE(st) || !PyArray_ISNOTSWAPPED(st)
             || PyArray_DIM(st, 1) != TK_DD_STATE_LEN
             || (PyArray_NDIM(x) == 2 && PyArray_DIM(st, 0) != PyArray_DIM(x, 0))) {
             Py_DECREF(dtype);
             PyErr_Format(PyExc_ValueError,
-                         "drawdowns: the state must be a writable C-contiguous float64 array of "
-                         "shape (rows, %d)",
+                         "drawdowns: the state must be a writable C-contiguous float64 array "
+                         "(native byte order) of shape (rows, %d)",
                          TK_DD_STATE_LEN);
             return NULL;
         }
         state = (double *)PyArray_DATA(st);
     }
     const int typ = PyArray_TYPE(x);
-    if (PyArray_NDIM(x) != 2 || (typ != NPY_FLOAT32 && typ != NPY_FLOAT64)) {
+    if (PyArray_NDIM(x) != 2 || (typ != NPY_FLOAT32 && typ != NPY_FLOAT64)
+        || !PyArray_ISNOTSWAPPED(x)) {
         Py_DECREF(dtype);
-        PyErr_SetString(PyExc_TypeError, "drawdowns: expected a 2-D float32 or float64 array");
+        PyErr_SetString(PyExc_TypeError,
+                        "drawdowns: expected a 2-D float32 or float64 array in native byte order");
         return NULL;
     }
     if (PyDataType_ELSIZE(dtype) != TK_DD_RECORD_SIZE || !PyDataType_HASFIELDS(dtype)) {
