@@ -15,6 +15,7 @@ from ._parse import (
     NAT,
     DateLike,
     TimeLike,
+    check_date_range,
     clamp_date,
     parse_date,
     parse_time,
@@ -92,7 +93,7 @@ class Calendar:
         self.weekdays = frozenset(wd)
         if isinstance(holidays, (str, _dt.date)):
             raise TypeError("Calendar: holidays must be a collection of dates, not a single date")
-        self.holidays = frozenset(parse_date(h, "holiday") for h in holidays)
+        self.holidays = frozenset(parse_date(h, "holidays (each entry)") for h in holidays)
 
         def in_session(t: _dt.time, lo_ok: bool, hi_ok: bool) -> bool:
             r = rel_us(t, self.open)
@@ -100,7 +101,8 @@ class Calendar:
 
         ecs: Dict[_dt.date, _dt.time] = {}
         for d, t in dict(early_closes or {}).items():
-            dd, tt = parse_date(d, "early_closes key"), parse_time(t, f"early close on {d}")
+            dd = parse_date(d, "early_closes (each key)")
+            tt = parse_time(t, f"early_closes[{dd}]")
             if not in_session(tt, False, True):
                 raise ValueError(
                     f"Calendar: early close {tt} on {dd} is not inside the regular session "
@@ -110,7 +112,8 @@ class Calendar:
         self.early_closes: Mapping[_dt.date, _dt.time] = MappingProxyType(ecs)
         los: Dict[_dt.date, _dt.time] = {}
         for d, t in dict(late_opens or {}).items():
-            dd, tt = parse_date(d, "late_opens key"), parse_time(t, f"late open on {d}")
+            dd = parse_date(d, "late_opens (each key)")
+            tt = parse_time(t, f"late_opens[{dd}]")
             if not in_session(tt, True, False):
                 raise ValueError(
                     f"Calendar: late open {tt} on {dd} is not inside the regular session "
@@ -128,7 +131,7 @@ class Calendar:
                 s, e = item
             except (TypeError, ValueError):
                 raise TypeError(f"Calendar: breaks must be (start, end) pairs, got {item!r}") from None
-            s, e = parse_time(s, "break start"), parse_time(e, "break end")
+            s, e = parse_time(s, "breaks (a start)"), parse_time(e, "breaks (an end)")
             rs, re_ = rel_us(s, self.open), rel_us(e, self.open)
             if not (rs < re_ <= span):
                 raise ValueError(
@@ -202,8 +205,8 @@ class Calendar:
         if start is None and end is None and t is not None:
             return t
         today = _dt.date.today()
-        first = parse_date(start, "start") if start is not None else (t.first if t else today)
-        last = parse_date(end, "end") if end is not None else (t.last if t else today)
+        first = _table_date(start, "start") if start is not None else (t.first if t else today)
+        last = _table_date(end, "end") if end is not None else (t.last if t else today)
         if first > last:
             raise ValueError(f"Calendar.table: start {first} is after end {last}")
         if t is not None and t.covers(first, last):
@@ -250,6 +253,10 @@ class Calendar:
         from .xcals import ExchangeCalendar
 
         return ExchangeCalendar(name, start, end)
+
+
+def _table_date(v: DateLike, what: str) -> _dt.date:
+    return check_date_range(parse_date(v, what, "Calendar.table"), what, "Calendar.table")
 
 
 def _from_spec(spec: Dict[str, Any]) -> Calendar:
