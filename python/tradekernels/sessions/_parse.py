@@ -26,7 +26,7 @@ _TIME_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 
 
 _TIMES = "a datetime.time or an 'HH:MM' / 'HH:MM:SS' string"
-_DATES = "a datetime.date, an ISO 'YYYY-MM-DD' string, a numpy.datetime64 or a pandas.Timestamp"
+_DATES = "a datetime.date, an ISO date string 'YYYY-MM-DD', a numpy.datetime64 or a pandas.Timestamp"
 
 
 def _is_nat(v: Any) -> bool:
