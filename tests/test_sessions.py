@@ -729,6 +729,61 @@ def test_bad_calendar(kwargs, exc, match):
         tk.Calendar(**args)
 
 
+_DATES = r"a datetime\.date, an ISO date string 'YYYY-MM-DD', a numpy\.datetime64 or a pandas\.Timestamp"
+_TIMES = r"a datetime\.time or an 'HH:MM' / 'HH:MM:SS' string"
+_NATS = [pd.NaT, pd.Timestamp("NaT"), np.datetime64("NaT"), np.datetime64("NaT", "ns")]
+
+
+@pytest.mark.parametrize(
+    "nat", _NATS, ids=["pd.NaT", "Timestamp(NaT)", "datetime64(NaT)", "datetime64[ns](NaT)"]
+)
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (lambda x: dict(holidays=["2024-07-04", x]), r"holidays \(each entry\) must be " + _DATES),
+        (lambda x: dict(early_closes={x: "13:00"}), r"early_closes \(each key\) must be " + _DATES),
+        (lambda x: dict(late_opens={x: "10:30"}), r"late_opens \(each key\) must be " + _DATES),
+        (lambda x: dict(early_closes={"2024-07-03": x}), r"early_closes\[2024-07-03\] must be " + _TIMES),
+        (lambda x: dict(late_opens={"2024-07-03": x}), r"late_opens\[2024-07-03\] must be " + _TIMES),
+        (lambda x: dict(open=x), "open must be " + _TIMES),
+        (lambda x: dict(close=x), "close must be " + _TIMES),
+        (lambda x: dict(breaks=[(x, "12:00")]), r"breaks \(a start\) must be " + _TIMES),
+        (lambda x: dict(breaks=[("11:00", x)]), r"breaks \(an end\) must be " + _TIMES),
+    ],
+)
+def test_nat_in_calendar_arguments(nat, kwargs, match):
+    """NaT anywhere a date or time goes: a ValueError naming the argument, what is allowed,
+    and that it got NaT (pandas' NaT is a datetime: it used to fail in NaTType.time())."""
+    args = dict(tz="America/New_York", open="09:30", close="16:00")
+    args.update(kwargs(nat))
+    with pytest.raises(ValueError, match=r"^Calendar: " + match + ", got NaT$"):
+        tk.Calendar(**args)
+
+
+@pytest.mark.parametrize(
+    "args, exc, match",
+    [
+        (("2300-01-01",), ValueError, r"start 2300-01-01 is outside the dates a session table can cover, "),
+        ((None, "2300-01-01"), ValueError, r"end 2300-01-01 is outside .* 1677-09-22 \.\. 2262-04-11"),
+        (("1600-01-01", "2024-01-01"), ValueError, r"start 1600-01-01 is outside"),
+        (
+            (np.datetime64("300000-01-01"),),
+            ValueError,
+            r"start 300000-01-01 is outside the years 1 \.\. 9999",
+        ),
+        ((pd.NaT,), ValueError, "start must be " + _DATES + ", got NaT"),
+        (("2024-01-01", np.datetime64("NaT")), ValueError, "end must be " + _DATES + ", got NaT"),
+        ((1.5,), TypeError, "start must be " + _DATES + ", got float"),
+    ],
+)
+def test_table_range_errors(args, exc, match):
+    """Calendar.table(start, end) outside the datetime64[ns] dates: an error, not a silent clamp."""
+    with pytest.raises(exc, match=r"^Calendar\.table: " + match):
+        ny().table(*args)
+    assert len(ny().table("1677-09-22", "1677-12-31")) > 0  # the range's own ends are fine
+    assert len(ny().table("2262-01-01", "2262-04-11")) > 0
+
+
 @pytest.mark.parametrize(
     "bad",
     [
