@@ -156,3 +156,27 @@ def test_from_exchange_calendars_edges_of_its_bounds():
     assert cal.table().first == dt.date(1960, 1, 1)
     with pytest.raises(xcals.errors.InvalidCalendarName):
         tk.Calendar.from_exchange_calendars("NOPE")
+
+
+@pytest.mark.parametrize("name", ["XNYS", "XHKG", "CMES", "24/5"])
+def test_extension_reads_only_the_missing_dates(name, monkeypatch):
+    """Extending builds exchange_calendars calendars for the missing dates only, and the merged
+    table equals the one built for the whole range at once (rows, breaks, coverage)."""
+    cal = tk.Calendar.from_exchange_calendars(name, "2020-03-10", "2020-09-20")
+    asked = []
+    real = xcals.get_calendar
+    monkeypatch.setattr(xcals, "get_calendar", lambda n, **kw: asked.append(kw) or real(n, **kw))
+    ts = np.array([ns("2022-06-15T03:00"), ns("2018-06-15T03:00")])
+    tk.session_mask(ts, cal)
+    got = cal.table()
+    assert (got.first, got.last) == (dt.date(2018, 1, 1), dt.date(2022, 12, 31))
+    assert [sorted(k.values()) for k in asked] == [["2017-12-31", "2020-03-17"], ["2020-09-13", "2023-01-01"]]
+    monkeypatch.undo()
+    want = tk.Calendar.from_exchange_calendars(name, got.first, got.last).table()
+    for f in ("labels", "opens", "closes", "break_starts", "break_ends", "break_rows", "lo", "hi"):
+        np.testing.assert_array_equal(getattr(got, f), getattr(want, f), err_msg=f)
+    with tk.backend("shadow"):
+        for k in KERNELS:
+            getattr(tk, k)(
+                np.sort(np.concatenate([got.opens, got.closes, got.opens - 1, got.closes - 1])), cal
+            )
