@@ -199,7 +199,9 @@ class Calendar:
 
         With no arguments: the current table (built for the current year if
         there is none yet).  Extending rebuilds the whole table for the
-        union of the ranges, rounded out to whole years.
+        union of the ranges, rounded out to whole years.  ``start`` / ``end``
+        outside 1677-09-22 .. 2262-04-11 (the datetime64[ns] dates) raise
+        ValueError.
         """
         t = self._table
         if start is None and end is None and t is not None:
@@ -241,14 +243,21 @@ class Calendar:
 
         The table is that calendar's own opens, closes and breaks for
         ``start`` .. ``end`` (its defaults when None), so labels are
-        exchange_calendars' session labels.  Extending beyond that range
-        builds a new exchange_calendars calendar for the wider range
-        (clipped to its bounds; dates beyond them have no sessions).  The
-        wall-clock model fields (``open``, ``close``, ...) are the
-        calendar's most common regular times and are informational only:
-        the reference twin does not apply to these calendars
-        (exchange_calendars itself is their reference).  Requires
-        ``pip install exchange_calendars``.
+        exchange_calendars' session labels.  24-hour markets (``"CMES"``,
+        ``"24/7"``, ``"24/5"``: each session closes as the next one opens)
+        are read the same way; a timestamp at a close that is the next open
+        belongs to the next session.  ``start`` / ``end`` must lie within
+        the calendar's bounds (``bound_min`` / ``bound_max``) and the
+        datetime64[ns] dates 1677-09-22 .. 2262-04-11, else ValueError.
+        Extending beyond the range builds a new exchange_calendars calendar
+        for the wider range (clipped to its bounds; dates beyond them have
+        no sessions): pass ``start`` / ``end`` to pay for one build only.
+        The wall-clock model fields (``tz``, ``open``, ``close``,
+        ``weekdays``) are the calendar's zone, most common local open and
+        close (equal for a 24-hour market) and the weekdays with sessions;
+        they are informational only: the reference twin does not apply to
+        these calendars (exchange_calendars' own session data is their
+        reference).  Requires ``pip install exchange_calendars``.
         """
         from .xcals import ExchangeCalendar
 
