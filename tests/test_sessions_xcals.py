@@ -174,3 +174,20 @@ def test_extended_table_equals_one_built_for_the_range(name):
             getattr(tk, k)(
                 np.sort(np.concatenate([got.opens, got.closes, got.opens - 1, got.closes - 1])), cal
             )
+
+
+def test_pickle_after_extending_beyond_the_bounds():
+    """A table extended past exchange_calendars' bounds (XHKG: from 1960) pickles: the copy
+    covers the same dates and answers the same."""
+    cal = tk.Calendar.from_exchange_calendars("XHKG", "1960-02-01", "1960-12-31")
+    day = np.arange(ns("1960-06-01"), ns("1960-06-02"), 5 * MIN)
+    ts = np.concatenate([[ns("1950-06-01T03:00")], day])
+    want = tk.session_mask(ts, cal)
+    assert cal.table().first == dt.date(1950, 1, 1) and not want[0] and want[1:].any()
+    back = pickle.loads(pickle.dumps(cal))
+    assert (back.table().first, back.table().last) == (cal.table().first, cal.table().last)
+    np.testing.assert_array_equal(tk.session_mask(ts, back), want)
+    plain = pickle.loads(
+        pickle.dumps(tk.Calendar.from_exchange_calendars("XHKG", "2024-01-01", "2024-03-31"))
+    )
+    assert (plain.table().first, plain.table().last) == (dt.date(2024, 1, 1), dt.date(2024, 3, 31))

@@ -111,7 +111,9 @@ class ExchangeCalendar(Calendar):
 
     def __reduce__(self) -> Any:
         t = self._table
-        return (ExchangeCalendar, (self.name,) + ((t.first, t.last) if t is not None else ()))
+        if t is None:  # pragma: no cover - the constructor always builds a table
+            return (ExchangeCalendar, (self.name,))
+        return (_restore, (self.name, t.first, t.last))
 
     def _build(self, first: _dt.date, last: _dt.date) -> SessionTable:
         # One exchange_calendars calendar for the whole range: its cost hardly depends on the
@@ -137,6 +139,18 @@ class ExchangeCalendar(Calendar):
         if ts == NAT or i < 0 or ts >= closes[i] or any(s <= ts < e for s, e in breaks[i]):
             return None
         return labels[i], opens[i]
+
+
+def _restore(name: str, first: _dt.date, last: _dt.date) -> ExchangeCalendar:
+    """Unpickle: the calendar for first..last (a table extended beyond exchange_calendars'
+    bounds covers dates it has no sessions for: built within them, then extended)."""
+    import exchange_calendars as xcals
+
+    lo, hi = _bounds(xcals, name, _factory(xcals, name))
+    cal = ExchangeCalendar(name, min(max(first, lo), hi), max(min(last, hi), lo))
+    if first < lo or last > hi:  # (rare: a second exchange_calendars build)
+        cal.table(first, last)
+    return cal
 
 
 def _factory(xcals: Any, name: str) -> Any:
