@@ -139,11 +139,10 @@ def _transitions(tz: zoneinfo.ZoneInfo, year: int) -> list:
 def zone_calendars(draw):
     tz = draw(st.sampled_from(_ZONES))
     m = st.integers(0, 24 * 60 - 1)
-    o, c = draw(m), draw(m)
-    if o == c:
-        c = (c + 1) % 1440
+    o = draw(m)
+    c = o if draw(st.integers(0, 7)) == 0 else draw(m)  # o == c: a 24-hour session
     t = lambda x: dt.time(x // 60, x % 60)  # noqa: E731
-    span = (c - o) % 1440
+    span = (c - o) % 1440 or 1440
     breaks = []
     if span > 2 and draw(st.booleans()):
         a = draw(st.integers(1, span - 2))
@@ -152,7 +151,9 @@ def zone_calendars(draw):
     year = draw(st.integers(1970, 2037))
     days = st.dates(dt.date(year, 1, 1), dt.date(year, 12, 31))
     holidays = draw(st.lists(days, max_size=8))
-    early = {d: t((o + draw(st.integers(1, span))) % 1440) for d in draw(st.lists(days, max_size=8))}
+    early = {
+        d: t((o + draw(st.integers(1, min(span, 1439)))) % 1440) for d in draw(st.lists(days, max_size=8))
+    }
     late = {
         d: t((o + draw(st.integers(0, span - 1))) % 1440)
         for d in draw(st.lists(days, max_size=8))

@@ -27,6 +27,7 @@ from .table import SessionTable
 __all__ = ["Calendar"]
 
 _EPOCH = _dt.datetime(1970, 1, 1)
+_DAY_US = 86400 * 10**6
 _EXTEND = threading.Lock()
 
 
@@ -42,7 +43,8 @@ class Calendar:
         Regular session open and close, ``datetime.time`` or ``"HH:MM"``
         (``"HH:MM:SS"``).  ``close < open`` makes the session overnight:
         it opens on the listed weekday and closes the next calendar day.
-        ``open == close`` raises ValueError.
+        ``close == open`` makes it a 24-hour session, closing at that time
+        the next calendar day (where the next session, if any, opens).
     weekdays:
         Days on which a session opens (Monday = 0 ... Sunday = 6).
     holidays:
@@ -77,13 +79,8 @@ class Calendar:
         self.tz = parse_tz(tz)
         self.open = parse_time(open, "open")
         self.close = parse_time(close, "close")
-        if self.close == self.open:
-            raise ValueError(
-                f"Calendar: open and close are both {self.open}; a session must have a "
-                "length (for a 24-hour market use e.g. 17:00 -> 16:59)"
-            )
-        span = rel_us(self.close, self.open)
-        self.overnight = self.close < self.open
+        span = rel_us(self.close, self.open) or _DAY_US  # open == close: 24 hours
+        self.overnight = self.close <= self.open
 
         wd = set()
         for w in weekdays:

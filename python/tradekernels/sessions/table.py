@@ -280,7 +280,7 @@ def build(cal: Any, first: _dt.date, last: _dt.date) -> SessionTable:
     n = len(days)
     base = days * _US_DAY + time_us(cal.open)  # the regular open, local us
     op_rel = np.zeros(n, dtype=np.int64)
-    cl_rel = np.full(n, rel_us(cal.close, cal.open), dtype=np.int64)
+    cl_rel = np.full(n, rel_us(cal.close, cal.open) or _US_DAY, dtype=np.int64)  # close == open: 24 h
     _override(days, cal.late_opens, cal.open, op_rel)
     _override(days, cal.early_closes, cal.open, cl_rel)
     op, cl = base + op_rel, base + cl_rel
