@@ -9,10 +9,13 @@ Wall-clock boundaries map to instants by one rule (pandas'
 * a wall time in a gap (clocks set forward, or a skipped date): the first instant
   after the gap, i.e. the transition itself.
 
-Offsets come from ``zoneinfo`` (PEP 495 ``fold``: 0 reads a wall time with the offset
-in force before a transition, 1 after); the transition instant of a gap comes from the
-zone's transition data, so every boundary is exact to the nanosecond (no search).  A
-break that collapses to zero length (inside a gap) is dropped; so is a whole session.
+Equivalently: the first instant whose local wall time is at or after the boundary.  The
+UTC offset is constant between two of the zone's transitions, so a whole array of wall
+times converts with one NumPy pass (:func:`wall_to_utc_us`): the transition instants
+come from the zone's TZif data (the listed transitions and the rule after them), the
+offset of each period from ``zoneinfo`` itself; integers throughout, so every boundary
+is exact to the nanosecond (no search).  A break that collapses to zero length (inside
+a gap) is dropped; so is a whole session.
 
 This module shares nothing with the reference twin (:mod:`.reference`) except
 argument parsing (:mod:`._parse`).
