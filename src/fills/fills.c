@@ -192,6 +192,10 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 /* searches: first fillable bar i in [a, b] with low <= x / high >= x  */
 /* ------------------------------------------------------------------ */
 
+/* How many further cache lines of bars after an order's start bar the
+ * skipping kernels prefetch (see TK_PREFETCH_START). */
+#define TK_FILL_PREFETCH_LINES 5
+
 typedef struct {
     const char *open, *high, *low, *close; /* naive: raw bars */
     npy_intp so, sh, sl, sc;
@@ -199,6 +203,10 @@ typedef struct {
     const char *smin, *smax, *bmin, *bmax, *pmin, *pmax;
     npy_intp ssmin, ssmax, sbmin, sbmax, spmin, spmax;
     int skip; /* summaries usable */
+    /* rows of the open column that start the next TK_FILL_PREFETCH_LINES
+     * cache lines after a bar (TK_PREFETCH_START; set by tk_bars_summaries,
+     * so no division per order) */
+    npy_intp pf_rows[TK_FILL_PREFETCH_LINES];
 } tk_bars;
 
 /* The raw bars open, high, low, close from four (pointer, stride) pairs. */
@@ -236,6 +244,10 @@ static inline void tk_bars_summaries(tk_bars *B, char *const *args, const npy_in
     B->spmin = steps[4];
     B->spmax = steps[5];
     B->skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    const npy_intp as = B->so < 0 ? -B->so : B->so;
+    for (npy_intp q = 1; q <= TK_FILL_PREFETCH_LINES; q++) {
+        B->pf_rows[q - 1] = as > 0 && as <= 64 ? q * 64 / as : q;
+    }
 }
 
 /* Naive: every bar, fillability checked on the raw prices. */
@@ -421,7 +433,6 @@ static inline npy_int64 tk_ld_i64(const char *p)
  * and how many further cache lines of bars after it (tuned on 10^6 bars,
  * random starts: 8..32 ahead are all close; 16 is the best). */
 #define TK_FILL_PREFETCH_AHEAD 16
-#define TK_FILL_PREFETCH_LINES 5
 
 /* Prefetch what the first probes of an order starting at bar START touch:
  * the per-bar rows (open, fill_low/high, suffix extremes; interleaved in
@@ -432,29 +443,28 @@ static inline npy_int64 tk_ld_i64(const char *p)
  * blocks in [0, m) when the summaries are usable) are formed.  A macro, not
  * a function: GCC 12 finds a void function that only prefetches "pure" and
  * drops the calls, and so the prefetches. */
-#define TK_PREFETCH_START(B, n, START)                                                \
-    do {                                                                              \
-        const npy_int64 ps_ = (START);                                                \
-        if (ps_ >= 0 && ps_ < (npy_int64)(n)) {                                       \
-            const npy_intp s_ = (npy_intp)ps_;                                        \
-            TK_PREFETCH((B)->smin + s_ * (B)->ssmin);                                 \
-            TK_PREFETCH((B)->smax + s_ * (B)->ssmax);                                 \
-            TK_PREFETCH((B)->low + s_ * (B)->sl);                                     \
-            TK_PREFETCH((B)->high + s_ * (B)->sh);                                    \
-            TK_PREFETCH((B)->open + s_ * (B)->so);                                    \
-            if ((B)->skip) {                                                          \
-                TK_PREFETCH((B)->bmin + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmin);    \
-                TK_PREFETCH((B)->bmax + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmax);    \
-            }                                                                         \
-            const npy_intp as_ = (B)->so < 0 ? -(B)->so : (B)->so;                    \
-            for (npy_intp q_ = 1; q_ <= TK_FILL_PREFETCH_LINES; q_++) {               \
-                const npy_intp r_ = s_ + (as_ > 0 && as_ <= 64 ? q_ * 64 / as_ : q_); \
-                if (r_ >= (n)) {                                                      \
-                    break;                                                            \
-                }                                                                     \
-                TK_PREFETCH((B)->open + r_ * (B)->so);                                \
-            }                                                                         \
-        }                                                                             \
+#define TK_PREFETCH_START(B, n, START)                                             \
+    do {                                                                           \
+        const npy_int64 ps_ = (START);                                             \
+        if (ps_ >= 0 && ps_ < (npy_int64)(n)) {                                    \
+            const npy_intp s_ = (npy_intp)ps_;                                     \
+            TK_PREFETCH((B)->smin + s_ * (B)->ssmin);                              \
+            TK_PREFETCH((B)->smax + s_ * (B)->ssmax);                              \
+            TK_PREFETCH((B)->low + s_ * (B)->sl);                                  \
+            TK_PREFETCH((B)->high + s_ * (B)->sh);                                 \
+            TK_PREFETCH((B)->open + s_ * (B)->so);                                 \
+            if ((B)->skip) {                                                       \
+                TK_PREFETCH((B)->bmin + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmin); \
+                TK_PREFETCH((B)->bmax + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmax); \
+            }                                                                      \
+            for (npy_intp q_ = 0; q_ < TK_FILL_PREFETCH_LINES; q_++) {             \
+                const npy_intp r_ = s_ + (B)->pf_rows[q_];                         \
+                if (r_ >= (n)) {                                                   \
+                    break;                                                         \
+                }                                                                  \
+                TK_PREFETCH((B)->open + r_ * (B)->so);                             \
+            }                                                                      \
+        }                                                                          \
     } while (0)
 
 /* (n),(n),(n),(n),(n),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)
@@ -600,6 +610,18 @@ static inline int tk_exit_crossed(double lo, double hi, double stop, double tp, 
     return lng ? (lo <= stop || hi >= tp) : (hi >= stop || lo <= tp);
 }
 
+/* Is the usable bar (lo, hi) an exit for the reference r?  The same answer
+ * as tk_exit_crossed(lo, hi, tk_exit_stop(fixed, r, fac, ..), tp, lng): the
+ * stop is the tighter of `fixed` and r * fac (NaN-ignoring), and
+ * lo <= max(x, y) iff lo <= x or lo <= y (a NaN compares false); written
+ * branch-free for the walk.  NaN lo / hi (an unusable bar) never exit. */
+static inline int tk_trail_hit(double lo, double hi, double fixed, double r, double fac, double tp,
+                               int lng)
+{
+    const double t = r * fac;
+    return lng ? (lo <= fixed) | (lo <= t) | (hi >= tp) : (hi >= fixed) | (hi >= t) | (lo <= tp);
+}
+
 /* Can a range with summaries (lo, hi) be skipped by a trailing stop whose
  * reference is `ref` before the range?  The reference can only move to
  * tk_better(ref, hi or lo) inside it, so the level stays within
@@ -607,42 +629,132 @@ static inline int tk_exit_crossed(double lo, double hi, double stop, double tp, 
 static inline int tk_trail_skippable(double lo, double hi, double fixed, double ref, double fac,
                                      double tp, int lng)
 {
-    const double far = tk_better(ref, lng ? hi : lo, lng);
-    const double stop = tk_tighter(fixed, far * fac, lng);
-    return !tk_exit_crossed(lo, hi, stop, tp, lng);
+    return !tk_trail_hit(lo, hi, fixed, tk_better(ref, lng ? hi : lo, lng), fac, tp, lng);
 }
 
 /* First bar in [a, b] where the trailing stop (or the fixed stop / target)
- * is reached; *ref is the reference (peak / trough) through the bar before
- * it.  -1 if none (then *ref is unspecified).  With skip, whole blocks and
- * super blocks (aligned) whose summaries cannot hold an exit are passed in
- * O(1), moving the reference to their extreme; bars are walked one by one
- * up to the first block boundary. */
-static inline npy_intp tk_trail_search(const tk_bars *B, int skip, int lng, double fixed,
-                                       double fac, double tp, double *ref, npy_intp a, npy_intp b)
+ * is reached, by the naive scan of the raw bars; *ref is the reference
+ * (peak / trough) through the bar before it.  -1 if none (then *ref is
+ * unspecified).  The indexed search is tk_trail_skip below. */
+static inline npy_intp tk_trail_search(const tk_bars *B, int lng, double fixed, double fac,
+                                       double tp, double *ref, npy_intp a, npy_intp b)
 {
     double r = *ref;
-    if (skip && a <= b
-        && tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
+    for (npy_intp i = a; i <= b; i++) {
+        double lo, hi;
+        tk_exit_bar(B, 0, i, &lo, &hi);
+        int trailing;
+        const double stop = tk_exit_stop(fixed, r, fac, lng, &trailing);
+        if (tk_exit_crossed(lo, hi, stop, tp, lng)) {
+            *ref = r;
+            return i;
+        }
+        r = tk_better(r, lng ? hi : lo, lng); /* NaN (unusable bar) never moves it */
+    }
+    return -1;
+}
+
+/* ---- the indexed trailing search (tk_trail_skip) ---- */
+
+/* Bars of a block that its summary does not rule out are walked in groups
+ * of TK_TRAIL_GROUP: the group's own min low / max high (a few independent
+ * loads and compares, no dependency on the reference) decide with one
+ * tk_trail_skippable test whether any bar of it can exit; only a group that
+ * may hold the exit is walked bar by bar. */
+#define TK_TRAIL_GROUP 8
+
+/* tk_better(r, v[i]) folded over bars [a, e] with four independent chains
+ * (a max is associative; NaN values never move a chain, a NaN r stays). */
+static inline double tk_better_range(const char *v, npy_intp sv, npy_intp a, npy_intp e, double r,
+                                     int lng)
+{
+    double r0 = r, r1 = r, r2 = r, r3 = r;
+    npy_intp i = a;
+    for (; i + 3 <= e; i += 4) {
+        r0 = tk_better(r0, tk_ld_f64(v + i * sv), lng);
+        r1 = tk_better(r1, tk_ld_f64(v + (i + 1) * sv), lng);
+        r2 = tk_better(r2, tk_ld_f64(v + (i + 2) * sv), lng);
+        r3 = tk_better(r3, tk_ld_f64(v + (i + 3) * sv), lng);
+    }
+    for (; i <= e; i++) {
+        r0 = tk_better(r0, tk_ld_f64(v + i * sv), lng);
+    }
+    return tk_better(tk_better(r0, r1, lng), tk_better(r2, r3, lng), lng);
+}
+
+/* First exit bar in [i, e] of the index bars (fill_low / fill_high, NaN on
+ * unusable bars), -1 if none; *ref is the reference before bar i on entry,
+ * and through the bar before the exit (or through e) on return. */
+static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, double fac, double tp,
+                                     double *ref, npy_intp i, npy_intp e)
+{
+    const char *L = B->low, *H = B->high;
+    const npy_intp sl = B->sl, sh = B->sh;
+    double r = *ref;
+    while (i <= e) {
+        const npy_intp g = i + TK_TRAIL_GROUP - 1 <= e ? TK_TRAIL_GROUP : e - i + 1;
+        if (g == TK_TRAIL_GROUP) {
+            double mn = INFINITY, mx = -INFINITY; /* (stay infinite when every bar is NaN) */
+            for (npy_intp t = 0; t < TK_TRAIL_GROUP; t++) {
+                const double lo = tk_ld_f64(L + (i + t) * sl), hi = tk_ld_f64(H + (i + t) * sh);
+                mn = lo < mn ? lo : mn;
+                mx = hi > mx ? hi : mx;
+            }
+            if (tk_trail_skippable(mn, mx, fixed, r, fac, tp, lng)) {
+                r = tk_better(r, lng ? mx : mn, lng);
+                i += TK_TRAIL_GROUP;
+                continue;
+            }
+        }
+        for (const npy_intp ge = i + g; i < ge; i++) {
+            const double lo = tk_ld_f64(L + i * sl), hi = tk_ld_f64(H + i * sh);
+            if (tk_trail_hit(lo, hi, fixed, r, fac, tp, lng)) {
+                *ref = r;
+                return i;
+            }
+            r = tk_better(r, lng ? hi : lo, lng);
+        }
+    }
+    *ref = r;
+    return -1;
+}
+
+/* tk_trail_search with the index (fac >= 0): the same answer and *ref.
+ * O(1) "never" by the suffix extremes; the start block's summary (it also
+ * covers bars before a) can rule out an exit on [a, block end], and the
+ * reference then moves over those bars by a plain fold; afterwards aligned
+ * super blocks and blocks whose summaries cannot hold an exit are passed in
+ * O(1), and any other block is walked in groups (tk_trail_walk). */
+static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, double fac, double tp,
+                                     double *ref, npy_intp a, npy_intp b)
+{
+    double r = *ref;
+    if (a > b
+        || tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
                               fixed, r, fac, tp, lng)) {
         return -1;
     }
+    const char *ext = lng ? B->high : B->low;
+    const npy_intp sext = lng ? B->sh : B->sl;
     npy_intp i = a;
-    if (skip && a <= b && (a & (TK_FILL_BLOCK - 1)) != 0) {
-        /* The start block's summary also covers bars before a, so it can
-         * only rule out an exit on [a, block end]; the reference then moves
-         * over exactly those bars (a plain max / min, no checks). */
+    if ((a & (TK_FILL_BLOCK - 1)) != 0) {
         const npy_intp q = a >> TK_FILL_BLOCK_SHIFT;
+        const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
         if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
                                fixed, r, fac, tp, lng)) {
-            const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
-            for (; i <= e; i++) {
-                r = tk_better(r, tk_ld_f64(lng ? B->high + i * B->sh : B->low + i * B->sl), lng);
+            r = tk_better_range(ext, sext, a, e, r, lng);
+        }
+        else {
+            const npy_intp j = tk_trail_walk(B, lng, fixed, fac, tp, &r, a, e);
+            if (j >= 0) {
+                *ref = r;
+                return j;
             }
         }
+        i = e + 1;
     }
-    while (i <= b) {
-        if (skip && (i & (TK_FILL_SUPER - 1)) == 0) {
+    while (i <= b) { /* i is block aligned */
+        if ((i & (TK_FILL_SUPER - 1)) == 0) {
             const npy_intp q = i >> TK_FILL_SUPER_SHIFT;
             const double lo = tk_ld_f64(B->pmin + q * B->spmin),
                          hi = tk_ld_f64(B->pmax + q * B->spmax);
@@ -652,26 +764,20 @@ static inline npy_intp tk_trail_search(const tk_bars *B, int skip, int lng, doub
                 continue;
             }
         }
-        if (skip && (i & (TK_FILL_BLOCK - 1)) == 0) {
-            const npy_intp q = i >> TK_FILL_BLOCK_SHIFT;
-            const double lo = tk_ld_f64(B->bmin + q * B->sbmin),
-                         hi = tk_ld_f64(B->bmax + q * B->sbmax);
-            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
-                r = tk_better(r, lng ? hi : lo, lng);
-                i += TK_FILL_BLOCK;
-                continue;
-            }
+        const npy_intp q = i >> TK_FILL_BLOCK_SHIFT;
+        const double lo = tk_ld_f64(B->bmin + q * B->sbmin), hi = tk_ld_f64(B->bmax + q * B->sbmax);
+        if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+            r = tk_better(r, lng ? hi : lo, lng);
+            i += TK_FILL_BLOCK;
+            continue;
         }
-        double lo, hi;
-        tk_exit_bar(B, skip, i, &lo, &hi);
-        int trailing;
-        const double stop = tk_exit_stop(fixed, r, fac, lng, &trailing);
-        if (tk_exit_crossed(lo, hi, stop, tp, lng)) {
+        const npy_intp e = i + TK_FILL_BLOCK - 1 < b ? i + TK_FILL_BLOCK - 1 : b;
+        const npy_intp j = tk_trail_walk(B, lng, fixed, fac, tp, &r, i, e);
+        if (j >= 0) {
             *ref = r;
-            return i;
+            return j;
         }
-        r = tk_better(r, lng ? hi : lo, lng); /* NaN (unusable bar) never moves it */
-        i++;
+        i = e + 1;
     }
     return -1;
 }
@@ -750,10 +856,14 @@ static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_
     double ref = P;
     npy_intp j;
     if (fac == fac && fac < 0.0) {
-        j = tk_trail_search(B, 0, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
+        j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
+    }
+    else if (fac == fac && skip) {
+        j = lng ? tk_trail_skip(B, 1, fixed, fac, tp, &ref, first, last)
+                : tk_trail_skip(B, 0, fixed, fac, tp, &ref, first, last);
     }
     else if (fac == fac) {
-        j = tk_trail_search(B, skip, lng, fixed, fac, tp, &ref, first, last);
+        j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last);
     }
     else if (skip) { /* a fixed band: two one-sided skipping searches */
         const npy_intp js =
@@ -763,7 +873,7 @@ static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_
         j = jt >= 0 ? jt : js;
     }
     else {
-        j = tk_trail_search(B, 0, lng, fixed, NAN, tp, &ref, first, last);
+        j = tk_trail_search(B, lng, fixed, NAN, tp, &ref, first, last);
     }
     if (j < 0) {
         if (has_expiry) {
