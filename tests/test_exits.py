@@ -253,7 +253,7 @@ def test_strided_and_stacked_bars():
     pos = _positions(rng, series[0], 300)
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (3, n)
     idx = ufuncs.bar_index(*stacked)
-    got = ufuncs.exit_orders(stacked[0], stacked[3], *idx[:8], *pos)
+    got = ufuncs.exit_orders(idx[0], stacked[3], *idx[1:], *pos)
     assert got[0].shape == (3, 300)
     for k, s in enumerate(series):
         exp = _naive(s, pos)

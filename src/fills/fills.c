@@ -4,10 +4,11 @@
  *
  * Three kernels (float64 bars, int64 order fields):
  *
- *   tk_bar_index   (n),(n),(n),(n)->(n),(n),(n),(n),(m),(m),(k),(k)
- *       open, high, low, close -> fill_low, fill_high, suffix_min_low,
- *       suffix_max_high, block_min_low, block_max_high, super_min_low,
- *       super_max_high.  A bar is fillable iff none of its four prices is
+ *   tk_bar_index   (n),(n),(n),(n)->(n),(n),(n),(n),(n),(m),(m),(k),(k)
+ *       open, high, low, close -> open (a copy: the outputs are the nine bar
+ *       inputs of fill_orders, in its order), fill_low, fill_high,
+ *       suffix_min_low, suffix_max_high, block_min_low, block_max_high,
+ *       super_min_low, super_max_high.  A bar is fillable iff none of its four prices is
  *       NaN; fill_low/fill_high are low/high on fillable bars and NaN on the
  *       others (NaN compares false, so they never cross anything).  Every
  *       summary is the min of fill_low / max of fill_high over the fillable
@@ -131,39 +132,87 @@ static void tk_range_summary(const char *fl, npy_intp sl, const char *fh, npy_in
     *mx = b;
 }
 
+/* Running extremes of fill_low (mn) / fill_high (mx) and "a usable bar
+ * seen" (any) over a range of bars. */
+typedef struct {
+    double mn, mx;
+    int any;
+} tk_bi_acc;
+
+/* One bar of tk_bar_index: its open copy, fill_low / fill_high, and the
+ * suffix extremes (A, through this bar) and block extremes (Q). */
+static inline void tk_bi_bar(const char *o, const char *h, const char *l, const char *c, char *op,
+                             char *fl, char *fh, char *smin, char *smax, tk_bi_acc *A, tk_bi_acc *Q)
+{
+    const double vo = tk_ld_f64(o), vh = tk_ld_f64(h), vl = tk_ld_f64(l), vc = tk_ld_f64(c);
+    const int ok = !(__builtin_isunordered(vo, vh) | __builtin_isunordered(vl, vc));
+    const double wl = ok ? vl : NAN, wh = ok ? vh : NAN;
+    tk_st_f64(op, vo);
+    tk_st_f64(fl, wl);
+    tk_st_f64(fh, wh);
+    Q->mn = wl < Q->mn ? wl : Q->mn;
+    Q->mx = wh > Q->mx ? wh : Q->mx;
+    Q->any |= ok;
+    A->mn = wl < A->mn ? wl : A->mn;
+    A->mx = wh > A->mx ? wh : A->mx;
+    A->any |= ok;
+    tk_st_f64(smin, A->any ? A->mn : NAN);
+    tk_st_f64(smax, A->any ? A->mx : NAN);
+}
+
+/* One pass over the bars, from the last to the first (the suffix extremes
+ * need that direction), block by block: every per-bar output is written
+ * and each block's extremes are known when its first bar is reached; the
+ * super-block extremes then come from the block extremes.  The running
+ * extremes are plain min / max (NaN values never win: x < acc is false)
+ * from +-inf, with a flag for "a usable bar seen" giving NaN for a range
+ * without one -- the same values as the NaN-ignoring tk_nmin / tk_nmax. */
 void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     const npy_intp n = dims[0], m = dims[1], k = dims[2];
     const char *o = args[0], *h = args[1], *l = args[2], *c = args[3];
-    char *fl = args[4], *fh = args[5], *smin = args[6], *smax = args[7];
-    char *bmin = args[8], *bmax = args[9], *pmin = args[10], *pmax = args[11];
+    char *op = args[4], *fl = args[5], *fh = args[6], *smin = args[7], *smax = args[8];
+    char *bmin = args[9], *bmax = args[10], *pmin = args[11], *pmax = args[12];
     const npy_intp so = steps[0], sh = steps[1], sl = steps[2], sc = steps[3];
-    const npy_intp sfl = steps[4], sfh = steps[5], ssmin = steps[6], ssmax = steps[7];
-    const npy_intp sbmin = steps[8], sbmax = steps[9], spmin = steps[10], spmax = steps[11];
+    const npy_intp sop = steps[4], sfl = steps[5], sfh = steps[6], ssmin = steps[7],
+                   ssmax = steps[8];
+    const npy_intp sbmin = steps[9], sbmax = steps[10], spmin = steps[11], spmax = steps[12];
+    const npy_intp mb = tk_ceil_div(n, TK_FILL_BLOCK);
 
-    for (npy_intp i = 0; i < n; i++) {
-        const double vo = tk_ld_f64(o + i * so), vh = tk_ld_f64(h + i * sh);
-        const double vl = tk_ld_f64(l + i * sl), vc = tk_ld_f64(c + i * sc);
-        const int ok = (vo == vo) & (vh == vh) & (vl == vl) & (vc == vc);
-        tk_st_f64(fl + i * sfl, ok ? vl : NAN);
-        tk_st_f64(fh + i * sfh, ok ? vh : NAN);
-    }
-    double a = NAN, b = NAN;
-    for (npy_intp i = n - 1; i >= 0; i--) {
-        a = tk_nmin(a, tk_ld_f64(fl + i * sfl));
-        b = tk_nmax(b, tk_ld_f64(fh + i * sfh));
-        tk_st_f64(smin + i * ssmin, a);
-        tk_st_f64(smax + i * ssmax, b);
+    tk_bi_acc A = {INFINITY, -INFINITY, 0};
+    /* BarIndex's layout (inputs of one stride, the five per-bar outputs of
+     * one stride): one offset each, so the loop keeps few registers live */
+    const int uniform = so == sh && so == sl && so == sc && sop == sfl && sop == sfh && sop == ssmin
+                        && sop == ssmax;
+    for (npy_intp q = mb - 1; q >= 0; q--) {
+        const npy_intp lo = q * TK_FILL_BLOCK;
+        const npy_intp hi = lo + TK_FILL_BLOCK < n ? lo + TK_FILL_BLOCK : n;
+        tk_bi_acc Q = {INFINITY, -INFINITY, 0};
+        if (uniform) {
+            for (npy_intp i = hi - 1; i >= lo; i--) {
+                const npy_intp xi = i * so, xr = i * sop;
+                tk_bi_bar(o + xi, h + xi, l + xi, c + xi, op + xr, fl + xr, fh + xr, smin + xr,
+                          smax + xr, &A, &Q);
+            }
+        }
+        else {
+            for (npy_intp i = hi - 1; i >= lo; i--) {
+                tk_bi_bar(o + i * so, h + i * sh, l + i * sl, c + i * sc, op + i * sop,
+                          fl + i * sfl, fh + i * sfh, smin + i * ssmin, smax + i * ssmax, &A, &Q);
+            }
+        }
+        const double qa = Q.mn, qb = Q.mx;
+        const int qany = Q.any;
+        if (q < m) {
+            tk_st_f64(bmin + q * sbmin, qany ? qa : NAN);
+            tk_st_f64(bmax + q * sbmax, qany ? qb : NAN);
+        }
     }
     /* Loops run to m and k (whatever they are) and clip the bar range to
      * [0, n), so this never reads or writes out of bounds. */
-    for (npy_intp j = 0; j < m; j++) {
-        const npy_intp lo = j < tk_ceil_div(n, TK_FILL_BLOCK) ? j * TK_FILL_BLOCK : n;
-        const npy_intp hi = lo + TK_FILL_BLOCK < n ? lo + TK_FILL_BLOCK : n;
-        double mn, mx;
-        tk_range_summary(fl, sfl, fh, sfh, lo, hi, &mn, &mx);
-        tk_st_f64(bmin + j * sbmin, mn);
-        tk_st_f64(bmax + j * sbmax, mx);
+    for (npy_intp j = mb; j < m; j++) {
+        tk_st_f64(bmin + j * sbmin, NAN);
+        tk_st_f64(bmax + j * sbmax, NAN);
     }
     for (npy_intp j = 0; j < k; j++) {
         const npy_intp lo = j < tk_ceil_div(n, TK_FILL_SUPER) ? j * TK_FILL_SUPER : n;
@@ -172,7 +221,7 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
         if (lo >= hi) {
             /* an empty range (only when k is not ceil(n/4096)) */
         }
-        else if (m == tk_ceil_div(n, TK_FILL_BLOCK)) { /* from the block summaries */
+        else if (m == mb) { /* from the block summaries */
             const npy_intp b0 = lo >> TK_FILL_BLOCK_SHIFT;
             const npy_intp b1 = tk_ceil_div(hi, TK_FILL_BLOCK);
             for (npy_intp q = b0; q < b1; q++) {

@@ -80,7 +80,7 @@ def _err(msg: str) -> str:
 
 
 def _bar_array(name: str, values: Any) -> np.ndarray:
-    """One bar column as read-only contiguous float64, missing values NaN in every container
+    """One bar column as float64 (not copied when it already is), missing values NaN in every container
     the scans API takes (masked entries of a numpy masked array, pandas NA, polars null):
     a bar with a NaN price never fills."""
     from .. import _api  # (imports the scans family, which imports this module's package)
@@ -103,16 +103,14 @@ def _bar_array(name: str, values: Any) -> np.ndarray:
             f"tradekernels.BarIndex: {name} must be 1-D (one bar series) or 2-D "
             f"(symbols x time), got shape {a.shape}"
         )
-    out = np.array(a, dtype=np.float64, copy=True, order="C")
-    out.flags.writeable = False
-    return out
+    return a.astype(np.float64, copy=False)
 
 
 class BarIndex:
     """Search summaries of one OHLC bar series, built once and reused for any number of orders.
 
     ``BarIndex(open, high, low, close)``: four 1-D real arrays of one length
-    ``n`` (copied to read-only contiguous float64), or four 2-D arrays of one
+    ``n``, or four 2-D arrays of one
     shape ``(symbols, n)`` (one bar series per row; the summaries get the same
     leading axis and are built for all rows by one C call; the public
     functions then take a ``col`` per order, the row it trades).  The summary arrays, built
@@ -127,7 +125,12 @@ class BarIndex:
       over each block of 64 / super block of 4096 bars.
 
     Summaries ignore unfillable bars and are NaN for a range without a
-    fillable bar.  The five per-bar arrays the search reads (``fill_low``,
+    fillable bar.  The index keeps no reference to the arrays it was built
+    from: :attr:`open` is the copy the C pass writes, :attr:`high` /
+    :attr:`low` are ``fill_high`` / ``fill_low`` (NaN on a bar with any NaN
+    price; every kernel and twin skips such a bar whole, so this is the same
+    series to them) and :attr:`close` a read-only contiguous copy; all are
+    read-only.  The five per-bar arrays the search reads (``fill_low``,
     ``fill_high``, the suffix extremes and a copy of ``open``) are column
     views of one ``(n, 5)`` buffer, so they are not contiguous: one bar's
     data shares a cache line, which is what a search from a random start
@@ -157,7 +160,6 @@ class BarIndex:
         "block_max_high",
         "super_min_low",
         "super_max_high",
-        "_open_rec",
     )
 
     def __init__(self, open: Any, high: Any, low: Any, close: Any) -> None:
@@ -178,11 +180,13 @@ class BarIndex:
         # ufunc call (its outer loop runs over the rows in C).
         lead, n = bars[0].shape[:-1], bars[0].shape[-1]
         per_bar = np.empty(lead + (n, 5), dtype=np.float64)
-        per_bar[..., 4] = bars[0]
         m, k = -(-n // self.BLOCK), -(-n // self.SUPER)
         blocks = np.empty((2,) + lead + (m,), dtype=np.float64)
         supers = np.empty((2,) + lead + (k,), dtype=np.float64)
+        # One C pass writes every per-bar column (open included) and the
+        # block extremes; the outputs are the nine bar inputs of fill_orders.
         outs = (
+            per_bar[..., 4],
             per_bar[..., 0],
             per_bar[..., 1],
             per_bar[..., 2],
@@ -194,12 +198,12 @@ class BarIndex:
         )
         with np.errstate(all="ignore"):
             summaries = ufuncs.bar_index(*bars, out=outs)
-        per_bar.flags.writeable = False
-        blocks.flags.writeable = False
-        supers.flags.writeable = False
-        self._open_rec = per_bar[..., 4]
-        (self.open, self.high, self.low, self.close) = bars
+        for a in summaries:  # (views made before: each is locked itself)
+            a.flags.writeable = False
+        close = np.array(bars[3], dtype=np.float64, copy=True, order="C")
+        close.flags.writeable = False
         (
+            self.open,
             self.fill_low,
             self.fill_high,
             self.suffix_min_low,
@@ -209,6 +213,7 @@ class BarIndex:
             self.super_min_low,
             self.super_max_high,
         ) = summaries
+        self.high, self.low, self.close = self.fill_high, self.fill_low, close
 
     @classmethod
     def from_frame(cls, frame: Any) -> BarIndex:
@@ -239,7 +244,7 @@ class BarIndex:
         """``(open, fill_low, fill_high, suffix_min_low, suffix_max_high, block_min_low,
         block_max_high, super_min_low, super_max_high)``: the bar inputs of ``ufuncs.fill_orders``."""
         return (
-            self._open_rec,
+            self.open,
             self.fill_low,
             self.fill_high,
             self.suffix_min_low,

@@ -156,7 +156,8 @@ def bar_index(
 ) -> Tuple[List[float], ...]:
     """The search summaries that let ``fill_orders`` skip bars (``ufuncs.bar_index``).
 
-    A bar is fillable iff none of its four prices is NaN.  Returns
+    A bar is fillable iff none of its four prices is NaN.  Returns, in the
+    order of the bar inputs of ``ufuncs.fill_orders``: ``open`` (a copy),
     ``fill_low, fill_high`` (low / high on fillable bars, NaN on the others),
     ``suffix_min_low, suffix_max_high`` (over bars ``[i, n)``), and the min low /
     max high of each block of ``FILL_BLOCK`` bars and of each super block of
@@ -182,6 +183,7 @@ def bar_index(
     blocks = [(lo(fl[a : a + FILL_BLOCK]), hi(fh[a : a + FILL_BLOCK])) for a in range(0, n, FILL_BLOCK)]
     supers = [(lo(fl[a : a + FILL_SUPER]), hi(fh[a : a + FILL_SUPER])) for a in range(0, n, FILL_SUPER)]
     return (
+        list(open),
         fl,
         fh,
         suffix_lo,
