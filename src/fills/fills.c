@@ -1029,7 +1029,32 @@ void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
 static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t, npy_intp st,
                                       npy_intp a, npy_intp b)
 {
-    for (npy_intp i = a; i <= b; i++) {
+    npy_intp i = a;
+    if (ss == 1) { /* contiguous: pass 8 bytes without a signal at once */
+        for (;;) {
+            while (i <= b && (i & 7) != 0) {
+                if (s[i] && !t[i * st]) {
+                    return i;
+                }
+                i++;
+            }
+            if (i + 7 > b) {
+                break;
+            }
+            uint64_t w;
+            memcpy(&w, s + i, sizeof w);
+            if (w == 0) {
+                i += 8;
+                continue;
+            }
+            for (const npy_intp e = i + 8; i < e; i++) {
+                if (s[i] && !t[i * st]) {
+                    return i;
+                }
+            }
+        }
+    }
+    for (; i <= b; i++) {
         if (s[i * ss] && !t[i * st]) {
             return i;
         }
@@ -1079,10 +1104,19 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
     /* core strides exist only for arguments with a core dimension: the 12
      * (n)/(m)/(k) inputs, then the three (n) outputs */
     const npy_intp soi = steps[12], sop = steps[13], sor = steps[14];
-    for (npy_intp i = 0; i < n; i++) {
-        tk_st_i64(oi + i * soi, -1);
-        tk_st_f64(op + i * sop, NAN);
-        tk_st_i64(orr + i * sor, TK_EXIT_NONE);
+    if (soi == 8 && sop == 8 && sor == 8) { /* contiguous outputs: a constant stride vectorises */
+        for (npy_intp i = 0; i < n; i++) {
+            tk_st_i64(oi + i * 8, -1);
+            tk_st_f64(op + i * 8, NAN);
+            tk_st_i64(orr + i * 8, TK_EXIT_NONE);
+        }
+    }
+    else {
+        for (npy_intp i = 0; i < n; i++) {
+            tk_st_i64(oi + i * soi, -1);
+            tk_st_f64(op + i * sop, NAN);
+            tk_st_i64(orr + i * sor, TK_EXIT_NONE);
+        }
     }
     const int lng = q.side == 1;
     npy_intp i = 0, x = -1; /* x: the first exit signal after the last scan start */

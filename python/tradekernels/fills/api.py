@@ -984,12 +984,44 @@ def trades_from_signals(
         raise ValueError(str(err).replace("exit_orders", "trades_from_signals")) from None
     params = (int(side), sl, tsl, tp, int(bool(sl_trail)), same, slip, int(bool(reenter_on_exit_bar)))
 
-    def native():
-        a = idx.arrays
-        with np.errstate(all="ignore"):
-            return ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent, ext, *params)
+    rows2 = shape[0] if len(shape) == 2 else 1
+    T = shape[-1]
 
-    def ref():
+    def sparse(xi: np.ndarray, xp: np.ndarray, xr: np.ndarray, r0: int) -> Tuple[np.ndarray, ...]:
+        """The trades of dense per-bar outputs of rows r0.. (2-D: (R, T)): flat bar positions
+        in the whole (rows, T) grid, exit index / price / reason."""
+        f = np.flatnonzero(xi.reshape(-1) >= 0)
+        return (f + r0 * T, xi.reshape(-1)[f], xp.reshape(-1)[f], xr.reshape(-1)[f])
+
+    def native() -> Tuple[np.ndarray, ...]:
+        a = idx.arrays
+        if len(shape) == 1:
+            with np.errstate(all="ignore"):
+                return sparse(*ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent, ext, *params), 0)
+        # Rows in chunks of about 2**18 bars into one reused scratch output: the dense
+        # per-bar outputs stay in cache and their pages are touched once per call.
+        step = max(1, min(rows2, (1 << 18) // max(T, 1)))
+        scratch = (np.empty((step, T), np.int64), np.empty((step, T)), np.empty((step, T), np.int64))
+        parts = []
+        for r0 in range(0, rows2, step):
+            r1 = min(r0 + step, rows2)
+            out = tuple(x[: r1 - r0] for x in scratch)
+            with np.errstate(all="ignore"):
+                ufuncs.trades_from_signals(
+                    a[0][r0:r1],
+                    idx.close[r0:r1],
+                    *(x[r0:r1] for x in a[1:]),
+                    ent[r0:r1],
+                    ext[r0:r1],
+                    *params,
+                    out=out,
+                )
+            parts.append(sparse(*out, r0))
+        if not parts:
+            return sparse(*(np.empty((0, T), d) for d in (np.int64, np.float64, np.int64)), 0)
+        return tuple(np.concatenate(p) for p in zip(*parts))
+
+    def ref() -> Tuple[np.ndarray, ...]:
         outs = [np.empty(shape, np.int64), np.empty(shape), np.empty(shape, np.int64)]
         rows = [()] if len(shape) == 1 else [(r,) for r in range(shape[0])]
         for r in rows:
@@ -998,20 +1030,20 @@ def trades_from_signals(
             )
             for o, v in zip(outs, res):
                 o[r] = v
-        return tuple(outs)
+        return sparse(*outs, 0)
 
-    xi, xp, xr = _backend.dispatch(
+    flat, xi, xp, xr = _backend.dispatch(
         native, ref, lambda nat, rf: _backend.compare("trades_from_signals", nat, rf)
     )
-    sel = np.nonzero(xi >= 0)
-    rec = np.empty(len(sel[-1]), dtype=TRADE_DTYPE)
-    rec["col"] = sel[0] if len(shape) == 2 else 0
-    rec["entry_idx"] = sel[-1]
-    close_e = idx.close[sel]
+    rec = np.empty(len(flat), dtype=TRADE_DTYPE)
+    col, entry = np.divmod(flat, T) if T else (flat, flat)
+    rec["col"] = col
+    rec["entry_idx"] = entry
+    close_e = idx.close.reshape(-1)[flat]
     rec["entry_price"] = close_e * (1.0 + slip) if side == 1 else close_e * (1.0 - slip)
-    rec["exit_idx"] = xi[sel]
-    rec["exit_price"] = xp[sel]
-    rec["exit_reason"] = xr[sel]
+    rec["exit_idx"] = xi
+    rec["exit_price"] = xp
+    rec["exit_reason"] = xr
     cost = rec["entry_price"] * (1.0 + fee)
     gross = (rec["exit_price"] - rec["entry_price"]) * side
     with np.errstate(all="ignore"):
