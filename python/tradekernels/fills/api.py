@@ -719,22 +719,7 @@ def exit_orders(
     try:
         shape = np.broadcast_shapes(*(a.shape for a in order))
     except ValueError:
-        names = (
-            "entry_idx",
-            "entry_price",
-            "side",
-            "sl_stop",
-            "tsl_stop",
-            "tp_stop",
-            "sl_trail",
-            "sl_price",
-            "tp_price",
-            "same_bar",
-            "entry_at",
-            "expiry",
-            "slippage",
-        )
-        shapes = ", ".join(f"{nm} {a.shape}" for nm, a in zip(names, order))
+        shapes = ", ".join(f"{nm} {a.shape}" for nm, a in zip(reference.EXIT_FIELDS, order))
         msg = f"the position arguments do not broadcast against each other: {shapes}"
         raise ValueError(_xerr(msg)) from None
     cols = _col_array(idx, col, shape, "exit_orders")

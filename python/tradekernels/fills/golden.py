@@ -28,6 +28,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from . import reference
+
 NAN = math.nan
 INF = math.inf
 M, L, S, SL = 0, 1, 2, 3  # market, limit, stop, stop-limit
@@ -227,8 +229,6 @@ def build_cases() -> Dict[str, Tuple[Bars, List[Order]]]:
 
 
 def build_arrays() -> Dict[str, np.ndarray]:
-    from . import reference
-
     cases = build_cases()
     arrays: Dict[str, np.ndarray] = {"cases": np.array(list(cases))}
     for name, (bars, orders) in cases.items():
@@ -268,23 +268,9 @@ def files() -> Dict[str, bytes]:
 # Exits: tests/golden/fills/exits.npz (from reference.exit_orders)
 # --------------------------------------------------------------------------
 
-#: position fields, in the order of reference.exit_order / ufuncs.exit_orders
-EXIT_KEYS = (
-    "entry_idx",
-    "entry_price",
-    "side",
-    "sl_stop",
-    "tsl_stop",
-    "tp_stop",
-    "sl_trail",
-    "sl_price",
-    "tp_price",
-    "same_bar",
-    "entry_at",
-    "expiry",
-    "slippage",
-)
-_EXIT_INT = {"entry_idx", "side", "sl_trail", "same_bar", "entry_at", "expiry"}
+#: position fields, in the order of reference.exit_order / ufuncs.exit_orders (the twin's list)
+EXIT_KEYS = reference.EXIT_FIELDS
+_EXIT_INT = reference.EXIT_INT_FIELDS
 STOP_, TAKE_, OPEN_ = 0, 1, 2  # same_bar (reference.SAME_BAR_*)
 CLOSE_AT, OPEN_AT = 0, 1  # entry_at
 
@@ -512,8 +498,6 @@ def build_exit_cases() -> Dict[str, Tuple[Bars, List[tuple]]]:
 
 
 def build_exit_arrays() -> Dict[str, np.ndarray]:
-    from . import reference
-
     cases = build_exit_cases()
     arrays: Dict[str, np.ndarray] = {"cases": np.array(list(cases))}
     for name, (bars, pos) in cases.items():

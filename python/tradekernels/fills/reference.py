@@ -228,6 +228,28 @@ __all__ += [
 ]
 
 
+#: The position fields of :func:`exit_order` after the bars, in its argument order (and that
+#: of ``ufuncs.exit_orders``); the integer ones in :data:`EXIT_INT_FIELDS`.  Written once,
+#: here: the public API's messages and the golden files take them from this tuple.
+EXIT_FIELDS = (
+    "entry_idx",
+    "entry_price",
+    "side",
+    "sl_stop",
+    "tsl_stop",
+    "tp_stop",
+    "sl_trail",
+    "sl_price",
+    "tp_price",
+    "same_bar",
+    "entry_at",
+    "expiry",
+    "slippage",
+)
+EXIT_INT_FIELDS = frozenset({"entry_idx", "side", "sl_trail", "same_bar", "entry_at", "expiry"})
+__all__ += ["EXIT_FIELDS", "EXIT_INT_FIELDS"]
+
+
 def _nmin(acc: float, v: float) -> float:
     """NaN-ignoring min: ``v`` unless it is NaN or ``acc <= v`` (NaN = absent)."""
     return v if (v == v and not (acc <= v)) else acc
