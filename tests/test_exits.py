@@ -512,6 +512,77 @@ def _trades_twin(
     )
 
 
+TRADES_GOLDEN = GOLDEN_DIR / "fills" / "trades.npz"
+
+
+def _trade_cases():
+    if not TRADES_GOLDEN.is_file():
+        return ["<missing>"]
+    with np.load(TRADES_GOLDEN, allow_pickle=False) as z:
+        return [str(c) for c in z["cases"]]
+
+
+@pytest.mark.parametrize("case", _trade_cases())
+def test_trades_golden(case):
+    """The per-bar exits of the twin (golden) equal the raw kernel's and the public
+    function's trade records, 1-D and 2-D."""
+    if not TRADES_GOLDEN.is_file():
+        pytest.fail(f"missing {TRADES_GOLDEN}; run `python tools/make_golden.py`")
+    with np.load(TRADES_GOLDEN, allow_pickle=False) as z:
+        g = {k[len(case) + 2 :]: z[k] for k in z.files if k.startswith(case + "__")}
+    bars = [g[k] for k in BAR_KEYS]
+    params = [g[k][()] for k in fills_golden.TRADE_PARAMS]
+    exp = (g["exit_idx"], g["exit_price"], g["reason"])
+    idx = BarIndex(*bars)
+    a = idx.arrays
+    raw = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], g["entries"], g["exits"], *params)
+    _same(raw, exp, f"{case} raw kernel")
+    side, sl, tsl, tp, trail, same, slip, reenter = params
+    names_sb = {v: k for k, v in _core.SAME_BAR.items()}
+    for mode in ("native", "reference"):
+        with tk.backend(mode):
+            t = tk.trades_from_signals(
+                tuple(bars),
+                g["entries"],
+                g["exits"],
+                side=int(side),
+                sl_stop=sl,
+                tsl_stop=tsl,
+                tp_stop=tp,
+                sl_trail=bool(trail),
+                same_bar=names_sb[int(same)],
+                slippage=slip,
+                reenter_on_exit_bar=bool(reenter),
+            )
+        xi = np.atleast_2d(exp[0])
+        rows, entry = np.nonzero(xi >= 0)
+        assert t["col"].tolist() == rows.tolist() and t["entry_idx"].tolist() == entry.tolist(), mode
+        for field, e in zip(("exit_idx", "exit_price", "exit_reason"), exp):
+            assert_bits_identical(t[field], np.atleast_2d(e)[rows, entry], f"{case} {mode} {field}")
+
+
+def test_trades_golden_required_cases():
+    required = {
+        "trades_in_position_ignored",
+        "trades_exit_signals",
+        "trades_sl_tp",
+        "trades_trailing",
+        "trades_sl_trail",
+        "trades_end",
+        "trades_short_slippage",
+        "trades_reenter_no",
+        "trades_reenter_yes",
+        "trades_nan_bars_blocks",
+        "trades_2d",
+    }
+    assert required <= set(_trade_cases())
+    with np.load(TRADES_GOLDEN, allow_pickle=False) as z:
+        reasons = set(np.concatenate([z[f"{c}__reason"].ravel() for c in z["cases"]]).tolist())
+        assert z["trades_2d__entries"].ndim == 2
+    # every reason a trade can end with appears
+    assert {ExitReason.SIGNAL, ExitReason.SL, ExitReason.TSL, ExitReason.TP, ExitReason.END} <= reasons
+
+
 def test_trades_by_hand():
     # bars: flat at 100 except bar 3 (low 90) and bar 6 (high 120)
     o = np.full(9, 100.0)
