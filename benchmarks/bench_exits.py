@@ -58,6 +58,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -269,6 +270,11 @@ def run(args) -> Dict[str, Any]:
     }
 
 
+def run_signals_only(args) -> Dict[str, Any]:
+    """The signal backtest section alone (``--signals-only``)."""
+    return {"rows": [], "machine": machine_info(), "signals": run_signals(args), "clock": args.clock}
+
+
 def run_signals(args) -> Dict[str, Any]:
     S, T = int(args.symbols), int(args.days)
     rng = np.random.default_rng(7)
@@ -312,14 +318,24 @@ def run_signals(args) -> Dict[str, Any]:
             check[f"vectorbt from_signals {engine}"] = "exact" if same else "DIFFERS"
             impls[f"vectorbt from_signals {engine}"] = vbt_run
     samples: Dict[str, List[float]] = {nm: [] for nm in impls}
+    sys_s: Dict[str, List[float]] = {nm: [] for nm in impls}
+    faults: Dict[str, List[int]] = {nm: [] for nm in impls}
     names = list(impls)
     for r in range(args.repeat):
         for nm in names[r % len(names) :] + names[: r % len(names)]:
+            u0 = resource.getrusage(resource.RUSAGE_SELF)
             samples[nm].append(_time(impls[nm]))
+            u1 = resource.getrusage(resource.RUSAGE_SELF)
+            sys_s[nm].append(u1.ru_stime - u0.ru_stime)
+            faults[nm].append(u1.ru_minflt - u0.ru_minflt)
     med = {nm: statistics.median(v) for nm, v in samples.items()}
     return {
         "symbols": S,
         "days": T,
+        # kernel time spent on the call (page faults: zeroing / compacting fresh memory) and
+        # the page faults, per row: where a fresh BarIndex's extra cost goes
+        "median_sys_s": {nm: statistics.median(v) for nm, v in sys_s.items()},
+        "median_faults": {nm: statistics.median(v) for nm, v in faults.items()},
         "trades": int(len(ours)),
         "median_s": med,
         "check": check,
@@ -328,13 +344,17 @@ def run_signals(args) -> Dict[str, Any]:
 
 
 def report(res: Dict[str, Any]) -> str:
-    lines = [
-        f"exits: {res['bars']:,} bars, {res['entries']:,} long entries per scenario, {res['repeat']} rounds, "
-        f"{res['clock']} clock; CPU {res['machine']['cpu']}",
-        "",
-        f"{'scenario':<16} {'impl':<16} {'ns/entry':>12} {'x tk':>10} {'entries':>8} {'check':>7} "
-        f"{'exit rate':>9} {'mean bars':>10}",
-    ]
+    lines = (
+        []
+        if not res["rows"]
+        else [
+            f"exits: {res['bars']:,} bars, {res['entries']:,} long entries per scenario, "
+            f"{res['repeat']} rounds, {res['clock']} clock; CPU {res['machine']['cpu']}",
+            "",
+            f"{'scenario':<16} {'impl':<16} {'ns/entry':>12} {'x tk':>10} {'entries':>8} {'check':>7} "
+            f"{'exit rate':>9} {'mean bars':>10}",
+        ]
+    )
     for r in res["rows"]:
         lines.append(
             f"{r['scenario']:<16} {r['impl']:<16} {r['ns_per_entry']:>12.1f} {r['x_slower_than_tk']:>10.1f} "
@@ -347,10 +367,13 @@ def report(res: Dict[str, Any]) -> str:
         "",
         f"signal backtest: {sg['symbols']} symbols x {sg['days']} days, entry prob 5 %, SL 5 % / TP 10 %, "
         f"{sg['trades']:,} trades",
-        f"{'impl':<24} {'ms':>10} {'x trades_from_signals':>22} {'check':>8}",
+        f"{'impl':<30} {'ms':>10} {'x trades_from_signals':>22} {'check':>8} {'sys ms':>8} {'faults':>8}",
     ]
     for nm, t in med.items():
-        lines.append(f"{nm:<24} {t * 1e3:>10.2f} {t / tk_t:>22.2f} {sg['check'].get(nm, ''):>8}")
+        lines.append(
+            f"{nm:<30} {t * 1e3:>10.2f} {t / tk_t:>22.2f} {sg['check'].get(nm, ''):>8} "
+            f"{sg['median_sys_s'][nm] * 1e3:>8.1f} {sg['median_faults'][nm]:>8.0f}"
+        )
     b, f, fn = med["BarIndex 2-D build"], med["copy floor (4 arrays)"], med["copy to new arrays"]
     lines.append(
         f"BarIndex 2-D build / copy floor of the four arrays: {b / f:.2f}x into preallocated arrays, "
@@ -392,6 +415,7 @@ def main(argv=None) -> int:
         "--quick", action="store_true", help="1e5 bars, 1e4 entries, 3 rounds, 0.3 s budget, 50 symbols"
     )
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument("--signals-only", action="store_true", help="only the signal backtest section")
     ap.add_argument(
         "--clock",
         choices=("wall", "cpu"),
@@ -403,7 +427,7 @@ def main(argv=None) -> int:
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.quick:
         args.bars, args.entries, args.repeat, args.budget, args.symbols = "1e5", "1e4", 3, 0.3, 50
-    res = run(args)
+    res = run_signals_only(args) if args.signals_only else run(args)
     print(report(res))
     if args.json:
         with open(args.json, "w") as f:
