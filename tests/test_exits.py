@@ -668,6 +668,41 @@ def test_trades_dataframe_in_and_out():
     assert (t["entry_time"] == ix[t["entry_idx"]]).all() and (t["exit_time"] == ix[t["exit_idx"]]).all()
 
 
+def test_trades_dict_of_dataframes():
+    """{"open": df, ...} with symbols as columns: the trades of the 2-D arrays, with the
+    symbol names and timestamps; signals as aligned DataFrames or (bars, symbols) arrays."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(31)
+    bars = _ohlc_2d(rng, 3, 500, nan_frac=0.02)  # (symbols, time)
+    ent = rng.random((3, 500)) < 0.08
+    ext = rng.random((3, 500)) < 0.02
+    times = pd.date_range("2020-01-01", periods=500, freq="D")
+    names = ["AAA", "BBB", "CCC"]
+    frames = {k: pd.DataFrame(b.T, index=times, columns=names) for k, b in zip(BAR_KEYS, bars)}
+    kw = dict(sl_stop=0.03, tp_stop=0.05)
+    want = tk.trades_from_signals(BarIndex(*bars), ent, ext, **kw)
+    got = tk.trades_from_signals(
+        frames,
+        pd.DataFrame(ent.T, index=times, columns=names),
+        pd.DataFrame(ext.T, index=times, columns=names),
+        **kw,
+    )
+    assert isinstance(got, pd.DataFrame) and len(got) == len(want) > 10
+    for f in want.dtype.names:
+        np.testing.assert_array_equal(got[f].to_numpy(), want[f], err_msg=f)
+    assert got["symbol"].tolist() == [names[c] for c in want["col"]]
+    assert (got["entry_time"] == times[want["entry_idx"]]).all()
+    assert (got["exit_time"] == times[want["exit_idx"]]).all()
+    arr = tk.trades_from_signals(frames, ent.T, ext.T, **kw)  # arrays in the frames' layout
+    np.testing.assert_array_equal(arr["exit_price"].to_numpy(), want["exit_price"])
+    with pytest.raises(ValueError, match="index and columns"):
+        tk.trades_from_signals({**frames, "low": frames["low"].iloc[::-1]}, ent.T, **kw)
+    with pytest.raises(ValueError, match="index and columns"):
+        tk.trades_from_signals(frames, pd.DataFrame(ent.T, index=times, columns=["x", "y", "z"]), **kw)
+    with pytest.raises(ValueError, match="shape"):
+        tk.trades_from_signals(frames, ent, **kw)  # (symbols, time): not the frames' layout
+
+
 @pytest.mark.parametrize(
     "kwargs, exc",
     [

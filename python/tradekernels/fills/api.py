@@ -915,8 +915,12 @@ def trades_from_signals(
     from boolean signals, stops as in :func:`exit_orders`.
 
     ``bars_or_index``: a :class:`BarIndex` (1-D bars, or 2-D symbols x time),
-    a tuple ``(open, high, low, close)`` or a DataFrame with those columns;
-    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none).
+    a tuple ``(open, high, low, close)``, a DataFrame with those columns, or a
+    dict ``{"open": df, "high": df, "low": df, "close": df}`` of DataFrames with
+    one index (the bars' timestamps) and one set of columns (the symbols);
+    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none);
+    with a dict of DataFrames, DataFrames of the same index and columns (or
+    arrays of their ``(bars, symbols)`` shape).
     Trades enter at the close of an entry bar (``price="close"``, the only one
     supported) and leave at the first of their stops and the next exit signal
     (at its close).  The exact rules (conflicting signals, the order of stops
@@ -940,10 +944,17 @@ def trades_from_signals(
     :class:`ExitReason` code: SIGNAL, SL, TSL, TP or END), ``return`` (after
     fees on both sides and slippage), ``duration_bars``), sorted by col and
     entry; a DataFrame (with ``entry_time`` / ``exit_time`` from the index)
-    when the bars are a DataFrame.
+    when the bars are a DataFrame, and also a ``symbol`` column (the column name
+    of the trade's series) when they are a dict of DataFrames.
     """
+    framed = _dict_of_frames(bars_or_index)
     frame = bars_or_index if hasattr(bars_or_index, "columns") else None
-    idx = _as_index(bars_or_index)
+    if framed is not None:  # {"open": df, ...}: columns are symbols, rows are bars
+        idx = BarIndex(*framed[2])
+        entries = _frame_signals("entries", entries, framed)
+        exits = None if exits is None else _frame_signals("exits", exits, framed)
+    else:
+        idx = _as_index(bars_or_index)
     if price != "close":
         raise ValueError(
             _terr(f"price must be 'close' (entries and exits at the bar's close), got {price!r}")
@@ -1034,12 +1045,59 @@ def trades_from_signals(
     with np.errstate(all="ignore"):
         rec["return"] = (gross - fee * (rec["entry_price"] + rec["exit_price"])) / cost
     rec["duration_bars"] = rec["exit_idx"] - rec["entry_idx"]
-    if frame is None:
+    if frame is None and framed is None:
         return rec
     import pandas as pd
 
     df = pd.DataFrame(rec)
-    index = frame.index
+    index = frame.index if framed is None else framed[0]
     df.insert(2, "entry_time", index[rec["entry_idx"]])
     df.insert(5, "exit_time", index[rec["exit_idx"]])
+    if framed is not None:
+        df.insert(1, "symbol", np.asarray(framed[1], dtype=object)[rec["col"]])
     return df
+
+
+_OHLC = ("open", "high", "low", "close")
+
+
+def _dict_of_frames(bars: Any) -> Any:
+    """``(index, columns, (open, high, low, close) as (symbols, time) float64)`` when ``bars``
+    is a mapping of the four names to DataFrames (rows: bars, columns: symbols) of one index
+    and one set of columns; None for any other bars."""
+    pd = sys.modules.get("pandas")
+    if (
+        pd is None
+        or not isinstance(bars, dict)
+        or not all(isinstance(bars.get(k), pd.DataFrame) for k in _OHLC)
+    ):
+        return None
+    first = bars["open"]
+    for k in _OHLC[1:]:
+        f = bars[k]
+        if not (f.index.equals(first.index) and f.columns.equals(first.columns)):
+            raise ValueError(
+                _terr(f"bars['{k}'] must have the index and columns of bars['open'] (one bar grid)")
+            )
+    arrays = tuple(bars[k].to_numpy(dtype=np.float64, na_value=np.nan).T for k in _OHLC)
+    return first.index, first.columns, arrays
+
+
+def _frame_signals(name: str, values: Any, framed: Any) -> np.ndarray:
+    """Signals for dict-of-DataFrames bars: a DataFrame of the bars' index and columns, or
+    an array of their (bars, symbols) shape; returned as (symbols, time)."""
+    pd = sys.modules.get("pandas")
+    index, columns = framed[0], framed[1]
+    if pd is not None and isinstance(values, pd.DataFrame):
+        if not (values.index.equals(index) and values.columns.equals(columns)):
+            raise ValueError(_terr(f"{name} must have the index and columns of the bar DataFrames"))
+        values = values.to_numpy()
+    a = np.asarray(values)
+    if a.shape != (len(index), len(columns)):
+        raise ValueError(
+            _terr(
+                f"{name} must have the bars' shape {(len(index), len(columns))} "
+                f"(bars x symbols), got {a.shape}"
+            )
+        )
+    return a.T
