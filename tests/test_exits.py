@@ -495,7 +495,18 @@ def test_2d_bad_col_raises():
 
 
 def _trades_twin(
-    bars, entries, exits, side=1, sl=np.nan, tsl=np.nan, tp=np.nan, trail=0, same=0, slip=0.0, reenter=0
+    bars,
+    entries,
+    exits,
+    side=1,
+    sl=np.nan,
+    tsl=np.nan,
+    tp=np.nan,
+    trail=0,
+    same=0,
+    slip=0.0,
+    reenter=0,
+    price_at=0,
 ):
     return reference.trades_from_signals(
         *(np.asarray(b).tolist() for b in bars),
@@ -509,6 +520,7 @@ def _trades_twin(
         same,
         slip,
         reenter,
+        price_at,
     )
 
 
@@ -537,8 +549,9 @@ def test_trades_golden(case):
     a = idx.arrays
     raw = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], g["entries"], g["exits"], *params)
     _same(raw, exp, f"{case} raw kernel")
-    side, sl, tsl, tp, trail, same, slip, reenter = params
+    side, sl, tsl, tp, trail, same, slip, reenter, price_at = params
     names_sb = {v: k for k, v in _core.SAME_BAR.items()}
+    names_at = {v: k for k, v in _core.ENTRY_AT.items()}
     for mode in ("native", "reference"):
         with tk.backend(mode):
             t = tk.trades_from_signals(
@@ -553,6 +566,7 @@ def test_trades_golden(case):
                 same_bar=names_sb[int(same)],
                 slippage=slip,
                 reenter_on_exit_bar=bool(reenter),
+                price=names_at[int(price_at)],
             )
         xi = np.atleast_2d(exp[0])
         rows, entry = np.nonzero(xi >= 0)
@@ -574,6 +588,12 @@ def test_trades_golden_required_cases():
         "trades_reenter_yes",
         "trades_nan_bars_blocks",
         "trades_2d",
+        "trades_open_exit_signals",
+        "trades_open_tp_last_bar_signal",
+        "trades_open_entry_bar_stop",
+        "trades_open_walk",
+        "trades_open_nan_bars_blocks",
+        "trades_open_2d",
     }
     assert required <= set(_trade_cases())
     with np.load(TRADES_GOLDEN, allow_pickle=False) as z:
@@ -631,6 +651,7 @@ def test_trades_random_vs_twin(seed, n, rows, p_entry, p_exit, nan_frac):
         slippage=float(rng.choice([0.0, 0.001])),
         fees=0.001,
         reenter_on_exit_bar=bool(rng.random() < 0.5),
+        price=str(rng.choice(["close", "open"])),
     )
     kw = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in kw.items()}
     got = tk.trades_from_signals(BarIndex(*bars), ent, ext, **kw)
@@ -651,6 +672,7 @@ def test_trades_random_vs_twin(seed, n, rows, p_entry, p_exit, nan_frac):
             _core.SAME_BAR[kw["same_bar"]],
             kw["slippage"],
             int(kw["reenter_on_exit_bar"]),
+            _core.ENTRY_AT[kw["price"]],
         )
         sel = got[got["col"] == (r[0] if r else 0)]
         assert sel["entry_idx"].tolist() == [i for i, x in enumerate(twin[0]) if x >= 0]
@@ -711,7 +733,7 @@ def test_trades_dict_of_dataframes():
         (dict(exits=np.zeros((2, 50), bool)), ValueError),
         (dict(side=0), ValueError),
         (dict(side=True), ValueError),
-        (dict(price="open"), ValueError),
+        (dict(price="vwap"), ValueError),
         (dict(sl_stop=-0.1), ValueError),
         (dict(tp_stop="x"), TypeError),
         (dict(slippage=1.5), ValueError),
@@ -731,14 +753,15 @@ def test_trades_raw_kernel_strided_signals_and_hostile_params():
     idx = BarIndex(*b)
     a = idx.arrays
     ent, ext = rng.random(6000) < 0.1, rng.random(6000) < 0.05
-    want = _trades_twin(b, ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1)
-    got = ufuncs.trades_from_signals(
-        a[0], idx.close, *a[1:], ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1
-    )
-    _same(got, tuple(np.asarray(w) for w in want), "strided signals")
+    for at in (0, 1):  # price_at: the close, the next open
+        want = _trades_twin(b, ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1, at)
+        got = ufuncs.trades_from_signals(
+            a[0], idx.close, *a[1:], ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1, at
+        )
+        _same(got, tuple(np.asarray(w) for w in want), f"strided signals, price_at {at}")
     for side in (0, 2, -7):  # not a side: no trades, no crash
         res = ufuncs.trades_from_signals(
-            a[0], idx.close, *a[1:], ent[::2], ext[::2], side, 0.01, np.nan, 0.02, 0, 0, 0.0, 1
+            a[0], idx.close, *a[1:], ent[::2], ext[::2], side, 0.01, np.nan, 0.02, 0, 0, 0.0, 1, 0
         )
         assert (res[0] == -1).all()
 

@@ -1063,9 +1063,10 @@ static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t,
 }
 
 /* (n)x6,(m),(m),(k),(k) as exit_orders, then entries, exits (n, bool),
- * side, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, reenter
- * (scalars) -> exit_idx, exit_price, reason (n): on each bar where a trade
- * enters, its exit; -1 / NaN / NONE elsewhere.  Jumps from one trade to
+ * side, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, reenter,
+ * price_at (scalars; price_at: TK_ENTRY_AT_CLOSE, or TK_ENTRY_AT_OPEN for
+ * orders at the next bar's open) -> exit_idx, exit_price, reason (n): on
+ * each bar where a trade enters, its exit; -1 / NaN / NONE elsewhere.  Jumps from one trade to
  * the next: the next exit signal x is found by a byte scan (and kept while
  * later entries come before it), the stop search (tk_exit_one, skipping)
  * runs up to x (its "expiry"), and the entry signals are read from the exit
@@ -1097,10 +1098,11 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
     q.same_bar = tk_ld_i64(args[17]);
     q.slip = tk_ld_f64(args[18]);
     const int reenter = tk_ld_i64(args[19]) != 0;
+    const int at_open = tk_ld_i64(args[20]) == TK_ENTRY_AT_OPEN;
     q.sl_price = NAN;
     q.tp_price = NAN;
-    q.entry_at = TK_ENTRY_AT_CLOSE;
-    char *oi = args[20], *op = args[21], *orr = args[22];
+    q.entry_at = at_open ? TK_ENTRY_AT_OPEN : TK_ENTRY_AT_CLOSE;
+    char *oi = args[21], *op = args[22], *orr = args[23];
     /* core strides exist only for arguments with a core dimension: the 12
      * (n)/(m)/(k) inputs, then the three (n) outputs */
     const npy_intp soi = steps[12], sop = steps[13], sor = steps[14];
@@ -1121,21 +1123,27 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
     const int lng = q.side == 1;
     npy_intp i = 0, x = -1; /* x: the first exit signal after the last scan start */
     while (i < n && (q.side == 1 || q.side == -1)) {
-        const npy_intp e = tk_next_signal(en, sen, ex, sex, i, n - 1);
+        const npy_intp sg = tk_next_signal(en, sen, ex, sex, i, n - 1); /* the signal bar */
+        const npy_intp e = at_open ? sg + 1 : sg;                       /* the entry bar */
         if (e >= n) {
             break;
         }
-        const double ce = tk_ld_f64(B.close + e * B.sc);
-        if (ce != ce) { /* no entry at a NaN close */
-            i = e + 1;
+        const double ce = at_open ? tk_ld_f64(B.open + e * B.so) : tk_ld_f64(B.close + e * B.sc);
+        if (ce != ce) { /* no entry at a NaN price */
+            i = sg + 1;
             continue;
         }
         q.entry = e;
         q.price = lng ? ce * (1.0 + q.slip) : ce * (1.0 - q.slip);
-        if (x <= e) { /* else no exit signal lies in (e, x): x is still the next one */
-            x = tk_next_signal(ex, sex, en, sen, e + 1, n - 1);
+        /* exit signals count from the bar after the entry (close) / from the entry
+         * bar (open: they act at the next open) */
+        const npy_intp xs = at_open ? e : e + 1;
+        if (x < xs) { /* else no exit signal lies in [xs, x): x is still the next one */
+            x = tk_next_signal(ex, sex, en, sen, xs, n - 1);
         }
-        q.expiry = x < n ? x : -1; /* the stops are checked through bar x first */
+        /* the stops are checked through bar x first; at the open an exit signal on
+         * the last bar has no next bar to act on */
+        q.expiry = x < n - (at_open ? 1 : 0) ? x : -1;
         char bi[8], bp[8], br[8];
         if (B.skip) {
             tk_exit_one(&B, n, 1, &q, bi, bp, br);
@@ -1147,7 +1155,9 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
         double px = tk_ld_f64(bp);
         if (why == TK_EXIT_EXPIRY) { /* no stop through bar x: the signal exit */
             why = TK_EXIT_SIGNAL;
-            const double c = tk_ld_f64(B.close + x * B.sc);
+            xi = at_open ? x + 1 : x;
+            const double c =
+                at_open ? tk_ld_f64(B.open + xi * B.so) : tk_ld_f64(B.close + x * B.sc);
             px = lng ? c * (1.0 - q.slip) : c * (1.0 + q.slip);
         }
         else if (why == TK_EXIT_NONE) {
@@ -1158,9 +1168,11 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
         tk_st_i64(oi + e * soi, xi);
         tk_st_f64(op + e * sop, px);
         tk_st_i64(orr + e * sor, why);
-        i = (npy_intp)xi + (reenter ? 0 : 1);
-        if (i <= e) {
-            i = e + 1;
+        /* the next signal bar: at the close, after the exit bar (or on it, with
+         * reenter); at the open, from the exit bar on (its orders act after it) */
+        i = (npy_intp)xi + (at_open || reenter ? 0 : 1);
+        if (i <= sg) {
+            i = sg + 1;
         }
     }
 }

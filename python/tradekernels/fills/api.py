@@ -921,10 +921,12 @@ def trades_from_signals(
     ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none);
     with a dict of DataFrames, DataFrames of the same index and columns (or
     arrays of their ``(bars, symbols)`` shape).
-    Trades enter at the close of an entry bar (``price="close"``, the only one
-    supported) and leave at the first of their stops and the next exit signal
-    (at its close).  The exact rules (conflicting signals, the order of stops
-    and signals, signals on the exit bar, slippage, the end) are those of
+    ``price="close"`` (default): orders at the close of the signal bar;
+    ``price="open"``: at the open of the next bar (a signal is known at the
+    close; the entry bar's own high and low then count for the stops).  Trades
+    leave at the first of their stops and the next exit signal.  The exact
+    rules (conflicting signals, the order of stops and signals, signals on
+    the exit bar, slippage, the end) are those of
     :func:`tradekernels.fills.reference.trades_from_signals`; with
     ``slippage=fees=0`` and ``reenter_on_exit_bar=False`` the trades equal
     vectorbt's ``Portfolio.from_signals(close, entries, exits, open=, high=,
@@ -955,10 +957,14 @@ def trades_from_signals(
         exits = None if exits is None else _frame_signals("exits", exits, framed)
     else:
         idx = _as_index(bars_or_index)
-    if price != "close":
+    if price not in ("close", "open"):
         raise ValueError(
-            _terr(f"price must be 'close' (entries and exits at the bar's close), got {price!r}")
+            _terr(
+                "price must be 'close' (orders at the signal bar's close) or 'open' (at the next "
+                f"bar's open), got {price!r}"
+            )
         )
+    price_at = _core.ENTRY_AT[price]
     shape = idx.open.shape
     ent = _signal_array("entries", getattr(entries, "values", entries), shape)
     ext = (
@@ -978,7 +984,17 @@ def trades_from_signals(
         same = _choice("same_bar", same_bar, _core.SAME_BAR)
     except ValueError as err:
         raise ValueError(str(err).replace("exit_orders", "trades_from_signals")) from None
-    params = (int(side), sl, tsl, tp, int(bool(sl_trail)), same, slip, int(bool(reenter_on_exit_bar)))
+    params = (
+        int(side),
+        sl,
+        tsl,
+        tp,
+        int(bool(sl_trail)),
+        same,
+        slip,
+        int(bool(reenter_on_exit_bar)),
+        price_at,
+    )
 
     rows2 = shape[0] if len(shape) == 2 else 1
     T = shape[-1]
@@ -1035,7 +1051,10 @@ def trades_from_signals(
     col, entry = np.divmod(flat, T) if T else (flat, flat)
     rec["col"] = col
     rec["entry_idx"] = entry
-    close_e = idx.close.reshape(-1)[flat]
+    if price == "open":  # (a strided view of the index: indexed, not flattened)
+        close_e = idx.open[col, entry] if idx.open.ndim == 2 else idx.open[entry]
+    else:
+        close_e = idx.close.reshape(-1)[flat]
     rec["entry_price"] = close_e * (1.0 + slip) if side == 1 else close_e * (1.0 - slip)
     rec["exit_idx"] = xi
     rec["exit_price"] = xp

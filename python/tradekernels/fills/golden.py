@@ -522,8 +522,18 @@ def build_exit_arrays() -> Dict[str, np.ndarray]:
 # --------------------------------------------------------------------------
 
 #: the scalar parameters of reference.trades_from_signals after the signals, in its order
-TRADE_PARAMS = ("side", "sl_stop", "tsl_stop", "tp_stop", "sl_trail", "same_bar", "slippage", "reenter")
-_TRADE_INT = {"side", "sl_trail", "same_bar", "reenter"}
+TRADE_PARAMS = (
+    "side",
+    "sl_stop",
+    "tsl_stop",
+    "tp_stop",
+    "sl_trail",
+    "same_bar",
+    "slippage",
+    "reenter",
+    "price_at",
+)
+_TRADE_INT = {"side", "sl_trail", "same_bar", "reenter", "price_at"}
 #: one case: bars (rows of (open, high, low, close) lists: 1 row for 1-D bars), entries,
 #: exits (rows of 0/1 lists), the parameters, and whether the bars are 2-D
 TradeCase = Tuple[List[Bars], List[List[int]], List[List[int]], tuple, bool]
@@ -538,8 +548,9 @@ def _tparams(
     same: int = STOP_,
     slip: float = 0.0,
     reenter: int = 0,
+    at: int = CLOSE_AT,
 ) -> tuple:
-    return (side, sl, tsl, tp, trail, same, slip, reenter)
+    return (side, sl, tsl, tp, trail, same, slip, reenter, at)
 
 
 def _signals(seed: int, n: int, p: float) -> List[int]:
@@ -587,15 +598,44 @@ def build_trade_cases() -> Dict[str, TradeCase]:
         _tparams(sl=0.03, tp=0.05, slip=0.002, reenter=1),
         False,
     )
+    # price="open": orders at the next bar's open (entry bar's range checked; exit signal
+    # on the last bar acts on nothing; entries from the exit bar on)
+    last_x = [0, 0, 0, 0, 0, 0, 0, 0, 1]
+    c["trades_open_exit_signals"] = ([hand], [ent], [ext], _tparams(sl=0.05, at=OPEN_AT), False)
+    c["trades_open_tp_last_bar_signal"] = ([hand], [ent], [last_x], _tparams(tp=0.1, at=OPEN_AT), False)
+    c["trades_open_entry_bar_stop"] = (
+        [hand],
+        [[0, 0, 1, 0, 0, 0, 0, 0, 0]],
+        [none],
+        _tparams(sl=0.05, at=OPEN_AT),
+        False,
+    )
+    c["trades_open_walk"] = (
+        [walk],
+        [e600],
+        [x600],
+        _tparams(sl=0.03, tsl=0.02, tp=0.05, same=OPEN_, slip=0.001, at=OPEN_AT),
+        False,
+    )
+    c["trades_open_short_reenter"] = (
+        [walk],
+        [e600],
+        [x600],
+        _tparams(side=-1, sl=0.03, tp=0.04, reenter=1, at=OPEN_AT),
+        False,
+    )
     # NaN bars (no entry at a NaN close; NaN bars check nothing) over block boundaries
     o2, h2, l2, c2 = (list(v) for v in _ohlc(44, 5000, vol=0.004, grid=0.05, gap_every=101))
     for i in list(range(60, 70)) + list(range(4090, 4100)) + [128, 129, 4999]:
         (o2, h2, l2, c2)[i % 4][i] = NAN
     c2[200] = NAN
+    o2[201] = NAN  # (price="open": the signal on bar 200 finds no open to enter at)
     nanw = (o2, h2, l2, c2)
     e5k = _signals(45, 5000, 0.02)
     e5k[200] = 1
-    c["trades_nan_bars_blocks"] = ([nanw], [e5k], [_signals(46, 5000, 0.002)], _tparams(tsl=0.03), False)
+    x5k = _signals(46, 5000, 0.002)
+    c["trades_nan_bars_blocks"] = ([nanw], [e5k], [x5k], _tparams(tsl=0.03), False)
+    c["trades_open_nan_bars_blocks"] = ([nanw], [e5k], [x5k], _tparams(tsl=0.03, at=OPEN_AT), False)
     # 2-D: three bar series, their own signals
     rows = [_ohlc(50 + r, 300, vol=0.01, grid=0.25, gap_every=11) for r in range(3)]
     c["trades_2d"] = (
@@ -603,6 +643,13 @@ def build_trade_cases() -> Dict[str, TradeCase]:
         [_signals(60 + r, 300, 0.1) for r in range(3)],
         [_signals(70 + r, 300, 0.04) for r in range(3)],
         _tparams(sl=0.04, tp=0.06, slip=0.001),
+        True,
+    )
+    c["trades_open_2d"] = (
+        c["trades_2d"][0],
+        c["trades_2d"][1],
+        c["trades_2d"][2],
+        _tparams(tsl=0.03, at=OPEN_AT),
         True,
     )
     return c
