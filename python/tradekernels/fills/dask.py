@@ -8,6 +8,7 @@ from typing import Any, Dict
 
 import numpy as np
 
+from .. import _core
 from .._dask import _da, _dask_base, _hlg
 from . import api as _fills
 
@@ -133,8 +134,8 @@ def exit_orders(
     """
     idx = _fills._as_index(bars_or_index)
     for name, v, codes in (
-        ("same_bar", same_bar, _fills._core.SAME_BAR),
-        ("entry_at", entry_at, _fills._core.ENTRY_AT),
+        ("same_bar", same_bar, _core.SAME_BAR),
+        ("entry_at", entry_at, _core.ENTRY_AT),
     ):
         _fills._choice(name, v, codes)  # a bad name raises now, not at compute
 
