@@ -20,7 +20,7 @@
  *       for fill_orders it checks them, o is free).
  *
  *   tk_fill_orders (n) x5,(m),(m),(k),(k),(o) x6->(o),(o)
- *       open + the eight bar_index arrays, then the o orders of that bar
+ *       the nine bar_index outputs (open first), then the o orders of that bar
  *       series as a core dimension: start, side, kind, price, limit, expiry
  *       (int64, int64, int64, f64, f64, int64) -> fill_index (int64),
  *       fill_price (f64).  Per order: finds the first crossing bar with the
