@@ -15,25 +15,34 @@ Rows per scenario:
 * ``naive C``: ``ufuncs.exit_orders_naive`` (the same C code without the
   index) on the first positions, as many as fit in ``--budget`` seconds (at
   least 100), time scaled per position;
-* ``vectorbt numba``: vectorbt's ``generate_ohlc_stop_ex_nb`` (the numba
-  function under ``generate_ohlc_stop_exits``; one column, the subset's entries,
-  ``wait=1``, ``until_next=False`` so every entry is followed to its own exit,
-  ``pick_first=True``), compiled in a warm-up call; subset as for naive C;
+* ``vectorbt numba`` / ``vectorbt rust``: vectorbt's ``generate_ohlc_stop_ex``
+  (the function under ``generate_ohlc_stop_exits``) with ``engine="numba"`` and,
+  where vectorbt-rust is installed, ``engine="rust"``; one column, the subset's
+  entries, ``wait=1``, ``until_next=False`` so every entry is followed to its own
+  exit, ``pick_first=True``; compiled in a warm-up call; subset as for naive C;
   checked as the set of exit bars (entries that exit on one bar share it);
-* ``python (scaled)``: ``tradekernels.fills.reference.exit_order`` on as many
-  positions as fit in ``--budget`` seconds (at least 3), time scaled.
+* ``python (scaled)``: ``tradekernels.fills.reference.exit_order`` (one call per
+  position on plain lists, the same work as the kernel) on positions drawn at
+  random from all entries, as many as fit in ``--budget`` seconds (at least 3),
+  time scaled.
+
+The subsets of the naive rows are ``k`` positions spread evenly over all the
+entries.
 
 Signal backtest (``--symbols`` 500 x ``--days`` 2520 daily bars, the same walk
 per symbol, entry probability 5 %, no exit signals, SL 5 % / TP 10 %, long):
 
 * ``trades_from_signals``: ``tk.trades_from_signals`` on a prebuilt 2-D
   BarIndex (records out), and ``+ BarIndex build`` including the build;
-* ``vectorbt from_signals``: ``vbt.Portfolio.from_signals(close, entries,
-  open=, high=, low=, sl_stop=, tp_stop=)`` (numba; compiled in a warm-up call)
-  followed by ``.trades.records`` (checked: same trades);
-* ``BarIndex 2-D build`` vs ``copy floor``: ``np.copyto`` of the four arrays.
+* ``vectorbt from_signals numba`` / ``rust``: ``vbt.Portfolio.from_signals(close,
+  entries, open=, high=, low=, sl_stop=, tp_stop=, engine=)`` (compiled in a
+  warm-up call) followed by ``.trades.records`` (checked: same trades); the rust
+  row only where vectorbt-rust is installed;
+* ``BarIndex 2-D build`` vs ``copy floor``: ``np.copyto`` of the four arrays into
+  preallocated ones, and ``copy to new arrays`` (``x.copy()``: fresh memory,
+  whose page faults the index pays too).
 
-Times: ``time.perf_counter``, ``gc`` disabled, ``--repeat`` rounds in
+Times: ``time.perf_counter`` (``--clock cpu``: ``time.process_time``), ``gc`` disabled, ``--repeat`` rounds in
 rotating order, median reported (Python: one round).  Nothing is asserted.
 
 Usage::
@@ -49,6 +58,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -61,14 +71,40 @@ from tradekernels import ufuncs as tku
 from tradekernels.fills import reference
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_fills import _subset_size, _time, machine_info, make_bars  # noqa: E402
+from bench_fills import _subset_size, machine_info, make_bars  # noqa: E402
+
+#: the clock of every timing (``--clock``): wall time (``time.perf_counter``) or the CPU
+#: time of the process (``time.process_time``; every contender is single-threaded, so on a
+#: loaded machine this leaves out the time other processes take the core away)
+CLOCK: Callable[[], float] = time.perf_counter
+
+
+def _time(fn: Callable[[], Any]) -> float:
+    gc_was = gc.isenabled()
+    gc.disable()
+    try:
+        t0 = CLOCK()
+        fn()
+        return CLOCK() - t0
+    finally:
+        if gc_was:
+            gc.enable()
+
 
 try:
     import vectorbt as vbt
-    from vectorbt.signals.nb import generate_ohlc_stop_ex_nb
+    from vectorbt.signals.dispatch import generate_ohlc_stop_ex
 except Exception:  # pragma: no cover - optional competitor
     vbt = None
-    generate_ohlc_stop_ex_nb = None
+    generate_ohlc_stop_ex = None
+try:  # vectorbt's Rust engine (optional: rows only where it is installed)
+    from vectorbt._engine import is_rust_available
+
+    HAS_RUST = vbt is not None and bool(is_rust_available())
+except Exception:  # pragma: no cover - optional competitor
+    HAS_RUST = False
+#: vectorbt engines measured (each a row): numba always, rust where installed
+ENGINES = ["numba"] + (["rust"] if HAS_RUST else [])
 
 NAN = float("nan")
 #: name -> (sl_stop, tsl_stop, tp_stop)
@@ -77,7 +113,7 @@ SCENARIOS = {
     "trailing 10%": (NAN, 0.10, NAN),
     "SL 5% / TP 10%": (0.05, NAN, 0.10),
 }
-TARGETS = {"vectorbt numba": 20.0, "python (scaled)": 1000.0}
+TARGETS = {"vectorbt numba": 20.0, "vectorbt rust": 20.0, "python (scaled)": 1000.0}
 
 
 def make_positions(
@@ -124,7 +160,10 @@ def run(args) -> Dict[str, Any]:
         k = _subset_size(
             lambda k: tku.exit_orders_naive(o, h, l, c, *(p[:k] for p in pos)), m, args.budget, 100
         )
-        sub = tuple(p[:k] for p in pos)
+        # the subset: k positions spread evenly over all entries (not the first k, whose
+        # entry bars are the earliest), the same for every contender
+        pick = np.linspace(0, m - 1, k).round().astype(np.int64)
+        sub = tuple(p[pick] for p in pos)
         nv = (np.empty(k, np.int64), np.empty(k), np.empty(k, np.int64))
         impls: Dict[str, Tuple[Callable[[], Any], int]] = {
             "tradekernels": (tk_all, m),
@@ -134,18 +173,18 @@ def run(args) -> Dict[str, Any]:
         checks = {
             "tradekernels": "exact",
             "naive C": "exact"
-            if all(np.array_equal(x, r[:k], equal_nan=True) for x, r in zip(nv, ref))
+            if all(np.array_equal(x, r[pick], equal_nan=True) for x, r in zip(nv, ref))
             else "DIFFERS",
         }
-        if generate_ohlc_stop_ex_nb is not None:
+        for engine in ENGINES if generate_ohlc_stop_ex is not None else []:
             ent = np.zeros((n, 1), dtype=bool)
             ent[sub[0], 0] = True
             h2, l2, c2 = h[:, None], l[:, None], c[:, None]
             po, to = np.full((n, 1), np.nan), np.full((n, 1), -1, dtype=np.int64)
             sl_v = NAN if np.isnan(sl) and np.isnan(tsl) else (tsl if np.isnan(sl) else sl)
 
-            def vbt_run():
-                return generate_ohlc_stop_ex_nb(
+            def vbt_run(engine=engine, ent=ent, po=po, to=to, sl_v=sl_v):
+                return generate_ohlc_stop_ex(
                     ent,
                     c2,
                     h2,
@@ -153,24 +192,26 @@ def run(args) -> Dict[str, Any]:
                     c2,
                     po,
                     to,
-                    sl_v,
-                    bool(not np.isnan(tsl)),
-                    tp,
-                    False,
+                    np.asarray(sl_v),
+                    np.asarray(not np.isnan(tsl)),
+                    np.asarray(tp),
+                    np.asarray(False),
                     True,
                     1,
                     False,
                     False,
                     True,
                     True,
+                    engine=engine,
                 )
 
-            ex = vbt_run()  # compiles
-            ours = np.unique(ref[0][:k][ref[0][:k] >= 0])
-            checks["vectorbt numba"] = (
+            ex = vbt_run()  # compiles (numba)
+            got_k = ref[0][pick]
+            ours = np.unique(got_k[got_k >= 0])
+            checks[f"vectorbt {engine}"] = (
                 "exact" if np.array_equal(np.flatnonzero(ex[:, 0]), ours) else "DIFFERS"
             )
-            impls["vectorbt numba"] = (vbt_run, k)
+            impls[f"vectorbt {engine}"] = (vbt_run, k)
         samples: Dict[str, List[float]] = {nm: [] for nm in impls}
         names = list(impls)
         for r in range(args.repeat):
@@ -178,20 +219,25 @@ def run(args) -> Dict[str, Any]:
                 fn, cnt = impls[nm]
                 samples[nm].append(_time(fn) / cnt)
         # pure Python, one position at a time until the budget is spent
+        # (the same work as the C kernel: one exit_order call per position, on plain lists,
+        # positions in a random order over all entries, until the budget is spent)
+        order_py = np.random.default_rng(3000 + si).permutation(m)
         cols = [p.tolist() for p in pos]
         got, t_py, j = [], 0.0, 0
         gc.disable()
         try:
             while j < m and (j < 3 or t_py < args.budget):
-                t0 = time.perf_counter()
-                got.append(reference.exit_order(*py_bars, *(col[j] for col in cols)))
-                t_py += time.perf_counter() - t0
+                q = int(order_py[j])
+                t0 = CLOCK()
+                got.append(reference.exit_order(*py_bars, *(col[q] for col in cols)))
+                t_py += CLOCK() - t0
                 j += 1
         finally:
             gc.enable()
         py = [np.array([g[q] for g in got]) for q in range(3)]
+        done = order_py[:j]
         checks["python (scaled)"] = (
-            "exact" if all(np.array_equal(x, r[:j], equal_nan=True) for x, r in zip(py, ref)) else "DIFFERS"
+            "exact" if all(np.array_equal(x, r[done], equal_nan=True) for x, r in zip(py, ref)) else "DIFFERS"
         )
         per = {nm: statistics.median(v) for nm, v in samples.items()}
         per["python (scaled)"] = t_py / j
@@ -216,11 +262,17 @@ def run(args) -> Dict[str, Any]:
     return {
         "bars": n,
         "entries": m,
+        "clock": args.clock,
         "repeat": args.repeat,
         "rows": rows,
         "machine": machine_info(),
         "signals": run_signals(args),
     }
+
+
+def run_signals_only(args) -> Dict[str, Any]:
+    """The signal backtest section alone (``--signals-only``)."""
+    return {"rows": [], "machine": machine_info(), "signals": run_signals(args), "clock": args.clock}
 
 
 def run_signals(args) -> Dict[str, Any]:
@@ -239,6 +291,7 @@ def run_signals(args) -> Dict[str, Any]:
         ),
         "BarIndex 2-D build": lambda: tradekernels.BarIndex(o, h, l, c),
         "copy floor (4 arrays)": lambda: [np.copyto(d, x) for d, x in zip(outs, (o, h, l, c))],
+        "copy to new arrays": lambda: [x.copy() for x in (o, h, l, c)],
     }
     ours = impls["trades_from_signals"]()
     check = {}
@@ -248,29 +301,41 @@ def run_signals(args) -> Dict[str, Any]:
         frames = [pd.DataFrame(x.T) for x in (c, o, h, l)]
         ent_f = pd.DataFrame(ent.T)
 
-        def vbt_run():
-            pf = vbt.Portfolio.from_signals(
-                frames[0], ent_f, open=frames[1], high=frames[2], low=frames[3], **kw
-            )
-            return pf.trades.records
+        for engine in ENGINES:
 
-        rec = vbt_run()  # compiles
-        same = (
-            len(rec) == len(ours)
-            and np.array_equal(rec["exit_idx"].to_numpy(), ours["exit_idx"])
-            and np.allclose(rec["exit_price"].to_numpy(), ours["exit_price"], rtol=1e-12)
-        )
-        check["vectorbt from_signals"] = "exact" if same else "DIFFERS"
-        impls["vectorbt from_signals"] = vbt_run
+            def vbt_run(engine=engine):
+                pf = vbt.Portfolio.from_signals(
+                    frames[0], ent_f, open=frames[1], high=frames[2], low=frames[3], engine=engine, **kw
+                )
+                return pf.trades.records
+
+            rec = vbt_run()  # compiles (numba)
+            same = (
+                len(rec) == len(ours)
+                and np.array_equal(rec["exit_idx"].to_numpy(), ours["exit_idx"])
+                and np.allclose(rec["exit_price"].to_numpy(), ours["exit_price"], rtol=1e-12)
+            )
+            check[f"vectorbt from_signals {engine}"] = "exact" if same else "DIFFERS"
+            impls[f"vectorbt from_signals {engine}"] = vbt_run
     samples: Dict[str, List[float]] = {nm: [] for nm in impls}
+    sys_s: Dict[str, List[float]] = {nm: [] for nm in impls}
+    faults: Dict[str, List[int]] = {nm: [] for nm in impls}
     names = list(impls)
     for r in range(args.repeat):
         for nm in names[r % len(names) :] + names[: r % len(names)]:
+            u0 = resource.getrusage(resource.RUSAGE_SELF)
             samples[nm].append(_time(impls[nm]))
+            u1 = resource.getrusage(resource.RUSAGE_SELF)
+            sys_s[nm].append(u1.ru_stime - u0.ru_stime)
+            faults[nm].append(u1.ru_minflt - u0.ru_minflt)
     med = {nm: statistics.median(v) for nm, v in samples.items()}
     return {
         "symbols": S,
         "days": T,
+        # kernel time spent on the call (page faults: zeroing / compacting fresh memory) and
+        # the page faults, per row: where a fresh BarIndex's extra cost goes
+        "median_sys_s": {nm: statistics.median(v) for nm, v in sys_s.items()},
+        "median_faults": {nm: statistics.median(v) for nm, v in faults.items()},
         "trades": int(len(ours)),
         "median_s": med,
         "check": check,
@@ -279,13 +344,17 @@ def run_signals(args) -> Dict[str, Any]:
 
 
 def report(res: Dict[str, Any]) -> str:
-    lines = [
-        f"exits: {res['bars']:,} bars, {res['entries']:,} long entries per scenario, {res['repeat']} rounds; "
-        f"CPU {res['machine']['cpu']}",
-        "",
-        f"{'scenario':<16} {'impl':<16} {'ns/entry':>12} {'x tk':>10} {'entries':>8} {'check':>7} "
-        f"{'exit rate':>9} {'mean bars':>10}",
-    ]
+    lines = (
+        []
+        if not res["rows"]
+        else [
+            f"exits: {res['bars']:,} bars, {res['entries']:,} long entries per scenario, "
+            f"{res['repeat']} rounds, {res['clock']} clock; CPU {res['machine']['cpu']}",
+            "",
+            f"{'scenario':<16} {'impl':<16} {'ns/entry':>12} {'x tk':>10} {'entries':>8} {'check':>7} "
+            f"{'exit rate':>9} {'mean bars':>10}",
+        ]
+    )
     for r in res["rows"]:
         lines.append(
             f"{r['scenario']:<16} {r['impl']:<16} {r['ns_per_entry']:>12.1f} {r['x_slower_than_tk']:>10.1f} "
@@ -298,21 +367,25 @@ def report(res: Dict[str, Any]) -> str:
         "",
         f"signal backtest: {sg['symbols']} symbols x {sg['days']} days, entry prob 5 %, SL 5 % / TP 10 %, "
         f"{sg['trades']:,} trades",
-        f"{'impl':<24} {'ms':>10} {'x trades_from_signals':>22} {'check':>8}",
+        f"{'impl':<30} {'ms':>10} {'x trades_from_signals':>22} {'check':>8} {'sys ms':>8} {'faults':>8}",
     ]
     for nm, t in med.items():
-        lines.append(f"{nm:<24} {t * 1e3:>10.2f} {t / tk_t:>22.2f} {sg['check'].get(nm, ''):>8}")
-    b, f = med["BarIndex 2-D build"], med["copy floor (4 arrays)"]
-    lines.append(
-        f"BarIndex 2-D build / copy floor of the four arrays: {b / f:.2f}x (target <= 2x: "
-        f"{'met' if b / f <= 2 else 'NOT met'})"
-    )
-    if "vectorbt from_signals" in med:
-        x = med["vectorbt from_signals"] / tk_t
         lines.append(
-            f"vectorbt from_signals / trades_from_signals: {x:.1f}x (target >= 10x: "
-            f"{'met' if x >= 10 else 'NOT met'})"
+            f"{nm:<30} {t * 1e3:>10.2f} {t / tk_t:>22.2f} {sg['check'].get(nm, ''):>8} "
+            f"{sg['median_sys_s'][nm] * 1e3:>8.1f} {sg['median_faults'][nm]:>8.0f}"
         )
+    b, f, fn = med["BarIndex 2-D build"], med["copy floor (4 arrays)"], med["copy to new arrays"]
+    lines.append(
+        f"BarIndex 2-D build / copy floor of the four arrays: {b / f:.2f}x into preallocated arrays, "
+        f"{b / fn:.2f}x into new arrays (page faults included, as for the index) (target <= 2x: "
+        f"{'met' if b / f <= 2 else 'NOT met'} / {'met' if b / fn <= 2 else 'NOT met'})"
+    )
+    for nm in med:
+        if nm.startswith("vectorbt from_signals"):
+            x = med[nm] / tk_t
+            lines.append(
+                f"{nm} / trades_from_signals: {x:.1f}x (target >= 10x: {'met' if x >= 10 else 'NOT met'})"
+            )
     lines += ["", "targets (tradekernels speed-up; reported, not asserted):"]
     for r in res["rows"]:
         goal = TARGETS.get(r["impl"])
@@ -342,10 +415,19 @@ def main(argv=None) -> int:
         "--quick", action="store_true", help="1e5 bars, 1e4 entries, 3 rounds, 0.3 s budget, 50 symbols"
     )
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument("--signals-only", action="store_true", help="only the signal backtest section")
+    ap.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: time.perf_counter (default); cpu: time.process_time (steadier on a loaded machine)",
+    )
     args = ap.parse_args(argv)
+    global CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     if args.quick:
         args.bars, args.entries, args.repeat, args.budget, args.symbols = "1e5", "1e4", 3, 0.3, 50
-    res = run(args)
+    res = run_signals_only(args) if args.signals_only else run(args)
     print(report(res))
     if args.json:
         with open(args.json, "w") as f:

@@ -233,7 +233,7 @@ def run(args) -> Dict[str, Any]:
     bar_arrays = idx.arrays
     raw_build = []
     outs = (
-        tuple(np.empty(n) for _ in range(4))
+        tuple(np.empty(n) for _ in range(5))
         + tuple(np.empty(len(idx.block_min_low)) for _ in range(2))
         + tuple(np.empty(len(idx.super_min_low)) for _ in range(2))
     )

@@ -276,3 +276,56 @@ def test_fill_orders_dask_errors(rng):
     )
     with pytest.raises(ValueError, match="limit"):
         lazy.fill_index.compute()
+
+
+@pytest.mark.parametrize("chunk", [1, 50, 700])
+def test_exit_orders_dask_equals_in_memory(chunk, rng):
+    """Positions as dask arrays (NumPy and scalars mixed in) give the in-memory exits, on the
+    threaded scheduler; 2-D bars with col; None entry prices (the entry bar's close)."""
+    bars, _ = _bars_and_orders(rng)
+    n = len(bars[0])
+    m = 600
+    pos = dict(
+        entry_idx=rng.integers(0, n, m),
+        sl_stop=np.where(rng.random(m) < 0.3, np.nan, rng.uniform(0.005, 0.05, m)),
+        tsl_stop=np.where(rng.random(m) < 0.5, np.nan, rng.uniform(0.005, 0.05, m)),
+        tp_stop=rng.uniform(0.01, 0.1, m),
+        side=rng.choice([-1, 1], m),
+        expiry=np.full(m, -1),
+    )
+    want = tk.exit_orders(bars, **pos, same_bar="open", slippage=0.001)
+    d = {k: da.from_array(v, chunks=chunk) for k, v in pos.items()}
+    d["side"] = pos["side"]  # NumPy and dask arguments mix and broadcast
+    got = tkd.exit_orders(tk.BarIndex(*bars), **d, same_bar="open", slippage=0.001)
+    assert isinstance(got, tk.Exits) and isinstance(got.exit_idx, da.Array)
+    res = dask.compute(*got, scheduler="threads")
+    for g, w in zip(res, want):
+        np.testing.assert_array_equal(g, w)
+    assert (want.reason != 0).mean() > 0.5  # exits happen
+    # 2-D bars (3 series): col per position, explicit entry prices
+    bars2 = tuple(np.stack([b, b[::-1], b * 1.1]) for b in bars)
+    col = rng.integers(0, 3, m)
+    ep = 100 + rng.normal(0, 1, m)
+    want2 = tk.exit_orders(bars2, pos["entry_idx"], ep, 1, tp_stop=0.02, sl_stop=0.02, col=col)
+    got2 = tkd.exit_orders(
+        bars2,
+        da.from_array(pos["entry_idx"], chunks=chunk),
+        da.from_array(ep, chunks=chunk),
+        1,
+        tp_stop=0.02,
+        sl_stop=0.02,
+        col=da.from_array(col, chunks=chunk),
+    )
+    for g, w in zip(dask.compute(*got2, scheduler="threads"), want2):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_exit_orders_dask_errors(rng):
+    bars, _ = _bars_and_orders(rng, 100, 10)
+    with pytest.raises(ValueError, match="broadcast"):
+        tkd.exit_orders(bars, np.arange(3), None, 1, sl_stop=np.ones(4))
+    with pytest.raises(ValueError, match="same_bar"):
+        tkd.exit_orders(bars, np.arange(3), same_bar="nope")
+    lazy = tkd.exit_orders(bars, da.from_array(np.array([1, 500]), chunks=1), sl_stop=0.1)
+    with pytest.raises(IndexError, match="out of range"):
+        lazy.exit_idx.compute(scheduler="threads")

@@ -253,7 +253,7 @@ def test_strided_and_stacked_bars():
     pos = _positions(rng, series[0], 300)
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (3, n)
     idx = ufuncs.bar_index(*stacked)
-    got = ufuncs.exit_orders(stacked[0], stacked[3], *idx[:8], *pos)
+    got = ufuncs.exit_orders(idx[0], stacked[3], *idx[1:], *pos)
     assert got[0].shape == (3, 300)
     for k, s in enumerate(series):
         exp = _naive(s, pos)
@@ -495,7 +495,18 @@ def test_2d_bad_col_raises():
 
 
 def _trades_twin(
-    bars, entries, exits, side=1, sl=np.nan, tsl=np.nan, tp=np.nan, trail=0, same=0, slip=0.0, reenter=0
+    bars,
+    entries,
+    exits,
+    side=1,
+    sl=np.nan,
+    tsl=np.nan,
+    tp=np.nan,
+    trail=0,
+    same=0,
+    slip=0.0,
+    reenter=0,
+    price_at=0,
 ):
     return reference.trades_from_signals(
         *(np.asarray(b).tolist() for b in bars),
@@ -509,7 +520,87 @@ def _trades_twin(
         same,
         slip,
         reenter,
+        price_at,
     )
+
+
+TRADES_GOLDEN = GOLDEN_DIR / "fills" / "trades.npz"
+
+
+def _trade_cases():
+    if not TRADES_GOLDEN.is_file():
+        return ["<missing>"]
+    with np.load(TRADES_GOLDEN, allow_pickle=False) as z:
+        return [str(c) for c in z["cases"]]
+
+
+@pytest.mark.parametrize("case", _trade_cases())
+def test_trades_golden(case):
+    """The per-bar exits of the twin (golden) equal the raw kernel's and the public
+    function's trade records, 1-D and 2-D."""
+    if not TRADES_GOLDEN.is_file():
+        pytest.fail(f"missing {TRADES_GOLDEN}; run `python tools/make_golden.py`")
+    with np.load(TRADES_GOLDEN, allow_pickle=False) as z:
+        g = {k[len(case) + 2 :]: z[k] for k in z.files if k.startswith(case + "__")}
+    bars = [g[k] for k in BAR_KEYS]
+    params = [g[k][()] for k in fills_golden.TRADE_PARAMS]
+    exp = (g["exit_idx"], g["exit_price"], g["reason"])
+    idx = BarIndex(*bars)
+    a = idx.arrays
+    raw = ufuncs.trades_from_signals(a[0], idx.close, *a[1:], g["entries"], g["exits"], *params)
+    _same(raw, exp, f"{case} raw kernel")
+    side, sl, tsl, tp, trail, same, slip, reenter, price_at = params
+    names_sb = {v: k for k, v in _core.SAME_BAR.items()}
+    names_at = {v: k for k, v in _core.ENTRY_AT.items()}
+    for mode in ("native", "reference"):
+        with tk.backend(mode):
+            t = tk.trades_from_signals(
+                tuple(bars),
+                g["entries"],
+                g["exits"],
+                side=int(side),
+                sl_stop=sl,
+                tsl_stop=tsl,
+                tp_stop=tp,
+                sl_trail=bool(trail),
+                same_bar=names_sb[int(same)],
+                slippage=slip,
+                reenter_on_exit_bar=bool(reenter),
+                price=names_at[int(price_at)],
+            )
+        xi = np.atleast_2d(exp[0])
+        rows, entry = np.nonzero(xi >= 0)
+        assert t["col"].tolist() == rows.tolist() and t["entry_idx"].tolist() == entry.tolist(), mode
+        for field, e in zip(("exit_idx", "exit_price", "exit_reason"), exp):
+            assert_bits_identical(t[field], np.atleast_2d(e)[rows, entry], f"{case} {mode} {field}")
+
+
+def test_trades_golden_required_cases():
+    required = {
+        "trades_in_position_ignored",
+        "trades_exit_signals",
+        "trades_sl_tp",
+        "trades_trailing",
+        "trades_sl_trail",
+        "trades_end",
+        "trades_short_slippage",
+        "trades_reenter_no",
+        "trades_reenter_yes",
+        "trades_nan_bars_blocks",
+        "trades_2d",
+        "trades_open_exit_signals",
+        "trades_open_tp_last_bar_signal",
+        "trades_open_entry_bar_stop",
+        "trades_open_walk",
+        "trades_open_nan_bars_blocks",
+        "trades_open_2d",
+    }
+    assert required <= set(_trade_cases())
+    with np.load(TRADES_GOLDEN, allow_pickle=False) as z:
+        reasons = set(np.concatenate([z[f"{c}__reason"].ravel() for c in z["cases"]]).tolist())
+        assert z["trades_2d__entries"].ndim == 2
+    # every reason a trade can end with appears
+    assert {ExitReason.SIGNAL, ExitReason.SL, ExitReason.TSL, ExitReason.TP, ExitReason.END} <= reasons
 
 
 def test_trades_by_hand():
@@ -560,6 +651,7 @@ def test_trades_random_vs_twin(seed, n, rows, p_entry, p_exit, nan_frac):
         slippage=float(rng.choice([0.0, 0.001])),
         fees=0.001,
         reenter_on_exit_bar=bool(rng.random() < 0.5),
+        price=str(rng.choice(["close", "open"])),
     )
     kw = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in kw.items()}
     got = tk.trades_from_signals(BarIndex(*bars), ent, ext, **kw)
@@ -580,6 +672,7 @@ def test_trades_random_vs_twin(seed, n, rows, p_entry, p_exit, nan_frac):
             _core.SAME_BAR[kw["same_bar"]],
             kw["slippage"],
             int(kw["reenter_on_exit_bar"]),
+            _core.ENTRY_AT[kw["price"]],
         )
         sel = got[got["col"] == (r[0] if r else 0)]
         assert sel["entry_idx"].tolist() == [i for i, x in enumerate(twin[0]) if x >= 0]
@@ -597,6 +690,41 @@ def test_trades_dataframe_in_and_out():
     assert (t["entry_time"] == ix[t["entry_idx"]]).all() and (t["exit_time"] == ix[t["exit_idx"]]).all()
 
 
+def test_trades_dict_of_dataframes():
+    """{"open": df, ...} with symbols as columns: the trades of the 2-D arrays, with the
+    symbol names and timestamps; signals as aligned DataFrames or (bars, symbols) arrays."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(31)
+    bars = _ohlc_2d(rng, 3, 500, nan_frac=0.02)  # (symbols, time)
+    ent = rng.random((3, 500)) < 0.08
+    ext = rng.random((3, 500)) < 0.02
+    times = pd.date_range("2020-01-01", periods=500, freq="D")
+    names = ["AAA", "BBB", "CCC"]
+    frames = {k: pd.DataFrame(b.T, index=times, columns=names) for k, b in zip(BAR_KEYS, bars)}
+    kw = dict(sl_stop=0.03, tp_stop=0.05)
+    want = tk.trades_from_signals(BarIndex(*bars), ent, ext, **kw)
+    got = tk.trades_from_signals(
+        frames,
+        pd.DataFrame(ent.T, index=times, columns=names),
+        pd.DataFrame(ext.T, index=times, columns=names),
+        **kw,
+    )
+    assert isinstance(got, pd.DataFrame) and len(got) == len(want) > 10
+    for f in want.dtype.names:
+        np.testing.assert_array_equal(got[f].to_numpy(), want[f], err_msg=f)
+    assert got["symbol"].tolist() == [names[c] for c in want["col"]]
+    assert (got["entry_time"] == times[want["entry_idx"]]).all()
+    assert (got["exit_time"] == times[want["exit_idx"]]).all()
+    arr = tk.trades_from_signals(frames, ent.T, ext.T, **kw)  # arrays in the frames' layout
+    np.testing.assert_array_equal(arr["exit_price"].to_numpy(), want["exit_price"])
+    with pytest.raises(ValueError, match="index and columns"):
+        tk.trades_from_signals({**frames, "low": frames["low"].iloc[::-1]}, ent.T, **kw)
+    with pytest.raises(ValueError, match="index and columns"):
+        tk.trades_from_signals(frames, pd.DataFrame(ent.T, index=times, columns=["x", "y", "z"]), **kw)
+    with pytest.raises(ValueError, match="shape"):
+        tk.trades_from_signals(frames, ent, **kw)  # (symbols, time): not the frames' layout
+
+
 @pytest.mark.parametrize(
     "kwargs, exc",
     [
@@ -605,7 +733,7 @@ def test_trades_dataframe_in_and_out():
         (dict(exits=np.zeros((2, 50), bool)), ValueError),
         (dict(side=0), ValueError),
         (dict(side=True), ValueError),
-        (dict(price="open"), ValueError),
+        (dict(price="vwap"), ValueError),
         (dict(sl_stop=-0.1), ValueError),
         (dict(tp_stop="x"), TypeError),
         (dict(slippage=1.5), ValueError),
@@ -625,14 +753,15 @@ def test_trades_raw_kernel_strided_signals_and_hostile_params():
     idx = BarIndex(*b)
     a = idx.arrays
     ent, ext = rng.random(6000) < 0.1, rng.random(6000) < 0.05
-    want = _trades_twin(b, ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1)
-    got = ufuncs.trades_from_signals(
-        a[0], idx.close, *a[1:], ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1
-    )
-    _same(got, tuple(np.asarray(w) for w in want), "strided signals")
+    for at in (0, 1):  # price_at: the close, the next open
+        want = _trades_twin(b, ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1, at)
+        got = ufuncs.trades_from_signals(
+            a[0], idx.close, *a[1:], ent[::2], ext[::2], 1, 0.01, np.nan, 0.02, 0, 0, 0.0, 1, at
+        )
+        _same(got, tuple(np.asarray(w) for w in want), f"strided signals, price_at {at}")
     for side in (0, 2, -7):  # not a side: no trades, no crash
         res = ufuncs.trades_from_signals(
-            a[0], idx.close, *a[1:], ent[::2], ext[::2], side, 0.01, np.nan, 0.02, 0, 0, 0.0, 1
+            a[0], idx.close, *a[1:], ent[::2], ext[::2], side, 0.01, np.nan, 0.02, 0, 0, 0.0, 1, 0
         )
         assert (res[0] == -1).all()
 

@@ -163,3 +163,35 @@ def test_trades_equal_vectorbt_from_signals(kw, with_exits, direction, side):
         np.testing.assert_array_equal(got[f], want[f].to_numpy(), err_msg=f)
     for f in ("entry_price", "exit_price", "return"):
         np.testing.assert_allclose(got[f], want[f].to_numpy(), rtol=1e-9, atol=1e-12, err_msg=f)
+
+
+@pytest.mark.parametrize("direction, side", [("longonly", 1), ("shortonly", -1)])
+def test_trades_at_next_open_equal_vectorbt_shifted_signals(direction, side):
+    """price="open" is vectorbt's from_signals(entries.shift(1), exits.shift(1), price=open):
+    with signals only (no stops, whose entry-bar rule differs: ours checks the entry bar's
+    range, vectorbt from the bar after), the same trades."""
+    n, m = 500, 30
+    bars, rng = _random_ohlc(17, n, m)
+    o, h, lo, c = bars
+    entries = rng.random((n, m)) < 0.05
+    exits = rng.random((n, m)) < 0.04
+    shift = lambda a: np.vstack([np.zeros((1, m), dtype=bool), a[:-1]])  # noqa: E731
+    pf = vbt.Portfolio.from_signals(
+        pd.DataFrame(c),
+        pd.DataFrame(shift(entries)),
+        pd.DataFrame(shift(exits)),
+        price=pd.DataFrame(o),
+        open=pd.DataFrame(o),
+        high=pd.DataFrame(h),
+        low=pd.DataFrame(lo),
+        direction=direction,
+    )
+    want = pf.trades.records.sort_values(["col", "entry_idx"])
+    got = tk.trades_from_signals(
+        tk.BarIndex(o.T, h.T, lo.T, c.T), entries.T, exits.T, side=side, price="open"
+    )
+    assert len(got) == len(want) > 20
+    for f in ("col", "entry_idx", "exit_idx"):
+        np.testing.assert_array_equal(got[f], want[f].to_numpy(), err_msg=f)
+    for f in ("entry_price", "exit_price", "return"):
+        np.testing.assert_allclose(got[f], want[f].to_numpy(), rtol=1e-9, atol=1e-12, err_msg=f)

@@ -239,7 +239,7 @@ def test_strided_and_stacked_bars():
     orders = _with_expiry_edges(series[0], _orders_np(rng, series[0], 200, grid=0.05, spread=100))
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (3, n)
     idx = ufuncs.bar_index(*stacked)
-    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders)  # (3,) loop x (o,) core
+    fi, fp = ufuncs.fill_orders(*idx, *orders)  # (3,) loop x (o,) core
     assert fi.shape == (3, orders[0].size) and orders[0].size > 300
     for k, s in enumerate(series):
         twin = _reference(s, orders)  # the oracle (the C kernels share tk_fill_one)
@@ -250,11 +250,11 @@ def test_strided_and_stacked_bars():
             buf[j, ::2] = s[j]
         views = [buf[j, ::2] for j in range(4)]
         _same(_naive(views, orders), twin, f"strided naive {k}")
-        _same(ufuncs.fill_orders(views[0], *ufuncs.bar_index(*views), *orders), twin, "strided")
+        _same(ufuncs.fill_orders(*ufuncs.bar_index(*views), *orders), twin, "strided")
     # reversed (negative strides) bars are a different series: compare with its own twin
     rev = [b[::-1] for b in series[0]]
     twin = _reference([b.copy() for b in rev], orders)
-    _same(ufuncs.fill_orders(rev[0], *ufuncs.bar_index(*rev), *orders), twin, "reversed")
+    _same(ufuncs.fill_orders(*ufuncs.bar_index(*rev), *orders), twin, "reversed")
     _same(_naive(rev, orders), twin, "reversed naive")
 
 
@@ -269,14 +269,14 @@ def test_raw_orders_core_dimension():
     idx = ufuncs.bar_index(*stacked)
     per = [_orders_np(rng, s, 300, grid=0.05, spread=100) for s in series]
     orders2 = [np.stack([p[j] for p in per]) for j in range(6)]  # (2, 300): own orders per series
-    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders2)
+    fi, fp = ufuncs.fill_orders(*idx, *orders2)
     assert fi.shape == fp.shape == (2, 300) and fi.dtype == np.int64
     for k, s in enumerate(series):
         _same((fi[k], fp[k]), _reference(s, per[k]), f"series {k}")
         _same((fi[k], fp[k]), _native(s, per[k]), f"series {k} alone")
     # one order set broadcast over the two series, outputs given with out=
     oi, op = np.empty((2, 300), np.int64), np.empty((2, 300))
-    ufuncs.fill_orders(stacked[0], *idx, *per[0], out=(oi, op))
+    ufuncs.fill_orders(*idx, *per[0], out=(oi, op))
     twin0 = _reference(series[0], per[0])
     for k, s in enumerate(series):
         _same((oi[k], op[k]), twin0 if k == 0 else _reference(s, per[0]), f"broadcast orders {k}")
@@ -441,19 +441,19 @@ def test_raw_ufuncs_bad_input():
     big = [np.arange(10_000.0)] * 4
     bi = ufuncs.bar_index(*big)
     with pytest.raises(ValueError):  # summaries of another series (other n)
-        ufuncs.fill_orders(o, *a[1:5], *bi[4:], *order1)
+        ufuncs.fill_orders(o, *a[1:5], *bi[5:], *order1)
     with pytest.raises(ValueError):  # bars of different lengths: the signature rejects it
         ufuncs.fill_orders_naive(o, h[:2], lo, c, *order)
     with pytest.raises(TypeError):  # float start cannot be cast to int64 safely
         ufuncs.fill_orders_naive(o, h, lo, c, 0.5, 1, 1, 9.0, np.nan, -1)
     with pytest.raises(TypeError):
         ufuncs.fill_orders_naive(o.astype(complex), h, lo, c, *order)
-    outs = [np.empty(4) for _ in range(4)] + [np.empty(2), np.empty(2), np.empty(1), np.empty(1)]
+    outs = [np.empty(4) for _ in range(5)] + [np.empty(2), np.empty(2), np.empty(1), np.empty(1)]
     with pytest.raises(ValueError, match="block summaries must have length"):
         ufuncs.bar_index(o, h, lo, c, out=tuple(outs))
-    outs[4], outs[5] = np.empty(1), np.empty(1)
+    outs[5], outs[6] = np.empty(1), np.empty(1)
     ufuncs.bar_index(o, h, lo, c, out=tuple(outs))  # right sizes: fine
-    assert outs[4][0] == 8.0 and outs[7][0] == 12.0
+    assert outs[5][0] == 8.0 and outs[8][0] == 12.0
     # float32 bars are cast (safely) to float64
     r32 = ufuncs.fill_orders_naive(*(b.astype(np.float32) for b in (o, h, lo, c)), *order)
     assert r32[0] == 1
@@ -483,6 +483,32 @@ def test_bar_index_equals_its_twin(n):
     ref = fills_ref.bar_index(o.tolist(), h.tolist(), lo.tolist(), c.tolist())
     for j, (a, b) in enumerate(zip(nat, ref)):
         assert np.array_equal(a, np.asarray(b, dtype=np.float64), equal_nan=True), j
+
+
+def test_bar_index_mixed_strides_equal_contiguous():
+    """The one-pass build has a path for BarIndex's layout (inputs of one stride, per-bar
+    outputs of one stride) and a general one: inputs and outputs of different strides
+    (negative too) give the same bits as contiguous arrays."""
+    rng = np.random.default_rng(8)
+    n = 4300
+    c = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    o = c * (1 + rng.normal(0, 0.002, n))
+    h, lo = np.maximum(o, c) * 1.003, np.minimum(o, c) * 0.997
+    for a in (o, h, lo, c):
+        a[rng.random(n) < 0.02] = np.nan
+    want = ufuncs.bar_index(o, h, lo, c)
+    views = []
+    for k, b in zip((1, 2, 3, -1), (o, h, lo, c)):
+        buf = np.full(abs(k) * n, 7.0)
+        v = buf[::k] if k > 0 else buf[::-1]
+        v[...] = b
+        views.append(v)
+    outs = [np.full(s_ * n, 7.0)[::s_] for s_ in (1, 2, 3, 1, 4)]
+    outs[3] = np.full(n, 7.0)[::-1]
+    outs += [np.empty_like(a) for a in want[5:]]
+    got = ufuncs.bar_index(*views, out=tuple(outs))
+    for j, (g, w) in enumerate(zip(got, want)):
+        assert_bits_identical(np.ascontiguousarray(g), w, f"output {j}")
 
 
 def test_shadow_raises_on_a_planted_divergence(monkeypatch):

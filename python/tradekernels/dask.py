@@ -52,7 +52,8 @@ each worker has built; ``session_label`` is the stable answer.)
 Order fills: :func:`fill_orders` takes the orders as dask arrays (any
 chunking; they broadcast like the in-memory function's) and the bars in
 memory: the :class:`~tradekernels.BarIndex` is built once, stored once in
-the graph and shared by one task per block of orders.
+the graph and shared by one task per block of orders; :func:`exit_orders`
+does the same for positions (stop loss / trailing stop / take profit exits).
 
 "Sequential" means chunk ``j`` of a series waits for chunk ``j-1``'s state
 (a tiny array); different series (chunks of the other axes) still run in
@@ -65,7 +66,7 @@ input; ``max_drawdown`` one value per series; ``drawdown_episode`` an
 
 from __future__ import annotations
 
-from .fills.dask import fill_orders
+from .fills.dask import exit_orders, fill_orders
 from .scans.dask import *  # noqa: F401,F403 - one function per scan kernel
 from .scans.dask import __all__ as _scans_all
 from .sessions.dask import minutes_into_session, session_label, session_mask, session_start
@@ -76,4 +77,5 @@ __all__ = list(_scans_all) + [
     "minutes_into_session",
     "session_start",
     "fill_orders",
+    "exit_orders",
 ]

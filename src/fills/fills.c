@@ -4,10 +4,11 @@
  *
  * Three kernels (float64 bars, int64 order fields):
  *
- *   tk_bar_index   (n),(n),(n),(n)->(n),(n),(n),(n),(m),(m),(k),(k)
- *       open, high, low, close -> fill_low, fill_high, suffix_min_low,
- *       suffix_max_high, block_min_low, block_max_high, super_min_low,
- *       super_max_high.  A bar is fillable iff none of its four prices is
+ *   tk_bar_index   (n),(n),(n),(n)->(n),(n),(n),(n),(n),(m),(m),(k),(k)
+ *       open, high, low, close -> open (a copy: the outputs are the nine bar
+ *       inputs of fill_orders, in its order), fill_low, fill_high,
+ *       suffix_min_low, suffix_max_high, block_min_low, block_max_high,
+ *       super_min_low, super_max_high.  A bar is fillable iff none of its four prices is
  *       NaN; fill_low/fill_high are low/high on fillable bars and NaN on the
  *       others (NaN compares false, so they never cross anything).  Every
  *       summary is the min of fill_low / max of fill_high over the fillable
@@ -19,7 +20,7 @@
  *       for fill_orders it checks them, o is free).
  *
  *   tk_fill_orders (n) x5,(m),(m),(k),(k),(o) x6->(o),(o)
- *       open + the eight bar_index arrays, then the o orders of that bar
+ *       the nine bar_index outputs (open first), then the o orders of that bar
  *       series as a core dimension: start, side, kind, price, limit, expiry
  *       (int64, int64, int64, f64, f64, int64) -> fill_index (int64),
  *       fill_price (f64).  Per order: finds the first crossing bar with the
@@ -126,39 +127,87 @@ static void tk_range_summary(const char *fl, npy_intp sl, const char *fh, npy_in
     *mx = b;
 }
 
+/* Running extremes of fill_low (mn) / fill_high (mx) and "a usable bar
+ * seen" (any) over a range of bars. */
+typedef struct {
+    double mn, mx;
+    int any;
+} tk_bi_acc;
+
+/* One bar of tk_bar_index: its open copy, fill_low / fill_high, and the
+ * suffix extremes (A, through this bar) and block extremes (Q). */
+static inline void tk_bi_bar(const char *o, const char *h, const char *l, const char *c, char *op,
+                             char *fl, char *fh, char *smin, char *smax, tk_bi_acc *A, tk_bi_acc *Q)
+{
+    const double vo = tk_ld_f64(o), vh = tk_ld_f64(h), vl = tk_ld_f64(l), vc = tk_ld_f64(c);
+    const int ok = !(__builtin_isunordered(vo, vh) | __builtin_isunordered(vl, vc));
+    const double wl = ok ? vl : NAN, wh = ok ? vh : NAN;
+    tk_st_f64(op, vo);
+    tk_st_f64(fl, wl);
+    tk_st_f64(fh, wh);
+    Q->mn = wl < Q->mn ? wl : Q->mn;
+    Q->mx = wh > Q->mx ? wh : Q->mx;
+    Q->any |= ok;
+    A->mn = wl < A->mn ? wl : A->mn;
+    A->mx = wh > A->mx ? wh : A->mx;
+    A->any |= ok;
+    tk_st_f64(smin, A->any ? A->mn : NAN);
+    tk_st_f64(smax, A->any ? A->mx : NAN);
+}
+
+/* One pass over the bars, from the last to the first (the suffix extremes
+ * need that direction), block by block: every per-bar output is written
+ * and each block's extremes are known when its first bar is reached; the
+ * super-block extremes then come from the block extremes.  The running
+ * extremes are plain min / max (NaN values never win: x < acc is false)
+ * from +-inf, with a flag for "a usable bar seen" giving NaN for a range
+ * without one -- the same values as the NaN-ignoring tk_nmin / tk_nmax. */
 void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     const npy_intp n = dims[0], m = dims[1], k = dims[2];
     const char *o = args[0], *h = args[1], *l = args[2], *c = args[3];
-    char *fl = args[4], *fh = args[5], *smin = args[6], *smax = args[7];
-    char *bmin = args[8], *bmax = args[9], *pmin = args[10], *pmax = args[11];
+    char *op = args[4], *fl = args[5], *fh = args[6], *smin = args[7], *smax = args[8];
+    char *bmin = args[9], *bmax = args[10], *pmin = args[11], *pmax = args[12];
     const npy_intp so = steps[0], sh = steps[1], sl = steps[2], sc = steps[3];
-    const npy_intp sfl = steps[4], sfh = steps[5], ssmin = steps[6], ssmax = steps[7];
-    const npy_intp sbmin = steps[8], sbmax = steps[9], spmin = steps[10], spmax = steps[11];
+    const npy_intp sop = steps[4], sfl = steps[5], sfh = steps[6], ssmin = steps[7],
+                   ssmax = steps[8];
+    const npy_intp sbmin = steps[9], sbmax = steps[10], spmin = steps[11], spmax = steps[12];
+    const npy_intp mb = tk_ceil_div(n, TK_FILL_BLOCK);
 
-    for (npy_intp i = 0; i < n; i++) {
-        const double vo = tk_ld_f64(o + i * so), vh = tk_ld_f64(h + i * sh);
-        const double vl = tk_ld_f64(l + i * sl), vc = tk_ld_f64(c + i * sc);
-        const int ok = (vo == vo) & (vh == vh) & (vl == vl) & (vc == vc);
-        tk_st_f64(fl + i * sfl, ok ? vl : NAN);
-        tk_st_f64(fh + i * sfh, ok ? vh : NAN);
-    }
-    double a = NAN, b = NAN;
-    for (npy_intp i = n - 1; i >= 0; i--) {
-        a = tk_nmin(a, tk_ld_f64(fl + i * sfl));
-        b = tk_nmax(b, tk_ld_f64(fh + i * sfh));
-        tk_st_f64(smin + i * ssmin, a);
-        tk_st_f64(smax + i * ssmax, b);
+    tk_bi_acc A = {INFINITY, -INFINITY, 0};
+    /* BarIndex's layout (inputs of one stride, the five per-bar outputs of
+     * one stride): one offset each, so the loop keeps few registers live */
+    const int uniform = so == sh && so == sl && so == sc && sop == sfl && sop == sfh && sop == ssmin
+                        && sop == ssmax;
+    for (npy_intp q = mb - 1; q >= 0; q--) {
+        const npy_intp lo = q * TK_FILL_BLOCK;
+        const npy_intp hi = lo + TK_FILL_BLOCK < n ? lo + TK_FILL_BLOCK : n;
+        tk_bi_acc Q = {INFINITY, -INFINITY, 0};
+        if (uniform) {
+            for (npy_intp i = hi - 1; i >= lo; i--) {
+                const npy_intp xi = i * so, xr = i * sop;
+                tk_bi_bar(o + xi, h + xi, l + xi, c + xi, op + xr, fl + xr, fh + xr, smin + xr,
+                          smax + xr, &A, &Q);
+            }
+        }
+        else {
+            for (npy_intp i = hi - 1; i >= lo; i--) {
+                tk_bi_bar(o + i * so, h + i * sh, l + i * sl, c + i * sc, op + i * sop,
+                          fl + i * sfl, fh + i * sfh, smin + i * ssmin, smax + i * ssmax, &A, &Q);
+            }
+        }
+        const double qa = Q.mn, qb = Q.mx;
+        const int qany = Q.any;
+        if (q < m) {
+            tk_st_f64(bmin + q * sbmin, qany ? qa : NAN);
+            tk_st_f64(bmax + q * sbmax, qany ? qb : NAN);
+        }
     }
     /* Loops run to m and k (whatever they are) and clip the bar range to
      * [0, n), so this never reads or writes out of bounds. */
-    for (npy_intp j = 0; j < m; j++) {
-        const npy_intp lo = j < tk_ceil_div(n, TK_FILL_BLOCK) ? j * TK_FILL_BLOCK : n;
-        const npy_intp hi = lo + TK_FILL_BLOCK < n ? lo + TK_FILL_BLOCK : n;
-        double mn, mx;
-        tk_range_summary(fl, sfl, fh, sfh, lo, hi, &mn, &mx);
-        tk_st_f64(bmin + j * sbmin, mn);
-        tk_st_f64(bmax + j * sbmax, mx);
+    for (npy_intp j = mb; j < m; j++) {
+        tk_st_f64(bmin + j * sbmin, NAN);
+        tk_st_f64(bmax + j * sbmax, NAN);
     }
     for (npy_intp j = 0; j < k; j++) {
         const npy_intp lo = j < tk_ceil_div(n, TK_FILL_SUPER) ? j * TK_FILL_SUPER : n;
@@ -167,7 +216,7 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
         if (lo >= hi) {
             /* an empty range (only when k is not ceil(n/4096)) */
         }
-        else if (m == tk_ceil_div(n, TK_FILL_BLOCK)) { /* from the block summaries */
+        else if (m == mb) { /* from the block summaries */
             const npy_intp b0 = lo >> TK_FILL_BLOCK_SHIFT;
             const npy_intp b1 = tk_ceil_div(hi, TK_FILL_BLOCK);
             for (npy_intp q = b0; q < b1; q++) {
@@ -187,6 +236,10 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 /* searches: first fillable bar i in [a, b] with low <= x / high >= x  */
 /* ------------------------------------------------------------------ */
 
+/* How many further cache lines of bars after an order's start bar the
+ * skipping kernels prefetch (see TK_PREFETCH_START). */
+#define TK_FILL_PREFETCH_LINES 5
+
 typedef struct {
     const char *open, *high, *low, *close; /* naive: raw bars */
     npy_intp so, sh, sl, sc;
@@ -194,6 +247,10 @@ typedef struct {
     const char *smin, *smax, *bmin, *bmax, *pmin, *pmax;
     npy_intp ssmin, ssmax, sbmin, sbmax, spmin, spmax;
     int skip; /* summaries usable */
+    /* rows of the open column that start the next TK_FILL_PREFETCH_LINES
+     * cache lines after a bar (TK_PREFETCH_START; set by tk_bars_summaries,
+     * so no division per order) */
+    npy_intp pf_rows[TK_FILL_PREFETCH_LINES];
 } tk_bars;
 
 /* The raw bars open, high, low, close from four (pointer, stride) pairs. */
@@ -231,6 +288,10 @@ static inline void tk_bars_summaries(tk_bars *B, char *const *args, const npy_in
     B->spmin = steps[4];
     B->spmax = steps[5];
     B->skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
+    const npy_intp as = B->so < 0 ? -B->so : B->so;
+    for (npy_intp q = 1; q <= TK_FILL_PREFETCH_LINES; q++) {
+        B->pf_rows[q - 1] = as > 0 && as <= 64 ? q * 64 / as : q;
+    }
 }
 
 /* Naive: every bar, fillability checked on the raw prices. */
@@ -416,7 +477,6 @@ static inline npy_int64 tk_ld_i64(const char *p)
  * and how many further cache lines of bars after it (tuned on 10^6 bars,
  * random starts: 8..32 ahead are all close; 16 is the best). */
 #define TK_FILL_PREFETCH_AHEAD 16
-#define TK_FILL_PREFETCH_LINES 5
 
 /* Prefetch what the first probes of an order starting at bar START touch:
  * the per-bar rows (open, fill_low/high, suffix extremes; interleaved in
@@ -427,29 +487,28 @@ static inline npy_int64 tk_ld_i64(const char *p)
  * blocks in [0, m) when the summaries are usable) are formed.  A macro, not
  * a function: GCC 12 finds a void function that only prefetches "pure" and
  * drops the calls, and so the prefetches. */
-#define TK_PREFETCH_START(B, n, START)                                                \
-    do {                                                                              \
-        const npy_int64 ps_ = (START);                                                \
-        if (ps_ >= 0 && ps_ < (npy_int64)(n)) {                                       \
-            const npy_intp s_ = (npy_intp)ps_;                                        \
-            TK_PREFETCH((B)->smin + s_ * (B)->ssmin);                                 \
-            TK_PREFETCH((B)->smax + s_ * (B)->ssmax);                                 \
-            TK_PREFETCH((B)->low + s_ * (B)->sl);                                     \
-            TK_PREFETCH((B)->high + s_ * (B)->sh);                                    \
-            TK_PREFETCH((B)->open + s_ * (B)->so);                                    \
-            if ((B)->skip) {                                                          \
-                TK_PREFETCH((B)->bmin + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmin);    \
-                TK_PREFETCH((B)->bmax + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmax);    \
-            }                                                                         \
-            const npy_intp as_ = (B)->so < 0 ? -(B)->so : (B)->so;                    \
-            for (npy_intp q_ = 1; q_ <= TK_FILL_PREFETCH_LINES; q_++) {               \
-                const npy_intp r_ = s_ + (as_ > 0 && as_ <= 64 ? q_ * 64 / as_ : q_); \
-                if (r_ >= (n)) {                                                      \
-                    break;                                                            \
-                }                                                                     \
-                TK_PREFETCH((B)->open + r_ * (B)->so);                                \
-            }                                                                         \
-        }                                                                             \
+#define TK_PREFETCH_START(B, n, START)                                             \
+    do {                                                                           \
+        const npy_int64 ps_ = (START);                                             \
+        if (ps_ >= 0 && ps_ < (npy_int64)(n)) {                                    \
+            const npy_intp s_ = (npy_intp)ps_;                                     \
+            TK_PREFETCH((B)->smin + s_ * (B)->ssmin);                              \
+            TK_PREFETCH((B)->smax + s_ * (B)->ssmax);                              \
+            TK_PREFETCH((B)->low + s_ * (B)->sl);                                  \
+            TK_PREFETCH((B)->high + s_ * (B)->sh);                                 \
+            TK_PREFETCH((B)->open + s_ * (B)->so);                                 \
+            if ((B)->skip) {                                                       \
+                TK_PREFETCH((B)->bmin + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmin); \
+                TK_PREFETCH((B)->bmax + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmax); \
+            }                                                                      \
+            for (npy_intp q_ = 0; q_ < TK_FILL_PREFETCH_LINES; q_++) {             \
+                const npy_intp r_ = s_ + (B)->pf_rows[q_];                         \
+                if (r_ >= (n)) {                                                   \
+                    break;                                                         \
+                }                                                                  \
+                TK_PREFETCH((B)->open + r_ * (B)->so);                             \
+            }                                                                      \
+        }                                                                          \
     } while (0)
 
 /* (n),(n),(n),(n),(n),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)
@@ -585,6 +644,18 @@ static inline int tk_exit_crossed(double lo, double hi, double stop, double tp, 
     return lng ? (lo <= stop || hi >= tp) : (hi >= stop || lo <= tp);
 }
 
+/* Is the usable bar (lo, hi) an exit for the reference r?  The same answer
+ * as tk_exit_crossed(lo, hi, tk_exit_stop(fixed, r, fac, ..), tp, lng): the
+ * stop is the tighter of `fixed` and r * fac (NaN-ignoring), and
+ * lo <= max(x, y) iff lo <= x or lo <= y (a NaN compares false); written
+ * branch-free for the walk.  NaN lo / hi (an unusable bar) never exit. */
+static inline int tk_trail_hit(double lo, double hi, double fixed, double r, double fac, double tp,
+                               int lng)
+{
+    const double t = r * fac;
+    return lng ? (lo <= fixed) | (lo <= t) | (hi >= tp) : (hi >= fixed) | (hi >= t) | (lo <= tp);
+}
+
 /* Can a range with summaries (lo, hi) be skipped by a trailing stop whose
  * reference is `ref` before the range?  The reference can only move to
  * tk_better(ref, hi or lo) inside it, so the level stays within
@@ -592,42 +663,132 @@ static inline int tk_exit_crossed(double lo, double hi, double stop, double tp, 
 static inline int tk_trail_skippable(double lo, double hi, double fixed, double ref, double fac,
                                      double tp, int lng)
 {
-    const double far = tk_better(ref, lng ? hi : lo, lng);
-    const double stop = tk_tighter(fixed, far * fac, lng);
-    return !tk_exit_crossed(lo, hi, stop, tp, lng);
+    return !tk_trail_hit(lo, hi, fixed, tk_better(ref, lng ? hi : lo, lng), fac, tp, lng);
 }
 
 /* First bar in [a, b] where the trailing stop (or the fixed stop / target)
- * is reached; *ref is the reference (peak / trough) through the bar before
- * it.  -1 if none (then *ref is unspecified).  With skip, whole blocks and
- * super blocks (aligned) whose summaries cannot hold an exit are passed in
- * O(1), moving the reference to their extreme; bars are walked one by one
- * up to the first block boundary. */
-static inline npy_intp tk_trail_search(const tk_bars *B, int skip, int lng, double fixed,
-                                       double fac, double tp, double *ref, npy_intp a, npy_intp b)
+ * is reached, by the naive scan of the raw bars; *ref is the reference
+ * (peak / trough) through the bar before it.  -1 if none (then *ref is
+ * unspecified).  The indexed search is tk_trail_skip below. */
+static inline npy_intp tk_trail_search(const tk_bars *B, int lng, double fixed, double fac,
+                                       double tp, double *ref, npy_intp a, npy_intp b)
 {
     double r = *ref;
-    if (skip && a <= b
-        && tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
+    for (npy_intp i = a; i <= b; i++) {
+        double lo, hi;
+        tk_exit_bar(B, 0, i, &lo, &hi);
+        int trailing;
+        const double stop = tk_exit_stop(fixed, r, fac, lng, &trailing);
+        if (tk_exit_crossed(lo, hi, stop, tp, lng)) {
+            *ref = r;
+            return i;
+        }
+        r = tk_better(r, lng ? hi : lo, lng); /* NaN (unusable bar) never moves it */
+    }
+    return -1;
+}
+
+/* ---- the indexed trailing search (tk_trail_skip) ---- */
+
+/* Bars of a block that its summary does not rule out are walked in groups
+ * of TK_TRAIL_GROUP: the group's own min low / max high (a few independent
+ * loads and compares, no dependency on the reference) decide with one
+ * tk_trail_skippable test whether any bar of it can exit; only a group that
+ * may hold the exit is walked bar by bar. */
+#define TK_TRAIL_GROUP 8
+
+/* tk_better(r, v[i]) folded over bars [a, e] with four independent chains
+ * (a max is associative; NaN values never move a chain, a NaN r stays). */
+static inline double tk_better_range(const char *v, npy_intp sv, npy_intp a, npy_intp e, double r,
+                                     int lng)
+{
+    double r0 = r, r1 = r, r2 = r, r3 = r;
+    npy_intp i = a;
+    for (; i + 3 <= e; i += 4) {
+        r0 = tk_better(r0, tk_ld_f64(v + i * sv), lng);
+        r1 = tk_better(r1, tk_ld_f64(v + (i + 1) * sv), lng);
+        r2 = tk_better(r2, tk_ld_f64(v + (i + 2) * sv), lng);
+        r3 = tk_better(r3, tk_ld_f64(v + (i + 3) * sv), lng);
+    }
+    for (; i <= e; i++) {
+        r0 = tk_better(r0, tk_ld_f64(v + i * sv), lng);
+    }
+    return tk_better(tk_better(r0, r1, lng), tk_better(r2, r3, lng), lng);
+}
+
+/* First exit bar in [i, e] of the index bars (fill_low / fill_high, NaN on
+ * unusable bars), -1 if none; *ref is the reference before bar i on entry,
+ * and through the bar before the exit (or through e) on return. */
+static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, double fac, double tp,
+                                     double *ref, npy_intp i, npy_intp e)
+{
+    const char *L = B->low, *H = B->high;
+    const npy_intp sl = B->sl, sh = B->sh;
+    double r = *ref;
+    while (i <= e) {
+        const npy_intp g = i + TK_TRAIL_GROUP - 1 <= e ? TK_TRAIL_GROUP : e - i + 1;
+        if (g == TK_TRAIL_GROUP) {
+            double mn = INFINITY, mx = -INFINITY; /* (stay infinite when every bar is NaN) */
+            for (npy_intp t = 0; t < TK_TRAIL_GROUP; t++) {
+                const double lo = tk_ld_f64(L + (i + t) * sl), hi = tk_ld_f64(H + (i + t) * sh);
+                mn = lo < mn ? lo : mn;
+                mx = hi > mx ? hi : mx;
+            }
+            if (tk_trail_skippable(mn, mx, fixed, r, fac, tp, lng)) {
+                r = tk_better(r, lng ? mx : mn, lng);
+                i += TK_TRAIL_GROUP;
+                continue;
+            }
+        }
+        for (const npy_intp ge = i + g; i < ge; i++) {
+            const double lo = tk_ld_f64(L + i * sl), hi = tk_ld_f64(H + i * sh);
+            if (tk_trail_hit(lo, hi, fixed, r, fac, tp, lng)) {
+                *ref = r;
+                return i;
+            }
+            r = tk_better(r, lng ? hi : lo, lng);
+        }
+    }
+    *ref = r;
+    return -1;
+}
+
+/* tk_trail_search with the index (fac >= 0): the same answer and *ref.
+ * O(1) "never" by the suffix extremes; the start block's summary (it also
+ * covers bars before a) can rule out an exit on [a, block end], and the
+ * reference then moves over those bars by a plain fold; afterwards aligned
+ * super blocks and blocks whose summaries cannot hold an exit are passed in
+ * O(1), and any other block is walked in groups (tk_trail_walk). */
+static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, double fac, double tp,
+                                     double *ref, npy_intp a, npy_intp b)
+{
+    double r = *ref;
+    if (a > b
+        || tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
                               fixed, r, fac, tp, lng)) {
         return -1;
     }
+    const char *ext = lng ? B->high : B->low;
+    const npy_intp sext = lng ? B->sh : B->sl;
     npy_intp i = a;
-    if (skip && a <= b && (a & (TK_FILL_BLOCK - 1)) != 0) {
-        /* The start block's summary also covers bars before a, so it can
-         * only rule out an exit on [a, block end]; the reference then moves
-         * over exactly those bars (a plain max / min, no checks). */
+    if ((a & (TK_FILL_BLOCK - 1)) != 0) {
         const npy_intp q = a >> TK_FILL_BLOCK_SHIFT;
+        const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
         if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
                                fixed, r, fac, tp, lng)) {
-            const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
-            for (; i <= e; i++) {
-                r = tk_better(r, tk_ld_f64(lng ? B->high + i * B->sh : B->low + i * B->sl), lng);
+            r = tk_better_range(ext, sext, a, e, r, lng);
+        }
+        else {
+            const npy_intp j = tk_trail_walk(B, lng, fixed, fac, tp, &r, a, e);
+            if (j >= 0) {
+                *ref = r;
+                return j;
             }
         }
+        i = e + 1;
     }
-    while (i <= b) {
-        if (skip && (i & (TK_FILL_SUPER - 1)) == 0) {
+    while (i <= b) { /* i is block aligned */
+        if ((i & (TK_FILL_SUPER - 1)) == 0) {
             const npy_intp q = i >> TK_FILL_SUPER_SHIFT;
             const double lo = tk_ld_f64(B->pmin + q * B->spmin),
                          hi = tk_ld_f64(B->pmax + q * B->spmax);
@@ -637,26 +798,20 @@ static inline npy_intp tk_trail_search(const tk_bars *B, int skip, int lng, doub
                 continue;
             }
         }
-        if (skip && (i & (TK_FILL_BLOCK - 1)) == 0) {
-            const npy_intp q = i >> TK_FILL_BLOCK_SHIFT;
-            const double lo = tk_ld_f64(B->bmin + q * B->sbmin),
-                         hi = tk_ld_f64(B->bmax + q * B->sbmax);
-            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
-                r = tk_better(r, lng ? hi : lo, lng);
-                i += TK_FILL_BLOCK;
-                continue;
-            }
+        const npy_intp q = i >> TK_FILL_BLOCK_SHIFT;
+        const double lo = tk_ld_f64(B->bmin + q * B->sbmin), hi = tk_ld_f64(B->bmax + q * B->sbmax);
+        if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+            r = tk_better(r, lng ? hi : lo, lng);
+            i += TK_FILL_BLOCK;
+            continue;
         }
-        double lo, hi;
-        tk_exit_bar(B, skip, i, &lo, &hi);
-        int trailing;
-        const double stop = tk_exit_stop(fixed, r, fac, lng, &trailing);
-        if (tk_exit_crossed(lo, hi, stop, tp, lng)) {
+        const npy_intp e = i + TK_FILL_BLOCK - 1 < b ? i + TK_FILL_BLOCK - 1 : b;
+        const npy_intp j = tk_trail_walk(B, lng, fixed, fac, tp, &r, i, e);
+        if (j >= 0) {
             *ref = r;
-            return i;
+            return j;
         }
-        r = tk_better(r, lng ? hi : lo, lng); /* NaN (unusable bar) never moves it */
-        i++;
+        i = e + 1;
     }
     return -1;
 }
@@ -735,10 +890,14 @@ static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_
     double ref = P;
     npy_intp j;
     if (fac == fac && fac < 0.0) {
-        j = tk_trail_search(B, 0, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
+        j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
+    }
+    else if (fac == fac && skip) {
+        j = lng ? tk_trail_skip(B, 1, fixed, fac, tp, &ref, first, last)
+                : tk_trail_skip(B, 0, fixed, fac, tp, &ref, first, last);
     }
     else if (fac == fac) {
-        j = tk_trail_search(B, skip, lng, fixed, fac, tp, &ref, first, last);
+        j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last);
     }
     else if (skip) { /* a fixed band: two one-sided skipping searches */
         const npy_intp js =
@@ -748,7 +907,7 @@ static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_
         j = jt >= 0 ? jt : js;
     }
     else {
-        j = tk_trail_search(B, 0, lng, fixed, NAN, tp, &ref, first, last);
+        j = tk_trail_search(B, lng, fixed, NAN, tp, &ref, first, last);
     }
     if (j < 0) {
         if (has_expiry) {
@@ -855,7 +1014,32 @@ void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
 static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t, npy_intp st,
                                       npy_intp a, npy_intp b)
 {
-    for (npy_intp i = a; i <= b; i++) {
+    npy_intp i = a;
+    if (ss == 1) { /* contiguous: pass 8 bytes without a signal at once */
+        for (;;) {
+            while (i <= b && (i & 7) != 0) {
+                if (s[i] && !t[i * st]) {
+                    return i;
+                }
+                i++;
+            }
+            if (i + 7 > b) {
+                break;
+            }
+            uint64_t w;
+            memcpy(&w, s + i, sizeof w);
+            if (w == 0) {
+                i += 8;
+                continue;
+            }
+            for (const npy_intp e = i + 8; i < e; i++) {
+                if (s[i] && !t[i * st]) {
+                    return i;
+                }
+            }
+        }
+    }
+    for (; i <= b; i++) {
         if (s[i * ss] && !t[i * st]) {
             return i;
         }
@@ -864,9 +1048,10 @@ static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t,
 }
 
 /* (n)x6,(m),(m),(k),(k) as exit_orders, then entries, exits (n, bool),
- * side, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, reenter
- * (scalars) -> exit_idx, exit_price, reason (n): on each bar where a trade
- * enters, its exit; -1 / NaN / NONE elsewhere.  Jumps from one trade to
+ * side, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, reenter,
+ * price_at (scalars; price_at: TK_ENTRY_AT_CLOSE, or TK_ENTRY_AT_OPEN for
+ * orders at the next bar's open) -> exit_idx, exit_price, reason (n): on
+ * each bar where a trade enters, its exit; -1 / NaN / NONE elsewhere.  Jumps from one trade to
  * the next: the next exit signal x is found by a byte scan (and kept while
  * later entries come before it), the stop search (tk_exit_one, skipping)
  * runs up to x (its "expiry"), and the entry signals are read from the exit
@@ -898,36 +1083,52 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
     q.same_bar = tk_ld_i64(args[17]);
     q.slip = tk_ld_f64(args[18]);
     const int reenter = tk_ld_i64(args[19]) != 0;
+    const int at_open = tk_ld_i64(args[20]) == TK_ENTRY_AT_OPEN;
     q.sl_price = NAN;
     q.tp_price = NAN;
-    q.entry_at = TK_ENTRY_AT_CLOSE;
-    char *oi = args[20], *op = args[21], *orr = args[22];
+    q.entry_at = at_open ? TK_ENTRY_AT_OPEN : TK_ENTRY_AT_CLOSE;
+    char *oi = args[21], *op = args[22], *orr = args[23];
     /* core strides exist only for arguments with a core dimension: the 12
      * (n)/(m)/(k) inputs, then the three (n) outputs */
     const npy_intp soi = steps[12], sop = steps[13], sor = steps[14];
-    for (npy_intp i = 0; i < n; i++) {
-        tk_st_i64(oi + i * soi, -1);
-        tk_st_f64(op + i * sop, NAN);
-        tk_st_i64(orr + i * sor, TK_EXIT_NONE);
+    if (soi == 8 && sop == 8 && sor == 8) { /* contiguous outputs: a constant stride vectorises */
+        for (npy_intp i = 0; i < n; i++) {
+            tk_st_i64(oi + i * 8, -1);
+            tk_st_f64(op + i * 8, NAN);
+            tk_st_i64(orr + i * 8, TK_EXIT_NONE);
+        }
+    }
+    else {
+        for (npy_intp i = 0; i < n; i++) {
+            tk_st_i64(oi + i * soi, -1);
+            tk_st_f64(op + i * sop, NAN);
+            tk_st_i64(orr + i * sor, TK_EXIT_NONE);
+        }
     }
     const int lng = q.side == 1;
     npy_intp i = 0, x = -1; /* x: the first exit signal after the last scan start */
     while (i < n && (q.side == 1 || q.side == -1)) {
-        const npy_intp e = tk_next_signal(en, sen, ex, sex, i, n - 1);
+        const npy_intp sg = tk_next_signal(en, sen, ex, sex, i, n - 1); /* the signal bar */
+        const npy_intp e = at_open ? sg + 1 : sg;                       /* the entry bar */
         if (e >= n) {
             break;
         }
-        const double ce = tk_ld_f64(B.close + e * B.sc);
-        if (ce != ce) { /* no entry at a NaN close */
-            i = e + 1;
+        const double ce = at_open ? tk_ld_f64(B.open + e * B.so) : tk_ld_f64(B.close + e * B.sc);
+        if (ce != ce) { /* no entry at a NaN price */
+            i = sg + 1;
             continue;
         }
         q.entry = e;
         q.price = lng ? ce * (1.0 + q.slip) : ce * (1.0 - q.slip);
-        if (x <= e) { /* else no exit signal lies in (e, x): x is still the next one */
-            x = tk_next_signal(ex, sex, en, sen, e + 1, n - 1);
+        /* exit signals count from the bar after the entry (close) / from the entry
+         * bar (open: they act at the next open) */
+        const npy_intp xs = at_open ? e : e + 1;
+        if (x < xs) { /* else no exit signal lies in [xs, x): x is still the next one */
+            x = tk_next_signal(ex, sex, en, sen, xs, n - 1);
         }
-        q.expiry = x < n ? x : -1; /* the stops are checked through bar x first */
+        /* the stops are checked through bar x first; at the open an exit signal on
+         * the last bar has no next bar to act on */
+        q.expiry = x < n - (at_open ? 1 : 0) ? x : -1;
         char bi[8], bp[8], br[8];
         if (B.skip) {
             tk_exit_one(&B, n, 1, &q, bi, bp, br);
@@ -939,7 +1140,9 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
         double px = tk_ld_f64(bp);
         if (why == TK_EXIT_EXPIRY) { /* no stop through bar x: the signal exit */
             why = TK_EXIT_SIGNAL;
-            const double c = tk_ld_f64(B.close + x * B.sc);
+            xi = at_open ? x + 1 : x;
+            const double c =
+                at_open ? tk_ld_f64(B.open + xi * B.so) : tk_ld_f64(B.close + x * B.sc);
             px = lng ? c * (1.0 - q.slip) : c * (1.0 + q.slip);
         }
         else if (why == TK_EXIT_NONE) {
@@ -950,9 +1153,11 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
         tk_st_i64(oi + e * soi, xi);
         tk_st_f64(op + e * sop, px);
         tk_st_i64(orr + e * sor, why);
-        i = (npy_intp)xi + (reenter ? 0 : 1);
-        if (i <= e) {
-            i = e + 1;
+        /* the next signal bar: at the close, after the exit bar (or on it, with
+         * reenter); at the open, from the exit bar on (its orders act after it) */
+        i = (npy_intp)xi + (at_open || reenter ? 0 : 1);
+        if (i <= sg) {
+            i = sg + 1;
         }
     }
 }

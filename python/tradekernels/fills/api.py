@@ -80,7 +80,7 @@ def _err(msg: str) -> str:
 
 
 def _bar_array(name: str, values: Any) -> np.ndarray:
-    """One bar column as read-only contiguous float64, missing values NaN in every container
+    """One bar column as float64 (not copied when it already is), missing values NaN in every container
     the scans API takes (masked entries of a numpy masked array, pandas NA, polars null):
     a bar with a NaN price never fills."""
     from .. import _api  # (imports the scans family, which imports this module's package)
@@ -103,16 +103,14 @@ def _bar_array(name: str, values: Any) -> np.ndarray:
             f"tradekernels.BarIndex: {name} must be 1-D (one bar series) or 2-D "
             f"(symbols x time), got shape {a.shape}"
         )
-    out = np.array(a, dtype=np.float64, copy=True, order="C")
-    out.flags.writeable = False
-    return out.view()  # a view of a read-only owner: its flag cannot be set back to True
+    return a.astype(np.float64, copy=False)
 
 
 class BarIndex:
     """Search summaries of one OHLC bar series, built once and reused for any number of orders.
 
     ``BarIndex(open, high, low, close)``: four 1-D real arrays of one length
-    ``n`` (copied to read-only contiguous float64), or four 2-D arrays of one
+    ``n``, or four 2-D arrays of one
     shape ``(symbols, n)`` (one bar series per row; the summaries get the same
     leading axis and are built for all rows by one C call; the public
     functions then take a ``col`` per order, the row it trades).  The summary arrays, built
@@ -127,7 +125,12 @@ class BarIndex:
       over each block of 64 / super block of 4096 bars.
 
     Summaries ignore unfillable bars and are NaN for a range without a
-    fillable bar.  The five per-bar arrays the search reads (``fill_low``,
+    fillable bar.  The index keeps no reference to the arrays it was built
+    from: :attr:`open` is the copy the C pass writes, :attr:`high` /
+    :attr:`low` are ``fill_high`` / ``fill_low`` (NaN on a bar with any NaN
+    price; every kernel and twin skips such a bar whole, so this is the same
+    series to them) and :attr:`close` a read-only contiguous copy; all are
+    read-only.  The five per-bar arrays the search reads (``fill_low``,
     ``fill_high``, the suffix extremes and a copy of ``open``) are column
     views of one ``(n, 5)`` buffer, so they are not contiguous: one bar's
     data shares a cache line, which is what a search from a random start
@@ -161,7 +164,6 @@ class BarIndex:
         "block_max_high",
         "super_min_low",
         "super_max_high",
-        "_open_rec",
     )
 
     def __init__(self, open: Any, high: Any, low: Any, close: Any) -> None:
@@ -182,11 +184,13 @@ class BarIndex:
         # ufunc call (its outer loop runs over the rows in C).
         lead, n = bars[0].shape[:-1], bars[0].shape[-1]
         per_bar = np.empty(lead + (n, 5), dtype=np.float64)
-        per_bar[..., 4] = bars[0]
         m, k = -(-n // self.BLOCK), -(-n // self.SUPER)
         blocks = np.empty((2,) + lead + (m,), dtype=np.float64)
         supers = np.empty((2,) + lead + (k,), dtype=np.float64)
+        # One C pass writes every per-bar column (open included) and the
+        # block extremes; the outputs are the nine bar inputs of fill_orders.
         outs = (
+            per_bar[..., 4],
             per_bar[..., 0],
             per_bar[..., 1],
             per_bar[..., 2],
@@ -200,14 +204,17 @@ class BarIndex:
             summaries = ufuncs.bar_index(*bars, out=outs)
         for a in (per_bar, blocks, supers, *summaries):  # (views made before: each one)
             a.flags.writeable = False
+        close = np.array(bars[3], dtype=np.float64, copy=True, order="C")
+        close.flags.writeable = False
         _set = object.__setattr__  # (frozen: __setattr__ refuses)
-        _set(self, "_open_rec", per_bar[..., 4])
-        for name, a in zip(("open", "high", "low", "close"), bars):
-            _set(self, name, a)
         for name, a in zip(self._SUMMARIES, summaries):
             _set(self, name, a)
+        _set(self, "high", self.fill_high)
+        _set(self, "low", self.fill_low)
+        _set(self, "close", close.view())  # a view of a read-only owner: cannot be made writeable
 
     _SUMMARIES = (
+        "open",
         "fill_low",
         "fill_high",
         "suffix_min_low",
@@ -256,7 +263,7 @@ class BarIndex:
         """``(open, fill_low, fill_high, suffix_min_low, suffix_max_high, block_min_low,
         block_max_high, super_min_low, super_max_high)``: the bar inputs of ``ufuncs.fill_orders``."""
         return (
-            self._open_rec,
+            self.open,
             self.fill_low,
             self.fill_high,
             self.suffix_min_low,
@@ -731,22 +738,7 @@ def exit_orders(
     try:
         shape = np.broadcast_shapes(*(a.shape for a in order))
     except ValueError:
-        names = (
-            "entry_idx",
-            "entry_price",
-            "side",
-            "sl_stop",
-            "tsl_stop",
-            "tp_stop",
-            "sl_trail",
-            "sl_price",
-            "tp_price",
-            "same_bar",
-            "entry_at",
-            "expiry",
-            "slippage",
-        )
-        shapes = ", ".join(f"{nm} {a.shape}" for nm, a in zip(names, order))
+        shapes = ", ".join(f"{nm} {a.shape}" for nm, a in zip(reference.EXIT_FIELDS, order))
         msg = f"the position arguments do not broadcast against each other: {shapes}"
         raise ValueError(_xerr(msg)) from None
     cols = _col_array(idx, col, shape, "exit_orders")
@@ -942,12 +934,18 @@ def trades_from_signals(
     from boolean signals, stops as in :func:`exit_orders`.
 
     ``bars_or_index``: a :class:`BarIndex` (1-D bars, or 2-D symbols x time),
-    a tuple ``(open, high, low, close)`` or a DataFrame with those columns;
-    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none).
-    Trades enter at the close of an entry bar (``price="close"``, the only one
-    supported) and leave at the first of their stops and the next exit signal
-    (at its close).  The exact rules (conflicting signals, the order of stops
-    and signals, signals on the exit bar, slippage, the end) are those of
+    a tuple ``(open, high, low, close)``, a DataFrame with those columns, or a
+    dict ``{"open": df, "high": df, "low": df, "close": df}`` of DataFrames with
+    one index (the bars' timestamps) and one set of columns (the symbols);
+    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none);
+    with a dict of DataFrames, DataFrames of the same index and columns (or
+    arrays of their ``(bars, symbols)`` shape).
+    ``price="close"`` (default): orders at the close of the signal bar;
+    ``price="open"``: at the open of the next bar (a signal is known at the
+    close; the entry bar's own high and low then count for the stops).  Trades
+    leave at the first of their stops and the next exit signal.  The exact
+    rules (conflicting signals, the order of stops and signals, signals on
+    the exit bar, slippage, the end) are those of
     :func:`tradekernels.fills.reference.trades_from_signals`; with
     ``slippage=fees=0`` and ``reenter_on_exit_bar=False`` the trades equal
     vectorbt's ``Portfolio.from_signals(close, entries, exits, open=, high=,
@@ -967,14 +965,25 @@ def trades_from_signals(
     :class:`ExitReason` code: SIGNAL, SL, TSL, TP or END), ``return`` (after
     fees on both sides and slippage), ``duration_bars``), sorted by col and
     entry; a DataFrame (with ``entry_time`` / ``exit_time`` from the index)
-    when the bars are a DataFrame.
+    when the bars are a DataFrame, and also a ``symbol`` column (the column name
+    of the trade's series) when they are a dict of DataFrames.
     """
+    framed = _dict_of_frames(bars_or_index)
     frame = bars_or_index if hasattr(bars_or_index, "columns") else None
-    idx = _as_index(bars_or_index)
-    if price != "close":
+    if framed is not None:  # {"open": df, ...}: columns are symbols, rows are bars
+        idx = BarIndex(*framed[2])
+        entries = _frame_signals("entries", entries, framed)
+        exits = None if exits is None else _frame_signals("exits", exits, framed)
+    else:
+        idx = _as_index(bars_or_index)
+    if price not in ("close", "open"):
         raise ValueError(
-            _terr(f"price must be 'close' (entries and exits at the bar's close), got {price!r}")
+            _terr(
+                "price must be 'close' (orders at the signal bar's close) or 'open' (at the next "
+                f"bar's open), got {price!r}"
+            )
         )
+    price_at = _core.ENTRY_AT[price]
     shape = idx.open.shape
     ent = _signal_array("entries", getattr(entries, "values", entries), shape)
     ext = (
@@ -994,14 +1003,56 @@ def trades_from_signals(
         same = _choice("same_bar", same_bar, _core.SAME_BAR)
     except ValueError as err:
         raise ValueError(str(err).replace("exit_orders", "trades_from_signals")) from None
-    params = (int(side), sl, tsl, tp, int(bool(sl_trail)), same, slip, int(bool(reenter_on_exit_bar)))
+    params = (
+        int(side),
+        sl,
+        tsl,
+        tp,
+        int(bool(sl_trail)),
+        same,
+        slip,
+        int(bool(reenter_on_exit_bar)),
+        price_at,
+    )
 
-    def native():
+    rows2 = shape[0] if len(shape) == 2 else 1
+    T = shape[-1]
+
+    def sparse(xi: np.ndarray, xp: np.ndarray, xr: np.ndarray, r0: int) -> Tuple[np.ndarray, ...]:
+        """The trades of dense per-bar outputs of rows r0.. (2-D: (R, T)): flat bar positions
+        in the whole (rows, T) grid, exit index / price / reason."""
+        f = np.flatnonzero(xi.reshape(-1) >= 0)
+        return (f + r0 * T, xi.reshape(-1)[f], xp.reshape(-1)[f], xr.reshape(-1)[f])
+
+    def native() -> Tuple[np.ndarray, ...]:
         a = idx.arrays
-        with np.errstate(all="ignore"):
-            return ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent, ext, *params)
+        if len(shape) == 1:
+            with np.errstate(all="ignore"):
+                return sparse(*ufuncs.trades_from_signals(a[0], idx.close, *a[1:], ent, ext, *params), 0)
+        # Rows in chunks of about 2**18 bars into one reused scratch output: the dense
+        # per-bar outputs stay in cache and their pages are touched once per call.
+        step = max(1, min(rows2, (1 << 18) // max(T, 1)))
+        scratch = (np.empty((step, T), np.int64), np.empty((step, T)), np.empty((step, T), np.int64))
+        parts = []
+        for r0 in range(0, rows2, step):
+            r1 = min(r0 + step, rows2)
+            out = tuple(x[: r1 - r0] for x in scratch)
+            with np.errstate(all="ignore"):
+                ufuncs.trades_from_signals(
+                    a[0][r0:r1],
+                    idx.close[r0:r1],
+                    *(x[r0:r1] for x in a[1:]),
+                    ent[r0:r1],
+                    ext[r0:r1],
+                    *params,
+                    out=out,
+                )
+            parts.append(sparse(*out, r0))
+        if not parts:
+            return sparse(*(np.empty((0, T), d) for d in (np.int64, np.float64, np.int64)), 0)
+        return tuple(np.concatenate(p) for p in zip(*parts))
 
-    def ref():
+    def ref() -> Tuple[np.ndarray, ...]:
         outs = [np.empty(shape, np.int64), np.empty(shape), np.empty(shape, np.int64)]
         rows = [()] if len(shape) == 1 else [(r,) for r in range(shape[0])]
         for r in rows:
@@ -1010,31 +1061,81 @@ def trades_from_signals(
             )
             for o, v in zip(outs, res):
                 o[r] = v
-        return tuple(outs)
+        return sparse(*outs, 0)
 
-    xi, xp, xr = _backend.dispatch(
+    flat, xi, xp, xr = _backend.dispatch(
         native, ref, lambda nat, rf: _backend.compare("trades_from_signals", nat, rf)
     )
-    sel = np.nonzero(xi >= 0)
-    rec = np.empty(len(sel[-1]), dtype=TRADE_DTYPE)
-    rec["col"] = sel[0] if len(shape) == 2 else 0
-    rec["entry_idx"] = sel[-1]
-    close_e = idx.close[sel]
+    rec = np.empty(len(flat), dtype=TRADE_DTYPE)
+    col, entry = np.divmod(flat, T) if T else (flat, flat)
+    rec["col"] = col
+    rec["entry_idx"] = entry
+    if price == "open":  # (a strided view of the index: indexed, not flattened)
+        close_e = idx.open[col, entry] if idx.open.ndim == 2 else idx.open[entry]
+    else:
+        close_e = idx.close.reshape(-1)[flat]
     rec["entry_price"] = close_e * (1.0 + slip) if side == 1 else close_e * (1.0 - slip)
-    rec["exit_idx"] = xi[sel]
-    rec["exit_price"] = xp[sel]
-    rec["exit_reason"] = xr[sel]
+    rec["exit_idx"] = xi
+    rec["exit_price"] = xp
+    rec["exit_reason"] = xr
     cost = rec["entry_price"] * (1.0 + fee)
     gross = (rec["exit_price"] - rec["entry_price"]) * side
     with np.errstate(all="ignore"):
         rec["return"] = (gross - fee * (rec["entry_price"] + rec["exit_price"])) / cost
     rec["duration_bars"] = rec["exit_idx"] - rec["entry_idx"]
-    if frame is None:
+    if frame is None and framed is None:
         return rec
     import pandas as pd
 
     df = pd.DataFrame(rec)
-    index = frame.index
+    index = frame.index if framed is None else framed[0]
     df.insert(2, "entry_time", index[rec["entry_idx"]])
     df.insert(5, "exit_time", index[rec["exit_idx"]])
+    if framed is not None:
+        df.insert(1, "symbol", np.asarray(framed[1], dtype=object)[rec["col"]])
     return df
+
+
+_OHLC = ("open", "high", "low", "close")
+
+
+def _dict_of_frames(bars: Any) -> Any:
+    """``(index, columns, (open, high, low, close) as (symbols, time) float64)`` when ``bars``
+    is a mapping of the four names to DataFrames (rows: bars, columns: symbols) of one index
+    and one set of columns; None for any other bars."""
+    pd = sys.modules.get("pandas")
+    if (
+        pd is None
+        or not isinstance(bars, dict)
+        or not all(isinstance(bars.get(k), pd.DataFrame) for k in _OHLC)
+    ):
+        return None
+    first = bars["open"]
+    for k in _OHLC[1:]:
+        f = bars[k]
+        if not (f.index.equals(first.index) and f.columns.equals(first.columns)):
+            raise ValueError(
+                _terr(f"bars['{k}'] must have the index and columns of bars['open'] (one bar grid)")
+            )
+    arrays = tuple(bars[k].to_numpy(dtype=np.float64, na_value=np.nan).T for k in _OHLC)
+    return first.index, first.columns, arrays
+
+
+def _frame_signals(name: str, values: Any, framed: Any) -> np.ndarray:
+    """Signals for dict-of-DataFrames bars: a DataFrame of the bars' index and columns, or
+    an array of their (bars, symbols) shape; returned as (symbols, time)."""
+    pd = sys.modules.get("pandas")
+    index, columns = framed[0], framed[1]
+    if pd is not None and isinstance(values, pd.DataFrame):
+        if not (values.index.equals(index) and values.columns.equals(columns)):
+            raise ValueError(_terr(f"{name} must have the index and columns of the bar DataFrames"))
+        values = values.to_numpy()
+    a = np.asarray(values)
+    if a.shape != (len(index), len(columns)):
+        raise ValueError(
+            _terr(
+                f"{name} must have the bars' shape {(len(index), len(columns))} "
+                f"(bars x symbols), got {a.shape}"
+            )
+        )
+    return a.T

@@ -1,4 +1,5 @@
-"""Order fills over dask arrays of orders (``tradekernels.dask.fill_orders``)."""
+"""Order fills and exits over dask arrays of orders / positions (``tradekernels.dask.fill_orders``,
+``tradekernels.dask.exit_orders``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any, Dict
 
 import numpy as np
 
+from .. import _core
 from .._dask import _da, _dask_base, _hlg
 from . import api as _fills
 
-__all__ = ["fill_orders"]
+__all__ = ["fill_orders", "exit_orders"]
 
 
 # --------------------------------------------------------------------------
@@ -66,3 +68,120 @@ def fill_orders(
         graph = _hlg.HighLevelGraph.from_collections(name, dsk, dependencies=parts)
         out.append(_da.Array(graph, name, chunks=chunks, dtype=dtype))
     return _fills.Fills(*out)
+
+
+# --------------------------------------------------------------------------
+# Exits
+# --------------------------------------------------------------------------
+
+#: the position arguments of exit_orders that may be arrays (dask or NumPy), in block order
+_EXIT_ARRAYS = (
+    "entry_idx",
+    "entry_price",
+    "side",
+    "sl_stop",
+    "tsl_stop",
+    "tp_stop",
+    "sl_trail",
+    "sl_price",
+    "tp_price",
+    "expiry",
+    "slippage",
+    "col",
+)
+#: arguments whose None means something else than NaN: a bool 0-d placeholder stands for
+#: None (a bool entry price or row is never valid, the in-memory function refuses them)
+_EXIT_NONE = ("entry_price", "col")
+
+
+def _exit_block(idx: Any, scalars: Dict[str, str], *blocks: np.ndarray) -> tuple:
+    kw: Dict[str, Any] = dict(zip(_EXIT_ARRAYS, blocks))
+    for k in _EXIT_NONE:
+        if kw[k].dtype == bool:
+            kw[k] = None
+    e = _fills.exit_orders(idx, kw.pop("entry_idx"), kw.pop("entry_price"), kw.pop("side"), **kw, **scalars)
+    return np.asarray(e.exit_idx), np.asarray(e.exit_price), np.asarray(e.reason)
+
+
+def exit_orders(
+    bars_or_index: Any,
+    entry_idx: Any,
+    entry_price: Any = None,
+    side: Any = 1,
+    *,
+    sl_stop: Any = None,
+    tsl_stop: Any = None,
+    tp_stop: Any = None,
+    sl_trail: Any = False,
+    sl_price: Any = None,
+    tp_price: Any = None,
+    same_bar: str = "stop",
+    entry_at: str = "close",
+    expiry: Any = -1,
+    slippage: Any = 0.0,
+    col: Any = None,
+) -> Any:
+    """:func:`tradekernels.exit_orders` for positions held in dask arrays (one task per block).
+
+    ``bars_or_index`` as for the in-memory function: the :class:`~tradekernels.BarIndex`
+    is built here, once, and stored once in the graph (every block's task shares it).
+    The position arguments (``entry_idx`` .. ``slippage``, ``col``) may be dask arrays
+    (any chunking), NumPy arrays or scalars; they broadcast like the in-memory
+    function's.  ``same_bar`` / ``entry_at`` are names, as there.  Returns
+    :class:`~tradekernels.Exits` of three dask arrays of the broadcast shape; errors in
+    the position values (an entry bar out of range, a bad side) are raised when the
+    blocks compute.
+    """
+    idx = _fills._as_index(bars_or_index)
+    for name, v, codes in (
+        ("same_bar", same_bar, _core.SAME_BAR),
+        ("entry_at", entry_at, _core.ENTRY_AT),
+    ):
+        _fills._choice(name, v, codes)  # a bad name raises now, not at compute
+
+    def arr(name: str, v: Any) -> Any:
+        if isinstance(v, _da.Array):
+            return v
+        if v is None:
+            v = np.zeros((), dtype=bool) if name in _EXIT_NONE else np.nan
+        return _da.from_array(np.asarray(v), chunks=-1)
+
+    values = (
+        entry_idx,
+        entry_price,
+        side,
+        sl_stop,
+        tsl_stop,
+        tp_stop,
+        sl_trail,
+        sl_price,
+        tp_price,
+        expiry,
+        slippage,
+        col,
+    )
+    parts = [arr(nm, v) for nm, v in zip(_EXIT_ARRAYS, values)]
+    try:
+        parts = list(_da.broadcast_arrays(*parts))
+    except ValueError:
+        raise ValueError(
+            "tradekernels.dask.exit_orders: the position arguments do not broadcast against each other"
+        ) from None
+    chunks = parts[0].chunks
+    parts = [p.rechunk(chunks) for p in parts]
+    scalars = {"same_bar": same_bar, "entry_at": entry_at}
+    token = _dask_base.tokenize("exit_orders", idx.arrays, idx.close, scalars, *parts)
+    bars_key = f"tk-exit-bars-{token}"
+    tuples = f"tk-exit-{token}"
+    names = (f"tk-exit-index-{token}", f"tk-exit-price-{token}", f"tk-exit-reason-{token}")
+    dsk: Dict[Any, Any] = {bars_key: idx}
+    for b in np.ndindex(*parts[0].numblocks):
+        b = tuple(int(i) for i in b)
+        dsk[(tuples,) + b] = (_exit_block, bars_key, scalars) + tuple((p.name,) + b for p in parts)
+        for o, name in enumerate(names):
+            dsk[(name,) + b] = (operator.getitem, (tuples,) + b, o)
+    out = []
+    for name, dtype in zip(names, (np.int64, np.float64, np.int64)):
+        graph = _hlg.HighLevelGraph.from_collections(name, dsk, dependencies=parts)
+        out.append(_da.Array(graph, name, chunks=chunks, dtype=dtype))
+    return _fills.Exits(*out)

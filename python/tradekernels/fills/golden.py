@@ -1,7 +1,8 @@
-"""Golden cases of the order fills: ``tests/golden/fills/fills.npz``, and of the
+"""Golden cases of the order fills: ``tests/golden/fills/fills.npz``, of the
 exits: ``tests/golden/fills/exits.npz`` (build_exit_cases; keys ``cases``, the
 bars, the 13 position fields of ``EXIT_KEYS`` and ``__exit_idx``,
-``__exit_price``, ``__reason``) (both written
+``__exit_price``, ``__reason``) and of the signal backtests:
+``tests/golden/fills/trades.npz`` (build_trade_arrays) (all written
 only by ``python tools/make_golden.py``; ``--check`` tells whether it is stale).
 
 The expected outputs come from the pure-Python naive scan
@@ -27,6 +28,8 @@ import random
 from typing import Dict, List, Tuple
 
 import numpy as np
+
+from . import reference
 
 NAN = math.nan
 INF = math.inf
@@ -227,8 +230,6 @@ def build_cases() -> Dict[str, Tuple[Bars, List[Order]]]:
 
 
 def build_arrays() -> Dict[str, np.ndarray]:
-    from . import reference
-
     cases = build_cases()
     arrays: Dict[str, np.ndarray] = {"cases": np.array(list(cases))}
     for name, (bars, orders) in cases.items():
@@ -261,30 +262,19 @@ def files() -> Dict[str, bytes]:
     exits = golden_bytes(build_exit_arrays())
     if golden_bytes(build_exit_arrays()) != exits:
         raise RuntimeError("exits golden data is not deterministic")
-    return {"fills/fills.npz": data, "fills/exits.npz": exits}
+    trades = golden_bytes(build_trade_arrays())
+    if golden_bytes(build_trade_arrays()) != trades:
+        raise RuntimeError("trades golden data is not deterministic")
+    return {"fills/fills.npz": data, "fills/exits.npz": exits, "fills/trades.npz": trades}
 
 
 # --------------------------------------------------------------------------
 # Exits: tests/golden/fills/exits.npz (from reference.exit_orders)
 # --------------------------------------------------------------------------
 
-#: position fields, in the order of reference.exit_order / ufuncs.exit_orders
-EXIT_KEYS = (
-    "entry_idx",
-    "entry_price",
-    "side",
-    "sl_stop",
-    "tsl_stop",
-    "tp_stop",
-    "sl_trail",
-    "sl_price",
-    "tp_price",
-    "same_bar",
-    "entry_at",
-    "expiry",
-    "slippage",
-)
-_EXIT_INT = {"entry_idx", "side", "sl_trail", "same_bar", "entry_at", "expiry"}
+#: position fields, in the order of reference.exit_order / ufuncs.exit_orders (the twin's list)
+EXIT_KEYS = reference.EXIT_FIELDS
+_EXIT_INT = reference.EXIT_INT_FIELDS
 STOP_, TAKE_, OPEN_ = 0, 1, 2  # same_bar (reference.SAME_BAR_*)
 CLOSE_AT, OPEN_AT = 0, 1  # entry_at
 
@@ -512,8 +502,6 @@ def build_exit_cases() -> Dict[str, Tuple[Bars, List[tuple]]]:
 
 
 def build_exit_arrays() -> Dict[str, np.ndarray]:
-    from . import reference
-
     cases = build_exit_cases()
     arrays: Dict[str, np.ndarray] = {"cases": np.array(list(cases))}
     for name, (bars, pos) in cases.items():
@@ -526,4 +514,172 @@ def build_exit_arrays() -> Dict[str, np.ndarray]:
         arrays[f"{name}__exit_idx"] = np.asarray(xi, dtype=np.int64)
         arrays[f"{name}__exit_price"] = np.asarray(xp, dtype=np.float64)
         arrays[f"{name}__reason"] = np.asarray(xr, dtype=np.int64)
+    return arrays
+
+
+# --------------------------------------------------------------------------
+# Signal backtests: tests/golden/fills/trades.npz (from reference.trades_from_signals)
+# --------------------------------------------------------------------------
+
+#: the scalar parameters of reference.trades_from_signals after the signals, in its order
+TRADE_PARAMS = (
+    "side",
+    "sl_stop",
+    "tsl_stop",
+    "tp_stop",
+    "sl_trail",
+    "same_bar",
+    "slippage",
+    "reenter",
+    "price_at",
+)
+_TRADE_INT = {"side", "sl_trail", "same_bar", "reenter", "price_at"}
+#: one case: bars (rows of (open, high, low, close) lists: 1 row for 1-D bars), entries,
+#: exits (rows of 0/1 lists), the parameters, and whether the bars are 2-D
+TradeCase = Tuple[List[Bars], List[List[int]], List[List[int]], tuple, bool]
+
+
+def _tparams(
+    side: int = 1,
+    sl: float = NAN,
+    tsl: float = NAN,
+    tp: float = NAN,
+    trail: int = 0,
+    same: int = STOP_,
+    slip: float = 0.0,
+    reenter: int = 0,
+    at: int = CLOSE_AT,
+) -> tuple:
+    return (side, sl, tsl, tp, trail, same, slip, reenter, at)
+
+
+def _signals(seed: int, n: int, p: float) -> List[int]:
+    rng = random.Random(seed)
+    return [1 if rng.random() < p else 0 for _ in range(n)]
+
+
+def build_trade_cases() -> Dict[str, TradeCase]:
+    """Signal backtest cases: every rule of the twin's docstring (entries while in a position
+    ignored, conflicting signals, exit signals after the stops, SL / TP / trailing, the
+    end of the data, slippage, re-entry on the exit bar both ways, 2-D bars)."""
+    c: Dict[str, TradeCase] = {}
+    # flat at 100 except bar 3 (low 90) and bar 6 (high 120)
+    o = [100.0] * 9
+    h = [101.0, 101.0, 101.0, 101.0, 101.0, 101.0, 120.0, 101.0, 101.0]
+    lo = [99.0, 99.0, 99.0, 90.0, 99.0, 99.0, 99.0, 99.0, 99.0]
+    cl = [100.0] * 9
+    hand = (o, h, lo, cl)
+    ent = [1, 1, 0, 1, 0, 1, 0, 0, 1]
+    ext = [0, 1, 0, 0, 0, 0, 0, 1, 1]
+    none = [0] * 9
+    c["trades_in_position_ignored"] = ([hand], [ent], [none], _tparams(tp=0.1), False)
+    c["trades_exit_signals"] = ([hand], [ent], [ext], _tparams(sl=0.05), False)
+    c["trades_stop_before_signal"] = (
+        [hand],
+        [[1, 0, 0, 0, 0, 0, 0, 0, 0]],
+        [[0, 0, 0, 1, 0, 0, 0, 0, 0]],
+        _tparams(sl=0.05),
+        False,
+    )
+    c["trades_end"] = ([hand], [[0, 0, 0, 0, 1, 0, 0, 0, 0]], [none], _tparams(), False)
+    c["trades_reenter_no"] = ([hand], [ent], [ext], _tparams(sl=0.05, reenter=0), False)
+    c["trades_reenter_yes"] = ([hand], [ent], [ext], _tparams(sl=0.05, reenter=1), False)
+    c["trades_short_slippage"] = ([hand], [ent], [ext], _tparams(side=-1, sl=0.15, tp=0.05, slip=0.01), False)
+    walk = _ohlc(41, 600, vol=0.01, grid=0.25, gap_every=17)
+    e600, x600 = _signals(42, 600, 0.08), _signals(43, 600, 0.03)
+    c["trades_sl_tp"] = ([walk], [e600], [x600], _tparams(sl=0.03, tp=0.05), False)
+    c["trades_trailing"] = ([walk], [e600], [x600], _tparams(tsl=0.02, tp=0.08), False)
+    c["trades_sl_trail"] = ([walk], [e600], [x600], _tparams(sl=0.02, trail=1, same=OPEN_), False)
+    c["trades_same_bar_take"] = ([walk], [e600], [x600], _tparams(sl=0.01, tp=0.01, same=TAKE_), False)
+    c["trades_slippage_reenter"] = (
+        [walk],
+        [e600],
+        [x600],
+        _tparams(sl=0.03, tp=0.05, slip=0.002, reenter=1),
+        False,
+    )
+    # price="open": orders at the next bar's open (entry bar's range checked; exit signal
+    # on the last bar acts on nothing; entries from the exit bar on)
+    last_x = [0, 0, 0, 0, 0, 0, 0, 0, 1]
+    c["trades_open_exit_signals"] = ([hand], [ent], [ext], _tparams(sl=0.05, at=OPEN_AT), False)
+    c["trades_open_tp_last_bar_signal"] = ([hand], [ent], [last_x], _tparams(tp=0.1, at=OPEN_AT), False)
+    c["trades_open_entry_bar_stop"] = (
+        [hand],
+        [[0, 0, 1, 0, 0, 0, 0, 0, 0]],
+        [none],
+        _tparams(sl=0.05, at=OPEN_AT),
+        False,
+    )
+    c["trades_open_walk"] = (
+        [walk],
+        [e600],
+        [x600],
+        _tparams(sl=0.03, tsl=0.02, tp=0.05, same=OPEN_, slip=0.001, at=OPEN_AT),
+        False,
+    )
+    c["trades_open_short_reenter"] = (
+        [walk],
+        [e600],
+        [x600],
+        _tparams(side=-1, sl=0.03, tp=0.04, reenter=1, at=OPEN_AT),
+        False,
+    )
+    # NaN bars (no entry at a NaN close; NaN bars check nothing) over block boundaries
+    o2, h2, l2, c2 = (list(v) for v in _ohlc(44, 5000, vol=0.004, grid=0.05, gap_every=101))
+    for i in list(range(60, 70)) + list(range(4090, 4100)) + [128, 129, 4999]:
+        (o2, h2, l2, c2)[i % 4][i] = NAN
+    c2[200] = NAN
+    o2[201] = NAN  # (price="open": the signal on bar 200 finds no open to enter at)
+    nanw = (o2, h2, l2, c2)
+    e5k = _signals(45, 5000, 0.02)
+    e5k[200] = 1
+    x5k = _signals(46, 5000, 0.002)
+    c["trades_nan_bars_blocks"] = ([nanw], [e5k], [x5k], _tparams(tsl=0.03), False)
+    c["trades_open_nan_bars_blocks"] = ([nanw], [e5k], [x5k], _tparams(tsl=0.03, at=OPEN_AT), False)
+    # 2-D: three bar series, their own signals
+    rows = [_ohlc(50 + r, 300, vol=0.01, grid=0.25, gap_every=11) for r in range(3)]
+    c["trades_2d"] = (
+        rows,
+        [_signals(60 + r, 300, 0.1) for r in range(3)],
+        [_signals(70 + r, 300, 0.04) for r in range(3)],
+        _tparams(sl=0.04, tp=0.06, slip=0.001),
+        True,
+    )
+    c["trades_open_2d"] = (
+        c["trades_2d"][0],
+        c["trades_2d"][1],
+        c["trades_2d"][2],
+        _tparams(tsl=0.03, at=OPEN_AT),
+        True,
+    )
+    return c
+
+
+def build_trade_arrays() -> Dict[str, np.ndarray]:
+    """Keys: ``cases``, then per case ``<case>__open, __high, __low, __close`` (float64,
+    1-D or (rows, n)), ``__entries, __exits`` (bool, the same shape), one key per
+    :data:`TRADE_PARAMS` name (0-d), and the expected per-bar ``__exit_idx`` (int64),
+    ``__exit_price`` (float64), ``__reason`` (int64) of the twin."""
+    cases = build_trade_cases()
+    arrays: Dict[str, np.ndarray] = {"cases": np.array(list(cases))}
+    for name, (rows, ents, exts, params, two_d) in cases.items():
+        outs: List[List[list]] = [[], [], []]
+        for bars, en, ex in zip(rows, ents, exts):
+            res = reference.trades_from_signals(*bars, en, ex, *params)
+            for acc, r in zip(outs, res):
+                acc.append(r)
+
+        def shaped(v: list, dtype: type, two_d: bool = two_d) -> np.ndarray:
+            a = np.asarray(v, dtype=dtype)
+            return a if two_d else a[0]
+
+        for j, key in enumerate(("open", "high", "low", "close")):
+            arrays[f"{name}__{key}"] = shaped([b[j] for b in rows], np.float64)
+        arrays[f"{name}__entries"] = shaped(ents, bool)
+        arrays[f"{name}__exits"] = shaped(exts, bool)
+        for key, v in zip(TRADE_PARAMS, params):
+            arrays[f"{name}__{key}"] = np.asarray(v, dtype=np.int64 if key in _TRADE_INT else np.float64)
+        arrays[f"{name}__exit_idx"] = shaped(outs[0], np.int64)
+        arrays[f"{name}__exit_price"] = shaped(outs[1], np.float64)
+        arrays[f"{name}__reason"] = shaped(outs[2], np.int64)
     return arrays

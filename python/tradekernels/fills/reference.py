@@ -156,7 +156,8 @@ def bar_index(
 ) -> Tuple[List[float], ...]:
     """The search summaries that let ``fill_orders`` skip bars (``ufuncs.bar_index``).
 
-    A bar is fillable iff none of its four prices is NaN.  Returns
+    A bar is fillable iff none of its four prices is NaN.  Returns, in the
+    order of the bar inputs of ``ufuncs.fill_orders``: ``open`` (a copy),
     ``fill_low, fill_high`` (low / high on fillable bars, NaN on the others),
     ``suffix_min_low, suffix_max_high`` (over bars ``[i, n)``), and the min low /
     max high of each block of ``FILL_BLOCK`` bars and of each super block of
@@ -182,6 +183,7 @@ def bar_index(
     blocks = [(lo(fl[a : a + FILL_BLOCK]), hi(fh[a : a + FILL_BLOCK])) for a in range(0, n, FILL_BLOCK)]
     supers = [(lo(fl[a : a + FILL_SUPER]), hi(fh[a : a + FILL_SUPER])) for a in range(0, n, FILL_SUPER)]
     return (
+        list(open),
         fl,
         fh,
         suffix_lo,
@@ -224,6 +226,28 @@ __all__ += [
     "exit_order",
     "exit_orders",
 ]
+
+
+#: The position fields of :func:`exit_order` after the bars, in its argument order (and that
+#: of ``ufuncs.exit_orders``); the integer ones in :data:`EXIT_INT_FIELDS`.  Written once,
+#: here: the public API's messages and the golden files take them from this tuple.
+EXIT_FIELDS = (
+    "entry_idx",
+    "entry_price",
+    "side",
+    "sl_stop",
+    "tsl_stop",
+    "tp_stop",
+    "sl_trail",
+    "sl_price",
+    "tp_price",
+    "same_bar",
+    "entry_at",
+    "expiry",
+    "slippage",
+)
+EXIT_INT_FIELDS = frozenset({"entry_idx", "side", "sl_trail", "same_bar", "entry_at", "expiry"})
+__all__ += ["EXIT_FIELDS", "EXIT_INT_FIELDS"]
 
 
 def _nmin(acc: float, v: float) -> float:
@@ -405,9 +429,16 @@ def trades_from_signals(
     same_bar: int,
     slippage: float,
     reenter: int,
+    price_at: int = ENTRY_AT_CLOSE,
 ) -> Tuple[List[int], List[float], List[int]]:
     """A signal backtest of one bar series: per bar, the exit ``(exit_idx, exit_price, reason)``
     of the trade entered on that bar, ``(-1, NaN, EXIT_NONE)`` on bars where none enters.
+
+    ``price_at == ENTRY_AT_CLOSE`` (``price="close"``, vectorbt's default) acts on a
+    signal at the close of its bar; ``ENTRY_AT_OPEN`` (``price="open"``) at the open of
+    the **next** bar (the signal is known at the close; vectorbt's equivalent is
+    ``from_signals(entries.shift(1), exits.shift(1), price=open)``).  The rules below are
+    for the close; at the open they change as stated in the **At the open** item.
 
     * **Conflicts.**  A bar with both an entry and an exit signal has
       neither (vectorbt's default ``conflict_mode="ignore"``).  ``entries`` /
@@ -428,6 +459,17 @@ def trades_from_signals(
     * **Next trade.**  Entry signals on the exit bar are ignored (vectorbt);
       with ``reenter`` (backtesting.py's behaviour) an entry signal on the exit
       bar opens the next trade at that bar's close.
+    * **At the open** (``price_at == ENTRY_AT_OPEN``).  An entry signal on bar ``s``
+      (none on the last bar: there is no next bar) opens the trade on bar ``e = s + 1``
+      at ``open[e]`` (moved by the slippage as above; no entry when ``open[e]`` is NaN:
+      the scan goes on from ``s + 1``).  The stops are those of :func:`exit_order` with
+      ``entry_at = ENTRY_AT_OPEN``: bar ``e``'s own high and low are checked (the
+      position is open from its open), and its high moves a trailing stop after the
+      check.  The first exit signal ``x >= e`` with ``x < n - 1`` closes the trade at the
+      next open: the stops are checked through bar ``x``, then ``(x + 1, open[x + 1]``
+      moved by the slippage, ``EXIT_SIGNAL)``.  An exit signal on the last bar acts on
+      nothing.  The next trade comes from an entry signal on a bar ``>= exit_idx`` (its
+      order acts at the following open, after the exit; ``reenter`` changes nothing).
     """
     n = len(open)
     idx: List[int] = [-1] * n
@@ -438,14 +480,23 @@ def trades_from_signals(
     ent = [bool(entries[i]) and not bool(exits[i]) for i in range(n)]
     ext = [bool(exits[i]) and not bool(entries[i]) for i in range(n)]
     lng = side == 1
+    at_open = price_at == ENTRY_AT_OPEN
     i = 0
     while i < n:
-        if not ent[i] or close[i] != close[i]:
-            i += 1
-            continue
-        e = i
-        P = close[e] * (1.0 + slippage) if lng else close[e] * (1.0 - slippage)
-        x = next((j for j in range(e + 1, n) if ext[j]), n)
+        if not at_open:
+            if not ent[i] or close[i] != close[i]:
+                i += 1
+                continue
+            sg = e = i
+            P = close[e] * (1.0 + slippage) if lng else close[e] * (1.0 - slippage)
+            x = next((j for j in range(e + 1, n) if ext[j]), n)
+        else:
+            if not ent[i] or i + 1 >= n or open[i + 1] != open[i + 1]:
+                i += 1
+                continue
+            sg, e = i, i + 1
+            P = open[e] * (1.0 + slippage) if lng else open[e] * (1.0 - slippage)
+            x = next((j for j in range(e, n - 1) if ext[j]), n)
         xi, xp, xr = exit_order(
             open,
             high,
@@ -461,15 +512,16 @@ def trades_from_signals(
             _NAN,
             _NAN,
             same_bar,
-            ENTRY_AT_CLOSE,
+            ENTRY_AT_OPEN if at_open else ENTRY_AT_CLOSE,
             x if x < n else -1,
             slippage,
         )
         if xr == EXIT_EXPIRY:
-            xi, xr = x, EXIT_SIGNAL
-            xp = close[x] * (1.0 - slippage) if lng else close[x] * (1.0 + slippage)
+            xi, xr = (x + 1 if at_open else x), EXIT_SIGNAL
+            level = open[xi] if at_open else close[x]
+            xp = level * (1.0 - slippage) if lng else level * (1.0 + slippage)
         elif xr == EXIT_NONE:
             xi, xp, xr = n - 1, close[n - 1], EXIT_END
         idx[e], px[e], why[e] = xi, xp, xr
-        i = max(xi + (0 if reenter else 1), e + 1)
+        i = max(xi + (0 if (reenter or at_open) else 1), sg + 1)
     return idx, px, why
