@@ -99,6 +99,7 @@ TRADE_PARAMS = [
     np.int64(0),
     np.float64(0.001),
     np.int64(1),
+    np.int64(0),  # price_at: the close
 ]
 
 
@@ -226,7 +227,7 @@ def test_bar_index_views_of_every_kind():
     """bar_index on each value-preserving view of each bar column equals the twin's summaries."""
     bars = _bars(700)
     twin = reference.bar_index(*(b.tolist() for b in bars))
-    assert len(twin) == 8
+    assert len(twin) == 9
     for j in range(4):
         for vname, v in views_of(bars[j]).items():
             b = list(bars)
@@ -244,12 +245,12 @@ def test_block_counts_are_set_or_checked_per_kernel():
     for n in (0, 1, 64, 65, 4096, 4097):
         bars = [np.ones(n)] * 4
         res = ufuncs.bar_index(*bars)
-        assert [r.shape[-1] for r in res[4:]] == [-(-n // 64)] * 2 + [-(-n // 4096)] * 2
+        assert [r.shape[-1] for r in res[5:]] == [-(-n // 64)] * 2 + [-(-n // 4096)] * 2
     bars = _bars(700)
     with pytest.raises(ValueError, match="^bar_index: for 700 bars"):
-        ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 4 + [10, 10, 1, 1]))
+        ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 5 + [10, 10, 1, 1]))
     with pytest.raises(ValueError, match="^bar_index: for 700 bars"):
-        ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 4 + [11, 11, 2, 2]))
+        ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 5 + [11, 11, 2, 2]))
     for name in ("fill_orders", "exit_orders", "trades_from_signals"):
         args = _raw_args(name)
         # (with n = 5000: m = 79, k = 2; drop one block, then one super block)
