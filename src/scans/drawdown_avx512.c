@@ -231,4 +231,85 @@ TK_AVX512 void TK_V512(tk_max_drawdown_state_f64)(char **args, const npy_intp *d
     tk_max_drawdown_save(args[3], steps[2], &s);
 }
 
+/*
+ * max_drawdown_duration: the underwater count only grows on a block of bars
+ * that are all below the peak (or NaN): `v >= peak` fails on every bar, so
+ * tk_underwater_bars_step adds one per bar (once the count has started) and
+ * leaves the peak alone.  Such a block is found by a vertical max (NaN bars
+ * drop out: max(v, acc) returns acc when v is NaN) and skipped as that many
+ * steps at once; the other blocks take the scalar step bar by bar.  The count
+ * does not decrease inside a skipped run, so best is folded once after it.
+ */
+#define TK_DUR512_SKIP 64
+
+TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_duration_st *state)
+{
+    tk_max_drawdown_duration_st s = *state;
+    const __m512d ninf = _mm512_set1_pd(-INFINITY);
+    npy_intp i = 0;
+    while (i + TK_DUR512_SKIP <= n) {
+        const __m512d peak = _mm512_set1_pd(s.uw.peak);
+        npy_intp skipped = 0;
+        for (; i + TK_DUR512_SKIP <= n; i += TK_DUR512_SKIP) {
+            for (int c = 0; c < TK_DUR512_SKIP * 8; c += 64) { /* integer math: never faults */
+                _mm_prefetch((const char *)((uintptr_t)(x + i) + TK_MDD512_PREFETCH + c),
+                             _MM_HINT_T0);
+            }
+            const __m512d h0 = _mm512_max_pd(_mm512_loadu_pd(x + i), ninf);
+            const __m512d h1 = _mm512_max_pd(_mm512_loadu_pd(x + i + 8), ninf);
+            const __m512d h2 = _mm512_max_pd(_mm512_loadu_pd(x + i + 16), h0);
+            const __m512d h3 = _mm512_max_pd(_mm512_loadu_pd(x + i + 24), h1);
+            const __m512d h4 = _mm512_max_pd(_mm512_loadu_pd(x + i + 32), h2);
+            const __m512d h5 = _mm512_max_pd(_mm512_loadu_pd(x + i + 40), h3);
+            const __m512d h6 = _mm512_max_pd(_mm512_loadu_pd(x + i + 48), h4);
+            const __m512d h7 = _mm512_max_pd(_mm512_loadu_pd(x + i + 56), h5);
+            if (_mm512_cmp_pd_mask(_mm512_max_pd(h6, h7), peak, _CMP_GE_OQ)) {
+                break; /* a bar at or above the peak: the scalar steps below */
+            }
+            skipped += TK_DUR512_SKIP;
+        }
+        if (skipped > 0) { /* as `skipped` scalar steps */
+            s.uw.count += s.uw.count >= 0 ? skipped : 0;
+            s.best = s.uw.count > s.best ? s.uw.count : s.best;
+        }
+        if (i + TK_DUR512_SKIP > n) {
+            break;
+        }
+        for (int k = 0; k < TK_DUR512_SKIP; k++) {
+            (void)tk_max_drawdown_duration_step(&s, x[i + k]);
+        }
+        i += TK_DUR512_SKIP;
+    }
+    for (; i < n; i++) {
+        (void)tk_max_drawdown_duration_step(&s, x[i]);
+    }
+    *state = s;
+}
+
+TK_AVX512 void TK_V512(tk_max_drawdown_duration_f64)(char **args, const npy_intp *dims,
+                                                     const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double)) {
+        tk_max_drawdown_duration_f64(args, dims, steps);
+        return;
+    }
+    tk_max_drawdown_duration_st s = tk_max_drawdown_duration_init();
+    dur_avx512((const double *)args[0], dims[0], &s);
+    tk_st_i64(args[1], s.best);
+}
+
+/* (n),(k)->(),(k) */
+TK_AVX512 void TK_V512(tk_max_drawdown_duration_state_f64)(char **args, const npy_intp *dims,
+                                                           const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double)) {
+        tk_max_drawdown_duration_state_f64(args, dims, steps);
+        return;
+    }
+    tk_max_drawdown_duration_st s = tk_max_drawdown_duration_load(args[1], steps[1]);
+    dur_avx512((const double *)args[0], dims[0], &s);
+    tk_st_i64(args[2], s.best);
+    tk_max_drawdown_duration_save(args[3], steps[2], &s);
+}
+
 #endif
