@@ -277,8 +277,20 @@ TK_AVX2 static void dur_avx2(const double *x, npy_intp n, tk_max_drawdown_durati
         if (i + TK_DUR_SKIP > n) {
             break;
         }
-        for (int k = 0; k < TK_DUR_SKIP; k++) {
-            (void)tk_max_drawdown_duration_step(&s, x[i + k]);
+        /* the same test per vector: one that is wholly below the peak is
+         * 4 steps at once, the others are stepped bar by bar */
+        for (int k = 0; k < TK_DUR_SKIP; k += 4) {
+            const __m256d pk = _mm256_set1_pd(s.uw.peak);
+            const __m256d v = _mm256_max_pd(_mm256_loadu_pd(x + i + k), ninf);
+            if (_mm256_movemask_pd(_mm256_cmp_pd(v, pk, _CMP_GE_OQ))) {
+                for (int j = k; j < k + 4; j++) {
+                    (void)tk_max_drawdown_duration_step(&s, x[i + j]);
+                }
+            }
+            else {
+                s.uw.count += s.uw.count >= 0 ? 4 : 0;
+                s.best = s.uw.count > s.best ? s.uw.count : s.best;
+            }
         }
         i += TK_DUR_SKIP;
     }

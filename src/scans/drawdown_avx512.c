@@ -275,8 +275,20 @@ TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_du
         if (i + TK_DUR512_SKIP > n) {
             break;
         }
-        for (int k = 0; k < TK_DUR512_SKIP; k++) {
-            (void)tk_max_drawdown_duration_step(&s, x[i + k]);
+        /* the same test per vector: one that is wholly below the peak is
+         * 8 steps at once, the others are stepped bar by bar */
+        for (int k = 0; k < TK_DUR512_SKIP; k += 8) {
+            const __m512d pk = _mm512_set1_pd(s.uw.peak);
+            const __m512d v = _mm512_max_pd(_mm512_loadu_pd(x + i + k), ninf);
+            if (_mm512_cmp_pd_mask(v, pk, _CMP_GE_OQ)) {
+                for (int j = k; j < k + 8; j++) {
+                    (void)tk_max_drawdown_duration_step(&s, x[i + j]);
+                }
+            }
+            else {
+                s.uw.count += s.uw.count >= 0 ? 8 : 0;
+                s.best = s.uw.count > s.best ? s.uw.count : s.best;
+            }
         }
         i += TK_DUR512_SKIP;
     }
