@@ -242,6 +242,49 @@ TK_AVX512 void TK_V512(tk_max_drawdown_state_f64)(char **args, const npy_intp *d
  */
 #define TK_DUR512_SKIP 64
 
+/* 8 bars as 8 scalar steps.  A bar resets the count when v >= the peak
+ * before it, i.e. when v equals its running peak P (the in-register prefix
+ * max with the carried peak; NaN equals nothing, and nothing equals a NaN
+ * peak).  With m the mask of those bars: the bars before the first one
+ * count on, each one gives 0, the bars between two of them count from 1
+ * (runs of at most 6 bars: looked at only while best < 6), the bars
+ * after the last one count from 1; the peak becomes the last one's price
+ * (the scalar "peak = v", which keeps the sign of a zero as the scalar
+ * step does). */
+TK_AVX512 static inline void dur_vec8(const double *xp, __m512d ninf,
+                                      tk_max_drawdown_duration_st *s)
+{
+    const __m512d v = _mm512_loadu_pd(xp);
+    const __m512d P = _mm512_max_pd(prefix_max8(v, ninf), _mm512_set1_pd(s->uw.peak));
+    const unsigned m = (unsigned)_mm512_cmp_pd_mask(v, P, _CMP_EQ_OQ);
+    npy_int64 c = s->uw.count, b = s->best;
+    if (m == 0) {
+        c += c >= 0 ? 8 : 0;
+        b = c > b ? c : b;
+    }
+    else {
+        const int f = __builtin_ctz(m), l = 31 - __builtin_clz(m);
+        if (f > 0) {
+            const npy_int64 cf = c >= 0 ? c + f : c;
+            b = cf > b ? cf : b;
+        }
+        b = b > 0 ? b : 0;
+        if (b < 6) {
+            int prev = f;
+            for (unsigned mm = m & (m - 1); mm != 0; mm &= mm - 1) {
+                const int j = __builtin_ctz(mm);
+                b = j - prev - 1 > b ? j - prev - 1 : b;
+                prev = j;
+            }
+        }
+        c = 7 - l;
+        b = c > b ? c : b;
+        s->uw.peak = xp[l];
+    }
+    s->uw.count = c;
+    s->best = b;
+}
+
 TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_duration_st *state)
 {
     tk_max_drawdown_duration_st s = *state;
@@ -275,22 +318,13 @@ TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_du
         if (i + TK_DUR512_SKIP > n) {
             break;
         }
-        /* the same test per vector: one that is wholly below the peak is
-         * 8 steps at once, the others are stepped bar by bar */
         for (int k = 0; k < TK_DUR512_SKIP; k += 8) {
-            const __m512d pk = _mm512_set1_pd(s.uw.peak);
-            const __m512d v = _mm512_max_pd(_mm512_loadu_pd(x + i + k), ninf);
-            if (_mm512_cmp_pd_mask(v, pk, _CMP_GE_OQ)) {
-                for (int j = k; j < k + 8; j++) {
-                    (void)tk_max_drawdown_duration_step(&s, x[i + j]);
-                }
-            }
-            else {
-                s.uw.count += s.uw.count >= 0 ? 8 : 0;
-                s.best = s.uw.count > s.best ? s.uw.count : s.best;
-            }
+            dur_vec8(x + i + k, ninf, &s);
         }
         i += TK_DUR512_SKIP;
+    }
+    for (; i + 8 <= n; i += 8) {
+        dur_vec8(x + i, ninf, &s);
     }
     for (; i < n; i++) {
         (void)tk_max_drawdown_duration_step(&s, x[i]);
