@@ -32,6 +32,10 @@ drawdown_episode       ``peak`` (-inf), ``peak_i`` (-1), ``best`` (+inf),
                        ``recovery_i`` (-1), ``seen`` (0), ``n`` (0: bars seen)
 =====================  ==========================================================
 
+With ``nan="ffill"`` or ``nan="zero_return"`` the state is that of
+``"<kernel>@<policy>"``: the kernel's fields, then the policy's carry
+(:data:`POLICY_LAYOUTS`).
+
 Indices and counts are stored as float64 (exact below 2**53).  The state
 is always float64, also for float32 input (float32 values are exact in
 float64).  A state vector that no kernel produced gives unspecified (but
@@ -51,7 +55,7 @@ import numpy as np
 
 from . import _registry
 
-__all__ = ["State", "as_state_vector", "PY_RUNNERS"]
+__all__ = ["State", "as_state_vector", "PY_RUNNERS", "POLICY_LAYOUTS"]
 
 
 #: Carried states of kernels that are not ufuncs (no registry row):
@@ -64,8 +68,25 @@ EXTRA_LAYOUTS: Dict[str, Tuple[Tuple[str, ...], Tuple[float, ...]]] = {
 }
 
 
+#: The carry of a stateful NaN policy (``nan="ffill"`` / ``"zero_return"``,
+#: :func:`tradekernels._api.apply_nan_policy_chunk`), appended to the
+#: kernel's fields in the state ``"<kernel>@<policy>"``: ffill carries the
+#: last non-NaN price; zero_return the last price (NaN included), the running
+#: product of ``1 + r`` and the first non-NaN price (NaN until one is seen).
+POLICY_LAYOUTS: Dict[str, Tuple[Tuple[str, ...], Tuple[float, ...]]] = {
+    "ffill": (("fill_last",), (np.nan,)),
+    "zero_return": (("zr_prev", "zr_prod", "zr_first"), (np.nan, 1.0, np.nan)),
+}
+
+
 def _layout(kernel: Any) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
     """(fields, defaults) of ``kernel``'s state; ValueError naming the valid kernels."""
+    if isinstance(kernel, str) and "@" in kernel:
+        base, _, policy = kernel.partition("@")
+        if policy in POLICY_LAYOUTS and "@" not in base:
+            f, d = _layout(base)
+            pf, pd_ = POLICY_LAYOUTS[policy]
+            return f + pf, d + pd_
     if isinstance(kernel, str) and kernel in EXTRA_LAYOUTS:
         return EXTRA_LAYOUTS[kernel]
     names = [k.name for k in _registry.KERNELS if k.state_fields]

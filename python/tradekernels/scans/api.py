@@ -52,7 +52,11 @@ _NAN_DOC = """
 
     ``nan=``: the NaN policy, ``"skip"`` (default: NaN bars give NaN and are
     skipped), ``"ffill"`` (quantstats / ffn) or ``"zero_return"`` (empyrical /
-    vectorbt from returns): :func:`tradekernels._api.apply_nan_policy`."""
+    vectorbt from returns): :func:`tradekernels._api.apply_nan_policy`.  With
+    ``state=`` / ``return_state=True`` the policy's carry (the last price, and
+    for ``"zero_return"`` the running product and first price) is part of the
+    state (``State("<kernel>@<policy>")``), and chunks still give the batch
+    result: :func:`tradekernels._api.apply_nan_policy_chunk`."""
 
 
 def _make(k: _registry.Kernel) -> Callable[..., Any]:
@@ -105,11 +109,7 @@ def ulcer_index(
         raise TypeError(f"tradekernels.ulcer_index: ddof must be an integer, got {ddof!r}")
     if ddof == 0:
         return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state, nan=nan)
-    if nan != "skip":
-        arr, ax, ctx = prepare("ulcer_index", x, axis)
-        arr = apply_nan_policy("ulcer_index", arr, ax, nan, state is not None or return_state)
-        x = ctx[0].__class__(arr, index=ctx[0].index, columns=ctx[0].columns) if ctx[0] is not None else arr
-    res, st = _ulcer_generic(x, axis=axis, state=state, return_state=True)
+    res, st = _ulcer_generic(x, axis=axis, state=state, return_state=True, nan=nan)
     ss, count = st.values[..., 1], st.values[..., 2]
     m = count - float(ddof)
     with np.errstate(all="ignore"):
