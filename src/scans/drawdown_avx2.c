@@ -251,13 +251,16 @@ TK_AVX2 void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims,
  * peak).  With m the mask of those bars: the bars before the first one
  * count on, each one gives 0, the bars between two of them count from 1
  * (runs of at most 2 bars: looked at only while best < 2), the bars
- * after the last one count from 1; the peak becomes the last one's price
- * (the scalar "peak = v", which keeps the sign of a zero as the scalar
- * step does). */
-TK_AVX2 static inline void dur_vec4(const double *xp, __m256d ninf, tk_max_drawdown_duration_st *s)
+ * after the last one count from 1.  The running peak goes on in a vector
+ * (P's last lane: the same value, perhaps not the same sign of zero, which
+ * no comparison sees), off the count's path; *peak_at is set to the last
+ * such bar, whose price the caller makes the peak once the vectors are done
+ * (the scalar "peak = v", sign of a zero included). */
+TK_AVX2 static inline __m256d dur_vec4(const double *xp, __m256d ninf, __m256d carry,
+                                       tk_max_drawdown_duration_st *s, const double **peak_at)
 {
     const __m256d v = _mm256_loadu_pd(xp);
-    const __m256d P = _mm256_max_pd(prefix_max(v, ninf), _mm256_set1_pd(s->uw.peak));
+    const __m256d P = _mm256_max_pd(prefix_max(v, ninf), carry);
     const unsigned m = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, P, _CMP_EQ_OQ));
     npy_int64 c = s->uw.count, b = s->best;
     if (m == 0) {
@@ -281,10 +284,11 @@ TK_AVX2 static inline void dur_vec4(const double *xp, __m256d ninf, tk_max_drawd
         }
         c = 3 - l;
         b = c > b ? c : b;
-        s->uw.peak = xp[l];
+        *peak_at = xp + l;
     }
     s->uw.count = c;
     s->best = b;
+    return last_lane(P);
 }
 
 TK_AVX2 static void dur_avx2(const double *x, npy_intp n, tk_max_drawdown_duration_st *state)
@@ -319,14 +323,20 @@ TK_AVX2 static void dur_avx2(const double *x, npy_intp n, tk_max_drawdown_durati
         if (i + TK_DUR_SKIP > n) {
             break;
         }
+        __m256d carry = _mm256_set1_pd(s.uw.peak);
+        const double *peak_at = NULL;
         for (int k = 0; k < TK_DUR_SKIP; k += 4) {
-            dur_vec4(x + i + k, ninf, &s);
+            carry = dur_vec4(x + i + k, ninf, carry, &s, &peak_at);
         }
+        s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
         i += TK_DUR_SKIP;
     }
+    __m256d carry = _mm256_set1_pd(s.uw.peak);
+    const double *peak_at = NULL;
     for (; i + 4 <= n; i += 4) {
-        dur_vec4(x + i, ninf, &s);
+        carry = dur_vec4(x + i, ninf, carry, &s, &peak_at);
     }
+    s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
     for (; i < n; i++) {
         (void)tk_max_drawdown_duration_step(&s, x[i]);
     }

@@ -248,14 +248,16 @@ TK_AVX512 void TK_V512(tk_max_drawdown_state_f64)(char **args, const npy_intp *d
  * peak).  With m the mask of those bars: the bars before the first one
  * count on, each one gives 0, the bars between two of them count from 1
  * (runs of at most 6 bars: looked at only while best < 6), the bars
- * after the last one count from 1; the peak becomes the last one's price
- * (the scalar "peak = v", which keeps the sign of a zero as the scalar
- * step does). */
-TK_AVX512 static inline void dur_vec8(const double *xp, __m512d ninf,
-                                      tk_max_drawdown_duration_st *s)
+ * after the last one count from 1.  The running peak goes on in a vector
+ * (P's last lane: the same value, perhaps not the same sign of zero, which
+ * no comparison sees), off the count's path; *peak_at is set to the last
+ * such bar, whose price the caller makes the peak once the vectors are done
+ * (the scalar "peak = v", sign of a zero included). */
+TK_AVX512 static inline __m512d dur_vec8(const double *xp, __m512d ninf, __m512d carry,
+                                         tk_max_drawdown_duration_st *s, const double **peak_at)
 {
     const __m512d v = _mm512_loadu_pd(xp);
-    const __m512d P = _mm512_max_pd(prefix_max8(v, ninf), _mm512_set1_pd(s->uw.peak));
+    const __m512d P = _mm512_max_pd(prefix_max8(v, ninf), carry);
     const unsigned m = (unsigned)_mm512_cmp_pd_mask(v, P, _CMP_EQ_OQ);
     npy_int64 c = s->uw.count, b = s->best;
     if (m == 0) {
@@ -279,10 +281,11 @@ TK_AVX512 static inline void dur_vec8(const double *xp, __m512d ninf,
         }
         c = 7 - l;
         b = c > b ? c : b;
-        s->uw.peak = xp[l];
+        *peak_at = xp + l;
     }
     s->uw.count = c;
     s->best = b;
+    return last_lane8(P);
 }
 
 TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_duration_st *state)
@@ -318,14 +321,20 @@ TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_du
         if (i + TK_DUR512_SKIP > n) {
             break;
         }
+        __m512d carry = _mm512_set1_pd(s.uw.peak);
+        const double *peak_at = NULL;
         for (int k = 0; k < TK_DUR512_SKIP; k += 8) {
-            dur_vec8(x + i + k, ninf, &s);
+            carry = dur_vec8(x + i + k, ninf, carry, &s, &peak_at);
         }
+        s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
         i += TK_DUR512_SKIP;
     }
+    __m512d carry = _mm512_set1_pd(s.uw.peak);
+    const double *peak_at = NULL;
     for (; i + 8 <= n; i += 8) {
-        dur_vec8(x + i, ninf, &s);
+        carry = dur_vec8(x + i, ninf, carry, &s, &peak_at);
     }
+    s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
     for (; i < n; i++) {
         (void)tk_max_drawdown_duration_step(&s, x[i]);
     }
