@@ -240,7 +240,7 @@ TK_AVX512 void TK_V512(tk_max_drawdown_state_f64)(char **args, const npy_intp *d
  * steps at once; the other blocks take the scalar step bar by bar.  The count
  * does not decrease inside a skipped run, so best is folded once after it.
  */
-#define TK_DUR512_SKIP 64
+#define TK_DUR512_SKIP 32
 
 /* 8 bars as 8 scalar steps.  A bar resets the count when v >= the peak
  * before it, i.e. when v equals its running peak P (the in-register prefix
@@ -301,15 +301,12 @@ TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_du
                 _mm_prefetch((const char *)((uintptr_t)(x + i) + TK_MDD512_PREFETCH + c),
                              _MM_HINT_T0);
             }
-            const __m512d h0 = _mm512_max_pd(_mm512_loadu_pd(x + i), ninf);
-            const __m512d h1 = _mm512_max_pd(_mm512_loadu_pd(x + i + 8), ninf);
-            const __m512d h2 = _mm512_max_pd(_mm512_loadu_pd(x + i + 16), h0);
-            const __m512d h3 = _mm512_max_pd(_mm512_loadu_pd(x + i + 24), h1);
-            const __m512d h4 = _mm512_max_pd(_mm512_loadu_pd(x + i + 32), h2);
-            const __m512d h5 = _mm512_max_pd(_mm512_loadu_pd(x + i + 40), h3);
-            const __m512d h6 = _mm512_max_pd(_mm512_loadu_pd(x + i + 48), h4);
-            const __m512d h7 = _mm512_max_pd(_mm512_loadu_pd(x + i + 56), h5);
-            if (_mm512_cmp_pd_mask(_mm512_max_pd(h6, h7), peak, _CMP_GE_OQ)) {
+            __m512d h0 = ninf, h1 = ninf;
+            for (int k = 0; k < TK_DUR512_SKIP; k += 16) {
+                h0 = _mm512_max_pd(_mm512_loadu_pd(x + i + k), h0);
+                h1 = _mm512_max_pd(_mm512_loadu_pd(x + i + k + 8), h1);
+            }
+            if (_mm512_cmp_pd_mask(_mm512_max_pd(h0, h1), peak, _CMP_GE_OQ)) {
                 break; /* a bar at or above the peak: the scalar steps below */
             }
             skipped += TK_DUR512_SKIP;
