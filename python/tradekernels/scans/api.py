@@ -119,6 +119,11 @@ def ulcer_index(
         raise TypeError(f"tradekernels.ulcer_index: ddof must be an integer, got {ddof!r}")
     if ddof == 0:
         return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state, nan=nan)
+    if nan != "skip" and state is None and not return_state:  # the batch policy (no carry to keep)
+        arr, ax, ctx = prepare("ulcer_index", x, axis)
+        arr = apply_nan_policy("ulcer_index", arr, ax, nan)
+        x = ctx[0].__class__(arr, index=ctx[0].index, columns=ctx[0].columns) if ctx[0] is not None else arr
+        nan = "skip"
     res, st = _ulcer_generic(x, axis=axis, state=state, return_state=True, nan=nan)
     ss, count = st.values[..., 1], st.values[..., 2]
     m = count - float(ddof)
