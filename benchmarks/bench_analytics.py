@@ -40,7 +40,7 @@ import argparse
 import gc
 import statistics
 import time
-from typing import Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 
@@ -145,9 +145,12 @@ def bench_drawdowns(x: np.ndarray, args: argparse.Namespace) -> None:
         from vectorbt.generic import nb as vbt_nb
     except Exception:  # pragma: no cover - optional competitor
         vbt_nb = None
+    xt = x.T  # (time, series), each series contiguous
     if vbt_nb is not None:
-        xt = x.T  # (time, series), each series contiguous
         fns["vectorbt get_drawdowns_nb"] = lambda: vbt_nb.get_drawdowns_nb(xt)
+    vbt_rs = _vbt_rust()
+    if vbt_rs is not None:
+        fns["vectorbt-rust get_drawdowns_rs"] = lambda: vbt_rs.generic.get_drawdowns_rs(xt)
     try:
         import pandas as pd
         import quantstats.stats as qs
@@ -162,14 +165,44 @@ def bench_drawdowns(x: np.ndarray, args: argparse.Namespace) -> None:
     t = timeit(fns, max(1, args.repeat if qs is None else min(args.repeat, 3)), args.min_time)
     for k, sc in scales.items():
         t[k] *= sc
-    check = ""
+    n_tk = len(tk.drawdowns(x))
+    checks = {}
     if vbt_nb is not None:
-        check = "same count" if len(vbt_nb.get_drawdowns_nb(x.T)) == len(tk.drawdowns(x)) else "COUNT DIFFERS"
+        checks["vectorbt get_drawdowns_nb"] = len(vbt_nb.get_drawdowns_nb(xt)) == n_tk
+    if vbt_rs is not None:
+        checks["vectorbt-rust get_drawdowns_rs"] = len(vbt_rs.generic.get_drawdowns_rs(xt)) == n_tk
     base = t["tradekernels"]
     for k, v in t.items():
         print(
             f"{'drawdowns':22} {str(x.shape):>11} {'-':>6} {k:28} {v / n_el * 1e9:9.2f} {v * 1e3:10.2f} "
-            f"{v / base:8.1f}x" + (f"  {check}" if k.startswith("vectorbt") else "")
+            f"{v / base:8.1f}x"
+            + (("  same count" if checks[k] else "  COUNT DIFFERS") if k in checks else "")
+        )
+
+
+def _vbt_rust() -> Any:
+    """vectorbt-rust's module, or None where it is not installed (optional peer)."""
+    try:
+        import vectorbt_rust
+        import vectorbt_rust.generic  # noqa: F401
+        import vectorbt_rust.returns  # noqa: F401
+    except Exception:  # pragma: no cover - optional competitor
+        return None
+    return vectorbt_rust
+
+
+def bench_duration(x: np.ndarray, args: argparse.Namespace) -> None:
+    """max_drawdown_duration vs a read-only pass (np.max) on the same array."""
+    res = np.empty(x.shape[0], dtype=np.int64)
+    fns: Dict[str, Callable[[], object]] = {
+        "tradekernels": lambda: tku.max_drawdown_duration(x, out=res),
+        "np.max pass": lambda: np.max(x, axis=-1),
+    }
+    t = timeit(fns, args.repeat, args.min_time)
+    for k, v in t.items():
+        print(
+            f"{'max_drawdown_duration':22} {str(x.shape):>11} {'-':>6} {k:28} {v / x.size * 1e9:9.2f} "
+            f"{v * 1e3:10.2f} {v / t['np.max pass']:8.2f}x read pass"
         )
 
 
@@ -181,7 +214,7 @@ def main() -> int:
     ap.add_argument("--naive-n", type=int, default=200_000, help="bars of 1x1e7 given to the naive loop")
     ap.add_argument("--qs-rows", type=int, default=5, help="rows of 500x2520 given to quantstats")
     ap.add_argument("--qs-n", type=int, default=100_000, help="bars of 1x1e7 given to quantstats")
-    ap.add_argument("--only", choices=("all", "rolling", "ulcer", "drawdowns"), default="all")
+    ap.add_argument("--only", choices=("all", "rolling", "ulcer", "drawdowns", "duration"), default="all")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     shapes = [(500, 2520), (1, 10**7)]
@@ -194,6 +227,9 @@ def main() -> int:
         out = np.empty_like(x)
         if args.only in ("all", "drawdowns"):
             bench_drawdowns(x, args)
+        if args.only in ("all", "duration"):
+            bench_duration(x, args)
+        vbt_rs = _vbt_rust()
         for w in (20, 252, 2520) if args.only in ("all", "rolling") else ():
             w64, mp = np.int64(w), np.int64(1)
             fns = {"tradekernels": lambda: tku.rolling_max_drawdown(x, w64, mp, out=out)}
@@ -203,7 +239,15 @@ def main() -> int:
                 outs = np.empty_like(xs)
                 scale = x.size / xs.size
                 fns["numba naive (scaled)"] = lambda: naive_rmdd(xs, w, outs)
+            if vbt_rs is not None:  # from returns (its convention), on the naive loop's bars, scaled
+                xr = x[: args.naive_rows] if shape[0] > 1 else x[:, : args.naive_n]
+                rt = np.ascontiguousarray((xr[:, 1:] / xr[:, :-1] - 1.0).T)
+                rs_scale = x.size / rt.size
+                rs_roll = vbt_rs.returns.rolling_max_drawdown_rs
+                fns["vectorbt-rust rolling (scaled)"] = lambda: rs_roll(rt, w, 1)
             t = timeit(fns, args.repeat, args.min_time)
+            if vbt_rs is not None:
+                t["vectorbt-rust rolling (scaled)"] *= rs_scale
             if njit is not None:
                 t["numba naive (scaled)"] *= scale
                 tku.rolling_max_drawdown(x, w64, mp, out=out)
@@ -216,7 +260,7 @@ def main() -> int:
                 print(
                     f"{'rolling_max_drawdown':22} {str(shape):>11} {w:>6} {k:28} "
                     f"{v / n_el * 1e9:9.2f} {v * 1e3:10.2f} {v / base:8.1f}x"
-                    + (f"  {check}" if k != "tradekernels" else "")
+                    + (f"  {check}" if k.startswith("numba") else "")
                 )
         if args.only not in ("all", "ulcer"):
             continue

@@ -121,6 +121,10 @@ def _api_stub(reg) -> str:
     return "\n".join(out) + "\n"
 
 
+#: stream classes written by hand in stream.py (no ufunc row of their own)
+_HAND_STREAMS = ["Bracket", "Drawdowns", "RollingMaxDrawdown"]
+
+
 def _stream_stub(reg) -> str:
     out = [
         NOTE,
@@ -129,7 +133,7 @@ def _stream_stub(reg) -> str:
         "from . import _api, _core",
         "from ._state import State",
         "",
-        f"__all__ = {[k.stream for k in reg.KERNELS if k.stream] + ['Bracket', 'Drawdowns']!r}",
+        f"__all__ = {[k.stream for k in reg.KERNELS if k.stream] + _HAND_STREAMS!r}",
         "",
         "class _StreamMixin:",
         "    kernel: str",
@@ -153,6 +157,18 @@ def _stream_stub(reg) -> str:
     out += [
         "class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]",
         "    def extend(self, values: Any) -> Any: ...",
+    ]
+    # rolling_max_drawdown (a Python two-stack, rolling.inc.h's general loop): hand-written in stream.py
+    out += [
+        "class RollingMaxDrawdown:",
+        "    window: int",
+        "    min_periods: int",
+        "    def __init__(self, window: int, min_periods: Any = ..., state: Any = ...) -> None: ...",
+        "    def update(self, x: Any) -> float: ...",
+        "    @property",
+        "    def state(self) -> State: ...",
+        "    def extend(self, values: Any) -> Any: ...",
+        "    def reset(self) -> None: ...",
     ]
     return "\n".join(out) + "\n"
 

@@ -41,7 +41,7 @@ from typing import Any, List, NamedTuple, Optional, Tuple
 import numpy as np
 
 from . import _backend, _registry
-from ._state import State, as_state_vector
+from ._state import POLICY_LAYOUTS, State, as_state_vector
 
 __all__ = ["Episode", "State", "call", "prepare", "finish", "NAN_POLICIES", "apply_nan_policy"]
 
@@ -259,8 +259,8 @@ def apply_nan_policy(name: str, arr: np.ndarray, axis: int, nan: str, stateful: 
         raise ValueError(f"tradekernels.{name}: nan must be one of {NAN_POLICIES}, got {nan!r}")
     if stateful:
         raise ValueError(
-            f"tradekernels.{name}: nan={nan!r} does not take state= / return_state= "
-            "(a chunk would need the previous chunk's last price); use nan='skip'"
+            f"tradekernels.{name}: nan={nan!r} with state= / return_state= goes through "
+            "apply_nan_policy_chunk (the policy's carry is part of the state)"
         )
     ax = axis + arr.ndim if axis < 0 else axis
     if not 0 <= ax < arr.ndim:
@@ -287,6 +287,101 @@ def apply_nan_policy(name: str, arr: np.ndarray, axis: int, nan: str, stateful: 
     return np.moveaxis(out, -1, ax)
 
 
+def apply_nan_policy_chunk(
+    name: str, arr: np.ndarray, axis: int, nan: str, carry: np.ndarray
+) -> Tuple[np.ndarray, np.ndarray]:
+    """:func:`apply_nan_policy` on one chunk of a series, from the policy's
+    ``carry`` (float64, ``lead + (k,)`` broadcasting with the input's lanes;
+    layouts: :data:`tradekernels._state.POLICY_LAYOUTS`): ``(prices, carry
+    after the chunk)``.  The chunks' prices, concatenated, are the batch
+    prices bit for bit (twin:
+    :func:`tradekernels.scans.reference.apply_nan_policy_chunk`):
+
+    * ``"ffill"``: a NaN takes the last non-NaN price, looked for in the
+      carry before the chunk (values are copied);
+    * ``"zero_return"``: the return of the chunk's first bar is taken against
+      the carried last price, the product continues from the carried one
+      (the same multiplications in the same order as ``numpy.cumprod`` over
+      the whole series) and ``x0`` is the carried first price, or the chunk's
+      first non-NaN one.  In the batch a bar before the first price is
+      ``x0 * 1``, with ``x0`` found later: a chunk of a series that has had
+      no price yet and has none either cannot be given, and raises
+      ValueError (drop the leading NaN bars, or use ``nan="ffill"``).
+    """
+    if nan not in POLICY_LAYOUTS:
+        raise ValueError(f"tradekernels.{name}: nan must be one of {NAN_POLICIES}, got {nan!r}")
+    ax = axis + arr.ndim if axis < 0 else axis
+    if not 0 <= ax < arr.ndim:
+        raise np.exceptions.AxisError(axis, arr.ndim)
+    a = np.moveaxis(arr, ax, -1)
+    n = a.shape[-1]
+    lead = a.shape[:-1]
+    try:
+        c = np.broadcast_to(carry, lead + carry.shape[-1:]).astype(np.float64)
+    except ValueError:
+        raise ValueError(
+            f"tradekernels.{name}: with nan={nan!r} the state (lead shape {carry.shape[:-1]}) must "
+            f"broadcast to the input's series {lead}"
+        ) from None
+    if nan == "ffill":
+        ext = np.concatenate([c[..., :1], a.astype(np.float64)], axis=-1)
+        valid = ~np.isnan(ext)
+        pos = np.where(valid, np.arange(n + 1), 0)
+        np.maximum.accumulate(pos, axis=-1, out=pos)
+        filled = np.take_along_axis(ext, pos, axis=-1)
+        out = filled[..., 1:].astype(arr.dtype)
+        new = filled[..., -1:].copy()
+    else:
+        x = a.astype(np.float64)
+        prev, prod, first = c[..., 0:1], c[..., 1:2], c[..., 2:3]
+        valid = ~np.isnan(x)
+        has = valid.any(axis=-1, keepdims=True)
+        chunk_first = np.take_along_axis(x, np.argmax(valid, axis=-1)[..., None], axis=-1) if n else prev
+        x0 = np.where(np.isnan(first), np.where(has, chunk_first, np.nan), first)
+        if n and np.isnan(x0).any():
+            raise ValueError(
+                f"tradekernels.{name}: nan='zero_return' with state=: a chunk of a series that has had "
+                "no price yet has none either (its bars take the first price, still to come); drop "
+                "the leading NaN bars, or use nan='ffill'"
+            )
+        g = np.empty(lead + (n + 1,))
+        g[..., :1] = prod
+        with np.errstate(all="ignore"):  # IEEE results (inf, NaN), as the kernels
+            r = x / np.concatenate([prev, x[..., :-1]], axis=-1) - 1.0
+            np.add(np.where(np.isnan(r), 0.0, r), 1.0, out=g[..., 1:])
+            np.cumprod(g, axis=-1, out=g)
+            out = (g[..., 1:] * x0).astype(arr.dtype)
+        last = x[..., -1:] if n else prev
+        new = np.concatenate([last, g[..., -1:], x0], axis=-1)
+    return np.moveaxis(out, -1, ax), new
+
+
+def split_policy_state(
+    name: str, arr: np.ndarray, axis: int, nan: str, state: Any
+) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """A stateful call's NaN policy: ``(prices, the kernel's part of the state,
+    the policy's carry after the chunk)``; for ``"skip"`` the carry is None and
+    the state the kernel's own."""
+    if nan == "skip" or nan is None:
+        return arr, as_state_vector(name, state), None
+    if nan not in NAN_POLICIES:
+        raise ValueError(f"tradekernels.{name}: nan must be one of {NAN_POLICIES}, got {nan!r}")
+    full = as_state_vector(f"{name}@{nan}", state)
+    kp = full.shape[-1] - len(POLICY_LAYOUTS[nan][0])
+    prices, carry = apply_nan_policy_chunk(name, arr, axis, nan, full[..., kp:])
+    return prices, full[..., :kp], carry
+
+
+def join_policy_state(name: str, nan: str, kernel_state: np.ndarray, carry: Optional[np.ndarray]) -> State:
+    """The state to return: the kernel's, then the policy's carry (if any)."""
+    if carry is None:
+        return State(name, kernel_state)
+    lead = np.broadcast_shapes(kernel_state.shape[:-1], carry.shape[:-1])
+    ks = np.broadcast_to(kernel_state, lead + kernel_state.shape[-1:])
+    cs = np.broadcast_to(carry, lead + carry.shape[-1:])
+    return State(f"{name}@{nan}", np.concatenate([ks, cs], axis=-1))
+
+
 def finish(name: str, res: Tuple[np.ndarray, ...], axis: int, out: Any, ctx: Tuple[Any, ...]) -> Any:
     """The outputs ``res`` of kernel ``name`` as the kind of input :func:`prepare` saw."""
     k = _registry.get(name)
@@ -308,8 +403,12 @@ def call(
     policy ``nan``); the one entry of every generated wrapper."""
     k = _registry.get(name)
     arr, axis, ctx = prepare(name, x, axis)
-    arr = apply_nan_policy(name, arr, axis, nan, state is not None or return_state)
-    sv = None if state is None and not return_state else as_state_vector(name, state)
+    carry = None
+    if state is None and not return_state:
+        arr = apply_nan_policy(name, arr, axis, nan)
+        sv = None
+    else:
+        arr, sv, carry = split_policy_state(name, arr, axis, nan, state)
     outs = _normalize_out(name, k, arr, axis, out, sv)
     if sv is None:
         res = _backend.run(k, arr, axis, outs)
@@ -318,7 +417,7 @@ def call(
         if ctx[0] is not None or ctx[1] is not None or ctx[2] is not None:
             _same_series(name, arr, axis, sv)
         res, st = _backend.run_state(k, arr, axis, outs, sv)
-        new_state = State(name, st)
+        new_state = join_policy_state(name, nan, st, carry)
     result = finish(name, res, axis, out, ctx)
     return (result, new_state) if return_state else result
 

@@ -32,6 +32,12 @@ drawdown_episode       ``peak`` (-inf), ``peak_i`` (-1), ``best`` (+inf),
                        ``recovery_i`` (-1), ``seen`` (0), ``n`` (0: bars seen)
 =====================  ==========================================================
 
+``rolling_max_drawdown(x, window)`` carries ``"rolling_max_drawdown/<window>"``
+(:func:`rolling_layout`: the bars seen and the last ``window - 1`` prices).
+With ``nan="ffill"`` or ``nan="zero_return"`` the state is that of
+``"<kernel>@<policy>"``: the kernel's fields, then the policy's carry
+(:data:`POLICY_LAYOUTS`).
+
 Indices and counts are stored as float64 (exact below 2**53).  The state
 is always float64, also for float32 input (float32 values are exact in
 float64).  A state vector that no kernel produced gives unspecified (but
@@ -51,7 +57,7 @@ import numpy as np
 
 from . import _registry
 
-__all__ = ["State", "as_state_vector", "PY_RUNNERS"]
+__all__ = ["State", "as_state_vector", "PY_RUNNERS", "POLICY_LAYOUTS", "rolling_layout"]
 
 
 #: Carried states of kernels that are not ufuncs (no registry row):
@@ -64,10 +70,42 @@ EXTRA_LAYOUTS: Dict[str, Tuple[Tuple[str, ...], Tuple[float, ...]]] = {
 }
 
 
+#: The carry of a stateful NaN policy (``nan="ffill"`` / ``"zero_return"``,
+#: :func:`tradekernels._api.apply_nan_policy_chunk`), appended to the
+#: kernel's fields in the state ``"<kernel>@<policy>"``: ffill carries the
+#: last non-NaN price; zero_return the last price (NaN included), the running
+#: product of ``1 + r`` and the first non-NaN price (NaN until one is seen).
+POLICY_LAYOUTS: Dict[str, Tuple[Tuple[str, ...], Tuple[float, ...]]] = {
+    "ffill": (("fill_last",), (np.nan,)),
+    "zero_return": (("zr_prev", "zr_prod", "zr_first"), (np.nan, 1.0, np.nan)),
+}
+
+
+ROLLING = "rolling_max_drawdown"
+
+
+def rolling_layout(window: int) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
+    """The state of ``rolling_max_drawdown`` with ``window`` (kernel name
+    ``"rolling_max_drawdown/<window>"``): ``seen``, the bars seen so far, then
+    the last ``window - 1`` prices ``x1 .. x<window-1>`` (oldest first; NaN
+    where fewer bars have been seen): all that the next windows need."""
+    return ("seen",) + tuple(f"x{j}" for j in range(1, window)), (0.0,) + (np.nan,) * (window - 1)
+
+
 def _layout(kernel: Any) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
     """(fields, defaults) of ``kernel``'s state; ValueError naming the valid kernels."""
+    if isinstance(kernel, str) and "@" in kernel:
+        base, _, policy = kernel.partition("@")
+        if policy in POLICY_LAYOUTS and "@" not in base:
+            f, d = _layout(base)
+            pf, pd_ = POLICY_LAYOUTS[policy]
+            return f + pf, d + pd_
     if isinstance(kernel, str) and kernel in EXTRA_LAYOUTS:
         return EXTRA_LAYOUTS[kernel]
+    if isinstance(kernel, str) and kernel.startswith(ROLLING + "/"):
+        w = kernel[len(ROLLING) + 1 :]
+        if w.isdigit() and int(w) >= 1 and str(int(w)) == w:
+            return rolling_layout(int(w))
     names = [k.name for k in _registry.KERNELS if k.state_fields]
     if not isinstance(kernel, str) or kernel not in names:
         raise ValueError(

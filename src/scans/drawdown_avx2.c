@@ -234,4 +234,139 @@ TK_AVX2 void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims,
     tk_max_drawdown_save(args[3], steps[2], &s);
 }
 
+/*
+ * max_drawdown_duration: the underwater count only grows on a block of bars
+ * that are all below the peak (or NaN): `v >= peak` fails on every bar, so
+ * tk_underwater_bars_step adds one per bar (when the count has started) and
+ * leaves the peak alone.  Such a block is detected by a vertical max (NaN
+ * bars drop out: max(v, acc) returns acc when v is NaN) and skipped with
+ * count += block; the rest of the bars take the scalar step.  The count is
+ * non-decreasing inside a skipped run, so best is folded once after it.
+ */
+#define TK_DUR_SKIP 32
+
+/* 4 bars as 4 scalar steps.  A bar resets the count when v >= the peak
+ * before it, i.e. when v equals its running peak P (the in-register prefix
+ * max with the carried peak; NaN equals nothing, and nothing equals a NaN
+ * peak).  With m the mask of those bars: the bars before the first one
+ * count on, each one gives 0, the bars between two of them count from 1
+ * (runs of at most 2 bars: looked at only while best < 2), the bars
+ * after the last one count from 1.  The running peak goes on in a vector
+ * (P's last lane: the same value, perhaps not the same sign of zero, which
+ * no comparison sees), off the count's path; *peak_at is set to the last
+ * such bar, whose price the caller makes the peak once the vectors are done
+ * (the scalar "peak = v", sign of a zero included). */
+TK_AVX2 static inline __m256d dur_vec4(const double *xp, __m256d ninf, __m256d carry,
+                                       tk_max_drawdown_duration_st *s, const double **peak_at)
+{
+    const __m256d v = _mm256_loadu_pd(xp);
+    const __m256d P = _mm256_max_pd(prefix_max(v, ninf), carry);
+    const unsigned m = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, P, _CMP_EQ_OQ));
+    npy_int64 c = s->uw.count, b = s->best;
+    if (m == 0) {
+        c += c >= 0 ? 4 : 0;
+        b = c > b ? c : b;
+    }
+    else {
+        const int f = __builtin_ctz(m), l = 31 - __builtin_clz(m);
+        if (f > 0) {
+            const npy_int64 cf = c >= 0 ? c + f : c;
+            b = cf > b ? cf : b;
+        }
+        b = b > 0 ? b : 0;
+        if (b < 2) {
+            int prev = f;
+            for (unsigned mm = m & (m - 1); mm != 0; mm &= mm - 1) {
+                const int j = __builtin_ctz(mm);
+                b = j - prev - 1 > b ? j - prev - 1 : b;
+                prev = j;
+            }
+        }
+        c = 3 - l;
+        b = c > b ? c : b;
+        *peak_at = xp + l;
+    }
+    s->uw.count = c;
+    s->best = b;
+    return last_lane(P);
+}
+
+TK_AVX2 static void dur_avx2(const double *x, npy_intp n, tk_max_drawdown_duration_st *state)
+{
+    tk_max_drawdown_duration_st s = *state;
+    const __m256d ninf = _mm256_set1_pd(-INFINITY);
+    npy_intp i = 0;
+    while (i + TK_DUR_SKIP <= n) {
+        const __m256d peak = _mm256_set1_pd(s.uw.peak);
+        npy_intp skipped = 0;
+        for (; i + TK_DUR_SKIP <= n; i += TK_DUR_SKIP) {
+            for (int c = 0; c < TK_DUR_SKIP * 8; c += 64) { /* integer math: never faults */
+                _mm_prefetch((const char *)((uintptr_t)(x + i) + TK_MDD_PREFETCH + c), _MM_HINT_T0);
+            }
+            const __m256d h0 = _mm256_max_pd(_mm256_loadu_pd(x + i), ninf);
+            const __m256d h1 = _mm256_max_pd(_mm256_loadu_pd(x + i + 4), ninf);
+            const __m256d h2 = _mm256_max_pd(_mm256_loadu_pd(x + i + 8), h0);
+            const __m256d h3 = _mm256_max_pd(_mm256_loadu_pd(x + i + 12), h1);
+            const __m256d h4 = _mm256_max_pd(_mm256_loadu_pd(x + i + 16), h2);
+            const __m256d h5 = _mm256_max_pd(_mm256_loadu_pd(x + i + 20), h3);
+            const __m256d h6 = _mm256_max_pd(_mm256_loadu_pd(x + i + 24), h4);
+            const __m256d h7 = _mm256_max_pd(_mm256_loadu_pd(x + i + 28), h5);
+            if (_mm256_movemask_pd(_mm256_cmp_pd(_mm256_max_pd(h6, h7), peak, _CMP_GE_OQ))) {
+                break; /* a bar at or above the peak: the scalar steps below */
+            }
+            skipped += TK_DUR_SKIP;
+        }
+        if (skipped > 0) { /* as `skipped` scalar steps */
+            s.uw.count += s.uw.count >= 0 ? skipped : 0;
+            s.best = s.uw.count > s.best ? s.uw.count : s.best;
+        }
+        if (i + TK_DUR_SKIP > n) {
+            break;
+        }
+        __m256d carry = _mm256_set1_pd(s.uw.peak);
+        const double *peak_at = NULL;
+        for (int k = 0; k < TK_DUR_SKIP; k += 4) {
+            carry = dur_vec4(x + i + k, ninf, carry, &s, &peak_at);
+        }
+        s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
+        i += TK_DUR_SKIP;
+    }
+    __m256d carry = _mm256_set1_pd(s.uw.peak);
+    const double *peak_at = NULL;
+    for (; i + 4 <= n; i += 4) {
+        carry = dur_vec4(x + i, ninf, carry, &s, &peak_at);
+    }
+    s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
+    for (; i < n; i++) {
+        (void)tk_max_drawdown_duration_step(&s, x[i]);
+    }
+    *state = s;
+}
+
+TK_AVX2 void tk_max_drawdown_duration_f64_avx2(char **args, const npy_intp *dims,
+                                               const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double)) {
+        tk_max_drawdown_duration_f64(args, dims, steps);
+        return;
+    }
+    tk_max_drawdown_duration_st s = tk_max_drawdown_duration_init();
+    dur_avx2((const double *)args[0], dims[0], &s);
+    tk_st_i64(args[1], s.best);
+}
+
+/* (n),(k)->(),(k) */
+TK_AVX2 void tk_max_drawdown_duration_state_f64_avx2(char **args, const npy_intp *dims,
+                                                     const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double)) {
+        tk_max_drawdown_duration_state_f64(args, dims, steps);
+        return;
+    }
+    tk_max_drawdown_duration_st s = tk_max_drawdown_duration_load(args[1], steps[1]);
+    dur_avx2((const double *)args[0], dims[0], &s);
+    tk_st_i64(args[2], s.best);
+    tk_max_drawdown_duration_save(args[3], steps[2], &s);
+}
+
 #endif

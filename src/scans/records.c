@@ -14,6 +14,9 @@
  */
 #include "tk_scan.h"
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct {
     npy_int64 col, peak_idx, valley_idx, end_idx;
@@ -57,6 +60,70 @@ static int tk_dd_push(tk_dd_buf *b, npy_int64 col, const tk_episode_rec *r, npy_
     return 0;
 }
 
+/* The inside phase on contiguous float64 (records are compares and
+ * selections only, no arithmetic, so any grouping gives the same bits):
+ * the first bar at or above the peak, then the minimum before it and the
+ * first bar holding it.  SSE2 is part of x86-64 (no dispatch); elsewhere
+ * the plain loops run. */
+
+/* The inside phase's scan: returns the first j' in [j, n) with x[j'] >= peak
+ * (NaN never is), or n, and sets *m to the minimum of *m (not NaN) and the
+ * non-NaN x[j .. j'): the fold m = v < m ? v : m, whose value may differ
+ * from it only in the sign of a zero (ties), which the caller does not use
+ * (it reads the bar). */
+static inline npy_intp tk_dd_inside(const double *x, npy_intp j, npy_intp n, double peak, double *m)
+{
+    double lo = *m;
+#ifdef __SSE2__
+    if (n - j >= 8) {
+        const __m128d p = _mm_set1_pd(peak);
+        __m128d a = _mm_set1_pd(lo), b = a, c = a, d = a;
+        for (; j + 8 <= n; j += 8) {
+            const __m128d v0 = _mm_loadu_pd(x + j), v1 = _mm_loadu_pd(x + j + 2);
+            const __m128d v2 = _mm_loadu_pd(x + j + 4), v3 = _mm_loadu_pd(x + j + 6);
+            const __m128d up = _mm_or_pd(_mm_or_pd(_mm_cmpge_pd(v0, p), _mm_cmpge_pd(v1, p)),
+                                         _mm_or_pd(_mm_cmpge_pd(v2, p), _mm_cmpge_pd(v3, p)));
+            if (_mm_movemask_pd(up)) {
+                break; /* the recovery is in this block: bar by bar below */
+            }
+            a = _mm_min_pd(v0, a); /* min(v, acc) is acc when v is NaN */
+            b = _mm_min_pd(v1, b);
+            c = _mm_min_pd(v2, c);
+            d = _mm_min_pd(v3, d);
+        }
+        a = _mm_min_pd(_mm_min_pd(a, b), _mm_min_pd(c, d));
+        const double l0 = _mm_cvtsd_f64(a), l1 = _mm_cvtsd_f64(_mm_unpackhi_pd(a, a));
+        lo = l1 < l0 ? l1 : l0;
+    }
+#endif
+    for (; j < n && !(x[j] >= peak); j++) {
+        lo = x[j] < lo ? x[j] : lo;
+    }
+    *m = lo;
+    return j;
+}
+
+/* First k >= j with x[k] == m (the caller knows there is one). */
+static inline npy_intp tk_dd_find_equal(const double *x, npy_intp k, npy_intp n, double m)
+{
+#ifdef __SSE2__
+    const __m128d q = _mm_set1_pd(m);
+    for (; k + 8 <= n; k += 8) {
+        const __m128d a = _mm_cmpeq_pd(_mm_loadu_pd(x + k), q);
+        const __m128d b = _mm_cmpeq_pd(_mm_loadu_pd(x + k + 2), q);
+        const __m128d c = _mm_cmpeq_pd(_mm_loadu_pd(x + k + 4), q);
+        const __m128d d = _mm_cmpeq_pd(_mm_loadu_pd(x + k + 6), q);
+        if (_mm_movemask_pd(_mm_or_pd(_mm_or_pd(a, b), _mm_or_pd(c, d)))) {
+            break;
+        }
+    }
+#endif
+    while (!(x[k] == m)) {
+        k++;
+    }
+    return k;
+}
+
 static inline double tk_dd_load(const char *p, int f32)
 {
     return f32 ? tk_ld_f32(p) : tk_ld_f64(p);
@@ -91,6 +158,29 @@ static inline int tk_dd_row(const char *p, npy_intp n, npy_intp step, int f32, n
                     j++;
                     break;
                 }
+            }
+        }
+        else if (!f32 && step == (npy_intp)sizeof(double)) {
+            const double *x = (const double *)p;
+            double m = valley;
+            const npy_intp jr = tk_dd_inside(x, j, n, peak, &m);
+            if (m < valley) { /* a lower bar in [j, jr): the first one at m */
+                const npy_intp k = tk_dd_find_equal(x, j, jr, m);
+                valley = x[k];
+                valley_i = base + k;
+            }
+            j = jr;
+            if (j < n) {
+                const double v = x[j];
+                const tk_episode_rec r = {peak_i, valley_i, base + j,           peak,
+                                          valley, v,        valley / peak - 1.0};
+                if (tk_dd_push(b, col, &r, base + j) < 0) {
+                    return -1;
+                }
+                in_dd = 0;
+                peak_i = base + j;
+                peak = v > peak ? v : peak;
+                j++;
             }
         }
         else {

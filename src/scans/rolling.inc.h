@@ -10,9 +10,11 @@
  * j .. f1-1) were built right to left at the last flip, and a back part
  * [f1, i] summarised left to right in `back`.  When the window start passes
  * f1 the back part is flipped into suffix summaries (O(window), once per
- * window bars).  The raw values come from x itself; the scratch is the
- * suffix summaries only: 3 * min(window, n) doubles, allocated once per
- * core call, and only when a flip happens (never for window >= n).
+ * window bars).  Rows of positive finite prices take tk_rmdd_fast (the
+ * same summaries as branch-free passes; scratch 7 * (min(window, n) + 1)
+ * doubles, allocated once per core call); other rows take the general loop
+ * (tk_rmdd_general; scratch 3 * min(window, n) doubles, only when a flip
+ * happens).
  *
  * Exactness (positive finite prices; NaN bars).  For a segment S the naive
  * result is mdd(S) = min over k in S of fl(fl(x_k / P_k) - 1), P_k the
@@ -67,21 +69,11 @@ static double TK_FN(tk_rmdd_naive)(const char *x, npy_intp xs, npy_intp s, npy_i
     return tk_max_drawdown_result(&st);
 }
 
-/* (n),(),()->(n) */
-void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy_intp *steps)
+/* The general loop (any values; w >= 1): segment summaries, with the naive
+ * recomputation for windows holding a bad bar. */
+static void TK_FN(tk_rmdd_general)(const char *x, npy_intp xs, char *out, npy_intp os, npy_intp n,
+                                   npy_int64 w, npy_int64 mp)
 {
-    const char *x = args[0];
-    const npy_intp n = dims[0], xs = steps[0], os = steps[1];
-    npy_int64 w, mp;
-    memcpy(&w, args[1], sizeof w);
-    memcpy(&mp, args[2], sizeof mp);
-    char *out = args[3];
-    if (w < 1) {
-        for (npy_intp i = 0; i < n; i++) {
-            TK_ST(out + i * os, NAN);
-        }
-        return;
-    }
     const npy_intp cap = (w < (npy_int64)n) ? (npy_intp)w : n; /* window length in bars */
     tk_seg *agg = NULL;
     npy_intp f0 = 0, f1 = 0;      /* front part [f0, f1): agg[j - f0] = bars j .. f1-1 */
@@ -126,6 +118,149 @@ void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy
         TK_ST(out + i * os, r);
     }
     PyMem_RawFree(agg);
+}
+
+/* The fast loop, for rows of positive finite prices only (no NaN, no bad
+ * bar: every window holds min(i + 1, w) valid bars).  Returns 0, or -1 at
+ * the first bar that is not positive finite (the caller then reruns the
+ * whole row through the general loop).
+ *
+ * Same summaries, same combination (the proof above), written as passes
+ * without data-dependent branches, so that the divisions of a pass are
+ * independent (the compiler vectorises them) and no division is skipped by
+ * a test that mispredicts.  The row is cut into epochs of w bars: at bar i0
+ * (i0 = w-1, 2w-1, ...) the front is the whole window [i0-w+1, i0] and is
+ * flipped into suffix summaries fmax[t], fmdd[t] (bars i0-w+1+t .. i0);
+ * bar i0 + t (0 <= t < w) then has the window = suffix t of the front,
+ * then the back part [i0+1, i0+t].  The bars before the first flip are an
+ * epoch with i0 = -1 and an empty front (fmax = +0, fmdd = +inf: the cross
+ * term bmin / +0 - 1 is +inf, so no term comes from it).
+ *
+ *  - flip, right to left: fmax[t] = max(x, fmax[t+1]); the term of the
+ *    bar, fl(fl(min(x[t+1..]) / x) - 1) (+inf for the last bar), then
+ *    fmdd[t] = min(fmdd[t+1], term), starting from +0 (a single bar).  A
+ *    term >= +0 cannot change a minimum that is <= +0, so it needs no test.
+ *  - back, left to right: the running peak P and min bmin of [i0+1, i];
+ *    the bar's drawdown fl(fl(x / P) - 1) and the cross term fl(fl(bmin /
+ *    fmax[t]) - 1) (+inf while the back part is empty); the result is
+ *    min(fmdd[t], min of the back drawdowns so far, cross).
+ */
+static int TK_FN(tk_rmdd_fast)(const char *x, npy_intp xs, char *out, npy_intp os, npy_intp n,
+                               npy_intp w, npy_int64 mp, double *scratch)
+{
+    const npy_intp L = w + 1; /* t = w: the empty front (the last bar of the row) */
+    double *restrict fmax = scratch, *restrict fmdd = scratch + L;
+    double *restrict pk = scratch + 2 * L, *restrict mn = scratch + 3 * L;
+    double *restrict dd = scratch + 4 * L, *restrict cr = scratch + 5 * L;
+    double *restrict xv = scratch + 6 * L; /* the bars of the pass, contiguous */
+    for (npy_intp t = 0; t < L; t++) {
+        fmax[t] = 0.0;
+        fmdd[t] = INFINITY;
+    }
+    for (npy_intp i0 = -1;; i0 += w) {
+        if (i0 >= 0) { /* flip the window [i0-w+1, i0] */
+            const npy_intp a = i0 - w + 1;
+            double M = 0.0, m = INFINITY;
+            int ok = 1;
+            for (npy_intp t = w - 1; t >= 0; t--) {
+                const double v = TK_XAT(a + t);
+                ok &= (v > 0.0) & (v < INFINITY);
+                xv[t] = v;
+                mn[t] = m; /* min of the bars after t */
+                M = v > M ? v : M;
+                m = v < m ? v : m;
+                fmax[t] = M;
+            }
+            if (!ok) {
+                return -1;
+            }
+            for (npy_intp t = 0; t < w; t++) {
+                dd[t] = mn[t] / xv[t] - 1.0;
+            }
+            double d = 0.0;
+            for (npy_intp t = w - 1; t >= 0; t--) {
+                d = dd[t] < d ? dd[t] : d;
+                fmdd[t] = d;
+            }
+            TK_ST(out + i0 * os, fmdd[0]);
+        }
+        /* back bars i0 + t, t = 1 .. tn-1 (t = 0 is the flip bar); when the
+         * next flip bar would be the row's last bar, this epoch takes it
+         * instead (t = w: the front is empty, fmax[w] = +0, fmdd[w] = +inf) */
+        npy_intp tn = (n - i0 < w) ? n - i0 : w;
+        if (i0 + w == n - 1) {
+            tn = w + 1;
+        }
+        double P = -INFINITY, m = INFINITY;
+        int ok = 1;
+        for (npy_intp t = 1; t < tn; t++) {
+            const double v = TK_XAT(i0 + t);
+            ok &= (v > 0.0) & (v < INFINITY);
+            P = v > P ? v : P;
+            m = v < m ? v : m;
+            xv[t] = v;
+            pk[t] = P;
+            mn[t] = m;
+        }
+        if (!ok) {
+            return -1;
+        }
+        for (npy_intp t = 1; t < tn; t++) {
+            dd[t] = xv[t] / pk[t] - 1.0;
+        }
+        if (i0 >= 0) { /* (no front before the first flip: no cross term) */
+            for (npy_intp t = 1; t < tn; t++) {
+                cr[t] = mn[t] / fmax[t] - 1.0;
+            }
+        }
+        else {
+            for (npy_intp t = 1; t < tn; t++) {
+                cr[t] = INFINITY;
+            }
+        }
+        double bm = INFINITY;
+        for (npy_intp t = 1; t < tn; t++) {
+            bm = dd[t] < bm ? dd[t] : bm;
+            double r = fmdd[t] < bm ? fmdd[t] : bm;
+            r = cr[t] < r ? cr[t] : r;
+            TK_ST(out + (i0 + t) * os, r);
+        }
+        if (i0 + tn >= n) {
+            break;
+        }
+    }
+    /* min_periods: bar i has min(i + 1, w) valid bars */
+    const npy_intp nan_bars = mp > (npy_int64)w ? n : (mp > 1 ? (npy_intp)mp - 1 : 0);
+    for (npy_intp i = 0; i < nan_bars && i < n; i++) {
+        TK_ST(out + i * os, NAN);
+    }
+    return 0;
+}
+
+/* (n),(),()->(n) */
+void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    const char *x = args[0];
+    const npy_intp n = dims[0], xs = steps[0], os = steps[1];
+    npy_int64 w, mp;
+    memcpy(&w, args[1], sizeof w);
+    memcpy(&mp, args[2], sizeof mp);
+    char *out = args[3];
+    if (w < 1) {
+        for (npy_intp i = 0; i < n; i++) {
+            TK_ST(out + i * os, NAN);
+        }
+        return;
+    }
+    const npy_intp cap = (w < (npy_int64)n) ? (npy_intp)w : n; /* window length in bars */
+    double *scratch = (double *)PyMem_RawMalloc(7 * ((size_t)cap + 1) * sizeof(double));
+    if (cap > 0 && scratch != NULL
+        && TK_FN(tk_rmdd_fast)(x, xs, out, os, n, cap, mp, scratch) == 0) {
+        PyMem_RawFree(scratch);
+        return;
+    }
+    PyMem_RawFree(scratch);
+    TK_FN(tk_rmdd_general)(x, xs, out, os, n, w, mp);
 }
 
 #undef TK_XAT

@@ -11,12 +11,22 @@ semantics.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Tuple
 
 import numpy as np
 
 from .. import _backend, _registry, ufuncs
-from .._api import NAN_POLICY_KERNELS, Episode, _normalize_out, apply_nan_policy, call, finish, prepare
+from .._api import (
+    NAN_POLICY_KERNELS,
+    Episode,
+    _normalize_out,
+    apply_nan_policy,
+    call,
+    finish,
+    join_policy_state,
+    prepare,
+    split_policy_state,
+)
 from .records import drawdowns
 
 __all__ = (
@@ -52,7 +62,11 @@ _NAN_DOC = """
 
     ``nan=``: the NaN policy, ``"skip"`` (default: NaN bars give NaN and are
     skipped), ``"ffill"`` (quantstats / ffn) or ``"zero_return"`` (empyrical /
-    vectorbt from returns): :func:`tradekernels._api.apply_nan_policy`."""
+    vectorbt from returns): :func:`tradekernels._api.apply_nan_policy`.  With
+    ``state=`` / ``return_state=True`` the policy's carry (the last price, and
+    for ``"zero_return"`` the running product and first price) is part of the
+    state (``State("<kernel>@<policy>")``), and chunks still give the batch
+    result: :func:`tradekernels._api.apply_nan_policy_chunk`."""
 
 
 def _make(k: _registry.Kernel) -> Callable[..., Any]:
@@ -105,11 +119,12 @@ def ulcer_index(
         raise TypeError(f"tradekernels.ulcer_index: ddof must be an integer, got {ddof!r}")
     if ddof == 0:
         return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state, nan=nan)
-    if nan != "skip":
+    if nan != "skip" and state is None and not return_state:  # the batch policy (no carry to keep)
         arr, ax, ctx = prepare("ulcer_index", x, axis)
-        arr = apply_nan_policy("ulcer_index", arr, ax, nan, state is not None or return_state)
+        arr = apply_nan_policy("ulcer_index", arr, ax, nan)
         x = ctx[0].__class__(arr, index=ctx[0].index, columns=ctx[0].columns) if ctx[0] is not None else arr
-    res, st = _ulcer_generic(x, axis=axis, state=state, return_state=True)
+        nan = "skip"
+    res, st = _ulcer_generic(x, axis=axis, state=state, return_state=True, nan=nan)
     ss, count = st.values[..., 1], st.values[..., 2]
     m = count - float(ddof)
     with np.errstate(all="ignore"):
@@ -130,7 +145,15 @@ def ulcer_index(
 
 
 def rolling_max_drawdown(
-    x: Any, window: int, *, min_periods: Any = None, axis: Any = None, out: Any = None, nan: str = "skip"
+    x: Any,
+    window: int,
+    *,
+    min_periods: Any = None,
+    axis: Any = None,
+    out: Any = None,
+    nan: str = "skip",
+    state: Any = None,
+    return_state: bool = False,
 ) -> Any:
     """Max drawdown inside each trailing window of ``window`` bars.
 
@@ -140,8 +163,17 @@ def rolling_max_drawdown(
     :func:`tradekernels.scans.reference.rolling_max_drawdown`.  Bit-exact
     (also on zero, negative and infinite prices).  O(1) amortised per bar
     whatever the window on positive prices; a window holding a zero, negative
-    or infinite price is recomputed (O(window)).  No ``state=`` (a chunk
-    boundary would need the last ``window`` bars) and no stream yet.
+    or infinite price is recomputed (O(window)).
+
+    ``state=`` / ``return_state=True``: chunks.  The state
+    (``State("rolling_max_drawdown/<window>")``,
+    :func:`tradekernels._state.rolling_layout`) holds the number of bars seen
+    and the last ``window - 1`` prices: a chunk is computed as the batch over
+    those prices then the chunk (the windows of its bars are the batch
+    windows), so the chunks' results, concatenated, are the batch result.
+    The window must be the state's.  Live: :class:`tradekernels.stream.
+    RollingMaxDrawdown`.  ``nan=``: the NaN policy (with ``state=``, its
+    carry is part of the state, as for ``drawdown``).
     """
     name = "rolling_max_drawdown"
     k = _registry.get(name)
@@ -154,10 +186,47 @@ def rolling_max_drawdown(
     if not 0 <= mp <= window:
         raise ValueError(f"tradekernels.{name}: min_periods must be in [0, window], got {min_periods}")
     arr, ax, ctx = prepare(name, x, axis)
-    arr = apply_nan_policy(name, arr, ax, nan)
     ax_n = ax + arr.ndim if ax < 0 else ax
     if not 0 <= ax_n < arr.ndim:
         raise np.exceptions.AxisError(ax, arr.ndim)
+    if state is None and not return_state:
+        arr = apply_nan_policy(name, arr, ax_n, nan)
+        return finish(name, _rolling_batch(k, arr, ax_n, out, window, mp), ax, out, ctx)
+    sname = f"{name}/{int(window)}"
+    arr, sv, carry = split_policy_state(sname, arr, ax_n, nan, state)
+    a = np.moveaxis(arr, ax_n, -1)
+    lead, n = a.shape[:-1], a.shape[-1]
+    try:
+        sv = np.broadcast_to(sv, lead + sv.shape[-1:])
+    except ValueError:
+        raise ValueError(
+            f"tradekernels.{name}: the state (lead shape {sv.shape[:-1]}) must broadcast to the input's "
+            f"series {lead}"
+        ) from None
+    seen = np.unique(sv[..., 0])
+    if seen.size > 1:
+        raise ValueError(f"tradekernels.{name}: the series of one state must have seen as many bars")
+    s0 = float(seen[0]) if seen.size else 0.0
+    if not (s0 >= 0 and s0 == int(s0)):
+        raise ValueError(f"tradekernels.{name}: the state's bar count must be a whole number >= 0, got {s0}")
+    head = int(min(s0, window - 1))
+    ext = np.concatenate([sv[..., sv.shape[-1] - head :].astype(arr.dtype), a], axis=-1)
+    res = _rolling_batch(k, ext, ext.ndim - 1, None, window, mp)[0][..., head:]
+    r = np.moveaxis(res, -1, ax_n)
+    if out is not None:
+        o = out[0] if isinstance(out, tuple) else out
+        np.copyto(o, r, casting="same_kind")
+        r = o
+    result = finish(name, (r,), ax, out, ctx)
+    pad = np.full(lead + (window - 1 - head,), np.nan)
+    full = np.concatenate([pad, ext.astype(np.float64)], axis=-1)
+    new = np.concatenate([np.full(lead + (1,), s0 + n), full[..., full.shape[-1] - (window - 1) :]], axis=-1)
+    return (result, join_policy_state(sname, nan, new, carry)) if return_state else result
+
+
+def _rolling_batch(k: Any, arr: np.ndarray, ax_n: int, out: Any, window: int, mp: int) -> Tuple[np.ndarray]:
+    """The gufunc (or the twin, per the backend) on ``arr`` along ``ax_n``."""
+    name = k.name
     outs = _normalize_out(name, k, arr, ax_n, out, None)
     uf = getattr(ufuncs, name)
     w, m = np.int64(window), np.int64(mp)
@@ -178,8 +247,7 @@ def rolling_max_drawdown(
             return (outs[0],)
         return (r,)
 
-    res = _backend.dispatch(native, reference, lambda a, b: _backend.compare(name, a, b, k.ulps))
-    return finish(name, res, ax, out, ctx)
+    return _backend.dispatch(native, reference, lambda p, q: _backend.compare(name, p, q, k.ulps))
 
 
 ulcer_index.__doc__ = (ulcer_index.__doc__ or "") + _STATE_DOC

@@ -13,8 +13,8 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import _backend, _core
-from .._api import apply_nan_policy, prepare
-from .._state import State, as_state_vector
+from .._api import apply_nan_policy, join_policy_state, prepare, split_policy_state
+from .._state import as_state_vector
 from . import reference
 
 __all__ = ["drawdowns", "RECORD_DTYPE", "RECORD_DTYPE_F32"]
@@ -121,7 +121,9 @@ def drawdowns(
       returns the episode that price recovers, or None).
     * ``nan=``: the NaN policy, ``"skip"`` (default), ``"ffill"`` or
       ``"zero_return"`` (:func:`tradekernels._api.apply_nan_policy`; the
-      records are then those of the filled / rebuilt prices).
+      records are then those of the filled / rebuilt prices; with
+      ``state=`` the policy's carry is part of the state,
+      :func:`tradekernels._api.apply_nan_policy_chunk`).
     """
     if style not in _STYLES:
         raise ValueError(f"tradekernels.drawdowns: style must be one of {_STYLES}, got {style!r}")
@@ -131,13 +133,17 @@ def drawdowns(
         if top < 0:
             raise ValueError(f"tradekernels.drawdowns: top must be >= 0, got {top}")
     arr, ax, ctx = prepare("drawdowns", x, axis)
-    arr = apply_nan_policy("drawdowns", arr, ax, nan, state is not None or return_state)
+    carry = None
+    if state is None and not return_state:
+        arr = apply_nan_policy("drawdowns", arr, ax, nan)
+        st0 = as_state_vector("drawdowns", None)
+    else:
+        arr, st0, carry = split_policy_state("drawdowns", arr, ax, nan, state)
     if not -arr.ndim <= ax < arr.ndim:
         raise np.exceptions.AxisError(ax, arr.ndim)
     a = np.moveaxis(arr, ax, -1)
     a2 = a if a.ndim == 2 else a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
     lead = a.shape[:-1]
-    st0 = as_state_vector("drawdowns", state)
     st0 = np.ascontiguousarray(np.broadcast_to(st0, lead + st0.shape[-1:]), dtype=np.float64)
     st2 = st0.reshape(a2.shape[0], st0.shape[-1])
     final = not return_state
@@ -153,7 +159,9 @@ def drawdowns(
         with np.errstate(over="ignore"):  # a depth beyond float32's range rounds to -inf
             rec = rec.astype(RECORD_DTYPE_F32)
     result = _form(rec, ax, a.shape[-1], style, ctx)
-    return (result, State("drawdowns", st_out.reshape(lead + st_out.shape[-1:]))) if return_state else result
+    if not return_state:
+        return result
+    return result, join_policy_state("drawdowns", nan, st_out.reshape(lead + st_out.shape[-1:]), carry)
 
 
 def _form(rec: np.ndarray, ax: int, n: int, style: Optional[str], ctx: Any) -> Any:

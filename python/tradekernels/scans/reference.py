@@ -34,6 +34,7 @@ __all__ = [
     "drawdowns",
     "top_drawdowns",
     "apply_nan_policy",
+    "apply_nan_policy_chunk",
 ]
 
 _NAN = math.nan
@@ -387,6 +388,49 @@ def apply_nan_policy(x: Sequence[float], nan: str) -> List[float]:
         out.append(prod * x0)
         prev = v
     return out
+
+
+#: The policies' carries before the first bar (tradekernels._state.POLICY_LAYOUTS).
+POLICY_START = {"ffill": [_NAN], "zero_return": [_NAN, 1.0, _NAN]}
+
+
+def apply_nan_policy_chunk(
+    x: Sequence[float], nan: str, carry: Sequence[float]
+) -> Tuple[List[float], List[float]]:
+    """:func:`apply_nan_policy` on a chunk, from the carry of the chunks before
+    (:data:`POLICY_START` before the first): ``(prices, carry)``.  The chunks'
+    prices, concatenated, are :func:`apply_nan_policy` of the whole series.
+
+    * ``"ffill"``: carry ``[last non-NaN price]``.
+    * ``"zero_return"``: carry ``[last price (NaN included), product, x0]``.
+      The first bar of the series has ``prev = NaN``, so its return is NaN,
+      counted as 0 (``prod * 1.0`` is exact): the same bits as ``r[0] = 0``.
+      ``x0`` is the first non-NaN price; a chunk of a series without one so
+      far has none either: its prices (``x0 * prod``, with ``x0`` still to
+      come) cannot be given, and ValueError is raised.
+    """
+    if nan == "ffill":
+        last = carry[0]
+        out = []
+        for v in x:
+            if v == v:
+                last = v
+            out.append(last)
+        return out, [last]
+    if nan != "zero_return":
+        raise ValueError(nan)
+    prev, prod, x0 = carry
+    if x0 != x0:
+        x0 = next((v for v in x if v == v), _NAN)
+        if x0 != x0 and len(x):
+            raise ValueError("zero_return: no price yet")
+    out = []
+    for v in x:
+        r = _div(v, prev) - 1.0
+        prod *= 1.0 + (r if r == r else 0.0)
+        out.append(prod * x0)
+        prev = v
+    return out, [prev, prod, x0]
 
 
 # --------------------------------------------------------------------------

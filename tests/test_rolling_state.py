@@ -1,0 +1,127 @@
+"""rolling_max_drawdown with state= (chunks) and tk.stream.RollingMaxDrawdown (live).
+
+The state (``State("rolling_max_drawdown/<window>")``) holds the bars seen and
+the last ``window - 1`` prices; chunks concatenated, a stream's updates, and a
+stream continued from a batch state all give the batch result bit for bit,
+on positive prices (the O(1) summaries) and on NaN, zero, negative and
+infinite prices (the naive recomputation), with every min_periods.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tradekernels as tk
+from tradekernels.stream import RollingMaxDrawdown
+
+SPECIALS = (np.nan, 0.0, -0.0, -2.0, np.inf, -np.inf, 1e-310)
+
+
+@st.composite
+def cases(draw):
+    n = draw(st.integers(0, 70), label="n")
+    w = draw(st.integers(1, 15), label="window")
+    mp = draw(st.integers(0, w), label="min_periods")
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1), label="seed"))
+    x = 100.0 * np.cumprod(1.0 + rng.normal(0.0, draw(st.sampled_from([0.01, 0.1])), n))
+    kind = draw(st.sampled_from(["positive", "nan", "special", "ties"]), label="kind")
+    if kind == "nan":
+        x[rng.random(n) < 0.2] = np.nan
+    elif kind == "special":
+        m = rng.random(n) < 0.1
+        x[m] = rng.choice(SPECIALS, int(m.sum()))
+    elif kind == "ties":
+        x = np.round(x / 10.0) * 10.0
+    inner = draw(st.lists(st.integers(0, n), max_size=4), label="cuts")
+    return x, w, mp, [0] + sorted(inner) + [n]
+
+
+def _same(a, b) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.all((a == b) | (np.isnan(a) & np.isnan(b))))
+
+
+@settings(max_examples=150, deadline=None)
+@given(c=cases())
+def test_chunked_equals_batch(c):
+    x, w, mp, cuts = c
+    with np.errstate(all="ignore"):
+        batch = tk.rolling_max_drawdown(x, w, min_periods=mp)
+        s, parts = None, []
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            r, s = tk.rolling_max_drawdown(x[a:b], w, min_periods=mp, state=s, return_state=True)
+            parts.append(r)
+    assert _same(np.concatenate(parts), batch), f"cuts {cuts}"
+    assert s.kernel == f"rolling_max_drawdown/{w}" and s.seen == len(x)
+
+
+@settings(max_examples=150, deadline=None)
+@given(c=cases())
+def test_stream_equals_batch(c):
+    x, w, mp, cuts = c
+    with np.errstate(all="ignore"):
+        batch = tk.rolling_max_drawdown(x, w, min_periods=mp)
+        live = RollingMaxDrawdown(w, mp)
+        got = np.array([live.update(v) for v in x], dtype=np.float64)
+        assert _same(got, batch)
+        assert live.state == tk.rolling_max_drawdown(x, w, min_periods=mp, return_state=True)[1]
+        # continued from a batch state, and the other way round
+        k = cuts[len(cuts) // 2]
+        _, s = tk.rolling_max_drawdown(x[:k], w, min_periods=mp, return_state=True)
+        live = RollingMaxDrawdown(w, mp, state=s)
+        assert _same(np.array([live.update(v) for v in x[k:]], dtype=np.float64), batch[k:])
+        live = RollingMaxDrawdown(w, mp)
+        for v in x[:k]:
+            live.update(v)
+        assert _same(live.extend(x[k:]), batch[k:])
+        assert RollingMaxDrawdown(w, mp, state=live.state).state == live.state  # the state round-trips
+
+
+def test_float32_chunks_and_2d():
+    rng = np.random.default_rng(5)
+    x = (100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.02, (3, 50)), axis=-1)).astype(np.float32)
+    x[0, 7] = np.nan
+    batch = tk.rolling_max_drawdown(x, 9, min_periods=3)
+    r1, s = tk.rolling_max_drawdown(x[:, :20], 9, min_periods=3, return_state=True)
+    r2 = tk.rolling_max_drawdown(x[:, 20:], 9, min_periods=3, state=s)
+    assert _same(np.concatenate([r1, r2], axis=-1), batch)
+    # axis=0 (time first) with the same state
+    r1t, s = tk.rolling_max_drawdown(x[:, :20].T, 9, min_periods=3, axis=0, return_state=True)
+    r2t = tk.rolling_max_drawdown(x[:, 20:].T, 9, min_periods=3, axis=0, state=s)
+    assert _same(np.concatenate([r1t, r2t], axis=0), batch.T)
+
+
+def test_state_checks_and_pickle():
+    x = np.array([100.0, 90.0, 95.0, 80.0])
+    _, s = tk.rolling_max_drawdown(x, 3, return_state=True)
+    assert s.fields == ("seen", "x1", "x2") and s.seen == 4 and (s.x1, s.x2) == (95.0, 80.0)
+    with pytest.raises(ValueError, match="state"):
+        tk.rolling_max_drawdown(x, 4, state=s)  # another window
+    with pytest.raises(ValueError, match="state"):
+        tk.rolling_max_drawdown(x, 3, state=tk.State.initial("drawdown"))
+    live = RollingMaxDrawdown(3, 1)
+    for v in x:
+        live.update(v)
+    clone = pickle.loads(pickle.dumps(live))
+    assert clone.update(70.0) == live.update(70.0)
+    live.reset()
+    assert np.isnan(RollingMaxDrawdown(3).update(1.0)) and live.update(5.0) == 0.0
+    with pytest.raises(ValueError, match="window"):
+        RollingMaxDrawdown(0)
+    with pytest.raises(ValueError, match="min_periods"):
+        RollingMaxDrawdown(3, 4)
+
+
+def test_nan_policy_with_state():
+    x = np.array([100.0, np.nan, 90.0, np.nan, 120.0, 100.0, np.nan, 95.0])
+    for nan in ("ffill", "zero_return"):
+        batch = tk.rolling_max_drawdown(x, 3, min_periods=1, nan=nan)
+        r1, s = tk.rolling_max_drawdown(x[:4], 3, min_periods=1, nan=nan, return_state=True)
+        r2 = tk.rolling_max_drawdown(x[4:], 3, min_periods=1, nan=nan, state=s)
+        assert _same(np.concatenate([r1, r2]), batch), nan
+        assert s.kernel == f"rolling_max_drawdown/3@{nan}"
