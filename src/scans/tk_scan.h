@@ -31,6 +31,7 @@
 #define TK_SCAN_H
 
 #include "tk.h"
+#include <stdint.h>
 
 /* ---- returns: prev = the previous price (NaN before the first) ---- */
 
@@ -41,11 +42,68 @@ static inline double tk_simple_returns_step(double *prev, double v)
     return r;
 }
 
-static inline double tk_log_returns_step(double *prev, double v)
+/* log(r) through the vectorised log of the loop data (tk_log_loop, tk.h:
+ * numpy.log's float64 loop) on a one-element array, so that a single bar
+ * and a block of bars (returns.inc.h) get the same bits. */
+static inline double tk_log_via(const tk_log_loop *lg, double r)
 {
-    const double r = log(v / *prev);
+    char *a[2] = {(char *)&r, (char *)&r};
+    const npy_intp d = 1, s[2] = {sizeof(double), sizeof(double)};
+    lg->fn(a, &d, s, lg->data);
+    return r;
+}
+
+static inline double tk_log_returns_step(double *prev, double v, const tk_log_loop *lg)
+{
+    const double r = tk_log_via(lg, v / *prev);
     *prev = v;
     return r;
+}
+
+/* log_returns a block at a time: `ratios` writes the correctly rounded
+ * ratios x[j] / x[j-1] of TK_LOG_BLOCK bars (x[-1] = prev) into a stack
+ * buffer (returns.inc.h; returns_avx2.c, returns_avx512.c with SIMD
+ * division: a division is correctly rounded on every path, so the bits are
+ * the same), then numpy.log's float64 loop takes the whole block: NumPy's
+ * SIMD log where the CPU has one (accuracy: tradekernels.scans.reference.
+ * log_returns).  The log always reads the contiguous buffer and writes
+ * either the buffer itself or a contiguous aligned float64 output, never a
+ * strided one, so every element gets the same vectorised computation
+ * whatever the layout, block boundary or chunking (tk_log_returns_step, the
+ * stream's, runs it on one element).  x and out hold float32 when f32. */
+#define TK_LOG_BLOCK 512
+typedef void (*tk_ratios_fn)(const char *x, npy_intp xs, npy_intp m, double prev,
+                             double *restrict buf);
+
+static inline void tk_log_returns_blocks(const char *x, npy_intp xs, char *out, npy_intp os,
+                                         npy_intp n, double *state, const tk_log_loop *lg,
+                                         const int f32, const tk_ratios_fn ratios)
+{
+    _Alignas(64) double buf[TK_LOG_BLOCK];
+    const npy_intp one[2] = {sizeof(double), sizeof(double)};
+    /* float64 output, contiguous and aligned: NumPy's log writes it directly */
+    const int direct = !f32 && os == (npy_intp)sizeof(double) && ((uintptr_t)out % 8) == 0;
+    double prev = *state;
+    for (npy_intp i = 0; i < n; i += TK_LOG_BLOCK) {
+        npy_intp m = n - i < TK_LOG_BLOCK ? n - i : TK_LOG_BLOCK;
+        /* every input of the block is read before any output is written:
+         * an out= that is x itself is safe */
+        ratios(x, xs, m, prev, buf);
+        prev = f32 ? tk_ld_f32(x + (m - 1) * xs) : tk_ld_f64(x + (m - 1) * xs);
+        x += m * xs;
+        char *a[2] = {(char *)buf, direct ? out : (char *)buf};
+        lg->fn(a, &m, one, lg->data);
+        for (npy_intp j = 0; !direct && j < m; j++) {
+            if (f32) {
+                tk_st_f32(out + j * os, buf[j]);
+            }
+            else {
+                tk_st_f64(out + j * os, buf[j]);
+            }
+        }
+        out += m * os;
+    }
+    *state = prev;
 }
 
 /* NaN returns count as 0: the running product is left unchanged. */
