@@ -66,14 +66,16 @@ void TK_FN(tk_log_returns)(char **args, const npy_intp *dims, const npy_intp *st
 {
     double s = NAN;
     tk_log_returns_blocks(args[0], steps[0], args[1], steps[1], dims[0], &s, tk_call_log(args, 2),
-                          sizeof(TK_ELEM) == sizeof(float), TK_FN(log_ratios));
+                          sizeof(TK_ELEM) == sizeof(float), TK_FN(log_ratios), tk_log_flush_copy,
+                          NPY_MAX_INTP);
 }
 
 void TK_FN(tk_log_returns_state)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     double s = tk_ld_f64(args[1]);
     tk_log_returns_blocks(args[0], steps[0], args[2], steps[2], dims[0], &s, tk_call_log(args, 4),
-                          sizeof(TK_ELEM) == sizeof(float), TK_FN(log_ratios));
+                          sizeof(TK_ELEM) == sizeof(float), TK_FN(log_ratios), tk_log_flush_copy,
+                          NPY_MAX_INTP);
     tk_st_f64(args[3], s);
 }
 

@@ -82,6 +82,28 @@ TK_AVX2 static void lr_ratios_avx2(const char *xc, npy_intp xs, npy_intp m, doub
     }
 }
 
+/* The block to a contiguous float64 output: where the run streams, 4 lanes
+ * at a time with non-temporal stores; else memcpy. */
+TK_AVX2 static void lr_flush_avx2(char *outc, const double *buf, npy_intp m, int stream)
+{
+    if (!stream) { /* memcpy: fast-string stores write whole lines without reading them */
+        tk_log_flush_copy(outc, buf, m, 0);
+        return;
+    }
+    double *out = (double *)(void *)outc;
+    const npy_intp head = head_count(out, m);
+    npy_intp j = 0;
+    for (; j < head; j++) {
+        out[j] = buf[j];
+    }
+    for (; j + 4 <= m; j += 4) {
+        store(out + j, _mm256_loadu_pd(buf + j), stream);
+    }
+    for (; j < m; j++) {
+        out[j] = buf[j];
+    }
+}
+
 TK_AVX2 void tk_log_returns_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     if (steps[0] != sizeof(double)) {
@@ -89,8 +111,11 @@ TK_AVX2 void tk_log_returns_f64_avx2(char **args, const npy_intp *dims, const np
         return;
     }
     double p = NAN;
-    tk_log_returns_blocks(args[0], steps[0], args[1], steps[1], dims[0], &p, tk_call_log(args, 2),
-                          0, lr_ratios_avx2);
+    if (tk_log_returns_blocks(args[0], steps[0], args[1], steps[1], dims[0], &p,
+                              tk_call_log(args, 2), 0, lr_ratios_avx2, lr_flush_avx2,
+                              tk_call_stream_min(args, 2))) {
+        _mm_sfence();
+    }
 }
 
 /* (n),(k)->(n),(k) */
@@ -101,8 +126,11 @@ TK_AVX2 void tk_log_returns_state_f64_avx2(char **args, const npy_intp *dims, co
         return;
     }
     double p = tk_ld_f64(args[1]);
-    tk_log_returns_blocks(args[0], steps[0], args[2], steps[2], dims[0], &p, tk_call_log(args, 4),
-                          0, lr_ratios_avx2);
+    if (tk_log_returns_blocks(args[0], steps[0], args[2], steps[2], dims[0], &p,
+                              tk_call_log(args, 4), 0, lr_ratios_avx2, lr_flush_avx2,
+                              tk_call_stream_min(args, 4))) {
+        _mm_sfence();
+    }
     tk_st_f64(args[3], p);
 }
 

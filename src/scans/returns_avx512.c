@@ -82,6 +82,29 @@ TK_AVX512 static void lr_ratios_avx512(const char *xc, npy_intp xs, npy_intp m, 
     }
 }
 
+/* The block to a contiguous float64 output: where the run streams, 8 lanes
+ * at a time with non-temporal stores (store8: plain stores in the emulated
+ * build); else memcpy. */
+TK_AVX512 static void lr_flush_avx512(char *outc, const double *buf, npy_intp m, int stream)
+{
+    if (!stream) { /* memcpy: fast-string stores write whole lines without reading them */
+        tk_log_flush_copy(outc, buf, m, 0);
+        return;
+    }
+    double *out = (double *)(void *)outc;
+    const npy_intp head = head_count8(out, m);
+    npy_intp j = 0;
+    for (; j < head; j++) {
+        out[j] = buf[j];
+    }
+    for (; j + 8 <= m; j += 8) {
+        store8(out + j, _mm512_loadu_pd(buf + j), stream);
+    }
+    for (; j < m; j++) {
+        out[j] = buf[j];
+    }
+}
+
 TK_AVX512 void TK_V512(tk_log_returns_f64)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     if (steps[0] != sizeof(double)) {
@@ -89,8 +112,9 @@ TK_AVX512 void TK_V512(tk_log_returns_f64)(char **args, const npy_intp *dims, co
         return;
     }
     double p = NAN;
-    tk_log_returns_blocks(args[0], steps[0], args[1], steps[1], dims[0], &p, tk_call_log(args, 2),
-                          0, lr_ratios_avx512);
+    stream_fence(tk_log_returns_blocks(args[0], steps[0], args[1], steps[1], dims[0], &p,
+                                       tk_call_log(args, 2), 0, lr_ratios_avx512, lr_flush_avx512,
+                                       tk_call_stream_min(args, 2)));
 }
 
 /* (n),(k)->(n),(k) */
@@ -102,8 +126,9 @@ TK_AVX512 void TK_V512(tk_log_returns_state_f64)(char **args, const npy_intp *di
         return;
     }
     double p = tk_ld_f64(args[1]);
-    tk_log_returns_blocks(args[0], steps[0], args[2], steps[2], dims[0], &p, tk_call_log(args, 4),
-                          0, lr_ratios_avx512);
+    stream_fence(tk_log_returns_blocks(args[0], steps[0], args[2], steps[2], dims[0], &p,
+                                       tk_call_log(args, 4), 0, lr_ratios_avx512, lr_flush_avx512,
+                                       tk_call_stream_min(args, 4)));
     tk_st_f64(args[3], p);
 }
 
