@@ -3,9 +3,10 @@
  *
  * One small heap type per kernel (tradekernels._core.SimpleReturns, ...,
  * wrapped by tradekernels.stream).  An object holds only the kernel's
- * carried state (tk_scan.h) and update(x) applies the same step function
- * as the batch loops, so the sequence of outputs equals the batch kernel
- * bit for bit.  update() does no allocation of its own (the returned float
+ * carried state (tk_scan.h; LogReturns also numpy.log's float64 loop, the
+ * batch kernel's log) and update(x) applies the same step function as the
+ * batch loops, so the sequence of outputs equals the batch kernel bit for
+ * bit.  update() does no allocation of its own (the returned float
  * comes from CPython's float free list; int results are small ints or a
  * PyLong).  The types are created per module (PyType_FromModuleAndSpec):
  * no global mutable state.
