@@ -1080,7 +1080,7 @@ def main(argv=None) -> int:
         }
         with open(args.json, "w") as fh:
             json.dump(doc, fh, indent=1)
-        print(f"wrote {len(rows)} rows to {args.json}")
+        print(f"wrote {len(rows)} kernel rows and {len(api_rows)} API overhead rows to {args.json}")
     return 0
 
 
