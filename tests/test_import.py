@@ -35,3 +35,16 @@ def test_the_check_sees_an_imported_library():
     code = "import pandas\n" + _CODE
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pandas" in json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_sessions_family_is_imported_on_first_use():
+    """``tradekernels.sessions`` (the calendar, zoneinfo) loads when one of its names is
+    first used, and ``tk.Calendar`` / ``from tradekernels import session_mask`` work."""
+    code = (
+        "import sys, tradekernels as tk\n"
+        "before = 'tradekernels.sessions' in sys.modules\n"
+        "from tradekernels import session_mask\n"
+        "print(before, 'tradekernels.sessions' in sys.modules, tk.Calendar.__name__, session_mask.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "Calendar", "session_mask"]
