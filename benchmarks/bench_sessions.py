@@ -39,10 +39,30 @@ Targets (reported, never asserted, for the int64 row and the DatetimeIndex
 row): >= 150x faster than the pandas pipeline, >= 5x faster than the numpy
 per-day table.
 
+**Set-up** (printed first; ``--setup-only`` prints only this): what a user pays
+before the first answer, interleaved (every contender once per round, ``--setup-repeat``
+rounds, median; the first round is the cold one -- the first call in the process, which
+also reads the zone's data and imports what it needs -- reported apart, not in the median):
+
+* ``Calendar(...) + table 10 years``: the New York model (XNYS holidays, early
+  closes, late opens of 2015-2024) constructed and its table built for 2015-2024;
+* ``Calendar(...) + first session_mask``: a fresh calendar and the mask of one
+  year of minutes (2024), which builds the table it needs; ``session_mask
+  (table built)``: the same mask again;
+* ``exchange_calendars.get_calendar("XNYS")`` (its cache cleared each time, so
+  it builds the calendar) against ``Calendar.from_exchange_calendars("XNYS")``
+  (which calls it) alone and with its first mask of 2024; the same with
+  ``start, end`` = 2015-2024; and the first mask of 2000, outside the default
+  range, which builds a second exchange_calendars calendar.
+
+Targets (issue 15, item 3): the 10-year table <= 10 ms; from_exchange_calendars
+<= 2x get_calendar (with and without its first mask).
+
 Usage::
 
     python benchmarks/bench_sessions.py
     python benchmarks/bench_sessions.py --n 1e6 --json /tmp/sessions.json
+    python benchmarks/bench_sessions.py --setup-only
 """
 
 from __future__ import annotations
@@ -51,6 +71,7 @@ import argparse
 import datetime as _dt
 import gc
 import json
+import os
 import platform
 import statistics
 import sys
@@ -106,6 +127,129 @@ def ny_model(first: str, last: str) -> Dict[str, Any]:
     return kw
 
 
+def machine() -> Dict[str, Any]:
+    """CPU model and load (the machine is shared: figures move with the load)."""
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    try:
+        with open("/proc/loadavg") as fh:
+            load = " ".join(fh.read().split()[:3])
+    except OSError:
+        load = "unknown"
+    return {"cpu": cpu, "nproc": os.cpu_count(), "loadavg": load}
+
+
+def _fresh_xcals() -> None:
+    """Drop exchange_calendars' cache of built calendars, so get_calendar builds again."""
+    disp = getattr(getattr(xcals, "calendar_utils", None), "global_calendar_dispatcher", None)
+    cache = getattr(disp, "_factory_output_cache", None)
+    if cache is not None:
+        cache.clear()
+
+
+SETUP_TARGETS = {
+    "Calendar(...) + table 10 years": ("abs", 0.010),
+    "from_exchange_calendars('XNYS')": ("ratio", 2.0),
+    "from_exchange_calendars('XNYS') + first session_mask": ("ratio", 2.0),
+    "from_exchange_calendars('XNYS', 10 years)": ("ratio", 2.0),
+    "from_exchange_calendars('XNYS', 10 years) + first session_mask": ("ratio", 2.0),
+}
+
+
+def setup_section(repeat: int) -> Dict[str, Any]:
+    """Time the set-up a user pays (see the module docstring), interleaved; print a table."""
+    first, last = "2015-01-01", "2024-12-31"
+    kw = ny_model(first, last)
+    year = np.arange(
+        np.datetime64("2024-01-01T00:00", "ns"),
+        np.datetime64("2025-01-01T00:00", "ns"),
+        np.timedelta64(1, "m"),
+    )
+    old = np.arange(
+        np.datetime64("2000-01-01T00:00", "ns"),
+        np.datetime64("2001-01-01T00:00", "ns"),
+        np.timedelta64(1, "m"),
+    )
+    built: List[tk.Calendar] = []
+
+    def again() -> Any:
+        if not built:  # (in the cold round)
+            built.append(tk.Calendar(**kw))
+        return tk.session_mask(year, built[0])
+
+    cases: List[tuple] = [  # (name, fn, baseline name or None); the first one runs cold
+        ("Calendar(...) + table 10 years", lambda: tk.Calendar(**kw).table(first, last), None),
+        ("Calendar(...) + first session_mask", lambda: tk.session_mask(year, tk.Calendar(**kw)), None),
+        ("session_mask (table built)", again, None),
+    ]
+    if xcals is not None:
+        g, g10 = "get_calendar('XNYS')", "get_calendar('XNYS', 10 years)"
+
+        def fx(*args: str, mask: Optional[np.ndarray] = None) -> Callable[[], Any]:
+            def run() -> Any:
+                _fresh_xcals()
+                cal = tk.Calendar.from_exchange_calendars("XNYS", *args)
+                return cal if mask is None else tk.session_mask(mask, cal)
+
+            return run
+
+        cases += [
+            (g, lambda: (_fresh_xcals(), xcals.get_calendar("XNYS")), None),
+            ("from_exchange_calendars('XNYS')", fx(), g),
+            ("from_exchange_calendars('XNYS') + first session_mask", fx(mask=year), g),
+            ("from_exchange_calendars('XNYS') + first mask of 2000", fx(mask=old), g),
+            (g10, lambda: (_fresh_xcals(), xcals.get_calendar("XNYS", start=first, end=last)), None),
+            ("from_exchange_calendars('XNYS', 10 years)", fx(first, last), g10),
+            (
+                "from_exchange_calendars('XNYS', 10 years) + first session_mask",
+                fx(first, last, mask=year),
+                g10,
+            ),
+        ]
+    times: Dict[str, List[float]] = {c[0]: [] for c in cases}
+    load0 = machine()["loadavg"]
+    gc.disable()
+    try:
+        for _ in range(repeat + 1):  # round 0: cold
+            for name, fn, _base in cases:
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    finally:
+        gc.enable()
+    info = machine()
+    rows = []
+    med = {k: statistics.median(v[1:]) for k, v in times.items()}
+    for name, _fn, base in cases:
+        r: Dict[str, Any] = {"what": name, "ms": med[name] * 1e3, "cold_ms": times[name][0] * 1e3}
+        if base is not None:
+            r["vs"], r["ratio"] = base, med[name] / med[base]
+        kind = SETUP_TARGETS.get(name)
+        if kind is not None:
+            want = kind[1]
+            got = r["ratio"] if kind[0] == "ratio" else med[name]
+            r["target"], r["met"] = want, got <= want
+        rows.append(r)
+    print(
+        f"set-up: interleaved, median of {repeat} rounds (+1 cold round); cpu {info['cpu']}, "
+        f"nproc {info['nproc']}, loadavg {load0} -> {info['loadavg']} (shared machine: under load)"
+    )
+    print(f"{'what':<64} {'ms':>9} {'cold ms':>9} {'ratio':>7}  vs / target")
+    for r in rows:
+        ratio = f"{r['ratio']:7.2f}" if "ratio" in r else " " * 7
+        note = r.get("vs", "")
+        if "target" in r:
+            want = f"{r['target']:g}x" if "ratio" in r else f"{r['target'] * 1e3:g} ms"
+            note += f"{'; ' if note else ''}target <= {want}: {'met' if r['met'] else 'NOT met'}"
+        print(f"{r['what']:<64} {r['ms']:9.2f} {r['cold_ms']:9.2f} {ratio}  {note}")
+    print()
+    return {"rows": rows, "repeat": repeat, "machine": info, "loadavg_before": load0}
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=float, default=1e7)
@@ -114,8 +258,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--pandas-repeat", type=int, default=2)
     ap.add_argument("--xcals-n", type=float, default=2e4)
     ap.add_argument("--json", metavar="PATH")
+    ap.add_argument("--setup-repeat", type=int, default=7)
+    ap.add_argument("--setup-only", action="store_true", help="only the set-up section")
     a = ap.parse_args(argv)
     n = int(a.n)
+    setup = setup_section(a.setup_repeat)
+    if a.setup_only:
+        if a.json:
+            with open(a.json, "w") as fh:
+                json.dump({"setup": setup, "python": sys.version}, fh, indent=2)
+        return 0
 
     ts = START.view(np.int64) + np.arange(n, dtype=np.int64) * NS_MIN
     end = np.datetime64(int(ts[-1]), "ns").astype("datetime64[D]").item()
@@ -261,6 +413,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                     "rows": rows,
                     "builds": [{"what": w, "seconds": s, "sessions": c} for w, s, c in builds],
                     "targets": targets,
+                    "setup": setup,
                     "python": sys.version,
                 },
                 fh,

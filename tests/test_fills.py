@@ -56,6 +56,22 @@ def _reference(bars, orders):
     return np.asarray(fi, dtype=np.int64), np.asarray(fp, dtype=np.float64)
 
 
+def _with_expiry_edges(bars, orders):
+    """``orders`` plus, for each order the twin fills when good till cancelled, two copies
+    expiring exactly on its fill bar (it fills there: the expiry bar is live) and on the
+    bar before (it never fills); so an off-by-one in the expiry shows."""
+    gtc = list(orders)
+    gtc[5] = np.full_like(orders[5], -1)
+    fi, _ = _reference(bars, gtc)
+    hit = fi >= 0
+    on = [a[hit] for a in gtc]
+    on[5] = fi[hit]
+    before = [a[hit] for a in gtc]
+    before[5] = fi[hit] - 1
+    before[5][before[5] == -1] = -2  # (-1 would mean "never expires")
+    return [np.concatenate(parts) for parts in zip(orders, on, before)]
+
+
 def _same(got, exp, what):
     assert_bits_identical(np.asarray(got[0]), np.asarray(exp[0]), what + " fill_index")
     a, e = np.asarray(got[1]), np.asarray(exp[1])
@@ -206,6 +222,13 @@ def test_skip_vs_naive_1e5_orders():
     exp = _naive(bars, orders)
     _same(got, exp, "skip vs naive")
     assert 0.2 < np.mean(got[0] >= 0) < 0.98  # both fills and misses are exercised
+    # The two C kernels share tk_fill_one (pricing, expiry): the oracle is the twin, on a
+    # sample of the orders (every kind, side, fills and misses; the twin is pure Python)
+    pick = np.random.default_rng(8).choice(m, 300, replace=False)
+    sample = _with_expiry_edges(bars, [o[pick] for o in orders])
+    exp = _reference(bars, sample)
+    _same(_native(bars, sample), exp, "skip vs twin (sample)")
+    _same(_naive(bars, sample), exp, "naive vs twin (sample)")
 
 
 def test_strided_and_stacked_bars():
@@ -213,27 +236,26 @@ def test_strided_and_stacked_bars():
     rng = np.random.default_rng(3)
     n = 5000
     series = [_ohlc_np(rng, n, vol=0.004, grid=0.05, nan_runs=1) for _ in range(3)]
-    orders = _orders_np(rng, series[0], 200, grid=0.05, spread=100)
+    orders = _with_expiry_edges(series[0], _orders_np(rng, series[0], 200, grid=0.05, spread=100))
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (3, n)
     idx = ufuncs.bar_index(*stacked)
-    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders)  # (3,) loop x (200,) core
-    assert fi.shape == (3, 200)
+    fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders)  # (3,) loop x (o,) core
+    assert fi.shape == (3, orders[0].size) and orders[0].size > 300
     for k, s in enumerate(series):
-        _same((fi[k], fp[k]), _naive(s, orders), f"stack {k}")
+        twin = _reference(s, orders)  # the oracle (the C kernels share tk_fill_one)
+        _same((fi[k], fp[k]), twin, f"stack {k}")
         # strided views of a bigger buffer
         buf = np.full((4, 2 * n), np.nan)
         for j in range(4):
             buf[j, ::2] = s[j]
         views = [buf[j, ::2] for j in range(4)]
-        _same(_naive(views, orders), _naive(s, orders), f"strided naive {k}")
-        _same(ufuncs.fill_orders(views[0], *ufuncs.bar_index(*views), *orders), _naive(s, orders), "strided")
-    # reversed (negative strides) bars are a different series: compare with its own naive scan
+        _same(_naive(views, orders), twin, f"strided naive {k}")
+        _same(ufuncs.fill_orders(views[0], *ufuncs.bar_index(*views), *orders), twin, "strided")
+    # reversed (negative strides) bars are a different series: compare with its own twin
     rev = [b[::-1] for b in series[0]]
-    _same(
-        ufuncs.fill_orders(rev[0], *ufuncs.bar_index(*rev), *orders),
-        _naive([b.copy() for b in rev], orders),
-        "reversed",
-    )
+    twin = _reference([b.copy() for b in rev], orders)
+    _same(ufuncs.fill_orders(rev[0], *ufuncs.bar_index(*rev), *orders), twin, "reversed")
+    _same(_naive(rev, orders), twin, "reversed naive")
 
 
 def test_raw_orders_core_dimension():
@@ -250,20 +272,17 @@ def test_raw_orders_core_dimension():
     fi, fp = ufuncs.fill_orders(stacked[0], *idx, *orders2)
     assert fi.shape == fp.shape == (2, 300) and fi.dtype == np.int64
     for k, s in enumerate(series):
-        _same((fi[k], fp[k]), _naive(s, per[k]), f"series {k}")
+        _same((fi[k], fp[k]), _reference(s, per[k]), f"series {k}")
         _same((fi[k], fp[k]), _native(s, per[k]), f"series {k} alone")
     # one order set broadcast over the two series, outputs given with out=
     oi, op = np.empty((2, 300), np.int64), np.empty((2, 300))
     ufuncs.fill_orders(stacked[0], *idx, *per[0], out=(oi, op))
+    twin0 = _reference(series[0], per[0])
     for k, s in enumerate(series):
-        _same((oi[k], op[k]), _naive(s, per[0]), f"broadcast orders {k}")
+        _same((oi[k], op[k]), twin0 if k == 0 else _reference(s, per[0]), f"broadcast orders {k}")
     # non-contiguous order arrays and zero orders
     strided = [np.repeat(a, 2)[::2] for a in per[0]]
-    _same(
-        ufuncs.fill_orders(*BarIndex(*series[0]).arrays, *strided),
-        _naive(series[0], per[0]),
-        "strided orders",
-    )
+    _same(ufuncs.fill_orders(*BarIndex(*series[0]).arrays, *strided), twin0, "strided orders")
     z = ufuncs.fill_orders(*BarIndex(*series[0]).arrays, *(a[:0] for a in per[0]))
     assert z[0].shape == (0,)
     # order arrays of mismatched lengths

@@ -289,5 +289,5 @@ def test_sessions_bad_calendars_raise():
         tk.Calendar("Mars/Olympus_Mons", "09:30", "16:00")
     with pytest.raises(ValueError):
         tk.Calendar("America/New_York", "09:30", "16:00", breaks=[("17:00", "18:00")])
-    with pytest.raises(ValueError):
-        tk.Calendar("America/New_York", "09:30", "09:30")
+    with pytest.raises(ValueError):  # (open == close is a 24-hour session: an early close at the open is not)
+        tk.Calendar("America/New_York", "09:30", "09:30", early_closes={"2024-07-03": "09:30"})

@@ -240,11 +240,10 @@ def calendars(draw):
     """Random calendars; boundaries avoid 00:00-04:00 (no repeated-hour boundaries)."""
     tz = draw(st.sampled_from(_TZS))
     mins = st.integers(4 * 60, 24 * 60 - 1)
-    o, c = draw(mins), draw(mins)
-    if o == c:
-        c = (c + 37 - 4 * 60) % (20 * 60) + 4 * 60
+    o = draw(mins)
+    c = o if draw(st.integers(0, 7)) == 0 else draw(mins)  # o == c: a 24-hour session
     t = lambda m: dt.time(m // 60, m % 60)  # noqa: E731
-    span = (c - o) % 1440
+    span = (c - o) % 1440 or 1440
     breaks = []
     if draw(st.booleans()) and span > 30:
         a = draw(st.integers(1, span - 2))
@@ -275,6 +274,42 @@ def test_dst_gap_boundary():
     assert day[m][-1] == ns("2024-03-10T08:59")  # 04:59 EDT
     np.testing.assert_array_equal(m, ref.session_mask([int(v) for v in day], cal))
     np.testing.assert_array_equal(tk.minutes_into_session(day, cal)[m][:2], [0, 1])
+
+
+def test_24_hour_sessions():
+    """open == close: each session runs 24 hours of wall time and closes where the next one
+    opens, across a DST change (23 real hours); the close is the next session's open."""
+    cal = tk.Calendar("America/Chicago", "17:00", "17:00", weekdays=(6, 0, 1, 2, 3))  # Sun-Thu opens
+    assert cal.overnight and cal.spec()["close"] == "17:00:00"
+    t = cal.table("2024-03-01", "2024-03-31")
+    sun = list(t.labels.astype(object)).index(dt.date(2024, 3, 10))
+    assert t.opens[sun] == ns("2024-03-10T22:00") and t.closes[sun] == ns("2024-03-11T22:00")  # CDT
+    assert t.closes[sun - 1] == ns("2024-03-08T23:00")  # Thursday's session: to Friday 17:00 CST
+    assert t.closes[sun] == t.opens[sun + 1]
+    b = int(t.closes[sun])
+    got = tk.session_label(np.array([b - 1, b, ns("2024-03-09T12:00")]), cal)
+    assert got.tolist() == [dt.date(2024, 3, 10), dt.date(2024, 3, 11), None]
+    assert tk.minutes_into_session(np.array([b - 1]), cal).tolist() == [24 * 60 - 1]
+    edges = np.concatenate([t.opens, t.closes])
+    both = np.sort(np.concatenate([edges - 1, edges, edges + 1]))
+    with tk.backend("shadow"):
+        for name in KERNELS:
+            getattr(tk, name)(both, cal)
+    early = cal.replace(early_closes={"2024-03-12": "12:00"}, breaks=[("16:00", "16:30")])
+    with tk.backend("shadow"):
+        for name in KERNELS:
+            getattr(tk, name)(np.arange(ns("2024-03-01"), ns("2024-04-01"), 7 * MIN), early)
+
+
+@_XC_WARN
+def test_24_hour_rules_equal_cmes():
+    """The rule calendar of a 24-hour market gives exchange_calendars' CMES mask on weeks
+    without holidays (CMES labels a session by its close date, the rules by the open date)."""
+    pytest.importorskip("exchange_calendars")
+    cmes = tk.Calendar.from_exchange_calendars("CMES", "2024-02-26", "2024-03-24")
+    rules = tk.Calendar("America/Chicago", "17:00", "17:00", weekdays=(6, 0, 1, 2, 3))
+    every = np.arange(ns("2024-03-03T00:00"), ns("2024-03-23T00:00"), MIN)
+    np.testing.assert_array_equal(tk.session_mask(every, rules), tk.session_mask(every, cmes))
 
 
 def test_overnight_session_across_dst():
@@ -714,7 +749,8 @@ def test_reference_backend():
         (dict(open="25:00"), ValueError, "not a valid time"),
         (dict(open="9.30"), ValueError, "HH:MM"),
         (dict(open=9.5), TypeError, "datetime.time"),
-        (dict(close="09:30"), ValueError, "length"),
+        (dict(close="09:30", early_closes={"2024-07-03": "09:30"}), ValueError, "early close"),
+        (dict(close="09:30", breaks=[("12:00", "09:30")]), ValueError, "not inside the session"),
         (dict(early_closes={"2024-07-03": "17:00"}), ValueError, "early close"),
         (dict(late_opens={"2024-07-03": "08:00"}), ValueError, "late open"),
         (dict(weekdays=[7]), ValueError, "weekdays"),
@@ -727,6 +763,61 @@ def test_bad_calendar(kwargs, exc, match):
     args.update(kwargs)
     with pytest.raises(exc, match=match):
         tk.Calendar(**args)
+
+
+_DATES = r"a datetime\.date, an ISO date string 'YYYY-MM-DD', a numpy\.datetime64 or a pandas\.Timestamp"
+_TIMES = r"a datetime\.time or an 'HH:MM' / 'HH:MM:SS' string"
+_NATS = [pd.NaT, pd.Timestamp("NaT"), np.datetime64("NaT"), np.datetime64("NaT", "ns")]
+
+
+@pytest.mark.parametrize(
+    "nat", _NATS, ids=["pd.NaT", "Timestamp(NaT)", "datetime64(NaT)", "datetime64[ns](NaT)"]
+)
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (lambda x: dict(holidays=["2024-07-04", x]), r"holidays \(each entry\) must be " + _DATES),
+        (lambda x: dict(early_closes={x: "13:00"}), r"early_closes \(each key\) must be " + _DATES),
+        (lambda x: dict(late_opens={x: "10:30"}), r"late_opens \(each key\) must be " + _DATES),
+        (lambda x: dict(early_closes={"2024-07-03": x}), r"early_closes\[2024-07-03\] must be " + _TIMES),
+        (lambda x: dict(late_opens={"2024-07-03": x}), r"late_opens\[2024-07-03\] must be " + _TIMES),
+        (lambda x: dict(open=x), "open must be " + _TIMES),
+        (lambda x: dict(close=x), "close must be " + _TIMES),
+        (lambda x: dict(breaks=[(x, "12:00")]), r"breaks \(a start\) must be " + _TIMES),
+        (lambda x: dict(breaks=[("11:00", x)]), r"breaks \(an end\) must be " + _TIMES),
+    ],
+)
+def test_nat_in_calendar_arguments(nat, kwargs, match):
+    """NaT anywhere a date or time goes: a ValueError naming the argument, what is allowed,
+    and that it got NaT (pandas' NaT is a datetime: it used to fail in NaTType.time())."""
+    args = dict(tz="America/New_York", open="09:30", close="16:00")
+    args.update(kwargs(nat))
+    with pytest.raises(ValueError, match=r"^Calendar: " + match + ", got NaT$"):
+        tk.Calendar(**args)
+
+
+@pytest.mark.parametrize(
+    "args, exc, match",
+    [
+        (("2300-01-01",), ValueError, r"start 2300-01-01 is outside the dates a session table can cover, "),
+        ((None, "2300-01-01"), ValueError, r"end 2300-01-01 is outside .* 1677-09-22 \.\. 2262-04-11"),
+        (("1600-01-01", "2024-01-01"), ValueError, r"start 1600-01-01 is outside"),
+        (
+            (np.datetime64("300000-01-01"),),
+            ValueError,
+            r"start 300000-01-01 is outside the years 1 \.\. 9999",
+        ),
+        ((pd.NaT,), ValueError, "start must be " + _DATES + ", got NaT"),
+        (("2024-01-01", np.datetime64("NaT")), ValueError, "end must be " + _DATES + ", got NaT"),
+        ((1.5,), TypeError, "start must be " + _DATES + ", got float"),
+    ],
+)
+def test_table_range_errors(args, exc, match):
+    """Calendar.table(start, end) outside the datetime64[ns] dates: an error, not a silent clamp."""
+    with pytest.raises(exc, match=r"^Calendar\.table: " + match):
+        ny().table(*args)
+    assert len(ny().table("1677-09-22", "1677-12-31")) > 0  # the range's own ends are fine
+    assert len(ny().table("2262-01-01", "2262-04-11")) > 0
 
 
 @pytest.mark.parametrize(

@@ -139,11 +139,10 @@ def _transitions(tz: zoneinfo.ZoneInfo, year: int) -> list:
 def zone_calendars(draw):
     tz = draw(st.sampled_from(_ZONES))
     m = st.integers(0, 24 * 60 - 1)
-    o, c = draw(m), draw(m)
-    if o == c:
-        c = (c + 1) % 1440
+    o = draw(m)
+    c = o if draw(st.integers(0, 7)) == 0 else draw(m)  # o == c: a 24-hour session
     t = lambda x: dt.time(x // 60, x % 60)  # noqa: E731
-    span = (c - o) % 1440
+    span = (c - o) % 1440 or 1440
     breaks = []
     if span > 2 and draw(st.booleans()):
         a = draw(st.integers(1, span - 2))
@@ -152,7 +151,9 @@ def zone_calendars(draw):
     year = draw(st.integers(1970, 2037))
     days = st.dates(dt.date(year, 1, 1), dt.date(year, 12, 31))
     holidays = draw(st.lists(days, max_size=8))
-    early = {d: t((o + draw(st.integers(1, span))) % 1440) for d in draw(st.lists(days, max_size=8))}
+    early = {
+        d: t((o + draw(st.integers(1, min(span, 1439)))) % 1440) for d in draw(st.lists(days, max_size=8))
+    }
     late = {
         d: t((o + draw(st.integers(0, span - 1))) % 1440)
         for d in draw(st.lists(days, max_size=8))
@@ -229,3 +230,47 @@ def test_opens_equal_pandas_shift_forward_first_occurrence(zone, year, hhmm):
     walls = pd.DatetimeIndex(t.labels.astype("datetime64[ns]")) + pd.Timedelta(hhmm + ":00")
     want = walls.tz_localize(zone, nonexistent="shift_forward", ambiguous=np.ones(len(walls), bool))
     np.testing.assert_array_equal(t.opens, want.as_unit("ns").asi8)
+
+
+# --------------------------------------------------------------------------
+# The vectorised wall -> UTC conversion of the table builder, against the twin
+# --------------------------------------------------------------------------
+
+_US = 10**6
+_SAMPLE_ZONES = sorted(
+    set(_ZONES[::7])
+    | {"America/New_York", "Pacific/Apia", "Australia/Lord_Howe", "America/Santiago", "Africa/Casablanca"}
+    | {"America/Juneau", "Asia/Kolkata", "Antarctica/Troll", "Europe/Dublin", "UTC"}
+)
+
+
+@pytest.mark.parametrize("zone", _SAMPLE_ZONES)
+def test_wall_to_utc_us_equals_twin_near_every_transition(zone):
+    """table.wall_to_utc_us (one NumPy pass per array: periods of constant offset) equals the
+    twin's per-wall-time wall_to_utc_ns to the nanosecond, at and around the wall times where
+    the zone's offset changes: listed transitions (1677-2037) and the rule's transitions far
+    ahead (2040-2260), each read with the offsets before and after it, +-1 us, +-30 min, +-1 h."""
+    from tradekernels.sessions.table import wall_to_utc_us
+
+    tz = zoneinfo.ZoneInfo(zone)
+    lo, hi = (
+        int(np.datetime64("1678-01-01", "s").astype(int)),
+        int(np.datetime64("2261-01-01", "s").astype(int)),
+    )
+    scan = [T for y in (1890, 1942, 1971, 1996, 2011, 2024, 2045, 2150, 2259) for T in _transitions(tz, y)]
+    groups = []
+    for T in scan:
+        for off in {_offset(tz, T - 1), _offset(tz, T)}:
+            w = (T + int(off.total_seconds())) * _US
+            groups.append([w + d for d in (-1, 0, 1, -1800 * _US, 1800 * _US, -3600 * _US, 3600 * _US)])
+    rng = np.random.default_rng(len(zone))
+    walls = [w for g in groups for w in g] + rng.integers(lo * _US, hi * _US, 40).tolist()
+    got = wall_to_utc_us(np.array(walls, dtype=np.int64), tz)
+    epoch = dt.datetime(1970, 1, 1)
+    want = [ref.wall_to_utc_ns(epoch + dt.timedelta(microseconds=w), tz) for w in walls]
+    assert (got * 1000).tolist() == want
+    # each group alone too: the array's own range then starts right at a transition
+    by_wall = dict(zip(walls, want))
+    for g in groups:
+        assert (wall_to_utc_us(np.array(g, dtype=np.int64), tz) * 1000).tolist() == [by_wall[w] for w in g]
+    assert got.shape == (len(walls),) and wall_to_utc_us(np.array([], dtype=np.int64), tz).shape == (0,)

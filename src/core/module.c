@@ -84,6 +84,11 @@ static void tk_loop(char **args, npy_intp const *dims, npy_intp const *steps, vo
 /* Every loop of every ufunc is the same outer loop (its data says which core). */
 static PyUFuncGenericFunction tk_funcs[TK_MAXLOOPS] = {tk_loop, tk_loop};
 
+const char *tk_ufunc_name(struct _tagPyUFuncObject *uf)
+{
+    return ((const tk_loop_data *)((PyUFuncObject *)uf)->data[0])->kernel->name;
+}
+
 int tk_state_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes)
 {
     const tk_kernel *k = ((const tk_loop_data *)((PyUFuncObject *)uf)->data[0])->kernel;
@@ -389,22 +394,24 @@ static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
     if (state_obj != Py_None) {
         PyArrayObject *st = (PyArrayObject *)state_obj;
         if (!PyArray_Check(state_obj) || PyArray_TYPE(st) != NPY_FLOAT64 || PyArray_NDIM(st) != 2
-            || !PyArray_IS_C_CONTIGUOUS(st) || !PyArray_ISWRITEABLE(st)
+            || !PyArray_IS_C_CONTIGUOUS(st) || !PyArray_ISWRITEABLE(st) || !PyArray_ISNOTSWAPPED(st)
             || PyArray_DIM(st, 1) != TK_DD_STATE_LEN
             || (PyArray_NDIM(x) == 2 && PyArray_DIM(st, 0) != PyArray_DIM(x, 0))) {
             Py_DECREF(dtype);
             PyErr_Format(PyExc_ValueError,
-                         "drawdowns: the state must be a writable C-contiguous float64 array of "
-                         "shape (rows, %d)",
+                         "drawdowns: the state must be a writable C-contiguous float64 array "
+                         "(native byte order) of shape (rows, %d)",
                          TK_DD_STATE_LEN);
             return NULL;
         }
         state = (double *)PyArray_DATA(st);
     }
     const int typ = PyArray_TYPE(x);
-    if (PyArray_NDIM(x) != 2 || (typ != NPY_FLOAT32 && typ != NPY_FLOAT64)) {
+    if (PyArray_NDIM(x) != 2 || (typ != NPY_FLOAT32 && typ != NPY_FLOAT64)
+        || !PyArray_ISNOTSWAPPED(x)) {
         Py_DECREF(dtype);
-        PyErr_SetString(PyExc_TypeError, "drawdowns: expected a 2-D float32 or float64 array");
+        PyErr_SetString(PyExc_TypeError,
+                        "drawdowns: expected a 2-D float32 or float64 array in native byte order");
         return NULL;
     }
     if (PyDataType_ELSIZE(dtype) != TK_DD_RECORD_SIZE || !PyDataType_HASFIELDS(dtype)) {

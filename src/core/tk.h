@@ -138,6 +138,10 @@ extern const int tk_nkernels;
  * vector (core dimension k, the second distinct one) has the row's nstate. */
 int tk_state_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes);
 
+/* The kernel name of a ufunc made by make_ufuncs (module.c; for the error
+ * messages of the process_core_dims_func hooks). */
+const char *tk_ufunc_name(struct _tagPyUFuncObject *uf);
+
 /* Unaligned-safe loads/stores (compile to plain moves). */
 static inline double tk_ld_f64(const char *p)
 {

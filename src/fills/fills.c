@@ -72,14 +72,19 @@ static inline npy_intp tk_ceil_div(npy_intp n, npy_intp b)
 /* core dimension checks (process_core_dims_func; called with the GIL)  */
 /* ------------------------------------------------------------------ */
 
-static int tk_fill_dims(const char *name, npy_intp *sizes, int may_set)
+/* The process_core_dims_func of every fills kernel with block summaries
+ * (kernels.toml `dims`): n, the bars, is the first core dimension, m and k
+ * the block and super-block counts.  Where only outputs have m and k (NumPy
+ * passes -1: bar_index without out=) it sets them; otherwise it checks them.
+ * Errors name the ufunc (tk_ufunc_name, module.c). */
+int tk_fill_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes)
 {
     const npy_intp n = sizes[0];
     const npy_intp m = tk_ceil_div(n, TK_FILL_BLOCK), k = tk_ceil_div(n, TK_FILL_SUPER);
-    if (may_set && sizes[1] == -1) {
+    if (sizes[1] == -1) {
         sizes[1] = m;
     }
-    if (may_set && sizes[2] == -1) {
+    if (sizes[2] == -1) {
         sizes[2] = k;
     }
     if (sizes[1] != m || sizes[2] != k) {
@@ -88,20 +93,10 @@ static int tk_fill_dims(const char *name, npy_intp *sizes, int may_set)
             "%s: for %zd bars the block summaries must have length %zd and the "
             "super-block summaries length %zd (ceil(n/%zd), ceil(n/%zd)), got %zd and %zd; "
             "build them with tradekernels.ufuncs.bar_index / tradekernels.BarIndex",
-            name, n, m, k, TK_FILL_BLOCK, TK_FILL_SUPER, sizes[1], sizes[2]);
+            tk_ufunc_name(uf), n, m, k, TK_FILL_BLOCK, TK_FILL_SUPER, sizes[1], sizes[2]);
         return -1;
     }
     return 0;
-}
-
-int tk_bar_index_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
-{
-    return tk_fill_dims("bar_index", sizes, 1);
-}
-
-int tk_fill_orders_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
-{
-    return tk_fill_dims("fill_orders", sizes, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -535,16 +530,6 @@ int tk_fills_add_exit_constants(PyObject *module)
         return -1;
     }
     return 0;
-}
-
-int tk_exit_orders_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
-{
-    return tk_fill_dims("exit_orders", sizes, 0);
-}
-
-int tk_trades_dims(struct _tagPyUFuncObject *Py_UNUSED(uf), npy_intp *sizes)
-{
-    return tk_fill_dims("trades_from_signals", sizes, 0);
 }
 
 /* One order's fields, as the kernels receive them. */

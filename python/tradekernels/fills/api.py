@@ -105,7 +105,7 @@ def _bar_array(name: str, values: Any) -> np.ndarray:
         )
     out = np.array(a, dtype=np.float64, copy=True, order="C")
     out.flags.writeable = False
-    return out
+    return out.view()  # a view of a read-only owner: its flag cannot be set back to True
 
 
 class BarIndex:
@@ -140,6 +140,10 @@ class BarIndex:
     that), so the C loop sees all orders of a bar series at once and
     prefetches the start bars of the orders ahead of the one it answers.
     Leading dimensions broadcast as usual (e.g. stacked bar series).
+
+    A BarIndex is immutable: its attributes cannot be set or deleted and every array
+    it holds is read-only, so threads may share one and every call sees one
+    consistent snapshot of it.  It pickles (and copies) by rebuilding from the bars.
     """
 
     BLOCK = _core.FILL_BLOCK
@@ -194,21 +198,34 @@ class BarIndex:
         )
         with np.errstate(all="ignore"):
             summaries = ufuncs.bar_index(*bars, out=outs)
-        per_bar.flags.writeable = False
-        blocks.flags.writeable = False
-        supers.flags.writeable = False
-        self._open_rec = per_bar[..., 4]
-        (self.open, self.high, self.low, self.close) = bars
-        (
-            self.fill_low,
-            self.fill_high,
-            self.suffix_min_low,
-            self.suffix_max_high,
-            self.block_min_low,
-            self.block_max_high,
-            self.super_min_low,
-            self.super_max_high,
-        ) = summaries
+        for a in (per_bar, blocks, supers, *summaries):  # (views made before: each one)
+            a.flags.writeable = False
+        _set = object.__setattr__  # (frozen: __setattr__ refuses)
+        _set(self, "_open_rec", per_bar[..., 4])
+        for name, a in zip(("open", "high", "low", "close"), bars):
+            _set(self, name, a)
+        for name, a in zip(self._SUMMARIES, summaries):
+            _set(self, name, a)
+
+    _SUMMARIES = (
+        "fill_low",
+        "fill_high",
+        "suffix_min_low",
+        "suffix_max_high",
+        "block_min_low",
+        "block_max_high",
+        "super_min_low",
+        "super_max_high",
+    )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"tradekernels.BarIndex is immutable (cannot set {name!r}); build a new one")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"tradekernels.BarIndex is immutable (cannot delete {name!r})")
+
+    def __reduce__(self) -> Tuple[Any, Tuple[np.ndarray, ...]]:
+        return (BarIndex, (self.open, self.high, self.low, self.close))
 
     @classmethod
     def from_frame(cls, frame: Any) -> BarIndex:

@@ -25,45 +25,74 @@ DateLike = Union[_dt.date, str, np.datetime64]
 _TIME_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 
 
-def parse_time(v: Any, what: str) -> _dt.time:
+_TIMES = "a datetime.time or an 'HH:MM' / 'HH:MM:SS' string"
+_DATES = "a datetime.date, an ISO date string 'YYYY-MM-DD', a numpy.datetime64 or a pandas.Timestamp"
+
+
+def _is_nat(v: Any) -> bool:
+    """pandas' NaT (a datetime subclass), a NaT Timestamp, or a numpy NaT."""
+    if isinstance(v, np.datetime64):
+        return bool(np.isnat(v))
+    pd = sys.modules.get("pandas")
+    return pd is not None and v is pd.NaT
+
+
+def parse_time(v: Any, what: str, where: str = "Calendar") -> _dt.time:
+    """A wall-clock time of day; errors name ``what`` (the argument) and what is allowed."""
+    if _is_nat(v):
+        raise ValueError(f"{where}: {what} must be {_TIMES}, got NaT")
     if isinstance(v, _dt.datetime):
-        raise TypeError(f"Calendar: {what} must be a datetime.time or 'HH:MM', got a datetime {v!r}")
+        raise TypeError(f"{where}: {what} must be {_TIMES}, got the date-time {v!r}")
     if isinstance(v, _dt.time):
         if v.tzinfo is not None:
-            raise ValueError(f"Calendar: {what} must be a local wall-clock time without tzinfo, got {v!r}")
+            raise ValueError(f"{where}: {what} must be a local wall-clock time without tzinfo, got {v!r}")
         return v.replace(fold=0)
     if isinstance(v, str):
         m = _TIME_RE.match(v)
         if m is None:
-            raise ValueError(f"Calendar: {what} must look like 'HH:MM' or 'HH:MM:SS', got {v!r}")
+            raise ValueError(f"{where}: {what} must be {_TIMES}, got {v!r}")
         h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
         try:
             return _dt.time(h, mi, s)
         except ValueError:
-            raise ValueError(f"Calendar: {what} is not a valid time of day: {v!r}") from None
-    raise TypeError(f"Calendar: {what} must be a datetime.time or 'HH:MM', got {type(v).__name__}")
+            raise ValueError(f"{where}: {what} is not a valid time of day: {v!r}") from None
+    raise TypeError(f"{where}: {what} must be {_TIMES}, got {type(v).__name__}")
 
 
-def parse_date(v: Any, what: str) -> _dt.date:
+def parse_date(v: Any, what: str, where: str = "Calendar") -> _dt.date:
+    """A local date; errors name ``what`` (the argument) and what is allowed."""
+    if _is_nat(v):
+        raise ValueError(f"{where}: {what} must be {_DATES}, got NaT")
     if isinstance(v, _dt.datetime):
         if v.time() != _dt.time(0) or v.tzinfo is not None:
-            raise ValueError(f"Calendar: {what} must be a date, got the date-time {v!r}")
+            raise ValueError(f"{where}: {what} must be a date, got the date-time {v!r}")
         return v.date()
     if isinstance(v, _dt.date):
         return v
     if isinstance(v, np.datetime64):
-        if np.isnat(v):
-            raise ValueError(f"Calendar: {what} must be a date, got NaT")
-        return parse_date(v.astype("datetime64[D]").item(), what)
+        d = v.astype("datetime64[D]").item()
+        if not isinstance(d, _dt.date):  # beyond years 1 .. 9999
+            raise ValueError(f"{where}: {what} {v} is outside the years 1 .. 9999")
+        return d
     if isinstance(v, str):
         try:
             return _dt.date.fromisoformat(v.strip())
         except ValueError:
-            raise ValueError(f"Calendar: {what} must be an ISO date 'YYYY-MM-DD', got {v!r}") from None
+            raise ValueError(f"{where}: {what} must be {_DATES}, got {v!r}") from None
     ts_type = getattr(sys.modules.get("pandas"), "Timestamp", None)
     if ts_type is not None and isinstance(v, ts_type):
-        return parse_date(v.to_pydatetime(), what)
-    raise TypeError(f"Calendar: {what} must be a date, got {type(v).__name__}")
+        return parse_date(v.to_pydatetime(), what, where)
+    raise TypeError(f"{where}: {what} must be {_DATES}, got {type(v).__name__}")
+
+
+def check_date_range(d: _dt.date, what: str, where: str) -> _dt.date:
+    """``d`` if a session table can cover it (MIN_DATE .. MAX_DATE), else ValueError."""
+    if not MIN_DATE <= d <= MAX_DATE:
+        raise ValueError(
+            f"{where}: {what} {d} is outside the dates a session table can cover, "
+            f"{MIN_DATE} .. {MAX_DATE} (the datetime64[ns] range)"
+        )
+    return d
 
 
 def parse_tz(tz: Any) -> zoneinfo.ZoneInfo:

@@ -15,8 +15,8 @@ overnight sessions, breaks, DST gaps) are those of the pure-Python twin
 
 * in session: ``open <= ts < close`` (open inclusive, close exclusive) and
   not inside a break ``[start, end)`` (a break is not part of the session);
-* overnight sessions (``close <= open``) open on a listed weekday and close
-  the next calendar day; they belong to (are labelled by) the day they open,
+* overnight sessions (``close <= open``; ``close == open``: 24 hours) open
+  on a listed weekday and close the next calendar day; they belong to (are labelled by) the day they open,
   and holidays / early closes / late opens are keyed by that day;
 * a wall-clock boundary inside a DST gap (or a skipped date) takes effect
   at the first instant after the gap (pandas' ``shift_forward``), one in a

@@ -15,6 +15,7 @@ from ._parse import (
     NAT,
     DateLike,
     TimeLike,
+    check_date_range,
     clamp_date,
     parse_date,
     parse_time,
@@ -26,6 +27,7 @@ from .table import SessionTable
 __all__ = ["Calendar"]
 
 _EPOCH = _dt.datetime(1970, 1, 1)
+_DAY_US = 86400 * 10**6
 _EXTEND = threading.Lock()
 
 
@@ -41,7 +43,8 @@ class Calendar:
         Regular session open and close, ``datetime.time`` or ``"HH:MM"``
         (``"HH:MM:SS"``).  ``close < open`` makes the session overnight:
         it opens on the listed weekday and closes the next calendar day.
-        ``open == close`` raises ValueError.
+        ``close == open`` makes it a 24-hour session, closing at that time
+        the next calendar day (where the next session, if any, opens).
     weekdays:
         Days on which a session opens (Monday = 0 ... Sunday = 6).
     holidays:
@@ -76,13 +79,8 @@ class Calendar:
         self.tz = parse_tz(tz)
         self.open = parse_time(open, "open")
         self.close = parse_time(close, "close")
-        if self.close == self.open:
-            raise ValueError(
-                f"Calendar: open and close are both {self.open}; a session must have a "
-                "length (for a 24-hour market use e.g. 17:00 -> 16:59)"
-            )
-        span = rel_us(self.close, self.open)
-        self.overnight = self.close < self.open
+        span = rel_us(self.close, self.open) or _DAY_US  # open == close: 24 hours
+        self.overnight = self.close <= self.open
 
         wd = set()
         for w in weekdays:
@@ -92,7 +90,7 @@ class Calendar:
         self.weekdays = frozenset(wd)
         if isinstance(holidays, (str, _dt.date)):
             raise TypeError("Calendar: holidays must be a collection of dates, not a single date")
-        self.holidays = frozenset(parse_date(h, "holiday") for h in holidays)
+        self.holidays = frozenset(parse_date(h, "holidays (each entry)") for h in holidays)
 
         def in_session(t: _dt.time, lo_ok: bool, hi_ok: bool) -> bool:
             r = rel_us(t, self.open)
@@ -100,7 +98,8 @@ class Calendar:
 
         ecs: Dict[_dt.date, _dt.time] = {}
         for d, t in dict(early_closes or {}).items():
-            dd, tt = parse_date(d, "early_closes key"), parse_time(t, f"early close on {d}")
+            dd = parse_date(d, "early_closes (each key)")
+            tt = parse_time(t, f"early_closes[{dd}]")
             if not in_session(tt, False, True):
                 raise ValueError(
                     f"Calendar: early close {tt} on {dd} is not inside the regular session "
@@ -110,7 +109,8 @@ class Calendar:
         self.early_closes: Mapping[_dt.date, _dt.time] = MappingProxyType(ecs)
         los: Dict[_dt.date, _dt.time] = {}
         for d, t in dict(late_opens or {}).items():
-            dd, tt = parse_date(d, "late_opens key"), parse_time(t, f"late open on {d}")
+            dd = parse_date(d, "late_opens (each key)")
+            tt = parse_time(t, f"late_opens[{dd}]")
             if not in_session(tt, True, False):
                 raise ValueError(
                     f"Calendar: late open {tt} on {dd} is not inside the regular session "
@@ -128,7 +128,7 @@ class Calendar:
                 s, e = item
             except (TypeError, ValueError):
                 raise TypeError(f"Calendar: breaks must be (start, end) pairs, got {item!r}") from None
-            s, e = parse_time(s, "break start"), parse_time(e, "break end")
+            s, e = parse_time(s, "breaks (a start)"), parse_time(e, "breaks (an end)")
             rs, re_ = rel_us(s, self.open), rel_us(e, self.open)
             if not (rs < re_ <= span):
                 raise ValueError(
@@ -196,14 +196,16 @@ class Calendar:
 
         With no arguments: the current table (built for the current year if
         there is none yet).  Extending rebuilds the whole table for the
-        union of the ranges, rounded out to whole years.
+        union of the ranges, rounded out to whole years.  ``start`` / ``end``
+        outside 1677-09-22 .. 2262-04-11 (the datetime64[ns] dates) raise
+        ValueError.
         """
         t = self._table
         if start is None and end is None and t is not None:
             return t
         today = _dt.date.today()
-        first = parse_date(start, "start") if start is not None else (t.first if t else today)
-        last = parse_date(end, "end") if end is not None else (t.last if t else today)
+        first = _table_date(start, "start") if start is not None else (t.first if t else today)
+        last = _table_date(end, "end") if end is not None else (t.last if t else today)
         if first > last:
             raise ValueError(f"Calendar.table: start {first} is after end {last}")
         if t is not None and t.covers(first, last):
@@ -238,18 +240,29 @@ class Calendar:
 
         The table is that calendar's own opens, closes and breaks for
         ``start`` .. ``end`` (its defaults when None), so labels are
-        exchange_calendars' session labels.  Extending beyond that range
-        builds a new exchange_calendars calendar for the wider range
-        (clipped to its bounds; dates beyond them have no sessions).  The
-        wall-clock model fields (``open``, ``close``, ...) are the
-        calendar's most common regular times and are informational only:
-        the reference twin does not apply to these calendars
-        (exchange_calendars itself is their reference).  Requires
-        ``pip install exchange_calendars``.
+        exchange_calendars' session labels.  24-hour markets (``"CMES"``,
+        ``"24/7"``, ``"24/5"``: each session closes as the next one opens)
+        are read the same way; a timestamp at a close that is the next open
+        belongs to the next session.  ``start`` / ``end`` must lie within
+        the calendar's bounds (``bound_min`` / ``bound_max``) and the
+        datetime64[ns] dates 1677-09-22 .. 2262-04-11, else ValueError.
+        Extending beyond the range builds a new exchange_calendars calendar
+        for the wider range (clipped to its bounds; dates beyond them have
+        no sessions): pass ``start`` / ``end`` to pay for one build only.
+        The wall-clock model fields (``tz``, ``open``, ``close``,
+        ``weekdays``) are the calendar's zone, most common local open and
+        close (equal for a 24-hour market) and the weekdays with sessions;
+        they are informational only: the reference twin does not apply to
+        these calendars (exchange_calendars' own session data is their
+        reference).  Requires ``pip install exchange_calendars``.
         """
         from .xcals import ExchangeCalendar
 
         return ExchangeCalendar(name, start, end)
+
+
+def _table_date(v: DateLike, what: str) -> _dt.date:
+    return check_date_range(parse_date(v, what, "Calendar.table"), what, "Calendar.table")
 
 
 def _from_spec(spec: Dict[str, Any]) -> Calendar:

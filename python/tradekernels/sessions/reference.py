@@ -23,13 +23,15 @@ It is labelled ``d`` and its boundaries are local wall-clock times
 * open: ``late_opens.get(d, open)`` on ``d``;
 * close: ``early_closes.get(d, close)``; on ``d`` for a day session
   (``open < close``), on ``d + 1`` for an overnight session
-  (``close <= open``, e.g. futures 17:00 -> 16:00 next day, Sun-Thu opens);
+  (``close <= open``, e.g. futures 17:00 -> 16:00 next day, Sun-Thu opens;
+  ``close == open`` is a 24-hour session, closing where the next one opens);
 * breaks ``[start, end)``, clipped to the (possibly late / early) session
   and dropped when nothing is left.
 
 Every wall time ``t`` of session ``d`` lies on ``d`` if ``t >= open`` (the
 regular open) and on ``d + 1`` otherwise (only possible for overnight
-sessions); the calendar rejects early closes, late opens and breaks outside
+sessions), except that a close lies on ``d`` only if ``close > open`` (so the
+close of a 24-hour session is on ``d + 1``); the calendar rejects early closes, late opens and breaks outside
 the regular session.  Holidays, early closes and late opens are keyed by the
 session's label (the date it opens).
 
@@ -134,7 +136,8 @@ def session_wall_times(
     if d.weekday() not in cal.weekdays or d in cal.holidays:
         return None
     op = _at(d, cal.late_opens.get(d, cal.open), cal)
-    cl = _at(d, cal.early_closes.get(d, cal.close), cal)
+    c = cal.early_closes.get(d, cal.close)
+    cl = _dt.datetime.combine(d if c > cal.open else d + _DAY, c)
     brk = []
     for s, e in cal.breaks:
         bs, be = max(_at(d, s, cal), op), min(_at(d, e, cal), cl)

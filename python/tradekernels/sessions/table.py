@@ -9,10 +9,13 @@ Wall-clock boundaries map to instants by one rule (pandas'
 * a wall time in a gap (clocks set forward, or a skipped date): the first instant
   after the gap, i.e. the transition itself.
 
-Offsets come from ``zoneinfo`` (PEP 495 ``fold``: 0 reads a wall time with the offset
-in force before a transition, 1 after); the transition instant of a gap comes from the
-zone's transition data, so every boundary is exact to the nanosecond (no search).  A
-break that collapses to zero length (inside a gap) is dropped; so is a whole session.
+Equivalently: the first instant whose local wall time is at or after the boundary.  The
+UTC offset is constant between two of the zone's transitions, so a whole array of wall
+times converts with one NumPy pass (:func:`wall_to_utc_us`): the transition instants
+come from the zone's TZif data (the listed transitions and the rule after them), the
+offset of each period from ``zoneinfo`` itself; integers throughout, so every boundary
+is exact to the nanosecond (no search).  A break that collapses to zero length (inside
+a gap) is dropped; so is a whole session.
 
 This module shares nothing with the reference twin (:mod:`.reference`) except
 argument parsing (:mod:`._parse`).
@@ -24,13 +27,13 @@ import bisect
 import datetime as _dt
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import numpy as np
 
 from ._parse import DAY, MAX_DATE, MIN_DATE, NAT, rel_us, time_us
 
-__all__ = ["SessionTable", "build", "coverage", "local_to_utc_ns"]
+__all__ = ["SessionTable", "build", "coverage", "local_to_utc_ns", "wall_to_utc_us"]
 
 _NS_DAY = 86400 * 10**9
 _EPOCH_ORD = _dt.date(1970, 1, 1).toordinal()
@@ -140,8 +143,14 @@ class SessionTable:
 
 
 # --------------------------------------------------------------------------
-# Exact local wall time -> UTC
+# Exact local wall time -> UTC, one NumPy pass per array
 # --------------------------------------------------------------------------
+
+_US_DAY = 86400 * 10**6
+_I64_MIN = -(2**63)
+# The int64 us values whose ns (x 1000) fit int64 and are not NaT.
+_US_LO = -((2**63 - 1) // 1000)
+_US_HI = (2**63 - 1) // 1000
 
 
 @functools.cache
@@ -155,34 +164,74 @@ def _transitions(key: str) -> Tuple[List[int], Any]:
     return list(z._trans_utc), after
 
 
-def _gap_end(tz: Any, a: int, b: int) -> int:
-    """The UTC ns of the transition T with a < T <= b (a gap: nothing else can be there)."""
-    listed, rule = _transitions(tz.key)
-    cands = [s * 10**9 for s in listed[bisect.bisect_right(listed, a // 10**9 - 1) :] if a < s * 10**9 <= b][
-        :1
-    ]
-    if rule is not None and not cands:
-        std, dst = rule.std.utcoff.total_seconds(), rule.dst.utcoff.total_seconds()
-        y0 = (_EPOCH_NAIVE + _dt.timedelta(microseconds=a // 1000)).year
-        for y in range(y0 - 1, y0 + 2):
+def _year_start_s(y: int) -> int:
+    return (_dt.date(y, 1, 1).toordinal() - _EPOCH_ORD) * 86400
+
+
+def _breakpoints(key: str, lo: int, hi: int) -> List[int]:
+    """UTC seconds in (lo, hi] at which the zone's UTC offset may change.
+
+    Between two consecutive breakpoints zoneinfo's UTC -> local mapping has one
+    offset: the listed transitions (in force from their instant on); after the last
+    one, the zone's rule, which zoneinfo evaluates per UTC year (its DST start and
+    end in UTC, the year's first second, and the second after the last listed
+    transition)."""
+    listed, rule = _transitions(key)
+    out = listed[bisect.bisect_right(listed, lo) : bisect.bisect_right(listed, hi)]
+    if rule is not None and (not listed or hi > listed[-1]):
+        floor = listed[-1] if listed else lo - 1
+        std, dst = int(rule.std.utcoff.total_seconds()), int(rule.dst.utcoff.total_seconds())
+        y0 = max((_EPOCH_NAIVE + _dt.timedelta(seconds=max(lo, floor))).year - 1, _dt.MINYEAR)
+        y1 = min((_EPOCH_NAIVE + _dt.timedelta(seconds=hi)).year + 1, _dt.MAXYEAR)
+        extra = [floor + 1]
+        for y in range(y0, y1 + 1):
             s, e = rule.transitions(y)  # local seconds: DST starts (in std), ends (in dst)
-            for t in (int(s - std), int(e - dst)):
-                if a < t * 10**9 <= b and (not listed or t > listed[-1]):
-                    cands.append(t * 10**9)
-    if not cands:  # pragma: no cover - zoneinfo found a gap, so its data has the transition
-        raise RuntimeError(f"no transition of {tz.key} in a gap ({a}, {b}]")
-    return min(cands)
+            extra += [int(s) - std, int(e) - dst, _year_start_s(y)]
+        out = sorted(set(out).union(t for t in extra if lo < t <= hi and t > floor))
+    return out
+
+
+def _periods(tz: Any, lo: int, hi: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(starts, offsets), int64 us: the periods of constant UTC offset covering UTC
+    seconds lo..hi (the first period reaches back to -inf).  The offsets are read from
+    ``tz`` itself (zoneinfo's own UTC -> local mapping) at every breakpoint."""
+    at = [lo] + _breakpoints(tz.key, lo, hi)
+    us = _dt.timedelta(microseconds=1)
+    offs = [_dt.datetime.fromtimestamp(t, tz).utcoffset() // us for t in at]  # type: ignore[operator]
+    keep = [0] + [i for i in range(1, len(at)) if offs[i] != offs[i - 1]]
+    starts = np.array([at[i] * 10**6 for i in keep], dtype=np.int64)
+    starts[0] = _I64_MIN
+    return starts, np.array([offs[i] for i in keep], dtype=np.int64)
+
+
+def wall_to_utc_us(wall: np.ndarray, tz: Any) -> np.ndarray:
+    """UTC us of local wall times ``wall`` (int64 us since 1970-01-01 local) in ``tz``:
+    each one's instant, its first occurrence, or the end of the gap it lies in.
+
+    That is the first instant ``u`` whose wall time ``u + offset(u)`` is at or after
+    ``wall`` (module docstring).  On a period ``[T_k, T_k+1)`` of constant offset
+    ``o_k`` the wall times run over ``[T_k + o_k, T_k+1 + o_k)``; the first period
+    whose wall times reach past ``wall`` (a running maximum of their ends, searched
+    once per array) holds the answer, ``max(T_k, wall - o_k)``: ``wall - o_k`` when
+    the wall time exists there, else ``T_k``, the end of the gap.  One NumPy add per
+    period instead of a zoneinfo call per wall time; exact (integers throughout)."""
+    w = np.asarray(wall, dtype=np.int64)
+    if w.size == 0:
+        return w.copy()
+    lo = int(w.min()) // 10**6 - 2 * 86400  # offsets are under a day: 2 days of margin
+    hi = -(-int(w.max()) // 10**6) + 2 * 86400
+    starts, offs = _periods(tz, lo, hi)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] + offs[:-1]  # the wall time at which each period ends
+    ends[-1] = _I64_MAX
+    k = np.searchsorted(np.maximum.accumulate(ends), w, side="right")
+    return np.maximum(w - offs[k], starts[k])
 
 
 def local_to_utc_ns(local_ns: int, tz: Any) -> int:
     """UTC ns of the wall time ``local_ns`` (ns since 1970-01-01 local, whole us) in ``tz``:
     its instant, its first occurrence, or the end of the gap it lies in (module docstring)."""
-    w = (_EPOCH_NAIVE + _dt.timedelta(microseconds=local_ns // 1000)).replace(tzinfo=tz)
-    off0 = w.utcoffset() // _dt.timedelta(microseconds=1) * 1000  # type: ignore[operator]
-    off1 = w.replace(fold=1).utcoffset() // _dt.timedelta(microseconds=1) * 1000  # type: ignore[operator]
-    if off0 >= off1:  # once (equal), or repeated: fold=0 is the first occurrence
-        return local_ns - off0
-    return _gap_end(tz, local_ns - off1, local_ns - off0)  # T + off0 <= wall < T + off1
+    return int(wall_to_utc_us(np.array([local_ns // 1000], dtype=np.int64), tz)[0]) * 1000
 
 
 # --------------------------------------------------------------------------
@@ -201,46 +250,69 @@ def coverage(first: _dt.date, last: _dt.date, tz: Any) -> Tuple[int, int]:
     return lo, hi
 
 
-def _rows(cal: Any, d: _dt.date) -> Optional[Tuple[int, int, List[Tuple[int, int]]]]:
-    """(open, close, [(break start, break end)]) of session ``d`` as local ns, or None.
+def _days(dates: Any) -> np.ndarray:
+    """Dates -> int64 days since 1970-01-01, sorted."""
+    return np.sort(np.array(sorted(dates), dtype="datetime64[D]").astype(np.int64).reshape(-1))
 
-    A wall time ``t`` of the session lies ``rel_us(t, open)`` after the regular open on ``d``."""
-    if d.weekday() not in cal.weekdays or d in cal.holidays:
-        return None
-    base = _midnight_ns(d) + time_us(cal.open) * 1000
 
-    def at(t: _dt.time) -> int:
-        return base + rel_us(t, cal.open) * 1000
-
-    op = at(cal.late_opens.get(d, cal.open))
-    cl = at(cal.early_closes.get(d, cal.close))
-    brk = [(max(at(s), op), min(at(e), cl)) for s, e in cal.breaks]
-    return op, cl, [(s, e) for s, e in brk if s < e]
+def _override(
+    days: np.ndarray, exceptions: Mapping[_dt.date, _dt.time], origin: _dt.time, into: np.ndarray
+) -> None:
+    """into[i] = rel_us(exceptions[day i], origin) for the sessions that have an exception."""
+    if not exceptions:
+        return
+    keys = np.array(list(exceptions), dtype="datetime64[D]").astype(np.int64)
+    vals = np.array([rel_us(t, origin) for t in exceptions.values()], dtype=np.int64)
+    pos = np.minimum(np.searchsorted(days, keys), max(len(days) - 1, 0))
+    hit = days[pos] == keys if len(days) else np.zeros(len(keys), bool)
+    into[pos[hit]] = vals[hit]
 
 
 def build(cal: Any, first: _dt.date, last: _dt.date) -> SessionTable:
-    """The table of ``cal``'s rules for local dates first..last (sessions labelled first-1 .. last)."""
-    tz = cal.tz
-    labels: List[_dt.date] = []
-    opens: List[int] = []
-    closes: List[int] = []
-    breaks: List[Tuple[int, int, int]] = []
-    d = first - DAY
-    while d <= last:
-        r = _rows(cal, d)
-        d += DAY
-        if r is None:
-            continue
-        op, cl, brk = r
-        o, c = local_to_utc_ns(op, tz), local_to_utc_ns(cl, tz)
-        if not (NAT < o < c <= _I64_MAX):
-            continue  # empty (inside a gap) or beyond int64 ns
-        row = len(opens)
-        labels.append(d - DAY)
-        opens.append(o)
-        closes.append(c)
-        for s, e in brk:
-            bs, be = local_to_utc_ns(s, tz), local_to_utc_ns(e, tz)
-            if bs < be:  # a break inside a gap is empty: dropped
-                breaks.append((bs, be, row))
-    return SessionTable.from_rows(labels, opens, closes, breaks, first, last, *coverage(first, last, tz))
+    """The table of ``cal``'s rules for local dates first..last (sessions labelled first-1 .. last).
+
+    Vectorised: the session days are a NumPy range filtered by weekday and holiday;
+    a wall time ``t`` of session ``d`` lies ``rel_us(t, open)`` after the regular open
+    on ``d``; every wall time converts to UTC in one :func:`wall_to_utc_us` pass."""
+    d0 = (first - DAY).toordinal() - _EPOCH_ORD
+    days = np.arange(d0, last.toordinal() - _EPOCH_ORD + 1, dtype=np.int64)
+    keep = np.isin((days + 3) % 7, np.array(sorted(cal.weekdays), dtype=np.int64))  # 1970-01-01: Thursday
+    if cal.holidays:
+        keep &= ~np.isin(days, _days(cal.holidays))
+    days = days[keep]
+    n = len(days)
+    base = days * _US_DAY + time_us(cal.open)  # the regular open, local us
+    op_rel = np.zeros(n, dtype=np.int64)
+    cl_rel = np.full(n, rel_us(cal.close, cal.open) or _US_DAY, dtype=np.int64)  # close == open: 24 h
+    _override(days, cal.late_opens, cal.open, op_rel)
+    _override(days, cal.early_closes, cal.open, cl_rel)
+    op, cl = base + op_rel, base + cl_rel
+    walls = [op, cl]
+    for s, e in cal.breaks:  # clipped to the (late / early) session
+        walls += [np.maximum(base + rel_us(s, cal.open), op), np.minimum(base + rel_us(e, cal.open), cl)]
+    utc = wall_to_utc_us(np.concatenate(walls), cal.tz).reshape(len(walls), n)
+    o, c = utc[0], utc[1]
+    ok = (o < c) & (o >= _US_LO) & (c <= _US_HI)  # empty (inside a gap) or beyond int64 ns: dropped
+    rows = np.cumsum(ok) - 1
+    bs_all, be_all, br_all = [], [], []
+    for j in range(len(cal.breaks)):
+        bs, be = utc[2 + 2 * j], utc[3 + 2 * j]
+        b_ok = ok & (walls[2 + 2 * j] < walls[3 + 2 * j]) & (bs < be)  # a break inside a gap is empty
+        bs_all.append(bs[b_ok])
+        be_all.append(be[b_ok])
+        br_all.append(rows[b_ok])
+    if bs_all:
+        bs, be, br = np.concatenate(bs_all), np.concatenate(be_all), np.concatenate(br_all)
+        order = np.lexsort((bs, br))
+        breaks = np.stack([bs[order] * 1000, be[order] * 1000, br[order]], axis=1)
+    else:
+        breaks = np.empty((0, 3), dtype=np.int64)
+    return SessionTable.from_rows(
+        days[ok].astype("datetime64[D]"),
+        o[ok] * 1000,
+        c[ok] * 1000,
+        breaks,
+        first,
+        last,
+        *coverage(first, last, cal.tz),
+    )

@@ -3,7 +3,7 @@ from typing import Any, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["SessionTable", "build", "coverage", "local_to_utc_ns"]
+__all__ = ["SessionTable", "build", "coverage", "local_to_utc_ns", "wall_to_utc_us"]
 
 class SessionTable:
     labels: np.ndarray
@@ -30,6 +30,7 @@ class SessionTable:
         hi: int,
     ) -> SessionTable: ...
 
+def wall_to_utc_us(wall: np.ndarray, tz: Any) -> np.ndarray: ...
 def local_to_utc_ns(local_ns: int, tz: Any) -> int: ...
 def coverage(first: _dt.date, last: _dt.date, tz: Any) -> Tuple[int, int]: ...
 def build(cal: Any, first: _dt.date, last: _dt.date) -> SessionTable: ...
