@@ -24,6 +24,14 @@ Usage::
     python benchmarks/bench_kernels.py --kernels drawdown,max_drawdown --json /tmp/b.json
     python benchmarks/bench_kernels.py --kernels drawdown,max_drawdown,simple_returns \
         --sizes 1e5,1e6,1e7,3e7 --no-peers            # every SIMD path at its floor
+    python benchmarks/bench_kernels.py --api-only      # only the API overhead table
+
+API overhead (after the kernel table; ``--no-api`` skips it): per scan kernel,
+the public function on a pandas DataFrame of 2520 bars x 500 symbols (one
+float64 block, column-major in NumPy terms) / the raw ufunc with ``axis=0``
+on the same values, and on a 10**6 pandas Series (and a polars Series) / the
+raw ufunc on its values; both sides allocate their output.  Timed like the
+kernels: interleaved, median of ``--repeat`` samples.
 """
 
 from __future__ import annotations
@@ -51,6 +59,11 @@ try:
     import pandas as pd
 except Exception:  # pragma: no cover - optional competitor
     pd = None
+
+try:
+    import polars as pl
+except Exception:  # pragma: no cover - optional
+    pl = None
 
 try:
     import numba
@@ -88,6 +101,8 @@ COPY = "copy floor"
 DIVF = "division floor"
 MAXP = "np.max pass"
 FLOOR = "max(copy, division)"
+TK_ALLOC = "tradekernels (alloc)"
+NUMPY_ALLOC = "numpy (alloc)"
 #: kernels of the per-path floor table (the ones with SIMD paths)
 PATH_TABLE_KERNELS = ("drawdown", "max_drawdown", "simple_returns")
 
@@ -377,6 +392,10 @@ def build_impls(
     else:  # pragma: no cover
         raise KeyError(kernel)
     impls.append((NUMPY, f_np, 1.0))
+    if kernel == "log_returns":
+        # both allocating their output (the composite allocates the ratios too)
+        impls.append((TK_ALLOC, lambda: uf(x), 1.0))
+        impls.append((NUMPY_ALLOC, lambda: np.log(x[1:] / x[:-1]), 1.0))
 
     # ---- pandas idioms ----
     if pd is not None:
@@ -494,17 +513,24 @@ def compare(ref: Any, got: Any) -> str:
 # --------------------------------------------------------------------------
 
 
+#: the clock of every sample: ``time.perf_counter`` (wall), or with ``--cpu-time``
+#: ``time.thread_time`` (this thread's CPU time: on a loaded machine the time the
+#: scheduler gives to other processes is left out)
+CLOCK: List[Callable[[], float]] = [time.perf_counter]
+
+
 def time_impls(impls, repeat: int, min_time: float) -> Dict[str, Dict[str, Any]]:
     """Interleaved timing; returns ``{label: {median_s, min_s, loops, samples}}``."""
+    clock = CLOCK[0]
     loops: Dict[str, int] = {}
     gc.collect()
     gc.disable()
     try:
         # calibration call (after the warm-up done by the caller)
         for label, fn, _ in impls:
-            t0 = time.perf_counter()
+            t0 = clock()
             fn()
-            dt = time.perf_counter() - t0
+            dt = clock() - t0
             loops[label] = max(1, int(math.ceil(min_time / dt))) if dt > 0 else 1000
         samples: Dict[str, List[float]] = {label: [] for label, _, _ in impls}
         k = len(impls)
@@ -512,10 +538,10 @@ def time_impls(impls, repeat: int, min_time: float) -> Dict[str, Dict[str, Any]]
             order = impls[rep % k :] + impls[: rep % k]
             for label, fn, scale in order:
                 nl = loops[label]
-                t0 = time.perf_counter()
+                t0 = clock()
                 for _ in range(nl):
                     fn()
-                dt = (time.perf_counter() - t0) / nl
+                dt = (clock() - t0) / nl
                 samples[label].append(dt * scale)
     finally:
         gc.enable()
@@ -528,6 +554,139 @@ def time_impls(impls, repeat: int, min_time: float) -> Dict[str, Dict[str, Any]]
         }
         for label, v in samples.items()
     }
+
+
+# --------------------------------------------------------------------------
+# API overhead: the public functions (pandas / polars in and out) vs the raw ufunc
+# --------------------------------------------------------------------------
+
+API_BARS, API_SYMBOLS, API_SERIES_N = 2520, 500, 10**6
+API_WINDOW = 21  # rolling_max_drawdown's window
+
+
+def _api_calls(name: str, df: Any, s: Any, ps: Any) -> Dict[str, Callable[[], Any]]:
+    """The contenders of one kernel: the raw ufunc on the frame's values (``axis=0``)
+    and on the Series' values, the public function on the frame, the Series and the
+    polars Series.  Every call allocates its output."""
+    v, sv = df.to_numpy(), s.to_numpy()
+    uf = getattr(tku, name)
+    f = getattr(tradekernels, name)
+    calls: Dict[str, Callable[[], Any]] = {}
+    if name == "rolling_max_drawdown":
+        w = np.int64(API_WINDOW)
+        calls["raw frame"] = lambda: uf(v, w, w, axes=[(0,), (), (), (0,)])
+        calls["raw series"] = lambda: uf(sv, w, w)
+        calls["pandas frame"] = lambda: f(df, API_WINDOW)
+        calls["pandas series"] = lambda: f(s, API_WINDOW)
+        if ps is not None:
+            calls["polars series"] = lambda: f(ps, API_WINDOW)
+        return calls
+    calls["raw frame"] = lambda: uf(v, axis=0)
+    calls["raw series"] = lambda: uf(sv)
+    calls["pandas frame"] = lambda: f(df)
+    calls["pandas series"] = lambda: f(s)
+    if ps is not None:
+        calls["polars series"] = lambda: f(ps)
+    return calls
+
+
+def _fixed_cost(calls: Dict[str, Callable[[], Any]], repeat: int) -> Dict[str, float]:
+    """Seconds per call of each contender on tiny input (the fixed cost of a call: its
+    Python work), the minimum over ``repeat`` interleaved samples of 200 calls each
+    (on tiny input the minimum is steady where a median of full calls is not)."""
+    best = {label: math.inf for label in calls}
+    clock = CLOCK[0]
+    for _ in range(repeat):
+        for label, fn in calls.items():
+            t0 = clock()
+            for _ in range(200):
+                fn()
+            best[label] = min(best[label], (clock() - t0) / 200)
+    return best
+
+
+def api_overhead(repeat: int, min_time: float) -> List[Dict[str, Any]]:
+    """Time every scan kernel's public function against its raw ufunc (see the module
+    docstring); print the ratios and return them as rows.
+
+    Two measures per contender: the ratio of the medians of full calls (interleaved,
+    as the kernel table), and the fixed cost of the public function (its Python
+    work, ``+us``: the difference of the minimum times on a frame of 4 bars x 500
+    symbols and on a 4-bar Series), which on a loaded machine is the steadier of
+    the two."""
+    from tradekernels import _registry
+
+    if pd is None:
+        print("API overhead: pandas is not installed, skipped")
+        return []
+    rng = np.random.default_rng(42)
+    vals = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, (API_BARS, API_SYMBOLS)), axis=0)
+    df = pd.DataFrame(vals)  # pandas keeps one float64 block: column-major values
+    s = pd.Series(make_prices(API_SERIES_N))
+    ps = pl.Series("price", s.to_numpy()) if pl is not None else None
+    tiny_df = pd.DataFrame(vals[:4])
+    tiny_s = pd.Series(s.to_numpy()[:4])
+    tiny_ps = pl.Series("price", tiny_s.to_numpy()) if pl is not None else None
+    names = [k.name for k in _registry.KERNELS if k.family == "scans"] + [k.name for k in _registry.WINDOWED]
+    print()
+    print(
+        f"API overhead (public function / raw ufunc on the same values, both allocating; "
+        f"frame {API_BARS} bars x {API_SYMBOLS} symbols, one float64 block, raw: axis=0; "
+        f"series n = {API_SERIES_N:.0e}; target <= 1.10x)"
+    )
+    head = f"  {'kernel':<22} {'raw frame ms':>12} {'pandas frame':>12} {'+us':>5}"
+    head += f" {'raw series ms':>13} {'pandas series':>13} {'+us':>5}"
+    head += f" {'polars series':>13} {'+us':>5}" if ps is not None else ""
+    print(head)
+    rows: List[Dict[str, Any]] = []
+    with np.errstate(all="ignore"):
+        for name in names:
+            calls = _api_calls(name, df, s, ps)
+            impls = [(label, fn, 1.0) for label, fn in calls.items()]
+            for _, fn, _ in impls:  # warm-up
+                fn()
+            t = {label: r["median_s"] for label, r in time_impls(impls, repeat, min_time).items()}
+            tiny = _fixed_cost(_api_calls(name, tiny_df, tiny_s, tiny_ps), repeat)
+            fixed = {
+                "pandas frame": tiny["pandas frame"] - tiny["raw frame"],
+                "pandas series": tiny["pandas series"] - tiny["raw series"],
+            }
+            if ps is not None:
+                fixed["polars series"] = tiny["polars series"] - tiny["raw series"]
+            ratios = {
+                "pandas frame": t["pandas frame"] / t["raw frame"],
+                "pandas series": t["pandas series"] / t["raw series"],
+            }
+            if ps is not None:
+                ratios["polars series"] = t["polars series"] / t["raw series"]
+            line = (
+                f"  {name:<22} {t['raw frame'] * 1e3:>12.3f} {ratios['pandas frame']:>11.2f}x "
+                f"{fixed['pandas frame'] * 1e6:>5.0f} "
+                f"{t['raw series'] * 1e3:>13.3f} {ratios['pandas series']:>12.2f}x "
+                f"{fixed['pandas series'] * 1e6:>5.0f}"
+            )
+            if ps is not None:
+                line += f" {ratios['polars series']:>12.2f}x {fixed['polars series'] * 1e6:>5.0f}"
+            print(line, flush=True)
+            rows.append(
+                {
+                    "kernel": name,
+                    "median_s": t,
+                    "ratio_vs_raw": ratios,
+                    "fixed_cost_s": fixed,
+                    "raw_plus_fixed_ratio": {
+                        c: (t[c.replace("pandas", "raw").replace("polars", "raw")] + fixed[c])
+                        / t[c.replace("pandas", "raw").replace("polars", "raw")]
+                        for c in fixed
+                    },
+                }
+            )
+            gc.collect()
+    worst = max((r["ratio_vs_raw"][c], r["kernel"], c) for r in rows for c in r["ratio_vs_raw"])
+    print(f"  worst ratio of medians: {worst[1]} {worst[2]} {worst[0]:.2f}x (target <= 1.10x)")
+    worst = max((v, r["kernel"], c) for r in rows for c, v in r["raw_plus_fixed_ratio"].items())
+    print(f"  worst (raw + fixed cost) / raw: {worst[1]} {worst[2]} {worst[0]:.2f}x (target <= 1.10x)")
+    return rows
 
 
 # --------------------------------------------------------------------------
@@ -634,6 +793,14 @@ def parse_args(argv=None):
         help="comma-separated SIMD paths to time, one row each [default: every native path this CPU runs]",
     )
     p.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time with this thread's CPU time (time.thread_time) instead of the wall clock "
+        "(time.perf_counter): steadier on a loaded machine",
+    )
+    p.add_argument("--no-api", action="store_true", help="skip the API overhead table")
+    p.add_argument("--api-only", action="store_true", help="only the API overhead table")
+    p.add_argument(
         "--no-peers",
         action="store_true",
         help="time only the tradekernels paths and the floors (no NumPy, pandas, numba, pure Python)",
@@ -673,6 +840,8 @@ def fmt_n(n: int) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.cpu_time:
+        CLOCK[0] = time.thread_time
     info = machine_info()
     tk_label = path_label(tku.simd_path)
     path_ufuncs = {q: dict(tku.for_path(q)) for q in args.paths}
@@ -693,7 +862,8 @@ def main(argv=None) -> int:
     )
     print(
         f"sizes {[fmt_n(n) for n in args.sizes]}, repeat {args.repeat}, "
-        f"median after 1 warm-up, min sample {args.min_time * 1e3:g} ms"
+        f"median after 1 warm-up, min sample {args.min_time * 1e3:g} ms, "
+        f"clock {'time.thread_time (CPU)' if args.cpu_time else 'time.perf_counter (wall)'}"
         + ("  [--quick: smoke run, not a measurement]" if args.quick else "")
     )
     print()
@@ -708,7 +878,7 @@ def main(argv=None) -> int:
     print(hdr)
     print("-" * len(hdr))
 
-    for n in args.sizes:
+    for n in [] if args.api_only else args.sizes:
         prices = make_prices(n)
         rets = np_simple_returns(prices, np.empty(n))
         for kernel in args.kernels:
@@ -720,6 +890,8 @@ def main(argv=None) -> int:
             ref_full = None
             for label, fn, _ in impls:
                 res = fn()
+                if label == NUMPY_ALLOC:  # r[0] is NaN in tradekernels, absent here
+                    res = np.concatenate(([np.nan], res))
                 if label == tk_label:
                     ref_full = _as_array(res)
                     ref_full = tuple(ref_full) if isinstance(ref_full, tuple) else np.array(ref_full)
@@ -791,7 +963,7 @@ def main(argv=None) -> int:
     # ---- every SIMD path at its floor, every n ----
     path_table: List[Dict[str, Any]] = []
     table_kernels = [k for k in PATH_TABLE_KERNELS if k in args.kernels]
-    if table_kernels:
+    if table_kernels and not args.api_only:
         print()
         print(
             "SIMD paths at their floor (tradekernels / floor; scans: max(copy floor, division floor), "
@@ -856,6 +1028,18 @@ def main(argv=None) -> int:
                 "within_target": ratio <= target,
             }
         )
+    for num, den, text in (
+        (NUMPY, tk_label, "log_returns     numpy / tradekernels, out="),
+        (NUMPY_ALLOC, TK_ALLOC, "log_returns     numpy / tradekernels, allocating"),
+    ):
+        a, b = get("log_returns", num), get("log_returns", den)
+        if a is None or b is None:
+            continue
+        status = "within target" if a / b >= 1.0 else "BELOW target"
+        print(f"  {text:<52} {a / b:6.2f}x   (target >= 1.0x: {status})")
+        summary.append(
+            {"kernel": "log_returns", "n": n_sum, "what": f"{num} / {den}", "ratio": a / b, "target_min": 1.0}
+        )
     for kernel, impl in (
         ("drawdown", NUMPY),
         ("drawdown", TK_SCALAR),
@@ -871,7 +1055,8 @@ def main(argv=None) -> int:
         text = f"{kernel:<15} {impl} / tradekernels"
         print(f"  {text:<52} {t / tk_t:6.2f}x   (how many times slower)")
         summary.append({"kernel": kernel, "n": n_sum, "what": f"{impl} / tradekernels", "ratio": t / tk_t})
-    print(f"\nwall time of the measurements: {wall:.1f} s")
+    api_rows = [] if args.no_api else api_overhead(args.repeat, args.min_time)
+    print(f"\nwall time of the measurements: {wall:.1f} s (API overhead table not included)")
 
     if args.json:
         doc = {
@@ -881,6 +1066,7 @@ def main(argv=None) -> int:
                 "repeat": args.repeat,
                 "min_time_s": args.min_time,
                 "quick": args.quick,
+                "clock": "thread_time" if args.cpu_time else "perf_counter",
                 "kernels": args.kernels,
                 "python_prefix_n": PY_N,
                 "input": "100*cumprod(1+N(0,0.01)), default_rng(42), float64; "
@@ -889,11 +1075,12 @@ def main(argv=None) -> int:
             "rows": rows,
             "summary": summary,
             "path_table": path_table,
+            "api_overhead": api_rows,
             "wall_s": wall,
         }
         with open(args.json, "w") as fh:
             json.dump(doc, fh, indent=1)
-        print(f"wrote {len(rows)} rows to {args.json}")
+        print(f"wrote {len(rows)} kernel rows and {len(api_rows)} API overhead rows to {args.json}")
     return 0
 
 

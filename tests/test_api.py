@@ -384,3 +384,38 @@ def test_paths_fall_back_to_the_best_lower_cores():
                 want = fallback[want]
             assert used == want, (name, path, used)
     assert set(_registry.KERNELS[0].simd) >= {"avx2", "avx512"}
+
+
+# --------------------------------------------------------------------------
+# pandas / polars in and out without copies (the API overhead item)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", [k.name for k in KERNELS if k.scan])
+def test_frame_and_series_are_neither_copied_in_nor_out(name, rng):
+    """A float64 frame reaches the ufunc as a view of its block; the result wraps the
+    ufunc's output (here an out=) without a copy, a frame's result as one block."""
+    from tradekernels import _api
+
+    df = pd.DataFrame(100.0 + rng.random((60, 5)).cumsum(axis=0))
+    arr, _, _ = _api.prepare(name, df, None)
+    assert np.shares_memory(arr, df.to_numpy())
+    out = np.empty((60, 5), dtype=np.int64 if name == "underwater_bars" else np.float64, order="F")
+    res = getattr(tk, name)(df, out=out)
+    assert isinstance(res, pd.DataFrame) and np.shares_memory(res.to_numpy(), out)
+    assert list(res.index) == list(df.index) and list(res.columns) == list(df.columns)
+    fresh = getattr(tk, name)(df).to_numpy()
+    assert fresh.flags.f_contiguous  # column-major, as the input: one block
+    s = pd.Series(df[0].to_numpy().copy(), index=pd.RangeIndex(10, 70), name="px")
+    o = np.empty(60, dtype=out.dtype)
+    r = getattr(tk, name)(s, out=o)
+    assert np.shares_memory(r.to_numpy(), o) and r.name == "px" and r.index.equals(s.index)
+
+
+def test_polars_series_in_and_out_without_a_copy(rng):
+    pl = pytest.importorskip("polars")
+    x = 100.0 + rng.random(80).cumsum()
+    s = pl.Series("px", x)
+    o = np.empty(80)
+    r = tk.drawdown(s, out=o)
+    assert isinstance(r, pl.Series) and r.name == "px" and np.shares_memory(r.to_numpy(), o)

@@ -20,7 +20,7 @@ import pytest
 from hostile_layouts import LAYOUTS, call, check_ufunc_layouts, layout, same_bits, views_of
 
 import tradekernels as tk
-from conftest import path_ufuncs, reference_apply
+from conftest import first_difference, path_ufuncs, reference_apply
 from tradekernels import _backend, _registry, stream, ufuncs
 from tradekernels.scans import reference
 from tradekernels.scans.records import _reference_records
@@ -92,7 +92,9 @@ def test_layouts_equal_the_twin(k, dtype):
                 new = list(args)
                 new[i] = view
                 for j, (g, w) in enumerate(zip(call(uf, new), want)):
-                    assert same_bits(g, w), f"{k.name}[{path}] argument {i} {name}: output {j}"
+                    # the twin to the declared ulps (log_returns: NumPy's log vs math.log)
+                    ok = same_bits(g, w) if k.ulps == 0 else first_difference(g, w, k.ulps) is None
+                    assert ok, f"{k.name}[{path}] argument {i} {name}: output {j}"
 
 
 @pytest.mark.parametrize("k", SCAN_UFUNCS, ids=[k.name for k in SCAN_UFUNCS])

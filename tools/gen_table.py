@@ -70,7 +70,7 @@ def generate() -> str:
             guard = path != "scalar"
             if guard:
                 out.append(f"#if TK_HAVE_{path.upper()}")
-            lds = ", ".join(f"{{{fn}, {nargs}, &tk_kernels[{i}], 0}}" for fn in fns)
+            lds = ", ".join(f"{{.fn = {fn}, .nargs = {nargs}, .kernel = &tk_kernels[{i}]}}" for fn in fns)
             out.append(f"static const tk_loop_data tk_ld_{k.name}_{path}[] = {{{lds}}};")
             ptrs = ", ".join(f"(void *)&tk_ld_{k.name}_{path}[{j}]" for j in range(len(fns)))
             out.append(f"static void *tk_data_{k.name}_{path}[] = {{{ptrs}}};")

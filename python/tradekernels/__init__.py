@@ -27,18 +27,22 @@ from .fills import (
 )
 from .scans import *  # noqa: F401,F403 - one function per scan kernel
 from .scans import __all__ as _scans_all
-from .sessions import (
-    Calendar,
-    SessionTable,
-    minutes_into_session,
-    session_index,
-    session_label,
-    session_mask,
-    session_start,
-)
 from .ufuncs import simd_path
 
 __version__ = "0.1.0"
+
+#: the sessions family's public names: its package (the calendar, zoneinfo) is
+#: imported on first use of one of them
+_SESSIONS = (
+    "Calendar",
+    "SessionTable",
+    "minutes_into_session",
+    "session_index",
+    "session_label",
+    "session_mask",
+    "session_start",
+)
+
 
 __all__ = [
     "BACKENDS",
@@ -59,23 +63,24 @@ __all__ = [
     "Exits",
     "exit_orders",
     "trades_from_signals",
-    "Calendar",
-    "SessionTable",
-    "minutes_into_session",
-    "session_index",
-    "session_label",
-    "session_mask",
-    "session_start",
+    *_SESSIONS,
     *_scans_all,
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """``tradekernels.dask`` and ``tradekernels.plot`` are imported on first use
-    (PEP 562), so that ``import tradekernels`` stays cheap and never imports
-    dask or matplotlib."""
-    if name in ("dask", "plot"):
+    """``tradekernels.dask``, ``tradekernels.plot`` and the sessions family
+    (``tradekernels.sessions``, ``Calendar``, ``session_mask``, ...) are
+    imported on first use (PEP 562), so that ``import tradekernels`` stays
+    cheap and never imports dask or matplotlib."""
+    if name in ("dask", "plot", "sessions"):
         import importlib
 
         return importlib.import_module("." + name, __name__)
+    if name in _SESSIONS:
+        from . import sessions
+
+        value = getattr(sessions, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'tradekernels' has no attribute {name!r}")

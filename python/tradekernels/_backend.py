@@ -176,7 +176,12 @@ def _first_mismatch(nat: np.ndarray, ref: np.ndarray, ulps: int) -> Optional[Tup
         with np.errstate(invalid="ignore", over="ignore"):
             same = (nat == ref) | (np.isnan(nat) & np.isnan(ref))
             if ulps:
-                scale = np.maximum(np.abs(nat), np.abs(ref)).astype(nat.dtype)
+                # ulps of the coarser dtype: an out= wider than the kernel's float type
+                # (longdouble) holds the result of the kernel's precision
+                coarse = nat.dtype
+                if ref.dtype.kind == "f" and np.finfo(ref.dtype).eps > np.finfo(nat.dtype).eps:
+                    coarse = ref.dtype
+                scale = np.maximum(np.abs(nat), np.abs(ref)).astype(coarse)
                 same |= np.abs(nat.astype(np.float64) - ref) <= ulps * np.spacing(scale).astype(np.float64)
         bad = ~same
     if not bad.any():

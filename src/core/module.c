@@ -14,8 +14,9 @@
  * outer loop restores the floating-point flags, so they never make NumPy
  * emit "invalid value" / "divide by zero" warnings, on any SIMD path.
  *
- * There is no mutable global state: the chosen SIMD path and the
- * streaming-store threshold (detected once per make_ufuncs) are baked into
+ * There is no mutable global state: the chosen SIMD path, the
+ * streaming-store threshold (detected once per make_ufuncs) and numpy.log's
+ * float64 loop (tk_numpy_log, used by log_returns) are baked into
  * each ufunc's data array at creation time, a copy of the table's loop
  * data owned by the ufunc (a capsule in ufunc->obj, released with it).
  */
@@ -168,6 +169,32 @@ static int tk_core_path(const tk_kernel *k, int path)
     return path;
 }
 
+/* numpy.log's float64 loop: the first "d->d" entry of its loop table (the
+ * one NumPy's type resolution picks for float64, with NumPy's own CPU
+ * dispatch already applied: SIMD where the CPU has it).  The ufunc lives as
+ * long as the interpreter, so no reference is kept. */
+void tk_numpy_log(tk_log_loop *lg)
+{
+    lg->fn = tk_log_libm;
+    lg->data = NULL;
+    PyObject *np = PyImport_ImportModule("numpy");
+    PyObject *uf = np != NULL ? PyObject_GetAttrString(np, "log") : NULL;
+    Py_XDECREF(np);
+    if (uf != NULL && PyObject_TypeCheck(uf, &PyUFunc_Type)) {
+        const PyUFuncObject *u = (const PyUFuncObject *)uf;
+        for (int i = 0; u->nin == 1 && u->nout == 1 && i < u->ntypes; i++) {
+            if (u->types[2 * i] == NPY_DOUBLE && u->types[2 * i + 1] == NPY_DOUBLE
+                && u->functions[i] != NULL) {
+                lg->fn = (tk_np_loop_fn)u->functions[i];
+                lg->data = u->data != NULL ? u->data[i] : NULL;
+                break;
+            }
+        }
+    }
+    Py_XDECREF(uf);
+    PyErr_Clear();
+}
+
 /* One ufunc's loop data: a copy of the table's, with the call context. */
 typedef struct {
     void *ptrs[TK_MAXLOOPS];
@@ -182,7 +209,8 @@ static void tk_free_ufunc_data(PyObject *cap)
 }
 
 /* The ufunc of row k on `path`; its loop data lives as long as it does. */
-static PyObject *tk_make_ufunc(const tk_kernel *k, int path, npy_intp stream_min)
+static PyObject *tk_make_ufunc(const tk_kernel *k, int path, npy_intp stream_min,
+                               const tk_log_loop *lg)
 {
     tk_ufunc_data *ud = PyMem_Calloc(1, sizeof *ud);
     if (ud == NULL) {
@@ -192,6 +220,7 @@ static PyObject *tk_make_ufunc(const tk_kernel *k, int path, npy_intp stream_min
     for (int j = 0; j < k->nloops; j++) {
         ud->lds[j] = *(const tk_loop_data *)src[j];
         ud->lds[j].stream_min = stream_min;
+        ud->lds[j].log = *lg;
         ud->ptrs[j] = &ud->lds[j];
     }
     PyObject *cap = PyCapsule_New(ud, TK_DATA_CAPSULE, tk_free_ufunc_data);
@@ -218,13 +247,15 @@ static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
         return NULL;
     }
     const npy_intp stream_min = tk_stream_min_bytes();
+    tk_log_loop lg;
+    tk_numpy_log(&lg);
     PyObject *d = PyDict_New();
     if (d == NULL) {
         return NULL;
     }
     for (int i = 0; i < tk_nkernels; i++) {
         const tk_kernel *k = &tk_kernels[i];
-        PyObject *uf = tk_make_ufunc(k, path, stream_min);
+        PyObject *uf = tk_make_ufunc(k, path, stream_min, &lg);
         if (uf == NULL || PyDict_SetItemString(d, k->name, uf) < 0) {
             Py_XDECREF(uf);
             Py_DECREF(d);

@@ -88,14 +88,31 @@ typedef struct tk_kernel {
     tk_dims_fn core_dims; /* process_core_dims_func, or NULL */
 } tk_kernel;
 
+/* A NumPy inner loop (the shape of PyUFuncGenericFunction) and its data:
+ * numpy.log's float64 ("d->d") loop, the vectorised log that log_returns
+ * applies to its ratios (returns.c).  Found at run time, from the numpy.log
+ * ufunc object, by tk_numpy_log (module.c); where that fails, tk_log_libm
+ * (returns.c: the C library's log per element). */
+typedef void (*tk_np_loop_fn)(char **args, const npy_intp *dims, const npy_intp *steps, void *data);
+typedef struct {
+    tk_np_loop_fn fn;
+    void *data;
+} tk_log_loop;
+
+/* tk_numpy_log(&lg): numpy.log's float64 loop, or tk_log_libm when numpy.log
+ * has none (never fails; needs the GIL). */
+void tk_numpy_log(tk_log_loop *lg);
+void tk_log_libm(char **args, const npy_intp *dims, const npy_intp *steps, void *data);
+
 /* The data of one ufunc loop: its core, the ufunc's argument count and row;
- * stream_min is filled in per ufunc by make_ufuncs (module.c), 0 in the
- * generated table. */
+ * stream_min and log are filled in per ufunc by make_ufuncs (module.c),
+ * zero in the generated table. */
 typedef struct {
     tk_core_fn fn;
     int nargs;
     const tk_kernel *kernel;
     npy_intp stream_min;
+    tk_log_loop log;
 } tk_loop_data;
 
 /* The outer loop passes its loop data after a core's arguments: args[nargs]
@@ -105,6 +122,13 @@ static inline npy_intp tk_call_stream_min(char **args, int nargs)
 {
     const tk_loop_data *ld = (const tk_loop_data *)(const void *)args[nargs];
     return ld->stream_min;
+}
+
+/* The vectorised log a core applies (log_returns), from the same loop data. */
+static inline const tk_log_loop *tk_call_log(char **args, int nargs)
+{
+    const tk_loop_data *ld = (const tk_loop_data *)(const void *)args[nargs];
+    return &ld->log;
 }
 
 extern const tk_kernel tk_kernels[];

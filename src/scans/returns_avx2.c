@@ -1,7 +1,9 @@
 /*
- * returns_avx2.c - AVX2 float64 path for simple_returns: bit-identical to
- * the scalar loop in returns.inc.h (one correctly rounded division and
- * subtraction per element, the same as the step function).  Strided data
+ * returns_avx2.c - AVX2 float64 paths for simple_returns and log_returns:
+ * bit-identical to the scalar loops in returns.inc.h (one correctly rounded
+ * division and subtraction per element, the same as the step function;
+ * log_returns: the same correctly rounded ratios, then the same log,
+ * tk_log_returns_blocks).  Strided data
  * falls back to the scalar loop.
  */
 #include "tk.h"
@@ -60,6 +62,75 @@ TK_AVX2 void tk_simple_returns_state_f64_avx2(char **args, const npy_intp *dims,
     }
     double p = tk_ld_f64(args[1]);
     sr_avx2((const double *)args[0], (double *)args[2], dims[0], &p, tk_call_stream_min(args, 4));
+    tk_st_f64(args[3], p);
+}
+
+/* log_returns: the ratios of a contiguous block with 4-lane divisions. */
+TK_AVX2 static void lr_ratios_avx2(const char *xc, npy_intp xs, npy_intp m, double prev,
+                                   double *restrict buf)
+{
+    (void)xs; /* contiguous: sizeof(double) */
+    const double *x = (const double *)(const void *)xc;
+    buf[0] = tk_ld_f64(xc) / prev;
+    npy_intp j = 1;
+    for (; j + 4 <= m; j += 4) {
+        _mm256_storeu_pd(buf + j,
+                         _mm256_div_pd(_mm256_loadu_pd(x + j), _mm256_loadu_pd(x + j - 1)));
+    }
+    for (; j < m; j++) {
+        buf[j] = tk_ld_f64(xc + j * 8) / tk_ld_f64(xc + (j - 1) * 8);
+    }
+}
+
+/* The block to a contiguous float64 output: where the run streams, 4 lanes
+ * at a time with non-temporal stores; else memcpy. */
+TK_AVX2 static void lr_flush_avx2(char *outc, const double *buf, npy_intp m, int stream)
+{
+    if (!stream) { /* memcpy: fast-string stores write whole lines without reading them */
+        tk_log_flush_copy(outc, buf, m, 0);
+        return;
+    }
+    double *out = (double *)(void *)outc;
+    const npy_intp head = head_count(out, m);
+    npy_intp j = 0;
+    for (; j < head; j++) {
+        out[j] = buf[j];
+    }
+    for (; j + 4 <= m; j += 4) {
+        store(out + j, _mm256_loadu_pd(buf + j), stream);
+    }
+    for (; j < m; j++) {
+        out[j] = buf[j];
+    }
+}
+
+TK_AVX2 void tk_log_returns_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double)) {
+        tk_log_returns_f64(args, dims, steps);
+        return;
+    }
+    double p = NAN;
+    if (tk_log_returns_blocks(args[0], steps[0], args[1], steps[1], dims[0], &p,
+                              tk_call_log(args, 2), 0, lr_ratios_avx2, lr_flush_avx2,
+                              tk_call_stream_min(args, 2))) {
+        _mm_sfence();
+    }
+}
+
+/* (n),(k)->(n),(k) */
+TK_AVX2 void tk_log_returns_state_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    if (steps[0] != sizeof(double)) {
+        tk_log_returns_state_f64(args, dims, steps);
+        return;
+    }
+    double p = tk_ld_f64(args[1]);
+    if (tk_log_returns_blocks(args[0], steps[0], args[2], steps[2], dims[0], &p,
+                              tk_call_log(args, 4), 0, lr_ratios_avx2, lr_flush_avx2,
+                              tk_call_stream_min(args, 4))) {
+        _mm_sfence();
+    }
     tk_st_f64(args[3], p);
 }
 

@@ -3,9 +3,10 @@
  *
  * One small heap type per kernel (tradekernels._core.SimpleReturns, ...,
  * wrapped by tradekernels.stream).  An object holds only the kernel's
- * carried state (tk_scan.h) and update(x) applies the same step function
- * as the batch loops, so the sequence of outputs equals the batch kernel
- * bit for bit.  update() does no allocation of its own (the returned float
+ * carried state (tk_scan.h; LogReturns also numpy.log's float64 loop, the
+ * batch kernel's log) and update(x) applies the same step function as the
+ * batch loops, so the sequence of outputs equals the batch kernel bit for
+ * bit.  update() does no allocation of its own (the returned float
  * comes from CPython's float free list; int results are small ints or a
  * PyLong).  The types are created per module (PyType_FromModuleAndSpec):
  * no global mutable state.
@@ -146,8 +147,49 @@ typedef struct {
 
 TK_STREAM1(SimpleReturns, simple_returns, NAN,
            "SimpleReturns(state=None): live simple returns; update(price) -> x/prev - 1.")
-TK_STREAM1(LogReturns, log_returns, NAN,
-           "LogReturns(state=None): live log returns; update(price) -> log(x/prev).")
+
+/* LogReturns also carries the vectorised log of the batch kernel (numpy.log's
+ * float64 loop, tk_numpy_log), found when the object is initialised. */
+typedef struct {
+    PyObject_HEAD double s;
+    tk_log_loop log;
+} tk_log_stream;
+
+static int tk_log_returns_stream_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    double vec[1];
+    const int r = tk_parse_state("LogReturns", args, kwds, vec, 1);
+    if (r < 0) {
+        return -1;
+    }
+    tk_log_stream *o = (tk_log_stream *)self;
+    o->s = r ? vec[0] : NAN;
+    tk_numpy_log(&o->log);
+    return 0;
+}
+
+static PyObject *tk_log_returns_stream_update(PyObject *self, PyObject *arg)
+{
+    tk_log_stream *o = (tk_log_stream *)self;
+    double v;
+    if (tk_arg_double(arg, &v) < 0) {
+        return NULL;
+    }
+    if (o->log.fn == NULL) { /* __init__ never ran */
+        o->s = NAN;
+        tk_numpy_log(&o->log);
+    }
+    return PyFloat_FromDouble(tk_log_returns_step(&o->s, v, &o->log));
+}
+
+static PyObject *tk_log_returns_stream_vec(PyObject *self, void *Py_UNUSED(c))
+{
+    return tk_vec_tuple(&((tk_log_stream *)self)->s, 1);
+}
+
+TK_STREAM_TYPE(LogReturns, log_returns, tk_log_stream,
+               "LogReturns(state=None): live log returns; update(price) -> log(x/prev).", )
+
 TK_STREAM1(CumulativeReturns, cumulative_returns, 1.0,
            "CumulativeReturns(state=None): live compounded return; update(r) -> prod(1+r) - 1.")
 TK_STREAM1(Drawdown, drawdown, -INFINITY,

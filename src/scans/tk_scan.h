@@ -31,6 +31,7 @@
 #define TK_SCAN_H
 
 #include "tk.h"
+#include <stdint.h>
 
 /* ---- returns: prev = the previous price (NaN before the first) ---- */
 
@@ -41,11 +42,99 @@ static inline double tk_simple_returns_step(double *prev, double v)
     return r;
 }
 
-static inline double tk_log_returns_step(double *prev, double v)
+/* log(r) through the vectorised log of the loop data (tk_log_loop, tk.h:
+ * numpy.log's float64 loop) on a one-element array, so that a single bar
+ * and a block of bars (returns.inc.h) get the same bits. */
+static inline double tk_log_via(const tk_log_loop *lg, double r)
 {
-    const double r = log(v / *prev);
+    char *a[2] = {(char *)&r, (char *)&r};
+    const npy_intp d = 1, s[2] = {sizeof(double), sizeof(double)};
+    lg->fn(a, &d, s, lg->data);
+    return r;
+}
+
+static inline double tk_log_returns_step(double *prev, double v, const tk_log_loop *lg)
+{
+    const double r = tk_log_via(lg, v / *prev);
     *prev = v;
     return r;
+}
+
+/* log_returns a block at a time: `ratios` writes the correctly rounded
+ * ratios x[j] / x[j-1] of TK_LOG_BLOCK bars (x[-1] = prev) into a stack
+ * buffer (returns.inc.h; returns_avx2.c, returns_avx512.c with SIMD
+ * division: a division is correctly rounded on every path, so the bits are
+ * the same), then numpy.log's float64 loop takes the whole block in place:
+ * NumPy's SIMD log where the CPU has one (accuracy: tradekernels.scans.
+ * reference.log_returns).  The log always runs on the contiguous, aligned
+ * buffer, so every element gets the same vectorised computation whatever
+ * the layout, block boundary or chunking (tk_log_returns_step, the
+ * stream's, runs it on one element).  The block then goes to the output:
+ * `flush` copies it to a contiguous float64 output (memcpy, or SIMD stores,
+ * non-temporal from stream_min bytes of output: the output is written once,
+ * never read back into the cache); any other output (strided, float32) is
+ * stored element by element.  x and out hold float32 when f32.  (Writing
+ * the log straight into the output was slower out of cache: NumPy's loop
+ * stores with masked stores, each a read-for-ownership of a cold line.) */
+#define TK_LOG_BLOCK 512
+typedef void (*tk_ratios_fn)(const char *x, npy_intp xs, npy_intp m, double prev,
+                             double *restrict buf);
+typedef void (*tk_flush_fn)(char *out, const double *buf, npy_intp m, int stream);
+
+static inline void tk_log_flush_copy(char *out, const double *buf, npy_intp m, int stream)
+{
+    (void)stream;
+    memcpy(out, buf, (size_t)m * sizeof(double));
+}
+
+/* Returns whether the output was written with non-temporal stores (the
+ * caller then fences them). */
+static inline int tk_log_returns_blocks(const char *x, npy_intp xs, char *out, npy_intp os,
+                                        npy_intp n, double *state, const tk_log_loop *lg,
+                                        const int f32, const tk_ratios_fn ratios,
+                                        const tk_flush_fn flush, npy_intp stream_min)
+{
+    _Alignas(64) double buf[TK_LOG_BLOCK];
+    const npy_intp one[2] = {sizeof(double), sizeof(double)};
+    const npy_intp esize = f32 ? (npy_intp)sizeof(float) : (npy_intp)sizeof(double);
+    const int contig = !f32 && os == (npy_intp)sizeof(double);
+    /* non-temporal stores: a large, aligned output apart from x */
+    const int stream = contig && n * (npy_intp)sizeof(double) >= stream_min
+                       && ((uintptr_t)out % 8) == 0 && xs > 0
+                       && (x + n * xs <= out || out + n * os <= x);
+    double prev = *state;
+    for (npy_intp i = 0; i < n; i += TK_LOG_BLOCK) {
+        npy_intp m = n - i < TK_LOG_BLOCK ? n - i : TK_LOG_BLOCK;
+        if (xs == esize) { /* the next block's input, while this one computes */
+            const npy_intp next = n - i - m < m ? n - i - m : m;
+            for (npy_intp b = 0; b < next * esize; b += 64) {
+                __builtin_prefetch(x + m * esize + b);
+            }
+        }
+        /* every input of the block is read before any output is written:
+         * an out= that is x itself is safe */
+        ratios(x, xs, m, prev, buf);
+        prev = f32 ? tk_ld_f32(x + (m - 1) * xs) : tk_ld_f64(x + (m - 1) * xs);
+        x += m * xs;
+        char *a[2] = {(char *)buf, (char *)buf};
+        lg->fn(a, &m, one, lg->data);
+        if (contig) {
+            flush(out, buf, m, stream);
+        }
+        else {
+            for (npy_intp j = 0; j < m; j++) {
+                if (f32) {
+                    tk_st_f32(out + j * os, buf[j]);
+                }
+                else {
+                    tk_st_f64(out + j * os, buf[j]);
+                }
+            }
+        }
+        out += m * os;
+    }
+    *state = prev;
+    return stream;
 }
 
 /* NaN returns count as 0: the running product is left unchanged. */
