@@ -149,12 +149,15 @@ def test_generator_is_byte_deterministic(tmp_path):
     second = mg.build_all()
     assert first == second
     assert {f"{k.name}.npz" for k in KERNELS + WINDOWED} <= set(first)
-    # writes through main() too, and --check accepts what it wrote
-    assert mg.main(["--out-dir", str(tmp_path)]) == 0
+    # main() writes exactly these bytes, and --check accepts what it wrote, refuses a stale
+    # or a missing file (the files built once above: each build takes seconds)
+    assert mg.main(["--out-dir", str(tmp_path)], files=first) == 0
     assert {str(p.relative_to(tmp_path)): p.read_bytes() for p in tmp_path.rglob("*.npz")} == first
-    assert mg.main(["--check", "--out-dir", str(tmp_path)]) == 0
+    assert mg.main(["--check", "--out-dir", str(tmp_path)], files=first) == 0
     (tmp_path / f"{KERNELS[0].name}.npz").write_bytes(b"stale")
-    assert mg.main(["--check", "--out-dir", str(tmp_path)]) == 1
+    assert mg.main(["--check", "--out-dir", str(tmp_path)], files=first) == 1
+    (tmp_path / f"{KERNELS[0].name}.npz").unlink()
+    assert mg.main(["--check", "--out-dir", str(tmp_path)], files=first) == 1
 
 
 def test_committed_golden_files_are_fresh():

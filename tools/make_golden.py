@@ -16,7 +16,7 @@ import argparse
 import importlib
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = ROOT / "tests" / "golden"
@@ -38,12 +38,14 @@ def build_all() -> Dict[str, bytes]:
     return files
 
 
-def main(argv=None) -> int:
+def main(argv=None, files: Optional[Dict[str, bytes]] = None) -> int:
+    """The command line; ``files`` (tests only): what :func:`build_all` made, not built again."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only verify that the files on disk are up to date")
     ap.add_argument("--out-dir", type=Path, default=GOLDEN_DIR, help="where to write (default tests/golden)")
     args = ap.parse_args(argv)
-    files = build_all()
+    if files is None:
+        files = build_all()
     out_dir: Path = args.out_dir
     # the folders the families write (tests/golden itself: the scans) hold only their files
     folders = {str(Path(n).parent) for n in files}
