@@ -375,19 +375,30 @@ static PyObject *tk_kernels_info(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(
     return t;
 }
 
-/* drawdowns(x, dtype[, state, final]): every drawdown episode of each row
+/* drawdowns(x, dtype[, state, final, avx2]): every drawdown episode of each row
  * of the 2-D float array x as a 1-D structured array of dtype
  * (tradekernels.scans.records), computed by scans/records.c without the GIL
  * for long inputs.  state: None or a (rows, 7) float64 array, read and
- * updated in place; final (default true): also report the open episode. */
+ * updated in place; final (default true): also report the open episode;
+ * avx2 (default -1: where the CPU has it; 0: SSE2; 1: AVX2, a ValueError
+ * where the CPU lacks it): the inside-episode scan, the same records. */
 static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
 {
     PyArrayObject *x;
     PyArray_Descr *dtype;
     PyObject *state_obj = Py_None;
-    int final = 1;
-    if (!PyArg_ParseTuple(args, "O!O&|Op:drawdowns", &PyArray_Type, &x, PyArray_DescrConverter,
-                          &dtype, &state_obj, &final)) {
+    int final = 1, avx2 = -1;
+    if (!PyArg_ParseTuple(args, "O!O&|Opi:drawdowns", &PyArray_Type, &x, PyArray_DescrConverter,
+                          &dtype, &state_obj, &final, &avx2)) {
+        return NULL;
+    }
+    const int has_avx2 = TK_HAVE_AVX2 && tk_cpu_has_path(TK_PATH_AVX2);
+    if (avx2 < 0) {
+        avx2 = has_avx2;
+    }
+    else if (avx2 > 0 && !has_avx2) {
+        Py_DECREF(dtype);
+        PyErr_SetString(PyExc_ValueError, "drawdowns: this CPU (or build) has no AVX2");
         return NULL;
     }
     double *state = NULL;
@@ -429,11 +440,11 @@ static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
     int rc;
     if ((double)rows * (double)n >= TK_GIL_WORK) {
         Py_BEGIN_ALLOW_THREADS rc =
-            tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, &buf, &len);
+            tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, avx2, &buf, &len);
         Py_END_ALLOW_THREADS
     }
     else {
-        rc = tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, &buf, &len);
+        rc = tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, avx2, &buf, &len);
     }
     if (rc < 0) {
         Py_DECREF(dtype);

@@ -183,6 +183,6 @@ int tk_fills_add_bracket(PyObject *module);
 #define TK_DD_RECORD_SIZE 96
 #define TK_DD_STATE_LEN 7
 int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
-                         int f32, double *state, int final, void **out, npy_intp *len);
+                         int f32, double *state, int final, int avx2, void **out, npy_intp *len);
 
 #endif

@@ -240,55 +240,30 @@ TK_AVX2 void tk_max_drawdown_state_f64_avx2(char **args, const npy_intp *dims,
  * tk_underwater_bars_step adds one per bar (when the count has started) and
  * leaves the peak alone.  Such a block is detected by a vertical max (NaN
  * bars drop out: max(v, acc) returns acc when v is NaN) and skipped with
- * count += block; the rest of the bars take the scalar step.  The count is
+ * count += block; the other blocks (and the tail's whole vectors) are
+ * counted from the mask of their bars at the peak, without a branch per bar.  The count is
  * non-decreasing inside a skipped run, so best is folded once after it.
  */
 #define TK_DUR_SKIP 32
 
-/* 4 bars as 4 scalar steps.  A bar resets the count when v >= the peak
- * before it, i.e. when v equals its running peak P (the in-register prefix
- * max with the carried peak; NaN equals nothing, and nothing equals a NaN
- * peak).  With m the mask of those bars: the bars before the first one
- * count on, each one gives 0, the bars between two of them count from 1
- * (runs of at most 2 bars: looked at only while best < 2), the bars
- * after the last one count from 1.  The running peak goes on in a vector
- * (P's last lane: the same value, perhaps not the same sign of zero, which
- * no comparison sees), off the count's path; *peak_at is set to the last
- * such bar, whose price the caller makes the peak once the vectors are done
- * (the scalar "peak = v", sign of a zero included). */
-TK_AVX2 static inline __m256d dur_vec4(const double *xp, __m256d ninf, __m256d carry,
-                                       tk_max_drawdown_duration_st *s, const double **peak_at)
+/* The mask of the bars of xp[0 .. 4k) (k <= 8) that reset the count: a bar
+ * resets it when v >= the peak before it, i.e. when v equals its running
+ * peak P (the in-register prefix max with the carried peak; NaN equals
+ * nothing, and nothing equals a NaN peak).  The prefix maxes do not depend
+ * on the carry, so the carry chain is one max per vector.  Bit 4j + b is
+ * bar 4j + b; tk_max_drawdown_duration_mask (tk_scan.h) does the counting. */
+TK_AVX2 static inline npy_uint64 dur_mask4(const double *xp, int k, double peak, __m256d ninf)
 {
-    const __m256d v = _mm256_loadu_pd(xp);
-    const __m256d P = _mm256_max_pd(prefix_max(v, ninf), carry);
-    const unsigned m = (unsigned)_mm256_movemask_pd(_mm256_cmp_pd(v, P, _CMP_EQ_OQ));
-    npy_int64 c = s->uw.count, b = s->best;
-    if (m == 0) {
-        c += c >= 0 ? 4 : 0;
-        b = c > b ? c : b;
+    __m256d carry = _mm256_set1_pd(peak);
+    npy_uint64 m = 0;
+    for (int j = 0; j < k; j++) {
+        const __m256d v = _mm256_loadu_pd(xp + 4 * j);
+        const __m256d q = prefix_max(v, ninf);
+        const __m256d P = _mm256_max_pd(q, carry);
+        carry = _mm256_max_pd(last_lane(q), carry);
+        m |= (npy_uint64)_mm256_movemask_pd(_mm256_cmp_pd(v, P, _CMP_EQ_OQ)) << (4 * j);
     }
-    else {
-        const int f = __builtin_ctz(m), l = 31 - __builtin_clz(m);
-        if (f > 0) {
-            const npy_int64 cf = c >= 0 ? c + f : c;
-            b = cf > b ? cf : b;
-        }
-        b = b > 0 ? b : 0;
-        if (b < 2) {
-            int prev = f;
-            for (unsigned mm = m & (m - 1); mm != 0; mm &= mm - 1) {
-                const int j = __builtin_ctz(mm);
-                b = j - prev - 1 > b ? j - prev - 1 : b;
-                prev = j;
-            }
-        }
-        c = 3 - l;
-        b = c > b ? c : b;
-        *peak_at = xp + l;
-    }
-    s->uw.count = c;
-    s->best = b;
-    return last_lane(P);
+    return m;
 }
 
 TK_AVX2 static void dur_avx2(const double *x, npy_intp n, tk_max_drawdown_duration_st *state)
@@ -312,7 +287,7 @@ TK_AVX2 static void dur_avx2(const double *x, npy_intp n, tk_max_drawdown_durati
             const __m256d h6 = _mm256_max_pd(_mm256_loadu_pd(x + i + 24), h4);
             const __m256d h7 = _mm256_max_pd(_mm256_loadu_pd(x + i + 28), h5);
             if (_mm256_movemask_pd(_mm256_cmp_pd(_mm256_max_pd(h6, h7), peak, _CMP_GE_OQ))) {
-                break; /* a bar at or above the peak: the scalar steps below */
+                break; /* a bar at or above the peak: counted from its mask below */
             }
             skipped += TK_DUR_SKIP;
         }
@@ -323,20 +298,15 @@ TK_AVX2 static void dur_avx2(const double *x, npy_intp n, tk_max_drawdown_durati
         if (i + TK_DUR_SKIP > n) {
             break;
         }
-        __m256d carry = _mm256_set1_pd(s.uw.peak);
-        const double *peak_at = NULL;
-        for (int k = 0; k < TK_DUR_SKIP; k += 4) {
-            carry = dur_vec4(x + i + k, ninf, carry, &s, &peak_at);
-        }
-        s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
+        tk_max_drawdown_duration_mask(&s, dur_mask4(x + i, TK_DUR_SKIP / 4, s.uw.peak, ninf),
+                                      TK_DUR_SKIP, x + i);
         i += TK_DUR_SKIP;
     }
-    __m256d carry = _mm256_set1_pd(s.uw.peak);
-    const double *peak_at = NULL;
-    for (; i + 4 <= n; i += 4) {
-        carry = dur_vec4(x + i, ninf, carry, &s, &peak_at);
+    const int k = (int)((n - i) / 4); /* < TK_DUR_SKIP / 4 */
+    if (k > 0) {
+        tk_max_drawdown_duration_mask(&s, dur_mask4(x + i, k, s.uw.peak, ninf), 4 * k, x + i);
+        i += 4 * k;
     }
-    s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
     for (; i < n; i++) {
         (void)tk_max_drawdown_duration_step(&s, x[i]);
     }

@@ -237,55 +237,30 @@ TK_AVX512 void TK_V512(tk_max_drawdown_state_f64)(char **args, const npy_intp *d
  * tk_underwater_bars_step adds one per bar (once the count has started) and
  * leaves the peak alone.  Such a block is found by a vertical max (NaN bars
  * drop out: max(v, acc) returns acc when v is NaN) and skipped as that many
- * steps at once; the other blocks take the scalar step bar by bar.  The count
+ * steps at once; the other blocks (and the tail's whole vectors) are counted
+ * from the mask of their bars at the peak, without a branch per bar.  The count
  * does not decrease inside a skipped run, so best is folded once after it.
  */
 #define TK_DUR512_SKIP 32
 
-/* 8 bars as 8 scalar steps.  A bar resets the count when v >= the peak
- * before it, i.e. when v equals its running peak P (the in-register prefix
- * max with the carried peak; NaN equals nothing, and nothing equals a NaN
- * peak).  With m the mask of those bars: the bars before the first one
- * count on, each one gives 0, the bars between two of them count from 1
- * (runs of at most 6 bars: looked at only while best < 6), the bars
- * after the last one count from 1.  The running peak goes on in a vector
- * (P's last lane: the same value, perhaps not the same sign of zero, which
- * no comparison sees), off the count's path; *peak_at is set to the last
- * such bar, whose price the caller makes the peak once the vectors are done
- * (the scalar "peak = v", sign of a zero included). */
-TK_AVX512 static inline __m512d dur_vec8(const double *xp, __m512d ninf, __m512d carry,
-                                         tk_max_drawdown_duration_st *s, const double **peak_at)
+/* The mask of the bars of xp[0 .. 8k) (k <= 4) that reset the count: a bar
+ * resets it when v >= the peak before it, i.e. when v equals its running
+ * peak P (the in-register prefix max with the carried peak; NaN equals
+ * nothing, and nothing equals a NaN peak).  The prefix maxes do not depend
+ * on the carry, so the carry chain is one max per vector.  Bit 8j + b is
+ * bar 8j + b; tk_max_drawdown_duration_mask (tk_scan.h) does the counting. */
+TK_AVX512 static inline npy_uint64 dur_mask8(const double *xp, int k, double peak, __m512d ninf)
 {
-    const __m512d v = _mm512_loadu_pd(xp);
-    const __m512d P = _mm512_max_pd(prefix_max8(v, ninf), carry);
-    const unsigned m = (unsigned)_mm512_cmp_pd_mask(v, P, _CMP_EQ_OQ);
-    npy_int64 c = s->uw.count, b = s->best;
-    if (m == 0) {
-        c += c >= 0 ? 8 : 0;
-        b = c > b ? c : b;
+    __m512d carry = _mm512_set1_pd(peak);
+    npy_uint64 m = 0;
+    for (int j = 0; j < k; j++) {
+        const __m512d v = _mm512_loadu_pd(xp + 8 * j);
+        const __m512d q = prefix_max8(v, ninf);
+        const __m512d P = _mm512_max_pd(q, carry);
+        carry = _mm512_max_pd(last_lane8(q), carry);
+        m |= (npy_uint64)_mm512_cmp_pd_mask(v, P, _CMP_EQ_OQ) << (8 * j);
     }
-    else {
-        const int f = __builtin_ctz(m), l = 31 - __builtin_clz(m);
-        if (f > 0) {
-            const npy_int64 cf = c >= 0 ? c + f : c;
-            b = cf > b ? cf : b;
-        }
-        b = b > 0 ? b : 0;
-        if (b < 6) {
-            int prev = f;
-            for (unsigned mm = m & (m - 1); mm != 0; mm &= mm - 1) {
-                const int j = __builtin_ctz(mm);
-                b = j - prev - 1 > b ? j - prev - 1 : b;
-                prev = j;
-            }
-        }
-        c = 7 - l;
-        b = c > b ? c : b;
-        *peak_at = xp + l;
-    }
-    s->uw.count = c;
-    s->best = b;
-    return last_lane8(P);
+    return m;
 }
 
 TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_duration_st *state)
@@ -307,7 +282,7 @@ TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_du
                 h1 = _mm512_max_pd(_mm512_loadu_pd(x + i + k + 8), h1);
             }
             if (_mm512_cmp_pd_mask(_mm512_max_pd(h0, h1), peak, _CMP_GE_OQ)) {
-                break; /* a bar at or above the peak: the scalar steps below */
+                break; /* a bar at or above the peak: counted from its mask below */
             }
             skipped += TK_DUR512_SKIP;
         }
@@ -318,20 +293,15 @@ TK_AVX512 static void dur_avx512(const double *x, npy_intp n, tk_max_drawdown_du
         if (i + TK_DUR512_SKIP > n) {
             break;
         }
-        __m512d carry = _mm512_set1_pd(s.uw.peak);
-        const double *peak_at = NULL;
-        for (int k = 0; k < TK_DUR512_SKIP; k += 8) {
-            carry = dur_vec8(x + i + k, ninf, carry, &s, &peak_at);
-        }
-        s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
+        tk_max_drawdown_duration_mask(&s, dur_mask8(x + i, TK_DUR512_SKIP / 8, s.uw.peak, ninf),
+                                      TK_DUR512_SKIP, x + i);
         i += TK_DUR512_SKIP;
     }
-    __m512d carry = _mm512_set1_pd(s.uw.peak);
-    const double *peak_at = NULL;
-    for (; i + 8 <= n; i += 8) {
-        carry = dur_vec8(x + i, ninf, carry, &s, &peak_at);
+    const int k = (int)((n - i) / 8); /* < TK_DUR512_SKIP / 8 */
+    if (k > 0) {
+        tk_max_drawdown_duration_mask(&s, dur_mask8(x + i, k, s.uw.peak, ninf), 8 * k, x + i);
+        i += 8 * k;
     }
-    s.uw.peak = peak_at != NULL ? *peak_at : s.uw.peak;
     for (; i < n; i++) {
         (void)tk_max_drawdown_duration_step(&s, x[i]);
     }

@@ -17,6 +17,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if TK_HAVE_AVX2
+#include <immintrin.h>
+#endif
 
 typedef struct {
     npy_int64 col, peak_idx, valley_idx, end_idx;
@@ -103,6 +106,73 @@ static inline npy_intp tk_dd_inside(const double *x, npy_intp j, npy_intp n, dou
     return j;
 }
 
+#if TK_HAVE_AVX2
+#define TK_DD_AVX2 __attribute__((target("avx2")))
+/* Bytes ahead that the AVX2 inside scan prefetches (as max_drawdown's). */
+#define TK_DD_PREFETCH 4096
+
+/* tk_dd_inside with AVX2, 32 bars a block: a vertical max (NaN bars drop
+ * out: max(v, acc) returns acc when v is NaN) finds a block with a bar at
+ * or above the peak, which the scalar loop then walks bar by bar; the other
+ * blocks fold their minimum (min(v, acc) is acc when v is NaN).  The same
+ * minimum as tk_dd_inside (a compare-and-select fold: any grouping gives
+ * the same value, up to the sign of a zero, which the caller does not use).
+ * *at is where the first bar at that minimum is to be looked for: the start
+ * of the last block (or the bar) that set a strictly lower minimum; every
+ * bar before it is strictly above the minimum, so the caller's search
+ * from there finds the first such bar without a second pass over the
+ * episode.  Such blocks are rare (new lows), so the horizontal minimum is
+ * taken only there. */
+TK_DD_AVX2 static npy_intp tk_dd_inside_avx2(const double *x, npy_intp j, npy_intp n, double peak,
+                                             double *m, npy_intp *at)
+{
+    double lo = *m;
+    npy_intp lo_at = j;
+    if (n - j >= 32) {
+        const __m256d p = _mm256_set1_pd(peak), ninf = _mm256_set1_pd(-INFINITY);
+        __m256d cm = _mm256_set1_pd(lo);
+        for (; j + 32 <= n; j += 32) {
+            for (int c = 0; c < 32 * 8; c += 64) { /* integer math: never faults */
+                _mm_prefetch((const char *)((uintptr_t)(x + j) + TK_DD_PREFETCH + c), _MM_HINT_T0);
+            }
+            const __m256d v0 = _mm256_loadu_pd(x + j), v1 = _mm256_loadu_pd(x + j + 4);
+            const __m256d v2 = _mm256_loadu_pd(x + j + 8), v3 = _mm256_loadu_pd(x + j + 12);
+            const __m256d v4 = _mm256_loadu_pd(x + j + 16), v5 = _mm256_loadu_pd(x + j + 20);
+            const __m256d v6 = _mm256_loadu_pd(x + j + 24), v7 = _mm256_loadu_pd(x + j + 28);
+            const __m256d h0 = _mm256_max_pd(v4, _mm256_max_pd(v0, ninf));
+            const __m256d h1 = _mm256_max_pd(v5, _mm256_max_pd(v1, ninf));
+            const __m256d h2 = _mm256_max_pd(v6, _mm256_max_pd(v2, ninf));
+            const __m256d h3 = _mm256_max_pd(v7, _mm256_max_pd(v3, ninf));
+            const __m256d h = _mm256_max_pd(_mm256_max_pd(h0, h1), _mm256_max_pd(h2, h3));
+            if (_mm256_movemask_pd(_mm256_cmp_pd(h, p, _CMP_GE_OQ))) {
+                break; /* the recovery is in this block: bar by bar below */
+            }
+            const __m256d t0 = _mm256_min_pd(v4, _mm256_min_pd(v0, cm));
+            const __m256d t1 = _mm256_min_pd(v5, _mm256_min_pd(v1, cm));
+            const __m256d t2 = _mm256_min_pd(v6, _mm256_min_pd(v2, cm));
+            const __m256d t3 = _mm256_min_pd(v7, _mm256_min_pd(v3, cm));
+            const __m256d t = _mm256_min_pd(_mm256_min_pd(t0, t1), _mm256_min_pd(t2, t3));
+            if (_mm256_movemask_pd(_mm256_cmp_pd(t, cm, _CMP_LT_OQ))) { /* a new low */
+                double lanes[4];
+                _mm256_storeu_pd(lanes, t);
+                for (int k = 0; k < 4; k++) {
+                    lo = lanes[k] < lo ? lanes[k] : lo;
+                }
+                lo_at = j;
+                cm = _mm256_set1_pd(lo);
+            }
+        }
+    }
+    for (; j < n && !(x[j] >= peak); j++) {
+        lo_at = x[j] < lo ? j : lo_at;
+        lo = x[j] < lo ? x[j] : lo;
+    }
+    *m = lo;
+    *at = lo_at;
+    return j;
+}
+#endif
+
 /* First k >= j with x[k] == m (the caller knows there is one). */
 static inline npy_intp tk_dd_find_equal(const double *x, npy_intp k, npy_intp n, double m)
 {
@@ -136,7 +206,7 @@ static inline double tk_dd_load(const char *p, int f32)
  * found once at the end (the last non-NaN price of the row, if any).
  * Returns -1 when out of memory. */
 static inline int tk_dd_row(const char *p, npy_intp n, npy_intp step, int f32, npy_int64 col,
-                            tk_drawdowns_st *s, int final, tk_dd_buf *b)
+                            tk_drawdowns_st *s, int final, int avx2, tk_dd_buf *b)
 {
     const npy_int64 base = s->i;
     double peak = s->peak, valley = s->valley;
@@ -163,9 +233,16 @@ static inline int tk_dd_row(const char *p, npy_intp n, npy_intp step, int f32, n
         else if (!f32 && step == (npy_intp)sizeof(double)) {
             const double *x = (const double *)p;
             double m = valley;
+            npy_intp at = j; /* the first bar at m is in [at, jr) */
+#if TK_HAVE_AVX2
+            const npy_intp jr =
+                avx2 ? tk_dd_inside_avx2(x, j, n, peak, &m, &at) : tk_dd_inside(x, j, n, peak, &m);
+#else
+            (void)avx2;
             const npy_intp jr = tk_dd_inside(x, j, n, peak, &m);
-            if (m < valley) { /* a lower bar in [j, jr): the first one at m */
-                const npy_intp k = tk_dd_find_equal(x, j, jr, m);
+#endif
+            if (m < valley) { /* a lower bar in [at, jr): the first one at m */
+                const npy_intp k = tk_dd_find_equal(x, at, jr, m);
                 valley = x[k];
                 valley_i = base + k;
             }
@@ -228,7 +305,7 @@ static inline int tk_dd_row(const char *p, npy_intp n, npy_intp step, int f32, n
  * series) or rows x TK_DD_STATE_LEN doubles, read and updated in place;
  * final: also report the episode still open after the last bar. */
 static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
-                      int f32, double *state, int final, tk_dd_buf *b)
+                      int f32, double *state, int final, int avx2, tk_dd_buf *b)
 {
     for (npy_intp c = 0; c < rows; c++) {
         tk_drawdowns_st s =
@@ -236,8 +313,8 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
                 ? tk_drawdowns_load((const char *)(state + c * TK_DD_STATE_LEN), sizeof(double))
                 : tk_drawdowns_init();
         const char *p = data + c * rstep;
-        const int rc = f32 ? tk_dd_row(p, n, step, 1, c, &s, final, b)
-                           : tk_dd_row(p, n, step, 0, c, &s, final, b);
+        const int rc = f32 ? tk_dd_row(p, n, step, 1, c, &s, final, 0, b)
+                           : tk_dd_row(p, n, step, 0, c, &s, final, avx2, b);
         if (rc < 0) {
             return -1;
         }
@@ -251,12 +328,13 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
 /* All rows of a 2-D array (rows of n bars at byte strides rstep / step):
  * *out receives a malloc'ed array of *len records (free() it), laid out as
  * tk_dd_out; returns -1 when out of memory.  No Python API: the caller may
- * release the GIL around it. */
+ * release the GIL around it.  avx2: use the AVX2 inside scan (the caller
+ * checked that the CPU has it; 0: SSE2, the same records). */
 int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
-                         int f32, double *state, int final, void **out, npy_intp *len)
+                         int f32, double *state, int final, int avx2, void **out, npy_intp *len)
 {
     tk_dd_buf b = {NULL, 0, 0};
-    if (tk_dd_scan(data, rows, n, rstep, step, f32, state, final, &b) < 0) {
+    if (tk_dd_scan(data, rows, n, rstep, step, f32, state, final, avx2, &b) < 0) {
         free(b.buf);
         return -1;
     }

@@ -189,6 +189,36 @@ static inline npy_int64 tk_max_drawdown_duration_step(tk_max_drawdown_duration_s
     return s->best;
 }
 
+/* len (<= 32) bars as len steps, for the SIMD paths: bit j of m says that
+ * bar xp[j] resets the count (v >= the peak before it: v equals its running
+ * peak, see drawdown_avx2.c).  The bars before the first reset count on,
+ * each reset gives 0, the bars between two resets count from 1 (runs of at
+ * most len - 2 bars: looked at only while best < len - 2, so after the
+ * first few blocks never), the bars after the last one count from 1; the
+ * last reset bar becomes the peak.  Branch-free but for that rare loop. */
+static inline void tk_max_drawdown_duration_mask(tk_max_drawdown_duration_st *s, npy_uint64 m,
+                                                 int len, const double *xp)
+{
+    const npy_int64 c = s->uw.count, b = s->best;
+    const int f = __builtin_ctzll(m | ((npy_uint64)1 << len)); /* len if m == 0 */
+    const int l = 63 - __builtin_clzll(m | 1);                 /* unused if m == 0 */
+    const npy_int64 cf = c >= 0 ? c + f : c;                   /* the count before bar f */
+    const npy_int64 bf = f > 0 && cf > b ? cf : b;
+    const npy_int64 tail = len - 1 - l; /* >= 0: also the reset's 0 */
+    npy_int64 bm = bf > tail ? bf : tail;
+    if (m != 0 && bm < len - 2) {
+        int prev = f;
+        for (npy_uint64 mm = m & (m - 1); mm != 0; mm &= mm - 1) {
+            const int j = __builtin_ctzll(mm);
+            bm = j - prev - 1 > bm ? j - prev - 1 : bm;
+            prev = j;
+        }
+    }
+    s->best = m != 0 ? bm : bf;
+    s->uw.count = m != 0 ? tail : cf;
+    s->uw.peak = m != 0 ? xp[l] : s->uw.peak;
+}
+
 typedef struct {
     double peak, best;
     int seen;
