@@ -240,18 +240,37 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
  * skipping kernels prefetch (see TK_PREFETCH_START). */
 #define TK_FILL_PREFETCH_LINES 5
 
+/* Group summaries of one bar series, filled lazily during one kernel call
+ * (see tk_trail_walk): slot g % TK_GCACHE_SLOTS holds the min fill_low /
+ * max fill_high of the aligned group g of TK_TRAIL_GROUP bars when its tag
+ * is g.  It lives on the stack of the kernel's loop (one per bar series). */
+#define TK_GCACHE_SLOTS 512
+typedef struct tk_gcache {
+    npy_intp tag[TK_GCACHE_SLOTS];
+    double mn[TK_GCACHE_SLOTS], mx[TK_GCACHE_SLOTS];
+} tk_gcache;
+
 typedef struct {
     const char *open, *high, *low, *close; /* naive: raw bars */
     npy_intp so, sh, sl, sc;
     /* skip: fill_low/fill_high in low/high, plus the summaries */
     const char *smin, *smax, *bmin, *bmax, *pmin, *pmax;
     npy_intp ssmin, ssmax, sbmin, sbmax, spmin, spmax;
-    int skip; /* summaries usable */
+    int skip;      /* summaries usable */
+    tk_gcache *gc; /* NULL, or the group cache of the trailing search */
     /* rows of the open column that start the next TK_FILL_PREFETCH_LINES
      * cache lines after a bar (TK_PREFETCH_START; set by tk_bars_summaries,
      * so no division per order) */
     npy_intp pf_rows[TK_FILL_PREFETCH_LINES];
 } tk_bars;
+
+/* An empty group cache (no group index is negative). */
+static inline void tk_gcache_init(tk_gcache *C)
+{
+    for (npy_intp t = 0; t < TK_GCACHE_SLOTS; t++) {
+        C->tag[t] = -1;
+    }
+}
 
 /* The raw bars open, high, low, close from four (pointer, stride) pairs. */
 static inline tk_bars tk_bars_ohlc(char *const *args, const npy_intp *steps)
@@ -728,11 +747,28 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, do
     while (i <= e) {
         const npy_intp g = i + TK_TRAIL_GROUP - 1 <= e ? TK_TRAIL_GROUP : e - i + 1;
         if (g == TK_TRAIL_GROUP) {
-            double mn = INFINITY, mx = -INFINITY; /* (stay infinite when every bar is NaN) */
-            for (npy_intp t = 0; t < TK_TRAIL_GROUP; t++) {
-                const double lo = tk_ld_f64(L + (i + t) * sl), hi = tk_ld_f64(H + (i + t) * sh);
-                mn = lo < mn ? lo : mn;
-                mx = hi > mx ? hi : mx;
+            /* an aligned group's summary comes from the cache when an
+             * earlier order of this call computed it (the same values) */
+            tk_gcache *C = (i & (TK_TRAIL_GROUP - 1)) == 0 ? B->gc : NULL;
+            const npy_intp gi = i / TK_TRAIL_GROUP, slot = gi & (TK_GCACHE_SLOTS - 1);
+            double mn, mx;
+            if (C != NULL && C->tag[slot] == gi) {
+                mn = C->mn[slot];
+                mx = C->mx[slot];
+            }
+            else {
+                mn = INFINITY; /* (stay infinite when every bar is NaN) */
+                mx = -INFINITY;
+                for (npy_intp t = 0; t < TK_TRAIL_GROUP; t++) {
+                    const double lo = tk_ld_f64(L + (i + t) * sl), hi = tk_ld_f64(H + (i + t) * sh);
+                    mn = lo < mn ? lo : mn;
+                    mx = hi > mx ? hi : mx;
+                }
+                if (C != NULL) {
+                    C->tag[slot] = gi;
+                    C->mn[slot] = mn;
+                    C->mx[slot] = mx;
+                }
             }
             if (tk_trail_skippable(mn, mx, fixed, r, fac, tp, lng)) {
                 r = tk_better(r, lng ? mx : mn, lng);
@@ -948,6 +984,11 @@ void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
     B.sh = steps[3];
     tk_bars_summaries(&B, args + 4, steps + 4, n, m, k);
     const int skip = B.skip;
+    tk_gcache gc;
+    if (skip && no > 0) {
+        tk_gcache_init(&gc);
+        B.gc = &gc;
+    }
     const char *a[13];
     npy_intp s[13];
     for (int t = 0; t < 13; t++) {
@@ -1072,6 +1113,11 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
     B.sl = steps[2];
     B.sh = steps[3];
     tk_bars_summaries(&B, args + 4, steps + 4, n, m, k);
+    tk_gcache gc;
+    if (B.skip) {
+        tk_gcache_init(&gc);
+        B.gc = &gc;
+    }
     const char *en = args[10], *ex = args[11];
     const npy_intp sen = steps[10], sex = steps[11];
     tk_exit_order q;
