@@ -669,9 +669,12 @@ static inline int tk_exit_crossed(double lo, double hi, double stop, double tp, 
  * lo <= max(x, y) iff lo <= x or lo <= y (a NaN compares false); written
  * branch-free for the walk.  NaN lo / hi (an unusable bar) never exit. */
 static inline int tk_trail_hit(double lo, double hi, double fixed, double r, double fac, double tp,
-                               int lng)
+                               int lng, int plain)
 {
     const double t = r * fac;
+    if (plain) { /* fixed and tp are NaN (never reached) */
+        return lng ? lo <= t : hi >= t;
+    }
     return lng ? (lo <= fixed) | (lo <= t) | (hi >= tp) : (hi >= fixed) | (hi >= t) | (lo <= tp);
 }
 
@@ -680,9 +683,9 @@ static inline int tk_trail_hit(double lo, double hi, double fixed, double r, dou
  * tk_better(ref, hi or lo) inside it, so the level stays within
  * bound = that * fac (fac >= 0: the multiplication is monotonic). */
 static inline int tk_trail_skippable(double lo, double hi, double fixed, double ref, double fac,
-                                     double tp, int lng)
+                                     double tp, int lng, int plain)
 {
-    return !tk_trail_hit(lo, hi, fixed, tk_better(ref, lng ? hi : lo, lng), fac, tp, lng);
+    return !tk_trail_hit(lo, hi, fixed, tk_better(ref, lng ? hi : lo, lng), fac, tp, lng, plain);
 }
 
 /* First bar in [a, b] where the trailing stop (or the fixed stop / target)
@@ -738,8 +741,8 @@ static inline double tk_better_range(const char *v, npy_intp sv, npy_intp a, npy
 /* First exit bar in [i, e] of the index bars (fill_low / fill_high, NaN on
  * unusable bars), -1 if none; *ref is the reference before bar i on entry,
  * and through the bar before the exit (or through e) on return. */
-static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, double fac, double tp,
-                                     double *ref, npy_intp i, npy_intp e)
+static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, int plain, double fixed, double fac,
+                                     double tp, double *ref, npy_intp i, npy_intp e)
 {
     const char *L = B->low, *H = B->high;
     const npy_intp sl = B->sl, sh = B->sh;
@@ -770,7 +773,7 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, do
                     C->mx[slot] = mx;
                 }
             }
-            if (tk_trail_skippable(mn, mx, fixed, r, fac, tp, lng)) {
+            if (tk_trail_skippable(mn, mx, fixed, r, fac, tp, lng, plain)) {
                 r = tk_better(r, lng ? mx : mn, lng);
                 i += TK_TRAIL_GROUP;
                 continue;
@@ -778,7 +781,7 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, do
         }
         for (const npy_intp ge = i + g; i < ge; i++) {
             const double lo = tk_ld_f64(L + i * sl), hi = tk_ld_f64(H + i * sh);
-            if (tk_trail_hit(lo, hi, fixed, r, fac, tp, lng)) {
+            if (tk_trail_hit(lo, hi, fixed, r, fac, tp, lng, plain)) {
                 *ref = r;
                 return i;
             }
@@ -795,13 +798,16 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, do
  * reference then moves over those bars by a plain fold; afterwards aligned
  * super blocks and blocks whose summaries cannot hold an exit are passed in
  * O(1), and any other block is walked in groups (tk_trail_walk). */
-static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, double fac, double tp,
-                                     double *ref, npy_intp a, npy_intp b)
+static inline __attribute__((always_inline)) npy_intp tk_trail_skip(const tk_bars *B, int lng,
+                                                                    int plain, double fixed,
+                                                                    double fac, double tp,
+                                                                    double *ref, npy_intp a,
+                                                                    npy_intp b)
 {
     double r = *ref;
     if (a > b
         || tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
-                              fixed, r, fac, tp, lng)) {
+                              fixed, r, fac, tp, lng, plain)) {
         return -1;
     }
     const char *ext = lng ? B->high : B->low;
@@ -811,11 +817,11 @@ static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, do
         const npy_intp q = a >> TK_FILL_BLOCK_SHIFT;
         const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
         if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
-                               fixed, r, fac, tp, lng)) {
+                               fixed, r, fac, tp, lng, plain)) {
             r = tk_better_range(ext, sext, a, e, r, lng);
         }
         else {
-            const npy_intp j = tk_trail_walk(B, lng, fixed, fac, tp, &r, a, e);
+            const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, a, e);
             if (j >= 0) {
                 *ref = r;
                 return j;
@@ -828,7 +834,7 @@ static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, do
             const npy_intp q = i >> TK_FILL_SUPER_SHIFT;
             const double lo = tk_ld_f64(B->pmin + q * B->spmin),
                          hi = tk_ld_f64(B->pmax + q * B->spmax);
-            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng, plain)) {
                 r = tk_better(r, lng ? hi : lo, lng);
                 i += TK_FILL_SUPER;
                 continue;
@@ -836,13 +842,13 @@ static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, do
         }
         const npy_intp q = i >> TK_FILL_BLOCK_SHIFT;
         const double lo = tk_ld_f64(B->bmin + q * B->sbmin), hi = tk_ld_f64(B->bmax + q * B->sbmax);
-        if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+        if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng, plain)) {
             r = tk_better(r, lng ? hi : lo, lng);
             i += TK_FILL_BLOCK;
             continue;
         }
         const npy_intp e = i + TK_FILL_BLOCK - 1 < b ? i + TK_FILL_BLOCK - 1 : b;
-        const npy_intp j = tk_trail_walk(B, lng, fixed, fac, tp, &r, i, e);
+        const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, i, e);
         if (j >= 0) {
             *ref = r;
             return j;
@@ -929,8 +935,15 @@ static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_
         j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
     }
     else if (fac == fac && skip) {
-        j = lng ? tk_trail_skip(B, 1, fixed, fac, tp, &ref, first, last)
-                : tk_trail_skip(B, 0, fixed, fac, tp, &ref, first, last);
+        /* specialised: the side, and whether there is only the trailing stop */
+        if (fixed != fixed && tp != tp) {
+            j = lng ? tk_trail_skip(B, 1, 1, NAN, fac, NAN, &ref, first, last)
+                    : tk_trail_skip(B, 0, 1, NAN, fac, NAN, &ref, first, last);
+        }
+        else {
+            j = lng ? tk_trail_skip(B, 1, 0, fixed, fac, tp, &ref, first, last)
+                    : tk_trail_skip(B, 0, 0, fixed, fac, tp, &ref, first, last);
+        }
     }
     else if (fac == fac) {
         j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last);
