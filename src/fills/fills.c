@@ -716,7 +716,10 @@ static inline npy_intp tk_trail_search(const tk_bars *B, int lng, double fixed, 
  * of TK_TRAIL_GROUP: the group's own min low / max high (a few independent
  * loads and compares, no dependency on the reference) decide with one
  * tk_trail_skippable test whether any bar of it can exit; only a group that
- * may hold the exit is walked bar by bar. */
+ * may hold the exit is walked bar by bar.  An aligned group's min / max is
+ * kept in the call's tk_gcache, so later orders over the same bars (a
+ * price hovering near the stop is walked by every position open there)
+ * read two numbers instead of the group's 16. */
 #define TK_TRAIL_GROUP 8
 
 /* tk_better(r, v[i]) folded over bars [a, e] with four independent chains
