@@ -240,18 +240,37 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
  * skipping kernels prefetch (see TK_PREFETCH_START). */
 #define TK_FILL_PREFETCH_LINES 5
 
+/* Group summaries of one bar series, filled lazily during one kernel call
+ * (see tk_trail_walk): slot g % TK_GCACHE_SLOTS holds the min fill_low /
+ * max fill_high of the aligned group g of TK_TRAIL_GROUP bars when its tag
+ * is g.  It lives on the stack of the kernel's loop (one per bar series). */
+#define TK_GCACHE_SLOTS 512
+typedef struct tk_gcache {
+    npy_intp tag[TK_GCACHE_SLOTS];
+    double mn[TK_GCACHE_SLOTS], mx[TK_GCACHE_SLOTS];
+} tk_gcache;
+
 typedef struct {
     const char *open, *high, *low, *close; /* naive: raw bars */
     npy_intp so, sh, sl, sc;
     /* skip: fill_low/fill_high in low/high, plus the summaries */
     const char *smin, *smax, *bmin, *bmax, *pmin, *pmax;
     npy_intp ssmin, ssmax, sbmin, sbmax, spmin, spmax;
-    int skip; /* summaries usable */
+    int skip;      /* summaries usable */
+    tk_gcache *gc; /* NULL, or the group cache of the trailing search */
     /* rows of the open column that start the next TK_FILL_PREFETCH_LINES
      * cache lines after a bar (TK_PREFETCH_START; set by tk_bars_summaries,
      * so no division per order) */
     npy_intp pf_rows[TK_FILL_PREFETCH_LINES];
 } tk_bars;
+
+/* An empty group cache (no group index is negative). */
+static inline void tk_gcache_init(tk_gcache *C)
+{
+    for (npy_intp t = 0; t < TK_GCACHE_SLOTS; t++) {
+        C->tag[t] = -1;
+    }
+}
 
 /* The raw bars open, high, low, close from four (pointer, stride) pairs. */
 static inline tk_bars tk_bars_ohlc(char *const *args, const npy_intp *steps)
@@ -650,9 +669,12 @@ static inline int tk_exit_crossed(double lo, double hi, double stop, double tp, 
  * lo <= max(x, y) iff lo <= x or lo <= y (a NaN compares false); written
  * branch-free for the walk.  NaN lo / hi (an unusable bar) never exit. */
 static inline int tk_trail_hit(double lo, double hi, double fixed, double r, double fac, double tp,
-                               int lng)
+                               int lng, int plain)
 {
     const double t = r * fac;
+    if (plain) { /* fixed and tp are NaN (never reached) */
+        return lng ? lo <= t : hi >= t;
+    }
     return lng ? (lo <= fixed) | (lo <= t) | (hi >= tp) : (hi >= fixed) | (hi >= t) | (lo <= tp);
 }
 
@@ -661,9 +683,9 @@ static inline int tk_trail_hit(double lo, double hi, double fixed, double r, dou
  * tk_better(ref, hi or lo) inside it, so the level stays within
  * bound = that * fac (fac >= 0: the multiplication is monotonic). */
 static inline int tk_trail_skippable(double lo, double hi, double fixed, double ref, double fac,
-                                     double tp, int lng)
+                                     double tp, int lng, int plain)
 {
-    return !tk_trail_hit(lo, hi, fixed, tk_better(ref, lng ? hi : lo, lng), fac, tp, lng);
+    return !tk_trail_hit(lo, hi, fixed, tk_better(ref, lng ? hi : lo, lng), fac, tp, lng, plain);
 }
 
 /* First bar in [a, b] where the trailing stop (or the fixed stop / target)
@@ -694,7 +716,10 @@ static inline npy_intp tk_trail_search(const tk_bars *B, int lng, double fixed, 
  * of TK_TRAIL_GROUP: the group's own min low / max high (a few independent
  * loads and compares, no dependency on the reference) decide with one
  * tk_trail_skippable test whether any bar of it can exit; only a group that
- * may hold the exit is walked bar by bar. */
+ * may hold the exit is walked bar by bar.  An aligned group's min / max is
+ * kept in the call's tk_gcache, so later orders over the same bars (a
+ * price hovering near the stop is walked by every position open there)
+ * read two numbers instead of the group's 16. */
 #define TK_TRAIL_GROUP 8
 
 /* tk_better(r, v[i]) folded over bars [a, e] with four independent chains
@@ -719,8 +744,8 @@ static inline double tk_better_range(const char *v, npy_intp sv, npy_intp a, npy
 /* First exit bar in [i, e] of the index bars (fill_low / fill_high, NaN on
  * unusable bars), -1 if none; *ref is the reference before bar i on entry,
  * and through the bar before the exit (or through e) on return. */
-static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, double fac, double tp,
-                                     double *ref, npy_intp i, npy_intp e)
+static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, int plain, double fixed, double fac,
+                                     double tp, double *ref, npy_intp i, npy_intp e)
 {
     const char *L = B->low, *H = B->high;
     const npy_intp sl = B->sl, sh = B->sh;
@@ -728,13 +753,30 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, do
     while (i <= e) {
         const npy_intp g = i + TK_TRAIL_GROUP - 1 <= e ? TK_TRAIL_GROUP : e - i + 1;
         if (g == TK_TRAIL_GROUP) {
-            double mn = INFINITY, mx = -INFINITY; /* (stay infinite when every bar is NaN) */
-            for (npy_intp t = 0; t < TK_TRAIL_GROUP; t++) {
-                const double lo = tk_ld_f64(L + (i + t) * sl), hi = tk_ld_f64(H + (i + t) * sh);
-                mn = lo < mn ? lo : mn;
-                mx = hi > mx ? hi : mx;
+            /* an aligned group's summary comes from the cache when an
+             * earlier order of this call computed it (the same values) */
+            tk_gcache *C = (i & (TK_TRAIL_GROUP - 1)) == 0 ? B->gc : NULL;
+            const npy_intp gi = i / TK_TRAIL_GROUP, slot = gi & (TK_GCACHE_SLOTS - 1);
+            double mn, mx;
+            if (C != NULL && C->tag[slot] == gi) {
+                mn = C->mn[slot];
+                mx = C->mx[slot];
             }
-            if (tk_trail_skippable(mn, mx, fixed, r, fac, tp, lng)) {
+            else {
+                mn = INFINITY; /* (stay infinite when every bar is NaN) */
+                mx = -INFINITY;
+                for (npy_intp t = 0; t < TK_TRAIL_GROUP; t++) {
+                    const double lo = tk_ld_f64(L + (i + t) * sl), hi = tk_ld_f64(H + (i + t) * sh);
+                    mn = lo < mn ? lo : mn;
+                    mx = hi > mx ? hi : mx;
+                }
+                if (C != NULL) {
+                    C->tag[slot] = gi;
+                    C->mn[slot] = mn;
+                    C->mx[slot] = mx;
+                }
+            }
+            if (tk_trail_skippable(mn, mx, fixed, r, fac, tp, lng, plain)) {
                 r = tk_better(r, lng ? mx : mn, lng);
                 i += TK_TRAIL_GROUP;
                 continue;
@@ -742,7 +784,7 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, do
         }
         for (const npy_intp ge = i + g; i < ge; i++) {
             const double lo = tk_ld_f64(L + i * sl), hi = tk_ld_f64(H + i * sh);
-            if (tk_trail_hit(lo, hi, fixed, r, fac, tp, lng)) {
+            if (tk_trail_hit(lo, hi, fixed, r, fac, tp, lng, plain)) {
                 *ref = r;
                 return i;
             }
@@ -759,13 +801,16 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, double fixed, do
  * reference then moves over those bars by a plain fold; afterwards aligned
  * super blocks and blocks whose summaries cannot hold an exit are passed in
  * O(1), and any other block is walked in groups (tk_trail_walk). */
-static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, double fac, double tp,
-                                     double *ref, npy_intp a, npy_intp b)
+static inline __attribute__((always_inline)) npy_intp tk_trail_skip(const tk_bars *B, int lng,
+                                                                    int plain, double fixed,
+                                                                    double fac, double tp,
+                                                                    double *ref, npy_intp a,
+                                                                    npy_intp b)
 {
     double r = *ref;
     if (a > b
         || tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
-                              fixed, r, fac, tp, lng)) {
+                              fixed, r, fac, tp, lng, plain)) {
         return -1;
     }
     const char *ext = lng ? B->high : B->low;
@@ -775,11 +820,11 @@ static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, do
         const npy_intp q = a >> TK_FILL_BLOCK_SHIFT;
         const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
         if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
-                               fixed, r, fac, tp, lng)) {
+                               fixed, r, fac, tp, lng, plain)) {
             r = tk_better_range(ext, sext, a, e, r, lng);
         }
         else {
-            const npy_intp j = tk_trail_walk(B, lng, fixed, fac, tp, &r, a, e);
+            const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, a, e);
             if (j >= 0) {
                 *ref = r;
                 return j;
@@ -792,7 +837,7 @@ static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, do
             const npy_intp q = i >> TK_FILL_SUPER_SHIFT;
             const double lo = tk_ld_f64(B->pmin + q * B->spmin),
                          hi = tk_ld_f64(B->pmax + q * B->spmax);
-            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+            if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng, plain)) {
                 r = tk_better(r, lng ? hi : lo, lng);
                 i += TK_FILL_SUPER;
                 continue;
@@ -800,13 +845,13 @@ static inline npy_intp tk_trail_skip(const tk_bars *B, int lng, double fixed, do
         }
         const npy_intp q = i >> TK_FILL_BLOCK_SHIFT;
         const double lo = tk_ld_f64(B->bmin + q * B->sbmin), hi = tk_ld_f64(B->bmax + q * B->sbmax);
-        if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng)) {
+        if (tk_trail_skippable(lo, hi, fixed, r, fac, tp, lng, plain)) {
             r = tk_better(r, lng ? hi : lo, lng);
             i += TK_FILL_BLOCK;
             continue;
         }
         const npy_intp e = i + TK_FILL_BLOCK - 1 < b ? i + TK_FILL_BLOCK - 1 : b;
-        const npy_intp j = tk_trail_walk(B, lng, fixed, fac, tp, &r, i, e);
+        const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, i, e);
         if (j >= 0) {
             *ref = r;
             return j;
@@ -893,8 +938,15 @@ static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_
         j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
     }
     else if (fac == fac && skip) {
-        j = lng ? tk_trail_skip(B, 1, fixed, fac, tp, &ref, first, last)
-                : tk_trail_skip(B, 0, fixed, fac, tp, &ref, first, last);
+        /* specialised: the side, and whether there is only the trailing stop */
+        if (fixed != fixed && tp != tp) {
+            j = lng ? tk_trail_skip(B, 1, 1, NAN, fac, NAN, &ref, first, last)
+                    : tk_trail_skip(B, 0, 1, NAN, fac, NAN, &ref, first, last);
+        }
+        else {
+            j = lng ? tk_trail_skip(B, 1, 0, fixed, fac, tp, &ref, first, last)
+                    : tk_trail_skip(B, 0, 0, fixed, fac, tp, &ref, first, last);
+        }
     }
     else if (fac == fac) {
         j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last);
@@ -948,6 +1000,11 @@ void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
     B.sh = steps[3];
     tk_bars_summaries(&B, args + 4, steps + 4, n, m, k);
     const int skip = B.skip;
+    tk_gcache gc;
+    if (skip && no > 0) {
+        tk_gcache_init(&gc);
+        B.gc = &gc;
+    }
     const char *a[13];
     npy_intp s[13];
     for (int t = 0; t < 13; t++) {
@@ -1072,6 +1129,11 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
     B.sl = steps[2];
     B.sh = steps[3];
     tk_bars_summaries(&B, args + 4, steps + 4, n, m, k);
+    tk_gcache gc;
+    if (B.skip) {
+        tk_gcache_init(&gc);
+        B.gc = &gc;
+    }
     const char *en = args[10], *ex = args[11];
     const npy_intp sen = steps[10], sex = steps[11];
     tk_exit_order q;
