@@ -823,3 +823,23 @@ def test_bracket_bad_arguments_raise():
         b.update(1.0, 2.0, 3.0, "x")
     assert b.update(np.nan, 200.0, 1.0, 100.0) is None and not b.closed  # NaN bar: nothing
     assert b.update(100.0, 101.0, 80.0, 90.0) == (90.0, ExitReason.SL) and b.closed
+
+
+@pytest.mark.parametrize("trail", [dict(tsl_stop=1.0), dict(sl_stop=1.0, sl_trail=True), dict(tsl_stop=1.5)])
+@pytest.mark.parametrize("peak", [np.inf, 10.0])
+def test_full_trail_with_an_infinite_peak_later_in_the_block(trail, peak):
+    """A 100 % trail (level = peak * 0) exits on a low <= 0 while the peak is finite; an
+    infinite high later in the same block makes the block's bound inf * 0 = NaN, which must
+    not let the search skip the block (the twin exits at the zero low)."""
+    n = 300
+    o, h, lo, c = (np.ones(n) for _ in range(4))
+    lo[70] = 0.0 if trail.get("tsl_stop", 1.0) <= 1.0 else -0.6
+    h[100] = peak
+    bars = (o, h, lo, c)
+    for start in (0, 64, 65):
+        got = exit_orders(bars, start, 1.0, **trail)
+        with tk.backend("reference"):
+            want = exit_orders(bars, start, 1.0, **trail)
+        assert [np.asarray(g).tolist() for g in got] == [np.asarray(w).tolist() for w in want], start
+        if start < 70:
+            assert int(got.exit_idx) == 70

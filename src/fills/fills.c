@@ -934,8 +934,11 @@ static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_
     const double fac = lng ? 1.0 - f : 1.0 + f; /* NaN when there is no trailing stop */
     double ref = P;
     npy_intp j;
-    if (fac == fac && fac < 0.0) {
-        j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last); /* bound not monotonic */
+    if (fac == fac && fac <= 0.0) {
+        /* No bound from the range's best reference: fac < 0 reverses the
+         * order, and fac == 0 (a 100 % trail) makes an infinite peak's level
+         * inf * 0 = NaN while the levels before it are 0.  Bar by bar. */
+        j = tk_trail_search(B, lng, fixed, fac, tp, &ref, first, last);
     }
     else if (fac == fac && skip) {
         /* specialised: the side, and whether there is only the trailing stop */
