@@ -13,8 +13,12 @@ asan=$(gcc -print-file-name=libasan.so)
 [ -e "$asan" ] || { echo "libasan not found (install gcc)"; exit 1; }
 pip install -q --force-reinstall --no-deps -Ccmake.define.TK_SANITIZE=ON -Cbuild-dir=build/sanitize .
 # The interpreter itself is not instrumented: preload the ASan runtime and
-# do not report CPython's deliberate at-exit leaks.
-export LD_PRELOAD="$asan"
+# do not report CPython's deliberate at-exit leaks.  libstdc++ is preloaded
+# too: ASan intercepts C++ throws only if libstdc++ is there at start-up
+# (C++ extensions of the test peers, e.g. matplotlib's ft2font, abort with
+# "real___cxa_throw != 0" otherwise).
+cxx=$(gcc -print-file-name=libstdc++.so)
+export LD_PRELOAD="$asan $cxx"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export PYTHONMALLOC=malloc
