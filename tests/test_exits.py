@@ -253,7 +253,7 @@ def test_strided_and_stacked_bars():
     pos = _positions(rng, series[0], 300)
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (3, n)
     idx = ufuncs.bar_index(*stacked)
-    got = ufuncs.exit_orders(idx[0], stacked[3], *idx[1:], *pos)
+    got = ufuncs.exit_orders(idx[0], stacked[3], *idx[1:11], *pos)
     assert got[0].shape == (3, 300)
     for k, s in enumerate(series):
         exp = _naive(s, pos)
@@ -392,7 +392,7 @@ def test_raw_ufuncs_reject_bad_sizes_and_survive_hostile_values():
     _same(_native(b, pos), _naive(b, pos), "hostile values")
     _same(_native(b, pos), _reference(b, pos), "hostile values vs twin")
     with pytest.raises(ValueError, match="exit_orders"):  # block summaries of the wrong length
-        ufuncs.exit_orders(a[0], idx.close, a[1], a[2], a[3], a[4], a[5][:-1], a[6][:-1], a[7], a[8], *pos)
+        ufuncs.exit_orders(a[0], idx.close, *a[1:5], *(x[:-1] for x in a[5:9]), a[9], a[10], *pos)
     with pytest.raises(TypeError):  # wrong dtype (float entry index) cannot be cast safely
         ufuncs.exit_orders_naive(*b, 1.5, 100.0, 1, 0.1, np.nan, np.nan, 0, np.nan, np.nan, 0, 0, -1, 0.0)
 

@@ -238,7 +238,7 @@ def test_strided_and_stacked_bars():
     series = [_ohlc_np(rng, n, vol=0.004, grid=0.05, nan_runs=1) for _ in range(3)]
     orders = _with_expiry_edges(series[0], _orders_np(rng, series[0], 200, grid=0.05, spread=100))
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (3, n)
-    idx = ufuncs.bar_index(*stacked)
+    idx = ufuncs.bar_index(*stacked)[:11]  # (the twelfth output, close, is not a search input)
     fi, fp = ufuncs.fill_orders(*idx, *orders)  # (3,) loop x (o,) core
     assert fi.shape == (3, orders[0].size) and orders[0].size > 300
     for k, s in enumerate(series):
@@ -250,11 +250,11 @@ def test_strided_and_stacked_bars():
             buf[j, ::2] = s[j]
         views = [buf[j, ::2] for j in range(4)]
         _same(_naive(views, orders), twin, f"strided naive {k}")
-        _same(ufuncs.fill_orders(*ufuncs.bar_index(*views), *orders), twin, "strided")
+        _same(ufuncs.fill_orders(*ufuncs.bar_index(*views)[:11], *orders), twin, "strided")
     # reversed (negative strides) bars are a different series: compare with its own twin
     rev = [b[::-1] for b in series[0]]
     twin = _reference([b.copy() for b in rev], orders)
-    _same(ufuncs.fill_orders(*ufuncs.bar_index(*rev), *orders), twin, "reversed")
+    _same(ufuncs.fill_orders(*ufuncs.bar_index(*rev)[:11], *orders), twin, "reversed")
     _same(_naive(rev, orders), twin, "reversed naive")
 
 
@@ -266,7 +266,7 @@ def test_raw_orders_core_dimension():
     n = 9000
     series = [_ohlc_np(rng, n, vol=0.004, grid=0.05, nan_runs=1) for _ in range(2)]
     stacked = [np.stack([s[j] for s in series]) for j in range(4)]  # (2, n)
-    idx = ufuncs.bar_index(*stacked)
+    idx = ufuncs.bar_index(*stacked)[:11]
     per = [_orders_np(rng, s, 300, grid=0.05, spread=100) for s in series]
     orders2 = [np.stack([p[j] for p in per]) for j in range(6)]  # (2, 300): own orders per series
     fi, fp = ufuncs.fill_orders(*idx, *orders2)
@@ -313,13 +313,20 @@ def test_bar_index_summaries():
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            sufmin = np.array([np.nanmin(fl[i:]) for i in range(0, n, 97)])
+            sufmin = np.array([np.nanmin(fl[i:]) for i in range(0, n, 64)])
+            sufmax = np.array([np.nanmax(fh[i:]) for i in range(0, n, 64)])
+            grp = np.array([np.nanmax(fh[i : i + 8]) for i in range(0, n, 8)])
             blk = np.array([np.nanmin(fl[i : i + 64]) for i in range(0, n, 64)])
             sup = np.array([np.nanmax(fh[i : i + 4096]) for i in range(0, n, 4096)])
-    np.testing.assert_array_equal(ix.suffix_min_low[::97], sufmin)
+    np.testing.assert_array_equal(ix.suffix_min_low, sufmin)
+    np.testing.assert_array_equal(ix.suffix_max_high, sufmax)
+    np.testing.assert_array_equal(ix.group_max_high, grp)
     np.testing.assert_array_equal(ix.block_min_low, blk)
     np.testing.assert_array_equal(ix.super_max_high, sup)
-    assert ix.block_min_low.shape == (math.ceil(n / 64),) and ix.super_min_low.shape == (math.ceil(n / 4096),)
+    for name, size in (("group", 8), ("block", 64), ("suffix", 64), ("super", 4096)):
+        assert getattr(ix, f"{name}_min_low").shape == (math.ceil(n / size),), name
+    assert_bits_identical(ix.close, bars[3])
+    assert ix.fill_low.ctypes.data % 64 == 0  # rows of 32 bytes from a cache line's start
     assert len(ix) == ix.n == n and not ix.open.flags.writeable
 
 
@@ -434,26 +441,30 @@ def test_raw_ufuncs_bad_input():
     order1 = tuple(np.atleast_1d(v) for v in order)  # fill_orders: the orders are a core dimension
     # mismatched summary lengths: ValueError from process_core_dims, never a read out of bounds
     a = list(ix.arrays)
-    with pytest.raises(ValueError, match="block summaries must have length"):
-        ufuncs.fill_orders(*a[:5], np.r_[a[5], 1.0], np.r_[a[6], 1.0], *a[7:], *order1)
-    with pytest.raises(ValueError, match="block summaries must have length"):
-        ufuncs.fill_orders(*a[:7], a[7][:0], a[8][:0], *order1)
+    msg = "group, block and super-block summaries must have lengths"
+    with pytest.raises(ValueError, match=msg):  # blocks (and suffixes) one too long
+        ufuncs.fill_orders(*a[:5], *(np.r_[x, 1.0] for x in a[5:9]), *a[9:], *order1)
+    with pytest.raises(ValueError, match=msg):  # groups one too long
+        ufuncs.fill_orders(*a[:3], np.r_[a[3], 1.0], np.r_[a[4], 1.0], *a[5:], *order1)
+    with pytest.raises(ValueError, match=msg):
+        ufuncs.fill_orders(*a[:9], a[9][:0], a[10][:0], *order1)
     big = [np.arange(10_000.0)] * 4
     bi = ufuncs.bar_index(*big)
     with pytest.raises(ValueError):  # summaries of another series (other n)
-        ufuncs.fill_orders(o, *a[1:5], *bi[5:], *order1)
+        ufuncs.fill_orders(o, *a[1:3], *bi[3:11], *order1)
     with pytest.raises(ValueError):  # bars of different lengths: the signature rejects it
         ufuncs.fill_orders_naive(o, h[:2], lo, c, *order)
     with pytest.raises(TypeError):  # float start cannot be cast to int64 safely
         ufuncs.fill_orders_naive(o, h, lo, c, 0.5, 1, 1, 9.0, np.nan, -1)
     with pytest.raises(TypeError):
         ufuncs.fill_orders_naive(o.astype(complex), h, lo, c, *order)
-    outs = [np.empty(4) for _ in range(5)] + [np.empty(2), np.empty(2), np.empty(1), np.empty(1)]
-    with pytest.raises(ValueError, match="block summaries must have length"):
+    outs = [np.empty(4) for _ in range(3)] + [np.empty(1)] * 2 + [np.empty(2) for _ in range(4)]
+    outs += [np.empty(1), np.empty(1), np.empty(4)]
+    with pytest.raises(ValueError, match=msg):
         ufuncs.bar_index(o, h, lo, c, out=tuple(outs))
-    outs[5], outs[6] = np.empty(1), np.empty(1)
+    outs[5:9] = [np.empty(1) for _ in range(4)]
     ufuncs.bar_index(o, h, lo, c, out=tuple(outs))  # right sizes: fine
-    assert outs[5][0] == 8.0 and outs[8][0] == 12.0
+    assert outs[5][0] == 8.0 and outs[10][0] == 12.0
     # float32 bars are cast (safely) to float64
     r32 = ufuncs.fill_orders_naive(*(b.astype(np.float32) for b in (o, h, lo, c)), *order)
     assert r32[0] == 1
@@ -503,12 +514,57 @@ def test_bar_index_mixed_strides_equal_contiguous():
         v = buf[::k] if k > 0 else buf[::-1]
         v[...] = b
         views.append(v)
-    outs = [np.full(s_ * n, 7.0)[::s_] for s_ in (1, 2, 3, 1, 4)]
-    outs[3] = np.full(n, 7.0)[::-1]
-    outs += [np.empty_like(a) for a in want[5:]]
+    outs = [np.full(s_ * n, 7.0)[::s_] for s_ in (1, 2, 3)]
+    outs += [np.empty_like(a) for a in want[3:11]]
+    outs.append(np.full(n, 7.0)[::-1])
     got = ufuncs.bar_index(*views, out=tuple(outs))
     for j, (g, w) in enumerate(zip(got, want)):
         assert_bits_identical(np.ascontiguousarray(g), w, f"output {j}")
+
+
+def test_bar_index_keeps_the_first_of_equal_extremes():
+    """-0.0 and 0.0 compare equal: every summary holds the first of them in bar order (the
+    twin's min() / max()), on BarIndex's rows (the two-bars-a-step group path) and on
+    separate contiguous outputs (the bar-by-bar path); NaN bars never count."""
+    rng = np.random.default_rng(17)
+    n = 64 * 3 + 5
+    lo = rng.choice([0.0, -0.0, 1.0], n)
+    hi = rng.choice([0.0, -0.0, -1.0], n)
+    o, c = np.ones(n), np.ones(n)
+    o[rng.random(n) < 0.1] = np.nan
+    twin = reference.bar_index(*(b.tolist() for b in (o, hi, lo, c)))
+    ix = BarIndex(o, hi, lo, c)
+    raw = ufuncs.bar_index(o, hi, lo, c)
+    for j, name in enumerate(BarIndex._SUMMARIES):
+        want = np.asarray(twin[j], dtype=np.float64)
+        assert_bits_identical(getattr(ix, name), want, name)
+        assert_bits_identical(raw[j], want, f"raw {name}")
+
+
+def test_search_from_after_a_crossing_in_its_block():
+    """The O(1) "never" test reads the suffix of the start's block, which also holds the
+    block's bars before the start: a crossing there is never reported, does not stop the
+    search from finding a later one, and with none later the answer is "never"."""
+    n = 64 * 70
+    o, c = np.full(n, 100.0), np.full(n, 100.0)
+    h, lo = np.full(n, 100.5), np.full(n, 99.5)
+    lo[70] = 90.0  # block 1, before every start below
+    starts = np.arange(71, 128)
+    for later, want in ((None, -1), (100, 100), (130, 130), (4200, 4200)):
+        lo2 = lo.copy()
+        if later is not None:
+            lo2[later] = 90.0
+        ix = BarIndex(o, h, lo2, c)
+        expect = np.where(starts <= (later if later is not None else -1), want, -1)
+        r = fill_orders(ix, starts, 1, "limit", 95.0)
+        np.testing.assert_array_equal(r.fill_index, expect, f"fills, later dip at {later}")
+        naive = ufuncs.fill_orders_naive(o, h, lo2, c, starts, 1, 1, 95.0, np.nan, -1)[0]
+        np.testing.assert_array_equal(naive, expect)
+        # exits: entered at the close, so checked from the next bar on
+        expect = np.where(starts < (later if later is not None else -1), want, -1)
+        for kw in ({"sl_price": 95.0}, {"tsl_stop": 0.05}, {"sl_stop": 0.05, "tp_stop": 0.5}):
+            ex = tk.exit_orders(ix, starts, 100.0, **kw)
+            np.testing.assert_array_equal(ex[0], expect, f"exits {kw}, later dip at {later}")
 
 
 def test_shadow_raises_on_a_planted_divergence(monkeypatch):

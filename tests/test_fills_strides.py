@@ -227,7 +227,7 @@ def test_bar_index_views_of_every_kind():
     """bar_index on each value-preserving view of each bar column equals the twin's summaries."""
     bars = _bars(700)
     twin = reference.bar_index(*(b.tolist() for b in bars))
-    assert len(twin) == 9
+    assert len(twin) == 12
     for j in range(4):
         for vname, v in views_of(bars[j]).items():
             b = list(bars)
@@ -239,24 +239,26 @@ def test_bar_index_views_of_every_kind():
 
 
 def test_block_counts_are_set_or_checked_per_kernel():
-    """The one core-dims hook of the fills kernels: bar_index sets m = ceil(n/64) and
-    k = ceil(n/4096) (or checks those of its out=); the search kernels check the block
-    summaries they are given; each error names its kernel."""
-    for n in (0, 1, 64, 65, 4096, 4097):
+    """The one core-dims hook of the fills kernels: bar_index sets g = ceil(n/8),
+    m = ceil(n/64) and k = ceil(n/4096) (or checks those of its out=); the search kernels
+    check the summaries they are given; each error names its kernel."""
+    for n in (0, 1, 8, 9, 64, 65, 4096, 4097):
         bars = [np.ones(n)] * 4
         res = ufuncs.bar_index(*bars)
-        assert [r.shape[-1] for r in res[5:]] == [-(-n // 64)] * 2 + [-(-n // 4096)] * 2
+        want = [-(-n // 8)] * 2 + [-(-n // 64)] * 4 + [-(-n // 4096)] * 2
+        assert [r.shape[-1] for r in res[3:11]] == want
     bars = _bars(700)
-    with pytest.raises(ValueError, match="^bar_index: for 700 bars"):
-        ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 5 + [10, 10, 1, 1]))
-    with pytest.raises(ValueError, match="^bar_index: for 700 bars"):
-        ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 5 + [11, 11, 2, 2]))
+    for g, m, k in ((88, 11, 2), (88, 10, 1), (87, 11, 1)):  # (right: 88, 11, 1)
+        sizes = [g] * 2 + [m] * 4 + [k] * 2
+        with pytest.raises(ValueError, match="^bar_index: for 700 bars"):
+            ufuncs.bar_index(*bars, out=tuple(np.empty(s) for s in [700] * 3 + sizes + [700]))
     for name in ("fill_orders", "exit_orders", "trades_from_signals"):
         args = _raw_args(name)
-        # (with n = 5000: m = 79, k = 2; drop one block, then one super block)
-        for j, cut in ((5 if name == "fill_orders" else 6, 1), (7 if name == "fill_orders" else 8, 1)):
+        # (with n = 5000: g = 625, m = 79, k = 2; drop one group, one block, one super block)
+        j0 = 3 if name == "fill_orders" else 4
+        for j, width in ((j0, 2), (j0 + 2, 4), (j0 + 6, 2)):  # (blocks and suffixes share m)
             bad = list(args)
-            bad[j] = bad[j][:-cut]
-            bad[j + 1] = bad[j + 1][:-cut]
-            with pytest.raises(ValueError, match=f"^{name}: for {N} bars the block summaries"):
+            for t in range(j, j + width):
+                bad[t] = bad[t][:-1]
+            with pytest.raises(ValueError, match=f"^{name}: for {N} bars the group, block and super-block"):
                 ufuncs.for_path("scalar")[name](*bad)

@@ -4,6 +4,7 @@ import numpy as np
 from typing_extensions import disjoint_base
 
 ORDER_KINDS: Dict[str, int]
+FILL_GROUP: int
 FILL_BLOCK: int
 FILL_SUPER: int
 EXIT_REASONS: Dict[str, int]

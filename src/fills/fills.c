@@ -4,30 +4,35 @@
  *
  * Three kernels (float64 bars, int64 order fields):
  *
- *   tk_bar_index   (n),(n),(n),(n)->(n),(n),(n),(n),(n),(m),(m),(k),(k)
- *       open, high, low, close -> open (a copy: the outputs are the nine bar
- *       inputs of fill_orders, in its order), fill_low, fill_high,
- *       suffix_min_low, suffix_max_high, block_min_low, block_max_high,
- *       super_min_low, super_max_high.  A bar is fillable iff none of its four prices is
- *       NaN; fill_low/fill_high are low/high on fillable bars and NaN on the
- *       others (NaN compares false, so they never cross anything).  Every
- *       summary is the min of fill_low / max of fill_high over the fillable
- *       bars of its range ([i, n), a block of TK_FILL_BLOCK bars, a super
- *       block of TK_FILL_SUPER bars), NaN when the range has no fillable
- *       bar.  So "!(summary <= x)" means exactly "no fillable bar of the
- *       range has low <= x" and the range can be skipped.
- *       m = ceil(n / 64), k = ceil(n / 4096) (process_core_dims sets them;
- *       for fill_orders it checks them, o is free).
+ *   tk_bar_index   (n),(n),(n),(n)->(n),(n),(n),(g),(g),(m),(m),(m),(m),(k),(k),(n)
+ *       open, high, low, close -> open (a copy: the first eleven outputs are
+ *       the eleven bar inputs of fill_orders, in its order), fill_low,
+ *       fill_high, group_min_low, group_max_high, block_min_low,
+ *       block_max_high, suffix_min_low, suffix_max_high, super_min_low,
+ *       super_max_high, close (a copy).  A bar is fillable iff none of its
+ *       four prices is NaN; fill_low/fill_high are low/high on fillable bars
+ *       and NaN on the others (NaN compares false, so they never cross
+ *       anything).  Every summary is the min of fill_low / max of fill_high
+ *       over the fillable bars of its range (a group of TK_FILL_GROUP bars, a
+ *       block of TK_FILL_BLOCK bars, the bars from a block's first to the
+ *       last (suffix), a super block of TK_FILL_SUPER bars), NaN when the
+ *       range has no fillable bar.  So "!(summary <= x)" means exactly "no
+ *       fillable bar of the range has low <= x" and the range can be
+ *       skipped; a summary of a range that holds [i, e] rules out [i, e].
+ *       g = ceil(n / 8), m = ceil(n / 64), k = ceil(n / 4096)
+ *       (process_core_dims sets them; for the searches it checks them, o is
+ *       free).  Nothing per bar but the prices: the per-bar outputs are
+ *       four, as many as a copy of the bars writes.
  *
- *   tk_fill_orders (n) x5,(m),(m),(k),(k),(o) x6->(o),(o)
- *       the nine bar_index outputs (open first), then the o orders of that bar
- *       series as a core dimension: start, side, kind, price, limit, expiry
- *       (int64, int64, int64, f64, f64, int64) -> fill_index (int64),
- *       fill_price (f64).  Per order: finds the first crossing bar with the
- *       suffix test (O(1) "never"), then the rest of the start block bar by
- *       bar, then skips whole super blocks / blocks whose band is not
- *       crossed.  The orders are answered in a loop that prefetches the
- *       start bar of the order TK_FILL_PREFETCH_AHEAD positions later, so
+ *   tk_fill_orders (n) x3,(g) x2,(m) x4,(k) x2,(o) x6->(o),(o)
+ *       the eleven bar_index outputs (open first), then the o orders of that
+ *       bar series as a core dimension: start, side, kind, price, limit,
+ *       expiry (int64, int64, int64, f64, f64, int64) -> fill_index (int64),
+ *       fill_price (f64).  Per order: "never" in O(1) from the suffix of the
+ *       start's block, then super blocks, blocks and groups whose band is
+ *       not crossed are passed in O(1) each, and only the bars of a crossed
+ *       group are read.  The orders are answered in a loop that prefetches
+ *       the start bar of the order TK_FILL_PREFETCH_AHEAD positions later, so
  *       the cache misses of random start bars overlap (memory-level
  *       parallelism) instead of being paid one after another.
  *
@@ -39,15 +44,22 @@
  */
 #include "tk.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define TK_FILL_GROUP_SHIFT 3
 #define TK_FILL_BLOCK_SHIFT 6
 #define TK_FILL_SUPER_SHIFT 12
+#define TK_FILL_GROUP ((npy_intp)1 << TK_FILL_GROUP_SHIFT)
 #define TK_FILL_BLOCK ((npy_intp)1 << TK_FILL_BLOCK_SHIFT)
 #define TK_FILL_SUPER ((npy_intp)1 << TK_FILL_SUPER_SHIFT)
 
 enum { TK_KIND_MARKET = 0, TK_KIND_LIMIT = 1, TK_KIND_STOP = 2, TK_KIND_STOP_LIMIT = 3 };
 
 /* The constants Python shares (tradekernels.fills reads them at import):
- * _core.ORDER_KINDS {name: code}, _core.FILL_BLOCK, _core.FILL_SUPER. */
+ * _core.ORDER_KINDS {name: code}, _core.FILL_GROUP, _core.FILL_BLOCK,
+ * _core.FILL_SUPER. */
 int tk_fills_add_constants(PyObject *module)
 {
     PyObject *kinds =
@@ -57,7 +69,8 @@ int tk_fills_add_constants(PyObject *module)
         Py_XDECREF(kinds);
         return -1;
     }
-    if (PyModule_AddIntConstant(module, "FILL_BLOCK", (long)TK_FILL_BLOCK) < 0
+    if (PyModule_AddIntConstant(module, "FILL_GROUP", (long)TK_FILL_GROUP) < 0
+        || PyModule_AddIntConstant(module, "FILL_BLOCK", (long)TK_FILL_BLOCK) < 0
         || PyModule_AddIntConstant(module, "FILL_SUPER", (long)TK_FILL_SUPER) < 0) {
         return -1;
     }
@@ -73,28 +86,29 @@ static inline npy_intp tk_ceil_div(npy_intp n, npy_intp b)
 /* core dimension checks (process_core_dims_func; called with the GIL)  */
 /* ------------------------------------------------------------------ */
 
-/* The process_core_dims_func of every fills kernel with block summaries
- * (kernels.toml `dims`): n, the bars, is the first core dimension, m and k
- * the block and super-block counts.  Where only outputs have m and k (NumPy
- * passes -1: bar_index without out=) it sets them; otherwise it checks them.
- * Errors name the ufunc (tk_ufunc_name, module.c). */
+/* The process_core_dims_func of every fills kernel with summaries
+ * (kernels.toml `dims`): n, the bars, is the first core dimension, g, m and
+ * k the group, block and super-block counts.  Where only outputs have them
+ * (NumPy passes -1: bar_index without out=) it sets them; otherwise it
+ * checks them.  Errors name the ufunc (tk_ufunc_name, module.c). */
 int tk_fill_dims(struct _tagPyUFuncObject *uf, npy_intp *sizes)
 {
     const npy_intp n = sizes[0];
-    const npy_intp m = tk_ceil_div(n, TK_FILL_BLOCK), k = tk_ceil_div(n, TK_FILL_SUPER);
-    if (sizes[1] == -1) {
-        sizes[1] = m;
+    const npy_intp want[3] = {tk_ceil_div(n, TK_FILL_GROUP), tk_ceil_div(n, TK_FILL_BLOCK),
+                              tk_ceil_div(n, TK_FILL_SUPER)};
+    for (int d = 0; d < 3; d++) {
+        if (sizes[1 + d] == -1) {
+            sizes[1 + d] = want[d];
+        }
     }
-    if (sizes[2] == -1) {
-        sizes[2] = k;
-    }
-    if (sizes[1] != m || sizes[2] != k) {
-        PyErr_Format(
-            PyExc_ValueError,
-            "%s: for %zd bars the block summaries must have length %zd and the "
-            "super-block summaries length %zd (ceil(n/%zd), ceil(n/%zd)), got %zd and %zd; "
-            "build them with tradekernels.ufuncs.bar_index / tradekernels.BarIndex",
-            tk_ufunc_name(uf), n, m, k, TK_FILL_BLOCK, TK_FILL_SUPER, sizes[1], sizes[2]);
+    if (sizes[1] != want[0] || sizes[2] != want[1] || sizes[3] != want[2]) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: for %zd bars the group, block and super-block summaries must have "
+                     "lengths %zd, %zd and %zd (ceil(n/%zd), ceil(n/%zd), ceil(n/%zd)), got %zd, "
+                     "%zd and %zd; build them with tradekernels.ufuncs.bar_index / "
+                     "tradekernels.BarIndex",
+                     tk_ufunc_name(uf), n, want[0], want[1], want[2], TK_FILL_GROUP, TK_FILL_BLOCK,
+                     TK_FILL_SUPER, sizes[1], sizes[2], sizes[3]);
         return -1;
     }
     return 0;
@@ -114,121 +128,183 @@ static inline double tk_nmax(double acc, double v)
     return (v == v && !(acc >= v)) ? v : acc;
 }
 
-/* Summaries of rows [lo, hi) of a strided fill_low / fill_high pair. */
-static void tk_range_summary(const char *fl, npy_intp sl, const char *fh, npy_intp sh, npy_intp lo,
-                             npy_intp hi, double *mn, double *mx)
-{
-    double a = NAN, b = NAN;
-    for (npy_intp i = lo; i < hi; i++) {
-        a = tk_nmin(a, tk_ld_f64(fl + i * sl));
-        b = tk_nmax(b, tk_ld_f64(fh + i * sh));
-    }
-    *mn = a;
-    *mx = b;
-}
-
 /* Running extremes of fill_low (mn) / fill_high (mx) and "a usable bar
- * seen" (any) over a range of bars. */
+ * seen" (any) over a range of bars: plain min / max from +-inf (NaN values
+ * never win: x < acc is false), and NaN for a range without a usable bar
+ * -- the same values as the NaN-ignoring tk_nmin / tk_nmax. */
 typedef struct {
     double mn, mx;
     int any;
 } tk_bi_acc;
 
-/* One bar of tk_bar_index: its open copy, fill_low / fill_high, and the
- * suffix extremes (A, through this bar) and block extremes (Q). */
+static inline void tk_bi_fold(tk_bi_acc *A, double wl, double wh, int ok)
+{
+    A->mn = wl < A->mn ? wl : A->mn;
+    A->mx = wh > A->mx ? wh : A->mx;
+    A->any |= ok;
+}
+
+static inline void tk_bi_store(const tk_bi_acc *A, char *mn, char *mx)
+{
+    tk_st_f64(mn, A->any ? A->mn : NAN);
+    tk_st_f64(mx, A->any ? A->mx : NAN);
+}
+
+/* One bar of tk_bar_index: its open and close copies and fill_low /
+ * fill_high, folded into the group's extremes G. */
 static inline void tk_bi_bar(const char *o, const char *h, const char *l, const char *c, char *op,
-                             char *fl, char *fh, char *smin, char *smax, tk_bi_acc *A, tk_bi_acc *Q)
+                             char *cp, char *fl, char *fh, tk_bi_acc *G)
 {
     const double vo = tk_ld_f64(o), vh = tk_ld_f64(h), vl = tk_ld_f64(l), vc = tk_ld_f64(c);
     const int ok = !(__builtin_isunordered(vo, vh) | __builtin_isunordered(vl, vc));
     const double wl = ok ? vl : NAN, wh = ok ? vh : NAN;
     tk_st_f64(op, vo);
+    tk_st_f64(cp, vc);
     tk_st_f64(fl, wl);
     tk_st_f64(fh, wh);
-    Q->mn = wl < Q->mn ? wl : Q->mn;
-    Q->mx = wh > Q->mx ? wh : Q->mx;
-    Q->any |= ok;
-    A->mn = wl < A->mn ? wl : A->mn;
-    A->mx = wh > A->mx ? wh : A->mx;
-    A->any |= ok;
-    tk_st_f64(smin, A->any ? A->mn : NAN);
-    tk_st_f64(smax, A->any ? A->mx : NAN);
+    tk_bi_fold(G, wl, wh, ok);
 }
 
-/* One pass over the bars, from the last to the first (the suffix extremes
- * need that direction), block by block: every per-bar output is written
- * and each block's extremes are known when its first bar is reached; the
- * super-block extremes then come from the block extremes.  The running
- * extremes are plain min / max (NaN values never win: x < acc is false)
- * from +-inf, with a flag for "a usable bar seen" giving NaN for a range
- * without one -- the same values as the NaN-ignoring tk_nmin / tk_nmax. */
+/* The bars [i, i + 8) of one whole group in BarIndex's layout (contiguous
+ * inputs; rows of fill_low, fill_high, open, close at r, 32 bytes a bar),
+ * two bars per step, with the same values as tk_bi_bar bar by bar: an
+ * unusable bar's fill_low / fill_high are the same NaN, and the extremes
+ * are folded in bar order (the later bar wins only if strictly lower /
+ * higher, so of a -0.0 and a 0.0 the first stays, as in the scalar fold),
+ * an unusable bar entering as +-inf (it never wins; `any` says whether a
+ * bar was usable).  Without SSE2, bar by bar. */
+#ifdef __SSE2__
+static inline void tk_bi_group_rows(const char *o, const char *h, const char *l, const char *c,
+                                    char *r, tk_bi_acc *G)
+{
+    const __m128d nan = _mm_set1_pd(NAN), pinf = _mm_set1_pd(INFINITY),
+                  ninf = _mm_set1_pd(-INFINITY);
+    __m128d mn = pinf, mx = ninf; /* (lane 0 only) */
+    int any = 0;
+    for (int t = 0; t < TK_FILL_GROUP; t += 2) {
+        const __m128d vo = _mm_loadu_pd((const double *)(const void *)(o + 8 * t));
+        const __m128d vh = _mm_loadu_pd((const double *)(const void *)(h + 8 * t));
+        const __m128d vl = _mm_loadu_pd((const double *)(const void *)(l + 8 * t));
+        const __m128d vc = _mm_loadu_pd((const double *)(const void *)(c + 8 * t));
+        const __m128d ok = _mm_and_pd(_mm_cmpord_pd(vo, vh), _mm_cmpord_pd(vl, vc));
+        const __m128d wl = _mm_or_pd(_mm_and_pd(ok, vl), _mm_andnot_pd(ok, nan));
+        const __m128d wh = _mm_or_pd(_mm_and_pd(ok, vh), _mm_andnot_pd(ok, nan));
+        double *row = (double *)(void *)(r + 32 * t);
+        _mm_storeu_pd(row, _mm_unpacklo_pd(wl, wh));
+        _mm_storeu_pd(row + 2, _mm_unpacklo_pd(vo, vc));
+        _mm_storeu_pd(row + 4, _mm_unpackhi_pd(wl, wh));
+        _mm_storeu_pd(row + 6, _mm_unpackhi_pd(vo, vc));
+        /* in order: min_sd(a, b) = a < b ? a : b (lane 0), b the earlier */
+        const __m128d ml = _mm_or_pd(_mm_and_pd(ok, vl), _mm_andnot_pd(ok, pinf));
+        const __m128d mh = _mm_or_pd(_mm_and_pd(ok, vh), _mm_andnot_pd(ok, ninf));
+        mn = _mm_min_sd(_mm_min_sd(_mm_unpackhi_pd(ml, ml), ml), mn);
+        mx = _mm_max_sd(_mm_max_sd(_mm_unpackhi_pd(mh, mh), mh), mx);
+        any |= _mm_movemask_pd(ok);
+    }
+    tk_bi_fold(G, _mm_cvtsd_f64(mn), _mm_cvtsd_f64(mx), any != 0);
+}
+#else
+static inline void tk_bi_group_rows(const char *o, const char *h, const char *l, const char *c,
+                                    char *r, tk_bi_acc *G)
+{
+    for (npy_intp t = 0; t < TK_FILL_GROUP; t++) {
+        tk_bi_bar(o + 8 * t, h + 8 * t, l + 8 * t, c + 8 * t, r + 32 * t + 16, r + 32 * t + 24,
+                  r + 32 * t, r + 32 * t + 8, G);
+    }
+}
+#endif
+
+/* One forward pass over the bars, group by group: every per-bar output is
+ * written and each group's extremes are folded into its block's; the
+ * suffix (from the last block back) and super-block extremes then come
+ * from the block extremes.  The summary loops run to g, m and k (whatever
+ * process_core_dims made them) and clip the bar ranges to [0, n), so they
+ * never read or write out of bounds; a range without bars is NaN. */
 void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    const npy_intp n = dims[0], m = dims[1], k = dims[2];
+    const npy_intp n = dims[0], ng = dims[1], m = dims[2], k = dims[3];
     const char *o = args[0], *h = args[1], *l = args[2], *c = args[3];
-    char *op = args[4], *fl = args[5], *fh = args[6], *smin = args[7], *smax = args[8];
-    char *bmin = args[9], *bmax = args[10], *pmin = args[11], *pmax = args[12];
+    char *op = args[4], *fl = args[5], *fh = args[6], *gmin = args[7], *gmax = args[8];
+    char *bmin = args[9], *bmax = args[10], *smin = args[11], *smax = args[12];
+    char *pmin = args[13], *pmax = args[14], *cp = args[15];
     const npy_intp so = steps[0], sh = steps[1], sl = steps[2], sc = steps[3];
-    const npy_intp sop = steps[4], sfl = steps[5], sfh = steps[6], ssmin = steps[7],
-                   ssmax = steps[8];
-    const npy_intp sbmin = steps[9], sbmax = steps[10], spmin = steps[11], spmax = steps[12];
-    const npy_intp mb = tk_ceil_div(n, TK_FILL_BLOCK);
-
-    tk_bi_acc A = {INFINITY, -INFINITY, 0};
-    /* BarIndex's layout (inputs of one stride, the five per-bar outputs of
+    const npy_intp sop = steps[4], sfl = steps[5], sfh = steps[6], sgmin = steps[7],
+                   sgmax = steps[8];
+    const npy_intp sbmin = steps[9], sbmax = steps[10], ssmin = steps[11], ssmax = steps[12];
+    const npy_intp spmin = steps[13], spmax = steps[14], scp = steps[15];
+    /* BarIndex's layout (inputs of one stride, the four per-bar outputs of
      * one stride): one offset each, so the loop keeps few registers live */
-    const int uniform = so == sh && so == sl && so == sc && sop == sfl && sop == sfh && sop == ssmin
-                        && sop == ssmax;
-    for (npy_intp q = mb - 1; q >= 0; q--) {
+    const int uniform = so == sh && so == sl && so == sc && sop == sfl && sop == sfh && sop == scp;
+    /* ... and exactly BarIndex's: contiguous inputs, rows of fill_low,
+     * fill_high, open, close (the SSE2 path, two bars a step) */
+    const int rows =
+        uniform && so == 8 && sop == 32 && fh == fl + 8 && op == fl + 16 && cp == fl + 24;
+    const tk_bi_acc none = {INFINITY, -INFINITY, 0};
+    for (npy_intp q = 0; q * TK_FILL_BLOCK < n; q++) {
         const npy_intp lo = q * TK_FILL_BLOCK;
         const npy_intp hi = lo + TK_FILL_BLOCK < n ? lo + TK_FILL_BLOCK : n;
-        tk_bi_acc Q = {INFINITY, -INFINITY, 0};
-        if (uniform) {
-            for (npy_intp i = hi - 1; i >= lo; i--) {
-                const npy_intp xi = i * so, xr = i * sop;
-                tk_bi_bar(o + xi, h + xi, l + xi, c + xi, op + xr, fl + xr, fh + xr, smin + xr,
-                          smax + xr, &A, &Q);
+        tk_bi_acc Q = none;
+        for (npy_intp gs = lo; gs < hi; gs += TK_FILL_GROUP) {
+            const npy_intp ge = gs + TK_FILL_GROUP < hi ? gs + TK_FILL_GROUP : hi;
+            tk_bi_acc G = none;
+            if (rows && ge - gs == TK_FILL_GROUP) {
+                const npy_intp xi = gs * 8;
+                tk_bi_group_rows(o + xi, h + xi, l + xi, c + xi, fl + gs * 32, &G);
             }
-        }
-        else {
-            for (npy_intp i = hi - 1; i >= lo; i--) {
-                tk_bi_bar(o + i * so, h + i * sh, l + i * sl, c + i * sc, op + i * sop,
-                          fl + i * sfl, fh + i * sfh, smin + i * ssmin, smax + i * ssmax, &A, &Q);
+            else if (uniform) {
+                for (npy_intp i = gs; i < ge; i++) {
+                    const npy_intp xi = i * so, xr = i * sop;
+                    tk_bi_bar(o + xi, h + xi, l + xi, c + xi, op + xr, cp + xr, fl + xr, fh + xr,
+                              &G);
+                }
             }
+            else {
+                for (npy_intp i = gs; i < ge; i++) {
+                    tk_bi_bar(o + i * so, h + i * sh, l + i * sl, c + i * sc, op + i * sop,
+                              cp + i * scp, fl + i * sfl, fh + i * sfh, &G);
+                }
+            }
+            const npy_intp gi = gs >> TK_FILL_GROUP_SHIFT;
+            if (gi < ng) {
+                tk_bi_store(&G, gmin + gi * sgmin, gmax + gi * sgmax);
+            }
+            tk_bi_fold(&Q, G.mn, G.mx, G.any);
         }
-        const double qa = Q.mn, qb = Q.mx;
-        const int qany = Q.any;
         if (q < m) {
-            tk_st_f64(bmin + q * sbmin, qany ? qa : NAN);
-            tk_st_f64(bmax + q * sbmax, qany ? qb : NAN);
+            tk_bi_store(&Q, bmin + q * sbmin, bmax + q * sbmax);
         }
     }
-    /* Loops run to m and k (whatever they are) and clip the bar range to
-     * [0, n), so this never reads or writes out of bounds. */
-    for (npy_intp j = mb; j < m; j++) {
-        tk_st_f64(bmin + j * sbmin, NAN);
-        tk_st_f64(bmax + j * sbmax, NAN);
+    for (npy_intp j = tk_ceil_div(n, TK_FILL_GROUP); j < ng; j++) {
+        tk_st_f64(gmin + j * sgmin, NAN);
+        tk_st_f64(gmax + j * sgmax, NAN);
+    }
+    for (npy_intp q = tk_ceil_div(n, TK_FILL_BLOCK); q < m; q++) {
+        tk_st_f64(bmin + q * sbmin, NAN);
+        tk_st_f64(bmax + q * sbmax, NAN);
+    }
+    /* suffixes, from the last block back (NaN-ignoring folds of the block
+     * summaries just written; of equal values the earlier block's wins, so
+     * of a -0.0 and a 0.0 the first in bar order stays, as in every other
+     * summary) */
+    double mn = NAN, mx = NAN;
+    for (npy_intp q = m - 1; q >= 0; q--) {
+        const double vn = tk_ld_f64(bmin + q * sbmin), vx = tk_ld_f64(bmax + q * sbmax);
+        mn = vn == vn && !(mn < vn) ? vn : mn;
+        mx = vx == vx && !(mx > vx) ? vx : mx;
+        tk_st_f64(smin + q * ssmin, mn);
+        tk_st_f64(smax + q * ssmax, mx);
     }
     for (npy_intp j = 0; j < k; j++) {
-        const npy_intp lo = j < tk_ceil_div(n, TK_FILL_SUPER) ? j * TK_FILL_SUPER : n;
-        const npy_intp hi = lo + TK_FILL_SUPER < n ? lo + TK_FILL_SUPER : n;
-        double mn = NAN, mx = NAN;
-        if (lo >= hi) {
-            /* an empty range (only when k is not ceil(n/4096)) */
+        const npy_intp b0 = j * (TK_FILL_SUPER / TK_FILL_BLOCK);
+        const npy_intp b1 =
+            b0 + TK_FILL_SUPER / TK_FILL_BLOCK < m ? b0 + TK_FILL_SUPER / TK_FILL_BLOCK : m;
+        double smn = NAN, smx = NAN;
+        for (npy_intp q = b0; q < b1; q++) {
+            smn = tk_nmin(smn, tk_ld_f64(bmin + q * sbmin));
+            smx = tk_nmax(smx, tk_ld_f64(bmax + q * sbmax));
         }
-        else if (m == mb) { /* from the block summaries */
-            const npy_intp b0 = lo >> TK_FILL_BLOCK_SHIFT;
-            const npy_intp b1 = tk_ceil_div(hi, TK_FILL_BLOCK);
-            for (npy_intp q = b0; q < b1; q++) {
-                mn = tk_nmin(mn, tk_ld_f64(bmin + q * sbmin));
-                mx = tk_nmax(mx, tk_ld_f64(bmax + q * sbmax));
-            }
-        }
-        else {
-            tk_range_summary(fl, sfl, fh, sfh, lo, hi, &mn, &mx);
-        }
-        tk_st_f64(pmin + j * spmin, mn);
-        tk_st_f64(pmax + j * spmax, mx);
+        tk_st_f64(pmin + j * spmin, smn);
+        tk_st_f64(pmax + j * spmax, smx);
     }
 }
 
@@ -240,37 +316,19 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
  * skipping kernels prefetch (see TK_PREFETCH_START). */
 #define TK_FILL_PREFETCH_LINES 5
 
-/* Group summaries of one bar series, filled lazily during one kernel call
- * (see tk_trail_walk): slot g % TK_GCACHE_SLOTS holds the min fill_low /
- * max fill_high of the aligned group g of TK_TRAIL_GROUP bars when its tag
- * is g.  It lives on the stack of the kernel's loop (one per bar series). */
-#define TK_GCACHE_SLOTS 512
-typedef struct tk_gcache {
-    npy_intp tag[TK_GCACHE_SLOTS];
-    double mn[TK_GCACHE_SLOTS], mx[TK_GCACHE_SLOTS];
-} tk_gcache;
-
 typedef struct {
     const char *open, *high, *low, *close; /* naive: raw bars */
     npy_intp so, sh, sl, sc;
-    /* skip: fill_low/fill_high in low/high, plus the summaries */
-    const char *smin, *smax, *bmin, *bmax, *pmin, *pmax;
-    npy_intp ssmin, ssmax, sbmin, sbmax, spmin, spmax;
-    int skip;      /* summaries usable */
-    tk_gcache *gc; /* NULL, or the group cache of the trailing search */
+    /* skip: fill_low/fill_high in low/high, plus the summaries: group,
+     * block, suffix (per block) and super-block min low / max high */
+    const char *gmin, *gmax, *bmin, *bmax, *smin, *smax, *pmin, *pmax;
+    npy_intp sgmin, sgmax, sbmin, sbmax, ssmin, ssmax, spmin, spmax;
+    int skip; /* summaries usable */
     /* rows of the open column that start the next TK_FILL_PREFETCH_LINES
-     * cache lines after a bar (TK_PREFETCH_START; set by tk_bars_summaries,
+     * cache lines after a bar (TK_PREFETCH_START; set by tk_bars_indexed,
      * so no division per order) */
     npy_intp pf_rows[TK_FILL_PREFETCH_LINES];
 } tk_bars;
-
-/* An empty group cache (no group index is negative). */
-static inline void tk_gcache_init(tk_gcache *C)
-{
-    for (npy_intp t = 0; t < TK_GCACHE_SLOTS; t++) {
-        C->tag[t] = -1;
-    }
-}
 
 /* The raw bars open, high, low, close from four (pointer, stride) pairs. */
 static inline tk_bars tk_bars_ohlc(char *const *args, const npy_intp *steps)
@@ -288,29 +346,43 @@ static inline tk_bars tk_bars_ohlc(char *const *args, const npy_intp *steps)
     return B;
 }
 
-/* The six bar_index summaries (suffix min low / max high, block and super
- * block min low / max high) from args[0..5]; the search skips blocks only
- * when their sizes are those of n bars (process_core_dims checks them). */
-static inline void tk_bars_summaries(tk_bars *B, char *const *args, const npy_intp *steps,
-                                     npy_intp n, npy_intp m, npy_intp k)
+/* The bars of an indexed kernel from its first arguments, as bar_index
+ * writes them: open, close (with_close: exit_orders, trades_from_signals),
+ * fill_low, fill_high, then the eight summaries (group, block, suffix and
+ * super-block min low / max high); dims[0..3] are n, g, m, k.  The search
+ * skips only when the summary sizes are those of n bars (process_core_dims
+ * checks them). */
+static inline tk_bars tk_bars_indexed(char *const *args, const npy_intp *steps,
+                                      const npy_intp *dims, int with_close)
 {
-    B->smin = args[0];
-    B->smax = args[1];
-    B->bmin = args[2];
-    B->bmax = args[3];
-    B->pmin = args[4];
-    B->pmax = args[5];
-    B->ssmin = steps[0];
-    B->ssmax = steps[1];
-    B->sbmin = steps[2];
-    B->sbmax = steps[3];
-    B->spmin = steps[4];
-    B->spmax = steps[5];
-    B->skip = m == tk_ceil_div(n, TK_FILL_BLOCK) && k == tk_ceil_div(n, TK_FILL_SUPER);
-    const npy_intp as = B->so < 0 ? -B->so : B->so;
-    for (npy_intp q = 1; q <= TK_FILL_PREFETCH_LINES; q++) {
-        B->pf_rows[q - 1] = as > 0 && as <= 64 ? q * 64 / as : q;
+    tk_bars B;
+    memset(&B, 0, sizeof B);
+    const npy_intp n = dims[0];
+    int t = 0;
+    B.open = args[t];
+    B.so = steps[t++];
+    if (with_close) {
+        B.close = args[t];
+        B.sc = steps[t++];
     }
+    B.low = args[t];
+    B.sl = steps[t++];
+    B.high = args[t];
+    B.sh = steps[t++];
+    const char **sp[8] = {&B.gmin, &B.gmax, &B.bmin, &B.bmax, &B.smin, &B.smax, &B.pmin, &B.pmax};
+    npy_intp *ss[8] = {&B.sgmin, &B.sgmax, &B.sbmin, &B.sbmax,
+                       &B.ssmin, &B.ssmax, &B.spmin, &B.spmax};
+    for (int j = 0; j < 8; j++, t++) {
+        *sp[j] = args[t];
+        *ss[j] = steps[t];
+    }
+    B.skip = dims[1] == tk_ceil_div(n, TK_FILL_GROUP) && dims[2] == tk_ceil_div(n, TK_FILL_BLOCK)
+             && dims[3] == tk_ceil_div(n, TK_FILL_SUPER);
+    const npy_intp as = B.so < 0 ? -B.so : B.so;
+    for (npy_intp q = 1; q <= TK_FILL_PREFETCH_LINES; q++) {
+        B.pf_rows[q - 1] = as > 0 && as <= 64 ? q * 64 / as : q;
+    }
+    return B;
 }
 
 /* Naive: every bar, fillability checked on the raw prices. */
@@ -349,15 +421,20 @@ static inline int tk_crosses(double v, double x, int down)
     return down ? v <= x : v >= x;
 }
 
-/* One side's arrays for the skipping search: the bar values, the suffix,
- * block and super-block summaries (pointer, stride). */
+/* One side's arrays for the skipping search: the bar values, the group,
+ * block, suffix and super-block summaries (pointer, stride). */
 typedef struct {
-    const char *v, *suf, *blk, *sup;
-    npy_intp sv, ssuf, sblk, ssup;
+    const char *v, *grp, *blk, *suf, *sup;
+    npy_intp sv, sgrp, sblk, ssuf, ssup;
 } tk_side;
 
+#define TK_SUM(S, arr, i, shift) tk_ld_f64((S)->arr + ((i) >> (shift)) * (S)->s##arr)
+
 /* Skipping search over bars [a, b], written once for both directions (the
- * callers pass a constant `down`, so each gets its own inlined copy). */
+ * callers pass a constant `down`, so each gets its own inlined copy).  A
+ * summary covers its whole aligned range, so at the start a (not aligned)
+ * the super block's, block's and group's summaries can rule out the rest of
+ * their ranges too, and the suffix of a's block rules out [a, n) in O(1). */
 static inline npy_intp tk_skip_search(const tk_side *S, int skip, int down, double x, npy_intp a,
                                       npy_intp b)
 {
@@ -369,44 +446,57 @@ static inline npy_intp tk_skip_search(const tk_side *S, int skip, int down, doub
         }
         return -1;
     }
-    if (a > b || !tk_crosses(tk_ld_f64(S->suf + a * S->ssuf), x, down)) {
+    if (a > b || !tk_crosses(TK_SUM(S, suf, a, TK_FILL_BLOCK_SHIFT), x, down)) {
         return -1;
     }
-    /* A summary covers its whole range, so it can rule out the part of the
-     * range from i on even when i is not aligned. */
     npy_intp i = a;
+    int start = 1;  /* i == a: the tests below apply at any bar */
+    int suffix = 1; /* the suffix of the first aligned block is still to test */
     while (i <= b) {
-        if (!tk_crosses(tk_ld_f64(S->sup + (i >> TK_FILL_SUPER_SHIFT) * S->ssup), x, down)) {
-            i = (i | (TK_FILL_SUPER - 1)) + 1;
-            continue;
-        }
-        /* the super block is crossed: walk its blocks */
-        const npy_intp send = (i | (TK_FILL_SUPER - 1)) < b ? (i | (TK_FILL_SUPER - 1)) : b;
-        while (i <= send) {
-            if (!tk_crosses(tk_ld_f64(S->blk + (i >> TK_FILL_BLOCK_SHIFT) * S->sblk), x, down)) {
-                i = (i | (TK_FILL_BLOCK - 1)) + 1;
+        if (start || (i & (TK_FILL_BLOCK - 1)) == 0) {
+            if ((start || (i & (TK_FILL_SUPER - 1)) == 0)
+                && !tk_crosses(TK_SUM(S, sup, i, TK_FILL_SUPER_SHIFT), x, down)) {
+                i = (i | (TK_FILL_SUPER - 1)) + 1;
+                start = 0;
                 continue;
             }
-            const npy_intp e = (i | (TK_FILL_BLOCK - 1)) < b ? (i | (TK_FILL_BLOCK - 1)) : b;
+            if (!start && suffix) { /* nothing from here on: done (a's block had a crossing) */
+                suffix = 0;
+                if (!tk_crosses(TK_SUM(S, suf, i, TK_FILL_BLOCK_SHIFT), x, down)) {
+                    return -1;
+                }
+            }
+            if (!tk_crosses(TK_SUM(S, blk, i, TK_FILL_BLOCK_SHIFT), x, down)) {
+                i = (i | (TK_FILL_BLOCK - 1)) + 1;
+                start = 0;
+                continue;
+            }
+        }
+        start = 0;
+        const npy_intp e = (i | (TK_FILL_GROUP - 1)) < b ? (i | (TK_FILL_GROUP - 1)) : b;
+        if (tk_crosses(TK_SUM(S, grp, i, TK_FILL_GROUP_SHIFT), x, down)) {
             for (; i <= e; i++) {
                 if (tk_crosses(tk_ld_f64(S->v + i * S->sv), x, down)) {
                     return i;
                 }
             }
         }
+        i = e + 1;
     }
     return -1;
 }
 
 static inline npy_intp tk_skip_down(const tk_bars *B, double x, npy_intp a, npy_intp b)
 {
-    const tk_side S = {B->low, B->smin, B->bmin, B->pmin, B->sl, B->ssmin, B->sbmin, B->spmin};
+    const tk_side S = {B->low, B->gmin,  B->bmin,  B->smin,  B->pmin,
+                       B->sl,  B->sgmin, B->sbmin, B->ssmin, B->spmin};
     return tk_skip_search(&S, B->skip, 1, x, a, b);
 }
 
 static inline npy_intp tk_skip_up(const tk_bars *B, double x, npy_intp a, npy_intp b)
 {
-    const tk_side S = {B->high, B->smax, B->bmax, B->pmax, B->sh, B->ssmax, B->sbmax, B->spmax};
+    const tk_side S = {B->high, B->gmax,  B->bmax,  B->smax,  B->pmax,
+                       B->sh,   B->sgmax, B->sbmax, B->ssmax, B->spmax};
     return tk_skip_search(&S, B->skip, 0, x, a, b);
 }
 
@@ -498,27 +588,29 @@ static inline npy_int64 tk_ld_i64(const char *p)
 #define TK_FILL_PREFETCH_AHEAD 16
 
 /* Prefetch what the first probes of an order starting at bar START touch:
- * the per-bar rows (open, fill_low/high, suffix extremes; interleaved in
- * one buffer by BarIndex, but any layout works) and the block summaries.
- * Also the next TK_FILL_PREFETCH_LINES cache lines of the open column (in
- * BarIndex's layout: of the following rows; most orders near the market
- * fill within a few bars).  Only addresses of bars in [0, n) (and of
- * blocks in [0, m) when the summaries are usable) are formed.  A macro, not
- * a function: GCC 12 finds a void function that only prefetches "pure" and
- * drops the calls, and so the prefetches. */
+ * the per-bar rows (open, fill_low/high; interleaved in one buffer by
+ * BarIndex, but any layout works) and the start's group, block and suffix
+ * summaries.  Also the next TK_FILL_PREFETCH_LINES cache lines of the open
+ * column (in BarIndex's layout: of the following rows; most orders near the
+ * market fill within a few bars).  Only addresses of bars in [0, n) (and of
+ * summaries when they are usable) are formed.  A macro, not a function:
+ * GCC 12 finds a void function that only prefetches "pure" and drops the
+ * calls, and so the prefetches. */
 #define TK_PREFETCH_START(B, n, START)                                             \
     do {                                                                           \
         const npy_int64 ps_ = (START);                                             \
         if (ps_ >= 0 && ps_ < (npy_int64)(n)) {                                    \
             const npy_intp s_ = (npy_intp)ps_;                                     \
-            TK_PREFETCH((B)->smin + s_ * (B)->ssmin);                              \
-            TK_PREFETCH((B)->smax + s_ * (B)->ssmax);                              \
             TK_PREFETCH((B)->low + s_ * (B)->sl);                                  \
             TK_PREFETCH((B)->high + s_ * (B)->sh);                                 \
             TK_PREFETCH((B)->open + s_ * (B)->so);                                 \
             if ((B)->skip) {                                                       \
+                TK_PREFETCH((B)->smin + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->ssmin); \
+                TK_PREFETCH((B)->smax + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->ssmax); \
                 TK_PREFETCH((B)->bmin + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmin); \
                 TK_PREFETCH((B)->bmax + (s_ >> TK_FILL_BLOCK_SHIFT) * (B)->sbmax); \
+                TK_PREFETCH((B)->gmin + (s_ >> TK_FILL_GROUP_SHIFT) * (B)->sgmin); \
+                TK_PREFETCH((B)->gmax + (s_ >> TK_FILL_GROUP_SHIFT) * (B)->sgmax); \
             }                                                                      \
             for (npy_intp q_ = 0; q_ < TK_FILL_PREFETCH_LINES; q_++) {             \
                 const npy_intp r_ = s_ + (B)->pf_rows[q_];                         \
@@ -530,27 +622,19 @@ static inline npy_int64 tk_ld_i64(const char *p)
         }                                                                          \
     } while (0)
 
-/* (n),(n),(n),(n),(n),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)
+/* (n)x3,(g)x2,(m)x4,(k)x2,(o)x6->(o),(o)
  * The o orders of one bar series in a loop; while answering order j the
  * start bar of order j + TK_FILL_PREFETCH_AHEAD is prefetched, so the cache
  * misses of different orders overlap. */
 void tk_fill_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    const npy_intp n = dims[0], m = dims[1], k = dims[2], no = dims[3];
-    tk_bars B;
-    memset(&B, 0, sizeof B);
-    B.open = args[0];
-    B.low = args[1];
-    B.high = args[2];
-    B.so = steps[0];
-    B.sl = steps[1];
-    B.sh = steps[2];
-    tk_bars_summaries(&B, args + 3, steps + 3, n, m, k);
-    const char *st = args[9], *sd = args[10], *kd = args[11], *pr = args[12], *lm = args[13],
-               *ex = args[14];
-    char *oi = args[15], *op = args[16];
-    const npy_intp sst = steps[9], ssd = steps[10], skd = steps[11], spr = steps[12],
-                   slm = steps[13], sex = steps[14], soi = steps[15], sop = steps[16];
+    const npy_intp n = dims[0], no = dims[4];
+    const tk_bars B = tk_bars_indexed(args, steps, dims, 0);
+    const char *st = args[11], *sd = args[12], *kd = args[13], *pr = args[14], *lm = args[15],
+               *ex = args[16];
+    char *oi = args[17], *op = args[18];
+    const npy_intp sst = steps[11], ssd = steps[12], skd = steps[13], spr = steps[14],
+                   slm = steps[15], sex = steps[16], soi = steps[17], sop = steps[18];
     const npy_intp ahead = TK_FILL_PREFETCH_AHEAD;
     for (npy_intp j = 0; j < no && j < ahead; j++) {
         TK_PREFETCH_START(&B, n, tk_ld_i64(st + j * sst));
@@ -712,16 +796,6 @@ static inline npy_intp tk_trail_search(const tk_bars *B, int lng, double fixed, 
 
 /* ---- the indexed trailing search (tk_trail_skip) ---- */
 
-/* Bars of a block that its summary does not rule out are walked in groups
- * of TK_TRAIL_GROUP: the group's own min low / max high (a few independent
- * loads and compares, no dependency on the reference) decide with one
- * tk_trail_skippable test whether any bar of it can exit; only a group that
- * may hold the exit is walked bar by bar.  An aligned group's min / max is
- * kept in the call's tk_gcache, so later orders over the same bars (a
- * price hovering near the stop is walked by every position open there)
- * read two numbers instead of the group's 16. */
-#define TK_TRAIL_GROUP 8
-
 /* tk_better(r, v[i]) folded over bars [a, e] with four independent chains
  * (a max is associative; NaN values never move a chain, a NaN r stays). */
 static inline double tk_better_range(const char *v, npy_intp sv, npy_intp a, npy_intp e, double r,
@@ -741,9 +815,25 @@ static inline double tk_better_range(const char *v, npy_intp sv, npy_intp a, npy
     return tk_better(tk_better(r0, r1, lng), tk_better(r2, r3, lng), lng);
 }
 
+/* The reference after bars [a, e], e the last bar of a's block: the bars
+ * to the end of a's group, then the group summaries (whole groups). */
+static inline double tk_better_to_block_end(const tk_bars *B, int lng, npy_intp a, npy_intp e,
+                                            double r)
+{
+    const npy_intp ge = a | (TK_FILL_GROUP - 1);
+    r = lng ? tk_better_range(B->high, B->sh, a, ge, r, 1)
+            : tk_better_range(B->low, B->sl, a, ge, r, 0);
+    const npy_intp g0 = (ge + 1) >> TK_FILL_GROUP_SHIFT, g1 = e >> TK_FILL_GROUP_SHIFT;
+    return lng ? tk_better_range(B->gmax, B->sgmax, g0, g1, r, 1)
+               : tk_better_range(B->gmin, B->sgmin, g0, g1, r, 0);
+}
+
 /* First exit bar in [i, e] of the index bars (fill_low / fill_high, NaN on
  * unusable bars), -1 if none; *ref is the reference before bar i on entry,
- * and through the bar before the exit (or through e) on return. */
+ * and through the bar before the exit (or through e) on return.  Whole
+ * aligned groups inside [i, e] are tested first by their summary (one
+ * tk_trail_skippable test, and the reference moves by the group's best);
+ * only a group that may hold the exit is walked bar by bar. */
 static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, int plain, double fixed, double fac,
                                      double tp, double *ref, npy_intp i, npy_intp e)
 {
@@ -751,38 +841,18 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, int plain, doubl
     const npy_intp sl = B->sl, sh = B->sh;
     double r = *ref;
     while (i <= e) {
-        const npy_intp g = i + TK_TRAIL_GROUP - 1 <= e ? TK_TRAIL_GROUP : e - i + 1;
-        if (g == TK_TRAIL_GROUP) {
-            /* an aligned group's summary comes from the cache when an
-             * earlier order of this call computed it (the same values) */
-            tk_gcache *C = (i & (TK_TRAIL_GROUP - 1)) == 0 ? B->gc : NULL;
-            const npy_intp gi = i / TK_TRAIL_GROUP, slot = gi & (TK_GCACHE_SLOTS - 1);
-            double mn, mx;
-            if (C != NULL && C->tag[slot] == gi) {
-                mn = C->mn[slot];
-                mx = C->mx[slot];
-            }
-            else {
-                mn = INFINITY; /* (stay infinite when every bar is NaN) */
-                mx = -INFINITY;
-                for (npy_intp t = 0; t < TK_TRAIL_GROUP; t++) {
-                    const double lo = tk_ld_f64(L + (i + t) * sl), hi = tk_ld_f64(H + (i + t) * sh);
-                    mn = lo < mn ? lo : mn;
-                    mx = hi > mx ? hi : mx;
-                }
-                if (C != NULL) {
-                    C->tag[slot] = gi;
-                    C->mn[slot] = mn;
-                    C->mx[slot] = mx;
-                }
-            }
+        if ((i & (TK_FILL_GROUP - 1)) == 0 && i + TK_FILL_GROUP - 1 <= e) {
+            const npy_intp g = i >> TK_FILL_GROUP_SHIFT;
+            const double mn = tk_ld_f64(B->gmin + g * B->sgmin),
+                         mx = tk_ld_f64(B->gmax + g * B->sgmax);
             if (tk_trail_skippable(mn, mx, fixed, r, fac, tp, lng, plain)) {
                 r = tk_better(r, lng ? mx : mn, lng);
-                i += TK_TRAIL_GROUP;
+                i += TK_FILL_GROUP;
                 continue;
             }
         }
-        for (const npy_intp ge = i + g; i < ge; i++) {
+        const npy_intp ge = (i | (TK_FILL_GROUP - 1)) < e ? (i | (TK_FILL_GROUP - 1)) : e;
+        for (; i <= ge; i++) {
             const double lo = tk_ld_f64(L + i * sl), hi = tk_ld_f64(H + i * sh);
             if (tk_trail_hit(lo, hi, fixed, r, fac, tp, lng, plain)) {
                 *ref = r;
@@ -796,11 +866,12 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, int plain, doubl
 }
 
 /* tk_trail_search with the index (fac >= 0): the same answer and *ref.
- * O(1) "never" by the suffix extremes; the start block's summary (it also
+ * O(1) "never" by the suffix of a's block; that block's summary (it also
  * covers bars before a) can rule out an exit on [a, block end], and the
- * reference then moves over those bars by a plain fold; afterwards aligned
- * super blocks and blocks whose summaries cannot hold an exit are passed in
- * O(1), and any other block is walked in groups (tk_trail_walk). */
+ * reference then moves over those bars by a fold of bars and groups;
+ * afterwards aligned super blocks and blocks whose summaries cannot hold an
+ * exit are passed in O(1), and any other block is walked in groups
+ * (tk_trail_walk). */
 static inline __attribute__((always_inline)) npy_intp tk_trail_skip(const tk_bars *B, int lng,
                                                                     int plain, double fixed,
                                                                     double fac, double tp,
@@ -809,28 +880,38 @@ static inline __attribute__((always_inline)) npy_intp tk_trail_skip(const tk_bar
 {
     double r = *ref;
     if (a > b
-        || tk_trail_skippable(tk_ld_f64(B->smin + a * B->ssmin), tk_ld_f64(B->smax + a * B->ssmax),
-                              fixed, r, fac, tp, lng, plain)) {
+        || tk_trail_skippable(tk_ld_f64(B->smin + (a >> TK_FILL_BLOCK_SHIFT) * B->ssmin),
+                              tk_ld_f64(B->smax + (a >> TK_FILL_BLOCK_SHIFT) * B->ssmax), fixed, r,
+                              fac, tp, lng, plain)) {
         return -1;
     }
-    const char *ext = lng ? B->high : B->low;
-    const npy_intp sext = lng ? B->sh : B->sl;
     npy_intp i = a;
     if ((a & (TK_FILL_BLOCK - 1)) != 0) {
         const npy_intp q = a >> TK_FILL_BLOCK_SHIFT;
-        const npy_intp e = (a | (TK_FILL_BLOCK - 1)) < b ? (a | (TK_FILL_BLOCK - 1)) : b;
+        const npy_intp be = a | (TK_FILL_BLOCK - 1);
+        if (be >= b) { /* the search ends in a's block */
+            const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, a, b);
+            *ref = r;
+            return j;
+        }
         if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
                                fixed, r, fac, tp, lng, plain)) {
-            r = tk_better_range(ext, sext, a, e, r, lng);
+            r = tk_better_to_block_end(B, lng, a, be, r);
         }
         else {
-            const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, a, e);
+            const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, a, be);
             if (j >= 0) {
                 *ref = r;
                 return j;
             }
         }
-        i = e + 1;
+        i = be + 1;
+        /* nothing from here on (the first test also saw a's earlier bars) */
+        if (tk_trail_skippable(tk_ld_f64(B->smin + (i >> TK_FILL_BLOCK_SHIFT) * B->ssmin),
+                               tk_ld_f64(B->smax + (i >> TK_FILL_BLOCK_SHIFT) * B->ssmax), fixed, r,
+                               fac, tp, lng, plain)) {
+            return -1;
+        }
     }
     while (i <= b) { /* i is block aligned */
         if ((i & (TK_FILL_SUPER - 1)) == 0) {
@@ -985,37 +1066,22 @@ done:
     tk_st_i64(out_r, why);
 }
 
-/* (n)x6,(m),(m),(k),(k),(o)x13->(o),(o),(o): open, close, fill_low,
- * fill_high, suffix_min_low, suffix_max_high, block / super-block min low
- * and max high; then the order fields (see tk_exit_order / the reference). */
+/* (n)x4,(g)x2,(m)x4,(k)x2,(o)x13->(o),(o),(o): open, close, fill_low,
+ * fill_high, the eight summaries (group, block, suffix, super-block min low
+ * / max high); then the order fields (see tk_exit_order / the reference). */
 void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    const npy_intp n = dims[0], m = dims[1], k = dims[2], no = dims[3];
-    tk_bars B;
-    memset(&B, 0, sizeof B);
-    B.open = args[0];
-    B.close = args[1];
-    B.low = args[2];
-    B.high = args[3];
-    B.so = steps[0];
-    B.sc = steps[1];
-    B.sl = steps[2];
-    B.sh = steps[3];
-    tk_bars_summaries(&B, args + 4, steps + 4, n, m, k);
+    const npy_intp n = dims[0], no = dims[4];
+    const tk_bars B = tk_bars_indexed(args, steps, dims, 1);
     const int skip = B.skip;
-    tk_gcache gc;
-    if (skip && no > 0) {
-        tk_gcache_init(&gc);
-        B.gc = &gc;
-    }
     const char *a[13];
     npy_intp s[13];
     for (int t = 0; t < 13; t++) {
-        a[t] = args[10 + t];
-        s[t] = steps[10 + t];
+        a[t] = args[12 + t];
+        s[t] = steps[12 + t];
     }
-    char *oi = args[23], *op = args[24], *orr = args[25];
-    const npy_intp soi = steps[23], sop = steps[24], sor = steps[25];
+    char *oi = args[25], *op = args[26], *orr = args[27];
+    const npy_intp soi = steps[25], sop = steps[26], sor = steps[27];
     const npy_intp ahead = TK_FILL_PREFETCH_AHEAD;
     for (npy_intp j = 0; j < no && j < ahead; j++) {
         TK_PREFETCH_START(&B, n, tk_ld_i64(a[0] + j * s[0]));
@@ -1107,7 +1173,7 @@ static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t,
     return b + 1;
 }
 
-/* (n)x6,(m),(m),(k),(k) as exit_orders, then entries, exits (n, bool),
+/* (n)x4,(g)x2,(m)x4,(k)x2 as exit_orders, then entries, exits (n, bool),
  * side, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, reenter,
  * price_at (scalars; price_at: TK_ENTRY_AT_CLOSE, or TK_ENTRY_AT_OPEN for
  * orders at the next bar's open) -> exit_idx, exit_price, reason (n): on
@@ -1120,42 +1186,27 @@ static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t,
  * Semantics: tradekernels.fills.reference.trades_from_signals. */
 void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_intp *steps)
 {
-    const npy_intp n = dims[0], m = dims[1], k = dims[2];
-    tk_bars B;
-    memset(&B, 0, sizeof B);
-    B.open = args[0];
-    B.close = args[1];
-    B.low = args[2];
-    B.high = args[3];
-    B.so = steps[0];
-    B.sc = steps[1];
-    B.sl = steps[2];
-    B.sh = steps[3];
-    tk_bars_summaries(&B, args + 4, steps + 4, n, m, k);
-    tk_gcache gc;
-    if (B.skip) {
-        tk_gcache_init(&gc);
-        B.gc = &gc;
-    }
-    const char *en = args[10], *ex = args[11];
-    const npy_intp sen = steps[10], sex = steps[11];
+    const npy_intp n = dims[0];
+    const tk_bars B = tk_bars_indexed(args, steps, dims, 1);
+    const char *en = args[12], *ex = args[13];
+    const npy_intp sen = steps[12], sex = steps[13];
     tk_exit_order q;
-    q.side = tk_ld_i64(args[12]);
-    q.sl = tk_ld_f64(args[13]);
-    q.tsl = tk_ld_f64(args[14]);
-    q.tp = tk_ld_f64(args[15]);
-    q.trail = tk_ld_i64(args[16]);
-    q.same_bar = tk_ld_i64(args[17]);
-    q.slip = tk_ld_f64(args[18]);
-    const int reenter = tk_ld_i64(args[19]) != 0;
-    const int at_open = tk_ld_i64(args[20]) == TK_ENTRY_AT_OPEN;
+    q.side = tk_ld_i64(args[14]);
+    q.sl = tk_ld_f64(args[15]);
+    q.tsl = tk_ld_f64(args[16]);
+    q.tp = tk_ld_f64(args[17]);
+    q.trail = tk_ld_i64(args[18]);
+    q.same_bar = tk_ld_i64(args[19]);
+    q.slip = tk_ld_f64(args[20]);
+    const int reenter = tk_ld_i64(args[21]) != 0;
+    const int at_open = tk_ld_i64(args[22]) == TK_ENTRY_AT_OPEN;
     q.sl_price = NAN;
     q.tp_price = NAN;
     q.entry_at = at_open ? TK_ENTRY_AT_OPEN : TK_ENTRY_AT_CLOSE;
-    char *oi = args[21], *op = args[22], *orr = args[23];
-    /* core strides exist only for arguments with a core dimension: the 12
-     * (n)/(m)/(k) inputs, then the three (n) outputs */
-    const npy_intp soi = steps[12], sop = steps[13], sor = steps[14];
+    char *oi = args[23], *op = args[24], *orr = args[25];
+    /* core strides exist only for arguments with a core dimension: the 14
+     * (n)/(g)/(m)/(k) inputs, then the three (n) outputs */
+    const npy_intp soi = steps[14], sop = steps[15], sor = steps[16];
     if (soi == 8 && sop == 8 && sor == 8) { /* contiguous outputs: a constant stride vectorises */
         for (npy_intp i = 0; i < n; i++) {
             tk_st_i64(oi + i * 8, -1);

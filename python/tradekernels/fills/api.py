@@ -118,25 +118,29 @@ class BarIndex:
 
     * ``fill_low`` / ``fill_high`` (n): low / high of the fillable bars (no
       NaN price), NaN on the other bars;
-    * ``suffix_min_low`` / ``suffix_max_high`` (n): min of ``fill_low`` /
-      max of ``fill_high`` over bars ``i .. n-1``;
-    * ``block_min_low`` / ``block_max_high`` (``ceil(n / 64)``) and
-      ``super_min_low`` / ``super_max_high`` (``ceil(n / 4096)``): the same
-      over each block of 64 / super block of 4096 bars.
+    * ``group_min_low`` / ``group_max_high`` (``ceil(n / 8)``),
+      ``block_min_low`` / ``block_max_high`` (``ceil(n / 64)``) and
+      ``super_min_low`` / ``super_max_high`` (``ceil(n / 4096)``): min of
+      ``fill_low`` / max of ``fill_high`` over each group of 8 / block of 64 /
+      super block of 4096 bars;
+    * ``suffix_min_low`` / ``suffix_max_high`` (``ceil(n / 64)``): the same
+      over the bars from each block's first to the last (an order whose
+      suffix cannot fill is answered in O(1)).
 
     Summaries ignore unfillable bars and are NaN for a range without a
     fillable bar.  The index keeps no reference to the arrays it was built
-    from: :attr:`open` is the copy the C pass writes, :attr:`high` /
-    :attr:`low` are ``fill_high`` / ``fill_low`` (NaN on a bar with any NaN
-    price; every kernel and twin skips such a bar whole, so this is the same
-    series to them) and :attr:`close` a read-only contiguous copy; all are
-    read-only.  The five per-bar arrays the search reads (``fill_low``,
-    ``fill_high``, the suffix extremes and a copy of ``open``) are column
-    views of one ``(n, 5)`` buffer, so they are not contiguous: one bar's
-    data shares a cache line, which is what a search from a random start
-    bar needs.  :attr:`arrays` are the first nine inputs of
-    :data:`tradekernels.ufuncs.fill_orders`, whose signature is
-    ``(n),(n),(n),(n),(n),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)``:
+    from: :attr:`open` and :attr:`close` are the copies the C pass writes,
+    :attr:`high` / :attr:`low` are ``fill_high`` / ``fill_low`` (NaN on a
+    bar with any NaN price; every kernel and twin skips such a bar whole, so
+    this is the same series to them); all are read-only.  The four per-bar
+    arrays are column views of one ``(n, 4)`` buffer (32 bytes a bar,
+    aligned to the cache line), so they are not contiguous: one bar's data
+    shares a cache line, which is what a search from a random start bar
+    needs; nothing else is stored per bar, so building the index writes as
+    many bytes per bar as a copy of the four arrays.  :attr:`arrays` are the
+    first eleven inputs of :data:`tradekernels.ufuncs.fill_orders`, whose
+    signature is
+    ``(n),(n),(n),(g),(g),(m),(m),(m),(m),(k),(k),(o),(o),(o),(o),(o),(o)->(o),(o)``:
     the six order arrays (start, side, kind, price, limit, expiry; int64,
     int64, int64, float64, float64, int64) are 1-D of one length ``o`` (a core
     dimension, not broadcast against each other; :func:`fill_orders` does
@@ -149,22 +153,26 @@ class BarIndex:
     consistent snapshot of it.  It pickles (and copies) by rebuilding from the bars.
     """
 
+    GROUP = _core.FILL_GROUP
     BLOCK = _core.FILL_BLOCK
     SUPER = _core.FILL_SUPER
-    __slots__ = (
+    #: the outputs of ``ufuncs.bar_index``, in its order: the first eleven are
+    #: :attr:`arrays`, the bar inputs of ``ufuncs.fill_orders``
+    _SUMMARIES = (
         "open",
-        "high",
-        "low",
-        "close",
         "fill_low",
         "fill_high",
-        "suffix_min_low",
-        "suffix_max_high",
+        "group_min_low",
+        "group_max_high",
         "block_min_low",
         "block_max_high",
+        "suffix_min_low",
+        "suffix_max_high",
         "super_min_low",
         "super_max_high",
+        "close",
     )
+    __slots__ = _SUMMARIES + ("high", "low")
 
     def __init__(self, open: Any, high: Any, low: Any, close: Any) -> None:
         bars = [
@@ -176,54 +184,38 @@ class BarIndex:
                 "tradekernels.BarIndex: open, high, low and close must have the same "
                 f"length (1-D) / shape (2-D), got {shapes}"
             )
-        # The per-bar arrays the search reads for one bar (fill_low, fill_high,
-        # the suffix extremes, open) are stored interleaved, 40 bytes per bar,
-        # so a random start costs one cache miss instead of five; the kernels
-        # take any strides.  The block summaries are small and contiguous.
-        # 2-D bars (symbols x time): one row per symbol, all rows built by one
-        # ufunc call (its outer loop runs over the rows in C).
+        # The four per-bar arrays (fill_low, fill_high, open, close) are stored
+        # interleaved, 32 bytes per bar from a 64-byte boundary, so a random
+        # start costs one cache miss, not four; the kernels take any strides.
+        # The summaries are small and contiguous.  2-D bars (symbols x time):
+        # one row per symbol, all rows built by one ufunc call (its outer loop
+        # runs over the rows in C).
         lead, n = bars[0].shape[:-1], bars[0].shape[-1]
-        per_bar = np.empty(lead + (n, 5), dtype=np.float64)
-        m, k = -(-n // self.BLOCK), -(-n // self.SUPER)
-        blocks = np.empty((2,) + lead + (m,), dtype=np.float64)
-        supers = np.empty((2,) + lead + (k,), dtype=np.float64)
-        # One C pass writes every per-bar column (open included) and the
-        # block extremes; the outputs are the nine bar inputs of fill_orders.
+        size = int(np.prod(lead, dtype=np.int64)) * n * 4
+        raw = np.empty(size + 8, dtype=np.float64)
+        skip = (-raw.ctypes.data % 64) // 8
+        per_bar = raw[skip : skip + size].reshape(lead + (n, 4))
+        sums = [
+            np.empty((2,) + lead + (-(-n // size_),), dtype=np.float64)
+            for size_ in (self.GROUP, self.BLOCK, self.BLOCK, self.SUPER)
+        ]
+        # One C pass writes every per-bar column and the summaries.
         outs = (
-            per_bar[..., 4],
+            per_bar[..., 2],
             per_bar[..., 0],
             per_bar[..., 1],
-            per_bar[..., 2],
+            *(s[j] for s in sums for j in (0, 1)),
             per_bar[..., 3],
-            blocks[0],
-            blocks[1],
-            supers[0],
-            supers[1],
         )
         with np.errstate(all="ignore"):
             summaries = ufuncs.bar_index(*bars, out=outs)
-        for a in (per_bar, blocks, supers, *summaries):  # (views made before: each one)
+        for a in (raw, per_bar, *sums, *summaries):  # (views made before: each one)
             a.flags.writeable = False
-        close = np.array(bars[3], dtype=np.float64, copy=True, order="C")
-        close.flags.writeable = False
         _set = object.__setattr__  # (frozen: __setattr__ refuses)
         for name, a in zip(self._SUMMARIES, summaries):
             _set(self, name, a)
         _set(self, "high", self.fill_high)
         _set(self, "low", self.fill_low)
-        _set(self, "close", close.view())  # a view of a read-only owner: cannot be made writeable
-
-    _SUMMARIES = (
-        "open",
-        "fill_low",
-        "fill_high",
-        "suffix_min_low",
-        "suffix_max_high",
-        "block_min_low",
-        "block_max_high",
-        "super_min_low",
-        "super_max_high",
-    )
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"tradekernels.BarIndex is immutable (cannot set {name!r}); build a new one")
@@ -260,19 +252,10 @@ class BarIndex:
 
     @property
     def arrays(self) -> Tuple[np.ndarray, ...]:
-        """``(open, fill_low, fill_high, suffix_min_low, suffix_max_high, block_min_low,
-        block_max_high, super_min_low, super_max_high)``: the bar inputs of ``ufuncs.fill_orders``."""
-        return (
-            self.open,
-            self.fill_low,
-            self.fill_high,
-            self.suffix_min_low,
-            self.suffix_max_high,
-            self.block_min_low,
-            self.block_max_high,
-            self.super_min_low,
-            self.super_max_high,
-        )
+        """``(open, fill_low, fill_high, group_min_low, group_max_high, block_min_low,
+        block_max_high, suffix_min_low, suffix_max_high, super_min_low, super_max_high)``:
+        the bar inputs of ``ufuncs.fill_orders``."""
+        return tuple(getattr(self, nm) for nm in self._SUMMARIES[:-1])
 
     @property
     def bars(self) -> Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -772,7 +755,7 @@ def _shape_exits(res: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Exits:
 def _native_exits(
     idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...], cols: Any = None
 ) -> Exits:
-    a = idx.arrays  # open, fill_low, fill_high, suffix min / max, blocks, supers
+    a = idx.arrays  # open, fill_low, fill_high, the eight summaries
     bar_arrays = (a[0], idx.close, *a[1:])
     if cols is not None:
         pad = (-1, np.nan, 1, np.nan, np.nan, np.nan, 0, np.nan, np.nan, 0, 0, -1, 0.0)

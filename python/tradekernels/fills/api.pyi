@@ -27,6 +27,7 @@ class Fills(NamedTuple):
     fill_price: Any
 
 class BarIndex:
+    GROUP: int
     BLOCK: int
     SUPER: int
     open: np.ndarray
@@ -35,10 +36,12 @@ class BarIndex:
     close: np.ndarray
     fill_low: np.ndarray
     fill_high: np.ndarray
-    suffix_min_low: np.ndarray
-    suffix_max_high: np.ndarray
+    group_min_low: np.ndarray
+    group_max_high: np.ndarray
     block_min_low: np.ndarray
     block_max_high: np.ndarray
+    suffix_min_low: np.ndarray
+    suffix_max_high: np.ndarray
     super_min_low: np.ndarray
     super_max_high: np.ndarray
     def __init__(

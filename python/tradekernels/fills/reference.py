@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import List, Sequence, Tuple
 
-from .._core import FILL_BLOCK, FILL_SUPER, ORDER_KINDS
+from .._core import FILL_BLOCK, FILL_GROUP, FILL_SUPER, ORDER_KINDS
 
 __all__: List[str] = []
 
@@ -157,13 +157,16 @@ def bar_index(
     """The search summaries that let ``fill_orders`` skip bars (``ufuncs.bar_index``).
 
     A bar is fillable iff none of its four prices is NaN.  Returns, in the
-    order of the bar inputs of ``ufuncs.fill_orders``: ``open`` (a copy),
-    ``fill_low, fill_high`` (low / high on fillable bars, NaN on the others),
-    ``suffix_min_low, suffix_max_high`` (over bars ``[i, n)``), and the min low /
-    max high of each block of ``FILL_BLOCK`` bars and of each super block of
-    ``FILL_SUPER`` bars (``tradekernels._core`` constants); a range without a
-    fillable bar gives NaN.  These only decide what the search may skip, so
-    the fills equal the bar-by-bar scan :func:`fill_order` whatever they are.
+    order of the bar inputs of ``ufuncs.fill_orders`` (eleven), then close:
+    ``open`` (a copy), ``fill_low, fill_high`` (low / high on fillable bars,
+    NaN on the others), the min low / max high of each group of
+    ``FILL_GROUP`` bars, of each block of ``FILL_BLOCK`` bars, of the bars
+    from each block's first to the last (``suffix_min_low``,
+    ``suffix_max_high``: one per block), of each super block of
+    ``FILL_SUPER`` bars (``tradekernels._core`` constants), and ``close`` (a
+    copy); a range without a fillable bar gives NaN.  These only decide what
+    the search may skip, so the fills equal the bar-by-bar scan
+    :func:`fill_order` whatever they are.
     """
     n = len(open)
     ok = [not any(v != v for v in (open[i], high[i], low[i], close[i])) for i in range(n)]
@@ -178,21 +181,16 @@ def bar_index(
         good = [v for v in vals if v == v]
         return max(good) if good else _NAN
 
-    suffix_lo = [lo(fl[i:]) for i in range(n)]
-    suffix_hi = [hi(fh[i:]) for i in range(n)]
-    blocks = [(lo(fl[a : a + FILL_BLOCK]), hi(fh[a : a + FILL_BLOCK])) for a in range(0, n, FILL_BLOCK)]
-    supers = [(lo(fl[a : a + FILL_SUPER]), hi(fh[a : a + FILL_SUPER])) for a in range(0, n, FILL_SUPER)]
-    return (
-        list(open),
-        fl,
-        fh,
-        suffix_lo,
-        suffix_hi,
-        [b[0] for b in blocks],
-        [b[1] for b in blocks],
-        [s[0] for s in supers],
-        [s[1] for s in supers],
-    )
+    out: List[List[float]] = [list(open), fl, fh]
+    for size in (FILL_GROUP, FILL_BLOCK):
+        out.append([lo(fl[a : a + size]) for a in range(0, n, size)])
+        out.append([hi(fh[a : a + size]) for a in range(0, n, size)])
+    out.append([lo(fl[a:]) for a in range(0, n, FILL_BLOCK)])
+    out.append([hi(fh[a:]) for a in range(0, n, FILL_BLOCK)])
+    out.append([lo(fl[a : a + FILL_SUPER]) for a in range(0, n, FILL_SUPER)])
+    out.append([hi(fh[a : a + FILL_SUPER]) for a in range(0, n, FILL_SUPER)])
+    out.append(list(close))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------
