@@ -430,11 +430,31 @@ typedef struct {
 
 #define TK_SUM(S, arr, i, shift) tk_ld_f64((S)->arr + ((i) >> (shift)) * (S)->s##arr)
 
+/* First crossing bar in [i, e] (within one block), -1 if none: groups whose
+ * summary is not crossed are passed, the bars of a crossed one are read; at
+ * an unaligned i the group's summary covers i's group from its start. */
+static inline npy_intp tk_walk_groups(const tk_side *S, int down, double x, npy_intp i, npy_intp e)
+{
+    while (i <= e) {
+        const npy_intp ge = (i | (TK_FILL_GROUP - 1)) < e ? (i | (TK_FILL_GROUP - 1)) : e;
+        if (tk_crosses(TK_SUM(S, grp, i, TK_FILL_GROUP_SHIFT), x, down)) {
+            for (; i <= ge; i++) {
+                if (tk_crosses(tk_ld_f64(S->v + i * S->sv), x, down)) {
+                    return i;
+                }
+            }
+        }
+        i = ge + 1;
+    }
+    return -1;
+}
+
 /* Skipping search over bars [a, b], written once for both directions (the
  * callers pass a constant `down`, so each gets its own inlined copy).  A
  * summary covers its whole aligned range, so at the start a (not aligned)
- * the super block's, block's and group's summaries can rule out the rest of
- * their ranges too, and the suffix of a's block rules out [a, n) in O(1). */
+ * the super block's and block's summaries can rule out the rest of their
+ * ranges too, and the suffix of a's block rules out [a, n) in O(1); after
+ * the start block, the next block's suffix is tested once. */
 static inline npy_intp tk_skip_search(const tk_side *S, int skip, int down, double x, npy_intp a,
                                       npy_intp b)
 {
@@ -450,38 +470,38 @@ static inline npy_intp tk_skip_search(const tk_side *S, int skip, int down, doub
         return -1;
     }
     npy_intp i = a;
-    int start = 1;  /* i == a: the tests below apply at any bar */
-    int suffix = 1; /* the suffix of the first aligned block is still to test */
-    while (i <= b) {
-        if (start || (i & (TK_FILL_BLOCK - 1)) == 0) {
-            if ((start || (i & (TK_FILL_SUPER - 1)) == 0)
-                && !tk_crosses(TK_SUM(S, sup, i, TK_FILL_SUPER_SHIFT), x, down)) {
-                i = (i | (TK_FILL_SUPER - 1)) + 1;
-                start = 0;
-                continue;
-            }
-            if (!start && suffix) { /* nothing from here on: done (a's block had a crossing) */
-                suffix = 0;
-                if (!tk_crosses(TK_SUM(S, suf, i, TK_FILL_BLOCK_SHIFT), x, down)) {
-                    return -1;
-                }
-            }
-            if (!tk_crosses(TK_SUM(S, blk, i, TK_FILL_BLOCK_SHIFT), x, down)) {
-                i = (i | (TK_FILL_BLOCK - 1)) + 1;
-                start = 0;
-                continue;
+    if (!tk_crosses(TK_SUM(S, sup, a, TK_FILL_SUPER_SHIFT), x, down)) {
+        i = (a | (TK_FILL_SUPER - 1)) + 1;
+    }
+    else {
+        const npy_intp be = a | (TK_FILL_BLOCK - 1);
+        if (tk_crosses(TK_SUM(S, blk, a, TK_FILL_BLOCK_SHIFT), x, down)) {
+            const npy_intp j = tk_walk_groups(S, down, x, a, be < b ? be : b);
+            if (j >= 0) {
+                return j;
             }
         }
-        start = 0;
-        const npy_intp e = (i | (TK_FILL_GROUP - 1)) < b ? (i | (TK_FILL_GROUP - 1)) : b;
-        if (tk_crosses(TK_SUM(S, grp, i, TK_FILL_GROUP_SHIFT), x, down)) {
-            for (; i <= e; i++) {
-                if (tk_crosses(tk_ld_f64(S->v + i * S->sv), x, down)) {
-                    return i;
+        i = be + 1;
+    }
+    if (i <= b && !tk_crosses(TK_SUM(S, suf, i, TK_FILL_BLOCK_SHIFT), x, down)) {
+        return -1; /* (a's block had a crossing, but nothing comes after it) */
+    }
+    while (i <= b) { /* i is block aligned */
+        if (!tk_crosses(TK_SUM(S, sup, i, TK_FILL_SUPER_SHIFT), x, down)) {
+            i = (i | (TK_FILL_SUPER - 1)) + 1;
+            continue;
+        }
+        /* the super block is crossed: its blocks */
+        const npy_intp send = (i | (TK_FILL_SUPER - 1)) < b ? (i | (TK_FILL_SUPER - 1)) : b;
+        for (; i <= send; i += TK_FILL_BLOCK) {
+            if (tk_crosses(TK_SUM(S, blk, i, TK_FILL_BLOCK_SHIFT), x, down)) {
+                const npy_intp be = i + TK_FILL_BLOCK - 1;
+                const npy_intp j = tk_walk_groups(S, down, x, i, be < b ? be : b);
+                if (j >= 0) {
+                    return j;
                 }
             }
         }
-        i = e + 1;
     }
     return -1;
 }
