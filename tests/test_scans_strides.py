@@ -234,9 +234,10 @@ def _aligned_zeros(n: int, offset: int) -> np.ndarray:
 @pytest.mark.parametrize("path", PATHS)
 def test_log_returns_direct_output_at_every_alignment(path):
     """A contiguous float64 ``out=`` apart from x takes the ratios and NumPy's log in
-    place, 256-bar blocks one behind the other; at each 8-byte offset within a 64-byte
-    line, and at lengths around the blocks, it equals (bits, and the state) the same
-    ``out=`` at a stride, which goes through the 64-byte-aligned stack buffer."""
+    place, in 32-bar blocks, the log one block behind the divisions; at each 8-byte
+    offset within a 64-byte line, and at lengths around the blocks (and the buffered
+    path's 512-bar blocks), it equals (bits, and the state) the same ``out=`` at a
+    stride, which goes through the 64-byte-aligned stack buffer."""
     rng = np.random.default_rng(17)
     x = np.concatenate(
         [
@@ -247,7 +248,7 @@ def test_log_returns_direct_output_at_every_alignment(path):
     )
     uf = path_ufuncs(path)["log_returns"]
     ufs = path_ufuncs(path)["log_returns_state"]
-    for n in (1, 2, 255, 256, 257, 511, 512, 513, 769, len(x)):
+    for n in (1, 2, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 511, 512, 513, 1025, len(x)):
         xs = x[-n:]
         want = np.zeros(2 * n)[::2]
         uf(xs, out=want)

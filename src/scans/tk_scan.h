@@ -90,7 +90,7 @@ static inline double tk_log_returns_step(double *prev, double v, const tk_log_lo
  * output is written, so an out= that overlaps x is safe there.  x and out
  * hold float32 when f32. */
 #define TK_LOG_BLOCK 512
-#define TK_LOG_DIRECT_BLOCK 256
+#define TK_LOG_DIRECT_BLOCK 32
 typedef void (*tk_ratios_fn)(const char *x, npy_intp xs, npy_intp m, double prev,
                              double *restrict buf);
 typedef void (*tk_flush_fn)(char *out, const double *buf, npy_intp m, int stream);
