@@ -216,3 +216,47 @@ def test_raw_drawdowns_refuses_byte_swapped_input():
     state = np.zeros((1, 7), dtype=">f8")
     with pytest.raises(ValueError, match="native byte order"):
         _core.drawdowns(x, RECORD_DTYPE, state)
+
+
+# --------------------------------------------------------------------------
+# log_returns: the direct path (ratios and NumPy's log in place in out=)
+# --------------------------------------------------------------------------
+
+
+def _aligned_zeros(n: int, offset: int) -> np.ndarray:
+    """n float64 zeros starting ``offset`` elements past a 64-byte boundary."""
+    base = np.zeros(n + 16)
+    start = (-base.ctypes.data % 64) // 8
+    assert (base.ctypes.data + 8 * start) % 64 == 0
+    return base[start + offset : start + offset + n]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_log_returns_direct_output_at_every_alignment(path):
+    """A contiguous float64 ``out=`` apart from x takes the ratios and NumPy's log in
+    place, in 32-bar blocks, the log one block behind the divisions; at each 8-byte
+    offset within a 64-byte line, and at lengths around the blocks (and the buffered
+    path's 512-bar blocks), it equals (bits, and the state) the same ``out=`` at a
+    stride, which goes through the 64-byte-aligned stack buffer."""
+    rng = np.random.default_rng(17)
+    x = np.concatenate(
+        [
+            100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.01, 600)),
+            rng.integers(1, 0x7FF0000000000000, size=600, dtype=np.int64).view(np.float64),
+            np.array([0.0, 1.0, np.inf, 2.0, np.nan, 3.0, -1.0, 5e-324, 1.0]),
+        ]
+    )
+    uf = path_ufuncs(path)["log_returns"]
+    ufs = path_ufuncs(path)["log_returns_state"]
+    for n in (1, 2, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 511, 512, 513, 1025, len(x)):
+        xs = x[-n:]
+        want = np.zeros(2 * n)[::2]
+        uf(xs, out=want)
+        want_st = ufs(xs, np.array([7.0]), out=(np.zeros(2 * n)[::2], np.zeros(1)))
+        for off in range(8):
+            got = _aligned_zeros(n, off)
+            uf(xs, out=got)
+            assert same_bits(got, want), f"log_returns[{path}] n={n} offset {8 * off} B"
+            got_st = ufs(xs, np.array([7.0]), out=(_aligned_zeros(n, off), np.zeros(1)))
+            for g, w in zip(got_st, want_st):
+                assert same_bits(g, w), f"log_returns_state[{path}] n={n} offset {8 * off} B"

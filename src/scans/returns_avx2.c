@@ -71,8 +71,16 @@ TK_AVX2 static void lr_ratios_avx2(const char *xc, npy_intp xs, npy_intp m, doub
 {
     (void)xs; /* contiguous: sizeof(double) */
     const double *x = (const double *)(const void *)xc;
-    buf[0] = tk_ld_f64(xc) / prev;
-    npy_intp j = 1;
+    npy_intp j = 0;
+    if (m >= 4) { /* the first 4 over [prev, x0..x2]: whole vectors for m % 4 == 0 */
+        const __m256d a = _mm256_loadu_pd(x);
+        _mm256_storeu_pd(buf, _mm256_div_pd(a, shift1(a, _mm256_set1_pd(prev))));
+        j = 4;
+    }
+    else {
+        buf[0] = tk_ld_f64(xc) / prev;
+        j = 1;
+    }
     for (; j + 4 <= m; j += 4) {
         _mm256_storeu_pd(buf + j,
                          _mm256_div_pd(_mm256_loadu_pd(x + j), _mm256_loadu_pd(x + j - 1)));

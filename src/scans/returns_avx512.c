@@ -71,8 +71,16 @@ TK_AVX512 static void lr_ratios_avx512(const char *xc, npy_intp xs, npy_intp m, 
 {
     (void)xs; /* contiguous: sizeof(double) */
     const double *x = (const double *)(const void *)xc;
-    buf[0] = tk_ld_f64(xc) / prev;
-    npy_intp j = 1;
+    npy_intp j = 0;
+    if (m >= 8) { /* the first 8 over [prev, x0..x6]: whole vectors for m % 8 == 0 */
+        const __m512d a = _mm512_loadu_pd(x);
+        _mm512_storeu_pd(buf, _mm512_div_pd(a, shift8(a, _mm512_set1_pd(prev), 1)));
+        j = 8;
+    }
+    else {
+        buf[0] = tk_ld_f64(xc) / prev;
+        j = 1;
+    }
     for (; j + 8 <= m; j += 8) {
         _mm512_storeu_pd(buf + j,
                          _mm512_div_pd(_mm512_loadu_pd(x + j), _mm512_loadu_pd(x + j - 1)));

@@ -61,22 +61,36 @@ static inline double tk_log_returns_step(double *prev, double v, const tk_log_lo
 }
 
 /* log_returns a block at a time: `ratios` writes the correctly rounded
- * ratios x[j] / x[j-1] of TK_LOG_BLOCK bars (x[-1] = prev) into a stack
- * buffer (returns.inc.h; returns_avx2.c, returns_avx512.c with SIMD
+ * ratios x[j] / x[j-1] of a block of bars (x[-1] = prev) into a float64
+ * block (returns.inc.h; returns_avx2.c, returns_avx512.c with SIMD
  * division: a division is correctly rounded on every path, so the bits are
  * the same), then numpy.log's float64 loop takes the whole block in place:
  * NumPy's SIMD log where the CPU has one (accuracy: tradekernels.scans.
- * reference.log_returns).  The log always runs on the contiguous, aligned
- * buffer, so every element gets the same vectorised computation whatever
- * the layout, block boundary or chunking (tk_log_returns_step, the
- * stream's, runs it on one element).  The block then goes to the output:
- * `flush` copies it to a contiguous float64 output (memcpy, or SIMD stores,
- * non-temporal from stream_min bytes of output: the output is written once,
- * never read back into the cache); any other output (strided, float32) is
- * stored element by element.  x and out hold float32 when f32.  (Writing
- * the log straight into the output was slower out of cache: NumPy's loop
- * stores with masked stores, each a read-for-ownership of a cold line.) */
+ * reference.log_returns).  The log always runs in place on a contiguous,
+ * aligned float64 block, so every element gets the same vectorised
+ * computation whatever the layout, block boundary or chunking
+ * (tk_log_returns_step, the stream's, runs it on one element).
+ *
+ * Where the block is the output itself (tk_log_returns_direct): a
+ * contiguous, aligned float64 output that shares no byte with x, below
+ * stream_min bytes.  The ratios go straight into it and the log runs there,
+ * one block behind the ratios, so that the divisions of block k + 1 are in
+ * flight while the log of block k runs (the divider and NumPy's log use
+ * different units; small blocks let the out-of-order window overlap them).
+ * No buffer, no copy: the ratio stores bring the output lines into the
+ * cache, and the log rewrites them there.
+ *
+ * Elsewhere (a float32, strided or unaligned output, one that overlaps x,
+ * or one written with non-temporal stores) the block is a stack buffer of
+ * TK_LOG_BLOCK bars, and then goes to the output: `flush` copies it to a
+ * contiguous float64 output (memcpy, or SIMD stores, non-temporal from
+ * stream_min bytes of output: the output is written once, never read back
+ * into the cache); any other output (strided, float32) is stored element
+ * by element.  Every input of a buffered block is read before any of its
+ * output is written, so an out= that overlaps x is safe there.  x and out
+ * hold float32 when f32. */
 #define TK_LOG_BLOCK 512
+#define TK_LOG_DIRECT_BLOCK 32
 typedef void (*tk_ratios_fn)(const char *x, npy_intp xs, npy_intp m, double prev,
                              double *restrict buf);
 typedef void (*tk_flush_fn)(char *out, const double *buf, npy_intp m, int stream);
@@ -85,6 +99,46 @@ static inline void tk_log_flush_copy(char *out, const double *buf, npy_intp m, i
 {
     (void)stream;
     memcpy(out, buf, (size_t)m * sizeof(double));
+}
+
+/* Whether the n >= 1 elements of x (stride xs, any sign; esize bytes each)
+ * and the n contiguous float64 at out share no byte. */
+static inline int tk_log_disjoint(const char *x, npy_intp xs, npy_intp esize, const char *out,
+                                  npy_intp n)
+{
+    const uintptr_t a = (uintptr_t)x, b = a + (uintptr_t)((n - 1) * xs);
+    const uintptr_t lo = xs >= 0 ? a : b, hi = (xs >= 0 ? b : a) + (uintptr_t)esize;
+    const uintptr_t o = (uintptr_t)out, oe = o + (uintptr_t)n * sizeof(double);
+    return hi <= o || oe <= lo;
+}
+
+/* The direct run (see above) of n >= 1 float64 prices x into out; returns
+ * the last price (the new state). */
+static inline double tk_log_returns_direct(const char *x, npy_intp xs, double *out, npy_intp n,
+                                           double prev, const tk_log_loop *lg,
+                                           const tk_ratios_fn ratios)
+{
+    const npy_intp one[2] = {sizeof(double), sizeof(double)};
+    const npy_intp B = TK_LOG_DIRECT_BLOCK;
+    npy_intp i = 0, m = n < B ? n : B;
+    ratios(x, xs, m, prev, out);
+    while (m > 0) { /* block [i, i + m) holds ratios; its log is next */
+        const npy_intp j = i + m, mn = n - j < B ? n - j : B;
+        if (mn > 0) {
+            if (xs == (npy_intp)sizeof(double)) { /* the input of the block after */
+                const npy_intp k = j + mn, mk = n - k < B ? n - k : B;
+                for (npy_intp b = 0; b < mk * (npy_intp)sizeof(double); b += 64) {
+                    __builtin_prefetch(x + k * (npy_intp)sizeof(double) + b);
+                }
+            }
+            ratios(x + j * xs, xs, mn, tk_ld_f64(x + (j - 1) * xs), out + j);
+        }
+        char *a[2] = {(char *)(out + i), (char *)(out + i)};
+        lg->fn(a, &m, one, lg->data);
+        i = j;
+        m = mn;
+    }
+    return tk_ld_f64(x + (n - 1) * xs);
 }
 
 /* Returns whether the output was written with non-temporal stores (the
@@ -98,10 +152,14 @@ static inline int tk_log_returns_blocks(const char *x, npy_intp xs, char *out, n
     const npy_intp one[2] = {sizeof(double), sizeof(double)};
     const npy_intp esize = f32 ? (npy_intp)sizeof(float) : (npy_intp)sizeof(double);
     const int contig = !f32 && os == (npy_intp)sizeof(double);
+    const int aligned = ((uintptr_t)out % 8) == 0;
     /* non-temporal stores: a large, aligned output apart from x */
-    const int stream = contig && n * (npy_intp)sizeof(double) >= stream_min
-                       && ((uintptr_t)out % 8) == 0 && xs > 0
+    const int stream = contig && n * (npy_intp)sizeof(double) >= stream_min && aligned && xs > 0
                        && (x + n * xs <= out || out + n * os <= x);
+    if (contig && aligned && !stream && n > 0 && tk_log_disjoint(x, xs, esize, out, n)) {
+        *state = tk_log_returns_direct(x, xs, (double *)(void *)out, n, *state, lg, ratios);
+        return 0;
+    }
     double prev = *state;
     for (npy_intp i = 0; i < n; i += TK_LOG_BLOCK) {
         npy_intp m = n - i < TK_LOG_BLOCK ? n - i : TK_LOG_BLOCK;
@@ -111,8 +169,6 @@ static inline int tk_log_returns_blocks(const char *x, npy_intp xs, char *out, n
                 __builtin_prefetch(x + m * esize + b);
             }
         }
-        /* every input of the block is read before any output is written:
-         * an out= that is x itself is safe */
         ratios(x, xs, m, prev, buf);
         prev = f32 ? tk_ld_f32(x + (m - 1) * xs) : tk_ld_f64(x + (m - 1) * xs);
         x += m * xs;
