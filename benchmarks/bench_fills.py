@@ -37,13 +37,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import gc
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Tuple
@@ -53,6 +50,9 @@ import numpy as np
 import tradekernels
 from tradekernels import reference
 from tradekernels import ufuncs as tku
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine_info as _machine_info  # noqa: E402
 
 try:
     import numba
@@ -190,34 +190,10 @@ def _check(a_i, a_p, b_i, b_p) -> str:
 
 
 def machine_info() -> Dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=os.path.dirname(os.path.abspath(__file__)),
-        ).stdout.strip()
-    except Exception:
-        commit = ""
-    return {
-        "cpu": cpu,
-        "nproc": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "numba": getattr(numba, "__version__", None),
-        "simd_path": tku.simd_path,
-        "git_commit": commit,
-        "date": _dt.datetime.now().isoformat(timespec="seconds"),
-    }
+    """The shared record (``_machine.py``), with the keys this script's report reads."""
+    info = _machine_info()
+    info["cpu"] = info["cpu_model"]
+    return info
 
 
 def run(args) -> Dict[str, Any]:
@@ -232,11 +208,7 @@ def run(args) -> Dict[str, Any]:
     idx = tradekernels.BarIndex(o, h, l, c)
     bar_arrays = idx.arrays
     raw_build = []
-    outs = (
-        tuple(np.empty(n) for _ in range(5))
-        + tuple(np.empty(len(idx.block_min_low)) for _ in range(2))
-        + tuple(np.empty(len(idx.super_min_low)) for _ in range(2))
-    )
+    outs = tuple(np.empty_like(getattr(idx, nm)) for nm in idx._SUMMARIES)  # (contiguous)
     for _ in range(args.repeat):
         raw_build.append(_time(lambda: tku.bar_index(o, h, l, c, out=outs)))
 

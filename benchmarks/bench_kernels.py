@@ -37,14 +37,11 @@ kernels: interleaved, median of ``--repeat`` samples.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import gc
 import json
 import math
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Tuple
@@ -54,6 +51,9 @@ import numpy as np
 import tradekernels
 from tradekernels import reference
 from tradekernels import ufuncs as tku
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine_info  # noqa: E402
 
 try:
     import pandas as pd
@@ -687,83 +687,6 @@ def api_overhead(repeat: int, min_time: float) -> List[Dict[str, Any]]:
     worst = max((v, r["kernel"], c) for r in rows for c, v in r["raw_plus_fixed_ratio"].items())
     print(f"  worst (raw + fixed cost) / raw: {worst[1]} {worst[2]} {worst[0]:.2f}x (target <= 1.10x)")
     return rows
-
-
-# --------------------------------------------------------------------------
-# machine info
-# --------------------------------------------------------------------------
-
-
-def machine_info() -> Dict[str, Any]:
-    cpu = None
-    flags = ""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if cpu is None and line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                elif not flags and line.startswith("flags"):
-                    flags = line.split(":", 1)[1]
-    except OSError:
-        pass
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        affinity = None
-    commit = None
-    try:
-        commit = (
-            subprocess.run(
-                ["git", "rev-parse", "--short", "HEAD"],
-                cwd=os.path.dirname(os.path.abspath(__file__)),
-                capture_output=True,
-                text=True,
-                timeout=5,
-            ).stdout.strip()
-            or None
-        )
-    except Exception:
-        pass
-    core = getattr(tradekernels, "_core", None)
-    core_file = getattr(core, "__file__", None)
-    core_sha = core_mtime = None
-    if core_file:
-        try:
-            import hashlib
-
-            with open(core_file, "rb") as fh:
-                core_sha = hashlib.sha256(fh.read()).hexdigest()[:16]
-            core_mtime = _dt.datetime.fromtimestamp(os.path.getmtime(core_file), _dt.timezone.utc).isoformat(
-                timespec="seconds"
-            )
-        except OSError:
-            pass
-    try:
-        stream_min = core.stream_min_bytes()
-    except AttributeError:
-        stream_min = None
-    return {
-        "cpu_model": cpu or platform.processor() or "unknown",
-        "cpu_flags": sorted(flags.split()),
-        "cpu_avx2": " avx2" in flags,
-        "cpu_avx512f": " avx512f" in flags,
-        "stream_min_bytes": stream_min,
-        "nproc": os.cpu_count(),
-        "nproc_affinity": affinity,
-        "platform": platform.platform(),
-        "python": sys.version.split()[0],
-        "numpy": np.__version__,
-        "pandas": getattr(pd, "__version__", None),
-        "numba": getattr(numba, "__version__", None),
-        "tradekernels": getattr(tradekernels, "__version__", None),
-        "tradekernels_commit": commit,
-        "tradekernels_core": core_file,
-        "tradekernels_core_sha256_16": core_sha,
-        "tradekernels_core_mtime": core_mtime,
-        "simd_path": tku.simd_path,
-        "available_paths": tku.available_paths(),
-        "timestamp": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-    }
 
 
 # --------------------------------------------------------------------------

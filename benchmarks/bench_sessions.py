@@ -82,6 +82,9 @@ import numpy as np
 
 import tradekernels as tk
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _machine import machine_info  # noqa: E402
+
 try:
     import pandas as pd
 except Exception:  # pragma: no cover
@@ -128,19 +131,11 @@ def ny_model(first: str, last: str) -> Dict[str, Any]:
 
 
 def machine() -> Dict[str, Any]:
-    """CPU model and load (the machine is shared: figures move with the load)."""
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
-    try:
-        with open("/proc/loadavg") as fh:
-            load = " ".join(fh.read().split()[:3])
-    except OSError:
-        load = "unknown"
-    return {"cpu": cpu, "nproc": os.cpu_count(), "loadavg": load}
+    """The shared record (``_machine.py``: CPU model and flags, versions, load; the machine
+    is shared, figures move with the load), with the keys this script's report reads."""
+    info = machine_info()
+    info["cpu"] = info["cpu_model"]
+    return info
 
 
 def _fresh_xcals() -> None:

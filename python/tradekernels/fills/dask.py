@@ -11,6 +11,7 @@ import numpy as np
 from .. import _core
 from .._dask import _da, _dask_base, _hlg
 from . import api as _fills
+from . import reference
 
 __all__ = ["fill_orders", "exit_orders"]
 
@@ -74,21 +75,9 @@ def fill_orders(
 # Exits
 # --------------------------------------------------------------------------
 
-#: the position arguments of exit_orders that may be arrays (dask or NumPy), in block order
-_EXIT_ARRAYS = (
-    "entry_idx",
-    "entry_price",
-    "side",
-    "sl_stop",
-    "tsl_stop",
-    "tp_stop",
-    "sl_trail",
-    "sl_price",
-    "tp_price",
-    "expiry",
-    "slippage",
-    "col",
-)
+#: the position arguments of exit_orders that may be arrays (dask or NumPy), in block order:
+#: the twin's fields but the two string policies (same_bar, entry_at: scalars), then the row
+_EXIT_ARRAYS = tuple(f for f in reference.EXIT_FIELDS if f not in ("same_bar", "entry_at")) + ("col",)
 #: arguments whose None means something else than NaN: a bool 0-d placeholder stands for
 #: None (a bool entry price or row is never valid, the in-memory function refuses them)
 _EXIT_NONE = ("entry_price", "col")
