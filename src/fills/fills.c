@@ -484,7 +484,7 @@ static inline npy_intp tk_skip_search(const tk_side *S, int skip, int down, doub
         i = be + 1;
     }
     if (i <= b && !tk_crosses(TK_SUM(S, suf, i, TK_FILL_BLOCK_SHIFT), x, down)) {
-        return -1; /* (a's block had a crossing, but nothing comes after it) */
+        return -1; /* nothing from here on crosses (the first test also saw earlier bars) */
     }
     while (i <= b) { /* i is block aligned */
         if (!tk_crosses(TK_SUM(S, sup, i, TK_FILL_SUPER_SHIFT), x, down)) {
