@@ -843,3 +843,52 @@ def test_full_trail_with_an_infinite_peak_later_in_the_block(trail, peak):
         assert [np.asarray(g).tolist() for g in got] == [np.asarray(w).tolist() for w in want], start
         if start < 70:
             assert int(got.exit_idx) == 70
+
+
+@pytest.mark.parametrize("side", [1, -1])
+@pytest.mark.parametrize("seed", range(4))
+def test_trailing_reference_keeps_the_first_of_tied_signed_zeros(side, seed):
+    """The reference over the rest of the start block (the block's summary ruled an exit out)
+    is folded out of order (a tree over the bars to the group's end, then the later groups):
+    its value must be the twin's left-to-right one, the first of tied +0.0 / -0.0 peaks. The
+    exit price then carries its sign (open 0, level = peak * fac)."""
+    rng = np.random.default_rng(seed)
+    n, m, sgn = 130, 63, float(side)
+    e = np.arange(m, dtype=np.int64)
+    full = lambda v, dt=np.float64: np.full(m, v, dtype=dt)  # noqa: E731
+    pos = (
+        e,
+        full(-sgn),
+        full(side, np.int64),
+        full(np.nan),
+        full(0.5),
+        full(np.nan),
+        full(0, np.int64),
+        full(np.nan),
+        full(np.nan),
+        full(0, np.int64),
+        full(0, np.int64),
+        full(-1, np.int64),
+        full(0.0),
+    )
+    while True:  # until the exits carry both signs (deterministic per seed)
+        # block 0: no exit (lows above every level for a long; the mirror for a short),
+        # extremes from {+-0, -5} so that a peak is a tie of signed zeros; bar 64 exits at
+        # the open 0
+        ext = rng.choice(np.array([0.0, -0.0, -5.0]), size=n) * sgn
+        far = np.full(n, 1.0 * sgn)
+        o = np.full(n, 7.0 * sgn)
+        hi, lo = (ext, far) if side == 1 else (far, ext)
+        c = o.copy()
+        o[64], c[64] = 0.0, 0.0
+        if side == 1:
+            lo[64:] = -2.0
+        else:
+            hi[64:] = 2.0
+        bars = (o, hi, lo, c)
+        want = _reference(bars, pos)
+        if np.signbit(want[1]).any() and (~np.signbit(want[1])).any():
+            break
+    assert (want[0] == 64).all()
+    _same(_native(bars, pos), want, "skipping")
+    _same(_naive(bars, pos), want, "naive")

@@ -816,36 +816,73 @@ static inline npy_intp tk_trail_search(const tk_bars *B, int lng, double fixed, 
 
 /* ---- the indexed trailing search (tk_trail_skip) ---- */
 
-/* tk_better(r, v[i]) folded over bars [a, e] with four independent chains
- * (a max is associative; NaN values never move a chain, a NaN r stays). */
-static inline double tk_better_range(const char *v, npy_intp sv, npy_intp a, npy_intp e, double r,
-                                     int lng)
+/* The best of the eight values v[k0 .. k0 + 7] whose index is at least
+ * `from` (the others, and NaN values, count as `none`: -inf for a long,
+ * +inf for a short, which never move a reference), folded as a tree of
+ * contiguous pairs, the left one kept on ties: the first best value in
+ * order, the same bits as the left-to-right fold of tk_better (signed zeros
+ * included).  A fixed trip count and selects, no data-dependent branch. */
+#ifdef __SSE2__
+/* SSE2: lanes (k, k + 4) for k = 0..3, so the lane-wise tree combines
+ * contiguous pairs ((0, 1), (2, 3)), then ((0..1, 2..3)), and the two
+ * lanes last; tk_better(ref, v) is max_pd(v, ref) / min_pd(v, ref) (the
+ * first operand when strictly greater / less, else the second). */
+static inline double tk_best8(const char *v, npy_intp sv, npy_intp k0, npy_intp from, int lng)
 {
-    double r0 = r, r1 = r, r2 = r, r3 = r;
-    npy_intp i = a;
-    for (; i + 3 <= e; i += 4) {
-        r0 = tk_better(r0, tk_ld_f64(v + i * sv), lng);
-        r1 = tk_better(r1, tk_ld_f64(v + (i + 1) * sv), lng);
-        r2 = tk_better(r2, tk_ld_f64(v + (i + 2) * sv), lng);
-        r3 = tk_better(r3, tk_ld_f64(v + (i + 3) * sv), lng);
+    const __m128d none = _mm_set1_pd(lng ? -INFINITY : INFINITY);
+    const __m128d d = _mm_set1_pd((double)(from - k0)); /* values k < d are not counted */
+    const char *p = v + k0 * sv;
+    __m128d x[4];
+    for (int k = 0; k < 4; k++) {
+        const __m128d y = _mm_set_pd(tk_ld_f64(p + (k + 4) * sv), tk_ld_f64(p + k * sv));
+        const __m128d keep = _mm_and_pd(_mm_cmpord_pd(y, y), _mm_cmpge_pd(_mm_set_pd(k + 4, k), d));
+        x[k] = _mm_or_pd(_mm_and_pd(keep, y), _mm_andnot_pd(keep, none));
     }
-    for (; i <= e; i++) {
-        r0 = tk_better(r0, tk_ld_f64(v + i * sv), lng);
+    __m128d y01, y23, y;
+    if (lng) {
+        y01 = _mm_max_pd(x[1], x[0]);
+        y23 = _mm_max_pd(x[3], x[2]);
+        y = _mm_max_pd(y23, y01);
+        y = _mm_max_sd(_mm_unpackhi_pd(y, y), y);
     }
-    return tk_better(tk_better(r0, r1, lng), tk_better(r2, r3, lng), lng);
+    else {
+        y01 = _mm_min_pd(x[1], x[0]);
+        y23 = _mm_min_pd(x[3], x[2]);
+        y = _mm_min_pd(y23, y01);
+        y = _mm_min_sd(_mm_unpackhi_pd(y, y), y);
+    }
+    return _mm_cvtsd_f64(y);
 }
-
-/* The reference after bars [a, e], e the last bar of a's block: the bars
- * to the end of a's group, then the group summaries (whole groups). */
-static inline double tk_better_to_block_end(const tk_bars *B, int lng, npy_intp a, npy_intp e,
-                                            double r)
+#else
+static inline double tk_best8(const char *v, npy_intp sv, npy_intp k0, npy_intp from, int lng)
 {
-    const npy_intp ge = a | (TK_FILL_GROUP - 1);
-    r = lng ? tk_better_range(B->high, B->sh, a, ge, r, 1)
-            : tk_better_range(B->low, B->sl, a, ge, r, 0);
-    const npy_intp g0 = (ge + 1) >> TK_FILL_GROUP_SHIFT, g1 = e >> TK_FILL_GROUP_SHIFT;
-    return lng ? tk_better_range(B->gmax, B->sgmax, g0, g1, r, 1)
-               : tk_better_range(B->gmin, B->sgmin, g0, g1, r, 0);
+    const double none = lng ? -INFINITY : INFINITY;
+    double x[8];
+    for (int k = 0; k < 8; k++) {
+        const double y = tk_ld_f64(v + (k0 + k) * sv);
+        x[k] = k0 + k >= from && y == y ? y : none;
+    }
+    for (int w = 1; w < 8; w *= 2) {
+        for (int k = 0; k + w < 8; k += 2 * w) {
+            x[k] = tk_better(x[k], x[k + w], lng);
+        }
+    }
+    return x[0];
+}
+#endif
+
+/* The reference after the bars from a to the end of a's block (the whole
+ * block lies in [0, n)): the bars to the end of a's group, then the later
+ * groups of the block by their summaries; two tk_best8, no branch. */
+static inline double tk_better_to_block_end(const tk_bars *B, int lng, npy_intp a, double r)
+{
+    const npy_intp g = a >> TK_FILL_GROUP_SHIFT;
+    const npy_intp g0 = g & ~(npy_intp)(TK_FILL_BLOCK / TK_FILL_GROUP - 1);
+    const double bars = lng ? tk_best8(B->high, B->sh, g << TK_FILL_GROUP_SHIFT, a, 1)
+                            : tk_best8(B->low, B->sl, g << TK_FILL_GROUP_SHIFT, a, 0);
+    const double groups =
+        lng ? tk_best8(B->gmax, B->sgmax, g0, g + 1, 1) : tk_best8(B->gmin, B->sgmin, g0, g + 1, 0);
+    return tk_better(tk_better(r, bars, lng), groups, lng);
 }
 
 /* First exit bar in [i, e] of the index bars (fill_low / fill_high, NaN on
@@ -916,7 +953,7 @@ static inline __attribute__((always_inline)) npy_intp tk_trail_skip(const tk_bar
         }
         if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
                                fixed, r, fac, tp, lng, plain)) {
-            r = tk_better_to_block_end(B, lng, a, be, r);
+            r = tk_better_to_block_end(B, lng, a, r);
         }
         else {
             const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, a, be);
@@ -1009,8 +1046,9 @@ static inline int tk_exit_check(double o, double lo, double hi, double fixed, do
 }
 
 /* One exit, with the index (skip) or by the naive scan. */
-static inline void tk_exit_one(const tk_bars *B, npy_intp n, int skip, const tk_exit_order *q,
-                               char *out_i, char *out_p, char *out_r)
+static inline __attribute__((always_inline)) void tk_exit_one(const tk_bars *B, npy_intp n,
+                                                              int skip, const tk_exit_order *q,
+                                                              char *out_i, char *out_p, char *out_r)
 {
     npy_intp idx = -1;
     double px = NAN;
@@ -1108,28 +1146,34 @@ void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
     }
     for (npy_intp j = 0; j < no; j++) {
         if (j + ahead < no) {
-            TK_PREFETCH_START(&B, n, tk_ld_i64(a[0] + (j + ahead) * s[0]));
+            TK_PREFETCH_START(&B, n, tk_ld_i64(a[0] + ahead * s[0]));
         }
         tk_exit_order q;
-        q.entry = tk_ld_i64(a[0] + j * s[0]);
-        q.price = tk_ld_f64(a[1] + j * s[1]);
-        q.side = tk_ld_i64(a[2] + j * s[2]);
-        q.sl = tk_ld_f64(a[3] + j * s[3]);
-        q.tsl = tk_ld_f64(a[4] + j * s[4]);
-        q.tp = tk_ld_f64(a[5] + j * s[5]);
-        q.trail = tk_ld_i64(a[6] + j * s[6]);
-        q.sl_price = tk_ld_f64(a[7] + j * s[7]);
-        q.tp_price = tk_ld_f64(a[8] + j * s[8]);
-        q.same_bar = tk_ld_i64(a[9] + j * s[9]);
-        q.entry_at = tk_ld_i64(a[10] + j * s[10]);
-        q.expiry = tk_ld_i64(a[11] + j * s[11]);
-        q.slip = tk_ld_f64(a[12] + j * s[12]);
+        q.entry = tk_ld_i64(a[0]);
+        q.price = tk_ld_f64(a[1]);
+        q.side = tk_ld_i64(a[2]);
+        q.sl = tk_ld_f64(a[3]);
+        q.tsl = tk_ld_f64(a[4]);
+        q.tp = tk_ld_f64(a[5]);
+        q.trail = tk_ld_i64(a[6]);
+        q.sl_price = tk_ld_f64(a[7]);
+        q.tp_price = tk_ld_f64(a[8]);
+        q.same_bar = tk_ld_i64(a[9]);
+        q.entry_at = tk_ld_i64(a[10]);
+        q.expiry = tk_ld_i64(a[11]);
+        q.slip = tk_ld_f64(a[12]);
+        for (int t = 0; t < 13; t++) { /* the next order's fields */
+            a[t] += s[t];
+        }
         if (skip) {
-            tk_exit_one(&B, n, 1, &q, oi + j * soi, op + j * sop, orr + j * sor);
+            tk_exit_one(&B, n, 1, &q, oi, op, orr);
         }
         else {
-            tk_exit_one(&B, n, 0, &q, oi + j * soi, op + j * sop, orr + j * sor);
+            tk_exit_one(&B, n, 0, &q, oi, op, orr);
         }
+        oi += soi;
+        op += sop;
+        orr += sor;
     }
 }
 
