@@ -109,17 +109,21 @@ class _Spy:
 
 @pytest.fixture
 def spy(monkeypatch):
-    """``spy(name)``: the ufunc replaced by a :class:`_Spy`; the general road is barred
-    (``_api.prepare`` raises), so the call must take the fast one."""
+    """``spy(name)``: the ufunc replaced by a :class:`_Spy`; the general road and pandas'
+    public constructors are barred (they raise), so the call must take the fast road
+    (build the inputs first)."""
 
     def bar(*args, **kw):
-        raise AssertionError("the general road was taken")
-
-    monkeypatch.setattr(_api, "prepare", bar)
+        raise AssertionError("the general road or a public pandas constructor was taken")
 
     def make(name):
         s = _Spy(getattr(ufuncs, name))
         monkeypatch.setattr(ufuncs, name, s)
+        monkeypatch.setattr(_api, "prepare", bar)
+        # the results are built by pandas' internal constructors (the public ones cost
+        # several times more right after a kernel): a fallback to them would go unseen
+        monkeypatch.setattr(pd.Series, "__init__", bar)
+        monkeypatch.setattr(pd.DataFrame, "__init__", bar)
         return s
 
     return make
@@ -137,8 +141,9 @@ def test_fast_road_copies_neither_input_nor_output(name, spy, rng):
     and the result wraps the kernel's outputs without a copy: a scan's frame as one
     block, a reduction's Series, an episode frame's columns."""
     k = next(k for k in KERNELS if k.name == name)
-    s = spy(name)
     df = pd.DataFrame(_prices(rng, (60, 5)), columns=list("abcde"))
+    ser = pd.Series(df["a"].to_numpy().copy(), index=pd.RangeIndex(5, 65), name="px")
+    s = spy(name)
     with np.errstate(all="ignore"):
         res = getattr(tk, name)(df)
     (call,) = s.calls
@@ -154,7 +159,6 @@ def test_fast_road_copies_neither_input_nor_output(name, spy, rng):
         assert isinstance(res, pd.DataFrame) and res._mgr.nblocks == 2  # int64 and float
         for field, o in zip(tk.Episode._fields, outs):
             assert np.shares_memory(res[field].to_numpy(), o), field
-    ser = pd.Series(df["a"].to_numpy().copy(), index=pd.RangeIndex(5, 65), name="px")
     with np.errstate(all="ignore"):
         r = getattr(tk, name)(ser)
     call = s.calls[-1]
@@ -166,8 +170,8 @@ def test_fast_road_copies_neither_input_nor_output(name, spy, rng):
 
 def test_fast_road_copies_no_polars_series(spy, rng):
     pl = pytest.importorskip("polars")
-    s = spy("drawdown")
     x = pl.Series("px", 100.0 + rng.random(80).cumsum())
+    s = spy("drawdown")
     r = tk.drawdown(x)
     (call,) = s.calls
     assert np.shares_memory(call[0], x.to_numpy())
@@ -218,3 +222,30 @@ def test_fast_road_declines_what_it_does_not_take_exactly(rng):
         assert _api.fast(k, x, None) is None
     with tk.backend("shadow"):
         assert _api.fast(k, pd.DataFrame(x), None) is None
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", ">f8", "int32", "bool"])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "empty"])
+def test_polars_result_series_is_the_public_constructors(dtype, layout, monkeypatch):
+    """``_polars_series`` (a kernel output as a polars Series, without the public
+    constructor's dispatch) gives what ``pl.Series(name, values)`` gives, NaN as NaN
+    (not null), and wraps a contiguous output without a copy -- and for the kernels'
+    output dtypes without the public constructor."""
+    pl = pytest.importorskip("polars")
+    base = np.array([1.5, np.nan, -0.0, np.inf, 3.25, 7.0, -2.0, 0.5]) if "f" in dtype else np.arange(-3, 5)
+    values = base.astype(dtype)
+    values = {"contiguous": values, "strided": values[::2], "empty": values[:0]}[layout]
+    want = pl.Series("px", values)
+    if layout != "strided" and dtype in ("float64", "float32", "int64"):
+
+        def bar(*args, **kw):
+            raise AssertionError("the public constructor was used")
+
+        monkeypatch.setattr(pl.Series, "__init__", bar)
+    got = _api._polars_series(pl, "px", values)
+    monkeypatch.undo()
+    assert isinstance(got, pl.Series) and got.name == want.name and got.dtype == want.dtype
+    assert got.null_count() == want.null_count() == 0 and len(got) == len(want)
+    assert_bits_identical(got.to_numpy(), want.to_numpy())
+    if layout == "contiguous" and dtype in ("float64", "float32", "int64"):
+        assert np.shares_memory(got.to_numpy(), values)
