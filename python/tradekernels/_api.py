@@ -36,11 +36,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
 from . import _backend, _registry
+from . import ufuncs as _ufuncs
 from ._state import POLICY_LAYOUTS, State, as_state_vector
 
 __all__ = ["Episode", "State", "call", "prepare", "finish", "NAN_POLICIES", "apply_nan_policy"]
@@ -432,6 +433,136 @@ def call(
     return (result, new_state) if return_state else result
 
 
+# --------------------------------------------------------------------------
+# The fast path: the common call (float input, no out= / state= / NaN policy,
+# the native backend) without the general machinery
+# --------------------------------------------------------------------------
+#
+# A public function on a frame of 500 columns costs what the kernel costs plus
+# its Python work, and right after a kernel that has streamed 10 MB through the
+# caches every line of that work runs cold (pandas' public constructors cost
+# 5x their warm time there).  So the common call takes the shortest road: one
+# type lookup, the block's values as they are (a float64/float32 frame of one
+# block is column-major: its transpose is a view), the ufunc, and the result
+# wrapped without a copy by pandas' internal constructors (:func:`_series`,
+# :func:`_frame`, :func:`_episode_frame`) or polars' (:func:`_polars_series`).
+# Every other call -- and every input this road does not take exactly as
+# :func:`prepare` would -- returns None here and goes through :func:`call`.
+# The results are those :func:`call` gives, labels, names, dtypes and bits
+# (tests/test_api_fast.py compares the two roads).  On the 500-column frame
+# this took max_drawdown's overhead from ~1.12x of the raw ufunc to ~1.05x.
+
+_F8, _F4 = np.dtype(np.float64), np.dtype(np.float32)
+#: the ufuncs by name, read at each call (so that ``ufuncs.<name>`` stays the one used)
+_UF = vars(_ufuncs)
+_backend_mode = _backend._current.get
+
+
+def fast(k: Tuple[str, bool, int], x: Any, axis: Any) -> Any:
+    """Kernel ``k`` (``(name, scan, number of outputs)``) on ``x`` along the default axis
+    (or a frame's ``axis=0``) when ``x`` is a float64/float32 ndarray, pandas frame of one
+    NumPy block or Series, or polars Series, under the native backend; None otherwise
+    (the caller then takes :func:`call`)."""
+    handler = _FAST.get(type(x))
+    if handler is None:
+        handler = _learn(type(x))
+        if handler is None:
+            return None
+    if _backend_mode() != "native":
+        return None
+    return handler(k, x, axis)
+
+
+def _fast_array(k: Tuple[str, bool, int], x: np.ndarray, axis: Any) -> Any:
+    dt = x.dtype
+    if (dt is not _F8 and dt is not _F4) or not x.ndim:
+        return None
+    if axis is None:
+        axis = -1
+    elif type(axis) is not int:
+        return None
+    r = _UF[k[0]](x, axis=axis)
+    return Episode(*r) if k[2] > 1 else r
+
+
+def _fast_frame(k: Tuple[str, bool, int], x: Any, axis: Any) -> Any:
+    if axis is not None and (type(axis) is not int or axis != 0):
+        return None
+    try:
+        blocks = x._mgr.blocks
+    except AttributeError:  # pragma: no cover - a pandas without a block manager
+        return None
+    if len(blocks) != 1:
+        return None
+    v = blocks[0].values  # (columns, rows): what DataFrame.to_numpy() transposes
+    if type(v) is not np.ndarray:
+        return None
+    dt = v.dtype
+    if dt is not _F8 and dt is not _F4:
+        return None
+    pd = sys.modules["pandas"]
+    if k[2] > 1:  # drawdown_episode: its int64 outputs written into one block's rows
+        n = v.shape[0]
+        ints, depth = np.empty((3, n), dtype=np.int64), np.empty(n, dtype=dt)
+        _UF[k[0]](v.T, axis=0, out=(ints[0], ints[1], ints[2], depth))
+        return _episode_frame(pd, ints, depth, x.columns)
+    r = _UF[k[0]](v.T, axis=0)
+    if k[1]:
+        return _frame(pd, r, x.index, x.columns)
+    return _series(pd, r, x.columns, k[0])
+
+
+def _fast_series(k: Tuple[str, bool, int], x: Any, axis: Any) -> Any:
+    if axis is not None:
+        return None
+    try:
+        v = x._mgr.blocks[0].values  # what Series.to_numpy() gives for a NumPy dtype
+    except (AttributeError, IndexError):  # pragma: no cover - a pandas without a block manager
+        return None
+    if type(v) is not np.ndarray:
+        return None
+    dt = v.dtype
+    if dt is not _F8 and dt is not _F4:
+        return None
+    r = _UF[k[0]](v, axis=-1)
+    if k[1]:
+        return _series(sys.modules["pandas"], r, x.index, x.name)
+    return Episode(*r) if k[2] > 1 else r
+
+
+def _fast_polars(k: Tuple[str, bool, int], x: Any, axis: Any) -> Any:
+    t = type(x.dtype)
+    if axis is not None or (t is not _PL_FLOATS[0] and t is not _PL_FLOATS[1]):
+        return None
+    r = _UF[k[0]](x.to_numpy(), axis=-1)  # nulls become NaN, as _polars_values gives
+    if k[1]:
+        return _polars_series(sys.modules["polars"], x.name, r)
+    return Episode(*r) if k[2] > 1 else r
+
+
+#: the fast path's input types (pandas' and polars' added once seen: :func:`_learn`)
+_FAST: Dict[type, Callable[[Tuple[str, bool, int], Any, Any], Any]] = {np.ndarray: _fast_array}
+_PL_FLOATS: Tuple[type, ...] = ()
+
+
+def _learn(t: type) -> Optional[Callable[[Tuple[str, bool, int], Any, Any], Any]]:
+    """The fast path's handler for input type ``t`` (exactly pandas' DataFrame or Series,
+    or polars' Series, when those are imported), registered; None for any other type."""
+    global _PL_FLOATS
+    pd = sys.modules.get("pandas")
+    if pd is not None and t is getattr(pd, "DataFrame", None):
+        _FAST[t] = _fast_frame
+    elif pd is not None and t is getattr(pd, "Series", None):
+        _FAST[t] = _fast_series
+    else:
+        pl = sys.modules.get("polars")
+        if pl is None or t is not getattr(pl, "Series", None):
+            return None
+        _PL_FLOATS = (type(pl.Float64()), type(pl.Float32()))
+        _FAST[t] = _fast_polars
+    return _FAST[t]
+
+
 def _wrap_masked(k: Any, res: Tuple[np.ndarray, ...], out: Any, mask: Optional[np.ndarray]) -> Any:
     """Masked-array input: a scan returns a masked array with the input's mask (broadcast
     to the result, which a state may widen); a reduction returns plain values (masked
@@ -464,20 +595,53 @@ def _same_series(name: str, arr: np.ndarray, axis: int, state: np.ndarray) -> No
         )
 
 
+def _pandas_kit(pd: Any) -> Any:
+    """pandas' internal constructors, looked up once: ``(BlockPlacement, new_block,
+    new_block_2d, BlockManager, SingleBlockManager, Series._from_mgr,
+    DataFrame._from_mgr)``, or False for a pandas without them (then the public
+    constructors are used)."""
+    kit = _KIT.get("pandas")
+    if kit is None:
+        try:
+            internals = pd.core.internals
+            kit = (
+                pd._libs.internals.BlockPlacement,
+                internals.blocks.new_block,
+                internals.blocks.new_block_2d,
+                internals.BlockManager,
+                internals.SingleBlockManager,
+                pd.Series._from_mgr,
+                pd.DataFrame._from_mgr,
+            )
+        except AttributeError:  # pragma: no cover - a pandas without them
+            kit = False
+        _KIT["pandas"] = kit
+    return kit
+
+
+#: cached lookups (:func:`_pandas_kit`, :func:`_episode_columns`, :func:`_polars_series`)
+_KIT: Dict[str, Any] = {}
+
+
 def _series(pd: Any, values: np.ndarray, index: Any, name: Any) -> Any:
     """``pd.Series(values, index=index, name=name, copy=False)``: a Series wrapping the 1-D
-    ``values`` (no copy), built by pandas' own internal constructor (a block manager
-    from the array, then ``Series._from_mgr``, as pandas' methods build their results)
-    where this pandas has it: ~5 us instead of ~15 us for the public constructor's
-    checks, which is 5 % of a kernel on 10**6 bars.  Any other pandas takes the public
-    constructor."""
-    try:
-        mgr = pd.core.internals.SingleBlockManager.from_array(values, index)
-        res = pd.Series._from_mgr(mgr, axes=mgr.axes)
-    except (AttributeError, TypeError):  # pragma: no cover - a pandas without them
-        return pd.Series(values, index=index, name=name, copy=False)
-    res.name = name
-    return res
+    ``values`` (no copy), built by pandas' own internal constructors (a block, its
+    manager, then ``Series._from_mgr``, as pandas' methods build their results) where
+    this pandas has them.  Right after a kernel that has streamed the caches every
+    line of Python costs: this is ~2 us hot / ~17 us cold, the public constructor
+    ~8 us / ~45 us, and setting ``.name`` through the property (which validates it
+    and looks it up in the index) ~10 us cold; ``name`` is an existing Series' name
+    or a kernel's, both hashable.  Any other pandas takes the public constructor."""
+    kit = _KIT.get("pandas") or _pandas_kit(pd)
+    if kit:
+        try:
+            block = kit[1](values, kit[0](slice(0, len(values))), ndim=1)
+            res = kit[5](kit[4](block, index), axes=[index])
+            object.__setattr__(res, "_name", name)  # as pandas' __finalize__ sets it
+            return res
+        except (AttributeError, TypeError):  # pragma: no cover - a pandas without them
+            pass
+    return pd.Series(values, index=index, name=name, copy=False)
 
 
 def _frame(pd: Any, values: np.ndarray, index: Any, columns: Any) -> Any:
@@ -487,15 +651,73 @@ def _frame(pd: Any, values: np.ndarray, index: Any, columns: Any) -> Any:
     constructors (as pandas' methods build their results) where this pandas has them:
     ~7 us instead of ~17 us, and less Python work right after a kernel that has just
     streamed the caches.  Any other pandas takes the public constructor."""
-    try:
-        internals = pd.core.internals
-        block = internals.blocks.new_block_2d(
-            values.T, placement=pd._libs.internals.BlockPlacement(slice(0, values.shape[1]))
-        )
-        mgr = internals.BlockManager((block,), [columns, index], verify_integrity=False)
-        return pd.DataFrame._from_mgr(mgr, axes=mgr.axes)
-    except (AttributeError, TypeError):  # pragma: no cover - a pandas without them
-        return pd.DataFrame(values, index=index, columns=columns, copy=False)
+    kit = _KIT.get("pandas") or _pandas_kit(pd)
+    if kit:
+        try:
+            block = kit[2](values.T, placement=kit[0](slice(0, values.shape[1])))
+            axes = [columns, index]
+            return kit[6](kit[3]((block,), axes, verify_integrity=False), axes=axes)
+        except (AttributeError, TypeError):  # pragma: no cover - a pandas without them
+            pass
+    return pd.DataFrame(values, index=index, columns=columns, copy=False)
+
+
+def _episode_frame(pd: Any, ints: np.ndarray, depth: np.ndarray, labels: Any) -> Any:
+    """The episodes of a frame's columns as a DataFrame, one column per :class:`Episode`
+    field, index ``labels``: ``ints`` (int64, (3, n): peak, trough, recovery) and
+    ``depth`` (float, (n,)) become its two blocks without a copy (the consolidated
+    frame ``pd.DataFrame(dict)`` gives), built as :func:`_frame`; else the public
+    constructor."""
+    kit = _KIT.get("pandas") or _pandas_kit(pd)
+    if kit:
+        try:
+            bp, nb2 = kit[0], kit[2]
+            blocks = (nb2(ints, placement=bp(slice(0, 3))), nb2(depth[None], placement=bp(slice(3, 4))))
+            axes = [_episode_columns(pd), labels]
+            return kit[6](kit[3](blocks, axes, verify_integrity=False), axes=axes)
+        except (AttributeError, TypeError):  # pragma: no cover - a pandas without them
+            pass
+    return pd.DataFrame(dict(zip(Episode._fields, (*ints, depth))), index=labels, copy=False)
+
+
+def _episode_columns(pd: Any) -> Any:
+    """The columns of an episode frame: ``pd.Index`` of the field names, as
+    ``pd.DataFrame(dict)`` gives them.  Building it infers its dtype (~25 us); so it is
+    built once, and each frame gets a view of it (a new Index object sharing the
+    immutable values: renaming one frame's columns touches no other)."""
+    cols = _KIT.get("episode_columns")
+    if cols is None:
+        cols = _KIT["episode_columns"] = pd.Index(Episode._fields)
+    return cols.view()
+
+
+def _polars_series(pl: Any, name: str, values: np.ndarray) -> Any:
+    """``pl.Series(name, values)`` for a 1-D result: zero-copy, and for an aligned
+    C-contiguous float64 / float32 / int64 array (every fresh kernel output) built as
+    that constructor builds it -- ``PySeries.new_f64(name, values, nan_to_null=False)``
+    (``new_f32``; ``new_i64(name, values, strict=True)``), then ``Series._from_pyseries``
+    -- without its dispatch on the kind of ``values``: ~8 us instead of ~35 us right
+    after a kernel that has streamed the caches.  Anything else (an ``out=`` of another
+    layout or dtype, a polars without them) takes the public constructor."""
+    kit: Any = _KIT.get("polars")
+    if kit is None:
+        try:
+            ps = type(pl.Series("", np.empty(0))._s)
+            kit = (
+                pl.Series._from_pyseries,
+                {_F8: (ps.new_f64, False), _F4: (ps.new_f32, False), np.dtype(np.int64): (ps.new_i64, True)},
+            )
+        except AttributeError:  # pragma: no cover - a polars without them
+            kit = False
+        _KIT["polars"] = kit
+    if kit and values.ndim == 1 and values.flags.c_contiguous and values.flags.aligned:
+        new = kit[1].get(values.dtype)
+        if new is not None:
+            try:
+                return kit[0](new[0](name, values, new[1]))
+            except (AttributeError, TypeError):  # pragma: no cover - a polars without them
+                pass
+    return pl.Series(name, values)
 
 
 def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:
@@ -510,14 +732,14 @@ def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:
         labels = frame.columns if axis == 0 else frame.index
         if len(res) == 1:
             return _series(pd, res[0], labels, name)
-        return pd.DataFrame(dict(zip(Episode._fields, res)), index=labels)
+        return _episode_frame(pd, np.stack(res[:3]), res[3], labels)
     if series is not None:
         if k.scan:
             return _series(pd, res[0], series.index, series.name)
         return res[0][()] if len(res) == 1 else Episode(*(r[()] for r in res))
     if pseries is not None:
         if k.scan:
-            return pl.Series(pseries.name, res[0])
+            return _polars_series(pl, pseries.name, res[0])
         return res[0][()] if len(res) == 1 else Episode(*(r[()] for r in res))
     if k.scan or len(res) == 1:
         return res[0] if (out is not None or res[0].ndim) else res[0][()]

@@ -22,6 +22,7 @@ from .._api import (
     _normalize_out,
     apply_nan_policy,
     call,
+    fast,
     finish,
     join_policy_state,
     prepare,
@@ -45,9 +46,16 @@ def _tolerance(k: _registry.Kernel) -> str:
     return "Bit-exact." if k.ulps == 0 else f"Within {k.ulps} ulp."
 
 
+# The common call (no out= / state= / policy) first tries the fast path
+# (tradekernels._api.fast: None when it does not apply); _K is the kernel's
+# (name, scan, number of outputs).
 _TEMPLATE = """
 def {name}({arg}: Any, *, axis: Any = None, out: Any = None, state: Any = None,
         return_state: bool = False) -> Any:
+    if out is None and state is None and not return_state:
+        res = fast(_K, {arg}, axis)
+        if res is not None:
+            return res
     return call({name!r}, {arg}, axis, out, state, return_state)
 """
 
@@ -55,6 +63,10 @@ def {name}({arg}: Any, *, axis: Any = None, out: Any = None, state: Any = None,
 _TEMPLATE_NAN = """
 def {name}({arg}: Any, *, axis: Any = None, out: Any = None, state: Any = None,
         return_state: bool = False, nan: str = "skip") -> Any:
+    if out is None and state is None and not return_state and nan == "skip":
+        res = fast(_K, {arg}, axis)
+        if res is not None:
+            return res
     return call({name!r}, {arg}, axis, out, state, return_state, nan)
 """
 
@@ -74,7 +86,7 @@ def _make(k: _registry.Kernel) -> Callable[..., Any]:
     :mod:`dataclasses` writes ``__init__``), so it costs one call and
     introspects like a hand-written one."""
     arg = next(iter(inspect.signature(k.reference).parameters))
-    ns: Dict[str, Any] = {"Any": Any, "call": call}
+    ns: Dict[str, Any] = {"Any": Any, "call": call, "fast": fast, "_K": (k.name, k.scan, len(k.outputs))}
     nan = k.name in NAN_POLICY_KERNELS
     exec((_TEMPLATE_NAN if nan else _TEMPLATE).format(name=k.name, arg=arg), ns)  # noqa: S102 - names come from the C table
     fn = ns[k.name]
