@@ -32,6 +32,17 @@ typedef simde__mmask8 tk_mask8;
 typedef __mmask8 tk_mask8;
 #endif
 
+/* Keeps v in a register.  A vector loaded for both max(v, acc) and
+ * min(v, acc) cannot be their memory operand (v comes first, for the NaN
+ * rule), and GCC then loads it again for the second: twice the loads, each
+ * split across two cache lines when the data is not 64-byte aligned.  (An
+ * empty asm the emulated build does without: it has no such loads.) */
+#ifdef TK_AVX512_EMU
+#define TK_IN_REG512(v) ((void)(v))
+#else
+#define TK_IN_REG512(v) __asm__("" : "+v"(v))
+#endif
+
 /* [fill x k, a0, ..., a(7-k)] for a broadcast `fill` (vpermt2pd: index 8
  * picks fill's lane 0). */
 TK_AVX512 static inline __m512d shift8(__m512d a, __m512d fill, int k)

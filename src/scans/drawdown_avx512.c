@@ -182,10 +182,13 @@ TK_AVX512 static void mdd_avx512(const double *x, npy_intp n, tk_max_drawdown_st
                 __m512d h0 = carry, h1 = carry, h2 = carry, h3 = carry;
                 __m512d l0 = pinf, l1 = pinf, l2 = pinf, l3 = pinf;
                 for (int k = 0; k < TK_SKIP512; k += 32) {
-                    const __m512d v0 = _mm512_loadu_pd(x + i + k);
-                    const __m512d v1 = _mm512_loadu_pd(x + i + k + 8);
-                    const __m512d v2 = _mm512_loadu_pd(x + i + k + 16);
-                    const __m512d v3 = _mm512_loadu_pd(x + i + k + 24);
+                    __m512d v0 = _mm512_loadu_pd(x + i + k), v1 = _mm512_loadu_pd(x + i + k + 8);
+                    __m512d v2 = _mm512_loadu_pd(x + i + k + 16),
+                            v3 = _mm512_loadu_pd(x + i + k + 24);
+                    TK_IN_REG512(v0);
+                    TK_IN_REG512(v1);
+                    TK_IN_REG512(v2);
+                    TK_IN_REG512(v3);
                     h0 = _mm512_max_pd(v0, h0);
                     h1 = _mm512_max_pd(v1, h1);
                     h2 = _mm512_max_pd(v2, h2);
