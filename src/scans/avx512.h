@@ -63,11 +63,12 @@ TK_AVX512 static inline double lane0(__m512d a)
     return _mm_cvtsd_f64(_mm512_castpd512_pd128(a));
 }
 
-/* Elements to process one by one before `out` is 64-byte aligned. */
-static inline npy_intp head_count8(const double *out, npy_intp n)
+/* Elements to process one by one before p (an output; max_drawdown's input)
+ * is 64-byte aligned: none when p is not even 8-byte aligned. */
+static inline npy_intp head_count8(const double *p, npy_intp n)
 {
-    const npy_intp mis = (npy_intp)(((uintptr_t)out & 63) / sizeof(double));
-    const npy_intp h = (((uintptr_t)out & 7) || mis == 0) ? 0 : 8 - mis;
+    const npy_intp mis = (npy_intp)(((uintptr_t)p & 63) / sizeof(double));
+    const npy_intp h = (((uintptr_t)p & 7) || mis == 0) ? 0 : 8 - mis;
     return h < n ? h : n;
 }
 

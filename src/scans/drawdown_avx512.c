@@ -165,10 +165,17 @@ TK_AVX512 static void mdd_avx512(const double *x, npy_intp n, tk_max_drawdown_st
 {
     const __m512d ninf = _mm512_set1_pd(-INFINITY), pinf = _mm512_set1_pd(INFINITY);
     const __m512d one = _mm512_set1_pd(1.0);
-    __m512d carry = _mm512_set1_pd(state->peak), best = _mm512_set1_pd(state->best);
-    tk_mask8 seen = state->seen ? (tk_mask8)0xff : (tk_mask8)0;
-    __m512d segmin = pinf;
+    /* Single steps up to a 64-byte boundary: the vector loads then never
+     * split a cache line (NumPy's buffers are 16-byte aligned). */
+    tk_max_drawdown_st s = *state;
     npy_intp i = 0;
+    const npy_intp head = head_count8(x, n);
+    for (; i < head; i++) {
+        (void)tk_max_drawdown_step(&s, x[i]);
+    }
+    __m512d carry = _mm512_set1_pd(s.peak), best = _mm512_set1_pd(s.best);
+    tk_mask8 seen = s.seen ? (tk_mask8)0xff : (tk_mask8)0;
+    __m512d segmin = pinf;
     while (i + TK_SKIP512 <= n) {
         const double p = lane0(carry);
         if (p > 0.0 && p < INFINITY) {
@@ -238,7 +245,9 @@ TK_AVX512 static void mdd_avx512(const double *x, npy_intp n, tk_max_drawdown_st
         i += TK_SKIP512;
     }
     flush8(&segmin, carry, &best, &seen);
-    tk_max_drawdown_st s = {lane0(carry), hmin8(best), seen != 0};
+    s.peak = lane0(carry);
+    s.best = hmin8(best);
+    s.seen = seen != 0;
     for (; i < n; i++) {
         (void)tk_max_drawdown_step(&s, x[i]);
     }
