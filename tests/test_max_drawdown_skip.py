@@ -245,6 +245,23 @@ def test_bound_nothing_seen_yet(k):
         _check(v, [100.0, -1.0, 0.0])
 
 
+@pytest.mark.parametrize("best, want", [(-0.96, -1.0), (-1.0, -1.0), (-1.5, -1.5), (-INF, -INF)])
+def test_bound_infinite_new_peak(best, want):
+    """A new peak +inf: the bars after it draw down x / inf - 1 = -1 (NaN for +-inf), which
+    the bound m / inf - 1 = -1 covers (bounded by the old peak, 5 / 100 - 1 = -0.95, a best
+    of -0.96 would skip the block).  Once skipped (best <= -1), the blocks at peak +inf,
+    -inf and finite bars in them, cannot lower the best.  The blocks after the one with
+    +inf have a -inf in every SIMD lane (their minimum's drawdown is NaN) and the scalar
+    tail is NaN, so only the block with +inf gives the -1."""
+    x = np.full(1200, 90.0)
+    x[400:402] = [INF, 5.0]  # the rest of its block (ending by 519 at any offset): 90
+    x[520:1100] = np.resize([-INF] * 8 + [3.0] * 8, 580)
+    x[1100:] = NAN
+    assert reference.max_drawdown_chunk(x.tolist(), [100.0, best, 1.0])[0][0] == want
+    for v in _at_offsets(x):
+        _check(v, [100.0, best, 1.0])
+
+
 @st.composite
 def bound_series(draw) -> tuple:
     """A state (finite positive peak, a best, seen or not), then runs of bars below a

@@ -150,8 +150,10 @@ TK_AVX512 static inline double hmax8(__m512d v)
  * only moves the peak to p1 (its largest bar: the scalar peak, a positive
  * number, so no signed zero to tell apart) and segmin starts again.  (p1 =
  * +inf is no exception: m/inf = 0 bounds the finite bars' x/inf = 0, an
- * infinite m gives lb = NaN, no skip; the loop then leaves the skip mode.)
- * Otherwise segmin is flushed at peak p and the block takes the prefix-max
+ * infinite m gives lb = NaN, no skip.  After such a skip best <= lb <= -1,
+ * and the blocks that follow, at peak +inf, have drawdowns -1 or NaN: they
+ * stay in this loop, no new peak, and whatever their flush gives, -1 or
+ * NaN, cannot lower the best.)  Otherwise segmin is flushed at peak p and the block takes the prefix-max
  * path, a division per bar.  On a long series the best is soon deeper than
  * a block's own drawdowns, and almost no block divides.
  */
