@@ -10,6 +10,15 @@ values exactly at / one ulp around the peak (ties are not new peaks, one ulp abo
 values whose quotient rounds to the current worst, zero / negative / infinite peaks (where
 the skip must not happen), NaN blocks, and carried states with any ``peak`` / ``best`` /
 ``seen`` (a state seen = 0 with a finite peak: a block of NaN must leave it unseen).
+
+A block that does set a new peak ``p1`` is bounded before any division: with ``m`` the
+smallest bar since the last flush (the skipped blocks' and this block's), every drawdown of
+those bars is at least ``lb = m / p1 - 1`` (``m >= 0``) or ``m / p - 1`` (``m < 0``); when the
+best so far is ``<= lb`` and something has been seen, the block only moves the peak.  The
+``*_bound_*`` tests put the deciding bar on each side of that bound (the quotient one ulp
+below / at / above the best, a negative bar before the new peak, a deep bar in an earlier
+skipped block, a state with nothing seen), at every 8-byte offset (the SIMD cores step single
+bars up to an aligned address first, so each offset moves the block boundaries).
 """
 
 from __future__ import annotations
@@ -145,3 +154,150 @@ def test_skip_edge_cases(peak, values, seen):
         x[(n // 128) * 128 :] = NAN
         _check(x, [peak, INF, seen])
         _check(np.r_[peak, x[:-1]], [-INF, INF, 0.0])
+
+
+def _at_offsets(x: np.ndarray):
+    """``x`` copied to each of the 8 float64 offsets of a 64-byte line."""
+    buf = np.empty(len(x) + 8)
+    for off in range(8):
+        v = buf[off : off + len(x)]
+        v[:] = x
+        yield v
+
+
+def _event_series(event: list, before: float, after: float, at: int = 400, n: int = 900) -> np.ndarray:
+    """``before`` bars, the ``event`` bars from index ``at``, then ``after`` bars."""
+    x = np.full(n, before)
+    x[at + len(event) :] = after
+    x[at : at + len(event)] = event
+    return x
+
+
+def _edge_below(p1: float, best: float) -> float:
+    """The largest bar whose drawdown from peak p1 is below ``best`` (the rounding edge)."""
+    m = p1 * (1.0 + best)
+    while m / p1 - 1.0 < best:
+        m = math.nextafter(m, INF)
+    while m / p1 - 1.0 >= best:
+        m = math.nextafter(m, -INF)
+    return m
+
+
+M_EDGE = _edge_below(200.0, -0.5)
+
+
+@pytest.mark.parametrize("at", [400, 445, 511, 512])
+@pytest.mark.parametrize(
+    "m, want",
+    [
+        (M_EDGE, M_EDGE / 200.0 - 1.0),  # the largest bar whose drawdown is below the best
+        (math.nextafter(M_EDGE, INF), -0.5),  # the next one: exactly the best, nothing changes
+        (100.0, -0.5),
+    ],
+)
+def test_bound_new_peak_then_its_minimum(at, m, want):
+    """A new peak p1 = 200 and, right after it (same block), a bar m whose drawdown
+    m / 200 - 1 sits at the best -0.5 of the state: bounded by p1, not by the old peak
+    (m / 100 - 1 is near 0, far above the best)."""
+    assert want < -0.5 if m == M_EDGE else want == -0.5
+    x = _event_series([200.0, m], before=90.0, after=190.0, at=at)
+    assert reference.max_drawdown_chunk(x.tolist(), [100.0, -0.5, 1.0])[0][0] == want
+    for v in _at_offsets(x):
+        _check(v, [100.0, -0.5, 1.0])
+
+
+@pytest.mark.parametrize("at", [400, 445, 511, 512])
+def test_bound_negative_bar_before_the_new_peak(at):
+    """A negative bar -10 at the old peak 100, then a new peak 200 (same block): its drawdown
+    is -10 / 100 - 1 = -1.1, below the best -1.06; bounded by p1 (-10 / 200 - 1 = -1.05)
+    the block would be skipped."""
+    x = _event_series([-10.0, 200.0], before=90.0, after=190.0, at=at)
+    assert reference.max_drawdown_chunk(x.tolist(), [100.0, -1.06, 1.0])[0][0] == -1.1
+    for v in _at_offsets(x):
+        _check(v, [100.0, -1.06, 1.0])
+        _check(np.r_[100.0, v[:-1]], [-INF, -1.06, 1.0])
+
+
+@pytest.mark.parametrize("gap", [150, 300, 600])
+def test_bound_deep_bar_in_a_skipped_block(gap):
+    """A bar 30 (drawdown -0.7) blocks before a new peak 200 amid bars whose drawdowns are
+    above the best -0.6 (90 / 200 - 1 = -0.55): the bound takes segmin (the skipped blocks'
+    minimum) with this block's, so the block with the new peak is not skipped and -0.7 is
+    flushed at the old peak."""
+    x = _event_series([200.0], before=90.0, after=190.0, at=700)
+    x[700 - gap] = 30.0
+    assert reference.max_drawdown_chunk(x.tolist(), [100.0, -0.6, 1.0])[0][0] == 30.0 / 100.0 - 1.0
+    for v in _at_offsets(x):
+        _check(v, [100.0, -0.6, 1.0])
+        _check(np.r_[100.0, v[:-1]], [-INF, -0.6, 1.0])
+
+
+@pytest.mark.parametrize("k", [1, 5, 40])
+def test_bound_nothing_seen_yet(k):
+    """A state with a peak but nothing seen (best -1 from the state), NaN bars, then k bars
+    below the peak and a new peak, then NaN: the block must be stepped, so that it is
+    seen (result -1, not NaN)."""
+    x = np.full(900, NAN)
+    x[400 : 400 + k] = 90.0
+    x[400 + k] = 200.0
+    assert reference.max_drawdown_chunk(x.tolist(), [100.0, -1.0, 0.0])[0][0] == -1.0
+    for v in _at_offsets(x):
+        _check(v, [100.0, -1.0, 0.0])
+
+
+@pytest.mark.parametrize("best, want", [(-0.96, -1.0), (-1.0, -1.0), (-1.5, -1.5), (-INF, -INF)])
+def test_bound_infinite_new_peak(best, want):
+    """A new peak +inf: the bars after it draw down x / inf - 1 = -1 (NaN for +-inf), which
+    the bound m / inf - 1 = -1 covers (bounded by the old peak, 5 / 100 - 1 = -0.95, a best
+    of -0.96 would skip the block).  Once skipped (best <= -1), the blocks at peak +inf,
+    -inf and finite bars in them, cannot lower the best.  The blocks after the one with
+    +inf have a -inf in every SIMD lane (their minimum's drawdown is NaN) and the scalar
+    tail is NaN, so only the block with +inf gives the -1."""
+    x = np.full(1200, 90.0)
+    x[400:402] = [INF, 5.0]  # the rest of its block (ending by 519 at any offset): 90
+    x[520:1100] = np.resize([-INF] * 8 + [3.0] * 8, 580)
+    x[1100:] = NAN
+    assert reference.max_drawdown_chunk(x.tolist(), [100.0, best, 1.0])[0][0] == want
+    for v in _at_offsets(x):
+        _check(v, [100.0, best, 1.0])
+
+
+@st.composite
+def bound_series(draw) -> tuple:
+    """A state (finite positive peak, a best, seen or not), then runs of bars below a
+    peak that sometimes rises inside a run; bars on the edges of the bound: drawdowns a few
+    ulps around the best for the current peak (after a new peak: bounded by it) or for the
+    one before it, negative / zero / NaN / infinite bars."""
+    p = draw(st.sampled_from([100.0, 1.0, 1e-300, 5e-324, 1e300]))
+    best = draw(st.sampled_from([-0.5, -0.9, -0.999, 0.0, -1.0, -1.5, -INF]))
+    seen = draw(st.sampled_from([1.0, 1.0, 0.0]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    peak, parts = p, []
+    for _ in range(draw(st.integers(1, 8))):
+        part = peak * (0.95 + 0.04 * rng.random(draw(st.integers(1, 300))))
+        j = draw(st.integers(0, len(part) - 1))
+        kind = draw(st.sampled_from(["plain", "peak", "peak+edge", "edge+peak", "edge", "neg", "special"]))
+        old = peak
+        if "peak" in kind:
+            peak = min(peak * draw(st.sampled_from([1.0000001, 1.5, 2.0, 1e10])), 1.7976931348623157e308)
+            part[j] = peak
+            part[j + 1 :] = peak * (0.95 + 0.04 * rng.random(len(part) - j - 1))
+        if "edge" in kind and -1.0 < best <= 0.0:
+            q, at = (old, j - 1) if kind == "edge+peak" else (peak, j + 1 if kind == "peak+edge" else j)
+            v = _edge_below(q, best)
+            for _ in range(draw(st.integers(0, 2))):
+                v = math.nextafter(v, draw(st.sampled_from([INF, -INF])))
+            part[min(max(at, 0), len(part) - 1)] = v
+        if kind == "neg":
+            part[j] = -draw(st.sampled_from([1.0, 0.5, 1e-300])) * peak
+        if kind == "special":
+            part[j] = draw(st.sampled_from([0.0, -0.0, NAN, INF, -INF, 5e-324]))
+        parts.append(part)
+    return np.concatenate(parts), [p, best, seen]
+
+
+@given(case=bound_series())
+def test_bound_edges_against_the_twin(case):
+    x, state = case
+    for v in _at_offsets(x):
+        _check(v, state)

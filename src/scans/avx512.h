@@ -32,6 +32,17 @@ typedef simde__mmask8 tk_mask8;
 typedef __mmask8 tk_mask8;
 #endif
 
+/* Keeps v in a register.  A vector loaded for both max(v, acc) and
+ * min(v, acc) cannot be their memory operand (v comes first, for the NaN
+ * rule), and GCC then loads it again for the second: twice the loads, each
+ * split across two cache lines when the data is not 64-byte aligned.  (An
+ * empty asm the emulated build does without: it has no such loads.) */
+#ifdef TK_AVX512_EMU
+#define TK_IN_REG512(v) ((void)(v))
+#else
+#define TK_IN_REG512(v) __asm__("" : "+v"(v))
+#endif
+
 /* [fill x k, a0, ..., a(7-k)] for a broadcast `fill` (vpermt2pd: index 8
  * picks fill's lane 0). */
 TK_AVX512 static inline __m512d shift8(__m512d a, __m512d fill, int k)
@@ -52,11 +63,12 @@ TK_AVX512 static inline double lane0(__m512d a)
     return _mm_cvtsd_f64(_mm512_castpd512_pd128(a));
 }
 
-/* Elements to process one by one before `out` is 64-byte aligned. */
-static inline npy_intp head_count8(const double *out, npy_intp n)
+/* Elements to process one by one before p (an output; max_drawdown's input)
+ * is 64-byte aligned: none when p is not even 8-byte aligned. */
+static inline npy_intp head_count8(const double *p, npy_intp n)
 {
-    const npy_intp mis = (npy_intp)(((uintptr_t)out & 63) / sizeof(double));
-    const npy_intp h = (((uintptr_t)out & 7) || mis == 0) ? 0 : 8 - mis;
+    const npy_intp mis = (npy_intp)(((uintptr_t)p & 63) / sizeof(double));
+    const npy_intp h = (((uintptr_t)p & 7) || mis == 0) ? 0 : 8 - mis;
     return h < n ? h : n;
 }
 

@@ -121,12 +121,30 @@ TK_AVX2 static inline void flush(__m256d *segmin, __m256d carry, __m256d *best, 
     }
 }
 
+/* The largest lane of a vector without NaN lanes. */
+TK_AVX2 static inline double hmax(__m256d v)
+{
+    double lanes[4];
+    _mm256_storeu_pd(lanes, v);
+    double m = lanes[0];
+    for (int k = 1; k < 4; k++) {
+        if (lanes[k] > m) {
+            m = lanes[k];
+        }
+    }
+    return m;
+}
+
 /*
  * max_drawdown skips the division on blocks that set no new peak: while the
  * peak p is finite and > 0, x -> x/p - 1 is monotone (correct rounding is
  * monotone), so min(x_i/p - 1) == min(x_i)/p - 1 bit for bit.  Such blocks
  * only fold their minimum into `segmin`, which is divided once when the peak
- * next moves.  Blocks with a new peak take the full prefix-max path.
+ * next moves.  A block with a new peak p1 is first bounded: with m the
+ * minimum of the bars since the last flush, every one of their drawdowns is
+ * >= m/p1 - 1 (m >= 0) or m/p - 1 (m < 0); when the best is already <= that
+ * and a drawdown has been seen, the block only moves the peak to p1 (the
+ * argument: drawdown_avx512.c).  Otherwise it takes the full prefix-max path.
  */
 /* Bytes ahead that the division-free loop prefetches (the hardware prefetcher
  * alone leaves the read-only pass ~5-10 % short of a np.max pass). */
@@ -138,10 +156,17 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_max_drawdown_st *st
 {
     const __m256d ninf = _mm256_set1_pd(-INFINITY), pinf = _mm256_set1_pd(INFINITY);
     const __m256d one = _mm256_set1_pd(1.0);
-    __m256d carry = _mm256_set1_pd(state->peak), best = _mm256_set1_pd(state->best);
-    __m256d seen = state->seen ? _mm256_castsi256_pd(_mm256_set1_epi64x(-1)) : _mm256_setzero_pd();
-    __m256d segmin = pinf;
+    /* Single steps up to a 32-byte boundary: no vector load then splits a
+     * cache line (NumPy's buffers are 16-byte aligned). */
+    tk_max_drawdown_st s = *state;
     npy_intp i = 0;
+    const npy_intp head = head_count(x, n);
+    for (; i < head; i++) {
+        (void)tk_max_drawdown_step(&s, x[i]);
+    }
+    __m256d carry = _mm256_set1_pd(s.peak), best = _mm256_set1_pd(s.best);
+    __m256d seen = s.seen ? _mm256_castsi256_pd(_mm256_set1_epi64x(-1)) : _mm256_setzero_pd();
+    __m256d segmin = pinf;
     while (i + TK_SKIP <= n) {
         const double p = _mm256_cvtsd_f64(carry);
         if (p > 0.0 && p < INFINITY) {
@@ -154,12 +179,16 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_max_drawdown_st *st
                                  _MM_HINT_T0);
                 }
                 __m256d h0 = carry, h1 = carry, h2 = carry, h3 = carry;
-                __m256d l0 = segmin, l1 = segmin, l2 = segmin, l3 = segmin;
+                __m256d l0 = pinf, l1 = pinf, l2 = pinf, l3 = pinf;
                 for (int k = 0; k < TK_SKIP / 4; k += 4) {
-                    const __m256d v0 = _mm256_loadu_pd(x + i + 4 * k);
-                    const __m256d v1 = _mm256_loadu_pd(x + i + 4 * k + 4);
-                    const __m256d v2 = _mm256_loadu_pd(x + i + 4 * k + 8);
-                    const __m256d v3 = _mm256_loadu_pd(x + i + 4 * k + 12);
+                    __m256d v0 = _mm256_loadu_pd(x + i + 4 * k);
+                    __m256d v1 = _mm256_loadu_pd(x + i + 4 * k + 4);
+                    __m256d v2 = _mm256_loadu_pd(x + i + 4 * k + 8);
+                    __m256d v3 = _mm256_loadu_pd(x + i + 4 * k + 12);
+                    TK_IN_REG256(v0);
+                    TK_IN_REG256(v1);
+                    TK_IN_REG256(v2);
+                    TK_IN_REG256(v3);
                     h0 = _mm256_max_pd(v0, h0);
                     h1 = _mm256_max_pd(v1, h1);
                     h2 = _mm256_max_pd(v2, h2);
@@ -170,10 +199,20 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_max_drawdown_st *st
                     l3 = _mm256_min_pd(v3, l3);
                 }
                 const __m256d hi = _mm256_max_pd(_mm256_max_pd(h0, h1), _mm256_max_pd(h2, h3));
-                if (_mm256_movemask_pd(_mm256_cmp_pd(hi, carry, _CMP_GT_OQ))) {
+                const __m256d lo = _mm256_min_pd(_mm256_min_pd(l0, l1), _mm256_min_pd(l2, l3));
+                if (_mm256_movemask_pd(_mm256_cmp_pd(hi, carry, _CMP_GT_OQ))) { /* bound it */
+                    const double p1 = hmax(hi), m = hmin(_mm256_min_pd(lo, segmin));
+                    const double lb = m / (m >= 0.0 ? p1 : p) - 1.0;
+                    if (_mm256_movemask_pd(seen)
+                        && _mm256_movemask_pd(
+                            _mm256_cmp_pd(best, _mm256_set1_pd(lb), _CMP_LE_OQ))) {
+                        carry = _mm256_set1_pd(p1);
+                        segmin = pinf;
+                        continue;
+                    }
                     break;
                 }
-                segmin = _mm256_min_pd(_mm256_min_pd(l0, l1), _mm256_min_pd(l2, l3));
+                segmin = _mm256_min_pd(lo, segmin);
             }
             if (i + TK_SKIP > n) {
                 break;
@@ -202,7 +241,9 @@ TK_AVX2 static void mdd_avx2(const double *x, npy_intp n, tk_max_drawdown_st *st
         i += TK_SKIP;
     }
     flush(&segmin, carry, &best, &seen);
-    tk_max_drawdown_st s = {_mm256_cvtsd_f64(carry), hmin(best), _mm256_movemask_pd(seen) != 0};
+    s.peak = _mm256_cvtsd_f64(carry);
+    s.best = hmin(best);
+    s.seen = _mm256_movemask_pd(seen) != 0;
     for (; i < n; i++) {
         (void)tk_max_drawdown_step(&s, x[i]);
     }
