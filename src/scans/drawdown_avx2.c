@@ -99,13 +99,7 @@ TK_AVX2 static inline double hmin(__m256d v)
 {
     double lanes[4];
     _mm256_storeu_pd(lanes, v);
-    double m = lanes[0];
-    for (int k = 1; k < 4; k++) {
-        if (lanes[k] < m) {
-            m = lanes[k];
-        }
-    }
-    return m;
+    return tk_lanes_min(lanes, 4);
 }
 
 /* Fold the minimum of skipped blocks (all below the carried peak) into best. */
@@ -126,13 +120,7 @@ TK_AVX2 static inline double hmax(__m256d v)
 {
     double lanes[4];
     _mm256_storeu_pd(lanes, v);
-    double m = lanes[0];
-    for (int k = 1; k < 4; k++) {
-        if (lanes[k] > m) {
-            m = lanes[k];
-        }
-    }
-    return m;
+    return tk_lanes_max(lanes, 4);
 }
 
 /*

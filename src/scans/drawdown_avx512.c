@@ -97,13 +97,7 @@ TK_AVX512 static inline double hmin8(__m512d v)
 {
     double lanes[8];
     _mm512_storeu_pd(lanes, v);
-    double m = lanes[0];
-    for (int k = 1; k < 8; k++) {
-        if (lanes[k] < m) {
-            m = lanes[k];
-        }
-    }
-    return m;
+    return tk_lanes_min(lanes, 8);
 }
 
 /* Fold the minimum of skipped blocks (all below the carried peak) into best. */
@@ -124,13 +118,7 @@ TK_AVX512 static inline double hmax8(__m512d v)
 {
     double lanes[8];
     _mm512_storeu_pd(lanes, v);
-    double m = lanes[0];
-    for (int k = 1; k < 8; k++) {
-        if (lanes[k] > m) {
-            m = lanes[k];
-        }
-    }
-    return m;
+    return tk_lanes_max(lanes, 8);
 }
 
 /*

@@ -608,4 +608,29 @@ static inline int tk_drawdowns_active(const tk_drawdowns_st *s, tk_episode_rec *
     return 1;
 }
 
+/* The SIMD paths' horizontal folds of a vector's lanes (stored to l[0..k)):
+ * from lane 0, a strictly smaller (larger) lane replaces the value, so a
+ * NaN lane 0 stays (see hmin8 / hmin in drawdown_avx512.c / _avx2.c). */
+static inline double tk_lanes_min(const double *l, int k)
+{
+    double m = l[0];
+    for (int j = 1; j < k; j++) {
+        if (l[j] < m) {
+            m = l[j];
+        }
+    }
+    return m;
+}
+
+static inline double tk_lanes_max(const double *l, int k)
+{
+    double m = l[0];
+    for (int j = 1; j < k; j++) {
+        if (l[j] > m) {
+            m = l[j];
+        }
+    }
+    return m;
+}
+
 #endif
