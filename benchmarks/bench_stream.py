@@ -33,6 +33,7 @@ Protocol: median of ``--repeat`` samples, ``gc`` disabled while timing,
 from __future__ import annotations
 
 import argparse
+import collections
 import gc
 import math
 import os
@@ -40,7 +41,7 @@ import platform
 import statistics
 import threading
 import time
-from typing import Callable, List
+from typing import Callable, Deque, List
 
 import numpy as np
 
@@ -177,12 +178,61 @@ def bench_ticks(n: int, repeat: int) -> None:
             f"{name:<20}{t_stream:>10.1f}ns{t_ufunc:>12.1f}ns{t_py:>11.1f}ns"
             f"{t_ufunc / t_stream:>13.1f}x{t_py / t_stream:>10.1f}x  {'exact' if same else 'MISMATCH'}"
         )
+    bench_rolling(walk, repeat)
     base = _loop_overhead(walk.tolist(), repeat)
     print(
         f"(for scale: a Python for-loop calling a one-argument lambda: {base:.1f} ns per item;"
         f" all figures include the loop)"
     )
     print("target: stream <= 100 ns per update and below both alternatives\n")
+
+
+class PyRollingMaxDrawdown:
+    """The window kept in a deque, its max drawdown recomputed per update (O(window))."""
+
+    __slots__ = ("win",)
+
+    def __init__(self, window: int) -> None:
+        self.win: Deque[float] = collections.deque(maxlen=window)
+
+    def update(self, v: float) -> float:
+        self.win.append(v)
+        peak, best = -math.inf, math.inf
+        for p in self.win:
+            if p > peak:
+                peak = p
+            d = p / peak - 1.0
+            if d < best:
+                best = d
+        return best if len(self.win) == self.win.maxlen else math.nan
+
+
+def bench_rolling(walk: np.ndarray, repeat: int, window: int = 252) -> None:
+    """stream.RollingMaxDrawdown against the batch kernel ticked with state= on one price
+    (the cheapest way without a stream) and the naive deque."""
+    xs = walk.tolist()
+    m = min(len(xs), 5_000)
+    live, py = stream.RollingMaxDrawdown(window), PyRollingMaxDrawdown(window)
+    ra = [live.update(v) for v in xs[:m]]
+    rc = [py.update(v) for v in xs[:m]]
+    same = np.array_equal(ra, tk.rolling_max_drawdown(walk[:m], window), equal_nan=True)
+    same = same and np.array_equal(ra, rc, equal_nan=True)
+    state = [None]
+
+    def batch_tick(v: float) -> float:
+        out, state[0] = tk.rolling_max_drawdown(np.array([v]), window, state=state[0], return_state=True)
+        return float(out[0])
+
+    t_stream = _time_updates(stream.RollingMaxDrawdown(window).update, xs, repeat)
+    t_batch = _time_updates(batch_tick, xs[: max(len(xs) // 100, 500)], repeat)
+    t_py = _time_updates(PyRollingMaxDrawdown(window).update, xs[: max(len(xs) // 20, 2000)], repeat)
+    name = f"rolling_mdd/{window}"
+    print(
+        f"{name:<20}{t_stream:>10.1f}ns{t_batch:>12.1f}ns{t_py:>11.1f}ns"
+        f"{t_batch / t_stream:>13.1f}x{t_py / t_stream:>10.1f}x  {'exact' if same else 'MISMATCH'}"
+    )
+    print("(rolling_mdd: the middle column ticks tk.rolling_max_drawdown(state=) on one price;")
+    print(" pure Python recomputes the window from a deque)")
 
 
 def _run_threads(

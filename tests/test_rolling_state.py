@@ -9,7 +9,9 @@ infinite prices (the naive recomputation), with every min_periods.
 
 from __future__ import annotations
 
+import gc
 import pickle
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -125,3 +127,106 @@ def test_nan_policy_with_state():
         r2 = tk.rolling_max_drawdown(x[4:], 3, min_periods=1, nan=nan, state=s)
         assert _same(np.concatenate([r1, r2]), batch), nan
         assert s.kernel == f"rolling_max_drawdown/3@{nan}"
+
+
+# --- the C stream: its ring, its allocations, its own argument checks ---------------------------
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    w=st.sampled_from([15, 16, 17, 31, 32, 33, 63, 100, 129]),
+    mp=st.integers(0, 3),
+    kind=st.sampled_from(["positive", "special"]),
+    n=st.integers(0, 400),
+    k=st.integers(0, 400),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_stream_ring_grows_and_wraps(w, mp, kind, n, k, seed):
+    """Windows past the ring's first 16 slots: it grows by doubling up to the window, then wraps;
+    a stream restored from a state at any point (before, at and after the window fills) holds
+    the state's prices in the right slots."""
+    rng = np.random.default_rng(seed)
+    x = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.05, n))
+    if kind == "special":
+        m = rng.random(n) < 0.03
+        x[m] = rng.choice(SPECIALS, int(m.sum()))
+    k = min(k, n)
+    with np.errstate(all="ignore"):
+        batch, final = tk.rolling_max_drawdown(x, w, min_periods=mp, return_state=True)
+        live = RollingMaxDrawdown(w, mp)
+        assert _same(np.array([live.update(v) for v in x], dtype=np.float64), batch)
+        assert live.state == final and live.seen == n
+        _, s = tk.rolling_max_drawdown(x[:k], w, min_periods=mp, return_state=True)
+        live = RollingMaxDrawdown(w, mp, state=s)
+        assert live.state == s
+        assert _same(np.array([live.update(v) for v in x[k:]], dtype=np.float64), batch[k:])
+        assert live.state == final
+
+
+def test_stream_huge_window_allocates_as_bars_come():
+    """The ring grows with the bars: a window of 2**40 bars costs nothing up front."""
+    x = 100.0 * np.cumprod(1.0 + np.random.default_rng(3).normal(0.0, 0.02, 300))
+    live = RollingMaxDrawdown(2**40, 1)
+    got = np.array([live.update(v) for v in x])
+    assert _same(got, tk.rolling_max_drawdown(x, 2**40, min_periods=1))
+    assert live.window == 2**40 and live.min_periods == 1 and live.seen == 300
+
+
+def test_stream_core_type_checks_its_own_arguments():
+    """The C type, called directly (not through tk.stream), refuses what it cannot use
+    with a Python exception and is left unusable, never half-initialised."""
+    from tradekernels import _core
+
+    raw = _core.RollingMaxDrawdown.__new__(_core.RollingMaxDrawdown)
+    with pytest.raises(RuntimeError, match="__init__"):
+        raw.update(1.0)
+    with pytest.raises(RuntimeError, match="__init__"):
+        _ = raw.state_vector
+    for args in [(0, 0), (3, 4), (3, -1), (-5, 0)]:
+        with pytest.raises(ValueError, match="window"):
+            _core.RollingMaxDrawdown(*args)
+    for seen in (1.5, -1.0, np.nan, np.inf, 2.0**60):
+        bad = [seen, 1.0, 2.0]
+        with pytest.raises(ValueError, match="whole number"):
+            _core.RollingMaxDrawdown(3, 1, bad)
+    with pytest.raises(ValueError, match="length 3"):
+        _core.RollingMaxDrawdown(3, 1, [1.0, 2.0])
+    with pytest.raises(TypeError):
+        _core.RollingMaxDrawdown(3, 1, [2.0, "a", 1.0])
+    with pytest.raises(TypeError):
+        _core.RollingMaxDrawdown(3, 1, 5.0)
+    live = _core.RollingMaxDrawdown(3, 1)
+    with pytest.raises(TypeError, match="[Rr]eal number|float"):
+        live.update("1.0")
+    with pytest.raises(TypeError):
+        live.__init__(3, 1, [2.0, "a", 1.0])
+    with pytest.raises(RuntimeError, match="__init__"):
+        live.update(1.0)  # a failed re-initialisation leaves it unusable, not half-restored
+
+
+def test_stream_memory_is_given_back():
+    """Ring and summaries are freed by reset, re-initialisation and deallocation
+    (PyMem, so tracemalloc sees them)."""
+    x = (100.0 * np.cumprod(1.0 + np.random.default_rng(4).normal(0.0, 0.02, 600))).tolist()
+
+    def churn():
+        live = RollingMaxDrawdown(200, 1)
+        for v in x:
+            live.update(v)
+        live.reset()
+        for v in x[:300]:
+            live.update(v)
+        RollingMaxDrawdown(200, 1, state=live.state)
+
+    churn()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        start, _ = tracemalloc.get_traced_memory()
+        for _ in range(200):
+            churn()
+        gc.collect()
+        end, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert end - start < 64 * 1024  # a leak would be >= 200 x 200 x 32 bytes

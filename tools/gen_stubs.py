@@ -158,13 +158,12 @@ def _stream_stub(reg) -> str:
         "class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]",
         "    def extend(self, values: Any) -> Any: ...",
     ]
-    # rolling_max_drawdown (a Python two-stack, rolling.inc.h's general loop): hand-written in stream.py
+    # rolling_max_drawdown (its state is the last window - 1 prices): hand-written in stream.py
     out += [
-        "class RollingMaxDrawdown:",
-        "    window: int",
-        "    min_periods: int",
-        "    def __init__(self, window: int, min_periods: Any = ..., state: Any = ...) -> None: ...",
-        "    def update(self, x: Any) -> float: ...",
+        "class RollingMaxDrawdown(_core.RollingMaxDrawdown):",
+        "    def __init__(  # type: ignore[override]",
+        "        self, window: int, min_periods: Any = ..., state: Any = ...",
+        "    ) -> None: ...",
         "    @property",
         "    def state(self) -> State: ...",
         "    def extend(self, values: Any) -> Any: ...",

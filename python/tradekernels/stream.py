@@ -22,13 +22,19 @@ class                  ``update(x)`` returns
                        from the first update, or go on from ``state``)
 ``MaxDrawdownDuration`` the longest underwater run so far (int; ``.value``)
 ``UlcerIndex``         the ulcer index (``ddof=0``) so far
+``Drawdowns``          the episode this price recovers (a record tuple)
+                       or None; ``.active`` is the open one
+``RollingMaxDrawdown`` the max drawdown of the window ending at ``x``
+                       (``RollingMaxDrawdown(window, min_periods)``)
 =====================  =================================================
 
 * Streams compute in float64: ``x`` is anything ``float()`` accepts
   (a NumPy float32 scalar is widened exactly, so a float32 series gives the
   float64 batch result of its values).
 * ``update`` allocates nothing itself (the float it returns comes from
-  CPython's free list); it takes ~25 ns including a Python loop (``benchmarks/bench_stream.py``).
+  CPython's free list; ``RollingMaxDrawdown`` grows its ring of prices until
+  ``window`` have come); it takes ~20-35 ns including a Python loop
+  (``benchmarks/bench_stream.py``).
 * ``.state`` is the :class:`~tradekernels.State` after the last update; it
   can seed a batch call (``tk.drawdown(chunk, state=s.state)``) and a
   stream can start from a batch call's state (``Drawdown(state=st)``), so
@@ -41,7 +47,7 @@ class                  ``update(x)`` returns
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import Any, Optional
 
 import numpy as np
 
@@ -162,62 +168,21 @@ class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]
 __all__ = __all__ + ["Drawdowns"]
 
 
-_INF = float("inf")
-_EMPTY = (-_INF, _INF, _INF)  # the summary (max, min, mdd) of a segment without a price
-
-
-def _seg_one(v: float) -> Tuple[float, float, float]:
-    return _EMPTY if v != v else (v, v, 0.0)
-
-
-def _seg_cat(a: Tuple[float, float, float], b: Tuple[float, float, float]) -> Tuple[float, float, float]:
-    """A then B (``tk_seg_cat``, src/scans/rolling.c: the same IEEE operations)."""
-    if a[0] == -_INF:
-        return b
-    if b[0] == -_INF:
-        return a
-    mx = b[0] if b[0] > a[0] else a[0]
-    mn = b[1] if b[1] < a[1] else a[1]
-    mdd = b[2] if b[2] < a[2] else a[2]
-    if b[1] < a[0]:  # IEEE division: a zero max (a window with a bad price, unused) gives inf / NaN
-        c = _ieee_div(b[1], a[0]) - 1.0
-        mdd = c if c < mdd else mdd
-    return (mx, mn, mdd)
-
-
-def _bad(v: float) -> bool:
-    """A price for which the summaries are not exact (zero, negative, +-inf)."""
-    return v == v and not (0.0 < v < _INF)
-
-
-class RollingMaxDrawdown:
+class RollingMaxDrawdown(_core.RollingMaxDrawdown):
     """Live :func:`tradekernels.rolling_max_drawdown`: ``RollingMaxDrawdown(window,
     min_periods=None, state=None)``; ``update(price)`` returns the max drawdown of
     the window ending at that price, bit for bit the batch result for that bar.
 
-    The two-stack sliding window of the C kernel (src/scans/rolling.inc.h, the
-    general loop: segment summaries, a window holding a zero, negative or
-    infinite price recomputed naively), in Python: O(1) amortised per update
-    on positive prices.  ``.state`` is the batch state
-    (``State("rolling_max_drawdown/<window>")``: the bars seen and the last
-    ``window - 1`` prices), so a stream can continue a batch call and the other
-    way round.  Computes in float64.  Not thread-safe.
+    The general loop of the C kernel (src/scans/rolling.inc.h: segment
+    summaries, a window holding a zero, negative or infinite price recomputed
+    naively) over a ring of the last ``window`` prices, in C: O(1) amortised per
+    update on positive prices, no allocation once ``window`` prices have come.
+    ``.state`` is the batch state (``State("rolling_max_drawdown/<window>")``: the
+    bars seen and the last ``window - 1`` prices), so a stream can continue a
+    batch call and the other way round.  Computes in float64.  Not thread-safe.
     """
 
-    __slots__ = (
-        "window",
-        "min_periods",
-        "_xs",
-        "_base",
-        "_start",
-        "_i",
-        "_f0",
-        "_f1",
-        "_agg",
-        "_back",
-        "_valid",
-        "_nbad",
-    )
+    __slots__ = ()
 
     def __init__(self, window: int, min_periods: Any = None, state: Any = None) -> None:
         if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
@@ -225,83 +190,20 @@ class RollingMaxDrawdown:
         mp = int(window) if min_periods is None else int(min_periods)
         if not 0 <= mp <= window:
             raise ValueError(f"RollingMaxDrawdown: min_periods must be in [0, window], got {min_periods}")
-        self.window, self.min_periods = int(window), mp
-        self._restart(state)
-
-    def _restart(self, state: Any) -> None:
-        self._xs: list = []  # the prices from bar _base on
-        self._base = self._start = 0  # _start: the first bar counted (a state's prices start later)
-        self._i = 0  # bars seen
-        self._f0 = self._f1 = 0
-        self._agg: list = []  # suffix summaries of bars f0 .. f1-1
-        self._back = _EMPTY
-        self._valid = self._nbad = 0
-        if state is None:
-            return
-        v = as_state_vector(f"rolling_max_drawdown/{self.window}", state)
-        if v.ndim != 1:
-            raise ValueError(
-                f"RollingMaxDrawdown: expected the state of one series, got shape {v.shape[:-1]}"
-            )
-        seen = float(v[0])
-        if not (seen >= 0 and seen == int(seen)):
-            raise ValueError(
-                f"RollingMaxDrawdown: the state's bar count must be a whole number >= 0, got {seen}"
-            )
-        head = int(min(seen, self.window - 1))
-        # the state's prices, replayed as a series of their own (fewer than
-        # `window` bars: every window of theirs starts at their first), then
-        # moved to their place in the series
-        for p in v[len(v) - head :]:
-            self.update(float(p))
-        shift = int(seen) - head
-        self._i += shift
-        self._base += shift
-        self._f0 += shift
-        self._f1 += shift
-        self._start = shift
-
-    def _x(self, j: int) -> float:
-        return self._xs[j - self._base]
-
-    def update(self, x: Any) -> float:
-        """The max drawdown of the window ending at price ``x`` (NaN while the
-        window holds fewer than ``min_periods`` prices, or none)."""
-        v = float(x)
-        w, i = self.window, self._i
-        self._xs.append(v)
-        self._valid += v == v
-        self._nbad += _bad(v)
-        self._back = _seg_cat(self._back, _seg_one(v))
-        s = i - w + 1 if i >= w else 0
-        if s > self._start:  # bar s-1 left the window
-            u = self._x(s - 1)
-            self._valid -= u == u
-            self._nbad -= _bad(u)
-        if s > self._f1:  # flip [s, i] into suffix summaries
-            acc, agg = _EMPTY, [_EMPTY] * (i - s + 1)
-            for j in range(i, s - 1, -1):
-                acc = _seg_cat(_seg_one(self._x(j)), acc)
-                agg[j - s] = acc
-            self._agg, self._f0, self._f1, self._back = agg, s, i + 1, _EMPTY
-        if s - self._base > 2 * w:  # forget the prices before the window
-            del self._xs[: s - self._base]
-            self._base = s
-        self._i = i + 1
-        if self._valid < self.min_periods or self._valid == 0:
-            return float("nan")
-        if self._nbad > 0:
-            return max_drawdown_naive([self._x(j) for j in range(s, i + 1)])
-        seg = _seg_cat(self._agg[s - self._f0], self._back) if s < self._f1 else self._back
-        return float("nan") if seg[2] == _INF else seg[2]
+        vec = None
+        if state is not None:
+            v = as_state_vector(f"rolling_max_drawdown/{int(window)}", state)
+            if v.ndim != 1:
+                raise ValueError(
+                    f"RollingMaxDrawdown: expected the state of one series, got shape {v.shape[:-1]}"
+                )
+            vec = v.tolist()
+        super().__init__(int(window), mp, vec)
 
     @property
     def state(self) -> State:
         """The batch state after the last update."""
-        w = self.window
-        head = min(self._i, w - 1)
-        tail = [self._x(j) for j in range(self._i - head, self._i)]
-        return State(f"rolling_max_drawdown/{w}", [float(self._i)] + [float("nan")] * (w - 1 - head) + tail)
+        return State(f"rolling_max_drawdown/{self.window}", self.state_vector)
 
     def extend(self, values: Any) -> np.ndarray:
         """Feed many prices at once (the batch C kernel, from the current state)."""
@@ -314,31 +216,18 @@ class RollingMaxDrawdown:
             state=self.state,
             return_state=True,
         )
-        self._restart(st)
+        _core.RollingMaxDrawdown.__init__(self, self.window, self.min_periods, st.values.tolist())
         return out
 
     def reset(self) -> None:
         """Back to the state before the first price."""
-        self._restart(None)
+        _core.RollingMaxDrawdown.__init__(self, self.window, self.min_periods)
 
     def __reduce__(self):
         return (type(self), (self.window, self.min_periods, self.state))
 
     def __repr__(self) -> str:
-        return f"tradekernels.stream.RollingMaxDrawdown({self.window}, {self.min_periods}, seen={self._i})"
-
-
-def _ieee_div(a: float, b: float) -> float:
-    from .scans.reference import _div
-
-    return _div(a, b)
-
-
-def max_drawdown_naive(seg: list) -> float:
-    """The twin's max drawdown of one window (tradekernels.scans.reference.max_drawdown)."""
-    from .scans.reference import max_drawdown
-
-    return max_drawdown(seg)
+        return f"tradekernels.stream.RollingMaxDrawdown({self.window}, {self.min_periods}, seen={self.seen})"
 
 
 __all__ = __all__ + ["RollingMaxDrawdown"]

@@ -13,6 +13,7 @@
  *
  * All streams compute in float64 (their inputs are Python floats).
  */
+#include "rolling.h"
 #include "tk_scan.h"
 
 /* ------------------------------------------------------------------ */
@@ -90,8 +91,10 @@ static void tk_stream_dealloc(PyObject *self)
 
 /* The type around a stream's init / update / state_vector functions (and
  * any extra getters, the variable arguments): methods, getters, slots and
- * the heap-type spec. */
-#define TK_STREAM_TYPE(Name, name, objtype, doc, ...)                                          \
+ * the heap-type spec; TK_STREAM_TYPE_D with a dealloc of its own. */
+#define TK_STREAM_TYPE(Name, name, objtype, doc, ...) \
+    TK_STREAM_TYPE_D(Name, name, objtype, tk_stream_dealloc, doc, __VA_ARGS__)
+#define TK_STREAM_TYPE_D(Name, name, objtype, dealloc, doc, ...)                               \
     static PyMethodDef tk_##name##_stream_methods[] = {                                        \
         {"update", tk_##name##_stream_update, METH_O,                                          \
          "update(x): the next output of tradekernels." #name " for the new value x."},         \
@@ -104,7 +107,7 @@ static void tk_stream_dealloc(PyObject *self)
         {Py_tp_doc, (void *)(doc)},                                                            \
         {Py_tp_new, (void *)PyType_GenericNew},                                                \
         {Py_tp_init, (void *)tk_##name##_stream_init},                                         \
-        {Py_tp_dealloc, (void *)tk_stream_dealloc},                                            \
+        {Py_tp_dealloc, (void *)(dealloc)},                                                    \
         {Py_tp_methods, tk_##name##_stream_methods},                                           \
         {Py_tp_getset, tk_##name##_stream_getset},                                             \
         {0, NULL}};                                                                            \
@@ -392,6 +395,243 @@ static PyObject *tk_drawdowns_stream_active(PyObject *self, void *Py_UNUSED(c))
     Py_RETURN_NONE;
 }
 
+/* rolling_max_drawdown: RollingMaxDrawdown(window, min_periods, state=None);
+ * update(price) -> the max drawdown of the window ending at that price.
+ * The general loop of rolling.inc.h (tk_rmdd_general: segment summaries,
+ * and the naive recomputation while the window holds a bad price), bar by
+ * bar over a ring of the last `window` prices: bar j sits in slot
+ * (j - start) mod window, start being the first bar held (a state's
+ * prices start later).  The ring grows to `window` entries as bars arrive
+ * and the suffix summaries are allocated at the first flip, so a huge
+ * window costs nothing until its bars come.  The state vector is the batch
+ * state (tradekernels._state: the bars seen, then the last window - 1
+ * prices, NaN-padded in front). */
+typedef struct {
+    PyObject_HEAD npy_intp w, mp; /* window (0: __init__ never ran), min_periods */
+    npy_intp i;                   /* bars seen: the index of the next bar */
+    npy_intp start;               /* the first bar held */
+    npy_intp pos;                 /* the slot of bar i */
+    npy_intp cap;                 /* slots allocated (<= w) */
+    npy_intp f0, f1;              /* front part [f0, f1): agg[j - f0] = bars j .. f1-1 */
+    npy_intp valid, bad;          /* non-NaN / bad bars in the window */
+    tk_seg back;                  /* back part [f1, i) */
+    double *ring;
+    tk_seg *agg; /* w entries, from the first flip on */
+} tk_rmdd_stream;
+
+static void tk_rmdd_stream_clear(tk_rmdd_stream *o)
+{
+    PyMem_Free(o->ring);
+    PyMem_Free(o->agg);
+    o->w = o->mp = o->i = o->start = o->pos = o->cap = o->f0 = o->f1 = o->valid = o->bad = 0;
+    o->back = tk_seg_empty();
+    o->ring = NULL;
+    o->agg = NULL;
+}
+
+static void tk_rmdd_stream_dealloc(PyObject *self)
+{
+    tk_rmdd_stream_clear((tk_rmdd_stream *)self);
+    tk_stream_dealloc(self);
+}
+
+/* The slot of bar j, for i - w <= j <= i. */
+static inline npy_intp tk_rmdd_slot(const tk_rmdd_stream *o, npy_intp j)
+{
+    const npy_intp k = o->pos - (o->i - j);
+    return k < 0 ? k + o->w : k;
+}
+
+/* The next bar: its result in *r, or -1 with a MemoryError set and the
+ * stream unchanged. */
+static int tk_rmdd_stream_step(tk_rmdd_stream *o, double v, double *r)
+{
+    const npy_intp w = o->w, i = o->i;
+    const npy_intp s = (i >= w) ? i - w + 1 : 0; /* the window is [s, i] */
+    if (o->pos == o->cap) { /* (only before the ring first fills: no slot has wrapped) */
+        const npy_intp cap = o->cap == 0 ? (w < 16 ? w : 16) : (o->cap > w / 2 ? w : 2 * o->cap);
+        double *ring = PyMem_Realloc(o->ring, (size_t)cap * sizeof(double));
+        if (ring == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        o->ring = ring;
+        o->cap = cap;
+    }
+    if (s > o->f1 && o->agg == NULL) {
+        o->agg = PyMem_Malloc((size_t)w * sizeof(tk_seg));
+        if (o->agg == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    if (s > o->start) { /* bar s-1 = i - w left the window: it is in slot pos */
+        const double u = o->ring[o->pos];
+        o->valid -= (u == u);
+        o->bad -= tk_seg_bad(u);
+    }
+    o->ring[o->pos] = v;
+    o->valid += (v == v);
+    o->bad += tk_seg_bad(v);
+    o->back = tk_seg_cat(o->back, tk_seg_one(v));
+    if (s > o->f1) { /* the front is used up: flip [s, i] into suffix summaries */
+        tk_seg acc = tk_seg_empty();
+        npy_intp k = o->pos;
+        for (npy_intp j = i; j >= s; j--) {
+            acc = tk_seg_cat(tk_seg_one(o->ring[k]), acc);
+            o->agg[j - s] = acc;
+            k = (k == 0) ? w - 1 : k - 1;
+        }
+        o->f0 = s;
+        o->f1 = i + 1;
+        o->back = tk_seg_empty();
+    }
+    if (o->valid < o->mp || o->valid == 0) {
+        *r = NAN;
+    }
+    else if (o->bad > 0) { /* the naive max drawdown of bars [s, i] */
+        tk_max_drawdown_st st = tk_max_drawdown_init();
+        npy_intp k = tk_rmdd_slot(o, s);
+        for (npy_intp j = s; j <= i; j++) {
+            (void)tk_max_drawdown_step(&st, o->ring[k]);
+            k = (k + 1 == w) ? 0 : k + 1;
+        }
+        *r = tk_max_drawdown_result(&st);
+    }
+    else {
+        *r = tk_seg_result(s < o->f1 ? tk_seg_cat(o->agg[s - o->f0], o->back) : o->back);
+    }
+    o->i = i + 1;
+    o->pos = (o->pos + 1 == w) ? 0 : o->pos + 1;
+    return 0;
+}
+
+static int tk_rolling_max_drawdown_stream_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"window", "min_periods", "state", NULL};
+    tk_rmdd_stream *o = (tk_rmdd_stream *)self;
+    Py_ssize_t w, mp;
+    PyObject *st = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "nn|O:RollingMaxDrawdown", kwlist, &w, &mp, &st)) {
+        return -1;
+    }
+    if (w < 1 || mp < 0 || mp > w) {
+        PyErr_Format(PyExc_ValueError,
+                     "RollingMaxDrawdown: need window >= 1 and 0 <= min_periods <= window, got "
+                     "%zd, %zd",
+                     w, mp);
+        return -1;
+    }
+    tk_rmdd_stream_clear(o);
+    o->w = w;
+    o->mp = mp;
+    if (st == Py_None) {
+        return 0;
+    }
+    PyObject *seq = PySequence_Fast(st, "state must be a sequence of numbers (the state vector)");
+    if (seq == NULL) {
+        goto fail;
+    }
+    if (PySequence_Fast_GET_SIZE(seq) != w) {
+        PyErr_Format(PyExc_ValueError,
+                     "RollingMaxDrawdown: the state vector must have length %zd, got %zd", w,
+                     PySequence_Fast_GET_SIZE(seq));
+        goto fail_seq;
+    }
+    double seen;
+    if (tk_arg_double(PySequence_Fast_GET_ITEM(seq, 0), &seen) < 0) {
+        goto fail_seq;
+    }
+    if (!(seen >= 0.0 && seen <= 0x1p53 && seen == floor(seen))) {
+        PyErr_Format(PyExc_ValueError,
+                     "RollingMaxDrawdown: the state's bar count must be a whole number >= 0, "
+                     "got %R",
+                     PySequence_Fast_GET_ITEM(seq, 0));
+        goto fail_seq;
+    }
+    /* the state's prices, replayed as a series of their own (fewer than
+     * `window` bars: every window of theirs starts at their first), then
+     * moved to their place in the series */
+    const npy_intp head = (npy_intp)seen < w - 1 ? (npy_intp)seen : w - 1;
+    for (npy_intp j = w - head; j < w; j++) {
+        double v, r;
+        if (tk_arg_double(PySequence_Fast_GET_ITEM(seq, j), &v) < 0
+            || tk_rmdd_stream_step(o, v, &r) < 0) {
+            goto fail_seq;
+        }
+    }
+    const npy_intp shift = (npy_intp)seen - head;
+    o->i += shift;
+    o->start += shift;
+    o->f0 += shift;
+    o->f1 += shift;
+    Py_DECREF(seq);
+    return 0;
+fail_seq:
+    Py_DECREF(seq);
+fail:
+    tk_rmdd_stream_clear(o);
+    return -1;
+}
+
+static PyObject *tk_rolling_max_drawdown_stream_update(PyObject *self, PyObject *arg)
+{
+    tk_rmdd_stream *o = (tk_rmdd_stream *)self;
+    double v, r;
+    if (o->w < 1) {
+        PyErr_SetString(PyExc_RuntimeError, "RollingMaxDrawdown: __init__ was not called");
+        return NULL;
+    }
+    if (tk_arg_double(arg, &v) < 0 || tk_rmdd_stream_step(o, v, &r) < 0) {
+        return NULL;
+    }
+    return PyFloat_FromDouble(r);
+}
+
+static PyObject *tk_rolling_max_drawdown_stream_vec(PyObject *self, void *Py_UNUSED(c))
+{
+    const tk_rmdd_stream *o = (const tk_rmdd_stream *)self;
+    if (o->w < 1) {
+        PyErr_SetString(PyExc_RuntimeError, "RollingMaxDrawdown: __init__ was not called");
+        return NULL;
+    }
+    const npy_intp head = o->i < o->w - 1 ? o->i : o->w - 1;
+    PyObject *t = PyTuple_New(o->w);
+    if (t == NULL) {
+        return NULL;
+    }
+    for (npy_intp j = 0; j < o->w; j++) {
+        const npy_intp bar = o->i - (o->w - j); /* the bar whose price sits at entry j */
+        const double v = j == 0            ? (double)o->i
+                         : j < o->w - head ? NAN
+                                           : o->ring[tk_rmdd_slot(o, bar)];
+        PyObject *f = PyFloat_FromDouble(v);
+        if (f == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, j, f);
+    }
+    return t;
+}
+
+static PyObject *tk_rmdd_stream_get(PyObject *self, void *c)
+{
+    const tk_rmdd_stream *o = (const tk_rmdd_stream *)self;
+    const char *what = (const char *)c;
+    return PyLong_FromSsize_t(what[0] == 'w' ? o->w : what[0] == 'm' ? o->mp : o->i);
+}
+
+TK_STREAM_TYPE_D(RollingMaxDrawdown, rolling_max_drawdown, tk_rmdd_stream, tk_rmdd_stream_dealloc,
+                 "RollingMaxDrawdown(window, min_periods, state=None): live rolling_max_drawdown; "
+                 "update(price) -> the max drawdown of the window ending at that price.",
+                 {"window" TK_COMMA tk_rmdd_stream_get TK_COMMA NULL TK_COMMA
+                  "the window length (bars)" TK_COMMA(void *) "w"} TK_COMMA{
+                     "min_periods" TK_COMMA tk_rmdd_stream_get TK_COMMA NULL TK_COMMA
+                     "the fewest non-NaN prices for a result" TK_COMMA(void *) "m"} TK_COMMA{
+                     "seen" TK_COMMA tk_rmdd_stream_get TK_COMMA NULL TK_COMMA
+                     "bars seen (a state's count included)" TK_COMMA(void *) "i"} TK_COMMA)
+
 /* ------------------------------------------------------------------ */
 /* module registration: one type per declared stream (tk_stream_specs,  */
 /* generated from the kernels' `stream` field)                          */
@@ -413,6 +653,12 @@ int tk_stream_add_types(PyObject *module)
     /* drawdowns has no ufunc row (records, scans/records.c): added here */
     PyObject *tp = PyType_FromModuleAndSpec(module, &tk_drawdowns_stream_spec, NULL);
     if (tp == NULL || PyModule_AddObject(module, "Drawdowns", tp) < 0) {
+        Py_XDECREF(tp);
+        return -1;
+    }
+    /* rolling_max_drawdown: its state is the last window - 1 prices */
+    tp = PyType_FromModuleAndSpec(module, &tk_rolling_max_drawdown_stream_spec, NULL);
+    if (tp == NULL || PyModule_AddObject(module, "RollingMaxDrawdown", tp) < 0) {
         Py_XDECREF(tp);
         return -1;
     }
