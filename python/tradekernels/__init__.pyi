@@ -47,6 +47,9 @@ from .fills import (
     Fills as Fills,
 )
 from .fills import (
+    FillState as FillState,
+)
+from .fills import (
     OrderKind as OrderKind,
 )
 from .fills import (

@@ -46,6 +46,7 @@ __all__ = [
     "OrderKind",
     "BarIndex",
     "Fills",
+    "FillState",
     "fill_orders",
     "ExitReason",
     "Exits",
@@ -73,6 +74,27 @@ class Fills(NamedTuple):
 
     fill_index: Any
     fill_price: Any
+
+
+class FillState(NamedTuple):
+    """Where :func:`fill_orders` stands after the bars seen so far (``state=`` for bars that
+    arrive in chunks).  Arrays of the orders' broadcast shape:
+
+    * ``seen``: bars seen (the next chunk's first bar is bar ``seen``);
+    * ``phase``: 0 live as given, 1 a stop-limit whose stop triggered without a fill (a limit
+      order at its ``limit`` from bar ``resume`` on), 2 done (filled, or can never fill);
+    * ``resume``: for phase 1, the first bar of the limit order (-1 otherwise);
+    * ``fill_index``, ``fill_price``: the fills so far (-1 / NaN: none yet).
+    """
+
+    seen: int
+    phase: np.ndarray
+    resume: np.ndarray
+    fill_index: np.ndarray
+    fill_price: np.ndarray
+
+
+_LIVE, _CONVERTED, _DONE = 0, 1, 2
 
 
 def _err(msg: str) -> str:
@@ -417,7 +439,9 @@ def fill_orders(
     expiry: Any = -1,
     *,
     col: Any = None,
-) -> Fills:
+    state: Any = None,
+    return_state: bool = False,
+) -> Any:
     """First fill of every order: ``(fill_index, fill_price)``.
 
     ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
@@ -446,7 +470,19 @@ def fill_orders(
     Honours the backend switch (``reference`` runs the pure-Python scan,
     ``shadow`` runs both and raises :class:`tradekernels.ShadowMismatch` on a
     difference).
+
+    **Bars in chunks** (``state=``, ``return_state=True``): pass the same orders
+    with every chunk of bars (``start``, ``expiry`` and the returned
+    ``fill_index`` count bars from the first chunk), ``state=None`` with the
+    first and the returned :class:`FillState` with the next; with
+    ``return_state=True`` each call returns ``(fills so far, state)``.  After
+    the last chunk the fills equal one call over all the bars, for every order
+    kind (a stop-limit whose stop triggers in one chunk goes on as a limit
+    order in the next).
     """
+    if state is not None or return_state:
+        fills, new = _fill_chunk(bars_or_index, start, side, kind, price, limit, expiry, col, state)
+        return (fills, new) if return_state else fills
     idx = _as_index(bars_or_index)
     start_a = _int_array("start", start)
     expiry_a = _int_array("expiry", expiry)
@@ -485,6 +521,93 @@ def fill_orders(
         lambda: _reference_fills(idx, order, shape, cols),
         lambda nat, ref: _backend.compare("fill_orders", nat, ref),
     )
+
+
+def _fill_chunk(
+    bars_or_index: Any,
+    start: Any,
+    side: Any,
+    kind: Any,
+    price: Any,
+    limit: Any,
+    expiry: Any,
+    col: Any,
+    state: Any,
+) -> Tuple[Fills, FillState]:
+    """fill_orders over one chunk of bars, from ``state`` (see fill_orders).
+
+    The chunk's bars are bars ``seen .. seen + n - 1``; an order live before the
+    chunk and not filled is live from the chunk's first bar, with its expiry moved
+    by ``seen`` (an expiry before the chunk: never); a stop-limit that has
+    triggered without a fill is searched as the limit order it became
+    (reference.fill_order: "a plain limit order L from bar t + 1 on").  The orders
+    still live after the search that are stop-limits are searched again as plain
+    stops, for the trigger bar t.  Every search is a fill_orders call (so the
+    backend switch holds)."""
+    idx = _as_index(bars_or_index)
+    n = idx.n
+    first = None
+    if state is None:  # (checks the orders)
+        first = fill_orders(idx, start, side, kind, price, limit, expiry, col=col)
+    start_a = _int_array("start", start)
+    expiry_a = _int_array("expiry", expiry)
+    kind_a = _kind_array(kind)
+    price_a = _float_array("price", price)
+    limit_a = np.asarray(np.nan) if limit is None else _float_array("limit", limit)
+    try:
+        shape = np.broadcast_shapes(
+            *(np.shape(a) for a in (start_a, side, kind_a, price_a, limit_a, expiry_a))
+        )
+    except ValueError:
+        fill_orders(idx, start, side, kind, price, limit, expiry, col=col)  # raises the usual error
+        raise
+    if state is None:
+        seen = 0
+        phase = np.where(np.broadcast_to(start_a, shape) < 0, _DONE, _LIVE).astype(np.int8)
+        resume = np.full(shape, -1, dtype=np.int64)
+        fi = np.full(shape, -1, dtype=np.int64)
+        fp = np.full(shape, np.nan)
+    else:
+        if not isinstance(state, FillState):
+            raise TypeError(
+                _err(f"state must be the FillState of an earlier call, got {type(state).__name__}")
+            )
+        seen = state.seen
+        if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or seen < 0:
+            raise ValueError(_err(f"state.seen must be an integer >= 0, got {seen!r}"))
+        if any(np.shape(a) != shape for a in state[1:]):
+            raise ValueError(
+                _err(f"the state is for orders of shape {np.shape(state.phase)}, these have shape {shape}")
+            )
+        seen = int(seen)
+        phase, resume = np.asarray(state.phase, dtype=np.int8), np.asarray(state.resume, dtype=np.int64)
+        fi, fp = np.asarray(state.fill_index, dtype=np.int64), np.asarray(state.fill_price, dtype=np.float64)
+    if first is None:  # (the first chunk's search is `first` itself)
+        conv = phase == _CONVERTED
+        s = np.where(conv, resume, np.broadcast_to(start_a, shape)) - seen
+        s = np.where(phase == _DONE, n, np.maximum(s, 0))  # (bar n: never)
+        e = expiry_a - seen
+        e = np.where(expiry_a == -1, -1, np.where(e < 0, -2, e))
+        k = np.where(conv, int(OrderKind.LIMIT), np.broadcast_to(kind_a, shape))
+        p = np.where(conv, np.broadcast_to(limit_a, shape), np.broadcast_to(price_a, shape))
+        got = fill_orders(idx, s, side, k, p, limit_a, e, col=col)
+    else:
+        s, e, got = np.broadcast_to(start_a, shape), expiry_a, first
+        seen = 0
+    ci, cp = np.asarray(got.fill_index), np.asarray(got.fill_price)
+    filled = (ci >= 0) & (phase != _DONE)
+    fi = np.where(filled, ci + seen, fi)
+    fp = np.where(filled, cp, fp)
+    phase = np.where(filled, _DONE, phase).astype(np.int8)
+    pending_sl = (phase == _LIVE) & (np.broadcast_to(kind_a, shape) == OrderKind.STOP_LIMIT)
+    if pending_sl.any():
+        t = np.asarray(fill_orders(idx, np.where(pending_sl, s, n), side, "stop", price, None, e, col=col)[0])
+        trig = pending_sl & (t >= 0)
+        resume = np.where(trig, t + 1 + seen, resume)
+        phase = np.where(trig, _CONVERTED, phase).astype(np.int8)
+    new = FillState(seen + n, phase, resume, fi, fp)
+    out = Fills(fi[()], fp[()]) if not shape else Fills(fi, fp)
+    return out, new
 
 
 def _native_fills(

@@ -1,5 +1,5 @@
 import enum
-from typing import Any, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Literal, NamedTuple, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -8,6 +8,7 @@ __all__ = [
     "OrderKind",
     "BarIndex",
     "Fills",
+    "FillState",
     "fill_orders",
     "ExitReason",
     "Exits",
@@ -25,6 +26,13 @@ class OrderKind(enum.IntEnum):
 class Fills(NamedTuple):
     fill_index: Any
     fill_price: Any
+
+class FillState(NamedTuple):
+    seen: int
+    phase: np.ndarray
+    resume: np.ndarray
+    fill_index: np.ndarray
+    fill_price: np.ndarray
 
 class BarIndex:
     GROUP: int
@@ -61,6 +69,7 @@ class BarIndex:
 
 _Kind = Union[str, int, OrderKind, Sequence[Union[str, int, OrderKind]], npt.ArrayLike]
 
+@overload
 def fill_orders(
     bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
     start: npt.ArrayLike,
@@ -71,7 +80,23 @@ def fill_orders(
     expiry: npt.ArrayLike = ...,
     *,
     col: Optional[npt.ArrayLike] = ...,
+    state: Optional[FillState] = ...,
+    return_state: Literal[False] = ...,
 ) -> Fills: ...
+@overload
+def fill_orders(
+    bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
+    start: npt.ArrayLike,
+    side: npt.ArrayLike,
+    kind: _Kind,
+    price: npt.ArrayLike,
+    limit: Optional[npt.ArrayLike] = ...,
+    expiry: npt.ArrayLike = ...,
+    *,
+    col: Optional[npt.ArrayLike] = ...,
+    state: Optional[FillState] = ...,
+    return_state: Literal[True],
+) -> Tuple[Fills, FillState]: ...
 
 class ExitReason(enum.IntEnum):
     NONE = 0
