@@ -44,6 +44,9 @@ from .fills import (
     Exits as Exits,
 )
 from .fills import (
+    ExitState as ExitState,
+)
+from .fills import (
     Fills as Fills,
 )
 from .fills import (

@@ -50,6 +50,7 @@ __all__ = [
     "fill_orders",
     "ExitReason",
     "Exits",
+    "ExitState",
     "exit_orders",
     "TRADE_DTYPE",
     "trades_from_signals",
@@ -750,7 +751,9 @@ def exit_orders(
     expiry: Any = -1,
     slippage: Any = 0.0,
     col: Any = None,
-) -> Exits:
+    state: Any = None,
+    return_state: bool = False,
+) -> Any:
     """The exit of every position: ``(exit_idx, exit_price, reason)``.
 
     ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
@@ -785,7 +788,32 @@ def exit_orders(
     blocks of bars whose band cannot be crossed and answers positions that
     can never exit in O(1); the result is identical to the bar-by-bar scan.
     Honours the backend switch (``reference``, ``shadow``).
+
+    **Bars in chunks** (``state=``, ``return_state=True``): pass the same
+    positions with every chunk of bars (``entry_idx``, ``expiry`` and the
+    returned ``exit_idx`` count bars from the first chunk; an ``entry_idx``
+    beyond the bars seen so far is a position not entered yet), ``state=None``
+    with the first chunk and the returned :class:`ExitState` with the next;
+    with ``return_state=True`` each call returns ``(exits so far, state)``.
+    After the last chunk the exits equal one call over all the bars (a
+    position whose entry never comes stays ``-1`` / ``NONE`` instead of
+    raising IndexError).
     """
+    if state is not None or return_state:
+        res = _exit_chunk(
+            bars_or_index,
+            entry_idx,
+            entry_price,
+            side,
+            (sl_stop, tsl_stop, tp_stop, sl_trail, sl_price, tp_price),
+            same_bar,
+            entry_at,
+            expiry,
+            slippage,
+            col,
+            state,
+        )
+        return res if return_state else res[0]
     idx = _as_index(bars_or_index)
     n = idx.n
     e = _as_exit(_int_array, "entry_idx", entry_idx)
@@ -848,11 +876,227 @@ def exit_orders(
         msg = f"the position arguments do not broadcast against each other: {shapes}"
         raise ValueError(_xerr(msg)) from None
     cols = _col_array(idx, col, shape, "exit_orders")
+    return _run_exits(idx, order, shape, cols)
+
+
+def _run_exits(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...], cols: Any) -> Exits:
     return _backend.dispatch(
         lambda: _native_exits(idx, order, shape, cols),
         lambda: _reference_exits(idx, order, shape, cols),
         lambda nat, ref: _backend.compare("exit_orders", nat, ref),
     )
+
+
+class ExitState(NamedTuple):
+    """Where :func:`exit_orders` stands after the bars seen so far (``state=`` for bars that
+    arrive in chunks).  Arrays of the positions' broadcast shape:
+
+    * ``seen``: bars seen (the next chunk's first bar is bar ``seen``);
+    * ``phase``: 0 not entered yet, 1 open, 2 closed (exited or expired);
+    * ``ref``: an open position's best price through the last bar checked (the high for a
+      long, the low for a short; the trailing stop's reference);
+    * ``stop``, ``target``, ``frac``: its fixed stop level, target level and trailing
+      fraction (NaN: none), set from the entry price when it enters;
+    * ``exit_idx``, ``exit_price``, ``reason``: the exits so far (-1 / NaN / ``NONE``).
+    """
+
+    seen: int
+    phase: np.ndarray
+    ref: np.ndarray
+    stop: np.ndarray
+    target: np.ndarray
+    frac: np.ndarray
+    exit_idx: np.ndarray
+    exit_price: np.ndarray
+    reason: np.ndarray
+
+
+def _nmin_a(acc: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """reference._nmin, element-wise."""
+    with np.errstate(invalid="ignore"):
+        return np.where((v == v) & ~(acc <= v), v, acc)
+
+
+def _nmax_a(acc: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """reference._nmax, element-wise."""
+    with np.errstate(invalid="ignore"):
+        return np.where((v == v) & ~(acc >= v), v, acc)
+
+
+def _exit_chunk(
+    bars_or_index: Any,
+    entry_idx: Any,
+    entry_price: Any,
+    side: Any,
+    stops: Tuple[Any, ...],
+    same_bar: Any,
+    entry_at: Any,
+    expiry: Any,
+    slippage: Any,
+    col: Any,
+    state: Any,
+) -> Tuple[Exits, ExitState]:
+    """exit_orders over one chunk of bars (bars ``seen .. seen + n - 1``), from ``state``.
+
+    Positions entering in the chunk are searched as given; an open position is
+    searched as the position it is at the chunk's first bar: entered there at its
+    reference price ``ref``, checked from that bar (``entry_at="open"``), with its
+    levels passed as absolute prices (``sl_price`` = its stop, ``tp_price`` = its
+    target, no fractional stops) and its trailing fraction as ``tsl_stop``.  By
+    reference.exit_order that position has the same levels, the same trailing
+    reference (``ref`` and then the better of it and each checked bar) and so the
+    same exit.  After the search the reference of a position still open moves to
+    the best usable bar it checked (the first of equal ones, as the twin's
+    strict comparison keeps)."""
+    sl_stop, tsl_stop, tp_stop, sl_trail, sl_price, tp_price = stops
+    idx = _as_index(bars_or_index)
+    n = idx.n
+    e = _as_exit(_int_array, "entry_idx", entry_idx)
+    if e.size and e.min() < 0:
+        raise IndexError(_xerr(f"entry_idx {int(e.min())} is out of range (negative)"))
+    same = _choice("same_bar", same_bar, _core.SAME_BAR)
+    at = _choice("entry_at", entry_at, _core.ENTRY_AT)
+    side_a = _as_exit(_side_array, side)
+    trail = np.asarray(sl_trail)
+    if trail.dtype.kind not in "biu":
+        raise TypeError(_xerr(f"sl_trail must be booleans, got dtype {trail.dtype}"))
+    trail = (trail != 0).astype(np.int64)
+    ex = _as_exit(_int_array, "expiry", expiry)
+    slip = _fraction_array("slippage", slippage)
+    if bool((slip >= 1).any()) or bool(np.isnan(slip).any()):
+        raise ValueError(_xerr("slippage must be a fraction in [0, 1)"))
+    sl = _fraction_array("sl_stop", sl_stop)
+    tsl = _fraction_array("tsl_stop", tsl_stop)
+    tp = _fraction_array("tp_stop", tp_stop)
+    slp = _stop_array("sl_price", sl_price)
+    tpp = _stop_array("tp_price", tp_price)
+    given = None if entry_price is None else _stop_array("entry_price", entry_price)
+    fields = [e, side_a, sl, tsl, tp, trail, slp, tpp, ex, slip] + ([] if given is None else [given])
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in fields))
+    except ValueError:
+        msg = "the position arguments do not broadcast against each other: " + ", ".join(
+            str(a.shape) for a in fields
+        )
+        raise ValueError(_xerr(msg)) from None
+    e, side_a, sl, tsl, tp, trail, slp, tpp, ex, slip = (
+        np.broadcast_to(a, shape).ravel() for a in fields[:10]
+    )
+    if bool(((ex != -1) & (ex < e)).any()):
+        raise ValueError(_xerr("expiry must be -1 (never) or >= entry_idx"))
+    cols = _col_array(idx, col, shape, "exit_orders")
+    m = e.size
+    if state is None:
+        seen = 0
+        phase = np.zeros(m, dtype=np.int8)
+        ref, stop, target, frac = (np.full(m, np.nan) for _ in range(4))
+        xi, xp, xr = np.full(m, -1, dtype=np.int64), np.full(m, np.nan), np.zeros(m, dtype=np.int64)
+    else:
+        if not isinstance(state, ExitState):
+            raise TypeError(
+                _xerr(f"state must be the ExitState of an earlier call, got {type(state).__name__}")
+            )
+        seen = state.seen
+        if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or seen < 0:
+            raise ValueError(_xerr(f"state.seen must be an integer >= 0, got {seen!r}"))
+        if any(np.shape(a) != shape for a in state[1:]):
+            raise ValueError(
+                _xerr(
+                    f"the state is for positions of shape {np.shape(state.phase)}, these have shape {shape}"
+                )
+            )
+        seen = int(seen)
+        phase = np.array(state.phase, dtype=np.int8).ravel()
+        ref, stop, target, frac, xp = (
+            np.array(a, dtype=np.float64).ravel()
+            for a in (state.ref, state.stop, state.target, state.frac, state.exit_price)
+        )
+        xi, xr = (np.array(a, dtype=np.int64).ravel() for a in (state.exit_idx, state.reason))
+    rel = e - seen
+    new = (phase == 0) & (rel >= 0) & (rel < n)
+    carried = phase == 1
+    if n and bool(new.any()):
+        k = np.flatnonzero(new)
+        if given is None:
+            src = idx.open if at == reference.ENTRY_AT_OPEN else idx.close
+            P = src[cols[k], rel[k]] if cols is not None else src[..., rel[k]].reshape(-1)
+        else:
+            P = np.broadcast_to(given, shape).ravel()[k]
+        lng = side_a[k] == 1
+        with np.errstate(invalid="ignore"):
+            sl_frac = np.where(trail[k] != 0, np.nan, sl[k])
+            up, down = P * (1.0 - sl_frac), P * (1.0 + sl_frac)
+            stop[k] = np.where(lng, _nmax_a(up, slp[k]), _nmin_a(down, slp[k]))
+            tup, tdown = P * (1.0 + tp[k]), P * (1.0 - tp[k])
+            target[k] = np.where(lng, _nmin_a(tup, tpp[k]), _nmax_a(tdown, tpp[k]))
+            frac[k] = np.where(trail[k] != 0, _nmin_a(tsl[k], sl[k]), tsl[k])
+        ref[k] = P
+    live = np.flatnonzero((new | carried) if n else np.zeros(m, dtype=bool))
+    if live.size:
+        nw, cr = new[live], carried[live]
+        nan = np.full(live.size, np.nan)
+        e_l = np.where(nw, rel[live], 0)
+        ex_l = ex[live] - seen
+        ex_l = np.where((ex[live] == -1) | (ex_l >= n), -1, ex_l)
+        order = (
+            e_l,
+            ref[live],
+            side_a[live],
+            np.where(cr, nan, sl[live]),
+            np.where(cr, frac[live], tsl[live]),
+            np.where(cr, nan, tp[live]),
+            np.where(cr, 0, trail[live]),
+            np.where(cr, stop[live], slp[live]),
+            np.where(cr, target[live], tpp[live]),
+            np.full(live.size, same, dtype=np.int64),
+            np.where(cr, reference.ENTRY_AT_OPEN, at).astype(np.int64),
+            ex_l,
+            slip[live],
+        )
+        got = _run_exits(idx, order, (live.size,), None if cols is None else cols[live])
+        ri, rp, rr = (np.asarray(a) for a in got)
+        done = ri >= 0
+        xi[live[done]] = ri[done] + seen
+        xp[live[done]] = rp[done]
+        xr[live[done]] = rr[done]
+        phase[live] = np.where(done, 2, 1)
+        still = ~done
+        if still.any():
+            first = np.where(nw, e_l + (at == reference.ENTRY_AT_CLOSE), 0)[still]
+            pos = live[still]
+            ref[pos] = _carry_ref(idx, None if cols is None else cols[pos], first, ref[pos], side_a[pos] == 1)
+    new_state = ExitState(
+        seen + n,
+        *(a.reshape(shape) for a in (phase, ref, stop, target, frac, xi, xp, xr)),
+    )
+    return _shape_exits((xi, xp, xr), shape), new_state
+
+
+def _carry_ref(idx: BarIndex, cols: Any, first: np.ndarray, ref: np.ndarray, lng: np.ndarray) -> np.ndarray:
+    """The trailing reference of open positions after the chunk: from ``ref``, each usable
+    bar ``j >= first`` (no NaN price) replaces it if its high is strictly higher (long) / its
+    low strictly lower (short) -- reference.exit_order's update -- so the result is the
+    best of ``ref`` and the bars' suffix best, and of equal bars the first (which decides
+    the sign of a zero: those rare positions are folded bar by bar)."""
+    h, lo = idx.high, idx.low  # (NaN on a bar with a NaN price: BarIndex's fill_high / fill_low)
+    n = h.shape[-1]
+    pad = [(0, 0)] * (h.ndim - 1) + [(0, 1)]
+    hi = np.pad(np.where(np.isnan(h), -np.inf, h), pad, constant_values=-np.inf)
+    lw = np.pad(np.where(np.isnan(lo), np.inf, lo), pad, constant_values=np.inf)
+    best_hi = np.maximum.accumulate(hi[..., ::-1], axis=-1)[..., ::-1]
+    best_lo = np.minimum.accumulate(lw[..., ::-1], axis=-1)[..., ::-1]
+    if cols is None:
+        cand = np.where(lng, best_hi.reshape(-1)[first], best_lo.reshape(-1)[first])
+    else:
+        cand = np.where(lng, best_hi[cols, first], best_lo[cols, first])
+    with np.errstate(invalid="ignore"):
+        better = np.where(lng, cand > ref, cand < ref)
+    out = np.where(better, cand, ref)
+    for k in np.flatnonzero(better & (cand == 0)):  # the first zero bar decides the sign
+        vals = (hi if lng[k] else lw)[..., :n] if cols is None else (hi if lng[k] else lw)[cols[k], :n]
+        j = int(first[k]) + int(np.flatnonzero(vals.reshape(-1)[first[k] :] == 0)[0])
+        out[k] = vals.reshape(-1)[j]
+    return out
 
 
 def _flat(order: Tuple[np.ndarray, ...], shape: Tuple[int, ...]) -> Tuple[np.ndarray, ...]:

@@ -12,6 +12,7 @@ __all__ = [
     "fill_orders",
     "ExitReason",
     "Exits",
+    "ExitState",
     "exit_orders",
     "TRADE_DTYPE",
     "trades_from_signals",
@@ -112,6 +113,18 @@ class Exits(NamedTuple):
     exit_price: Any
     reason: Any
 
+class ExitState(NamedTuple):
+    seen: int
+    phase: np.ndarray
+    ref: np.ndarray
+    stop: np.ndarray
+    target: np.ndarray
+    frac: np.ndarray
+    exit_idx: np.ndarray
+    exit_price: np.ndarray
+    reason: np.ndarray
+
+@overload
 def exit_orders(
     bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
     entry_idx: npt.ArrayLike,
@@ -129,7 +142,30 @@ def exit_orders(
     expiry: npt.ArrayLike = ...,
     slippage: npt.ArrayLike = ...,
     col: Optional[npt.ArrayLike] = ...,
+    state: Optional[ExitState] = ...,
+    return_state: Literal[False] = ...,
 ) -> Exits: ...
+@overload
+def exit_orders(
+    bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
+    entry_idx: npt.ArrayLike,
+    entry_price: Optional[npt.ArrayLike] = ...,
+    side: npt.ArrayLike = ...,
+    *,
+    sl_stop: Optional[npt.ArrayLike] = ...,
+    tsl_stop: Optional[npt.ArrayLike] = ...,
+    tp_stop: Optional[npt.ArrayLike] = ...,
+    sl_trail: npt.ArrayLike = ...,
+    sl_price: Optional[npt.ArrayLike] = ...,
+    tp_price: Optional[npt.ArrayLike] = ...,
+    same_bar: str = ...,
+    entry_at: str = ...,
+    expiry: npt.ArrayLike = ...,
+    slippage: npt.ArrayLike = ...,
+    col: Optional[npt.ArrayLike] = ...,
+    state: Optional[ExitState] = ...,
+    return_state: Literal[True],
+) -> Tuple[Exits, ExitState]: ...
 
 TRADE_DTYPE: np.dtype
 

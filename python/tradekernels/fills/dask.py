@@ -83,7 +83,7 @@ _EXIT_ARRAYS = tuple(f for f in reference.EXIT_FIELDS if f not in ("same_bar", "
 _EXIT_NONE = ("entry_price", "col")
 
 
-def _exit_block(idx: Any, scalars: Dict[str, str], *blocks: np.ndarray) -> tuple:
+def _exit_block(idx: Any, scalars: Dict[str, Any], *blocks: np.ndarray) -> tuple:
     kw: Dict[str, Any] = dict(zip(_EXIT_ARRAYS, blocks))
     for k in _EXIT_NONE:
         if kw[k].dtype == bool:
