@@ -524,6 +524,21 @@ def fill_orders(
     )
 
 
+def _chunk_seen(state: Any, cls: type, shape: Tuple[int, ...], err: Any, what: str) -> int:
+    """The bars seen by a chunk state (FillState / ExitState) of ``what`` of ``shape``."""
+    if not isinstance(state, cls):
+        raise TypeError(
+            err(f"state must be the {cls.__name__} of an earlier call, got {type(state).__name__}")
+        )
+    seen = state.seen
+    if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or seen < 0:
+        raise ValueError(err(f"state.seen must be an integer >= 0, got {seen!r}"))
+    if any(np.shape(a) != shape for a in state[1:]):
+        msg = f"the state is for {what} of shape {np.shape(state[1])}, these have shape {shape}"
+        raise ValueError(err(msg))
+    return int(seen)
+
+
 def _fill_chunk(
     bars_or_index: Any,
     start: Any,
@@ -569,18 +584,7 @@ def _fill_chunk(
         fi = np.full(shape, -1, dtype=np.int64)
         fp = np.full(shape, np.nan)
     else:
-        if not isinstance(state, FillState):
-            raise TypeError(
-                _err(f"state must be the FillState of an earlier call, got {type(state).__name__}")
-            )
-        seen = state.seen
-        if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or seen < 0:
-            raise ValueError(_err(f"state.seen must be an integer >= 0, got {seen!r}"))
-        if any(np.shape(a) != shape for a in state[1:]):
-            raise ValueError(
-                _err(f"the state is for orders of shape {np.shape(state.phase)}, these have shape {shape}")
-            )
-        seen = int(seen)
+        seen = _chunk_seen(state, FillState, shape, _err, "orders")
         phase, resume = np.asarray(state.phase, dtype=np.int8), np.asarray(state.resume, dtype=np.int64)
         fi, fp = np.asarray(state.fill_index, dtype=np.int64), np.asarray(state.fill_price, dtype=np.float64)
     if first is None:  # (the first chunk's search is `first` itself)
@@ -728,6 +732,20 @@ def _fraction_array(name: str, values: Any) -> np.ndarray:
     return a
 
 
+def _trail_array(sl_trail: Any) -> np.ndarray:
+    trail = np.asarray(sl_trail)
+    if trail.dtype.kind not in "biu":
+        raise TypeError(_xerr(f"sl_trail must be booleans, got dtype {trail.dtype}"))
+    return (trail != 0).astype(np.int64)
+
+
+def _slippage_array(slippage: Any) -> np.ndarray:
+    slip = _fraction_array("slippage", slippage)
+    if bool((slip >= 1).any()) or bool(np.isnan(slip).any()):
+        raise ValueError(_xerr("slippage must be a fraction in [0, 1)"))
+    return slip
+
+
 def _choice(name: str, value: Any, codes: dict) -> int:
     if not isinstance(value, (str, np.str_)) or str(value).lower() not in codes:
         raise ValueError(_xerr(f"{name} must be one of {', '.join(repr(k) for k in codes)}, got {value!r}"))
@@ -834,10 +852,7 @@ def exit_orders(
     else:
         price = _stop_array("entry_price", entry_price)
     side_a = _as_exit(_side_array, side)
-    trail = np.asarray(sl_trail)
-    if trail.dtype.kind not in "biu":
-        raise TypeError(_xerr(f"sl_trail must be booleans, got dtype {trail.dtype}"))
-    trail = (trail != 0).astype(np.int64)
+    trail = _trail_array(sl_trail)
     ex = _as_exit(_int_array, "expiry", expiry)
     with np.errstate(invalid="ignore"):
         if ex.size and bool(
@@ -851,9 +866,7 @@ def exit_orders(
             ).any()
         ):
             raise ValueError(_xerr("expiry must be -1 (never) or >= entry_idx"))
-    slip = _fraction_array("slippage", slippage)
-    if bool((slip >= 1).any()) or bool(np.isnan(slip).any()):
-        raise ValueError(_xerr("slippage must be a fraction in [0, 1)"))
+    slip = _slippage_array(slippage)
     order = (
         e,
         price,
@@ -957,14 +970,9 @@ def _exit_chunk(
     same = _choice("same_bar", same_bar, _core.SAME_BAR)
     at = _choice("entry_at", entry_at, _core.ENTRY_AT)
     side_a = _as_exit(_side_array, side)
-    trail = np.asarray(sl_trail)
-    if trail.dtype.kind not in "biu":
-        raise TypeError(_xerr(f"sl_trail must be booleans, got dtype {trail.dtype}"))
-    trail = (trail != 0).astype(np.int64)
+    trail = _trail_array(sl_trail)
     ex = _as_exit(_int_array, "expiry", expiry)
-    slip = _fraction_array("slippage", slippage)
-    if bool((slip >= 1).any()) or bool(np.isnan(slip).any()):
-        raise ValueError(_xerr("slippage must be a fraction in [0, 1)"))
+    slip = _slippage_array(slippage)
     sl = _fraction_array("sl_stop", sl_stop)
     tsl = _fraction_array("tsl_stop", tsl_stop)
     tp = _fraction_array("tp_stop", tp_stop)
@@ -992,20 +1000,7 @@ def _exit_chunk(
         ref, stop, target, frac = (np.full(m, np.nan) for _ in range(4))
         xi, xp, xr = np.full(m, -1, dtype=np.int64), np.full(m, np.nan), np.zeros(m, dtype=np.int64)
     else:
-        if not isinstance(state, ExitState):
-            raise TypeError(
-                _xerr(f"state must be the ExitState of an earlier call, got {type(state).__name__}")
-            )
-        seen = state.seen
-        if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or seen < 0:
-            raise ValueError(_xerr(f"state.seen must be an integer >= 0, got {seen!r}"))
-        if any(np.shape(a) != shape for a in state[1:]):
-            raise ValueError(
-                _xerr(
-                    f"the state is for positions of shape {np.shape(state.phase)}, these have shape {shape}"
-                )
-            )
-        seen = int(seen)
+        seen = _chunk_seen(state, ExitState, shape, _xerr, "positions")
         phase = np.array(state.phase, dtype=np.int8).ravel()
         ref, stop, target, frac, xp = (
             np.array(a, dtype=np.float64).ravel()
