@@ -367,7 +367,9 @@ def test_memmap_input(kernel, tmp_path):
 def test_paths_fall_back_to_the_best_lower_cores():
     """A kernel without cores of its own for a path runs the best lower path's
     that the CPU runs: on avx512 the session kernels keep their AVX2 cores (not
-    scalar); the emulated path (any CPU) falls back to scalar."""
+    scalar); the emulated path (any CPU) falls back to scalar, unless the kernel has cores
+    for it (its avx512 source against SIMDe, or, declared alone, the fills kernels' SSE2
+    cores)."""
     from tradekernels import _core, _registry
 
     rows = {u["name"]: u for u in _core.kernels()}
@@ -380,10 +382,11 @@ def test_paths_fall_back_to_the_best_lower_cores():
         assert set(got) == set(rows)
         for name, used in got.items():
             want = path
-            while want != "scalar" and own.get(want, want) not in simd[name]:
+            while want != "scalar" and want not in simd[name] and own.get(want) not in simd[name]:
                 want = fallback[want]
             assert used == want, (name, path, used)
     assert set(_registry.KERNELS[0].simd) >= {"avx2", "avx512"}
+    assert simd["bar_index"] == ["avx2", "avx512_emu"]
 
 
 # --------------------------------------------------------------------------

@@ -20,9 +20,10 @@ def drawdowns(
     dtype: Any,
     state: Optional[np.ndarray] = ...,
     final: bool = ...,
-    avx2: int = ...,
+    path: Optional[str] = ...,
     /,
 ) -> np.ndarray: ...
+def simd_code(path: str, /) -> Dict[str, str]: ...
 def kernels() -> Tuple[Dict[str, Any], ...]: ...
 
 class _Stream:

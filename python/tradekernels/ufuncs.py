@@ -18,6 +18,31 @@ or the one named by the environment variable ``TRADEKERNELS_SIMD``
 path this CPU can run warns and falls back to ``auto``).  Every path gives
 identical bits.
 :func:`for_path` builds a separate set of ufuncs for a given path.
+
+The code each path runs (a kernel's declared ``simd`` paths have cores of their
+own, ``_core.core_paths(path)``; the hand-written SSE2 outside the scans' cores
+is named by ``_core.simd_code(path)``):
+
+* ``scalar``: portable C loops only, no hand-written SIMD (the compiler may
+  still vectorise them): the scans' scalar cores, the plain loop of the
+  ``drawdowns`` records' inside-episode scan, BarIndex's bar-by-bar build and
+  the exits' scalar fold of eight values.
+* ``avx2``: the AVX2 cores of the kernels that declare them (the scans
+  ``simple_returns``, ``log_returns``, ``drawdown``, ``max_drawdown``,
+  ``max_drawdown_duration`` and their ``_state`` variants, the session
+  kernels), the AVX2 inside-episode scan of ``drawdowns``, and the SSE2
+  code of ``bar_index`` (two bars a step), ``exit_orders`` and
+  ``trades_from_signals`` (the trailing search's branch-free fold).
+* ``avx512``: the AVX-512 cores where declared, elsewhere ``avx2``'s (the
+  session and fills kernels; ``drawdowns``: the AVX2 scan).
+* ``avx512_emu`` (a test path, never chosen by ``auto``): the AVX-512 cores
+  compiled against SIMDe, on any CPU; the fills kernels' SSE2 code; the SSE2
+  inside-episode scan of ``drawdowns`` (x86-64's baseline, so this path runs
+  the same code on every CPU, and the SSE2 scan is tested on AVX2 machines);
+  the scalar cores elsewhere.
+
+``tradekernels.drawdowns`` (not a ufunc) reads :data:`simd_path` at each call;
+the public fills functions call this module's ufuncs.
 """
 
 from __future__ import annotations

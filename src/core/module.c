@@ -375,30 +375,39 @@ static PyObject *tk_kernels_info(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(
     return t;
 }
 
-/* drawdowns(x, dtype[, state, final, avx2]): every drawdown episode of each row
- * of the 2-D float array x as a 1-D structured array of dtype
+/* The fastest native path this CPU runs (what "auto" picks in Python). */
+static int tk_fastest_path(void)
+{
+    for (int j = TK_NPATH - 1; j > 0; j--) {
+        const int p = tk_path_order[j];
+        if (p != TK_PATH_AVX512_EMU && tk_cpu_has_path(p)) {
+            return p;
+        }
+    }
+    return TK_PATH_SCALAR;
+}
+
+/* drawdowns(x, dtype[, state, final, path]): every drawdown episode of each
+ * row of the 2-D float array x as a 1-D structured array of dtype
  * (tradekernels.scans.records), computed by scans/records.c without the GIL
  * for long inputs.  state: None or a (rows, 7) float64 array, read and
  * updated in place; final (default true): also report the open episode;
- * avx2 (default -1: where the CPU has it; 0: SSE2; 1: AVX2, a ValueError
- * where the CPU lacks it): the inside-episode scan, the same records. */
+ * path (default None: the fastest native path, as "auto"; the public
+ * function passes tradekernels.ufuncs.simd_path): the SIMD path, which picks
+ * the inside-episode scan (tk_drawdowns_code), the same records on each. */
 static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
 {
     PyArrayObject *x;
     PyArray_Descr *dtype;
-    PyObject *state_obj = Py_None;
-    int final = 1, avx2 = -1;
-    if (!PyArg_ParseTuple(args, "O!O&|Opi:drawdowns", &PyArray_Type, &x, PyArray_DescrConverter,
-                          &dtype, &state_obj, &final, &avx2)) {
+    PyObject *state_obj = Py_None, *path_obj = Py_None;
+    int final = 1;
+    if (!PyArg_ParseTuple(args, "O!O&|OpO:drawdowns", &PyArray_Type, &x, PyArray_DescrConverter,
+                          &dtype, &state_obj, &final, &path_obj)) {
         return NULL;
     }
-    const int has_avx2 = TK_HAVE_AVX2 && tk_cpu_has_path(TK_PATH_AVX2);
-    if (avx2 < 0) {
-        avx2 = has_avx2;
-    }
-    else if (avx2 > 0 && !has_avx2) {
+    const int path = path_obj == Py_None ? tk_fastest_path() : tk_parse_path(path_obj);
+    if (path < 0) {
         Py_DECREF(dtype);
-        PyErr_SetString(PyExc_ValueError, "drawdowns: this CPU (or build) has no AVX2");
         return NULL;
     }
     double *state = NULL;
@@ -440,11 +449,11 @@ static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
     int rc;
     if ((double)rows * (double)n >= TK_GIL_WORK) {
         Py_BEGIN_ALLOW_THREADS rc =
-            tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, avx2, &buf, &len);
+            tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, path, &buf, &len);
         Py_END_ALLOW_THREADS
     }
     else {
-        rc = tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, avx2, &buf, &len);
+        rc = tk_drawdowns_collect(data, rows, n, rstep, step, f32, state, final, path, &buf, &len);
     }
     if (rc < 0) {
         Py_DECREF(dtype);
@@ -459,11 +468,52 @@ static PyObject *tk_drawdowns_records(PyObject *Py_UNUSED(self), PyObject *args)
     return out;
 }
 
+/* simd_code(path) -> {name: the hand-written code the kernel runs on `path`}
+ * for the kernels with SSE2 code outside the scans' per-path cores:
+ * drawdowns ("scalar", "sse2" or "avx2": records.c) and the fills kernels of
+ * tk_fills_sse2_kernels ("scalar" or "sse2": the code of the cores their
+ * ufunc runs on `path`, tk_core_path). */
+static PyObject *tk_simd_code(PyObject *Py_UNUSED(self), PyObject *arg)
+{
+    const int path = tk_parse_path(arg);
+    if (path < 0) {
+        return NULL;
+    }
+    PyObject *d = PyDict_New();
+    PyObject *s = d != NULL ? PyUnicode_FromString(tk_drawdowns_code(path)) : NULL;
+    if (s == NULL || PyDict_SetItemString(d, "drawdowns", s) < 0) {
+        Py_XDECREF(s);
+        Py_XDECREF(d);
+        return NULL;
+    }
+    Py_DECREF(s);
+    for (int i = 0; i < tk_nkernels; i++) {
+        const tk_kernel *k = &tk_kernels[i];
+        for (int j = 0; tk_fills_sse2_kernels[j] != NULL; j++) {
+            if (strcmp(k->name, tk_fills_sse2_kernels[j]) != 0) {
+                continue;
+            }
+            s = PyUnicode_FromString(tk_fills_code(tk_core_path(k, path)));
+            if (s == NULL || PyDict_SetItemString(d, k->name, s) < 0) {
+                Py_XDECREF(s);
+                Py_DECREF(d);
+                return NULL;
+            }
+            Py_DECREF(s);
+        }
+    }
+    return d;
+}
+
 static PyMethodDef tk_methods[] = {
     {"drawdowns", tk_drawdowns_records, METH_VARARGS,
-     "drawdowns(x, dtype[, state, final]) -> ndarray: every drawdown episode of each row of the "
-     "2-D float array x "
-     "(tradekernels.drawdowns is the public function)."},
+     "drawdowns(x, dtype[, state, final, path]) -> ndarray: every drawdown episode of each row "
+     "of the 2-D float array x, with the inside-episode scan of SIMD path `path` (default: the "
+     "fastest native one) (tradekernels.drawdowns is the public function)."},
+    {"simd_code", tk_simd_code, METH_O,
+     "simd_code(path) -> dict: for the kernels with hand-written SSE2 code (drawdowns, "
+     "bar_index, exit_orders, trades_from_signals), the code they run on `path`: 'scalar', "
+     "'sse2' or (drawdowns) 'avx2'."},
     {"make_ufuncs", tk_make_ufuncs, METH_O,
      "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar', "
      "'avx2', 'avx512' or 'avx512_emu'."},

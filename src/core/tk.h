@@ -62,6 +62,19 @@ enum tk_path {
 
 int tk_cpu_has_path(int path);
 
+/* Hand-written SSE2 (x86-64 baseline, so never checked at run time) outside
+ * the per-path cores of the scans: the drawdowns records' inside-episode
+ * scan (scans/records.c), the BarIndex build and the exits' trailing-search
+ * fold (fills/fills.c).  Compiled where the compiler targets SSE2, next to
+ * their portable scalar loops, which are always compiled; the SIMD paths run
+ * the SSE2 code and the scalar path the scalar loops (tk_drawdowns_code,
+ * tk_fills_code; ufuncs.py's module doc has the table). */
+#ifdef __SSE2__
+#define TK_HAVE_SSE2 1
+#else
+#define TK_HAVE_SSE2 0
+#endif
+
 /* Non-temporal stores: the smallest output (bytes, written in one pass next
  * to an input of the same size) that bypasses the caches: where input and
  * output together exceed the last-level cache this core shares, at least
@@ -179,10 +192,20 @@ int tk_fills_add_exit_constants(PyObject *module);
 int tk_fills_add_bracket(PyObject *module);
 
 /* drawdowns records (scans/records.c): the records of every row, as a
- * malloc'ed buffer of TK_DD_RECORD_SIZE-byte records; -1 when out of memory. */
+ * malloc'ed buffer of TK_DD_RECORD_SIZE-byte records; -1 when out of memory.
+ * path: the SIMD path (tk_parse_path checked that the CPU runs it), which
+ * picks the inside-episode scan, named by tk_drawdowns_code(path): "scalar",
+ * "sse2" or "avx2" (the same records on every path). */
 #define TK_DD_RECORD_SIZE 96
 #define TK_DD_STATE_LEN 7
 int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
-                         int f32, double *state, int final, int avx2, void **out, npy_intp *len);
+                         int f32, double *state, int final, int path, void **out, npy_intp *len);
+const char *tk_drawdowns_code(int path);
+
+/* The fills kernels with SSE2 code (NULL-terminated: bar_index,
+ * exit_orders, trades_from_signals) and the code of their cores for `path`
+ * (fills.c: tk_fills_sse2): "sse2" or "scalar". */
+extern const char *const tk_fills_sse2_kernels[];
+const char *tk_fills_code(int path);
 
 #endif

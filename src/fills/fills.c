@@ -44,7 +44,7 @@
  */
 #include "tk.h"
 
-#ifdef __SSE2__
+#if TK_HAVE_SSE2
 #include <emmintrin.h>
 #endif
 
@@ -75,6 +75,26 @@ int tk_fills_add_constants(PyObject *module)
         return -1;
     }
     return 0;
+}
+
+/* SSE2 code (tk_bi_group_rows_sse2, tk_best8_sse2) runs on every SIMD path
+ * and where compiled (x86-64: always); the scalar path runs the portable
+ * loops next to it (tk_bi_group_rows_scalar, tk_best8_scalar).  The kernels
+ * with SSE2 code (bar_index, exit_orders, trades_from_signals) declare the
+ * cores tk_<name>_f64 (scalar), _avx2 (also run by avx512) and _avx512_emu
+ * (kernels.toml), each an instance of one always_inline function for its
+ * path (a constant: no test in the loops). */
+static inline int tk_fills_sse2(int path)
+{
+    return TK_HAVE_SSE2 && path != TK_PATH_SCALAR;
+}
+
+const char *const tk_fills_sse2_kernels[] = {"bar_index", "exit_orders", "trades_from_signals",
+                                             NULL};
+
+const char *tk_fills_code(int path)
+{
+    return tk_fills_sse2(path) ? "sse2" : "scalar";
 }
 
 static inline npy_intp tk_ceil_div(npy_intp n, npy_intp b)
@@ -172,10 +192,10 @@ static inline void tk_bi_bar(const char *o, const char *h, const char *l, const 
  * are folded in bar order (the later bar wins only if strictly lower /
  * higher, so of a -0.0 and a 0.0 the first stays, as in the scalar fold),
  * an unusable bar entering as +-inf (it never wins; `any` says whether a
- * bar was usable).  Without SSE2, bar by bar. */
-#ifdef __SSE2__
-static inline void tk_bi_group_rows(const char *o, const char *h, const char *l, const char *c,
-                                    char *r, tk_bi_acc *G)
+ * bar was usable).  The scalar path's: bar by bar (tk_bi_group_rows_scalar). */
+#if TK_HAVE_SSE2
+static inline void tk_bi_group_rows_sse2(const char *o, const char *h, const char *l, const char *c,
+                                         char *r, tk_bi_acc *G)
 {
     const __m128d nan = _mm_set1_pd(NAN), pinf = _mm_set1_pd(INFINITY),
                   ninf = _mm_set1_pd(-INFINITY);
@@ -203,25 +223,42 @@ static inline void tk_bi_group_rows(const char *o, const char *h, const char *l,
     }
     tk_bi_fold(G, _mm_cvtsd_f64(mn), _mm_cvtsd_f64(mx), any != 0);
 }
-#else
-static inline void tk_bi_group_rows(const char *o, const char *h, const char *l, const char *c,
-                                    char *r, tk_bi_acc *G)
+#endif
+
+static inline void tk_bi_group_rows_scalar(const char *o, const char *h, const char *l,
+                                           const char *c, char *r, tk_bi_acc *G)
 {
     for (npy_intp t = 0; t < TK_FILL_GROUP; t++) {
         tk_bi_bar(o + 8 * t, h + 8 * t, l + 8 * t, c + 8 * t, r + 32 * t + 16, r + 32 * t + 24,
                   r + 32 * t, r + 32 * t + 8, G);
     }
 }
+
+static inline void tk_bi_group_rows(const char *o, const char *h, const char *l, const char *c,
+                                    char *r, tk_bi_acc *G, int sse2)
+{
+#if TK_HAVE_SSE2
+    if (sse2) {
+        tk_bi_group_rows_sse2(o, h, l, c, r, G);
+        return;
+    }
+#else
+    (void)sse2;
 #endif
+    tk_bi_group_rows_scalar(o, h, l, c, r, G);
+}
 
 /* One forward pass over the bars, group by group: every per-bar output is
  * written and each group's extremes are folded into its block's; the
  * suffix (from the last block back) and super-block extremes then come
  * from the block extremes.  The summary loops run to g, m and k (whatever
  * process_core_dims made them) and clip the bar ranges to [0, n), so they
- * never read or write out of bounds; a range without bars is NaN. */
-void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+ * never read or write out of bounds; a range without bars is NaN.  path:
+ * the SIMD path of the core (a constant, see tk_fills_sse2). */
+static inline __attribute__((always_inline)) void tk_bar_index(char **args, const npy_intp *dims,
+                                                               const npy_intp *steps, int path)
 {
+    const int sse2 = tk_fills_sse2(path);
     const npy_intp n = dims[0], ng = dims[1], m = dims[2], k = dims[3];
     const char *o = args[0], *h = args[1], *l = args[2], *c = args[3];
     char *op = args[4], *fl = args[5], *fh = args[6], *gmin = args[7], *gmax = args[8];
@@ -236,7 +273,7 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
      * one stride): one offset each, so the loop keeps few registers live */
     const int uniform = so == sh && so == sl && so == sc && sop == sfl && sop == sfh && sop == scp;
     /* ... and exactly BarIndex's: contiguous inputs, rows of fill_low,
-     * fill_high, open, close (the SSE2 path, two bars a step) */
+     * fill_high, open, close (SSE2: two bars a step) */
     const int rows =
         uniform && so == 8 && sop == 32 && fh == fl + 8 && op == fl + 16 && cp == fl + 24;
     const tk_bi_acc none = {INFINITY, -INFINITY, 0};
@@ -249,7 +286,7 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
             tk_bi_acc G = none;
             if (rows && ge - gs == TK_FILL_GROUP) {
                 const npy_intp xi = gs * 8;
-                tk_bi_group_rows(o + xi, h + xi, l + xi, c + xi, fl + gs * 32, &G);
+                tk_bi_group_rows(o + xi, h + xi, l + xi, c + xi, fl + gs * 32, &G, sse2);
             }
             else if (uniform) {
                 for (npy_intp i = gs; i < ge; i++) {
@@ -307,6 +344,23 @@ void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
         tk_st_f64(pmax + j * spmax, smx);
     }
 }
+
+void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_bar_index(args, dims, steps, TK_PATH_SCALAR);
+}
+#if TK_HAVE_AVX2
+void tk_bar_index_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_bar_index(args, dims, steps, TK_PATH_AVX2);
+}
+#endif
+#if TK_HAVE_AVX512_EMU
+void tk_bar_index_f64_avx512_emu(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_bar_index(args, dims, steps, TK_PATH_AVX512_EMU);
+}
+#endif
 
 /* ------------------------------------------------------------------ */
 /* searches: first fillable bar i in [a, b] with low <= x / high >= x  */
@@ -821,13 +875,15 @@ static inline npy_intp tk_trail_search(const tk_bars *B, int lng, double fixed, 
  * +inf for a short, which never move a reference), folded as a tree of
  * contiguous pairs, the left one kept on ties: the first best value in
  * order, the same bits as the left-to-right fold of tk_better (signed zeros
- * included).  A fixed trip count and selects, no data-dependent branch. */
-#ifdef __SSE2__
+ * included).  A fixed trip count and selects, no data-dependent branch.
+ * sse2: tk_best8_sse2 (where compiled), else the scalar path's
+ * tk_best8_scalar. */
+#if TK_HAVE_SSE2
 /* SSE2: lanes (k, k + 4) for k = 0..3, so the lane-wise tree combines
  * contiguous pairs ((0, 1), (2, 3)), then ((0..1, 2..3)), and the two
  * lanes last; tk_better(ref, v) is max_pd(v, ref) / min_pd(v, ref) (the
  * first operand when strictly greater / less, else the second). */
-static inline double tk_best8(const char *v, npy_intp sv, npy_intp k0, npy_intp from, int lng)
+static inline double tk_best8_sse2(const char *v, npy_intp sv, npy_intp k0, npy_intp from, int lng)
 {
     const __m128d none = _mm_set1_pd(lng ? -INFINITY : INFINITY);
     const __m128d d = _mm_set1_pd((double)(from - k0)); /* values k < d are not counted */
@@ -853,8 +909,10 @@ static inline double tk_best8(const char *v, npy_intp sv, npy_intp k0, npy_intp 
     }
     return _mm_cvtsd_f64(y);
 }
-#else
-static inline double tk_best8(const char *v, npy_intp sv, npy_intp k0, npy_intp from, int lng)
+#endif
+
+static inline double tk_best8_scalar(const char *v, npy_intp sv, npy_intp k0, npy_intp from,
+                                     int lng)
 {
     const double none = lng ? -INFINITY : INFINITY;
     double x[8];
@@ -869,19 +927,32 @@ static inline double tk_best8(const char *v, npy_intp sv, npy_intp k0, npy_intp 
     }
     return x[0];
 }
+
+static inline double tk_best8(const char *v, npy_intp sv, npy_intp k0, npy_intp from, int lng,
+                              int sse2)
+{
+#if TK_HAVE_SSE2
+    if (sse2) {
+        return tk_best8_sse2(v, sv, k0, from, lng);
+    }
+#else
+    (void)sse2;
 #endif
+    return tk_best8_scalar(v, sv, k0, from, lng);
+}
 
 /* The reference after the bars from a to the end of a's block (the whole
  * block lies in [0, n)): the bars to the end of a's group, then the later
  * groups of the block by their summaries; two tk_best8, no branch. */
-static inline double tk_better_to_block_end(const tk_bars *B, int lng, npy_intp a, double r)
+static inline __attribute__((always_inline)) double
+tk_better_to_block_end(const tk_bars *B, int lng, npy_intp a, double r, int sse2)
 {
     const npy_intp g = a >> TK_FILL_GROUP_SHIFT;
     const npy_intp g0 = g & ~(npy_intp)(TK_FILL_BLOCK / TK_FILL_GROUP - 1);
-    const double bars = lng ? tk_best8(B->high, B->sh, g << TK_FILL_GROUP_SHIFT, a, 1)
-                            : tk_best8(B->low, B->sl, g << TK_FILL_GROUP_SHIFT, a, 0);
-    const double groups =
-        lng ? tk_best8(B->gmax, B->sgmax, g0, g + 1, 1) : tk_best8(B->gmin, B->sgmin, g0, g + 1, 0);
+    const double bars = lng ? tk_best8(B->high, B->sh, g << TK_FILL_GROUP_SHIFT, a, 1, sse2)
+                            : tk_best8(B->low, B->sl, g << TK_FILL_GROUP_SHIFT, a, 0, sse2);
+    const double groups = lng ? tk_best8(B->gmax, B->sgmax, g0, g + 1, 1, sse2)
+                              : tk_best8(B->gmin, B->sgmin, g0, g + 1, 0, sse2);
     return tk_better(tk_better(r, bars, lng), groups, lng);
 }
 
@@ -928,12 +999,12 @@ static inline npy_intp tk_trail_walk(const tk_bars *B, int lng, int plain, doubl
  * reference then moves over those bars by a fold of bars and groups;
  * afterwards aligned super blocks and blocks whose summaries cannot hold an
  * exit are passed in O(1), and any other block is walked in groups
- * (tk_trail_walk). */
+ * (tk_trail_walk).  sse2: tk_best8's code (a constant). */
 static inline __attribute__((always_inline)) npy_intp tk_trail_skip(const tk_bars *B, int lng,
                                                                     int plain, double fixed,
                                                                     double fac, double tp,
                                                                     double *ref, npy_intp a,
-                                                                    npy_intp b)
+                                                                    npy_intp b, int sse2)
 {
     double r = *ref;
     if (a > b
@@ -953,7 +1024,7 @@ static inline __attribute__((always_inline)) npy_intp tk_trail_skip(const tk_bar
         }
         if (tk_trail_skippable(tk_ld_f64(B->bmin + q * B->sbmin), tk_ld_f64(B->bmax + q * B->sbmax),
                                fixed, r, fac, tp, lng, plain)) {
-            r = tk_better_to_block_end(B, lng, a, r);
+            r = tk_better_to_block_end(B, lng, a, r, sse2);
         }
         else {
             const npy_intp j = tk_trail_walk(B, lng, plain, fixed, fac, tp, &r, a, be);
@@ -1045,10 +1116,13 @@ static inline int tk_exit_check(double o, double lo, double hi, double fixed, do
     return 1;
 }
 
-/* One exit, with the index (skip) or by the naive scan. */
+/* One exit, with the index (skip) or by the naive scan.  sse2: the code of
+ * the indexed trailing search (a constant: tk_fills_sse2 of the core's
+ * path). */
 static inline __attribute__((always_inline)) void tk_exit_one(const tk_bars *B, npy_intp n,
                                                               int skip, const tk_exit_order *q,
-                                                              char *out_i, char *out_p, char *out_r)
+                                                              char *out_i, char *out_p, char *out_r,
+                                                              int sse2)
 {
     npy_intp idx = -1;
     double px = NAN;
@@ -1082,12 +1156,12 @@ static inline __attribute__((always_inline)) void tk_exit_one(const tk_bars *B, 
     else if (fac == fac && skip) {
         /* specialised: the side, and whether there is only the trailing stop */
         if (fixed != fixed && tp != tp) {
-            j = lng ? tk_trail_skip(B, 1, 1, NAN, fac, NAN, &ref, first, last)
-                    : tk_trail_skip(B, 0, 1, NAN, fac, NAN, &ref, first, last);
+            j = lng ? tk_trail_skip(B, 1, 1, NAN, fac, NAN, &ref, first, last, sse2)
+                    : tk_trail_skip(B, 0, 1, NAN, fac, NAN, &ref, first, last, sse2);
         }
         else {
-            j = lng ? tk_trail_skip(B, 1, 0, fixed, fac, tp, &ref, first, last)
-                    : tk_trail_skip(B, 0, 0, fixed, fac, tp, &ref, first, last);
+            j = lng ? tk_trail_skip(B, 1, 0, fixed, fac, tp, &ref, first, last, sse2)
+                    : tk_trail_skip(B, 0, 0, fixed, fac, tp, &ref, first, last, sse2);
         }
     }
     else if (fac == fac) {
@@ -1126,9 +1200,12 @@ done:
 
 /* (n)x4,(g)x2,(m)x4,(k)x2,(o)x13->(o),(o),(o): open, close, fill_low,
  * fill_high, the eight summaries (group, block, suffix, super-block min low
- * / max high); then the order fields (see tk_exit_order / the reference). */
-void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+ * / max high); then the order fields (see tk_exit_order / the reference).
+ * path: the core's SIMD path (a constant, see tk_fills_sse2). */
+static inline __attribute__((always_inline)) void tk_exit_orders(char **args, const npy_intp *dims,
+                                                                 const npy_intp *steps, int path)
 {
+    const int sse2 = tk_fills_sse2(path);
     const npy_intp n = dims[0], no = dims[4];
     const tk_bars B = tk_bars_indexed(args, steps, dims, 1);
     const int skip = B.skip;
@@ -1166,16 +1243,33 @@ void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps
             a[t] += s[t];
         }
         if (skip) {
-            tk_exit_one(&B, n, 1, &q, oi, op, orr);
+            tk_exit_one(&B, n, 1, &q, oi, op, orr, sse2);
         }
         else {
-            tk_exit_one(&B, n, 0, &q, oi, op, orr);
+            tk_exit_one(&B, n, 0, &q, oi, op, orr, sse2);
         }
         oi += soi;
         op += sop;
         orr += sor;
     }
 }
+
+void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_exit_orders(args, dims, steps, TK_PATH_SCALAR);
+}
+#if TK_HAVE_AVX2
+void tk_exit_orders_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_exit_orders(args, dims, steps, TK_PATH_AVX2);
+}
+#endif
+#if TK_HAVE_AVX512_EMU
+void tk_exit_orders_f64_avx512_emu(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_exit_orders(args, dims, steps, TK_PATH_AVX512_EMU);
+}
+#endif
 
 /* (n),(n),(n),(n),()x13->(),(),(): the naive scan of the raw bars. */
 void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp *steps)
@@ -1195,7 +1289,7 @@ void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp 
     q.entry_at = tk_ld_i64(args[14]);
     q.expiry = tk_ld_i64(args[15]);
     q.slip = tk_ld_f64(args[16]);
-    tk_exit_one(&B, dims[0], 0, &q, args[17], args[18], args[19]);
+    tk_exit_one(&B, dims[0], 0, &q, args[17], args[18], args[19], 0); /* no index: no SSE2 */
 }
 
 /* First bar in [a, b] with s[i] true (and t[i] false: a bar with both
@@ -1247,9 +1341,12 @@ static inline npy_intp tk_next_signal(const char *s, npy_intp ss, const char *t,
  * runs up to x (its "expiry"), and the entry signals are read from the exit
  * to the next entry; so every signal byte is read at most once and the
  * price bars only where the stop search needs them.
- * Semantics: tradekernels.fills.reference.trades_from_signals. */
-void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+ * Semantics: tradekernels.fills.reference.trades_from_signals.  path: the
+ * core's SIMD path (a constant, see tk_fills_sse2). */
+static inline __attribute__((always_inline)) void
+tk_trades_from_signals(char **args, const npy_intp *dims, const npy_intp *steps, int path)
 {
+    const int sse2 = tk_fills_sse2(path);
     const npy_intp n = dims[0];
     const tk_bars B = tk_bars_indexed(args, steps, dims, 1);
     const char *en = args[12], *ex = args[13];
@@ -1311,10 +1408,10 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
         q.expiry = x < n - (at_open ? 1 : 0) ? x : -1;
         char bi[8], bp[8], br[8];
         if (B.skip) {
-            tk_exit_one(&B, n, 1, &q, bi, bp, br);
+            tk_exit_one(&B, n, 1, &q, bi, bp, br, sse2);
         }
         else {
-            tk_exit_one(&B, n, 0, &q, bi, bp, br);
+            tk_exit_one(&B, n, 0, &q, bi, bp, br, sse2);
         }
         npy_int64 xi = tk_ld_i64(bi), why = tk_ld_i64(br);
         double px = tk_ld_f64(bp);
@@ -1341,6 +1438,23 @@ void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_int
         }
     }
 }
+
+void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_trades_from_signals(args, dims, steps, TK_PATH_SCALAR);
+}
+#if TK_HAVE_AVX2
+void tk_trades_from_signals_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_trades_from_signals(args, dims, steps, TK_PATH_AVX2);
+}
+#endif
+#if TK_HAVE_AVX512_EMU
+void tk_trades_from_signals_f64_avx512_emu(char **args, const npy_intp *dims, const npy_intp *steps)
+{
+    tk_trades_from_signals(args, dims, steps, TK_PATH_AVX512_EMU);
+}
+#endif
 
 /* ------------------------------------------------------------------ */
 /* live: tradekernels.stream.Bracket                                    */

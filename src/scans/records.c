@@ -14,7 +14,7 @@
  */
 #include "tk_scan.h"
 #include <stdlib.h>
-#ifdef __SSE2__
+#if TK_HAVE_SSE2
 #include <emmintrin.h>
 #endif
 #if TK_HAVE_AVX2
@@ -66,19 +66,43 @@ static int tk_dd_push(tk_dd_buf *b, npy_int64 col, const tk_episode_rec *r, npy_
 /* The inside phase on contiguous float64 (records are compares and
  * selections only, no arithmetic, so any grouping gives the same bits):
  * the first bar at or above the peak, then the minimum before it and the
- * first bar holding it.  SSE2 is part of x86-64 (no dispatch); elsewhere
- * the plain loops run. */
+ * first bar holding it.  Three scans, picked by the SIMD path
+ * (tk_dd_scan_of): the plain loops (scalar path), SSE2 8 bars a block
+ * (x86-64 baseline: avx512_emu, and avx2 / avx512 on a CPU without AVX2),
+ * AVX2 32 bars a block (avx2, avx512). */
+enum { TK_DD_SCAN_SCALAR = 0, TK_DD_SCAN_SSE2 = 1, TK_DD_SCAN_AVX2 = 2 };
+
+/* The scan of a SIMD path (the caller checked that the CPU runs the path).
+ * avx512_emu, the path that runs the same code on every CPU, takes SSE2
+ * (the baseline), never AVX2: so its records come from one code everywhere,
+ * and the SSE2 scan is run by a path on AVX2 CPUs too. */
+static int tk_dd_scan_of(int path)
+{
+    if ((path == TK_PATH_AVX2 || path == TK_PATH_AVX512) && TK_HAVE_AVX2
+        && tk_cpu_has_path(TK_PATH_AVX2)) {
+        return TK_DD_SCAN_AVX2;
+    }
+    return path != TK_PATH_SCALAR && TK_HAVE_SSE2 ? TK_DD_SCAN_SSE2 : TK_DD_SCAN_SCALAR;
+}
+
+const char *tk_drawdowns_code(int path)
+{
+    static const char *const names[] = {"scalar", "sse2", "avx2"};
+    return names[tk_dd_scan_of(path)];
+}
 
 /* The inside phase's scan: returns the first j' in [j, n) with x[j'] >= peak
  * (NaN never is), or n, and sets *m to the minimum of *m (not NaN) and the
  * non-NaN x[j .. j'): the fold m = v < m ? v : m, whose value may differ
  * from it only in the sign of a zero (ties), which the caller does not use
- * (it reads the bar). */
-static inline npy_intp tk_dd_inside(const double *x, npy_intp j, npy_intp n, double peak, double *m)
+ * (it reads the bar).  sse2: 8 bars a block first (where compiled), then
+ * the plain loop, which alone is the scalar path's scan. */
+static inline npy_intp tk_dd_inside(const double *x, npy_intp j, npy_intp n, double peak, double *m,
+                                    int sse2)
 {
     double lo = *m;
-#ifdef __SSE2__
-    if (n - j >= 8) {
+#if TK_HAVE_SSE2
+    if (sse2 && n - j >= 8) {
         const __m128d p = _mm_set1_pd(peak);
         __m128d a = _mm_set1_pd(lo), b = a, c = a, d = a;
         for (; j + 8 <= n; j += 8) {
@@ -98,6 +122,8 @@ static inline npy_intp tk_dd_inside(const double *x, npy_intp j, npy_intp n, dou
         const double l0 = _mm_cvtsd_f64(a), l1 = _mm_cvtsd_f64(_mm_unpackhi_pd(a, a));
         lo = l1 < l0 ? l1 : l0;
     }
+#else
+    (void)sse2;
 #endif
     for (; j < n && !(x[j] >= peak); j++) {
         lo = x[j] < lo ? x[j] : lo;
@@ -173,12 +199,13 @@ TK_DD_AVX2 static npy_intp tk_dd_inside_avx2(const double *x, npy_intp j, npy_in
 }
 #endif
 
-/* First k >= j with x[k] == m (the caller knows there is one). */
-static inline npy_intp tk_dd_find_equal(const double *x, npy_intp k, npy_intp n, double m)
+/* First k >= j with x[k] == m (the caller knows there is one); sse2: 8
+ * bars a block first (where compiled). */
+static inline npy_intp tk_dd_find_equal(const double *x, npy_intp k, npy_intp n, double m, int sse2)
 {
-#ifdef __SSE2__
+#if TK_HAVE_SSE2
     const __m128d q = _mm_set1_pd(m);
-    for (; k + 8 <= n; k += 8) {
+    for (; sse2 && k + 8 <= n; k += 8) {
         const __m128d a = _mm_cmpeq_pd(_mm_loadu_pd(x + k), q);
         const __m128d b = _mm_cmpeq_pd(_mm_loadu_pd(x + k + 2), q);
         const __m128d c = _mm_cmpeq_pd(_mm_loadu_pd(x + k + 4), q);
@@ -187,6 +214,8 @@ static inline npy_intp tk_dd_find_equal(const double *x, npy_intp k, npy_intp n,
             break;
         }
     }
+#else
+    (void)sse2;
 #endif
     while (!(x[k] == m)) {
         k++;
@@ -204,9 +233,13 @@ static inline double tk_dd_load(const char *p, int f32)
  * an episode, look for the first price below the peak; inside one, select
  * the new low and look for the recovery (a NaN fails both tests).  `last` is
  * found once at the end (the last non-NaN price of the row, if any).
+ * scan: the inside phase's scan on contiguous float64 (TK_DD_SCAN_*, a
+ * constant: one instance per scan, no test per episode).
  * Returns -1 when out of memory. */
-static inline int tk_dd_row(const char *p, npy_intp n, npy_intp step, int f32, npy_int64 col,
-                            tk_drawdowns_st *s, int final, int avx2, tk_dd_buf *b)
+static inline __attribute__((always_inline)) int tk_dd_row(const char *p, npy_intp n, npy_intp step,
+                                                           int f32, npy_int64 col,
+                                                           tk_drawdowns_st *s, int final, int scan,
+                                                           tk_dd_buf *b)
 {
     const npy_int64 base = s->i;
     double peak = s->peak, valley = s->valley;
@@ -235,14 +268,14 @@ static inline int tk_dd_row(const char *p, npy_intp n, npy_intp step, int f32, n
             double m = valley;
             npy_intp at = j; /* the first bar at m is in [at, jr) */
 #if TK_HAVE_AVX2
-            const npy_intp jr =
-                avx2 ? tk_dd_inside_avx2(x, j, n, peak, &m, &at) : tk_dd_inside(x, j, n, peak, &m);
+            const npy_intp jr = scan == TK_DD_SCAN_AVX2
+                                    ? tk_dd_inside_avx2(x, j, n, peak, &m, &at)
+                                    : tk_dd_inside(x, j, n, peak, &m, scan == TK_DD_SCAN_SSE2);
 #else
-            (void)avx2;
-            const npy_intp jr = tk_dd_inside(x, j, n, peak, &m);
+            const npy_intp jr = tk_dd_inside(x, j, n, peak, &m, scan == TK_DD_SCAN_SSE2);
 #endif
             if (m < valley) { /* a lower bar in [at, jr): the first one at m */
-                const npy_intp k = tk_dd_find_equal(x, at, jr, m);
+                const npy_intp k = tk_dd_find_equal(x, at, jr, m, scan != TK_DD_SCAN_SCALAR);
                 valley = x[k];
                 valley_i = base + k;
             }
@@ -305,7 +338,7 @@ static inline int tk_dd_row(const char *p, npy_intp n, npy_intp step, int f32, n
  * series) or rows x TK_DD_STATE_LEN doubles, read and updated in place;
  * final: also report the episode still open after the last bar. */
 static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
-                      int f32, double *state, int final, int avx2, tk_dd_buf *b)
+                      int f32, double *state, int final, int scan, tk_dd_buf *b)
 {
     for (npy_intp c = 0; c < rows; c++) {
         tk_drawdowns_st s =
@@ -313,8 +346,19 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
                 ? tk_drawdowns_load((const char *)(state + c * TK_DD_STATE_LEN), sizeof(double))
                 : tk_drawdowns_init();
         const char *p = data + c * rstep;
-        const int rc = f32 ? tk_dd_row(p, n, step, 1, c, &s, final, 0, b)
-                           : tk_dd_row(p, n, step, 0, c, &s, final, avx2, b);
+        int rc;
+        if (f32) {
+            rc = tk_dd_row(p, n, step, 1, c, &s, final, TK_DD_SCAN_SCALAR, b);
+        }
+        else if (scan == TK_DD_SCAN_AVX2) {
+            rc = tk_dd_row(p, n, step, 0, c, &s, final, TK_DD_SCAN_AVX2, b);
+        }
+        else if (scan == TK_DD_SCAN_SSE2) {
+            rc = tk_dd_row(p, n, step, 0, c, &s, final, TK_DD_SCAN_SSE2, b);
+        }
+        else {
+            rc = tk_dd_row(p, n, step, 0, c, &s, final, TK_DD_SCAN_SCALAR, b);
+        }
         if (rc < 0) {
             return -1;
         }
@@ -328,13 +372,14 @@ static int tk_dd_scan(const char *data, npy_intp rows, npy_intp n, npy_intp rste
 /* All rows of a 2-D array (rows of n bars at byte strides rstep / step):
  * *out receives a malloc'ed array of *len records (free() it), laid out as
  * tk_dd_out; returns -1 when out of memory.  No Python API: the caller may
- * release the GIL around it.  avx2: use the AVX2 inside scan (the caller
- * checked that the CPU has it; 0: SSE2, the same records). */
+ * release the GIL around it.  path: the SIMD path (the caller checked that
+ * the CPU runs it), which picks the inside scan (tk_dd_scan_of; the same
+ * records on every path). */
 int tk_drawdowns_collect(const char *data, npy_intp rows, npy_intp n, npy_intp rstep, npy_intp step,
-                         int f32, double *state, int final, int avx2, void **out, npy_intp *len)
+                         int f32, double *state, int final, int path, void **out, npy_intp *len)
 {
     tk_dd_buf b = {NULL, 0, 0};
-    if (tk_dd_scan(data, rows, n, rstep, step, f32, state, final, avx2, &b) < 0) {
+    if (tk_dd_scan(data, rows, n, rstep, step, f32, state, final, tk_dd_scan_of(path), &b) < 0) {
         free(b.buf);
         return -1;
     }

@@ -1,7 +1,11 @@
 """``tradekernels.drawdowns``: every drawdown episode as records.
 
 The records are built in C (``_core.drawdowns``, ``src/scans/records.c``):
-one pass per series into a growing buffer, no Python loop per episode.
+one pass per series into a growing buffer, no Python loop per episode.  The
+inside-an-episode scan follows the process-wide SIMD path
+(:data:`tradekernels.ufuncs.simd_path`, read at each call): the scalar path
+runs the plain loop, ``avx512_emu`` the SSE2 scan, ``avx2`` / ``avx512`` the
+AVX2 scan (``_core.simd_code(path)["drawdowns"]``); the records are the same.
 Semantics: :func:`tradekernels.scans.reference.drawdowns`.
 """
 
@@ -12,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .. import _backend, _core
+from .. import _backend, _core, ufuncs
 from .._api import apply_nan_policy, join_policy_state, prepare, split_policy_state
 from .._state import as_state_vector
 from . import reference
@@ -150,7 +154,7 @@ def drawdowns(
 
     def native() -> Any:
         st = st2.copy()
-        return _core.drawdowns(a2, RECORD_DTYPE, st, final), st
+        return _core.drawdowns(a2, RECORD_DTYPE, st, final, ufuncs.simd_path), st
 
     rec, st_out = _backend.dispatch(native, lambda: _reference_records(a2, st2, final), _check)
     if top is not None:
