@@ -15,6 +15,7 @@ the reference twins.  Here:
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import numpy as np
 import pytest
@@ -143,9 +144,23 @@ def test_golden_arrays_are_what_the_generator_makes():
                 assert stored[key].tolist() == arr.tolist(), key
 
 
-def test_generator_is_byte_deterministic(tmp_path):
+# The generator runs the pure-Python twins only (seconds per build): built once for the two
+# tests below, and not under the sanitizers (no C code runs; .ci/run's `make_golden.py --check`
+# and the plain suite cover it).
+_python_only = pytest.mark.skipif(
+    bool(os.environ.get("TK_SANITIZE")), reason="the golden generator runs no C code (pure-Python twins)"
+)
+
+
+@pytest.fixture(scope="module")
+def built_golden():
+    return _load_make_golden().build_all()
+
+
+@_python_only
+def test_generator_is_byte_deterministic(tmp_path, built_golden):
     mg = _load_make_golden()
-    first = mg.build_all()
+    first = built_golden
     second = mg.build_all()
     assert first == second
     assert {f"{k.name}.npz" for k in KERNELS + WINDOWED} <= set(first)
@@ -160,10 +175,11 @@ def test_generator_is_byte_deterministic(tmp_path):
     assert mg.main(["--check", "--out-dir", str(tmp_path)], files=first) == 1
 
 
-def test_committed_golden_files_are_fresh():
+@_python_only
+def test_committed_golden_files_are_fresh(built_golden):
     """``tools/make_golden.py --check`` on tests/golden itself: every family's file is
     what its generator (the twin alone) makes, and no file is left over."""
-    assert _load_make_golden().main(["--check"]) == 0
+    assert _load_make_golden().main(["--check"], files=built_golden) == 0
 
 
 # --------------------------------------------------------------------------

@@ -3,6 +3,8 @@ divergence: for rule calendars (the twin) and exchange_calendars calendars (thei
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,9 @@ def test_shadow_for_exchange_calendars(kernel, monkeypatch):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("TK_SANITIZE")), reason="the session twin and its golden check run no C code"
+)
 def test_golden_files_are_the_twins_answers(tmp_path):
     import shutil
     from pathlib import Path
