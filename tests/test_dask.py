@@ -329,3 +329,41 @@ def test_exit_orders_dask_errors(rng):
     lazy = tkd.exit_orders(bars, da.from_array(np.array([1, 500]), chunks=1), sl_stop=0.1)
     with pytest.raises(IndexError, match="out of range"):
         lazy.exit_idx.compute(scheduler="threads")
+
+
+# --------------------------------------------------------------------------
+# rolling_max_drawdown: each chunk with the window's head from the chunks before it
+# --------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 80),
+    window=st.integers(1, 30),
+    mp=st.integers(0, 30),
+    cuts=st.lists(st.integers(1, 80), min_size=0, max_size=6),
+    seed=st.integers(0, 2**32 - 1),
+    f32=st.booleans(),
+)
+def test_rolling_max_drawdown_time_chunked_equals_in_memory(n, window, mp, cuts, seed, f32):
+    """Chunks shorter and longer than the window (a head spans several chunks), empty ones,
+    specials (NaN, 0, inf: the naive recomputation), float32, min_periods."""
+    rng = np.random.default_rng(seed)
+    x = _prices(rng, (2, n), np.float32 if f32 else np.float64)
+    mp = min(mp, window)
+    bounds = sorted({min(c, n) for c in cuts} | {0, n})
+    chunks = tuple(b - a for a, b in zip(bounds[:-1], bounds[1:]))
+    res = tkd.rolling_max_drawdown(da.from_array(x, chunks=(1, chunks)), window, min_periods=mp)
+    _assert_all(_compute(res), _expected("rolling_max_drawdown", x, window=window, min_periods=mp), "rmdd")
+
+
+def test_rolling_max_drawdown_dask_axis_and_checks():
+    rng = np.random.default_rng(3)
+    x = _prices(rng, (40, 3))
+    res = tkd.rolling_max_drawdown(da.from_array(x, chunks=(7, 3)), 9, axis=0)
+    _assert_all(_compute(res), _expected("rolling_max_drawdown", x, window=9, axis=0), "axis 0")
+    with pytest.raises(ValueError, match="window"):
+        tkd.rolling_max_drawdown(da.from_array(x), 0)
+    with pytest.raises(TypeError, match="min_periods"):
+        tkd.rolling_max_drawdown(da.from_array(x), 3, min_periods=1.5)
+    assert "rolling_max_drawdown" in tkd.__all__

@@ -38,6 +38,8 @@ drawdown_episode       sequential carry of the 9-field state (global indices,
                        recovery search across chunks)
 ulcer_index            sequential carry of ``(peak, sumsq, count)`` (a sum of
                        per-chunk sums would round differently); ``ddof=0``
+rolling_max_drawdown   parallel: each chunk with the last ``window - 1`` bars
+                       before it (from as many earlier chunks as that takes)
 =====================  ===============================================================
 
 Sessions (any chunking; timestamps as datetime64 or int64 UTC ns):

@@ -27,6 +27,7 @@ from .._api import (
     join_policy_state,
     prepare,
     split_policy_state,
+    window_args,
 )
 from .records import drawdowns
 
@@ -189,14 +190,7 @@ def rolling_max_drawdown(
     """
     name = "rolling_max_drawdown"
     k = _registry.get(name)
-    for what, v in (("window", window), ("min_periods", min_periods)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
-            raise TypeError(f"tradekernels.{name}: {what} must be an integer, got {v!r}")
-    if window < 1:
-        raise ValueError(f"tradekernels.{name}: window must be >= 1, got {window}")
-    mp = window if min_periods is None else int(min_periods)
-    if not 0 <= mp <= window:
-        raise ValueError(f"tradekernels.{name}: min_periods must be in [0, window], got {min_periods}")
+    window, mp = window_args(name, window, min_periods)
     arr, ax, ctx = prepare(name, x, axis)
     ax_n = ax + arr.ndim if ax < 0 else ax
     if not 0 <= ax_n < arr.ndim:

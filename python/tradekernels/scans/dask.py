@@ -12,10 +12,10 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from .. import _registry, ufuncs
-from .._api import Episode
+from .._api import Episode, window_args
 from .._dask import _array, _as_dask, _da, _dask_base, _lead_shape
 
-__all__ = [k.name for k in _registry.KERNELS]
+__all__ = [k.name for k in _registry.KERNELS] + ["rolling_max_drawdown"]
 
 _PARALLEL_RETURNS = {"simple_returns", "log_returns"}
 _PEAK_TWO_PASS = {"drawdown", "max_drawdown"}
@@ -174,3 +174,43 @@ def _public(k: Any) -> Any:
 
 
 globals().update({k.name: _public(k) for k in _registry.KERNELS})
+
+
+# --------------------------------------------------------------------------
+# rolling_max_drawdown: each chunk with the last window - 1 bars before it
+# --------------------------------------------------------------------------
+
+
+def _rolling_block(window: int, min_periods: int, cut: int, *blocks: np.ndarray) -> np.ndarray:
+    """rolling_max_drawdown of the last block, its windows reaching back into the bars of the
+    blocks before it (their last ``cut`` bars in all, cut <= window - 1)."""
+    x = np.concatenate(blocks, axis=-1) if len(blocks) > 1 else blocks[0]
+    x = x[..., x.shape[-1] - blocks[-1].shape[-1] - cut :]
+    with np.errstate(all="ignore"):
+        out = ufuncs.rolling_max_drawdown(x, window, min_periods)
+    return out[..., cut:]
+
+
+def rolling_max_drawdown(x: Any, window: int, *, min_periods: Optional[int] = None, axis: int = -1) -> Any:
+    """:func:`tradekernels.rolling_max_drawdown` of a dask array chunked along time; equal
+    to the in-memory result bit for bit.  Parallel: each chunk is computed with the last
+    ``window - 1`` bars before it (from as many earlier chunks as that takes), since the
+    result at a bar depends on its window's bars only."""
+    w, mp = window_args("rolling_max_drawdown", window, min_periods)
+    x, ax = _as_dask("rolling_max_drawdown", x, axis)
+    token = _dask_base.tokenize("rolling_max_drawdown", x, w, mp)
+    name = f"tk-rolling-max-drawdown-{token}"
+    sizes = x.chunks[-1]
+    dsk: Dict[Any, Any] = {}
+    for block in np.ndindex(*x.numblocks[:-1]):
+        L = tuple(int(i) for i in block)
+        for j in range(len(sizes)):
+            need, first = max(w - 1, 0), j
+            while first > 0 and need > 0:  # the earlier chunks holding the window's head
+                first -= 1
+                need -= sizes[first]
+            cut = min(max(w - 1, 0), sum(sizes[first:j]))
+            keys = tuple((x.name,) + L + (i,) for i in range(first, j + 1))
+            dsk[(name,) + L + (j,)] = (_rolling_block, w, mp, cut) + keys
+    res = _array(dsk, name, x, x.chunks, x.dtype)
+    return _da.moveaxis(res, -1, ax)
