@@ -137,7 +137,13 @@ def _run(cmd: List[str], timeout: Optional[float], env: Optional[Dict[str, str]]
     """(return code, the output's tail); -1 on a timeout."""
     try:
         p = subprocess.run(
-            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout, env=env
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            env=env,
         )
     except subprocess.TimeoutExpired as e:
         out = e.stdout if isinstance(e.stdout, str) else (e.stdout or b"").decode(errors="replace")
@@ -223,10 +229,7 @@ def summary(mutants: Sequence[Mutant]) -> str:
         lines.append(f"errors (not counted): {', '.join(err)}")
     eq = [m for m in mutants if m.equivalent]
     if eq:
-        lines.append(
-            f"equivalent (not counted): {len(eq)}: "
-            + ", ".join(f"{m.id} [{m.result}]" for m in eq)
-        )
+        lines.append(f"equivalent (not counted): {len(eq)}: " + ", ".join(f"{m.id} [{m.result}]" for m in eq))
     return "\n".join(lines)
 
 
