@@ -74,3 +74,22 @@ def test_gaps_inside_one_block_after_shorter_runs() -> None:
                 for path in PATHS:
                     got = int(path_ufuncs(path)["max_drawdown_duration"](a))
                     assert got == want, (path, pre, gap, start)
+
+
+def test_leading_nan_blocks_before_the_first_price() -> None:
+    """Whole skip blocks of NaN before any price leave the count at -1 (no peak yet):
+    the skip loops add skipped bars only to a running count (mutation check:
+    avx512-duration-skip-before-first).  Runs of every length around the 32-bar blocks,
+    then a drawdown, and all-NaN series; plain and from the default state."""
+    tail = [5.0, 4.0, 3.0, 6.0, 2.0]
+    for lead in list(range(0, 70)) + [95, 96, 97, 128, 200]:
+        for x in ([math.nan] * lead + tail, [math.nan] * lead):
+            want = reference.max_drawdown_duration(x)
+            a = np.array(x, dtype=np.float64)
+            for path in PATHS:
+                u = path_ufuncs(path)
+                assert int(u["max_drawdown_duration"](a)) == want, (path, lead, len(x))
+                (want_s,), want_state = reference.max_drawdown_duration_chunk(x, [-math.inf, -1.0, -1.0])
+                got, state = u["max_drawdown_duration_state"](a, _state(-math.inf, -1, -1))
+                assert int(got) == want_s == want, (path, lead, len(x))
+                np.testing.assert_array_equal(state, np.array(want_state), err_msg=f"{path} {lead}")
