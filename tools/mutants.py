@@ -206,10 +206,10 @@ def run_one(m: Mutant, timeout: float, verbose: bool) -> None:
 
 def table(mutants: Sequence[Mutant]) -> str:
     w = max([len(m.id) for m in mutants] + [2])
-    rows = [f"{'id':<{w}}  {'result':<13} {'s':>5}  description"]
+    rows = [f"{'id':<{w}}  {'result':<17} {'s':>5}  description"]
     for m in mutants:
         res = m.result + (" (equiv.)" if m.equivalent else "")
-        rows.append(f"{m.id:<{w}}  {res:<13} {m.seconds:5.0f}  {m.description}")
+        rows.append(f"{m.id:<{w}}  {res:<17} {m.seconds:5.0f}  {m.description}")
     return "\n".join(rows)
 
 
