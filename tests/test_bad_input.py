@@ -199,3 +199,20 @@ def test_bad_calls_in_a_subprocess_do_not_crash_the_interpreter():
     assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
     n = int(r.stdout.split()[-1])
     assert n >= len(_registry.KERNELS) * 2 * 5 * 4 + 3  # every call with a bad input raised
+
+
+STATEFUL = [k for k in _registry.KERNELS if k.state_fields]
+
+
+@pytest.mark.parametrize("kernel", STATEFUL, ids=[k.name for k in STATEFUL])
+def test_raw_state_gufunc_rejects_a_state_of_the_wrong_length(kernel):
+    """The <name>_state gufuncs check the state's length themselves (the Python State
+    check never reaches them): too short and too long are ValueErrors (mutation check:
+    core-state-length-lax)."""
+    g = getattr(ufuncs, kernel.name + "_state")
+    k = len(kernel.state_fields)
+    for n in (k - 1, k + 1, k + 7):
+        if n < 1:
+            continue
+        with pytest.raises(ValueError, match=f"must have length {k}"):
+            g(np.array([1.0, 2.0, 1.5]), np.zeros(n))

@@ -74,3 +74,39 @@ def test_gaps_inside_one_block_after_shorter_runs() -> None:
                 for path in PATHS:
                     got = int(path_ufuncs(path)["max_drawdown_duration"](a))
                     assert got == want, (path, pre, gap, start)
+
+
+def test_leading_nan_blocks_before_the_first_price() -> None:
+    """NaN bars before any price leave the count at -1 (no peak yet), however many
+    32-bar blocks they fill: runs of every length around the blocks, then a drawdown,
+    and all-NaN series; plain and from the default state."""
+    tail = [5.0, 4.0, 3.0, 6.0, 2.0]
+    for lead in list(range(0, 70)) + [95, 96, 97, 128, 200]:
+        for x in ([math.nan] * lead + tail, [math.nan] * lead):
+            want = reference.max_drawdown_duration(x)
+            a = np.array(x, dtype=np.float64)
+            for path in PATHS:
+                u = path_ufuncs(path)
+                assert int(u["max_drawdown_duration"](a)) == want, (path, lead, len(x))
+                (want_s,), want_state = reference.max_drawdown_duration_chunk(x, [-math.inf, -1.0, -1.0])
+                got, state = u["max_drawdown_duration_state"](a, _state(-math.inf, -1, -1))
+                assert int(got) == want_s == want, (path, lead, len(x))
+                np.testing.assert_array_equal(state, np.array(want_state), err_msg=f"{path} {lead}")
+
+
+def test_skipped_blocks_from_a_state_without_a_count() -> None:
+    """The skip loops pass whole blocks below the peak; from a state whose count is -1
+    (no kernel makes one with a finite or NaN peak, but every path must still give the
+    twin's bits) the skipped bars are not counted (mutation check:
+    avx512-duration-skip-before-first)."""
+    for peak in (3.0, math.inf, math.nan):
+        for best in (-1, 0, 7):
+            for n in (31, 32, 33, 63, 64, 65, 100, 130):
+                for x in ([1.0] * n, [1.0] * n + [4.0, 2.0, 2.0]):
+                    s0 = _state(peak, -1, best)
+                    (want,), want_state = reference.max_drawdown_duration_chunk(x, list(s0))
+                    a = np.array(x, dtype=np.float64)
+                    for path in PATHS:
+                        got, state = path_ufuncs(path)["max_drawdown_duration_state"](a, s0)
+                        assert int(got) == want, (path, peak, best, len(x))
+                        np.testing.assert_array_equal(state, np.array(want_state), err_msg=path)

@@ -119,6 +119,15 @@ def test_state_checks_and_pickle():
         RollingMaxDrawdown(3, 4)
 
 
+def test_rolling_layout_names_are_canonical():
+    """The window in a rolling layout name is a canonical integer >= 1: 'rolling_max_drawdown/05'
+    names no layout (mutation check: state-rolling-window-leading-zero)."""
+    assert tk.State("rolling_max_drawdown/5", [0.0] + [np.nan] * 4).fields[0] == "seen"
+    for bad in ("05", "0", "-1", "+5", "5.0", "x", "", " 5"):
+        with pytest.raises(ValueError, match="kernel with a carried state"):
+            tk.State(f"rolling_max_drawdown/{bad}", [0.0] + [np.nan] * 4)
+
+
 def test_nan_policy_with_state():
     x = np.array([100.0, np.nan, 90.0, np.nan, 120.0, 100.0, np.nan, 95.0])
     for nan in ("ffill", "zero_return"):

@@ -854,3 +854,35 @@ def test_bad_other():
         tk.session_mask(np.array(["2300-01-01"], dtype="datetime64[s]"), cal)
     with pytest.raises(ValueError, match="after"):
         cal.table("2024-02-01", "2024-01-01")
+
+
+def test_early_close_on_a_non_session_date_changes_no_session():
+    """An early close listed for a holiday or a weekend moves no other session's close
+    (mutation check: ses-early-close-on-non-session)."""
+    cal = tk.Calendar(
+        "America/New_York",
+        "09:30",
+        "16:00",
+        holidays=["2024-07-04"],
+        early_closes={"2024-07-04": "13:00", "2024-07-06": "12:00", "2024-07-03": "13:00"},
+    )
+    t = cal.table("2024-01-01", "2024-12-31")
+    rows = {d: i for i, d in enumerate(t.labels.astype(object))}
+    for day, close in (("2024-07-03", "17:00"), ("2024-07-05", "20:00"), ("2024-07-08", "20:00")):
+        assert t.closes[rows[dt.date.fromisoformat(day)]] == ns(f"{day}T{close}"), day  # UTC (EDT + 4 h)
+    ts = np.arange(ns("2024-07-01"), ns("2024-07-10"), 7 * MIN, dtype=np.int64)
+    np.testing.assert_array_equal(tk.session_mask(ts, cal), twin("session_mask", ts, cal))
+
+
+def test_table_holds_the_overnight_session_begun_the_day_before_its_first_date():
+    """A table for local dates first..last holds the session labelled first - 1, which an
+    overnight calendar opens the evening before ``first`` and closes on it: timestamps
+    from ``lo`` on are answered by the table alone (mutation check: ses-overnight-previous-day)."""
+    cal = cme()
+    t = cal.table("2024-01-01", "2024-12-31")
+    assert t.first == dt.date(2024, 1, 1) and t.labels[0] == np.datetime64("2023-12-31")
+    ts = np.arange(t.lo, t.lo + 30 * 3600 * 10**9, 11 * MIN, dtype=np.int64)
+    args = (t.opens, t.closes, t.break_starts, t.break_ends, t.lo, t.hi)
+    mask, outside = ufuncs.session_mask(ts, *args)
+    assert outside == 0 and mask[: 2 * 60 // 11].all()  # Monday 00:00 .. 02:00 Chicago (then a break)
+    np.testing.assert_array_equal(mask, twin("session_mask", ts, cal))

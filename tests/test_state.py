@@ -293,6 +293,24 @@ def test_out_with_state():
     assert tuple(ep) == (1, 2, -1, 2 / 3 - 1)
 
 
+def test_out_when_the_state_adds_series():
+    """A state with lead shape (3,) on a 1-D series gives 3 series: out= has the result's
+    shape, the time axis last (mutation check: api-out-time-axis-position)."""
+    x = np.array([1.0, 3.0, 2.0, 4.0])
+    st0 = State("drawdown", [[0.5], [2.0], [5.0]])
+    want = tk.drawdown(x, state=st0)
+    assert want.shape == (3, 4)
+    o = np.empty((3, 4))
+    got = tk.drawdown(x, state=st0, out=o)
+    assert got is o
+    np.testing.assert_array_equal(o, want)
+    o2 = np.empty((3, 4, 1))
+    x2 = x[:, None]  # time on axis 0 of a (4, 1) input: 3 states x 1 series
+    st2 = State("drawdown", [[[0.5]], [[2.0]], [[5.0]]])
+    got2 = tk.drawdown(x2, axis=0, state=st2, out=o2)
+    np.testing.assert_array_equal(got2, tk.drawdown(x2, axis=0, state=st2))
+
+
 # --------------------------------------------------------------------------
 # drawdown_episode: global indices across chunks
 # --------------------------------------------------------------------------

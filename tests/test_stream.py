@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import math
 import pickle
+import sys
 import tracemalloc
 
 import numpy as np
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 import tradekernels as tk
 from conftest import assert_bits_identical
-from tradekernels import stream
+from tradekernels import _core, stream
 
 CLASSES = {
     "simple_returns": stream.SimpleReturns,
@@ -172,3 +173,22 @@ def test_episode_from_state_continues_global_indices():
         s.update(v)
     assert tuple(s.episode) == tuple(tk.drawdown_episode(np.array(x)))
     assert isinstance(s.episode, tk.Episode)
+
+
+@params
+def test_c_type_checks_the_state_length_and_keeps_no_reference(name):
+    """The C stream types (under the Python classes, which check a State first) check the
+    length of a raw state sequence themselves, and hold no reference to it afterwards
+    (mutation check: stream-state-length-lax, stream-state-seq-leak)."""
+    base = getattr(_core, CLASSES[name].__name__)
+    good = tuple(CLASSES[name]().state.as_dict().values())
+    for bad in (good + (0.0,), good[:-1], good * 3):
+        with pytest.raises(ValueError, match="length"):
+            base(bad)
+    for seq in (good, list(good)):
+        gc.collect()
+        before = sys.getrefcount(seq)
+        for _ in range(100):
+            base(seq).update(1.0)
+        gc.collect()
+        assert sys.getrefcount(seq) == before
