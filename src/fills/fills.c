@@ -97,6 +97,29 @@ const char *tk_fills_code(int path)
     return tk_fills_sse2(path) ? "sse2" : "scalar";
 }
 
+/* The path cores of a kernel with SSE2 code: tk_<name>_f64 (scalar),
+ * _avx2 and _avx512_emu (where compiled), each an instance of the kernel's
+ * always_inline body tk_<name> for one constant path. */
+#define TK_FILLS_CORE(name, suffix, path)                                                  \
+    void tk_##name##_f64##suffix(char **args, const npy_intp *dims, const npy_intp *steps) \
+    {                                                                                      \
+        tk_##name(args, dims, steps, path);                                                \
+    }
+#if TK_HAVE_AVX2
+#define TK_FILLS_CORE_AVX2(name) TK_FILLS_CORE(name, _avx2, TK_PATH_AVX2)
+#else
+#define TK_FILLS_CORE_AVX2(name)
+#endif
+#if TK_HAVE_AVX512_EMU
+#define TK_FILLS_CORE_AVX512_EMU(name) TK_FILLS_CORE(name, _avx512_emu, TK_PATH_AVX512_EMU)
+#else
+#define TK_FILLS_CORE_AVX512_EMU(name)
+#endif
+#define TK_FILLS_CORES(name)              \
+    TK_FILLS_CORE(name, , TK_PATH_SCALAR) \
+    TK_FILLS_CORE_AVX2(name)              \
+    TK_FILLS_CORE_AVX512_EMU(name)
+
 static inline npy_intp tk_ceil_div(npy_intp n, npy_intp b)
 {
     return n <= 0 ? 0 : (n - 1) / b + 1;
@@ -345,22 +368,7 @@ static inline __attribute__((always_inline)) void tk_bar_index(char **args, cons
     }
 }
 
-void tk_bar_index_f64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_bar_index(args, dims, steps, TK_PATH_SCALAR);
-}
-#if TK_HAVE_AVX2
-void tk_bar_index_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_bar_index(args, dims, steps, TK_PATH_AVX2);
-}
-#endif
-#if TK_HAVE_AVX512_EMU
-void tk_bar_index_f64_avx512_emu(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_bar_index(args, dims, steps, TK_PATH_AVX512_EMU);
-}
-#endif
+TK_FILLS_CORES(bar_index)
 
 /* ------------------------------------------------------------------ */
 /* searches: first fillable bar i in [a, b] with low <= x / high >= x  */
@@ -1254,22 +1262,7 @@ static inline __attribute__((always_inline)) void tk_exit_orders(char **args, co
     }
 }
 
-void tk_exit_orders_f64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_exit_orders(args, dims, steps, TK_PATH_SCALAR);
-}
-#if TK_HAVE_AVX2
-void tk_exit_orders_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_exit_orders(args, dims, steps, TK_PATH_AVX2);
-}
-#endif
-#if TK_HAVE_AVX512_EMU
-void tk_exit_orders_f64_avx512_emu(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_exit_orders(args, dims, steps, TK_PATH_AVX512_EMU);
-}
-#endif
+TK_FILLS_CORES(exit_orders)
 
 /* (n),(n),(n),(n),()x13->(),(),(): the naive scan of the raw bars. */
 void tk_exit_orders_naive_f64(char **args, const npy_intp *dims, const npy_intp *steps)
@@ -1439,22 +1432,7 @@ tk_trades_from_signals(char **args, const npy_intp *dims, const npy_intp *steps,
     }
 }
 
-void tk_trades_from_signals_f64(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_trades_from_signals(args, dims, steps, TK_PATH_SCALAR);
-}
-#if TK_HAVE_AVX2
-void tk_trades_from_signals_f64_avx2(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_trades_from_signals(args, dims, steps, TK_PATH_AVX2);
-}
-#endif
-#if TK_HAVE_AVX512_EMU
-void tk_trades_from_signals_f64_avx512_emu(char **args, const npy_intp *dims, const npy_intp *steps)
-{
-    tk_trades_from_signals(args, dims, steps, TK_PATH_AVX512_EMU);
-}
-#endif
+TK_FILLS_CORES(trades_from_signals)
 
 /* ------------------------------------------------------------------ */
 /* live: tradekernels.stream.Bracket                                    */
