@@ -583,6 +583,7 @@ def test_trades_golden_required_cases():
         "trades_trailing",
         "trades_sl_trail",
         "trades_end",
+        "trades_end_reenter",
         "trades_short_slippage",
         "trades_reenter_no",
         "trades_reenter_yes",

@@ -56,6 +56,9 @@ from .fills import (
     OrderKind as OrderKind,
 )
 from .fills import (
+    SignalState as SignalState,
+)
+from .fills import (
     exit_orders as exit_orders,
 )
 from .fills import (

@@ -1423,6 +1423,9 @@ tk_trades_from_signals(char **args, const npy_intp *dims, const npy_intp *steps,
         tk_st_i64(oi + e * soi, xi);
         tk_st_f64(op + e * sop, px);
         tk_st_i64(orr + e * sor, why);
+        if (why == TK_EXIT_END) { /* still open when the bars end: no next trade */
+            break;
+        }
         /* the next signal bar: at the close, after the exit bar (or on it, with
          * reenter); at the open, from the exit bar on (its orders act after it) */
         i = (npy_intp)xi + (at_open || reenter ? 0 : 1);

@@ -54,6 +54,7 @@ __all__ = [
     "exit_orders",
     "TRADE_DTYPE",
     "trades_from_signals",
+    "SignalState",
 ]
 
 
@@ -936,6 +937,21 @@ def _nmax_a(acc: np.ndarray, v: np.ndarray) -> np.ndarray:
         return np.where((v == v) & ~(acc >= v), v, acc)
 
 
+def _levels(P: Any, lng: Any, sl: Any, tsl: Any, tp: Any, trail: Any, slp: Any, tpp: Any) -> Tuple[Any, ...]:
+    """``(stop, target, frac)`` of positions entered at ``P``: the levels reference.exit_order
+    sets at the entry (fixed stop: the better of ``sl`` from ``P`` and ``sl_price``;
+    target: the nearer of ``tp`` and ``tp_price``; trailing fraction: ``tsl``, or the
+    nearer of ``tsl`` and ``sl`` when ``sl`` trails), element-wise."""
+    with np.errstate(invalid="ignore"):
+        sl_frac = np.where(trail != 0, np.nan, sl)
+        up, down = P * (1.0 - sl_frac), P * (1.0 + sl_frac)
+        stop = np.where(lng, _nmax_a(up, slp), _nmin_a(down, slp))
+        tup, tdown = P * (1.0 + tp), P * (1.0 - tp)
+        target = np.where(lng, _nmin_a(tup, tpp), _nmax_a(tdown, tpp))
+        frac = np.where(trail != 0, _nmin_a(tsl, sl), tsl)
+    return stop, target, frac
+
+
 def _exit_chunk(
     bars_or_index: Any,
     entry_idx: Any,
@@ -1017,14 +1033,9 @@ def _exit_chunk(
             P = src[cols[k], rel[k]] if cols is not None else src[..., rel[k]].reshape(-1)
         else:
             P = np.broadcast_to(given, shape).ravel()[k]
-        lng = side_a[k] == 1
-        with np.errstate(invalid="ignore"):
-            sl_frac = np.where(trail[k] != 0, np.nan, sl[k])
-            up, down = P * (1.0 - sl_frac), P * (1.0 + sl_frac)
-            stop[k] = np.where(lng, _nmax_a(up, slp[k]), _nmin_a(down, slp[k]))
-            tup, tdown = P * (1.0 + tp[k]), P * (1.0 - tp[k])
-            target[k] = np.where(lng, _nmin_a(tup, tpp[k]), _nmax_a(tdown, tpp[k]))
-            frac[k] = np.where(trail[k] != 0, _nmin_a(tsl[k], sl[k]), tsl[k])
+        stop[k], target[k], frac[k] = _levels(
+            P, side_a[k] == 1, sl[k], tsl[k], tp[k], trail[k], slp[k], tpp[k]
+        )
         ref[k] = P
     live = np.flatnonzero((new | carried) if n else np.zeros(m, dtype=bool))
     if live.size:
@@ -1274,6 +1285,8 @@ def trades_from_signals(
     slippage: float = 0.0,
     fees: float = 0.0,
     reenter_on_exit_bar: bool = False,
+    state: Any = None,
+    return_state: bool = False,
 ) -> Any:
     """Trades of a signal backtest: one position at a time per bar series, entries and exits
     from boolean signals, stops as in :func:`exit_orders`.
@@ -1312,6 +1325,16 @@ def trades_from_signals(
     entry; a DataFrame (with ``entry_time`` / ``exit_time`` from the index)
     when the bars are a DataFrame, and also a ``symbol`` column (the column name
     of the trade's series) when they are a dict of DataFrames.
+
+    Bars in chunks: ``trades, st = trades_from_signals(chunk, entries, exits, ...,
+    state=st, return_state=True)`` (``st=None`` first; the same parameters each
+    call) reports the trades that close in the chunk, with global bar indices; the
+    trade still open is carried in the :class:`SignalState` (entry, levels,
+    trailing reference; with ``price="open"`` an order placed on the chunk's last
+    bar) and reported once, where it closes, or with reason END by the last call,
+    made with ``state=`` and without ``return_state`` (an empty chunk will do).
+    The records of all calls, concatenated, are those of one call over all the
+    bars, bit for bit.
     """
     framed = _dict_of_frames(bars_or_index)
     frame = bars_or_index if hasattr(bars_or_index, "columns") else None
@@ -1360,6 +1383,31 @@ def trades_from_signals(
         price_at,
     )
 
+    if return_state or state is not None:
+        from ._signal_chunks import signals_chunk  # (imports this module)
+
+        trades, new_state = signals_chunk(idx, ent, ext, params, state, not return_state)
+    else:
+        flat, xi, xp, xr = _signal_trades(idx, ent, ext, params)
+        T = shape[-1]
+        col, entry = np.divmod(flat, T) if T else (flat, flat)
+        trades = (col, entry, _signal_entry_prices(idx, col, entry, params), xi, xp, xr)
+        new_state = None
+    rec = _trade_records(trades, side, fee)
+    if frame is not None or framed is not None:
+        index = frame.index if framed is None else framed[0]
+        columns = None if framed is None else framed[1]
+        rec, new_state = _trade_frame(rec, index, columns, state, new_state)
+    return rec if not return_state else (rec, new_state)
+
+
+def _signal_trades(
+    idx: BarIndex, ent: np.ndarray, ext: np.ndarray, params: Tuple[Any, ...]
+) -> Tuple[np.ndarray, ...]:
+    """The trades of the signal kernel over all of ``idx``'s bars as ``(flat, exit_idx,
+    exit_price, reason)``: ``flat`` the entry bars' positions in the ``(rows, T)`` grid,
+    in order (a trade open at the last bar has reason END)."""
+    shape = idx.open.shape
     rows2 = shape[0] if len(shape) == 2 else 1
     T = shape[-1]
 
@@ -1408,18 +1456,59 @@ def trades_from_signals(
                 o[r] = v
         return sparse(*outs, 0)
 
-    flat, xi, xp, xr = _backend.dispatch(
-        native, ref, lambda nat, rf: _backend.compare("trades_from_signals", nat, rf)
-    )
-    rec = np.empty(len(flat), dtype=TRADE_DTYPE)
-    col, entry = np.divmod(flat, T) if T else (flat, flat)
+    return _backend.dispatch(native, ref, lambda nat, rf: _backend.compare("trades_from_signals", nat, rf))
+
+
+def _signal_entry_prices(
+    idx: BarIndex, col: np.ndarray, entry: np.ndarray, params: Tuple[Any, ...]
+) -> np.ndarray:
+    """The entry prices of trades entered on bars ``entry`` of rows ``col``: the close (or, with
+    ``price="open"``, the open) moved against the trader by the slippage."""
+    side, slip, price_at = params[0], params[6], params[8]
+    src = idx.open if price_at == reference.ENTRY_AT_OPEN else idx.close
+    level = src[col, entry] if src.ndim == 2 else src[entry]  # (a strided view: indexed, not flattened)
+    return level * (1.0 + slip) if side == 1 else level * (1.0 - slip)
+
+
+class SignalState(NamedTuple):
+    """Where :func:`trades_from_signals` stands after the bars seen so far (``state=`` for
+    bars that arrive in chunks).  One value per bar series (0-d arrays for 1-D bars,
+    ``(symbols,)`` for 2-D):
+
+    * ``seen``: bars seen (the next chunk's first bar is bar ``seen``);
+    * ``phase``: 0 not in a trade, 1 in a trade, 2 not in a trade with an entry at the
+      next bar's open (``price="open"``: an entry signal on the last bar seen), 3 in a
+      trade that exits at the next bar's open (an exit signal on the last bar seen);
+    * ``entry_idx``, ``entry_price``: the open trade's entry bar and price (-1 / NaN);
+    * ``ref``, ``stop``, ``target``, ``frac``: its trailing reference (the best usable
+      high, for a long, or low, for a short, through the last bar seen), fixed stop level,
+      target level and trailing fraction (NaN: none), as in :class:`ExitState`;
+    * ``last_close``: the close of the last bar seen (where a trade still open when the
+      bars end is marked, reason END);
+    * ``entry_time``, ``last_time``: for DataFrame bars, pandas Indexes of one label per
+      bar series: the open trade's entry time and the last bar's time (None for arrays).
+    """
+
+    seen: int
+    phase: np.ndarray
+    entry_idx: np.ndarray
+    entry_price: np.ndarray
+    ref: np.ndarray
+    stop: np.ndarray
+    target: np.ndarray
+    frac: np.ndarray
+    last_close: np.ndarray
+    entry_time: np.ndarray
+    last_time: np.ndarray
+
+
+def _trade_records(trades: Tuple[np.ndarray, ...], side: int, fee: float) -> np.ndarray:
+    """TRADE_DTYPE records of ``(col, entry_idx, entry_price, exit_idx, exit_price, reason)``."""
+    col, entry, entry_price, xi, xp, xr = trades
+    rec = np.empty(len(col), dtype=TRADE_DTYPE)
     rec["col"] = col
     rec["entry_idx"] = entry
-    if price == "open":  # (a strided view of the index: indexed, not flattened)
-        close_e = idx.open[col, entry] if idx.open.ndim == 2 else idx.open[entry]
-    else:
-        close_e = idx.close.reshape(-1)[flat]
-    rec["entry_price"] = close_e * (1.0 + slip) if side == 1 else close_e * (1.0 - slip)
+    rec["entry_price"] = entry_price
     rec["exit_idx"] = xi
     rec["exit_price"] = xp
     rec["exit_reason"] = xr
@@ -1428,17 +1517,41 @@ def trades_from_signals(
     with np.errstate(all="ignore"):
         rec["return"] = (gross - fee * (rec["entry_price"] + rec["exit_price"])) / cost
     rec["duration_bars"] = rec["exit_idx"] - rec["entry_idx"]
-    if frame is None and framed is None:
-        return rec
+    return rec
+
+
+def _trade_frame(rec: np.ndarray, index: Any, columns: Any, state: Any, new_state: Any) -> Tuple[Any, Any]:
+    """The records as a DataFrame with ``entry_time`` / ``exit_time`` from the bars' ``index``
+    (and ``symbol`` from ``columns``).  In chunks the indices are global: a trade entered
+    in an earlier chunk takes its entry time from ``state.entry_time`` (and a trade closed
+    by the last call of an empty chunk its exit time from ``state.last_time``), each a
+    pandas Index of one label per bar series; the new state keeps the entry times of the
+    trades still open and the last bar's time."""
     import pandas as pd
 
+    seen = 0 if state is None else int(state.seen)
+    n = len(index)
+
+    def at(local: np.ndarray, carried: Any) -> Any:
+        if carried is None:  # (local >= 0: the labels of this chunk)
+            return index.take(local)
+        return index.append(carried).take(np.where(local >= 0, local, n + rec["col"]))
+
     df = pd.DataFrame(rec)
-    index = frame.index if framed is None else framed[0]
-    df.insert(2, "entry_time", index[rec["entry_idx"]])
-    df.insert(5, "exit_time", index[rec["exit_idx"]])
-    if framed is not None:
-        df.insert(1, "symbol", np.asarray(framed[1], dtype=object)[rec["col"]])
-    return df
+    df.insert(2, "entry_time", at(rec["entry_idx"] - seen, None if state is None else state.entry_time))
+    df.insert(5, "exit_time", at(rec["exit_idx"] - seen, None if state is None else state.last_time))
+    if columns is not None:
+        df.insert(1, "symbol", np.asarray(columns, dtype=object)[rec["col"]])
+    if new_state is not None:
+        rows = int(np.size(new_state.phase))
+        e = np.asarray(new_state.entry_idx).reshape(rows) - seen
+        old_e, old_l = (None, None) if state is None else (state.entry_time, state.last_time)
+        lab = index if old_e is None else index.append(old_e)
+        pos = np.where(e >= 0, e, 0 if old_e is None else n + np.arange(rows))
+        entry_time = lab.take(pos) if len(lab) else old_e
+        last_time = index.take(np.full(rows, n - 1)) if n else old_l
+        new_state = new_state._replace(entry_time=entry_time, last_time=last_time)
+    return df, new_state
 
 
 _OHLC = ("open", "high", "low", "close")

@@ -16,6 +16,7 @@ __all__ = [
     "exit_orders",
     "TRADE_DTYPE",
     "trades_from_signals",
+    "SignalState",
 ]
 
 class OrderKind(enum.IntEnum):
@@ -169,6 +170,20 @@ def exit_orders(
 
 TRADE_DTYPE: np.dtype
 
+class SignalState(NamedTuple):
+    seen: int
+    phase: np.ndarray
+    entry_idx: np.ndarray
+    entry_price: np.ndarray
+    ref: np.ndarray
+    stop: np.ndarray
+    target: np.ndarray
+    frac: np.ndarray
+    last_close: np.ndarray
+    entry_time: Any
+    last_time: Any
+
+@overload
 def trades_from_signals(
     bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
     entries: npt.ArrayLike,
@@ -184,9 +199,46 @@ def trades_from_signals(
     slippage: float = ...,
     fees: float = ...,
     reenter_on_exit_bar: bool = ...,
+    state: Optional[SignalState] = ...,
+    return_state: Literal[False] = ...,
 ) -> Any: ...
+@overload
+def trades_from_signals(
+    bars_or_index: Union[BarIndex, Sequence[npt.ArrayLike], Any],
+    entries: npt.ArrayLike,
+    exits: Optional[npt.ArrayLike] = ...,
+    *,
+    side: int = ...,
+    price: str = ...,
+    sl_stop: Optional[float] = ...,
+    tsl_stop: Optional[float] = ...,
+    tp_stop: Optional[float] = ...,
+    sl_trail: bool = ...,
+    same_bar: str = ...,
+    slippage: float = ...,
+    fees: float = ...,
+    reenter_on_exit_bar: bool = ...,
+    state: Optional[SignalState] = ...,
+    return_state: Literal[True],
+) -> Tuple[Any, SignalState]: ...
 
 # used by tradekernels.dask
 def _as_index(bars_or_index: Any) -> BarIndex: ...
 def _kind_array(values: Any) -> np.ndarray: ...
 def _choice(name: str, value: Any, codes: dict) -> int: ...
+
+# used by tradekernels.fills._signal_chunks
+def _terr(msg: str) -> str: ...
+def _levels(
+    P: Any, lng: Any, sl: Any, tsl: Any, tp: Any, trail: Any, slp: Any, tpp: Any
+) -> Tuple[Any, ...]: ...
+def _run_exits(idx: BarIndex, order: Tuple[np.ndarray, ...], shape: Tuple[int, ...], cols: Any) -> Exits: ...
+def _carry_ref(
+    idx: BarIndex, cols: Any, first: np.ndarray, ref: np.ndarray, lng: np.ndarray
+) -> np.ndarray: ...
+def _signal_trades(
+    idx: BarIndex, ent: np.ndarray, ext: np.ndarray, params: Tuple[Any, ...]
+) -> Tuple[np.ndarray, ...]: ...
+def _signal_entry_prices(
+    idx: BarIndex, col: np.ndarray, entry: np.ndarray, params: Tuple[Any, ...]
+) -> np.ndarray: ...

@@ -582,6 +582,8 @@ def build_trade_cases() -> Dict[str, TradeCase]:
         False,
     )
     c["trades_end"] = ([hand], [[0, 0, 0, 0, 1, 0, 0, 0, 0]], [none], _tparams(), False)
+    # still open at the end, an entry signal on the last bar: no second trade there (reenter too)
+    c["trades_end_reenter"] = ([hand], [[0, 0, 0, 0, 1, 0, 0, 0, 1]], [none], _tparams(reenter=1), False)
     c["trades_reenter_no"] = ([hand], [ent], [ext], _tparams(sl=0.05, reenter=0), False)
     c["trades_reenter_yes"] = ([hand], [ent], [ext], _tparams(sl=0.05, reenter=1), False)
     c["trades_short_slippage"] = ([hand], [ent], [ext], _tparams(side=-1, sl=0.15, tp=0.05, slip=0.01), False)

@@ -456,7 +456,9 @@ def trades_from_signals(
       ``(n - 1, close[n - 1], EXIT_END)`` (no slippage: marked, not traded).
     * **Next trade.**  Entry signals on the exit bar are ignored (vectorbt);
       with ``reenter`` (backtesting.py's behaviour) an entry signal on the exit
-      bar opens the next trade at that bar's close.
+      bar opens the next trade at that bar's close.  A trade still open at the
+      end (``EXIT_END``) has no next trade: an entry signal on the last bar does
+      not open a second one there, with ``reenter`` either.
     * **At the open** (``price_at == ENTRY_AT_OPEN``).  An entry signal on bar ``s``
       (none on the last bar: there is no next bar) opens the trade on bar ``e = s + 1``
       at ``open[e]`` (moved by the slippage as above; no entry when ``open[e]`` is NaN:
@@ -521,5 +523,7 @@ def trades_from_signals(
         elif xr == EXIT_NONE:
             xi, xp, xr = n - 1, close[n - 1], EXIT_END
         idx[e], px[e], why[e] = xi, xp, xr
+        if xr == EXIT_END:
+            break
         i = max(xi + (0 if (reenter or at_open) else 1), sg + 1)
     return idx, px, why
