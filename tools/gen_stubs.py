@@ -122,7 +122,7 @@ def _api_stub(reg) -> str:
 
 
 #: stream classes written by hand in stream.py (no ufunc row of their own)
-_HAND_STREAMS = ["Bracket", "Drawdowns", "RollingMaxDrawdown"]
+_HAND_STREAMS = ["Bracket", "Drawdowns", "RollingMaxDrawdown", "SignalTrades"]
 
 
 def _stream_stub(reg) -> str:
@@ -168,6 +168,34 @@ def _stream_stub(reg) -> str:
         "    def state(self) -> State: ...",
         "    def extend(self, values: Any) -> Any: ...",
         "    def reset(self) -> None: ...",
+    ]
+    # trades_from_signals, live (a Python object over Bracket): hand-written in stream.py
+    out += [
+        "class SignalTrades:",
+        "    def __init__(",
+        "        self,",
+        "        side: int = ...,",
+        "        *,",
+        "        price: str = ...,",
+        "        sl_stop: Optional[float] = ...,",
+        "        tsl_stop: Optional[float] = ...,",
+        "        tp_stop: Optional[float] = ...,",
+        "        sl_trail: bool = ...,",
+        "        same_bar: str = ...,",
+        "        slippage: float = ...,",
+        "        fees: float = ...,",
+        "        reenter_on_exit_bar: bool = ...,",
+        "        state: Any = ...,",
+        "    ) -> None: ...",
+        "    def update(",
+        "        self, open: Any, high: Any, low: Any, close: Any, entry: Any = ..., exit: Any = ...",
+        "    ) -> Optional[tuple]: ...",
+        "    def mark(self) -> Optional[tuple]: ...",
+        "    @property",
+        "    def state(self) -> Any: ...",
+        "    def extend(",
+        "        self, open: Any, high: Any, low: Any, close: Any, entries: Any, exits: Any = ...",
+        "    ) -> Any: ...",
     ]
     return "\n".join(out) + "\n"
 

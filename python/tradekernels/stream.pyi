@@ -5,7 +5,7 @@ from typing import Any, Optional
 from . import _api, _core
 from ._state import State
 
-__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket', 'Drawdowns', 'RollingMaxDrawdown']
+__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket', 'Drawdowns', 'RollingMaxDrawdown', 'SignalTrades']
 
 class _StreamMixin:
     kernel: str
@@ -46,3 +46,28 @@ class RollingMaxDrawdown(_core.RollingMaxDrawdown):
     def state(self) -> State: ...
     def extend(self, values: Any) -> Any: ...
     def reset(self) -> None: ...
+class SignalTrades:
+    def __init__(
+        self,
+        side: int = ...,
+        *,
+        price: str = ...,
+        sl_stop: Optional[float] = ...,
+        tsl_stop: Optional[float] = ...,
+        tp_stop: Optional[float] = ...,
+        sl_trail: bool = ...,
+        same_bar: str = ...,
+        slippage: float = ...,
+        fees: float = ...,
+        reenter_on_exit_bar: bool = ...,
+        state: Any = ...,
+    ) -> None: ...
+    def update(
+        self, open: Any, high: Any, low: Any, close: Any, entry: Any = ..., exit: Any = ...
+    ) -> Optional[tuple]: ...
+    def mark(self) -> Optional[tuple]: ...
+    @property
+    def state(self) -> Any: ...
+    def extend(
+        self, open: Any, high: Any, low: Any, close: Any, entries: Any, exits: Any = ...
+    ) -> Any: ...

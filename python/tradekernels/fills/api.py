@@ -1270,6 +1270,53 @@ def _scalar_stop(name: str, v: Any) -> float:
     return float(v)
 
 
+def _signal_params(
+    side: Any,
+    price: Any,
+    sl_stop: Any,
+    tsl_stop: Any,
+    tp_stop: Any,
+    sl_trail: Any,
+    same_bar: Any,
+    slippage: Any,
+    fees: Any,
+    reenter_on_exit_bar: Any,
+) -> Tuple[Tuple[Any, ...], float]:
+    """The checked parameters of a signal backtest: the kernel's ``(side, sl, tsl, tp,
+    sl_trail, same_bar, slippage, reenter, price_at)`` and the fee."""
+    if price not in ("close", "open"):
+        raise ValueError(
+            _terr(
+                "price must be 'close' (orders at the signal bar's close) or 'open' (at the next "
+                f"bar's open), got {price!r}"
+            )
+        )
+    if isinstance(side, (bool, np.bool_)) or side not in (1, -1):
+        raise ValueError(_terr(f"side must be +1 (long) or -1 (short), got {side!r}"))
+    sl, tsl, tp = (
+        _scalar_stop(nm, v) for nm, v in (("sl_stop", sl_stop), ("tsl_stop", tsl_stop), ("tp_stop", tp_stop))
+    )
+    slip, fee = _scalar_stop("slippage", slippage), _scalar_stop("fees", fees)
+    if math.isnan(slip) or slip >= 1 or math.isnan(fee):
+        raise ValueError(_terr("slippage must be a fraction in [0, 1) and fees a number >= 0"))
+    try:
+        same = _choice("same_bar", same_bar, _core.SAME_BAR)
+    except ValueError as err:
+        raise ValueError(str(err).replace("exit_orders", "trades_from_signals")) from None
+    params = (
+        int(side),
+        sl,
+        tsl,
+        tp,
+        int(bool(sl_trail)),
+        same,
+        slip,
+        int(bool(reenter_on_exit_bar)),
+        _core.ENTRY_AT[price],
+    )
+    return params, fee
+
+
 def trades_from_signals(
     bars_or_index: Any,
     entries: Any,
@@ -1344,14 +1391,6 @@ def trades_from_signals(
         exits = None if exits is None else _frame_signals("exits", exits, framed)
     else:
         idx = _as_index(bars_or_index)
-    if price not in ("close", "open"):
-        raise ValueError(
-            _terr(
-                "price must be 'close' (orders at the signal bar's close) or 'open' (at the next "
-                f"bar's open), got {price!r}"
-            )
-        )
-    price_at = _core.ENTRY_AT[price]
     shape = idx.open.shape
     ent = _signal_array("entries", getattr(entries, "values", entries), shape)
     ext = (
@@ -1359,28 +1398,8 @@ def trades_from_signals(
         if exits is None
         else _signal_array("exits", getattr(exits, "values", exits), shape)
     )
-    if isinstance(side, (bool, np.bool_)) or side not in (1, -1):
-        raise ValueError(_terr(f"side must be +1 (long) or -1 (short), got {side!r}"))
-    sl, tsl, tp = (
-        _scalar_stop(nm, v) for nm, v in (("sl_stop", sl_stop), ("tsl_stop", tsl_stop), ("tp_stop", tp_stop))
-    )
-    slip, fee = _scalar_stop("slippage", slippage), _scalar_stop("fees", fees)
-    if math.isnan(slip) or slip >= 1 or math.isnan(fee):
-        raise ValueError(_terr("slippage must be a fraction in [0, 1) and fees a number >= 0"))
-    try:
-        same = _choice("same_bar", same_bar, _core.SAME_BAR)
-    except ValueError as err:
-        raise ValueError(str(err).replace("exit_orders", "trades_from_signals")) from None
-    params = (
-        int(side),
-        sl,
-        tsl,
-        tp,
-        int(bool(sl_trail)),
-        same,
-        slip,
-        int(bool(reenter_on_exit_bar)),
-        price_at,
+    params, fee = _signal_params(
+        side, price, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, fees, reenter_on_exit_bar
     )
 
     if return_state or state is not None:
@@ -1393,7 +1412,7 @@ def trades_from_signals(
         col, entry = np.divmod(flat, T) if T else (flat, flat)
         trades = (col, entry, _signal_entry_prices(idx, col, entry, params), xi, xp, xr)
         new_state = None
-    rec = _trade_records(trades, side, fee)
+    rec = _trade_records(trades, params[0], fee)
     if frame is not None or framed is not None:
         index = frame.index if framed is None else framed[0]
         columns = None if framed is None else framed[1]
