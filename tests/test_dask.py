@@ -332,6 +332,58 @@ def test_exit_orders_dask_errors(rng):
 
 
 # --------------------------------------------------------------------------
+# trades_from_signals: time chunks in order, each from the previous one's SignalState
+# --------------------------------------------------------------------------
+
+
+def _signal_bars(rng, n, rows=None):
+    shape = (n,) if rows is None else (rows, n)
+    c = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.02, shape), axis=-1)
+    o = np.concatenate([np.full(shape[:-1] + (1,), 100.0), c[..., :-1]], axis=-1)[..., :n]
+    h, lo = np.maximum(o, c) * 1.004, np.minimum(o, c) * 0.996
+    c[rng.random(shape) < 0.03] = np.nan
+    return (o, h, lo, c), rng.random(shape) < 0.1, rng.random(shape) < 0.05
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n=st.integers(0, 300),
+    rows=st.sampled_from([None, 1, 5]),
+    tchunk=st.integers(1, 120),
+    rchunk=st.integers(1, 5),
+    price=st.sampled_from(["close", "open"]),
+    reenter=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
+def test_trades_from_signals_dask_equals_in_memory(n, rows, tchunk, rchunk, price, reenter, seed):
+    rng = np.random.default_rng(seed)
+    bars, ent, ext = _signal_bars(rng, n, rows)
+    kw = dict(
+        price=price, sl_stop=0.03, tsl_stop=0.02, tp_stop=0.05, slippage=0.001, reenter_on_exit_bar=reenter
+    )
+    want = tk.trades_from_signals(bars, ent, ext, **kw)
+    chunks = tchunk if rows is None else (rchunk, tchunk)
+    got = tkd.trades_from_signals(tuple(da.from_array(b, chunks=chunks) for b in bars), ent, ext, **kw)
+    assert isinstance(got, da.Array) and got.dtype == tk.fills.TRADE_DTYPE
+    res = got.compute(scheduler="threads")
+    assert res.tobytes() == want.tobytes()
+
+
+def test_trades_from_signals_dask_errors(rng):
+    bars, ent, ext = _signal_bars(rng, 50)
+    with pytest.raises(ValueError, match="price"):
+        tkd.trades_from_signals(bars, ent, price="mid")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        tkd.trades_from_signals(bars, ent, sl=0.1)
+    with pytest.raises(ValueError, match="shape"):
+        tkd.trades_from_signals(bars, ent[:10])
+    with pytest.raises(TypeError, match="tuple"):
+        tkd.trades_from_signals(bars[0], ent)
+    none = tkd.trades_from_signals(tuple(da.from_array(b, chunks=7) for b in bars), ent, tp_stop=0.01)
+    assert none.compute().tobytes() == tk.trades_from_signals(bars, ent, tp_stop=0.01).tobytes()
+
+
+# --------------------------------------------------------------------------
 # rolling_max_drawdown: each chunk with the window's head from the chunks before it
 # --------------------------------------------------------------------------
 

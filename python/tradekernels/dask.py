@@ -56,6 +56,10 @@ chunking; they broadcast like the in-memory function's) and the bars in
 memory: the :class:`~tradekernels.BarIndex` is built once, stored once in
 the graph and shared by one task per block of orders; :func:`exit_orders`
 does the same for positions (stop loss / trailing stop / take profit exits).
+:func:`trades_from_signals` takes the bars and signals as dask arrays chunked
+along time (and symbols): each block of series runs its time chunks in order,
+each from the previous chunk's :class:`~tradekernels.SignalState`, blocks of
+series in parallel; one block of records per block of series.
 
 "Sequential" means chunk ``j`` of a series waits for chunk ``j-1``'s state
 (a tiny array); different series (chunks of the other axes) still run in
@@ -68,7 +72,7 @@ input; ``max_drawdown`` one value per series; ``drawdown_episode`` an
 
 from __future__ import annotations
 
-from .fills.dask import exit_orders, fill_orders
+from .fills.dask import exit_orders, fill_orders, trades_from_signals
 from .scans.dask import *  # noqa: F401,F403 - one function per scan kernel
 from .scans.dask import __all__ as _scans_all
 from .sessions.dask import minutes_into_session, session_label, session_mask, session_start
@@ -80,4 +84,5 @@ __all__ = list(_scans_all) + [
     "session_start",
     "fill_orders",
     "exit_orders",
+    "trades_from_signals",
 ]

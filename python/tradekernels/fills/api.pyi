@@ -223,6 +223,18 @@ def trades_from_signals(
 ) -> Tuple[Any, SignalState]: ...
 
 # used by tradekernels.dask
+def _signal_params(
+    side: Any,
+    price: Any,
+    sl_stop: Any,
+    tsl_stop: Any,
+    tp_stop: Any,
+    sl_trail: Any,
+    same_bar: Any,
+    slippage: Any,
+    fees: Any,
+    reenter_on_exit_bar: Any,
+) -> Tuple[Tuple[Any, ...], float]: ...
 def _as_index(bars_or_index: Any) -> BarIndex: ...
 def _kind_array(values: Any) -> np.ndarray: ...
 def _choice(name: str, value: Any, codes: dict) -> int: ...

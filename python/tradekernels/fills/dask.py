@@ -13,7 +13,7 @@ from .._dask import _da, _dask_base, _hlg
 from . import api as _fills
 from . import reference
 
-__all__ = ["fill_orders", "exit_orders"]
+__all__ = ["fill_orders", "exit_orders", "trades_from_signals"]
 
 
 # --------------------------------------------------------------------------
@@ -174,3 +174,102 @@ def exit_orders(
         graph = _hlg.HighLevelGraph.from_collections(name, dsk, dependencies=parts)
         out.append(_da.Array(graph, name, chunks=chunks, dtype=dtype))
     return _fills.Exits(*out)
+
+
+# --------------------------------------------------------------------------
+# Signal backtests
+# --------------------------------------------------------------------------
+
+_SIGNAL_KW = (
+    "side",
+    "price",
+    "sl_stop",
+    "tsl_stop",
+    "tp_stop",
+    "sl_trail",
+    "same_bar",
+    "slippage",
+    "fees",
+    "reenter_on_exit_bar",
+)
+
+
+def _signal_step(kw: Dict[str, Any], final: bool, prev: Any, o, h, lo, c, ent, ext) -> tuple:
+    """One time chunk of one block of series: ``(records, state)`` from the previous chunk's."""
+    state = None if prev is None else prev[1]
+    if final:
+        return _fills.trades_from_signals((o, h, lo, c), ent, ext, **kw, state=state), None
+    return _fills.trades_from_signals((o, h, lo, c), ent, ext, **kw, state=state, return_state=True)
+
+
+def _signal_gather(row0: int, *steps: tuple) -> np.ndarray:
+    """The records of one block of series (rows from ``row0``), in one call's order."""
+    rec = np.concatenate([s[0] for s in steps])
+    rec["col"] += row0
+    return rec[np.lexsort((rec["entry_idx"], rec["col"]))]
+
+
+def trades_from_signals(bars: Any, entries: Any, exits: Any = None, **kw: Any) -> Any:
+    """:func:`tradekernels.trades_from_signals` over dask arrays chunked along time.
+
+    ``bars``: a tuple ``(open, high, low, close)`` of dask (or NumPy) arrays, 1-D or
+    2-D (symbols x time), any chunking (all four and the signals are rechunked like
+    ``open``); ``entries`` / ``exits``: booleans of that shape.  Keywords: those of
+    the in-memory function.  Each block of series runs its time chunks in order, each
+    from the previous one's :class:`~tradekernels.SignalState` (a trade carried over
+    a chunk boundary closes where it closes), so the records equal the in-memory
+    call's bit for bit; blocks of series run in parallel.  Returns a 1-D dask array of
+    :data:`~tradekernels.fills.TRADE_DTYPE` records with one block (of unknown length)
+    per block of series, sorted by ``col`` and entry like the in-memory records.
+    """
+    bad = set(kw) - set(_SIGNAL_KW)
+    if bad:
+        raise TypeError(f"tradekernels.dask.trades_from_signals: unexpected keyword {sorted(bad)[0]!r}")
+    _fills._signal_params(*(kw.get(k, d) for k, d in zip(_SIGNAL_KW, _SIGNAL_DEFAULTS)))  # raise now
+
+    def arr(v: Any, dtype: Any) -> Any:
+        a = v if isinstance(v, _da.Array) else _da.from_array(np.asarray(v), chunks=-1)
+        return a.astype(dtype) if a.dtype != dtype else a
+
+    if not isinstance(bars, (tuple, list)) or len(bars) != 4:
+        raise TypeError(
+            "tradekernels.dask.trades_from_signals: bars must be a tuple (open, high, low, close)"
+        )
+    parts = [arr(b, np.float64) for b in bars]
+    if any(p.dtype.kind != "f" for p in parts):
+        raise TypeError("tradekernels.dask.trades_from_signals: the bars must be real numbers")
+    shape = parts[0].shape
+    if parts[0].ndim not in (1, 2):
+        raise ValueError(
+            "tradekernels.dask.trades_from_signals: the bars must be 1-D or 2-D (symbols x time), "
+            f"got shape {shape}"
+        )
+    none = _da.zeros(shape, dtype=bool, chunks=parts[0].chunks)
+    sig = [arr(entries, bool), none if exits is None else arr(exits, bool)]
+    for name, a in zip(("high", "low", "close", "entries", "exits"), parts[1:] + sig):
+        if a.shape != shape:
+            raise ValueError(
+                f"tradekernels.dask.trades_from_signals: {name} must have the shape of open {shape}, "
+                f"got {a.shape}"
+            )
+    chunks = parts[0].chunks
+    parts = [p.rechunk(chunks) for p in parts + sig]
+    token = _dask_base.tokenize("trades_from_signals", kw, *parts)
+    steps, name = f"tk-signals-step-{token}", f"tk-signals-{token}"
+    row_blocks = parts[0].numblocks[0] if len(shape) == 2 else 1
+    times = parts[0].numblocks[-1]
+    dsk: Dict[Any, Any] = {}
+    row0 = 0
+    for rb in range(row_blocks):
+        lead = (rb,) if len(shape) == 2 else ()
+        for j in range(times):
+            prev = (steps, rb, j - 1) if j else None
+            blocks = tuple((p.name,) + lead + (j,) for p in parts)
+            dsk[(steps, rb, j)] = (_signal_step, kw, j == times - 1, prev) + blocks
+        dsk[(name, rb)] = (_signal_gather, row0) + tuple((steps, rb, j) for j in range(times))
+        row0 += chunks[0][rb] if len(shape) == 2 else 0
+    graph = _hlg.HighLevelGraph.from_collections(name, dsk, dependencies=parts)
+    return _da.Array(graph, name, chunks=((np.nan,) * row_blocks,), dtype=_fills.TRADE_DTYPE)
+
+
+_SIGNAL_DEFAULTS = (1, "close", None, None, None, False, "stop", 0.0, 0.0, False)
