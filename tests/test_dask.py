@@ -383,6 +383,33 @@ def test_trades_from_signals_dask_errors(rng):
     assert none.compute().tobytes() == tk.trades_from_signals(bars, ent, tp_stop=0.01).tobytes()
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    n=st.integers(0, 200),
+    lead=st.sampled_from([(), (3,), (2, 3)]),
+    tchunk=st.integers(1, 80),
+    rchunk=st.integers(1, 3),
+    f32=st.booleans(),
+    nan=st.sampled_from(["skip", "ffill", "zero_return"]),
+    seed=st.integers(0, 2**31),
+)
+def test_drawdowns_dask_equals_in_memory(n, lead, tchunk, rchunk, f32, nan, seed):
+    rng = np.random.default_rng(seed)
+    x = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.03, lead + (n,)), axis=-1)
+    x[rng.random(x.shape) < 0.05] = np.nan
+    x = x.astype(np.float32) if f32 else x
+    want = tk.drawdowns(x, nan=nan)
+    dx = da.from_array(x, chunks=tuple(min(rchunk, d) or 1 for d in lead) + (tchunk,))
+    got = tkd.drawdowns(dx, nan=nan)
+    assert isinstance(got, da.Array) and got.dtype == want.dtype
+    assert got.compute(scheduler="threads").tobytes() == want.tobytes()
+    # the time axis first (axis=0)
+    if lead:
+        xt = np.moveaxis(x, -1, 0)
+        got0 = tkd.drawdowns(da.from_array(xt, chunks=(tchunk,) + xt.shape[1:]), axis=0, nan=nan)
+        assert got0.compute().tobytes() == tk.drawdowns(xt, axis=0, nan=nan).tobytes()
+
+
 # --------------------------------------------------------------------------
 # rolling_max_drawdown: each chunk with the window's head from the chunks before it
 # --------------------------------------------------------------------------

@@ -40,6 +40,9 @@ ulcer_index            sequential carry of ``(peak, sumsq, count)`` (a sum of
                        per-chunk sums would round differently); ``ddof=0``
 rolling_max_drawdown   parallel: each chunk with the last ``window - 1`` bars
                        before it (from as many earlier chunks as that takes)
+drawdowns (records)    sequential carry of the episode state; an episode is
+                       reported in the chunk where it recovers, the active one by
+                       the last chunk; one block of records per block of series
 =====================  ===============================================================
 
 Sessions (any chunking; timestamps as datetime64 or int64 UTC ns):

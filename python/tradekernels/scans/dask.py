@@ -15,7 +15,7 @@ from .. import _registry, ufuncs
 from .._api import Episode, window_args
 from .._dask import _array, _as_dask, _da, _dask_base, _lead_shape
 
-__all__ = [k.name for k in _registry.KERNELS] + ["rolling_max_drawdown"]
+__all__ = [k.name for k in _registry.KERNELS] + ["rolling_max_drawdown", "drawdowns"]
 
 _PARALLEL_RETURNS = {"simple_returns", "log_returns"}
 _PEAK_TWO_PASS = {"drawdown", "max_drawdown"}
@@ -214,3 +214,60 @@ def rolling_max_drawdown(x: Any, window: int, *, min_periods: Optional[int] = No
             dsk[(name,) + L + (j,)] = (_rolling_block, w, mp, cut) + keys
     res = _array(dsk, name, x, x.chunks, x.dtype)
     return _da.moveaxis(res, -1, ax)
+
+
+# --------------------------------------------------------------------------
+# drawdowns (records): time chunks in order, each from the previous one's state
+# --------------------------------------------------------------------------
+
+
+def _records_step(nan: str, final: bool, prev: Any, block: np.ndarray) -> tuple:
+    """One time chunk of one block of series: ``(records, state)`` from the previous chunk's."""
+    from .records import drawdowns
+
+    state = None if prev is None else prev[1]
+    if final:
+        return drawdowns(block, axis=-1, nan=nan, state=state), None
+    return drawdowns(block, axis=-1, nan=nan, state=state, return_state=True)
+
+
+def _records_gather(row0: int, *steps: tuple) -> np.ndarray:
+    """The records of one block of series (rows from ``row0``), series by series."""
+    rec = np.concatenate([s[0] for s in steps])
+    rec["col"] += row0
+    return rec[np.argsort(rec["col"], kind="stable")]  # (each series' episodes close in order)
+
+
+def drawdowns(x: Any, *, axis: int = -1, nan: str = "skip") -> Any:
+    """:func:`tradekernels.drawdowns` of a dask array chunked along time (and series).
+
+    Each block of series runs its time chunks in order, each call from the previous
+    one's state (an episode is reported once, in the chunk where it recovers; the last
+    chunk reports the active one), blocks of series in parallel.  Leading axes are
+    flattened in C order as in memory (axes after the first are rechunked to one chunk,
+    so the blocks follow that order).  Returns a 1-D dask array of
+    :data:`~tradekernels.scans.records.RECORD_DTYPE` records (``RECORD_DTYPE_F32`` for
+    float32), one block (of unknown length) per block of series: the in-memory records
+    byte for byte.  ``top=`` / ``style=`` are not taken here.
+    """
+    from .records import RECORD_DTYPE, RECORD_DTYPE_F32
+
+    x, _ = _as_dask("drawdowns", x, axis)
+    if x.ndim > 2:
+        x = x.rechunk({d: -1 for d in range(1, x.ndim - 1)})
+    lead_blocks = x.numblocks[0] if x.ndim > 1 else 1
+    row_size = int(np.prod(x.shape[1:-1])) if x.ndim > 1 else 1
+    token = _dask_base.tokenize("drawdowns", x, nan)
+    steps, name = f"tk-drawdowns-step-{token}", f"tk-drawdowns-{token}"
+    times = x.numblocks[-1]
+    dsk: Dict[Any, Any] = {}
+    row0 = 0
+    for rb in range(lead_blocks):
+        lead = (rb,) + (0,) * (x.ndim - 2) if x.ndim > 1 else ()
+        for j in range(times):
+            prev = (steps, rb, j - 1) if j else None
+            dsk[(steps, rb, j)] = (_records_step, nan, j == times - 1, prev, (x.name,) + lead + (j,))
+        dsk[(name, rb)] = (_records_gather, row0) + tuple((steps, rb, j) for j in range(times))
+        row0 += x.chunks[0][rb] * row_size if x.ndim > 1 else 0
+    dtype = RECORD_DTYPE_F32 if x.dtype == np.float32 else RECORD_DTYPE
+    return _array(dsk, name, x, ((np.nan,) * lead_blocks,), dtype)
