@@ -122,7 +122,7 @@ def _api_stub(reg) -> str:
 
 
 #: stream classes written by hand in stream.py (no ufunc row of their own)
-_HAND_STREAMS = ["Bracket", "Drawdowns", "RollingMaxDrawdown", "SignalTrades"]
+_HAND_STREAMS = ["Bracket", "Order", "Drawdowns", "RollingMaxDrawdown", "SignalTrades"]
 
 
 def _stream_stub(reg) -> str:
@@ -153,6 +153,12 @@ def _stream_stub(reg) -> str:
         else:
             out.append("    ...")
     out += ["", "class Bracket(_core.Bracket): ..."]
+    out += [
+        "class Order(_core.Order):",
+        "    def __init__(  # type: ignore[override]",
+        "        self, side: Any, kind: Any, price: Any = ..., limit: Any = ..., *, bars: Any = ...",
+        "    ) -> None: ...",
+    ]
     # drawdowns (records, no ufunc row): hand-written in stream.py
     out += [
         "class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]",

@@ -28,6 +28,9 @@ class                  ``update(x)`` returns
                        (``RollingMaxDrawdown(window, min_periods)``)
 ``Bracket``            ``update(open, high, low, close)``: the exit of
                        one open position, ``(price, reason)`` or None
+``Order``              ``update(open, high, low, close)``: the fill
+                       price of one working order on the bar it fills
+                       (``Order(side, kind, price, limit, bars=)``) or None
 ``SignalTrades``       ``update(open, high, low, close, entry, exit)``:
                        the trade of a signal backtest closing on that
                        bar (``trades_from_signals``' record) or None
@@ -146,6 +149,54 @@ class Bracket(_core.Bracket):
     """
 
     __slots__ = ()
+
+
+class Order(_core.Order):
+    """Live :func:`tradekernels.fill_orders` of one order (the fills family, not a scan).
+
+    ``Order(side, kind, price=None, limit=None, *, bars=None)``, created before its first
+    live bar: ``side`` +1 buy / -1 sell, ``kind`` an :class:`~tradekernels.OrderKind` or
+    its name (``"market"``, ``"limit"``, ``"stop"``, ``"stop_limit"``), ``price`` the
+    limit or stop price, ``limit`` a stop-limit's limit, ``bars`` the number of bars it
+    stays live (None: good till cancelled).  ``update(open, high, low, close)`` returns
+    the fill price on the bar the order fills, else None (and None after that);
+    ``fill_index`` (the update that filled it, -1 none), ``fill_price``, ``converted``
+    (a stop-limit triggered without a fill: a limit order since), ``done``, ``seen``.
+    The C step is the batch kernels' own, over one bar, so the fills equal
+    ``tradekernels.fill_orders(bars, 0, side, kind, price, limit, expiry=bars - 1)`` on
+    the bars fed (rules: :func:`tradekernels.fills.reference.fill_order`).  O(1) per bar.
+    """
+
+    __slots__ = ()
+
+    def __init__(
+        self, side: Any, kind: Any, price: Any = None, limit: Any = None, *, bars: Any = None
+    ) -> None:
+        from .fills import api
+
+        if isinstance(side, (bool, np.bool_)) or side not in (1, -1):
+            raise ValueError(f"tradekernels.stream.Order: side must be +1 (buy) or -1 (sell), got {side!r}")
+        code = api._kind_code(kind)
+        p = math.nan if price is None else float(price)
+        lim = math.nan if limit is None else float(limit)
+        if code == int(api.OrderKind.STOP_LIMIT) and math.isnan(lim):
+            raise ValueError("tradekernels.stream.Order: stop_limit orders need a limit price (limit=...)")
+        if bars is not None and (
+            isinstance(bars, bool) or not isinstance(bars, (int, np.integer)) or bars < 0
+        ):
+            raise ValueError(f"tradekernels.stream.Order: bars must be an integer >= 0 or None, got {bars!r}")
+        super().__init__(int(side), code, p, lim, bars=-1 if bars is None else int(bars))
+
+    def __repr__(self) -> str:
+        state = (
+            f"filled at {self.fill_price} on update {self.fill_index}"
+            if self.fill_index >= 0
+            else ("done" if self.done else "working")
+        )
+        return f"tradekernels.stream.Order(seen={self.seen}, {state})"
+
+
+__all__ = __all__ + ["Order"]
 
 
 class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]

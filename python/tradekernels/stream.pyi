@@ -5,7 +5,7 @@ from typing import Any, Optional
 from . import _api, _core
 from ._state import State
 
-__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket', 'Drawdowns', 'RollingMaxDrawdown', 'SignalTrades']
+__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket', 'Order', 'Drawdowns', 'RollingMaxDrawdown', 'SignalTrades']
 
 class _StreamMixin:
     kernel: str
@@ -36,6 +36,10 @@ class UlcerIndex(_StreamMixin, _core.UlcerIndex):
     ...
 
 class Bracket(_core.Bracket): ...
+class Order(_core.Order):
+    def __init__(  # type: ignore[override]
+        self, side: Any, kind: Any, price: Any = ..., limit: Any = ..., *, bars: Any = ...
+    ) -> None: ...
 class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]
     def extend(self, values: Any) -> Any: ...
 class RollingMaxDrawdown(_core.RollingMaxDrawdown):

@@ -552,7 +552,7 @@ PyMODINIT_FUNC PyInit__core(void)
     if (m != NULL
         && (tk_check_table() < 0 || tk_stream_add_types(m) < 0 /* scans/stream.c */
             || tk_fills_add_constants(m) < 0                   /* fills/fills.c */
-            || tk_fills_add_exit_constants(m) < 0 || tk_fills_add_bracket(m) < 0)) {
+            || tk_fills_add_exit_constants(m) < 0 || tk_fills_add_live(m) < 0)) {
         Py_CLEAR(m);
     }
     return m;

@@ -189,7 +189,7 @@ static inline void tk_st_i64(char *p, npy_int64 v)
 int tk_stream_add_types(PyObject *module);
 int tk_fills_add_constants(PyObject *module);
 int tk_fills_add_exit_constants(PyObject *module);
-int tk_fills_add_bracket(PyObject *module);
+int tk_fills_add_live(PyObject *module);
 
 /* drawdowns records (scans/records.c): the records of every row, as a
  * malloc'ed buffer of TK_DD_RECORD_SIZE-byte records; -1 when out of memory.

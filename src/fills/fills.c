@@ -1590,10 +1590,147 @@ static PyType_Slot tk_bracket_slots[] = {
 static PyType_Spec tk_bracket_spec = {"tradekernels._core.Bracket", sizeof(tk_bracket), 0,
                                       Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_bracket_slots};
 
-int tk_fills_add_bracket(PyObject *module)
+/* ------------------------------------------------------------------ */
+/* live: tradekernels.stream.Order                                     */
+/* ------------------------------------------------------------------ */
+
+/* One working order; update(open, high, low, close) applies one bar with
+ * tk_fill_one over that bar alone (the batch kernels' rule; a stop-limit
+ * triggered without a fill goes on as a limit order at its limit), so the
+ * answers equal fill_orders(..., start=0, expiry=bars - 1) on the bars fed. */
+typedef struct {
+    PyObject_HEAD double price, limit;
+    npy_int64 side, kind, left; /* left: live bars to come (-1: good till cancelled) */
+    npy_int64 seen, fill_index;
+    double fill_price;
+    int converted; /* a stop-limit whose stop triggered: a limit order now */
+} tk_order;
+
+static int tk_order_init(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    tk_order *self = (tk_order *)op;
+    static char *kw[] = {"side", "kind", "price", "limit", "bars", NULL};
+    long long side, kind, bars = -1;
+    double price = NAN, limit = NAN;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "LL|dd$L:Order", kw, &side, &kind, &price, &limit,
+                                     &bars)) {
+        return -1;
+    }
+    if ((side != 1 && side != -1) || kind < TK_KIND_MARKET || kind > TK_KIND_STOP_LIMIT
+        || bars < -1) {
+        PyErr_SetString(PyExc_ValueError,
+                        "Order: side must be +1 or -1, kind an OrderKind code and bars >= 0");
+        return -1;
+    }
+    self->side = side;
+    self->kind = kind;
+    self->price = price;
+    self->limit = limit;
+    self->left = bars;
+    self->seen = 0;
+    self->fill_index = -1;
+    self->fill_price = NAN;
+    self->converted = 0;
+    return 0;
+}
+
+static PyObject *tk_order_update(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    tk_order *self = (tk_order *)op;
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "Order.update(open, high, low, close) takes 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    double v[4];
+    for (int j = 0; j < 4; j++) {
+        v[j] = PyFloat_CheckExact(args[j]) ? PyFloat_AS_DOUBLE(args[j]) : PyFloat_AsDouble(args[j]);
+        if (v[j] == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    const npy_int64 t = self->seen++;
+    if (self->fill_index >= 0 || self->left == 0) { /* filled, or no longer live */
+        Py_RETURN_NONE;
+    }
+    if (self->left > 0) {
+        self->left--;
+    }
+    const npy_intp zero[4] = {0, 0, 0, 0};
+    char *bar[4] = {(char *)&v[0], (char *)&v[1], (char *)&v[2], (char *)&v[3]};
+    const tk_bars B = tk_bars_ohlc(bar, zero);
+    const npy_int64 kind = self->converted ? TK_KIND_LIMIT : self->kind;
+    const double price = self->converted ? self->limit : self->price;
+    char oi[8], px[8];
+    tk_fill_one(&B, 1, tk_naive_down, tk_naive_up, 0, self->side, kind, price, self->limit, -1, oi,
+                px);
+    if (tk_ld_i64(oi) >= 0) {
+        self->fill_index = t;
+        self->fill_price = tk_ld_f64(px);
+        return PyFloat_FromDouble(self->fill_price);
+    }
+    if (kind == TK_KIND_STOP_LIMIT) { /* the stop reached on this bar: a limit from the next */
+        const npy_intp trig =
+            self->side == 1 ? tk_naive_up(&B, price, 0, 0) : tk_naive_down(&B, price, 0, 0);
+        self->converted = trig >= 0;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *tk_order_get(PyObject *op, void *c)
+{
+    const tk_order *self = (const tk_order *)op;
+    switch ((int)(intptr_t)c) {
+    case 0:
+        return PyLong_FromLongLong((long long)self->fill_index);
+    case 1:
+        return PyFloat_FromDouble(self->fill_price);
+    case 2:
+        return PyLong_FromLongLong((long long)self->seen);
+    case 3:
+        return PyBool_FromLong(self->converted);
+    default:
+        return PyBool_FromLong(self->fill_index >= 0 || self->left == 0);
+    }
+}
+
+static PyMethodDef tk_order_methods[] = {
+    {"update", (PyCFunction)(void (*)(void))tk_order_update, METH_FASTCALL,
+     "update(open, high, low, close): the fill price on the bar the order fills, else None."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef tk_order_getset[] = {
+    {"fill_index", tk_order_get, NULL, "The update that filled the order (-1: none yet).",
+     (void *)0},
+    {"fill_price", tk_order_get, NULL, "The fill price (NaN: none yet).", (void *)1},
+    {"seen", tk_order_get, NULL, "Bars fed so far.", (void *)2},
+    {"converted", tk_order_get, NULL,
+     "True once a stop-limit's stop has triggered without a fill (a limit order since).",
+     (void *)3},
+    {"done", tk_order_get, NULL, "True once filled or past its last live bar.", (void *)4},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot tk_order_slots[] = {
+    {Py_tp_init, tk_order_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_methods, tk_order_methods},
+    {Py_tp_getset, tk_order_getset},
+    {Py_tp_doc, "Order(side, kind, price=nan, limit=nan, *, bars=-1): a live order, bar by bar; "
+                "the same fills as fill_orders(start=0, expiry=bars - 1)."},
+    {0, NULL}};
+
+static PyType_Spec tk_order_spec = {"tradekernels._core.Order", sizeof(tk_order), 0,
+                                    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_order_slots};
+
+int tk_fills_add_live(PyObject *module)
 {
     PyObject *tp = PyType_FromModuleAndSpec(module, &tk_bracket_spec, NULL);
     if (tp == NULL || PyModule_AddObject(module, "Bracket", tp) < 0) {
+        Py_XDECREF(tp);
+        return -1;
+    }
+    tp = PyType_FromModuleAndSpec(module, &tk_order_spec, NULL);
+    if (tp == NULL || PyModule_AddObject(module, "Order", tp) < 0) {
         Py_XDECREF(tp);
         return -1;
     }
