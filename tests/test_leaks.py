@@ -195,3 +195,30 @@ def test_stream_objects_release_their_type(name):
     gc.collect()
     after = sys.getrefcount(cls)
     assert after == before
+
+
+@pytest.mark.parametrize(
+    "make, bar",
+    [
+        (lambda: tk.stream.Bracket(100.0, sl_stop=0.5, tsl_stop=0.1), (100.0, 101.0, 99.0, 100.0)),
+        (lambda: tk.stream.Order(1, "stop_limit", 100.5, 100.0), (100.0, 101.0, 99.0, 100.0)),
+        (lambda: tk.stream.Order(-1, "limit", 200.0, bars=1), (100.0, 101.0, 99.0, 100.0)),
+    ],
+    ids=["Bracket", "Order-stop-limit", "Order-expired"],
+)
+def test_fills_live_objects_release_their_type(make, bar):
+    """The fills family's live objects (Bracket, Order; heap types subclassed in Python)
+    give back their type reference when they die; updates and errors do not leak."""
+    cls = type(make())
+    base = cls.__mro__[1]
+    gc.collect()
+    before = sys.getrefcount(cls), sys.getrefcount(base)
+    for _ in range(20_000):
+        s = make()
+        s.update(*bar)
+        s.update(*bar)
+        with pytest.raises(TypeError):
+            s.update("x", 1.0, 1.0, 1.0)
+        del s
+    gc.collect()
+    assert (sys.getrefcount(cls), sys.getrefcount(base)) == before
