@@ -122,7 +122,7 @@ def _api_stub(reg) -> str:
 
 
 #: stream classes written by hand in stream.py (no ufunc row of their own)
-_HAND_STREAMS = ["Bracket", "Order", "Drawdowns", "RollingMaxDrawdown", "SignalTrades"]
+_HAND_STREAMS = ["Bracket", "Order", "Drawdowns", "RollingMaxDrawdown", "SignalTrades", "SessionClock"]
 
 
 def _stream_stub(reg) -> str:
@@ -202,6 +202,12 @@ def _stream_stub(reg) -> str:
         "    def extend(",
         "        self, open: Any, high: Any, low: Any, close: Any, entries: Any, exits: Any = ...",
         "    ) -> Any: ...",
+    ]
+    # the sessions family's live class (imported on first use, as the family)
+    out += [
+        "",
+        "from .sessions.live import SessionClock as SessionClock",
+        "from .sessions.live import SessionTick as SessionTick",
     ]
     return "\n".join(out) + "\n"
 

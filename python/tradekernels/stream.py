@@ -520,3 +520,18 @@ _SAME_BAR_NAMES = {v: k for k, v in _core.SAME_BAR.items()}
 _SIGNAL, _END = _core.EXIT_REASONS["signal"], _core.EXIT_REASONS["end"]
 
 __all__ = __all__ + ["SignalTrades"]
+
+
+__all__ = __all__ + ["SessionClock"]  # noqa: F822 - module __getattr__ below
+
+
+def __getattr__(name: str) -> Any:
+    """The sessions family's live class, imported on first use (as the family itself:
+    ``import tradekernels`` does not load the calendars)."""
+    if name in ("SessionClock", "SessionTick"):
+        from .sessions import live
+
+        value = getattr(live, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'tradekernels.stream' has no attribute {name!r}")

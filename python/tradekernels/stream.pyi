@@ -5,7 +5,7 @@ from typing import Any, Optional
 from . import _api, _core
 from ._state import State
 
-__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket', 'Order', 'Drawdowns', 'RollingMaxDrawdown', 'SignalTrades']
+__all__ = ['SimpleReturns', 'LogReturns', 'CumulativeReturns', 'Drawdown', 'MaxDrawdown', 'DrawdownEpisode', 'UnderwaterBars', 'MaxDrawdownDuration', 'UlcerIndex', 'Bracket', 'Order', 'Drawdowns', 'RollingMaxDrawdown', 'SignalTrades', 'SessionClock']
 
 class _StreamMixin:
     kernel: str
@@ -75,3 +75,6 @@ class SignalTrades:
     def extend(
         self, open: Any, high: Any, low: Any, close: Any, entries: Any, exits: Any = ...
     ) -> Any: ...
+
+from .sessions.live import SessionClock as SessionClock
+from .sessions.live import SessionTick as SessionTick
