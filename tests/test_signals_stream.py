@@ -13,12 +13,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_signals_chunks import _bars, _same
+from test_signals_chunks import _STOPS, _bars, _same
 
 import tradekernels as tk
 from tradekernels.fills import TRADE_DTYPE
-
-_STOPS = st.sampled_from([None, 0.0, 0.01, 0.03, 0.1])
 
 _KW = dict(
     price=st.sampled_from(["close", "open"]),

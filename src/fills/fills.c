@@ -1450,6 +1450,24 @@ typedef struct {
     int lng, closed;
 } tk_bracket;
 
+/* The bar of a live object's update(open, high, low, close): four numbers
+ * (anything float() takes) into v; -1 with a TypeError set otherwise. */
+static int tk_bar_args(PyObject *const *args, Py_ssize_t nargs, const char *what, double v[4])
+{
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s.update(open, high, low, close) takes 4 arguments, got %zd", what, nargs);
+        return -1;
+    }
+    for (int j = 0; j < 4; j++) {
+        v[j] = PyFloat_CheckExact(args[j]) ? PyFloat_AS_DOUBLE(args[j]) : PyFloat_AsDouble(args[j]);
+        if (v[j] == -1.0 && PyErr_Occurred()) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int tk_opt_double(PyObject *o, double *v, const char *name)
 {
     if (o == NULL || o == Py_None) {
@@ -1527,17 +1545,9 @@ static int tk_bracket_init(PyObject *op, PyObject *args, PyObject *kwds)
 static PyObject *tk_bracket_update(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     tk_bracket *self = (tk_bracket *)op;
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError,
-                     "Bracket.update(open, high, low, close) takes 4 arguments, got %zd", nargs);
-        return NULL;
-    }
     double v[4];
-    for (int j = 0; j < 4; j++) {
-        v[j] = PyFloat_CheckExact(args[j]) ? PyFloat_AS_DOUBLE(args[j]) : PyFloat_AsDouble(args[j]);
-        if (v[j] == -1.0 && PyErr_Occurred()) {
-            return NULL;
-        }
+    if (tk_bar_args(args, nargs, "Bracket", v) < 0) {
+        return NULL;
     }
     const int ok = (v[0] == v[0]) & (v[1] == v[1]) & (v[2] == v[2]) & (v[3] == v[3]);
     if (self->closed || !ok) { /* closed, or an unusable bar (NaN price): nothing happens */
@@ -1637,17 +1647,9 @@ static int tk_order_init(PyObject *op, PyObject *args, PyObject *kwds)
 static PyObject *tk_order_update(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
 {
     tk_order *self = (tk_order *)op;
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError,
-                     "Order.update(open, high, low, close) takes 4 arguments, got %zd", nargs);
-        return NULL;
-    }
     double v[4];
-    for (int j = 0; j < 4; j++) {
-        v[j] = PyFloat_CheckExact(args[j]) ? PyFloat_AS_DOUBLE(args[j]) : PyFloat_AsDouble(args[j]);
-        if (v[j] == -1.0 && PyErr_Occurred()) {
-            return NULL;
-        }
+    if (tk_bar_args(args, nargs, "Order", v) < 0) {
+        return NULL;
     }
     const npy_int64 t = self->seen++;
     if (self->fill_index >= 0 || self->left == 0) { /* filled, or no longer live */

@@ -35,6 +35,7 @@ from .api import (
     BarIndex,
     SignalState,
     _carry_ref,
+    _chunk_seen,
     _levels,
     _run_exits,
     _signal_entry_prices,
@@ -57,18 +58,9 @@ def _start_state(rows: int) -> list:
 
 
 def _read_state(state: Any, lead: Tuple[int, ...], rows: int) -> Tuple[int, list]:
-    if not isinstance(state, SignalState):
-        raise TypeError(
-            _terr(f"state must be the SignalState of an earlier call, got {type(state).__name__}")
-        )
-    seen = state.seen
-    if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or seen < 0:
-        raise ValueError(_terr(f"state.seen must be an integer >= 0, got {seen!r}"))
-    if any(np.shape(a) != lead for a in state[1:9]) or any(
-        t is not None and len(t) != rows for t in state[9:]
-    ):
-        got = np.shape(state.phase)
-        raise ValueError(_terr(f"the state is for bar series of shape {got}, these bars have {lead}"))
+    seen = _chunk_seen(state, SignalState, lead, _terr, "bar series", slice(1, 9))
+    if any(t is not None and len(t) != rows for t in state[9:]):
+        raise ValueError(_terr(f"the state's entry_time / last_time must hold {rows} labels"))
     phase = np.array(state.phase, dtype=np.int8).reshape(rows)
     if ((phase < _FLAT) | (phase > _EXIT_AT_OPEN)).any():
         raise ValueError(_terr("state.phase must be 0, 1, 2 or 3"))
@@ -79,7 +71,7 @@ def _read_state(state: Any, lead: Tuple[int, ...], rows: int) -> Tuple[int, list
         state.entry_time,
         state.last_time,
     ]
-    return int(seen), arrays
+    return seen, arrays
 
 
 def signals_chunk(

@@ -525,8 +525,11 @@ def fill_orders(
     )
 
 
-def _chunk_seen(state: Any, cls: type, shape: Tuple[int, ...], err: Any, what: str) -> int:
-    """The bars seen by a chunk state (FillState / ExitState) of ``what`` of ``shape``."""
+def _chunk_seen(
+    state: Any, cls: type, shape: Tuple[int, ...], err: Any, what: str, arrays: slice = slice(1, None)
+) -> int:
+    """The bars seen by a chunk state (FillState / ExitState / SignalState) of ``what`` of
+    ``shape``; ``arrays``: its fields of that shape (default: all after ``seen``)."""
     if not isinstance(state, cls):
         raise TypeError(
             err(f"state must be the {cls.__name__} of an earlier call, got {type(state).__name__}")
@@ -534,7 +537,7 @@ def _chunk_seen(state: Any, cls: type, shape: Tuple[int, ...], err: Any, what: s
     seen = state.seen
     if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or seen < 0:
         raise ValueError(err(f"state.seen must be an integer >= 0, got {seen!r}"))
-    if any(np.shape(a) != shape for a in state[1:]):
+    if any(np.shape(a) != shape for a in state[arrays]):
         msg = f"the state is for {what} of shape {np.shape(state[1])}, these have shape {shape}"
         raise ValueError(err(msg))
     return int(seen)
