@@ -34,6 +34,8 @@ class                  ``update(x)`` returns
 ``SignalTrades``       ``update(open, high, low, close, entry, exit)``:
                        the trade of a signal backtest closing on that
                        bar (``trades_from_signals``' record) or None
+``SessionClock``       ``update(ts)``: ``SessionTick(in_session, first,
+                       label, minutes)`` of a calendar (``SessionClock(cal)``)
 =====================  =================================================
 
 * Streams compute in float64: ``x`` is anything ``float()`` accepts
