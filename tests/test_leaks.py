@@ -203,8 +203,10 @@ def test_stream_objects_release_their_type(name):
         (lambda: tk.stream.Bracket(100.0, sl_stop=0.5, tsl_stop=0.1), (100.0, 101.0, 99.0, 100.0)),
         (lambda: tk.stream.Order(1, "stop_limit", 100.5, 100.0), (100.0, 101.0, 99.0, 100.0)),
         (lambda: tk.stream.Order(-1, "limit", 200.0, bars=1), (100.0, 101.0, 99.0, 100.0)),
+        (lambda: tk.stream.SignalTrades(tp_stop=0.005), (100.0, 101.0, 99.0, 100.0, True)),
+        (lambda: tk.stream.SignalTrades(price="open"), (100.0, 101.0, 99.0, 100.0, True, False)),
     ],
-    ids=["Bracket", "Order-stop-limit", "Order-expired"],
+    ids=["Bracket", "Order-stop-limit", "Order-expired", "SignalTrades", "SignalTrades-open"],
 )
 def test_fills_live_objects_release_their_type(make, bar):
     """The fills family's live objects (Bracket, Order; heap types subclassed in Python)
@@ -219,6 +221,8 @@ def test_fills_live_objects_release_their_type(make, bar):
         s.update(*bar)
         with pytest.raises(TypeError):
             s.update("x", 1.0, 1.0, 1.0)
+        if isinstance(s, tk.stream.SignalTrades):
+            s.mark()
         del s
     gc.collect()
     assert (sys.getrefcount(cls), sys.getrefcount(base)) == before

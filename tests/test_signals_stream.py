@@ -139,3 +139,17 @@ def test_bad_arguments_raise():
     s = tk.stream.SignalTrades()
     with pytest.raises((TypeError, ValueError)):
         s.update("x", 1, 1, 1)
+    with pytest.raises(TypeError, match="4 to 6"):
+        s.update(1.0, 1.0, 1.0)
+    with pytest.raises(TypeError, match="keyword"):
+        s.update(1.0, 1.0, 1.0, 1.0, enter=True)
+    with pytest.raises(TypeError, match="keyword"):
+        s.update(1.0, 1.0, 1.0, 1.0, True, entry=True)
+
+    class Bad:
+        def __bool__(self):
+            raise RuntimeError("no truth")
+
+    with pytest.raises(RuntimeError, match="no truth"):
+        s.update(1.0, 1.0, 1.0, 1.0, Bad())
+    assert s.seen == 0  # a refused bar changes nothing

@@ -175,10 +175,10 @@ def _stream_stub(reg) -> str:
         "    def extend(self, values: Any) -> Any: ...",
         "    def reset(self) -> None: ...",
     ]
-    # trades_from_signals, live (a Python object over Bracket): hand-written in stream.py
+    # trades_from_signals, live (a C object; parameters and state in stream.py)
     out += [
-        "class SignalTrades:",
-        "    def __init__(",
+        "class SignalTrades(_core.SignalTrades):",
+        "    def __init__(  # type: ignore[override]",
         "        self,",
         "        side: int = ...,",
         "        *,",
@@ -193,10 +193,6 @@ def _stream_stub(reg) -> str:
         "        reenter_on_exit_bar: bool = ...,",
         "        state: Any = ...,",
         "    ) -> None: ...",
-        "    def update(",
-        "        self, open: Any, high: Any, low: Any, close: Any, entry: Any = ..., exit: Any = ...",
-        "    ) -> Optional[tuple]: ...",
-        "    def mark(self) -> Optional[tuple]: ...",
         "    @property",
         "    def state(self) -> Any: ...",
         "    def extend(",

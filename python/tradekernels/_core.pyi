@@ -109,6 +109,51 @@ class Order:
     def done(self) -> bool: ...
 
 @disjoint_base
+class SignalTrades:
+    def __init__(
+        self,
+        side: int,
+        sl: float,
+        tsl: float,
+        tp: float,
+        trail: bool,
+        same_bar: int,
+        slip: float,
+        fee: float,
+        reenter: bool,
+        at_open: bool,
+    ) -> None: ...
+    def update(
+        self, open: float, high: float, low: float, close: float, /, entry: Any = ..., exit: Any = ...
+    ) -> Optional[tuple]: ...
+    def mark(self) -> Optional[tuple]: ...
+    def _load(
+        self,
+        seen: int,
+        phase: int,
+        entry_idx: int,
+        entry_price: float,
+        ref: float,
+        stop: float,
+        target: float,
+        frac: float,
+        last_close: float,
+        /,
+    ) -> None: ...
+    @property
+    def phase(self) -> int: ...
+    @property
+    def seen(self) -> int: ...
+    @property
+    def entry_idx(self) -> int: ...
+    @property
+    def entry_price(self) -> float: ...
+    @property
+    def reference(self) -> float: ...
+    @property
+    def last_close(self) -> float: ...
+
+@disjoint_base
 class Drawdowns(_Stream):
     def update(self, x: float, /) -> Optional[Tuple[Any, ...]]: ...  # type: ignore[override]
     @property

@@ -292,7 +292,7 @@ class RollingMaxDrawdown(_core.RollingMaxDrawdown):
 __all__ = __all__ + ["RollingMaxDrawdown"]
 
 
-class SignalTrades:
+class SignalTrades(_core.SignalTrades):
     """Live :func:`tradekernels.trades_from_signals` of one bar series.
 
     ``SignalTrades(side=1, *, price="close", sl_stop=None, tsl_stop=None, tp_stop=None,
@@ -303,30 +303,18 @@ class SignalTrades:
     0), or None.  ``mark()`` is the trade still open as the batch reports it when the bars
     end here (reason END), or None; it changes nothing.  The trades returned, then
     ``mark()``, are the batch records of the bars seen, bit for bit (rules:
-    :func:`tradekernels.fills.reference.trades_from_signals`): the open position is a
-    :class:`Bracket` (the kernels' own bar step) and the signal rules are the chunked
-    backtest's (``tradekernels.fills._signal_chunks``) for a one-bar chunk.
+    :func:`tradekernels.fills.reference.trades_from_signals`): a C object whose open
+    position takes each bar through the kernels' own bar step (as :class:`Bracket`).
 
     ``.state`` is the :class:`~tradekernels.SignalState` after the last bar (a batch
     call's ``state=``), and ``state=`` starts from one (a batch call's, with
     ``return_state=True``), so history can be run in bulk and continued live;
     ``extend(open, high, low, close, entries, exits)`` runs the batch kernel on arrays
-    from the current state and returns their closed trades (records).  A Python object
-    over the C :class:`Bracket`: ~0.3 µs per bar.  Not thread-safe.
+    from the current state and returns their closed trades (records).  O(1) per bar,
+    ~50 ns including a Python loop (``benchmarks/bench_stream.py``).  Not thread-safe.
     """
 
-    __slots__ = (
-        "_params",
-        "_fee",
-        "_lng",
-        "_at_open",
-        "_phase",
-        "_seen",
-        "_entry",
-        "_price",
-        "_bracket",
-        "_last",
-    )
+    __slots__ = ("_kw",)
 
     def __init__(
         self,
@@ -345,18 +333,26 @@ class SignalTrades:
     ) -> None:
         from .fills import api
 
-        self._params, self._fee = api._signal_params(
+        p, fee = api._signal_params(
             side, price, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, fees, reenter_on_exit_bar
         )
-        self._lng = self._params[0] == 1
-        self._at_open = price == "open"
-        self._phase, self._seen, self._entry, self._price = 0, 0, -1, math.nan
-        self._bracket: Any = None
-        self._last = math.nan
+        super().__init__(p[0], p[1], p[2], p[3], bool(p[4]), p[5], p[6], fee, bool(p[7]), price == "open")
+        self._kw = dict(
+            side=p[0],
+            price=price,
+            sl_stop=p[1],
+            tsl_stop=p[2],
+            tp_stop=p[3],
+            sl_trail=bool(p[4]),
+            same_bar=same_bar,
+            slippage=p[6],
+            fees=fee,
+            reenter_on_exit_bar=bool(p[7]),
+        )
         if state is not None:
-            self._load(state)
+            self._set_state(state)
 
-    def _load(self, state: Any) -> None:
+    def _set_state(self, state: Any) -> None:
         from .fills import SignalState
 
         if not isinstance(state, SignalState):
@@ -365,126 +361,38 @@ class SignalTrades:
             raise ValueError(
                 f"SignalTrades: expected the state of one bar series, got shape {np.shape(state.phase)}"
             )
-        self._seen, self._phase = int(state.seen), int(state.phase)
-        self._entry, self._price = int(state.entry_idx), float(state.entry_price)
-        self._last = float(state.last_close)
-        self._bracket = None
-        if self._phase in (1, 3):  # the carried position: its levels as prices, from its reference
-            p = self._params
-            self._bracket = Bracket(
-                float(state.ref),
-                p[0],
-                tsl_stop=float(state.frac),
-                same_bar=_SAME_BAR_NAMES[p[5]],
-                sl_price=float(state.stop),
-                tp_price=float(state.target),
-                slippage=p[6],
-            )
-
-    def _enter(self, t: int, level: float) -> None:
-        p = self._params
-        self._phase, self._entry = 1, t
-        self._price = level * (1.0 + p[6]) if self._lng else level * (1.0 - p[6])
-        self._bracket = Bracket(
-            self._price,
-            p[0],
-            sl_stop=p[1],
-            tsl_stop=p[2],
-            tp_stop=p[3],
-            sl_trail=bool(p[4]),
-            same_bar=_SAME_BAR_NAMES[p[5]],
-            slippage=p[6],
+        self._load(
+            int(state.seen),
+            int(state.phase),
+            int(state.entry_idx),
+            *(float(v) for v in state[3:9]),
         )
-
-    def _close(self, t: int, px: float, why: int) -> tuple:
-        P, side, fee = self._price, self._params[0], self._fee
-        cost = P * (1.0 + fee)
-        gross = (px - P) * side
-        ret = (gross - fee * (P + px)) / cost if cost != 0 else _div(gross - fee * (P + px), cost)
-        rec = (0, self._entry, P, t, px, why, ret, t - self._entry)
-        self._phase, self._entry, self._price, self._bracket = 0, -1, math.nan, None
-        return rec
-
-    def update(
-        self, open: Any, high: Any, low: Any, close: Any, entry: Any = False, exit: Any = False
-    ) -> Any:
-        """One bar and its signals: the trade that closes on it, or None."""
-        o, h, lo, c = float(open), float(high), float(low), float(close)
-        en, ex = bool(entry), bool(exit)
-        en, ex = en and not ex, ex and not en  # a bar with both signals has neither
-        t = self._seen
-        self._seen, self._last = t + 1, c
-        slip, reenter = self._params[6], self._params[7]
-        out = None
-        if self._at_open:
-            if self._phase == 3:  # the exit signal of the last bar: out at this open
-                out = self._close(t, o * (1.0 - slip) if self._lng else o * (1.0 + slip), _SIGNAL)
-            elif self._phase == 2:  # the entry signal of the last bar: in at this open
-                self._phase = 0
-                if o == o:
-                    self._enter(t, o)
-            if self._phase == 1:
-                hit = self._bracket.update(o, h, lo, c)
-                if hit is not None:
-                    out = self._close(t, hit[0], hit[1])
-                elif ex:
-                    self._phase = 3
-            if self._phase == 0 and en:
-                self._phase = 2
-            return out
-        if self._phase == 1:
-            hit = self._bracket.update(o, h, lo, c)
-            if hit is not None:
-                out = self._close(t, hit[0], hit[1])
-            elif ex:
-                out = self._close(t, c * (1.0 - slip) if self._lng else c * (1.0 + slip), _SIGNAL)
-            if out is None or not reenter:
-                return out
-        if en and c == c:
-            self._enter(t, c)
-        return out
-
-    def mark(self) -> Any:
-        """The trade still open, closed at the last bar's close with reason END (as the batch
-        reports it when the bars end here), or None; changes nothing."""
-        if self._phase not in (1, 3):
-            return None
-        saved = (self._phase, self._entry, self._price, self._bracket)
-        rec = self._close(self._seen - 1, self._last, _END)
-        self._phase, self._entry, self._price, self._bracket = saved
-        return rec
 
     @property
     def state(self) -> Any:
         """The :class:`~tradekernels.SignalState` after the last bar."""
         from .fills import SignalState, api
 
-        p = self._params
+        k = self._kw
         nan = math.nan
-        if self._phase in (1, 3):
-            lv = api._levels(np.float64(self._price), self._lng, p[1], p[2], p[3], p[4], nan, nan)
+        if self.phase in (1, 3):
+            lv = api._levels(
+                np.float64(self.entry_price),
+                k["side"] == 1,
+                k["sl_stop"],
+                k["tsl_stop"],
+                k["tp_stop"],
+                int(k["sl_trail"]),
+                nan,
+                nan,
+            )
             stop, target, frac = (float(v) for v in lv)
-            ref = self._bracket.reference
+            ref = self.reference
         else:
             stop = target = frac = ref = nan
-        arrays = (self._phase, self._entry, self._price, ref, stop, target, frac, self._last)
+        values = (self.phase, self.entry_idx, self.entry_price, ref, stop, target, frac, self.last_close)
         dtypes = (np.int8, np.int64) + (np.float64,) * 6
-        return SignalState(self._seen, *(np.array(v, dtype=d) for v, d in zip(arrays, dtypes)), None, None)
-
-    def _kwargs(self) -> dict:
-        p = self._params
-        return dict(
-            side=p[0],
-            price="open" if self._at_open else "close",
-            sl_stop=p[1],
-            tsl_stop=p[2],
-            tp_stop=p[3],
-            sl_trail=bool(p[4]),
-            same_bar=_SAME_BAR_NAMES[p[5]],
-            slippage=p[6],
-            fees=self._fee,
-            reenter_on_exit_bar=bool(p[7]),
-        )
+        return SignalState(self.seen, *(np.array(v, dtype=d) for v, d in zip(values, dtypes)), None, None)
 
     def extend(
         self, open: Any, high: Any, low: Any, close: Any, entries: Any, exits: Any = None
@@ -496,30 +404,21 @@ class SignalTrades:
         bars = tuple(np.asarray(v, dtype=np.float64) for v in (open, high, low, close))
         ent = np.asarray(entries, dtype=bool)
         ext = None if exits is None else np.asarray(exits, dtype=bool)
-        rec, st = trades_from_signals(bars, ent, ext, **self._kwargs(), state=self.state, return_state=True)
-        self._load(st)
+        rec, st = trades_from_signals(bars, ent, ext, **self._kw, state=self.state, return_state=True)
+        self._set_state(st)
         return rec
 
     def __reduce__(self) -> Any:
-        return (_signal_trades, (self._kwargs(), self.state))
+        return (_signal_trades, (self._kw, self.state))
 
     def __repr__(self) -> str:
         where = {0: "flat", 1: "in a trade", 2: "entering at the next open", 3: "exiting at the next open"}
-        return f"tradekernels.stream.SignalTrades(seen={self._seen}, {where[self._phase]})"
+        return f"tradekernels.stream.SignalTrades(seen={self.seen}, {where[self.phase]})"
 
 
 def _signal_trades(kwargs: dict, state: Any) -> SignalTrades:
     return SignalTrades(**kwargs, state=state)
 
-
-def _div(a: float, b: float) -> float:
-    """a / b with NumPy's IEEE answers for b == 0 (the batch records divide in NumPy)."""
-    with np.errstate(all="ignore"):
-        return float(np.float64(a) / np.float64(b))
-
-
-_SAME_BAR_NAMES = {v: k for k, v in _core.SAME_BAR.items()}
-_SIGNAL, _END = _core.EXIT_REASONS["signal"], _core.EXIT_REASONS["end"]
 
 __all__ = __all__ + ["SignalTrades"]
 

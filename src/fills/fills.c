@@ -1124,6 +1124,42 @@ static inline int tk_exit_check(double o, double lo, double hi, double fixed, do
     return 1;
 }
 
+/* An open position's levels, as tk_exit_one sets them at the entry: fixed
+ * stop, target, trailing factor and reference (the entry price). */
+typedef struct {
+    double fixed, tp, fac, ref;
+} tk_levels;
+
+static inline tk_levels tk_levels_at(double price, int lng, double sl, double tsl, double tp,
+                                     int trail, double slp, double tpp)
+{
+    tk_levels L;
+    const double sl_frac = trail ? NAN : sl;
+    L.fixed = tk_tighter(lng ? price * (1.0 - sl_frac) : price * (1.0 + sl_frac), slp, lng);
+    L.tp = lng ? tk_nmin(price * (1.0 + tp), tpp) : tk_nmax(price * (1.0 - tp), tpp);
+    const double f = trail ? tk_nmin(tsl, sl) : tsl;
+    L.fac = lng ? 1.0 - f : 1.0 + f;
+    L.ref = price;
+    return L;
+}
+
+/* One bar of an open position: 1 and (*px, *why) if it exits there, else 0
+ * and the trailing reference moved by the bar (a bar with a NaN price: 0,
+ * nothing moves). */
+static int tk_levels_bar(tk_levels *L, const double v[4], int lng, npy_int64 same_bar, double slip,
+                         double *px, npy_int64 *why)
+{
+    if (!((v[0] == v[0]) & (v[1] == v[1]) & (v[2] == v[2]) & (v[3] == v[3]))) {
+        return 0;
+    }
+    if (tk_exit_check(v[0], v[2], v[1], L->fixed, L->tp, L->ref, L->fac, lng, same_bar, slip, px,
+                      why)) {
+        return 1;
+    }
+    L->ref = tk_better(L->ref, lng ? v[1] : v[2], lng);
+    return 0;
+}
+
 /* One exit, with the index (skip) or by the naive scan.  sse2: the code of
  * the indexed trailing search (a constant: tk_fills_sse2 of the core's
  * path). */
@@ -1145,14 +1181,11 @@ static inline __attribute__((always_inline)) void tk_exit_one(const tk_bars *B, 
     const npy_intp last = has_expiry ? (npy_intp)q->expiry : n - 1;
     const npy_intp first = (npy_intp)e + (q->entry_at == TK_ENTRY_AT_OPEN ? 0 : 1);
     const double P = q->price;
-    /* levels (the reference computes them the same way, in this order) */
-    const double sl_frac = q->trail ? NAN : q->sl;
-    const double fixed =
-        tk_tighter(lng ? P * (1.0 - sl_frac) : P * (1.0 + sl_frac), q->sl_price, lng);
-    const double tp =
-        lng ? tk_nmin(P * (1.0 + q->tp), q->tp_price) : tk_nmax(P * (1.0 - q->tp), q->tp_price);
-    const double f = q->trail ? tk_nmin(q->tsl, q->sl) : q->tsl;
-    const double fac = lng ? 1.0 - f : 1.0 + f; /* NaN when there is no trailing stop */
+    /* levels (the reference computes them the same way, in this order); fac is
+     * NaN when there is no trailing stop */
+    const tk_levels L0 =
+        tk_levels_at(P, lng, q->sl, q->tsl, q->tp, q->trail, q->sl_price, q->tp_price);
+    const double fixed = L0.fixed, tp = L0.tp, fac = L0.fac;
     double ref = P;
     npy_intp j;
     if (fac == fac && fac <= 0.0) {
@@ -1445,7 +1478,8 @@ TK_FILLS_CORES(trades_from_signals)
  * tk_exit_check (the batch kernels' rule), so the answers equal
  * exit_orders(..., entry_at="close") on the bars after the entry bar. */
 typedef struct {
-    PyObject_HEAD double fixed, tp, fac, ref, slip;
+    PyObject_HEAD tk_levels L;
+    double slip;
     npy_int64 same_bar;
     int lng, closed;
 } tk_bracket;
@@ -1529,12 +1563,7 @@ static int tk_bracket_init(PyObject *op, PyObject *args, PyObject *kwds)
     }
     /* the levels exactly as tk_exit_one computes them */
     const int lng = side == 1;
-    const double sl_frac = trail ? NAN : sl;
-    self->fixed = tk_tighter(lng ? price * (1.0 - sl_frac) : price * (1.0 + sl_frac), slp, lng);
-    self->tp = lng ? tk_nmin(price * (1.0 + tp), tpp) : tk_nmax(price * (1.0 - tp), tpp);
-    const double f = trail ? tk_nmin(tsl, sl) : tsl;
-    self->fac = lng ? 1.0 - f : 1.0 + f;
-    self->ref = price;
+    self->L = tk_levels_at(price, lng, sl, tsl, tp, trail, slp, tpp);
     self->slip = slip;
     self->same_bar = sb;
     self->lng = lng;
@@ -1549,19 +1578,14 @@ static PyObject *tk_bracket_update(PyObject *op, PyObject *const *args, Py_ssize
     if (tk_bar_args(args, nargs, "Bracket", v) < 0) {
         return NULL;
     }
-    const int ok = (v[0] == v[0]) & (v[1] == v[1]) & (v[2] == v[2]) & (v[3] == v[3]);
-    if (self->closed || !ok) { /* closed, or an unusable bar (NaN price): nothing happens */
-        Py_RETURN_NONE;
-    }
     double px;
     npy_int64 why;
-    if (tk_exit_check(v[0], v[2], v[1], self->fixed, self->tp, self->ref, self->fac, self->lng,
-                      self->same_bar, self->slip, &px, &why)) {
+    if (!self->closed
+        && tk_levels_bar(&self->L, v, self->lng, self->same_bar, self->slip, &px, &why)) {
         self->closed = 1;
         return Py_BuildValue("(dL)", px, (long long)why);
     }
-    self->ref = tk_better(self->ref, self->lng ? v[1] : v[2], self->lng);
-    Py_RETURN_NONE;
+    Py_RETURN_NONE; /* (closed, an unusable bar (NaN price), or no exit) */
 }
 
 static PyObject *tk_bracket_get_closed(PyObject *op, void *Py_UNUSED(c))
@@ -1571,7 +1595,7 @@ static PyObject *tk_bracket_get_closed(PyObject *op, void *Py_UNUSED(c))
 
 static PyObject *tk_bracket_get_ref(PyObject *op, void *Py_UNUSED(c))
 {
-    return PyFloat_FromDouble(((tk_bracket *)op)->ref);
+    return PyFloat_FromDouble(((tk_bracket *)op)->L.ref);
 }
 
 static PyMethodDef tk_bracket_methods[] = {
@@ -1724,6 +1748,260 @@ static PyType_Slot tk_order_slots[] = {
 static PyType_Spec tk_order_spec = {"tradekernels._core.Order", sizeof(tk_order), 0,
                                     Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_order_slots};
 
+/* ------------------------------------------------------------------ */
+/* live: tradekernels.stream.SignalTrades                              */
+/* ------------------------------------------------------------------ */
+
+/* The live signal backtest of one bar series: the rules of
+ * tradekernels.fills.reference.trades_from_signals one bar at a time (the
+ * position's bars through tk_levels_bar, the kernels' own step).  The
+ * Python subclass checks the parameters and builds .state / extend. */
+enum { TK_SIG_FLAT = 0, TK_SIG_OPEN = 1, TK_SIG_ENTER_AT_OPEN = 2, TK_SIG_EXIT_AT_OPEN = 3 };
+
+typedef struct {
+    PyObject_HEAD tk_levels L;
+    double sl, tsl, tp, slip, fee, price, last;
+    npy_int64 same_bar, seen, entry;
+    int side, trail, reenter, at_open, phase;
+} tk_signals;
+
+static int tk_signals_init(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    tk_signals *self = (tk_signals *)op;
+    static char *kw[] = {"side", "sl",  "tsl",     "tp",      "trail", "same_bar",
+                         "slip", "fee", "reenter", "at_open", NULL};
+    long long same;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "idddpLddpp:SignalTrades", kw, &self->side,
+                                     &self->sl, &self->tsl, &self->tp, &self->trail, &same,
+                                     &self->slip, &self->fee, &self->reenter, &self->at_open)) {
+        return -1;
+    }
+    if (self->side != 1 && self->side != -1) {
+        PyErr_SetString(PyExc_ValueError, "SignalTrades: side must be +1 or -1");
+        return -1;
+    }
+    self->same_bar = same;
+    self->phase = TK_SIG_FLAT;
+    self->seen = 0;
+    self->entry = -1;
+    self->price = self->last = NAN;
+    self->L = tk_levels_at(NAN, 1, NAN, NAN, NAN, 0, NAN, NAN);
+    return 0;
+}
+
+/* Enter on bar t at the level (close, or open with price="open") moved by the slippage. */
+static void tk_signals_enter(tk_signals *self, npy_int64 t, double level)
+{
+    const int lng = self->side == 1;
+    self->phase = TK_SIG_OPEN;
+    self->entry = t;
+    self->price = lng ? level * (1.0 + self->slip) : level * (1.0 - self->slip);
+    self->L = tk_levels_at(self->price, lng, self->sl, self->tsl, self->tp, self->trail, NAN, NAN);
+}
+
+/* The record of the open trade closed on bar t at px (TRADE_DTYPE's fields, col 0). */
+static PyObject *tk_signals_record(const tk_signals *self, npy_int64 t, double px, npy_int64 why)
+{
+    const double P = self->price, cost = P * (1.0 + self->fee);
+    const double gross = (px - P) * (double)self->side;
+    const double ret = (gross - self->fee * (P + px)) / cost;
+    return Py_BuildValue("(iLdLdLdL)", 0, (long long)self->entry, P, (long long)t, px,
+                         (long long)why, ret, (long long)(t - self->entry));
+}
+
+static PyObject *tk_signals_close(tk_signals *self, npy_int64 t, double px, npy_int64 why)
+{
+    PyObject *rec = tk_signals_record(self, t, px, why);
+    self->phase = TK_SIG_FLAT;
+    self->entry = -1;
+    self->price = NAN;
+    return rec;
+}
+
+static PyObject *tk_signals_update(PyObject *op, PyObject *const *args, Py_ssize_t nargsf,
+                                   PyObject *kwnames)
+{
+    tk_signals *self = (tk_signals *)op;
+    const Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    const Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    PyObject *sig[2] = {nargs > 4 ? args[4] : NULL, nargs > 5 ? args[5] : NULL};
+    if (nargs < 4 || nargs > 6) {
+        PyErr_Format(PyExc_TypeError,
+                     "SignalTrades.update(open, high, low, close, entry=False, exit=False) takes 4 "
+                     "to 6 arguments, got %zd",
+                     nargs);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < nkw; k++) { /* entry= / exit= by keyword */
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        const int which = PyUnicode_CompareWithASCIIString(name, "entry") == 0  ? 0
+                          : PyUnicode_CompareWithASCIIString(name, "exit") == 0 ? 1
+                                                                                : -1;
+        if (which < 0 || sig[which] != NULL) {
+            PyErr_Format(PyExc_TypeError, "SignalTrades.update: unexpected or repeated keyword %R",
+                         name);
+            return NULL;
+        }
+        sig[which] = args[nargs + k];
+    }
+    double v[4];
+    if (tk_bar_args(args, 4, "SignalTrades", v) < 0) {
+        return NULL;
+    }
+    int en = 0, ex = 0;
+    if ((sig[0] != NULL && (en = PyObject_IsTrue(sig[0])) < 0)
+        || (sig[1] != NULL && (ex = PyObject_IsTrue(sig[1])) < 0)) {
+        return NULL;
+    }
+    const int entry = en && !ex, exit = ex && !en; /* a bar with both signals has neither */
+    const int lng = self->side == 1;
+    const double o = v[0], c = v[3], slip = self->slip;
+    const npy_int64 t = self->seen++;
+    self->last = c;
+    double px;
+    npy_int64 why;
+    PyObject *out = NULL;
+    if (self->at_open) {
+        if (self->phase == TK_SIG_EXIT_AT_OPEN) { /* the last bar's exit signal: out at this open */
+            out = tk_signals_close(self, t, lng ? o * (1.0 - slip) : o * (1.0 + slip),
+                                   TK_EXIT_SIGNAL);
+            if (out == NULL) {
+                return NULL;
+            }
+        }
+        else if (self->phase == TK_SIG_ENTER_AT_OPEN) { /* the last bar's entry: in at this open */
+            self->phase = TK_SIG_FLAT;
+            if (o == o) {
+                tk_signals_enter(self, t, o);
+            }
+        }
+        if (self->phase == TK_SIG_OPEN) {
+            if (tk_levels_bar(&self->L, v, lng, self->same_bar, slip, &px, &why)) {
+                out = tk_signals_close(self, t, px, why);
+                if (out == NULL) {
+                    return NULL;
+                }
+            }
+            else if (exit) {
+                self->phase = TK_SIG_EXIT_AT_OPEN;
+            }
+        }
+        if (self->phase == TK_SIG_FLAT && entry) {
+            self->phase = TK_SIG_ENTER_AT_OPEN;
+        }
+        if (out != NULL) {
+            return out;
+        }
+        Py_RETURN_NONE;
+    }
+    if (self->phase == TK_SIG_OPEN) {
+        if (tk_levels_bar(&self->L, v, lng, self->same_bar, slip, &px, &why)) {
+            out = tk_signals_close(self, t, px, why);
+        }
+        else if (exit) {
+            out = tk_signals_close(self, t, lng ? c * (1.0 - slip) : c * (1.0 + slip),
+                                   TK_EXIT_SIGNAL);
+        }
+        else {
+            Py_RETURN_NONE;
+        }
+        if (out == NULL || !self->reenter) {
+            return out;
+        }
+    }
+    if (entry && c == c) {
+        tk_signals_enter(self, t, c);
+    }
+    if (out != NULL) {
+        return out;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *tk_signals_mark(PyObject *op, PyObject *Py_UNUSED(a))
+{
+    const tk_signals *self = (const tk_signals *)op;
+    if (self->phase != TK_SIG_OPEN && self->phase != TK_SIG_EXIT_AT_OPEN) {
+        Py_RETURN_NONE;
+    }
+    return tk_signals_record(self, self->seen - 1, self->last, TK_EXIT_END);
+}
+
+/* _load(seen, phase, entry_idx, entry_price, ref, stop, target, frac, last_close): the state
+ * of a batch call (the open trade as the position it is now: its levels as prices). */
+static PyObject *tk_signals_load(PyObject *op, PyObject *args)
+{
+    tk_signals *self = (tk_signals *)op;
+    long long seen, entry;
+    int phase;
+    double price, ref, stop, target, frac, last;
+    if (!PyArg_ParseTuple(args, "LiLdddddd:_load", &seen, &phase, &entry, &price, &ref, &stop,
+                          &target, &frac, &last)) {
+        return NULL;
+    }
+    if (seen < 0 || phase < TK_SIG_FLAT || phase > TK_SIG_EXIT_AT_OPEN) {
+        PyErr_SetString(PyExc_ValueError, "SignalTrades: a state with seen >= 0 and phase 0..3");
+        return NULL;
+    }
+    const int lng = self->side == 1;
+    self->seen = seen;
+    self->phase = phase;
+    self->entry = entry;
+    self->price = price;
+    self->last = last;
+    self->L = tk_levels_at(ref, lng, NAN, frac, NAN, 0, stop, target);
+    Py_RETURN_NONE;
+}
+
+static PyObject *tk_signals_get(PyObject *op, void *c)
+{
+    const tk_signals *self = (const tk_signals *)op;
+    switch ((int)(intptr_t)c) {
+    case 0:
+        return PyLong_FromLong(self->phase);
+    case 1:
+        return PyLong_FromLongLong((long long)self->seen);
+    case 2:
+        return PyLong_FromLongLong((long long)self->entry);
+    case 3:
+        return PyFloat_FromDouble(self->price);
+    case 4:
+        return PyFloat_FromDouble(self->L.ref);
+    default:
+        return PyFloat_FromDouble(self->last);
+    }
+}
+
+static PyMethodDef tk_signals_methods[] = {
+    {"update", (PyCFunction)(void (*)(void))tk_signals_update, METH_FASTCALL | METH_KEYWORDS,
+     "update(open, high, low, close, entry=False, exit=False): the trade that closes on this bar "
+     "(TRADE_DTYPE's fields), or None."},
+    {"mark", tk_signals_mark, METH_NOARGS,
+     "mark(): the open trade closed at the last close with reason END, or None; changes nothing."},
+    {"_load", tk_signals_load, METH_VARARGS, "Set the state (the Python subclass's state=)."},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef tk_signals_getset[] = {
+    {"phase", tk_signals_get, NULL, "0 flat, 1 in a trade, 2 / 3 an entry / exit at the next open.",
+     (void *)0},
+    {"seen", tk_signals_get, NULL, "Bars fed so far.", (void *)1},
+    {"entry_idx", tk_signals_get, NULL, "The open trade's entry bar (-1: none).", (void *)2},
+    {"entry_price", tk_signals_get, NULL, "The open trade's entry price (NaN: none).", (void *)3},
+    {"reference", tk_signals_get, NULL, "The open trade's trailing reference.", (void *)4},
+    {"last_close", tk_signals_get, NULL, "The close of the last bar.", (void *)5},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyType_Slot tk_signals_slots[] = {
+    {Py_tp_init, tk_signals_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_methods, tk_signals_methods},
+    {Py_tp_getset, tk_signals_getset},
+    {Py_tp_doc, "The C core of tradekernels.stream.SignalTrades."},
+    {0, NULL}};
+
+static PyType_Spec tk_signals_spec = {"tradekernels._core.SignalTrades", sizeof(tk_signals), 0,
+                                      Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tk_signals_slots};
+
 int tk_fills_add_live(PyObject *module)
 {
     PyObject *tp = PyType_FromModuleAndSpec(module, &tk_bracket_spec, NULL);
@@ -1733,6 +2011,11 @@ int tk_fills_add_live(PyObject *module)
     }
     tp = PyType_FromModuleAndSpec(module, &tk_order_spec, NULL);
     if (tp == NULL || PyModule_AddObject(module, "Order", tp) < 0) {
+        Py_XDECREF(tp);
+        return -1;
+    }
+    tp = PyType_FromModuleAndSpec(module, &tk_signals_spec, NULL);
+    if (tp == NULL || PyModule_AddObject(module, "SignalTrades", tp) < 0) {
         Py_XDECREF(tp);
         return -1;
     }
