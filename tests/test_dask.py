@@ -332,6 +332,65 @@ def test_exit_orders_dask_errors(rng):
 
 
 # --------------------------------------------------------------------------
+# fills and exits with the bars in time chunks: a chain of chunked calls
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tchunk", [13, 97, 1000, 3000])
+def test_fill_orders_with_bars_in_time_chunks(tchunk, rng):
+    bars, orders = _bars_and_orders(rng)
+    dbars = tuple(da.from_array(b, chunks=tchunk) for b in bars)
+    want = tk.fill_orders(bars, **orders)
+    got = tkd.fill_orders(dbars, **orders)
+    gi, gp = dask.compute(*got, scheduler="threads")
+    np.testing.assert_array_equal(gi, want.fill_index)
+    assert gp.tobytes() == np.asarray(want.fill_price).tobytes()
+    # orders as dask arrays too, no limit prices (no stop-limit orders), a scalar order
+    no_sl = {k: v for k, v in orders.items() if k != "limit"}
+    no_sl["kind"] = np.where(orders["kind"] == 3, 1, orders["kind"])
+    d = {k: da.from_array(v, chunks=100) for k, v in no_sl.items()}
+    want = tk.fill_orders(bars, **no_sl)
+    got = dask.compute(*tkd.fill_orders(dbars, **d))
+    np.testing.assert_array_equal(got[0], want.fill_index)
+    one = tkd.fill_orders(dbars, 5, 1, "limit", 95.0)
+    assert int(one.fill_index.compute()) == int(tk.fill_orders(bars, 5, 1, "limit", 95.0).fill_index)
+    with pytest.raises(ValueError, match="limit"):  # raised when the chain computes, as in memory
+        tkd.fill_orders(dbars, 5, 1, "stop_limit", 95.0).fill_index.compute()
+
+
+@pytest.mark.parametrize("tchunk", [13, 250, 3000])
+def test_exit_orders_with_bars_in_time_chunks(tchunk, rng):
+    bars, _ = _bars_and_orders(rng)
+    n, m = len(bars[0]), 400
+    pos = dict(
+        entry_idx=rng.integers(0, n, m),
+        sl_stop=np.where(rng.random(m) < 0.3, np.nan, rng.uniform(0.005, 0.05, m)),
+        tsl_stop=np.where(rng.random(m) < 0.5, np.nan, rng.uniform(0.005, 0.05, m)),
+        tp_stop=rng.uniform(0.01, 0.1, m),
+        side=rng.choice([-1, 1], m),
+    )
+    want = tk.exit_orders(bars, **pos, same_bar="open", entry_at="open")
+    dbars = tuple(da.from_array(b, chunks=tchunk) for b in bars)
+    got = dask.compute(*tkd.exit_orders(dbars, **pos, same_bar="open", entry_at="open"), scheduler="threads")
+    for g, w in zip(got, want):
+        assert np.asarray(g).tobytes() == np.asarray(w).tobytes()
+    # 2-D bars (3 series, chunked along both axes: the series are put in one chunk) with col
+    bars2 = tuple(np.stack([b, b[::-1], b * 1.1]) for b in bars)
+    col = rng.integers(0, 3, m)
+    want2 = tk.exit_orders(bars2, pos["entry_idx"], None, 1, tp_stop=0.02, tsl_stop=0.03, col=col)
+    d2 = tuple(da.from_array(b, chunks=(2, tchunk)) for b in bars2)
+    got2 = dask.compute(
+        *tkd.exit_orders(
+            d2, da.from_array(pos["entry_idx"], chunks=50), None, 1, tp_stop=0.02, tsl_stop=0.03, col=col
+        )
+    )
+    for g, w in zip(got2, want2):
+        assert np.asarray(g).tobytes() == np.asarray(w).tobytes()
+    with pytest.raises(ValueError, match="shape"):
+        tkd.exit_orders((dbars[0], bars[1][:10], bars[2], bars[3]), 0)
+
+
+# --------------------------------------------------------------------------
 # trades_from_signals: time chunks in order, each from the previous one's SignalState
 # --------------------------------------------------------------------------
 

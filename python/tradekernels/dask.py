@@ -59,6 +59,9 @@ chunking; they broadcast like the in-memory function's) and the bars in
 memory: the :class:`~tradekernels.BarIndex` is built once, stored once in
 the graph and shared by one task per block of orders; :func:`exit_orders`
 does the same for positions (stop loss / trailing stop / take profit exits).
+With the bars as a tuple of dask arrays chunked along time, both instead run
+the time chunks in order (chunked calls, each from the previous chunk's
+state), all orders in one chunk.
 :func:`trades_from_signals` takes the bars and signals as dask arrays chunked
 along time (and symbols): each block of series runs its time chunks in order,
 each from the previous chunk's :class:`~tradekernels.SignalState`, blocks of

@@ -17,13 +17,71 @@ __all__ = ["fill_orders", "exit_orders", "trades_from_signals"]
 
 
 # --------------------------------------------------------------------------
+# Bars in time chunks: one chain of chunked calls (state=) over the chunks
+# --------------------------------------------------------------------------
+
+
+def _time_chunked_bars(bars: Any, fn: str) -> Any:
+    """The four bars as dask arrays when ``bars`` is a tuple ``(open, high, low, close)`` holding
+    a dask array (the bars in time chunks; the series, for 2-D bars, in one chunk), else None."""
+    if not isinstance(bars, (tuple, list)) or not any(isinstance(b, _da.Array) for b in bars):
+        return None
+    if len(bars) != 4:
+        raise TypeError(f"tradekernels.dask.{fn}: bars must be a tuple (open, high, low, close)")
+    parts = [b if isinstance(b, _da.Array) else _da.from_array(np.asarray(b), chunks=-1) for b in bars]
+    shape = parts[0].shape
+    if any(p.shape != shape for p in parts) or len(shape) not in (1, 2):
+        raise ValueError(
+            f"tradekernels.dask.{fn}: open, high, low and close must have one shape, 1-D or 2-D "
+            f"(symbols x time), got {[p.shape for p in parts]}"
+        )
+    chunks = ((shape[0],),) * (len(shape) - 1) + (parts[0].chunks[-1],)
+    return [p.astype(np.float64).rechunk(chunks) for p in parts]
+
+
+def _time_step(fn: Any, kw: Dict[str, Any], prev: Any, orders: tuple, o, h, lo, c) -> tuple:
+    """One time chunk: ``(results, state)`` of the chunked call from the previous chunk's state."""
+    res, st = fn((o, h, lo, c), *orders, **kw, state=None if prev is None else prev[1], return_state=True)
+    return tuple(np.asarray(r) for r in res), st
+
+
+def _time_chain(name: str, fn: Any, kw: Dict[str, Any], bars: list, orders: list, dtypes: tuple) -> list:
+    """Dask arrays of ``fn``'s results (the orders' shape, one chunk) after a chain of
+    chunked calls over the bars' time chunks, each from the previous one's state."""
+    orders = [p.rechunk(-1) for p in orders]
+    token = _dask_base.tokenize(name, kw, *bars, *orders)
+    steps, outs = f"tk-{name}-time-{token}", [f"tk-{name}-{i}-{token}" for i in range(len(dtypes))]
+    lead = (0,) * (bars[0].ndim - 1)
+    okeys = tuple((p.name,) + (0,) * p.ndim for p in orders)
+    dsk: Dict[Any, Any] = {}
+    times = bars[0].numblocks[-1]
+    for j in range(times):
+        prev = (steps, j - 1) if j else None
+        blocks = tuple((b.name,) + lead + (j,) for b in bars)
+        dsk[(steps, j)] = (_time_step, fn, kw, prev, (tuple, list(okeys))) + blocks
+    last = (steps, times - 1)
+    shape = orders[0].shape
+    res = []
+    for i, (nm, dtype) in enumerate(zip(outs, dtypes)):
+        d = dict(dsk)
+        d[(nm,) + (0,) * len(shape)] = (operator.getitem, (operator.getitem, last, 0), i)
+        graph = _hlg.HighLevelGraph.from_collections(nm, d, dependencies=bars + orders)
+        res.append(_da.Array(graph, nm, chunks=tuple((n,) for n in shape), dtype=dtype))
+    return res
+
+
+# --------------------------------------------------------------------------
 # Order fills
 # --------------------------------------------------------------------------
 
 
-def _fill_block(idx: Any, start, side, kind, price, limit, expiry) -> tuple:
+def _fill_orders_timed(bars: Any, start, side, kind, price, limit, expiry, **kw: Any) -> Any:
     lim = None if limit.dtype == bool else limit  # bool placeholder: no limit prices given
-    f = _fills.fill_orders(idx, start, side, kind, price, lim, expiry)
+    return _fills.fill_orders(bars, start, side, kind, price, lim, expiry, **kw)
+
+
+def _fill_block(idx: Any, *orders: np.ndarray) -> tuple:
+    f = _fill_orders_timed(idx, *orders)
     return np.asarray(f.fill_index), np.asarray(f.fill_price)
 
 
@@ -33,13 +91,18 @@ def fill_orders(
     """:func:`tradekernels.fill_orders` for orders held in dask arrays (one task per block).
 
     ``bars_or_index`` as for the in-memory function (the bar index is built
-    here, once).  ``kind`` may be strings only in NumPy / scalar form (dask
+    here, once), or a tuple ``(open, high, low, close)`` of dask arrays chunked
+    along time: then the time chunks run in order, each a chunked call
+    (``state=``) from the previous chunk's :class:`~tradekernels.FillState`, with
+    all the orders (in one chunk), and the fills are those of one in-memory call.
+    ``kind`` may be strings only in NumPy / scalar form (dask
     arrays of kinds hold :class:`~tradekernels.OrderKind` codes).  Returns
     :class:`~tradekernels.Fills` of two dask arrays of the broadcast shape;
     errors in the order values (bad side, stop-limit without a limit) are
     raised when the blocks compute.
     """
-    idx = _fills._as_index(bars_or_index)
+    timed = _time_chunked_bars(bars_or_index, "fill_orders")
+    idx = None if timed is not None else _fills._as_index(bars_or_index)
 
     def arr(v: Any) -> Any:
         return v if isinstance(v, _da.Array) else _da.from_array(np.asarray(v), chunks=-1)
@@ -55,6 +118,10 @@ def fill_orders(
         ) from None
     chunks = parts[0].chunks
     parts = [p.rechunk(chunks) for p in parts]
+    if timed is not None:
+        fills = _time_chain("fill_orders", _fill_orders_timed, {}, timed, parts, (np.int64, np.float64))
+        return _fills.Fills(*fills)
+    assert idx is not None
     token = _dask_base.tokenize("fill_orders", idx.arrays, *parts)
     bars_key = f"tk-fill-bars-{token}"
     tuples, names = f"tk-fill-{token}", (f"tk-fill-index-{token}", f"tk-fill-price-{token}")
@@ -83,12 +150,19 @@ _EXIT_ARRAYS = tuple(f for f in reference.EXIT_FIELDS if f not in ("same_bar", "
 _EXIT_NONE = ("entry_price", "col")
 
 
-def _exit_block(idx: Any, scalars: Dict[str, Any], *blocks: np.ndarray) -> tuple:
+def _exit_orders_timed(bars: Any, *blocks: np.ndarray, **scalars: Any) -> Any:
+    """exit_orders with the position arguments in block order (_EXIT_ARRAYS)."""
     kw: Dict[str, Any] = dict(zip(_EXIT_ARRAYS, blocks))
     for k in _EXIT_NONE:
         if kw[k].dtype == bool:
             kw[k] = None
-    e = _fills.exit_orders(idx, kw.pop("entry_idx"), kw.pop("entry_price"), kw.pop("side"), **kw, **scalars)
+    return _fills.exit_orders(
+        bars, kw.pop("entry_idx"), kw.pop("entry_price"), kw.pop("side"), **kw, **scalars
+    )
+
+
+def _exit_block(idx: Any, scalars: Dict[str, Any], *blocks: np.ndarray) -> tuple:
+    e = _exit_orders_timed(idx, *blocks, **scalars)
     return np.asarray(e.exit_idx), np.asarray(e.exit_price), np.asarray(e.reason)
 
 
@@ -114,6 +188,10 @@ def exit_orders(
 
     ``bars_or_index`` as for the in-memory function: the :class:`~tradekernels.BarIndex`
     is built here, once, and stored once in the graph (every block's task shares it).
+    Or a tuple ``(open, high, low, close)`` of dask arrays chunked along time: then the
+    time chunks run in order, each a chunked call from the previous chunk's
+    :class:`~tradekernels.ExitState`, with all the positions (in one chunk), and the exits
+    are those of one in-memory call.
     The position arguments (``entry_idx`` .. ``slippage``, ``col``) may be dask arrays
     (any chunking), NumPy arrays or scalars; they broadcast like the in-memory
     function's.  ``same_bar`` / ``entry_at`` are names, as there.  Returns
@@ -121,7 +199,8 @@ def exit_orders(
     the position values (an entry bar out of range, a bad side) are raised when the
     blocks compute.
     """
-    idx = _fills._as_index(bars_or_index)
+    timed = _time_chunked_bars(bars_or_index, "exit_orders")
+    idx = None if timed is not None else _fills._as_index(bars_or_index)
     for name, v, codes in (
         ("same_bar", same_bar, _core.SAME_BAR),
         ("entry_at", entry_at, _core.ENTRY_AT),
@@ -159,6 +238,10 @@ def exit_orders(
     chunks = parts[0].chunks
     parts = [p.rechunk(chunks) for p in parts]
     scalars = {"same_bar": same_bar, "entry_at": entry_at}
+    if timed is not None:
+        dtypes = (np.int64, np.float64, np.int64)
+        return _fills.Exits(*_time_chain("exit_orders", _exit_orders_timed, scalars, timed, parts, dtypes))
+    assert idx is not None
     token = _dask_base.tokenize("exit_orders", idx.arrays, idx.close, scalars, *parts)
     bars_key = f"tk-exit-bars-{token}"
     tuples = f"tk-exit-{token}"
