@@ -22,9 +22,9 @@ import tradekernels as tk
 from tradekernels.fills import ExitState
 
 
-def _bars(rng, n, rows=None, zeros=False):
+def _bars(rng, n, rows=None, zeros=False, vol=0.02):
     shape = (n,) if rows is None else (rows, n)
-    c = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.02, shape), axis=-1)
+    c = 100.0 * np.cumprod(1.0 + rng.normal(0.0, vol, shape), axis=-1)
     o = np.concatenate([np.full(shape[:-1] + (1,), 100.0), c[..., :-1]], axis=-1)
     o = o * (1.0 + rng.normal(0.0, 0.01, shape) * (rng.random(shape) < 0.2))
     h = np.maximum(o, c) * (1.0 + 0.01 * rng.random(shape))

@@ -17,24 +17,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_exits_chunks import _bars as _walk
 
 import tradekernels as tk
 
 
 def _bars(rng, n, rows=None, zeros=False):
-    shape = (n,) if rows is None else (rows, n)
-    c = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.03, shape), axis=-1)
-    o = np.concatenate([np.full(shape[:-1] + (1,), 100.0), c[..., :-1]], axis=-1)
-    o = o * (1.0 + rng.normal(0.0, 0.01, shape) * (rng.random(shape) < 0.2))
-    h = np.maximum(o, c) * (1.0 + 0.01 * rng.random(shape))
-    lo = np.minimum(o, c) * (1.0 - 0.01 * rng.random(shape))
-    bars = [np.round(v, 1) for v in (o, h, lo, c)]
-    bars[int(rng.integers(0, 4))][rng.random(shape) < 0.05] = np.nan
-    if zeros:
-        z = rng.random(shape) < 0.1
-        for b in bars:
-            b[z] = rng.choice([0.0, -0.0], int(z.sum()))
-    return tuple(bars)
+    """Random OHLC walks (NaN prices, and signed zeros with ``zeros``), 3 % daily moves."""
+    return _walk(rng, n, rows, zeros, vol=0.03)
 
 
 def _concat(parts):
