@@ -47,10 +47,24 @@ class SessionClock:
 
     The calendar's cached session table is read (and extended, as the batch functions
     extend it, for a timestamp beyond it); a lookup is a binary search over its rows
-    (O(log sessions)), ~1 µs per update in Python.  Not thread-safe.
+    (O(log sessions)), ~0.7 µs per update in Python.  Not thread-safe.
     """
 
-    __slots__ = ("cal", "_step", "_table", "_opens", "_closes", "_bs", "_be", "_br", "_lo", "_hi", "_prev")
+    __slots__ = (
+        "cal",
+        "_step",
+        "_table",
+        "_opens",
+        "_closes",
+        "_bs",
+        "_be",
+        "_br",
+        "_days",
+        "_labels",
+        "_lo",
+        "_hi",
+        "_prev",
+    )
 
     def __init__(self, cal: Calendar, *, state: Any = None, unit: str = "ns") -> None:
         if not isinstance(cal, Calendar):
@@ -75,6 +89,7 @@ class SessionClock:
         self._table = t
         self._opens, self._closes = t.opens.tolist(), t.closes.tolist()
         self._bs, self._be, self._br = t.break_starts.tolist(), t.break_ends.tolist(), t.break_rows.tolist()
+        self._days, self._labels = t.labels.view(np.int64).tolist(), list(t.labels)  # (int, datetime64)
         self._lo, self._hi = t.lo, t.hi
 
     def _ns(self, ts: Any) -> int:
@@ -120,10 +135,10 @@ class SessionClock:
         i = self._row(ns)
         if i < 0:
             return SessionTick(False, False, _NAT_D, -1)
-        label = int(self._table.labels[i].view(np.int64))
+        label = self._days[i]
         first = label != self._prev
         self._prev = label
-        return SessionTick(True, first, np.datetime64(label, "D"), (ns - self._opens[i]) // _NS_MIN)
+        return SessionTick(True, first, self._labels[i], (ns - self._opens[i]) // _NS_MIN)
 
     @property
     def state(self) -> np.datetime64:
