@@ -35,9 +35,9 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import numpy as np
 
-from . import _backend, reference, ufuncs
+from . import _backend, reference, stream, ufuncs
 from .datasets import _require_pandas, synthetic_closes
-from .fills import BarIndex, fill_orders
+from .fills import TRADE_DTYPE, BarIndex, fill_orders, trades_from_signals
 from .scans import (
     cumulative_returns,
     drawdown,
@@ -410,6 +410,83 @@ def _fills_part(df: Any, repeat: int) -> Dict[str, Any]:
     }
 
 
+def _signals_part(df: Any, repeat: int) -> Dict[str, Any]:
+    """A signal backtest (5 % entry / 2 % exit signals a day, SL 5 %, trailing 8 %, TP 15 %)
+    over every symbol three ways: one call, the bars in 10 chunks (``state=``), and bar by
+    bar live (``tk.stream.SignalTrades``, first symbols); the three must give the same trades."""
+    rng = np.random.default_rng(13)
+    closes = df.to_numpy().T.copy()  # (symbols, days)
+    n_sym, n_days = closes.shape
+    opens = np.hstack([closes[:, :1], closes[:, :-1]])
+    wig = 1.0 + 0.01 * rng.random(closes.shape)
+    bars = (opens, np.fmax(opens, closes) * wig, np.fmin(opens, closes) / wig, closes)
+    ent, ext = rng.random(closes.shape) < 0.05, rng.random(closes.shape) < 0.02
+    kw: Dict[str, Any] = dict(sl_stop=0.05, tsl_stop=0.08, tp_stop=0.15)
+    one, t_one = _best_time(repeat, lambda: trades_from_signals(bars, ent, ext, **kw))
+    cuts = np.linspace(0, n_days, 11).astype(np.int64)
+
+    def in_chunks() -> np.ndarray:
+        st, parts = None, []
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            sl = slice(int(a), int(b))
+            chunk = tuple(x[:, sl] for x in bars)
+            if b == n_days:
+                parts.append(trades_from_signals(chunk, ent[:, sl], ext[:, sl], **kw, state=st))
+            else:
+                rec, st = trades_from_signals(
+                    chunk, ent[:, sl], ext[:, sl], **kw, state=st, return_state=True
+                )
+                parts.append(rec)
+        rec = np.concatenate(parts)
+        return rec[np.lexsort((rec["entry_idx"], rec["col"]))]
+
+    chunked, t_chunks = _best_time(repeat, in_chunks)
+    k = min(n_sym, 20)
+    rows = [tuple(x[:k].tolist() for x in bars) + (ent[:k].tolist(), ext[:k].tolist())]
+
+    def live() -> np.ndarray:
+        out = []
+        o, h, lo, c, en, ex = rows[0]
+        for j in range(k):
+            s = stream.SignalTrades(**kw)
+            up = s.update
+            for t in range(n_days):
+                r = up(o[j][t], h[j][t], lo[j][t], c[j][t], en[j][t], ex[j][t])
+                if r is not None:
+                    out.append((j,) + r[1:])
+            m = s.mark()
+            if m is not None:
+                out.append((j,) + m[1:])
+        return np.array(out, dtype=TRADE_DTYPE) if out else np.empty(0, TRADE_DTYPE)
+
+    lived, t_live = _best_time(repeat, live)
+    first_k = one[one["col"] < k]
+    same_chunks = chunked.tobytes() == one.tobytes()
+    same_live = lived.tobytes() == first_k.tobytes()
+    problem = None
+    if not same_chunks:
+        problem = "the trades in 10 chunks differ from one call"
+    elif not same_live:
+        problem = "the live trades differ from one call"
+    return {
+        "n": len(one),
+        "bars": n_sym * n_days,
+        "one_call": t_one,
+        "chunks": t_chunks,
+        "live": t_live,
+        "live_symbols": k,
+        "live_bars": k * n_days,
+        "check": {
+            "n": len(one),
+            "ok": same_chunks and same_live,
+            "max_ulp": 0,
+            "n_diff": 0,
+            "n_nan": 0,
+            "problem": problem,
+        },
+    }
+
+
 def plot_worst(path: Any, n_symbols: int = 500, n_days: int = 2520, top: int = 5) -> str:
     """Write a PNG of the symbol with the worst maximum drawdown of the demo's
     dataset to ``path``: its ``top`` drawdown periods above its underwater
@@ -512,6 +589,8 @@ def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[
     record("pandas", "session mask (1 year)", 0, ses["check"])
     fil = _fills_part(df, repeat)
     record("python", "limit-order fills", 0, fil["check"])
+    sig = _signals_part(df, repeat)
+    record("one call", "trades: 10 chunks, live", 0, sig["check"])
 
     match = all(c["ok"] for c in checks)
     feats = df.attrs
@@ -547,6 +626,7 @@ def run_demo(n_symbols: int = 500, n_days: int = 2520, repeat: int = 3) -> Dict[
         "worst": rows,
         "sessions": {k: v for k, v in ses.items() if k != "check"},
         "fills": {k: v for k, v in fil.items() if k != "check"},
+        "signals": {k: v for k, v in sig.items() if k != "check"},
     }
 
 
@@ -638,11 +718,18 @@ def format_report(res: Dict[str, Any]) -> str:
         f"   (Python: {fil['python_symbols']} symbols, scaled; BarIndex per symbol, once: "
         f"{_ms(fil['index']).strip()})"
     )
+    sg = res["signals"]
+    add(
+        f"Signal backtest: {sg['bars']:,} bars, SL 5% / trailing 8% / TP 15%, {sg['n']:,} trades; "
+        f"one call {_ms(sg['one_call']).strip()}, in 10 chunks (state=) {_ms(sg['chunks']).strip()}, "
+        f"live (tk.stream.SignalTrades) {sg['live'] / max(sg['live_bars'], 1) * 1e9:.0f} ns/bar "
+        f"({sg['live_symbols']} symbols)"
+    )
     add("")
 
     add("Checks (NaN == NaN; bit-exact unless a tolerance is given)")
     for c in res["checks"]:
-        who = "pandas  " if c["what"] == "pandas" else "Python  "
+        who = {"pandas": "pandas  ", "one call": "1 call  "}.get(c["what"], "Python  ")
         if c["ok"]:
             if c["tol"] and c["n_diff"]:
                 verdict = (
