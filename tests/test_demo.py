@@ -137,6 +137,8 @@ def test_demo_reports_a_match(small_demo):
             assert (what, label) in labels
     assert ("pandas", "session mask (1 year)") in labels
     assert ("python", "limit-order fills") in labels
+    assert ("one call", "trades: 10 chunks, live") in labels
+    assert res["signals"]["n"] > 20 and res["signals"]["live_symbols"] == 20
     assert res["sessions"]["n"] == 366 * 1440 and 0 < res["sessions"]["in_session"] < res["sessions"]["n"]
     assert res["fills"]["n"] == 20 * 60 and 0 < res["fills"]["filled"] < res["fills"]["n"]
     assert res["n_symbols"] == 20 and res["n_days"] == 300 and res["bars"] == 6000
@@ -185,6 +187,35 @@ def test_demo_detects_a_mismatch():
     e.iloc[1, 0] = 0.0
     assert not _demo._compare_frames(d, e, 0)["ok"]  # bit-exact: -0.0 is not 0.0
     assert not _demo._compare_frames(a, a.rename(columns={"x": "y"}), 0)["ok"]
+
+
+@pytest.mark.parametrize("broken", ["chunks", "live"])
+def test_demo_signal_part_detects_a_difference(monkeypatch, broken):
+    """The three-way signal check fails when the chunked or the live trades differ."""
+    df = datasets.synthetic_closes(8, 200)
+    assert _demo._signals_part(df, 1)["check"]["ok"]
+    if broken == "chunks":
+        real = _demo.trades_from_signals
+
+        def shifted(*a, **kw):
+            out = real(*a, **kw)
+            rec = out[0] if isinstance(out, tuple) else out
+            if kw.get("state") is not None and len(rec):
+                rec["exit_price"][0] = np.nextafter(rec["exit_price"][0], np.inf)
+            return out
+
+        monkeypatch.setattr(_demo, "trades_from_signals", shifted)
+    else:
+
+        class Late(tk.stream.SignalTrades):
+            __slots__ = ()
+
+            def mark(self):
+                return None  # the open trade at the end is lost
+
+        monkeypatch.setattr(_demo.stream, "SignalTrades", Late)
+    check = _demo._signals_part(df, 1)["check"]
+    assert not check["ok"] and broken in check["problem"]
 
 
 def test_main_exit_code_on_mismatch(monkeypatch, capsys):
