@@ -428,6 +428,25 @@ def test_trades_from_signals_dask_equals_in_memory(n, rows, tchunk, rchunk, pric
     assert res.tobytes() == want.tobytes()
 
 
+def test_drawdowns_dask_top_ties_are_broken_on_float64_depths():
+    # two episodes whose float64 depths differ (-0.3158603780.., -0.3158603937..) but round to
+    # one float32 depth: the deeper one (the later peak) is the top one, as in memory, though
+    # their float32 records tie (and a tie would put the earlier peak first)
+    f = np.float32
+    x = np.array(
+        [f(174.1554), f(119.14661), f(174.1554), f(132.43906) * 2, f(90.606804) * 2, f(132.43906) * 2],
+        dtype=np.float32,
+    )
+    both = tk.drawdowns(x)
+    assert both["depth"][0] == both["depth"][1]
+    want = tk.drawdowns(x, top=1)
+    assert int(want["peak_idx"][0]) == 3
+    got = tkd.drawdowns(da.from_array(x, chunks=2), top=1).compute()
+    assert got.tobytes() == want.tobytes()
+    with pytest.raises(ValueError, match="top"):
+        tkd.drawdowns(da.from_array(x, chunks=2), top=-1)
+
+
 def test_trades_from_signals_dask_errors(rng):
     bars, ent, ext = _signal_bars(rng, 50)
     with pytest.raises(ValueError, match="price"):
@@ -462,6 +481,11 @@ def test_drawdowns_dask_equals_in_memory(n, lead, tchunk, rchunk, f32, nan, seed
     got = tkd.drawdowns(dx, nan=nan)
     assert isinstance(got, da.Array) and got.dtype == want.dtype
     assert got.compute(scheduler="threads").tobytes() == want.tobytes()
+    # top=k: chosen on the float64 depths, then rounded, as in memory
+    for k in (0, 1, 3):
+        assert (
+            tkd.drawdowns(dx, nan=nan, top=k).compute().tobytes() == tk.drawdowns(x, nan=nan, top=k).tobytes()
+        )
     # the time axis first (axis=0)
     if lead:
         xt = np.moveaxis(x, -1, 0)

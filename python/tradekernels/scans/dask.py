@@ -222,23 +222,29 @@ def rolling_max_drawdown(x: Any, window: int, *, min_periods: Optional[int] = No
 
 
 def _records_step(nan: str, final: bool, prev: Any, block: np.ndarray) -> tuple:
-    """One time chunk of one block of series: ``(records, state)`` from the previous chunk's."""
-    from .records import drawdowns
+    """One time chunk of one block of series: ``(float64 records, state)`` from the previous
+    chunk's state (the records of the last chunk include the active episodes)."""
+    from .records import _records64
 
     state = None if prev is None else prev[1]
-    if final:
-        return drawdowns(block, axis=-1, nan=nan, state=state), None
-    return drawdowns(block, axis=-1, nan=nan, state=state, return_state=True)
+    rec, new_state, _, _, _, _ = _records64(block, -1, nan, state, not final)
+    return rec, new_state
 
 
-def _records_gather(row0: int, *steps: tuple) -> np.ndarray:
-    """The records of one block of series (rows from ``row0``), series by series."""
+def _records_gather(row0: int, top: Optional[int], f32: bool, *steps: tuple) -> np.ndarray:
+    """The records of one block of series (rows from ``row0``), series by series; ``top``
+    and the float32 cast applied last, on the float64 records, as in memory."""
+    from .records import _as_input_dtype, _top
+
     rec = np.concatenate([s[0] for s in steps])
     rec["col"] += row0
-    return rec[np.argsort(rec["col"], kind="stable")]  # (each series' episodes close in order)
+    rec = rec[np.argsort(rec["col"], kind="stable")]  # (each series' episodes close in order)
+    if top is not None:
+        rec = _top(rec, top)
+    return _as_input_dtype(rec, np.dtype(np.float32 if f32 else np.float64))
 
 
-def drawdowns(x: Any, *, axis: int = -1, nan: str = "skip") -> Any:
+def drawdowns(x: Any, *, axis: int = -1, top: Optional[int] = None, nan: str = "skip") -> Any:
     """:func:`tradekernels.drawdowns` of a dask array chunked along time (and series).
 
     Each block of series runs its time chunks in order, each call from the previous
@@ -248,16 +254,18 @@ def drawdowns(x: Any, *, axis: int = -1, nan: str = "skip") -> Any:
     so the blocks follow that order).  Returns a 1-D dask array of
     :data:`~tradekernels.scans.records.RECORD_DTYPE` records (``RECORD_DTYPE_F32`` for
     float32), one block (of unknown length) per block of series: the in-memory records
-    byte for byte.  ``top=`` / ``style=`` are not taken here.
+    byte for byte; ``top=k``: the ``k`` deepest episodes of each series, deepest first, as
+    in memory (``style=`` is not taken here).
     """
-    from .records import RECORD_DTYPE, RECORD_DTYPE_F32
+    from .records import RECORD_DTYPE, RECORD_DTYPE_F32, _check_top
 
+    _check_top(top)
     x, _ = _as_dask("drawdowns", x, axis)
     if x.ndim > 2:
         x = x.rechunk({d: -1 for d in range(1, x.ndim - 1)})
     lead_blocks = x.numblocks[0] if x.ndim > 1 else 1
     row_size = int(np.prod(x.shape[1:-1])) if x.ndim > 1 else 1
-    token = _dask_base.tokenize("drawdowns", x, nan)
+    token = _dask_base.tokenize("drawdowns", x, nan, top)
     steps, name = f"tk-drawdowns-step-{token}", f"tk-drawdowns-{token}"
     times = x.numblocks[-1]
     dsk: Dict[Any, Any] = {}
@@ -267,7 +275,12 @@ def drawdowns(x: Any, *, axis: int = -1, nan: str = "skip") -> Any:
         for j in range(times):
             prev = (steps, rb, j - 1) if j else None
             dsk[(steps, rb, j)] = (_records_step, nan, j == times - 1, prev, (x.name,) + lead + (j,))
-        dsk[(name, rb)] = (_records_gather, row0) + tuple((steps, rb, j) for j in range(times))
+        dsk[(name, rb)] = (
+            _records_gather,
+            row0,
+            None if top is None else int(top),
+            x.dtype == np.float32,
+        ) + tuple((steps, rb, j) for j in range(times))
         row0 += x.chunks[0][rb] * row_size if x.ndim > 1 else 0
     dtype = RECORD_DTYPE_F32 if x.dtype == np.float32 else RECORD_DTYPE
     return _array(dsk, name, x, ((np.nan,) * lead_blocks,), dtype)

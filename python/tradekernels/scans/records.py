@@ -12,7 +12,7 @@ Semantics: :func:`tradekernels.scans.reference.drawdowns`.
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -131,11 +131,34 @@ def drawdowns(
     """
     if style not in _STYLES:
         raise ValueError(f"tradekernels.drawdowns: style must be one of {_STYLES}, got {style!r}")
+    _check_top(top)
+    rec, new_state, dtype, ax, n, ctx = _records64(x, axis, nan, state, return_state)
+    if top is not None:
+        rec = _top(rec, int(top))
+    result = _form(_as_input_dtype(rec, dtype), ax, n, style, ctx)
+    return (result, new_state) if return_state else result
+
+
+def _check_top(top: Any) -> None:
     if top is not None:
         if isinstance(top, bool) or not isinstance(top, (int, np.integer)):
             raise TypeError(f"tradekernels.drawdowns: top must be an integer or None, got {top!r}")
         if top < 0:
             raise ValueError(f"tradekernels.drawdowns: top must be >= 0, got {top}")
+
+
+def _as_input_dtype(rec: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """float32 input's records in float32 (each value rounded once, after ``top``)."""
+    if dtype != np.float32:
+        return rec
+    with np.errstate(over="ignore"):  # a depth beyond float32's range rounds to -inf
+        return rec.astype(RECORD_DTYPE_F32)
+
+
+def _records64(x: Any, axis: Any, nan: str, state: Any, return_state: bool) -> Tuple[Any, ...]:
+    """The float64 records of :func:`drawdowns` (before ``top``, the float32 cast and the
+    framing) and the new state (None unless ``return_state``), with the input's dtype,
+    time axis, length and pandas context."""
     arr, ax, ctx = prepare("drawdowns", x, axis)
     carry = None
     if state is None and not return_state:
@@ -157,15 +180,10 @@ def drawdowns(
         return _core.drawdowns(a2, RECORD_DTYPE, st, final, ufuncs.simd_path), st
 
     rec, st_out = _backend.dispatch(native, lambda: _reference_records(a2, st2, final), _check)
-    if top is not None:
-        rec = _top(rec, int(top))
-    if arr.dtype == np.float32:
-        with np.errstate(over="ignore"):  # a depth beyond float32's range rounds to -inf
-            rec = rec.astype(RECORD_DTYPE_F32)
-    result = _form(rec, ax, a.shape[-1], style, ctx)
-    if not return_state:
-        return result
-    return result, join_policy_state("drawdowns", nan, st_out.reshape(lead + st_out.shape[-1:]), carry)
+    new_state = None
+    if return_state:
+        new_state = join_policy_state("drawdowns", nan, st_out.reshape(lead + st_out.shape[-1:]), carry)
+    return rec, new_state, arr.dtype, ax, a.shape[-1], ctx
 
 
 def _form(rec: np.ndarray, ax: int, n: int, style: Optional[str], ctx: Any) -> Any:
