@@ -257,3 +257,31 @@ def test_dataframes_in_chunks_keep_entry_times():
     )
     got = pd.concat(parts, ignore_index=True).sort_values(["col", "entry_idx"], ignore_index=True)
     pd.testing.assert_frame_equal(got, batch)
+
+
+def test_dataframe_chunk_after_a_state_without_times_leaves_the_entry_time_missing():
+    # a state from array bars carries no times: the carried trade's entry time is NaT in the
+    # next DataFrame chunk, never a label of that chunk
+    pd = pytest.importorskip("pandas")
+    o = np.array([10.0, 10.0, 11.0, 12.0, 13.0, 14.0])
+    bars = (o, o + 0.5, o - 0.5, o + 0.2)
+    ent = np.array([0, 1, 0, 0, 0, 0], dtype=bool)
+    ext = np.array([0, 0, 0, 0, 1, 0], dtype=bool)
+    _, st_ = tk.trades_from_signals(tuple(b[:3] for b in bars), ent[:3], ext[:3], return_state=True)
+    t = pd.date_range("2024-01-04", periods=3, freq="D", tz="UTC")
+    df = pd.DataFrame(dict(zip(("open", "high", "low", "close"), (b[3:] for b in bars))), index=t)
+    got, st2 = tk.trades_from_signals(df, ent[3:], ext[3:], state=st_, return_state=True)
+    assert list(got["entry_idx"]) == [1] and list(got["exit_idx"]) == [4]
+    assert pd.isna(got["entry_time"].iloc[0]) and got["exit_time"].iloc[0] == t[1]
+    assert isinstance(got["entry_time"].dtype, pd.DatetimeTZDtype)
+    assert len(st2.entry_time) == 1 and len(st2.last_time) == 1 and st2.last_time[0] == t[-1]
+    # 2-D: a first DataFrame call (no state) keeps one label per series
+    frames = {
+        k: pd.DataFrame(
+            np.stack([b[:4], b[:4]], axis=1), index=t.append(t[-1:] + pd.Timedelta("1D")), columns=["A", "B"]
+        )
+        for k, b in zip(("open", "high", "low", "close"), bars)
+    }
+    ent2 = pd.DataFrame(np.stack([ent[:4], ent[:4]], axis=1), index=frames["open"].index, columns=["A", "B"])
+    _, st3 = tk.trades_from_signals(frames, ent2, return_state=True)
+    assert len(st3.entry_time) == 2 and (st3.entry_time == frames["open"].index[1]).all()

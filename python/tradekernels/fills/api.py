@@ -1520,8 +1520,8 @@ class SignalState(NamedTuple):
     target: np.ndarray
     frac: np.ndarray
     last_close: np.ndarray
-    entry_time: np.ndarray
-    last_time: np.ndarray
+    entry_time: Any
+    last_time: Any
 
 
 def _trade_records(trades: Tuple[np.ndarray, ...], side: int, fee: float) -> np.ndarray:
@@ -1553,11 +1553,21 @@ def _trade_frame(rec: np.ndarray, index: Any, columns: Any, state: Any, new_stat
 
     seen = 0 if state is None else int(state.seen)
     n = len(index)
+    some = new_state if new_state is not None else state
+    rows = 1 if some is None else int(np.size(some.phase))  # (bar series)
+    # times before this chunk that the state does not hold (a state from array bars or
+    # from tk.stream.SignalTrades): missing (NaT), never a label of this chunk
+    missing = (
+        pd.DatetimeIndex([pd.NaT] * rows, tz=index.tz).as_unit(index.unit)
+        if isinstance(index, pd.DatetimeIndex)
+        else pd.Index([None] * rows, dtype=object)
+    )
 
     def at(local: np.ndarray, carried: Any) -> Any:
-        if carried is None:  # (local >= 0: the labels of this chunk)
+        if not (local < 0).any():
             return index.take(local)
-        return index.append(carried).take(np.where(local >= 0, local, n + rec["col"]))
+        labels = index.append(missing if carried is None else carried)
+        return labels.take(np.where(local >= 0, local, n + rec["col"]))
 
     df = pd.DataFrame(rec)
     df.insert(2, "entry_time", at(rec["entry_idx"] - seen, None if state is None else state.entry_time))
@@ -1565,13 +1575,12 @@ def _trade_frame(rec: np.ndarray, index: Any, columns: Any, state: Any, new_stat
     if columns is not None:
         df.insert(1, "symbol", np.asarray(columns, dtype=object)[rec["col"]])
     if new_state is not None:
-        rows = int(np.size(new_state.phase))
         e = np.asarray(new_state.entry_idx).reshape(rows) - seen
-        old_e, old_l = (None, None) if state is None else (state.entry_time, state.last_time)
-        lab = index if old_e is None else index.append(old_e)
-        pos = np.where(e >= 0, e, 0 if old_e is None else n + np.arange(rows))
-        entry_time = lab.take(pos) if len(lab) else old_e
-        last_time = index.take(np.full(rows, n - 1)) if n else old_l
+        old_e = None if state is None else state.entry_time
+        lab = index.append(missing if old_e is None else old_e)
+        entry_time = lab.take(np.where(e >= 0, e, n + np.arange(rows)))
+        old_l = None if state is None else state.last_time
+        last_time = index.take(np.full(rows, n - 1)) if n else (missing if old_l is None else old_l)
         new_state = new_state._replace(entry_time=entry_time, last_time=last_time)
     return df, new_state
 
