@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import inspect
 import operator
 from typing import Any, Dict
 
 import numpy as np
 
-from .. import _core
-from .._dask import _da, _dask_base, _hlg
+from .. import _core, _dask
+from .._dask import _da, _dask_base, _hlg, record_chains
 from . import api as _fills
 from . import reference
 
@@ -263,18 +264,12 @@ def exit_orders(
 # Signal backtests
 # --------------------------------------------------------------------------
 
-_SIGNAL_KW = (
-    "side",
-    "price",
-    "sl_stop",
-    "tsl_stop",
-    "tp_stop",
-    "sl_trail",
-    "same_bar",
-    "slippage",
-    "fees",
-    "reenter_on_exit_bar",
-)
+#: trades_from_signals' keywords (its parameters but the state ones)
+_SIGNAL_KW = {
+    k: p.default
+    for k, p in inspect.signature(_fills.trades_from_signals).parameters.items()
+    if p.kind is p.KEYWORD_ONLY and k not in ("state", "return_state")
+}
 
 
 def _signal_step(kw: Dict[str, Any], final: bool, prev: Any, o, h, lo, c, ent, ext) -> tuple:
@@ -283,13 +278,6 @@ def _signal_step(kw: Dict[str, Any], final: bool, prev: Any, o, h, lo, c, ent, e
     if final:
         return _fills.trades_from_signals((o, h, lo, c), ent, ext, **kw, state=state), None
     return _fills.trades_from_signals((o, h, lo, c), ent, ext, **kw, state=state, return_state=True)
-
-
-def _signal_gather(row0: int, *steps: tuple) -> np.ndarray:
-    """The records of one block of series (rows from ``row0``), in one call's order."""
-    rec = np.concatenate([s[0] for s in steps])
-    rec["col"] += row0
-    return rec[np.lexsort((rec["entry_idx"], rec["col"]))]
 
 
 def trades_from_signals(bars: Any, entries: Any, exits: Any = None, **kw: Any) -> Any:
@@ -308,7 +296,7 @@ def trades_from_signals(bars: Any, entries: Any, exits: Any = None, **kw: Any) -
     bad = set(kw) - set(_SIGNAL_KW)
     if bad:
         raise TypeError(f"tradekernels.dask.trades_from_signals: unexpected keyword {sorted(bad)[0]!r}")
-    _fills._signal_params(*(kw.get(k, d) for k, d in zip(_SIGNAL_KW, _SIGNAL_DEFAULTS)))  # raise now
+    _fills._signal_params(**{k: kw.get(k, d) for k, d in _SIGNAL_KW.items()})  # raise now
 
     def arr(v: Any, dtype: Any) -> Any:
         a = v if isinstance(v, _da.Array) else _da.from_array(np.asarray(v), chunks=-1)
@@ -338,21 +326,6 @@ def trades_from_signals(bars: Any, entries: Any, exits: Any = None, **kw: Any) -
     chunks = parts[0].chunks
     parts = [p.rechunk(chunks) for p in parts + sig]
     token = _dask_base.tokenize("trades_from_signals", kw, *parts)
-    steps, name = f"tk-signals-step-{token}", f"tk-signals-{token}"
-    row_blocks = parts[0].numblocks[0] if len(shape) == 2 else 1
-    times = parts[0].numblocks[-1]
-    dsk: Dict[Any, Any] = {}
-    row0 = 0
-    for rb in range(row_blocks):
-        lead = (rb,) if len(shape) == 2 else ()
-        for j in range(times):
-            prev = (steps, rb, j - 1) if j else None
-            blocks = tuple((p.name,) + lead + (j,) for p in parts)
-            dsk[(steps, rb, j)] = (_signal_step, kw, j == times - 1, prev) + blocks
-        dsk[(name, rb)] = (_signal_gather, row0) + tuple((steps, rb, j) for j in range(times))
-        row0 += chunks[0][rb] if len(shape) == 2 else 0
-    graph = _hlg.HighLevelGraph.from_collections(name, dsk, dependencies=parts)
-    return _da.Array(graph, name, chunks=((np.nan,) * row_blocks,), dtype=_fills.TRADE_DTYPE)
-
-
-_SIGNAL_DEFAULTS = (1, "close", None, None, None, False, "stop", 0.0, 0.0, False)
+    return record_chains(
+        "signals", token, parts, _signal_step, (kw,), _dask.gather_records, (), _fills.TRADE_DTYPE
+    )

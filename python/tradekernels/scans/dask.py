@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _registry, ufuncs
 from .._api import Episode, window_args
-from .._dask import _array, _as_dask, _da, _dask_base, _lead_shape
+from .._dask import _array, _as_dask, _da, _dask_base, _lead_shape, gather_records, record_chains
 
 __all__ = [k.name for k in _registry.KERNELS] + ["rolling_max_drawdown", "drawdowns"]
 
@@ -236,9 +236,7 @@ def _records_gather(row0: int, top: Optional[int], f32: bool, *steps: tuple) -> 
     and the float32 cast applied last, on the float64 records, as in memory."""
     from .records import _as_input_dtype, _top
 
-    rec = np.concatenate([s[0] for s in steps])
-    rec["col"] += row0
-    rec = rec[np.argsort(rec["col"], kind="stable")]  # (each series' episodes close in order)
+    rec = gather_records(row0, steps)
     if top is not None:
         rec = _top(rec, top)
     return _as_input_dtype(rec, np.dtype(np.float32 if f32 else np.float64))
@@ -263,24 +261,9 @@ def drawdowns(x: Any, *, axis: int = -1, top: Optional[int] = None, nan: str = "
     x, _ = _as_dask("drawdowns", x, axis)
     if x.ndim > 2:
         x = x.rechunk({d: -1 for d in range(1, x.ndim - 1)})
-    lead_blocks = x.numblocks[0] if x.ndim > 1 else 1
-    row_size = int(np.prod(x.shape[1:-1])) if x.ndim > 1 else 1
     token = _dask_base.tokenize("drawdowns", x, nan, top)
-    steps, name = f"tk-drawdowns-step-{token}", f"tk-drawdowns-{token}"
-    times = x.numblocks[-1]
-    dsk: Dict[Any, Any] = {}
-    row0 = 0
-    for rb in range(lead_blocks):
-        lead = (rb,) + (0,) * (x.ndim - 2) if x.ndim > 1 else ()
-        for j in range(times):
-            prev = (steps, rb, j - 1) if j else None
-            dsk[(steps, rb, j)] = (_records_step, nan, j == times - 1, prev, (x.name,) + lead + (j,))
-        dsk[(name, rb)] = (
-            _records_gather,
-            row0,
-            None if top is None else int(top),
-            x.dtype == np.float32,
-        ) + tuple((steps, rb, j) for j in range(times))
-        row0 += x.chunks[0][rb] * row_size if x.ndim > 1 else 0
     dtype = RECORD_DTYPE_F32 if x.dtype == np.float32 else RECORD_DTYPE
-    return _array(dsk, name, x, ((np.nan,) * lead_blocks,), dtype)
+    k = None if top is None else int(top)
+    return record_chains(
+        "drawdowns", token, [x], _records_step, (nan,), _records_gather, (k, x.dtype == np.float32), dtype
+    )
