@@ -90,7 +90,7 @@ def record_chains(
     return _da.Array(graph, out, chunks=((np.nan,) * row_blocks,), dtype=dtype)
 
 
-def gather_records(row0: int, chain: tuple) -> np.ndarray:
+def gather_records(row0: int, *chain: tuple) -> np.ndarray:
     """The records of one block's chain, series by series (``col`` from ``row0``); a series'
     records close in order, so a stable sort by ``col`` keeps each series' order."""
     rec = np.concatenate([s[0] for s in chain])

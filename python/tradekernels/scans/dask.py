@@ -236,7 +236,7 @@ def _records_gather(row0: int, top: Optional[int], f32: bool, *steps: tuple) -> 
     and the float32 cast applied last, on the float64 records, as in memory."""
     from .records import _as_input_dtype, _top
 
-    rec = gather_records(row0, steps)
+    rec = gather_records(row0, *steps)
     if top is not None:
         rec = _top(rec, top)
     return _as_input_dtype(rec, np.dtype(np.float32 if f32 else np.float64))
