@@ -480,7 +480,16 @@ def test_drawdowns_dask_equals_in_memory(n, lead, tchunk, rchunk, f32, nan, seed
     dx = da.from_array(x, chunks=tuple(min(rchunk, d) or 1 for d in lead) + (tchunk,))
     got = tkd.drawdowns(dx, nan=nan)
     assert isinstance(got, da.Array) and got.dtype == want.dtype
-    assert got.compute(scheduler="threads").tobytes() == want.tobytes()
+    try:
+        res = got.compute(scheduler="threads")
+    except ValueError as err:
+        # the one case chunks cannot do (README, NaN policy): with zero_return, a series whose
+        # first chunk has no price while a later one has (its bars take that price)
+        assert nan == "zero_return" and "no price yet" in str(err)
+        first = np.isnan(x[..., :tchunk]).all(axis=-1)
+        assert (first & ~np.isnan(x).all(axis=-1)).any()
+        return
+    assert res.tobytes() == want.tobytes()
     # top=k: chosen on the float64 depths, then rounded, as in memory
     for k in (0, 1, 3):
         assert (

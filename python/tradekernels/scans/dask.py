@@ -253,7 +253,9 @@ def drawdowns(x: Any, *, axis: int = -1, top: Optional[int] = None, nan: str = "
     :data:`~tradekernels.scans.records.RECORD_DTYPE` records (``RECORD_DTYPE_F32`` for
     float32), one block (of unknown length) per block of series: the in-memory records
     byte for byte; ``top=k``: the ``k`` deepest episodes of each series, deepest first, as
-    in memory (``style=`` is not taken here).
+    in memory (``style=`` is not taken here).  ``nan="zero_return"`` raises ValueError for
+    a series whose first time chunk has no price, as chunked :func:`tradekernels.drawdowns`
+    does (its bars take the first price, still to come).
     """
     from .records import RECORD_DTYPE, RECORD_DTYPE_F32, _check_top
 
