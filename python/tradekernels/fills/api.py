@@ -931,7 +931,7 @@ class ExitState(NamedTuple):
 def _nmin_a(acc: np.ndarray, v: np.ndarray) -> np.ndarray:
     """reference._nmin, element-wise."""
     with np.errstate(invalid="ignore"):
-        return np.where((v == v) & ~(acc <= v), v, acc)
+        return np.where((v == v) & np.logical_not(acc <= v), v, acc)
 
 
 def _nmax_a(acc: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -50,7 +50,10 @@ def _ohlc(
         op = prev
         if gap_every and i % gap_every == gap_every - 1:
             op = prev * (1.0 + (rng.random() - 0.5) * 8.0 * vol)
-        z = sum(rng.random() for _ in range(12)) - 6.0
+        z = 0.0
+        for _ in range(12):  # left to right: sum() rounds differently since Python 3.12
+            z += rng.random()
+        z -= 6.0
         cl = op * (1.0 + vol * z)
         hi = max(op, cl) * (1.0 + vol * rng.random())
         lw = min(op, cl) * (1.0 - vol * rng.random())

@@ -64,7 +64,10 @@ def _walk(seed: int, n: int, start: float = 100.0, vol: float = 0.01, grid: floa
     out = []
     p = start
     for _ in range(n):
-        z = sum(rng.random() for _ in range(12)) - 6.0
+        z = 0.0
+        for _ in range(12):  # left to right: sum() rounds differently since Python 3.12
+            z += rng.random()
+        z -= 6.0
         p = p * (1.0 + vol * z)
         out.append(float(round(p / grid) * grid) if grid else p)
     return out

@@ -303,7 +303,7 @@ def _carry_start(res: np.ndarray, vals: np.ndarray, step: int, cal: Calendar, st
     v2 = np.asarray(vals).reshape(rows_n, n)
     try:
         st = np.broadcast_to(
-            np.asarray(state if state is not None else np.datetime64("NaT"), dtype="datetime64[D]"), lead
+            np.asarray(state if state is not None else np.datetime64("NaT", "D"), dtype="datetime64[D]"), lead
         ).reshape(-1)
     except (TypeError, ValueError) as e:
         raise ValueError(

@@ -47,7 +47,7 @@ def _last_start(block: np.ndarray, cal: Any) -> np.ndarray:
 
 
 def _carry_label(lead: Tuple[int, ...], *labels: np.ndarray) -> np.ndarray:
-    p = np.full(lead, np.datetime64("NaT"), dtype="datetime64[D]")
+    p = np.full(lead, np.datetime64("NaT", "D"), dtype="datetime64[D]")
     for lab in labels:
         p = np.where(np.isnat(lab), p, lab)
     return p
