@@ -13,6 +13,10 @@ Every implementation consumes the same seeded random walk and their outputs
 are checked equal (bit for bit) before timing.  Target: stream <= 100 ns per
 update and below both alternatives.
 
+Part 1c / 1d - the live signal backtest (``SignalTrades``) and the live session clock
+(``SessionClock``) against ticking their batch functions with ``state=`` (and, for the
+clock, the pure-Python twin), each checked against one batch call.
+
 Part 2 - threads: a symbols x bars array; one thread over all symbols versus
 two threads over two halves (``threading``, one worker pinned per CPU; the
 gufuncs release the GIL), 1 and 2 thread samples interleaved, each sample repeating the call ``--reps``
@@ -380,6 +384,47 @@ def bench_signals(n: int, repeat: int) -> None:
     print()
 
 
+def bench_clock(n: int, repeat: int) -> None:
+    """stream.SessionClock (one timestamp per update) against ticking the batch
+    tk.session_start(state=) on one-element arrays and the pure-Python twin's
+    ``find`` (tradekernels.sessions.reference); checked against the batch calls."""
+    from tradekernels.sessions import reference as ref
+
+    cal = tk.Calendar("America/New_York", "09:30", "16:00", breaks=[("12:00", "12:15")])
+    start = np.datetime64("2024-01-02T00:00", "ns")
+    ts = np.arange(start, start + np.timedelta64(n, "m"), np.timedelta64(1, "m")).view(np.int64)
+    shuffled = np.random.default_rng(3).permutation(ts)
+    share = tk.session_mask(ts, cal).mean()
+    print(
+        f"Part 1d: live session clock, {n} one-minute timestamps (NY, a lunch break; "
+        f"{share:.0%} in session), median of {repeat}"
+    )
+    for what, a in (("ints, in order", ts), ("ints, shuffled", shuffled), ("datetime64[ns]", ts)):
+        xs = a.tolist() if what.startswith("ints") else list(a.astype("datetime64[ns]"))
+        clock = stream.SessionClock(cal)
+        ticks = [clock.update(t) for t in xs]
+        same = (
+            [t.in_session for t in ticks] == tk.session_mask(a, cal).tolist()
+            and [t.first for t in ticks] == tk.session_start(a, cal).tolist()
+            and [t.minutes for t in ticks] == tk.minutes_into_session(a, cal).tolist()
+        )
+        t_live = _time_updates(stream.SessionClock(cal).update, xs, repeat)
+        row = f"SessionClock {what:<16}{t_live:>8.1f}ns per update"
+        if what == "ints, in order":
+            st = [None]
+
+            def batch_tick(t: int) -> None:
+                _, st[0] = tk.session_start(np.array([t]), cal, state=st[0], return_state=True)
+
+            few = xs[: max(n // 100, 200)]
+            t_batch = _time_updates(batch_tick, few, max(repeat // 2, 1))
+            t_ref = _time_updates(lambda t: ref.find(t, cal), few, max(repeat // 2, 1))
+            row += f"; one-element batch {t_batch / 1e3:.1f}us ({t_batch / t_live:.0f}x)"
+            row += f", pure Python {t_ref / 1e3:.1f}us ({t_ref / t_live:.0f}x)"
+        print(f"{row}  {'exact' if same else 'MISMATCH'}")
+    print()
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--ticks", type=int, default=200_000)
@@ -398,6 +443,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     bench_ticks(a.ticks, a.repeat)
     bench_signals(a.ticks, a.repeat)
+    bench_clock(a.ticks, a.repeat)
     print("Part 2: two threads over two halves of a symbols array (GIL released in the gufuncs)")
     gil_check(a.repeat)
     print("2a - cache-resident (input and output fit the shared L3 cache):")

@@ -226,3 +226,33 @@ def test_fills_live_objects_release_their_type(make, bar):
         del s
     gc.collect()
     assert (sys.getrefcount(cls), sys.getrefcount(base)) == before
+
+
+def test_session_clock_releases_what_it_holds():
+    """SessionClock (a GC heap type subclassed in Python) gives back its type, the tick
+    class and the bound table when it dies; ticks, rebinding and errors do not leak."""
+    from tradekernels.sessions.live import SessionTick
+
+    cal = tk.Calendar("America/New_York", "09:30", "16:00")
+    t0 = int(np.datetime64("2024-03-08T15:00", "ns").view(np.int64))
+    clock = tk.stream.SessionClock(cal)
+    clock.update(t0)
+    table = clock._table
+    cls = type(clock)
+    base = cls.__mro__[1]
+    del clock
+    gc.collect()
+    refs = lambda: tuple(sys.getrefcount(o) for o in (cls, base, SessionTick, table.opens, table.labels))
+    before = refs()
+    for k in range(5_000):
+        c = tk.stream.SessionClock(cal)
+        c.update(t0 + k * 60 * 10**9)
+        c.update(np.datetime64(t0, "ns"))
+        c.update(t0 - 10**13)  # outside: the shared tick
+        with pytest.raises(TypeError):
+            c.update("x")
+        with pytest.raises(ValueError):
+            c._bind(*(table.opens,) * 6, [], 0, 1)
+        del c
+    gc.collect()
+    assert refs() == before

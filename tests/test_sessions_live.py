@@ -95,7 +95,10 @@ def test_timestamp_kinds_and_units():
 
     for v in (
         t.astype("datetime64[s]"),
+        t.astype("datetime64[ms]"),
         t.astype("datetime64[us]"),
+        t.astype("datetime64[m]"),  # units the C fast path leaves to the Python parser
+        np.datetime64(int(t.view(np.int64)) // 10**9 // 2, "2s"),
         pd.Timestamp(t).tz_localize("UTC").tz_convert("Asia/Tokyo"),
         dt.datetime(2024, 3, 8, 10, 0, tzinfo=__import__("zoneinfo").ZoneInfo("America/New_York")),
         int(t.view(np.int64)),
@@ -103,6 +106,13 @@ def test_timestamp_kinds_and_units():
     ):
         assert tk.stream.SessionClock(cal).update(v) == want, v
     assert tk.stream.SessionClock(cal, unit="s").update(int(t.view(np.int64)) // 10**9) == want
+    assert tk.stream.SessionClock(cal, unit="ms").update(int(t.view(np.int64)) // 10**6) == want
+    assert type(want) is tk.stream.SessionTick and want._fields[0] == "in_session"
+    # each unit scales exactly: one ns / us / ms / s before the open is outside
+    o = np.datetime64("2024-03-08T14:30:00", "ns")
+    for u in ("ns", "us", "ms", "s"):
+        assert tk.stream.SessionClock(cal).update(o.astype(f"datetime64[{u}]")).minutes == 0
+        assert not tk.stream.SessionClock(cal).update(o.astype(f"datetime64[{u}]") - 1).in_session
     off = tk.stream.SessionClock(cal)
     for v in (None, np.datetime64("NaT"), pd.NaT, NAT):
         tick = off.update(v)
@@ -125,3 +135,64 @@ def test_bad_arguments_raise():
         c.update(np.array([1, 2], dtype="datetime64[ns]"))
     with pytest.raises(OverflowError):
         tk.stream.SessionClock(cal, unit="s").update(10**12)
+    for v in (2**63, -(2**63) - 1, 2**70, np.datetime64(10**12, "s"), np.datetime64(-(10**15), "ms")):
+        with pytest.raises(OverflowError):
+            c.update(v)
+    assert c.update(NAT + 1).in_session is False  # the first valid ns: before any table
+
+
+def test_the_c_core_checks_what_it_is_given():
+    """The C core reads only a table it has checked (1-D contiguous int64 columns of
+    consistent lengths); a failed bind keeps the old table; a table that does not cover
+    the timestamp is an error, not a read out of range."""
+    cal = CALS["tokyo"]()  # a lunch break: no column is empty
+    c = tk.stream.SessionClock(cal)
+    t = np.datetime64("2024-03-08T01:00:00", "ns")
+    want = c.update(t)
+    assert want.in_session
+    tab = c._table
+    assert len(tab.break_starts) > 0
+    cols = [
+        tab.opens,
+        tab.closes,
+        tab.break_starts,
+        tab.break_ends,
+        tab.break_rows,
+        tab.labels.view(np.int64),
+    ]
+    bad = [
+        (TypeError, lambda k: cols[k].astype(np.float64)),
+        (TypeError, lambda k: np.repeat(cols[k], 2)[::2]),
+        (TypeError, lambda k: cols[k].reshape(1, -1)),
+        (TypeError, lambda k: list(cols[k])),
+        (ValueError, lambda k: cols[k][1:]),
+    ]
+    for err, make in bad:
+        for k in (0, 1, 5) if err is ValueError else range(6):
+            args = cols[:k] + [make(k)] + cols[k + 1 :]
+            with pytest.raises(err):
+                c._bind(*args, list(tab.labels), tab.lo, tab.hi)
+    with pytest.raises(ValueError):
+        c._bind(*cols, list(tab.labels)[1:], tab.lo, tab.hi)
+    with pytest.raises(ValueError):  # breaks: three columns of one length
+        c._bind(*cols[:4], cols[4][:0], cols[5], list(tab.labels), tab.lo, tab.hi)
+    with pytest.raises(TypeError):
+        c._bind(*cols, tuple(tab.labels), tab.lo, tab.hi)
+    assert c.update(t) == want._replace(first=False)  # still the old table
+    # an empty table is read in bounds: everything outside
+    e = np.empty(0, np.int64)
+    c._bind(e, e, e, e, e, e, [], tab.lo, tab.hi)
+    assert not c.update(t).in_session
+
+    class Stuck(tk.stream.SessionClock):
+        __slots__ = ()
+
+        def _load(self, ns):
+            pass  # binds nothing
+
+    with pytest.raises(RuntimeError, match="cover"):
+        Stuck(cal).update(t)
+    with pytest.raises(TypeError):
+        tk._core.SessionClock(int, (1, 2, 3, 4), 1, 0)
+    with pytest.raises(ValueError):
+        tk._core.SessionClock(tk.stream.SessionTick, want, 0, 0)

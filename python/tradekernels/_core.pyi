@@ -171,3 +171,24 @@ class RollingMaxDrawdown:
     def min_periods(self) -> int: ...
     @property
     def seen(self) -> int: ...
+
+@disjoint_base
+class SessionClock:
+    def __init__(self, tick: type, outside: tuple, step: int, prev: int, /) -> None: ...
+    def update(self, ts: Any, /) -> Any: ...
+    def _bind(
+        self,
+        opens: np.ndarray,
+        closes: np.ndarray,
+        break_starts: np.ndarray,
+        break_ends: np.ndarray,
+        break_rows: np.ndarray,
+        days: np.ndarray,
+        labels: list,
+        lo: int,
+        hi: int,
+        /,
+    ) -> None: ...
+    _prev: int
+    @property
+    def _step(self) -> int: ...

@@ -24,6 +24,9 @@
  * process_core_dims_func.  Only this file touches the ufunc struct, so only
  * this file needs the newer target. */
 #define NPY_TARGET_VERSION 0x00000013 /* NPY_2_1_API_VERSION */
+/* The array API table is shared with sessions/live.c (which defines
+ * NO_IMPORT_ARRAY); import_array() below fills it. */
+#define PY_ARRAY_UNIQUE_SYMBOL tk_ARRAY_API
 #include "tk.h"
 #include <fenv.h>
 #include <stdlib.h>
@@ -552,7 +555,8 @@ PyMODINIT_FUNC PyInit__core(void)
     if (m != NULL
         && (tk_check_table() < 0 || tk_stream_add_types(m) < 0 /* scans/stream.c */
             || tk_fills_add_constants(m) < 0                   /* fills/fills.c */
-            || tk_fills_add_exit_constants(m) < 0 || tk_fills_add_live(m) < 0)) {
+            || tk_fills_add_exit_constants(m) < 0 || tk_fills_add_live(m) < 0
+            || tk_sessions_add_live(m) < 0 /* sessions/live.c */)) {
         Py_CLEAR(m);
     }
     return m;

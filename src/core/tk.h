@@ -190,6 +190,7 @@ int tk_stream_add_types(PyObject *module);
 int tk_fills_add_constants(PyObject *module);
 int tk_fills_add_exit_constants(PyObject *module);
 int tk_fills_add_live(PyObject *module);
+int tk_sessions_add_live(PyObject *module); /* sessions/live.c */
 
 /* drawdowns records (scans/records.c): the records of every row, as a
  * malloc'ed buffer of TK_DD_RECORD_SIZE-byte records; -1 when out of memory.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import bisect
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from .. import _core
 from ._parse import NAT
 from ._stamps import UNITS, _stamps, _timestamps_of
 from .calendar import Calendar
@@ -30,7 +30,7 @@ class SessionTick(NamedTuple):
     minutes: int
 
 
-class SessionClock:
+class SessionClock(_core.SessionClock):
     """Live :func:`~tradekernels.session_mask`, :func:`~tradekernels.session_label`,
     :func:`~tradekernels.session_start` and :func:`~tradekernels.minutes_into_session` of
     one stream of timestamps.
@@ -46,25 +46,14 @@ class SessionClock:
     and of this class, so a batch call and the stream continue each other.
 
     The calendar's cached session table is read (and extended, as the batch functions
-    extend it, for a timestamp beyond it); a lookup is a binary search over its rows
-    (O(log sessions)), ~0.7 µs per update in Python.  Not thread-safe.
+    extend it, for a timestamp beyond it).  A C object: the session of the previous
+    timestamp is checked first (O(1) for a stream in time order), else a binary search
+    over the table's rows; ~0.1 µs per update for an integer or ``datetime64[s..ns]``
+    timestamp (``benchmarks/bench_stream.py``), the other kinds go through the Python
+    parser.  Not thread-safe.
     """
 
-    __slots__ = (
-        "cal",
-        "_step",
-        "_table",
-        "_opens",
-        "_closes",
-        "_bs",
-        "_be",
-        "_br",
-        "_days",
-        "_labels",
-        "_lo",
-        "_hi",
-        "_prev",
-    )
+    __slots__ = ("cal", "_table")
 
     def __init__(self, cal: Calendar, *, state: Any = None, unit: str = "ns") -> None:
         if not isinstance(cal, Calendar):
@@ -72,9 +61,7 @@ class SessionClock:
         step = UNITS.get(unit) if isinstance(unit, str) else None
         if step is None:
             raise ValueError(f"SessionClock: unit must be one of {', '.join(UNITS)}, got {unit!r}")
-        self.cal, self._step = cal, step
-        self._table: Any = None
-        self._prev = NAT
+        prev = NAT
         if state is not None:
             s = np.asarray(state)
             if s.shape != () or s.dtype.kind != "M":
@@ -82,17 +69,24 @@ class SessionClock:
                     "SessionClock: state must be one session label (datetime64[D], NaT for none), "
                     f"got {state!r}"
                 )
-            self._prev = int(s.astype("datetime64[D]").view(np.int64))
+            prev = int(s.astype("datetime64[D]").view(np.int64))
+        super().__init__(SessionTick, _OUTSIDE, step, prev)
+        self.cal = cal
+        self._table: Any = None
 
     def _load(self, ns: int) -> None:
+        """Bind the calendar's table, extended to cover ``ns`` (UTC ns)."""
         t = self.cal._extend_for(np.array([ns], dtype=np.int64))
         self._table = t
-        self._opens, self._closes = t.opens.tolist(), t.closes.tolist()
-        self._bs, self._be, self._br = t.break_starts.tolist(), t.break_ends.tolist(), t.break_rows.tolist()
-        self._days, self._labels = t.labels.view(np.int64).tolist(), list(t.labels)  # (int, datetime64)
-        self._lo, self._hi = t.lo, t.hi
+        self._bind(
+            *(t.opens, t.closes, t.break_starts, t.break_ends, t.break_rows, t.labels.view(np.int64)),
+            list(t.labels),
+            t.lo,
+            t.hi,
+        )
 
     def _ns(self, ts: Any) -> int:
+        """UTC ns of a timestamp the C fast path does not take (NAT for none)."""
         if type(ts) is int:
             if ts == NAT:
                 return NAT
@@ -114,31 +108,6 @@ class SessionClock:
                 "SessionClock: a timestamp outside the datetime64[ns] range (years 1677..2262)"
             )
         return ns
-
-    def _row(self, ns: int) -> int:
-        """The table row of the session containing ``ns`` (UTC ns), or -1."""
-        if ns == NAT:
-            return -1
-        if self._table is None or not self._lo <= ns <= self._hi:
-            self._load(ns)
-        i = bisect.bisect_right(self._opens, ns) - 1
-        if i < 0 or ns >= self._closes[i]:
-            return -1
-        j = bisect.bisect_right(self._bs, ns) - 1
-        if j >= 0 and ns < self._be[j] and self._br[j] == i:
-            return -1  # in the session's break
-        return i
-
-    def update(self, ts: Any) -> SessionTick:
-        """The session answers for one timestamp."""
-        ns = self._ns(ts)
-        i = self._row(ns)
-        if i < 0:
-            return SessionTick(False, False, _NAT_D, -1)
-        label = self._days[i]
-        first = label != self._prev
-        self._prev = label
-        return SessionTick(True, first, self._labels[i], (ns - self._opens[i]) // _NS_MIN)
 
     @property
     def state(self) -> np.datetime64:
@@ -162,6 +131,9 @@ class SessionClock:
 
     def __repr__(self) -> str:
         return f"tradekernels.stream.SessionClock({self.cal!r}, state={self.state})"
+
+
+_OUTSIDE = SessionTick(False, False, _NAT_D, -1)
 
 
 def _clock(cal: Calendar, state: Any, unit: str) -> SessionClock:
