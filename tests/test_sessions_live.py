@@ -192,6 +192,8 @@ def test_the_c_core_checks_what_it_is_given():
 
     with pytest.raises(RuntimeError, match="cover"):
         Stuck(cal).update(t)
+    with pytest.raises(RuntimeError, match="not initialised"):
+        tk.stream.SessionClock.__new__(tk.stream.SessionClock).update(0)
     with pytest.raises(TypeError):
         tk._core.SessionClock(int, (1, 2, 3, 4), 1, 0)
     with pytest.raises(ValueError):

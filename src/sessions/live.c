@@ -183,6 +183,10 @@ static int tk_clock_fast_ns(const tk_clock *self, PyObject *ts, npy_int64 *ns)
 static PyObject *tk_clock_update(PyObject *op, PyObject *ts)
 {
     tk_clock *self = (tk_clock *)op;
+    if (self->outside == NULL) { /* __new__ without __init__ */
+        PyErr_SetString(PyExc_RuntimeError, "SessionClock: not initialised");
+        return NULL;
+    }
     npy_int64 ns;
     const int fast = tk_clock_fast_ns(self, ts, &ns);
     if (fast < 0) {
