@@ -237,7 +237,11 @@ def test_polars_result_series_is_the_public_constructors(dtype, layout, monkeypa
     base = np.array([1.5, np.nan, -0.0, np.inf, 3.25, 7.0, -2.0, 0.5]) if "f" in dtype else np.arange(-3, 5)
     values = base.astype(dtype)
     values = {"contiguous": values, "strided": values[::2], "empty": values[:0]}[layout]
-    want = pl.Series("px", values)
+    try:
+        want = pl.Series("px", values)
+    except TypeError:  # polars < 2 on NumPy 2 takes no non-native byte order (nor does the helper)
+        assert not values.dtype.isnative
+        pytest.skip("this polars builds no Series from a non-native byte order")
     _api._polars_series(pl, "", np.zeros(1))  # looks the constructors up
     if _api._KIT["polars"] and layout != "strided" and dtype in ("float64", "float32", "int64"):
 
