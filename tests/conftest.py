@@ -204,6 +204,16 @@ def assert_bits_identical(actual, expected, what: str = "") -> None:
 
 
 @functools.cache
+def npz_contents(src) -> Dict[str, Tuple[str, Tuple[int, ...], bytes]]:
+    """An .npz file's (path or bytes) arrays as ``{name: (dtype, shape, raw bytes)}``: golden
+    files are compared by their arrays, not by the zip container around them (which
+    differs between Python versions).  ``tools/make_golden.py`` has the same function."""
+    import io
+
+    with np.load(io.BytesIO(src) if isinstance(src, bytes) else src, allow_pickle=False) as z:
+        return {k: (z[k].dtype.str, z[k].shape, z[k].tobytes()) for k in z.files}
+
+
 def golden(name: str) -> Dict[str, np.ndarray]:
     """All arrays of ``tests/golden/<name>.npz`` (loaded without pickle)."""
     path = GOLDEN_DIR / f"{name}.npz"
