@@ -51,7 +51,7 @@ default state.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -92,20 +92,55 @@ def rolling_layout(window: int) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
     return ("seen",) + tuple(f"x{j}" for j in range(1, window)), (0.0,) + (np.nan,) * (window - 1)
 
 
-def _layout(kernel: Any) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
-    """(fields, defaults) of ``kernel``'s state; ValueError naming the valid kernels."""
+def _split_policy(kernel: Any) -> Tuple[Any, Optional[str]]:
+    """``"<kernel>@<policy>"`` as (kernel, policy); anything else as (kernel, None)."""
     if isinstance(kernel, str) and "@" in kernel:
         base, _, policy = kernel.partition("@")
         if policy in POLICY_LAYOUTS and "@" not in base:
-            f, d = _layout(base)
-            pf, pd_ = POLICY_LAYOUTS[policy]
-            return f + pf, d + pd_
-    if isinstance(kernel, str) and kernel in EXTRA_LAYOUTS:
-        return EXTRA_LAYOUTS[kernel]
+            return base, policy
+    return kernel, None
+
+
+def _rolling_window(kernel: Any) -> Optional[int]:
+    """The window of a ``"rolling_max_drawdown/<window>"`` state name, else None."""
     if isinstance(kernel, str) and kernel.startswith(ROLLING + "/"):
         w = kernel[len(ROLLING) + 1 :]
-        if w.isdigit() and int(w) >= 1 and str(int(w)) == w:
-            return rolling_layout(int(w))
+        if w.isascii() and w.isdigit() and int(w) >= 1 and str(int(w)) == w:
+            return int(w)
+    return None
+
+
+def _nfields(kernel: Any) -> int:
+    """``len(_layout(kernel)[0])`` in O(1) for a rolling state: a kernel name read from a
+    pickle must not cost O(window) before the values are checked against it."""
+    base, policy = _split_policy(kernel)
+    w = _rolling_window(base)
+    n = w if w is not None else len(_layout(base)[0])
+    return n + (len(POLICY_LAYOUTS[policy][0]) if policy else 0)
+
+
+def _fields_text(kernel: Any, n: int) -> str:
+    """The fields for an error message (a rolling state's ``window`` of them elided)."""
+    base, policy = _split_policy(kernel)
+    w = _rolling_window(base)
+    if n <= 12 or w is None:
+        return str(_layout(kernel)[0])
+    tail = "".join(f", {f!r}" for f in POLICY_LAYOUTS[policy][0]) if policy else ""
+    return f"('seen', 'x1', ..., 'x{w - 1}'{tail})"
+
+
+def _layout(kernel: Any) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
+    """(fields, defaults) of ``kernel``'s state; ValueError naming the valid kernels."""
+    base, policy = _split_policy(kernel)
+    if policy is not None:
+        f, d = _layout(base)
+        pf, pd_ = POLICY_LAYOUTS[policy]
+        return f + pf, d + pd_
+    if isinstance(kernel, str) and kernel in EXTRA_LAYOUTS:
+        return EXTRA_LAYOUTS[kernel]
+    w = _rolling_window(kernel)
+    if w is not None:
+        return rolling_layout(w)
     names = [k.name for k in _registry.KERNELS if k.state_fields]
     if not isinstance(kernel, str) or kernel not in names:
         raise ValueError(
@@ -130,12 +165,12 @@ class State:
     values: np.ndarray
 
     def __init__(self, kernel: str, values: Any) -> None:
-        fields, _ = _layout(kernel)
+        k = _nfields(kernel)
         v = np.array(values, dtype=np.float64)  # always a private copy
-        if v.ndim == 0 or v.shape[-1] != len(fields):
+        if v.ndim == 0 or v.shape[-1] != k:
             raise ValueError(
-                f"tradekernels.State: a {kernel} state has {len(fields)} fields "
-                f"{fields}, got values of shape {v.shape}"
+                f"tradekernels.State: a {kernel} state has {k} fields "
+                f"{_fields_text(kernel, k)}, got values of shape {v.shape}"
             )
         v.flags.writeable = False
         object.__setattr__(self, "kernel", kernel)
@@ -210,9 +245,9 @@ class State:
 def as_state_vector(kernel: str, state: Any) -> np.ndarray:
     """``state`` (None, a :class:`State` of this kernel, or an array of shape
     ``(..., k)``) as a float64 array ``(..., k)``."""
-    fields, default = _layout(kernel)
     if state is None:
-        return np.array(default, dtype=np.float64)
+        return np.array(_layout(kernel)[1], dtype=np.float64)
+    k = _nfields(kernel)
     if isinstance(state, State):
         if state.kernel != kernel:
             raise ValueError(
@@ -221,10 +256,10 @@ def as_state_vector(kernel: str, state: Any) -> np.ndarray:
             )
         return state.values
     v = np.asarray(state, dtype=np.float64)
-    if v.ndim == 0 or v.shape[-1] != len(fields):
+    if v.ndim == 0 or v.shape[-1] != k:
         raise ValueError(
             f"tradekernels.{kernel}: the state must be a tradekernels.State or an array whose last "
-            f"axis has the {len(fields)} fields {fields}, got shape {v.shape}"
+            f"axis has the {k} fields {_fields_text(kernel, k)}, got shape {v.shape}"
         )
     return v
 

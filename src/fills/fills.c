@@ -1939,8 +1939,17 @@ static PyObject *tk_signals_load(PyObject *op, PyObject *args)
                           &target, &frac, &last)) {
         return NULL;
     }
-    if (seen < 0 || phase < TK_SIG_FLAT || phase > TK_SIG_EXIT_AT_OPEN) {
-        PyErr_SetString(PyExc_ValueError, "SignalTrades: a state with seen >= 0 and phase 0..3");
+    /* seen is bounded (as the scan states' counts, exact in float64) so that update's
+     * seen++ and a record's t - entry cannot overflow; an open trade entered on a bar
+     * already seen, a flat one has none */
+    const int in_trade = phase == TK_SIG_OPEN || phase == TK_SIG_EXIT_AT_OPEN;
+    if (seen < 0 || seen > (1LL << 53) || phase < TK_SIG_FLAT || phase > TK_SIG_EXIT_AT_OPEN
+        || (in_trade ? (entry < 0 || entry >= seen) : entry != -1)) {
+        PyErr_Format(PyExc_ValueError,
+                     "SignalTrades: a state needs 0 <= seen <= 2**53, phase 0..3 and entry_idx in "
+                     "[0, seen) in a trade (phase 1, 3), -1 otherwise; got seen=%lld, phase=%d, "
+                     "entry_idx=%lld",
+                     seen, phase, entry);
         return NULL;
     }
     const int lng = self->side == 1;

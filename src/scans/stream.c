@@ -30,6 +30,17 @@ static inline int tk_arg_double(PyObject *o, double *v)
     return (*v == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/* The state argument as a tuple of its items: a list is copied, since the
+ * items' __float__ (run while they are read) could shrink or clear it. */
+static PyObject *tk_state_seq(PyObject *st)
+{
+    PyObject *seq = PySequence_Fast(st, "state must be a sequence of numbers (the state vector)");
+    if (seq != NULL && PyList_Check(seq)) {
+        Py_SETREF(seq, PyList_AsTuple(seq));
+    }
+    return seq;
+}
+
 /* Reads the optional `state` argument (a sequence of `len` numbers) into
  * vec; returns 1 if given, 0 if absent/None, -1 on error. */
 static int tk_parse_state(const char *type, PyObject *args, PyObject *kwds, double *vec,
@@ -43,7 +54,7 @@ static int tk_parse_state(const char *type, PyObject *args, PyObject *kwds, doub
     if (st == Py_None) {
         return 0;
     }
-    PyObject *seq = PySequence_Fast(st, "state must be a sequence of numbers (the state vector)");
+    PyObject *seq = tk_state_seq(st);
     if (seq == NULL) {
         return -1;
     }
@@ -528,7 +539,7 @@ static int tk_rolling_max_drawdown_stream_init(PyObject *self, PyObject *args, P
     if (st == Py_None) {
         return 0;
     }
-    PyObject *seq = PySequence_Fast(st, "state must be a sequence of numbers (the state vector)");
+    PyObject *seq = tk_state_seq(st);
     if (seq == NULL) {
         goto fail;
     }

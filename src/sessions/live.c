@@ -122,7 +122,13 @@ static PyObject *tk_clock_bind(PyObject *op, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "SessionClock._bind: the table columns differ in length");
         return NULL;
     }
-    PyObject *table = PyTuple_Pack(7, a[0], a[1], a[2], a[3], a[4], a[5], labels);
+    /* the labels as a tuple: the caller's list could shrink after the bind */
+    PyObject *lt = PyList_AsTuple(labels);
+    if (lt == NULL) {
+        return NULL;
+    }
+    PyObject *table = PyTuple_Pack(7, a[0], a[1], a[2], a[3], a[4], a[5], lt);
+    Py_DECREF(lt);
     if (table == NULL) {
         return NULL;
     }
@@ -235,7 +241,9 @@ static PyObject *tk_clock_update(PyObject *op, PyObject *ts)
     const npy_int64 day = self->col[TK_CLK_DAYS][i];
     const int first = day != self->prev;
     self->prev = day;
-    PyObject *minutes = PyLong_FromLongLong((long long)((ns - opens[i]) / TK_NS_PER_MIN));
+    /* opens[i] <= ns: the difference is exact in uint64 whatever the (bound) table holds */
+    const npy_uint64 since = (npy_uint64)ns - (npy_uint64)opens[i];
+    PyObject *minutes = PyLong_FromUnsignedLongLong((unsigned long long)(since / TK_NS_PER_MIN));
     if (minutes == NULL) {
         return NULL;
     }
@@ -248,7 +256,7 @@ static PyObject *tk_clock_update(PyObject *op, PyObject *ts)
     PyObject *labels = PyTuple_GET_ITEM(self->table, TK_CLK_N);
     PyTuple_SET_ITEM(out, 0, Py_NewRef(Py_True));
     PyTuple_SET_ITEM(out, 1, Py_NewRef(first ? Py_True : Py_False));
-    PyTuple_SET_ITEM(out, 2, Py_NewRef(PyList_GET_ITEM(labels, i)));
+    PyTuple_SET_ITEM(out, 2, Py_NewRef(PyTuple_GET_ITEM(labels, i)));
     PyTuple_SET_ITEM(out, 3, minutes);
     return out;
 }

@@ -40,6 +40,7 @@ from .api import (
     _run_exits,
     _signal_entry_prices,
     _signal_trades,
+    _state_int,
     _terr,
 )
 
@@ -61,12 +62,14 @@ def _read_state(state: Any, lead: Tuple[int, ...], rows: int) -> Tuple[int, list
     seen = _chunk_seen(state, SignalState, lead, _terr, "bar series", slice(1, 9))
     if any(t is not None and len(t) != rows for t in state[9:]):
         raise ValueError(_terr(f"the state's entry_time / last_time must hold {rows} labels"))
-    phase = np.array(state.phase, dtype=np.int8).reshape(rows)
-    if ((phase < _FLAT) | (phase > _EXIT_AT_OPEN)).any():
-        raise ValueError(_terr("state.phase must be 0, 1, 2 or 3"))
+    phase = _state_int(state, "phase", _FLAT, _EXIT_AT_OPEN, _terr).astype(np.int8).reshape(rows)
+    entry = _state_int(state, "entry_idx", -1, seen - 1, _terr).reshape(rows)
+    in_trade = (phase == _OPEN) | (phase == _EXIT_AT_OPEN)
+    if (in_trade != (entry >= 0)).any():
+        raise ValueError(_terr("state.entry_idx must be a bar seen (phase 1, 3) or -1 (phase 0, 2)"))
     arrays = [
         phase,
-        np.array(state.entry_idx, dtype=np.int64).reshape(rows),
+        entry,
         *(np.array(a, dtype=np.float64).reshape(rows) for a in state[3:9]),
         state.entry_time,
         state.last_time,

@@ -525,6 +525,22 @@ def fill_orders(
     )
 
 
+_MAX_SEEN = 2**53
+
+
+def _state_int(state: Any, name: str, lo: int, hi: int, err: Any) -> np.ndarray:
+    """The integer field ``name`` of a chunk state as int64, refused (ValueError) unless every
+    entry is a whole number in ``[lo, hi]``: no NaN, fraction or int8 wrap-around on the
+    cast, and no phase or index that no call returns."""
+    a = np.asarray(getattr(state, name))
+    with np.errstate(invalid="ignore"):
+        ok = a.dtype.kind in "iu" or (a.dtype.kind == "f" and bool((a == np.floor(a)).all()))
+        ok = ok and bool(((a >= lo) & (a <= hi)).all())
+    if not ok:
+        raise ValueError(err(f"state.{name} must hold whole numbers in [{lo}, {hi}], got {a!r}"))
+    return a.astype(np.int64)
+
+
 def _chunk_seen(
     state: Any, cls: type, shape: Tuple[int, ...], err: Any, what: str, arrays: slice = slice(1, None)
 ) -> int:
@@ -535,8 +551,9 @@ def _chunk_seen(
             err(f"state must be the {cls.__name__} of an earlier call, got {type(state).__name__}")
         )
     seen = state.seen
-    if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or seen < 0:
-        raise ValueError(err(f"state.seen must be an integer >= 0, got {seen!r}"))
+    # (bounded: seen + n and the global indices are int64, as the scan states' counts)
+    if isinstance(seen, bool) or not isinstance(seen, (int, np.integer)) or not 0 <= seen <= _MAX_SEEN:
+        raise ValueError(err(f"state.seen must be an integer in [0, 2**53], got {seen!r}"))
     if any(np.shape(a) != shape for a in state[arrays]):
         msg = f"the state is for {what} of shape {np.shape(state[1])}, these have shape {shape}"
         raise ValueError(err(msg))
@@ -589,8 +606,10 @@ def _fill_chunk(
         fp = np.full(shape, np.nan)
     else:
         seen = _chunk_seen(state, FillState, shape, _err, "orders")
-        phase, resume = np.asarray(state.phase, dtype=np.int8), np.asarray(state.resume, dtype=np.int64)
-        fi, fp = np.asarray(state.fill_index, dtype=np.int64), np.asarray(state.fill_price, dtype=np.float64)
+        phase = _state_int(state, "phase", _LIVE, _DONE, _err).astype(np.int8)
+        resume = _state_int(state, "resume", -1, seen, _err)
+        fi = _state_int(state, "fill_index", -1, seen - 1, _err)
+        fp = np.asarray(state.fill_price, dtype=np.float64)
     if first is None:  # (the first chunk's search is `first` itself)
         conv = phase == _CONVERTED
         s = np.where(conv, resume, np.broadcast_to(start_a, shape)) - seen
@@ -1020,12 +1039,13 @@ def _exit_chunk(
         xi, xp, xr = np.full(m, -1, dtype=np.int64), np.full(m, np.nan), np.zeros(m, dtype=np.int64)
     else:
         seen = _chunk_seen(state, ExitState, shape, _xerr, "positions")
-        phase = np.array(state.phase, dtype=np.int8).ravel()
+        phase = _state_int(state, "phase", 0, 2, _xerr).astype(np.int8).ravel()
         ref, stop, target, frac, xp = (
             np.array(a, dtype=np.float64).ravel()
             for a in (state.ref, state.stop, state.target, state.frac, state.exit_price)
         )
-        xi, xr = (np.array(a, dtype=np.int64).ravel() for a in (state.exit_idx, state.reason))
+        xi = _state_int(state, "exit_idx", -1, seen - 1, _xerr).ravel()
+        xr = _state_int(state, "reason", reference.EXIT_NONE, reference.EXIT_EXPIRY, _xerr).ravel()
     rel = e - seen
     new = (phase == 0) & (rel >= 0) & (rel < n)
     carried = phase == 1

@@ -213,7 +213,7 @@ def rolling_max_drawdown(
     if seen.size > 1:
         raise ValueError(f"tradekernels.{name}: the series of one state must have seen as many bars")
     s0 = float(seen[0]) if seen.size else 0.0
-    if not (s0 >= 0 and s0 == int(s0)):
+    if not (0 <= s0 <= 2.0**53 and s0 == int(s0)):
         raise ValueError(f"tradekernels.{name}: the state's bar count must be a whole number >= 0, got {s0}")
     head = int(min(s0, window - 1))
     ext = np.concatenate([sv[..., sv.shape[-1] - head :].astype(arr.dtype), a], axis=-1)
