@@ -117,6 +117,13 @@ def test_state_checks_and_pickle():
         RollingMaxDrawdown(0)
     with pytest.raises(ValueError, match="min_periods"):
         RollingMaxDrawdown(3, 4)
+    for bad in (float("inf"), 2.5, True, "2"):  # the batch function's rules: an integer
+        with pytest.raises(TypeError, match="min_periods must be an integer"):
+            RollingMaxDrawdown(3, bad)
+        with pytest.raises(TypeError, match="min_periods must be an integer"):
+            tk.rolling_max_drawdown(np.ones(4), 3, min_periods=bad)
+    with pytest.raises(TypeError, match="window must be an integer"):
+        RollingMaxDrawdown(3.0)
 
 
 def test_rolling_layout_names_are_canonical():

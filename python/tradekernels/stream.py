@@ -244,11 +244,7 @@ class RollingMaxDrawdown(_core.RollingMaxDrawdown):
     __slots__ = ()
 
     def __init__(self, window: int, min_periods: Any = None, state: Any = None) -> None:
-        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
-            raise ValueError(f"RollingMaxDrawdown: window must be an integer >= 1, got {window!r}")
-        mp = int(window) if min_periods is None else int(min_periods)
-        if not 0 <= mp <= window:
-            raise ValueError(f"RollingMaxDrawdown: min_periods must be in [0, window], got {min_periods}")
+        window, mp = _api.window_args("stream.RollingMaxDrawdown", window, min_periods)  # the batch rules
         vec = None
         if state is not None:
             v = as_state_vector(f"rolling_max_drawdown/{int(window)}", state)
