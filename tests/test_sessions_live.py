@@ -164,6 +164,7 @@ def test_the_c_core_checks_what_it_is_given():
         (TypeError, lambda k: cols[k].astype(np.float64)),
         (TypeError, lambda k: np.repeat(cols[k], 2)[::2]),
         (TypeError, lambda k: cols[k].reshape(1, -1)),
+        (TypeError, lambda k: cols[k].astype(">i8")),
         (TypeError, lambda k: list(cols[k])),
         (ValueError, lambda k: cols[k][1:]),
     ]

@@ -84,12 +84,12 @@ static int tk_clock_init(PyObject *op, PyObject *args, PyObject *kwds)
     return 0;
 }
 
-/* One int64 column of the table: 1-D, C-contiguous, aligned, native int64. */
+/* One int64 column of the table: 1-D, C-contiguous, aligned, native byte order. */
 static const npy_int64 *tk_clock_column(PyObject *a, npy_intp *len)
 {
     if (!PyArray_Check(a) || PyArray_NDIM((PyArrayObject *)a) != 1
-        || PyArray_TYPE((PyArrayObject *)a) != NPY_INT64
-        || !PyArray_ISCARRAY_RO((PyArrayObject *)a)) {
+        || PyArray_TYPE((PyArrayObject *)a) != NPY_INT64 || !PyArray_ISCARRAY_RO((PyArrayObject *)a)
+        || !PyArray_ISNOTSWAPPED((PyArrayObject *)a)) {
         PyErr_SetString(
             PyExc_TypeError,
             "SessionClock._bind: the table columns must be 1-D contiguous int64 arrays");
