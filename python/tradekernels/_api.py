@@ -750,10 +750,14 @@ def window_args(name: str, window: Any, min_periods: Any) -> Tuple[int, int]:
     """``(window, min_periods)`` checked: integers, window >= 1, 0 <= min_periods <= window
     (default window)."""
     for what, v in (("window", window), ("min_periods", min_periods)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer))):
+        if (v is not None or what == "window") and (
+            isinstance(v, bool) or not isinstance(v, (int, np.integer))
+        ):
             raise TypeError(f"tradekernels.{name}: {what} must be an integer, got {v!r}")
     if window < 1:
         raise ValueError(f"tradekernels.{name}: window must be >= 1, got {window}")
+    if window > np.iinfo(np.int64).max:
+        raise ValueError(f"tradekernels.{name}: window must fit in int64, got {window}")
     mp = int(window) if min_periods is None else int(min_periods)
     if not 0 <= mp <= window:
         raise ValueError(f"tradekernels.{name}: min_periods must be in [0, window], got {min_periods}")

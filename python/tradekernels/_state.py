@@ -246,6 +246,14 @@ def as_state_vector(kernel: str, state: Any) -> np.ndarray:
     """``state`` (None, a :class:`State` of this kernel, or an array of shape
     ``(..., k)``) as a float64 array ``(..., k)``."""
     if state is None:
+        base, policy = _split_policy(kernel)
+        w = _rolling_window(base)
+        if w is not None:  # window floats, without window Python objects (the layout's names)
+            v = np.full(_nfields(kernel), np.nan)
+            v[0] = 0.0
+            if policy:
+                v[w:] = POLICY_LAYOUTS[policy][1]
+            return v
         return np.array(_layout(kernel)[1], dtype=np.float64)
     k = _nfields(kernel)
     if isinstance(state, State):

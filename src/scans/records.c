@@ -13,6 +13,7 @@
  * Semantics: tradekernels.scans.reference.drawdowns.
  */
 #include "tk_scan.h"
+#include <stdint.h>
 #include <stdlib.h>
 #if TK_HAVE_SSE2
 #include <emmintrin.h>
@@ -263,7 +264,8 @@ static inline __attribute__((always_inline)) int tk_dd_row(const char *p, npy_in
                 }
             }
         }
-        else if (!f32 && step == (npy_intp)sizeof(double)) {
+        else if (!f32 && step == (npy_intp)sizeof(double)
+                 && ((uintptr_t)p % _Alignof(double)) == 0) { /* (misaligned: the loop below) */
             const double *x = (const double *)p;
             double m = valley;
             npy_intp at = j; /* the first bar at m is in [at, jr) */

@@ -2,9 +2,13 @@
 #include "rolling.h"
 
 #define TK_SFX f64
+#define TK_ESIZE 8
 #include "rolling.inc.h"
+#undef TK_ESIZE
 #undef TK_SFX
 
 #define TK_SFX f32
+#define TK_ESIZE 4
 #include "rolling.inc.h"
+#undef TK_ESIZE
 #undef TK_SFX

@@ -241,7 +241,8 @@ static int TK_FN(tk_rmdd_fast)(const char *x, npy_intp xs, char *out, npy_intp o
 void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy_intp *steps)
 {
     const char *x = args[0];
-    const npy_intp n = dims[0], xs = steps[0], os = steps[1];
+    npy_intp xs = steps[0];
+    const npy_intp n = dims[0], os = steps[1];
     npy_int64 w, mp;
     memcpy(&w, args[1], sizeof w);
     memcpy(&mp, args[2], sizeof mp);
@@ -252,15 +253,38 @@ void TK_FN(tk_rolling_max_drawdown)(char **args, const npy_intp *dims, const npy
         }
         return;
     }
+    char *copy = NULL;
+    if (x == out && n > 1) {
+        /* out= is the input itself: NumPy copies no operand that aliases another
+         * exactly (it assumes elementwise access), but a window reads bars the
+         * loop has already written over.  Run on a copy of the row. */
+        copy = (char *)PyMem_RawMalloc((size_t)n * TK_ESIZE);
+        if (copy == NULL) {
+            PyGILState_STATE g = PyGILState_Ensure();
+            PyErr_NoMemory();
+            PyGILState_Release(g);
+            for (npy_intp i = 0; i < n; i++) {
+                TK_ST(out + i * os, NAN);
+            }
+            return;
+        }
+        for (npy_intp i = 0; i < n; i++) {
+            memcpy(copy + i * TK_ESIZE, x + i * xs, TK_ESIZE);
+        }
+        x = copy;
+        xs = TK_ESIZE;
+    }
     const npy_intp cap = (w < (npy_int64)n) ? (npy_intp)w : n; /* window length in bars */
     double *scratch = (double *)PyMem_RawMalloc(7 * ((size_t)cap + 1) * sizeof(double));
     if (cap > 0 && scratch != NULL
         && TK_FN(tk_rmdd_fast)(x, xs, out, os, n, cap, mp, scratch) == 0) {
         PyMem_RawFree(scratch);
+        PyMem_RawFree(copy);
         return;
     }
     PyMem_RawFree(scratch);
     TK_FN(tk_rmdd_general)(x, xs, out, os, n, w, mp);
+    PyMem_RawFree(copy);
 }
 
 #undef TK_XAT

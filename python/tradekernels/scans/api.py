@@ -132,6 +132,10 @@ def ulcer_index(
         raise TypeError(f"tradekernels.ulcer_index: ddof must be an integer, got {ddof!r}")
     if ddof == 0:
         return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state, nan=nan)
+    if out is not None:  # the out= rules of every public function (dtype, exact shape)
+        arr_o, ax_o, _ = prepare("ulcer_index", x, axis)
+        sv_o = None if state is None else split_policy_state("ulcer_index", arr_o, ax_o, nan, state)[1]
+        _normalize_out("ulcer_index", _registry.get("ulcer_index"), arr_o, ax_o, out, sv_o)
     if nan != "skip" and state is None and not return_state:  # the batch policy (no carry to keep)
         arr, ax, ctx = prepare("ulcer_index", x, axis)
         arr = apply_nan_policy("ulcer_index", arr, ax, nan)

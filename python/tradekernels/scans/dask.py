@@ -70,7 +70,10 @@ def _mdd_final(dtype: np.dtype, *partials: np.ndarray) -> np.ndarray:
     return np.where(seen, best, np.nan).astype(dtype)
 
 
-def _last_value(block: np.ndarray) -> np.ndarray:
+def _last_value(block: np.ndarray, before: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
+    """The last bar of ``block``, or ``before`` (the last bar before it) when it is empty."""
+    if block.shape[-1] == 0:
+        return before
     return block[..., -1:].astype(np.float64)
 
 
@@ -94,15 +97,15 @@ def _run(kname: str, x: Any, axis: int) -> Any:
         lead = _lead_shape(x, L)
         xkey = lambda j, L=L: (x.name,) + L + (j,)  # noqa: E731
         if kname in _PARALLEL_RETURNS:
-            last_nonempty: Optional[int] = None
+            # prev: the last bar before chunk j, chained through the chunks that may be
+            # empty (a size 0, or NaN: unknown, e.g. after boolean indexing)
+            prev: Any = None
             for j in range(ntime):
-                prev: Any = None
-                if last_nonempty is not None:
-                    prev = (f"{pre}-prev-{token}",) + L + (last_nonempty,)
-                    dsk[prev] = (_last_value, xkey(last_nonempty))
                 dsk[(out_names[0],) + L + (j,)] = (_returns_block, kname, xkey(j), prev)
-                if x.chunks[-1][j] > 0:
-                    last_nonempty = j
+                if not x.chunks[-1][j] == 0:
+                    key = (f"{pre}-prev-{token}",) + L + (j,)
+                    dsk[key] = (_last_value, xkey(j), prev)
+                    prev = key
         elif kname in _PEAK_TWO_PASS:
             peaks: list = []
             partials: list = []
@@ -201,6 +204,11 @@ def rolling_max_drawdown(x: Any, window: int, *, min_periods: Optional[int] = No
     token = _dask_base.tokenize("rolling_max_drawdown", x, w, mp)
     name = f"tk-rolling-max-drawdown-{token}"
     sizes = x.chunks[-1]
+    if any(s != s for s in sizes):
+        raise ValueError(
+            "tradekernels.dask.rolling_max_drawdown: the time axis has chunks of unknown size "
+            "(e.g. after boolean indexing); call x.compute_chunk_sizes() first"
+        )
     dsk: Dict[Any, Any] = {}
     for block in np.ndindex(*x.numblocks[:-1]):
         L = tuple(int(i) for i in block)

@@ -105,7 +105,7 @@ def parse_tz(tz: Any) -> zoneinfo.ZoneInfo:
         tz = name
     try:
         return zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a name too long
         raise ValueError(
             f"Calendar: unknown time zone {tz!r} (expected an IANA name such as 'America/New_York')"
         ) from None
