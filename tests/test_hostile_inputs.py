@@ -107,3 +107,28 @@ def test_arguments_whose_error_was_internal():
         tk.rolling_max_drawdown(np.ones(5), None)
     with pytest.raises(ValueError, match="window must fit in int64"):
         tk.rolling_max_drawdown(np.ones(5), 2**63)
+
+
+def test_more_arguments_whose_error_was_unclear():
+    import datetime as dt
+
+    cal = tk.Calendar("UTC", "09:30", "16:00")
+    for v in (dt.datetime.min, dt.datetime.max, dt.datetime(1500, 1, 1, tzinfo=dt.timezone.utc)):
+        with pytest.raises(OverflowError, match="outside the datetime64"):
+            tk.session_mask(v, cal)
+    assert tk.session_mask(dt.datetime(2024, 3, 8, 10), cal)
+    b = np.linspace(1.0, 2.0, 10)
+    with pytest.raises(ValueError, match="price must be"):
+        tk.trades_from_signals((b, b, b, b), np.arange(10) % 3 == 0, np.arange(10) % 3 == 1, price=b)
+    pl = pytest.importorskip("polars")
+    if not hasattr(pl, "Int128"):
+        return
+    try:
+        s = pl.Series("a", [1, 2], dtype=pl.Int128)
+    except Exception:
+        pytest.skip("this polars builds no Int128 Series")
+    try:
+        s.to_numpy()
+    except Exception:  # polars' own error type: tradekernels names the dtype instead
+        with pytest.raises(TypeError, match="cannot read values of dtype Int128"):
+            tk.drawdown(s)

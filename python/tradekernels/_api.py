@@ -211,6 +211,22 @@ def _polars_values(name: str, pl: Any, x: Any) -> Any:
     return x.to_numpy()
 
 
+def _read_values(name: str, x: Any, read: Any) -> np.ndarray:
+    """``read()`` (the NumPy values of a pandas / polars object) as a float array; a dtype
+    the container cannot give as numbers (a pyarrow dictionary, polars Int128: their own
+    exception types) is a TypeError naming it."""
+    try:
+        values = read()
+    except (TypeError, ValueError):
+        raise
+    except Exception as e:
+        dtypes = getattr(x, "dtypes", None) if not hasattr(x, "dtype") else x.dtype
+        raise TypeError(
+            f"tradekernels.{name}: cannot read values of dtype {dtypes} as numbers ({type(e).__name__}: {e})"
+        ) from e
+    return _float_array(name, values)
+
+
 def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, ...]]:
     """``x`` as a float array, the time axis, and what :func:`finish` needs to give
     the result back as the kind of ``x`` (the conversion rules above)."""
@@ -222,15 +238,15 @@ def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, .
         axis = {None: 0, 0: 0, 1: 1, "index": 0, "columns": 1}.get(axis, axis)
         if axis not in (0, 1):
             raise ValueError(f"tradekernels.{name}: axis for a DataFrame must be 0 or 1, got {axis!r}")
-        arr = _float_array(name, pandas_values(pd, x))
+        arr = _read_values(name, x, lambda: pandas_values(pd, x))
     elif pd is not None and isinstance(x, pd.Series):
         series = x
         axis = -1 if axis is None else axis
-        arr = _float_array(name, pandas_values(pd, x))
+        arr = _read_values(name, x, lambda: pandas_values(pd, x))
     elif pl is not None and isinstance(x, pl.Series):
         pseries = x
         axis = -1 if axis is None else axis
-        arr = _float_array(name, _polars_values(name, pl, x))
+        arr = _read_values(name, x, lambda: _polars_values(name, pl, x))
     elif pl is not None and isinstance(x, (pl.DataFrame, pl.LazyFrame)):
         raise TypeError(
             f"tradekernels.{name}: polars DataFrames are not taken whole; apply the kernel per "

@@ -1307,7 +1307,7 @@ def _signal_params(
 ) -> Tuple[Tuple[Any, ...], float]:
     """The checked parameters of a signal backtest: the kernel's ``(side, sl, tsl, tp,
     sl_trail, same_bar, slippage, reenter, price_at)`` and the fee."""
-    if price not in ("close", "open"):
+    if not isinstance(price, str) or price not in ("close", "open"):  # (an array: no `in`)
         raise ValueError(
             _terr(
                 "price must be 'close' (orders at the signal bar's close) or 'open' (at the next "

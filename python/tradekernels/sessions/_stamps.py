@@ -118,7 +118,15 @@ def _timestamps_of(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
             return v.reshape(()), step, None
     if isinstance(x, _dt.datetime):
         u = x if x.tzinfo is not None else x.replace(tzinfo=_dt.timezone.utc)
-        return np.array(_utc_ns(u.astimezone(_dt.timezone.utc)), dtype=np.int64), 1, None
+        try:
+            ns = _utc_ns(u.astimezone(_dt.timezone.utc))
+        except OverflowError:  # datetime.min / max: the UTC shift leaves datetime's range
+            ns = None
+        if ns is None or not _NAT < ns < 2**63:
+            raise OverflowError(
+                f"tradekernels.{name}: {x!r} is outside the datetime64[ns] range (years 1677..2262)"
+            )
+        return np.array(ns, dtype=np.int64), 1, None
     a = np.asarray(x)
     kind = a.dtype.kind
     if kind == "M":
