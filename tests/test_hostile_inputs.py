@@ -117,6 +117,17 @@ def test_more_arguments_whose_error_was_unclear():
         with pytest.raises(OverflowError, match="outside the datetime64"):
             tk.session_mask(v, cal)
     assert tk.session_mask(dt.datetime(2024, 3, 8, 10), cal)
+    # a holiday / early close date with a time of day: refused as a datetime one is
+    # (a datetime64 one was cut to its date)
+    for v in (
+        np.datetime64("2024-07-04T12:00"),
+        np.datetime64("2024-07-04T00:00:00.000000001"),
+        dt.datetime(2024, 7, 4, 12),
+    ):
+        with pytest.raises(ValueError, match="must be a date"):
+            tk.Calendar("UTC", "09:30", "16:00", holidays=[v])
+    for v in (np.datetime64("2024-07-04T00:00", "ns"), np.datetime64("2024-07", "M"), "2024-07-04"):
+        tk.Calendar("UTC", "09:30", "16:00", holidays=[v])
     b = np.linspace(1.0, 2.0, 10)
     with pytest.raises(ValueError, match="price must be"):
         tk.trades_from_signals((b, b, b, b), np.arange(10) % 3 == 0, np.arange(10) % 3 == 1, price=b)

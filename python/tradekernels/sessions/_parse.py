@@ -70,6 +70,8 @@ def parse_date(v: Any, what: str, where: str = "Calendar") -> _dt.date:
     if isinstance(v, _dt.date):
         return v
     if isinstance(v, np.datetime64):
+        if v.astype("datetime64[D]") != v:  # a time of day: refused, as for a datetime
+            raise ValueError(f"{where}: {what} must be a date, got the date-time {v!r}")
         d = v.astype("datetime64[D]").item()
         if not isinstance(d, _dt.date):  # beyond years 1 .. 9999
             raise ValueError(f"{where}: {what} {v} is outside the years 1 .. 9999")
