@@ -114,6 +114,28 @@ def test_a_huge_window_in_a_state_name_is_checked_before_any_layout(monkeypatch)
         tk.State("rolling_max_drawdown/03", [0.0, 1.0, 2.0])
 
 
+def test_a_rolling_state_field_is_read_without_building_the_layout(monkeypatch):
+    """``state.x5`` of a large-window state finds its column from the name alone, and every
+    field of small windows (with and without a NaN policy) reads the column ``fields`` names."""
+    for kernel, w in (("rolling_max_drawdown/4", 4), ("rolling_max_drawdown/3@zero_return", 3)):
+        s = tk.State.initial(kernel)
+        s = tk.State(kernel, np.arange(float(len(s.fields))))
+        for j, f in enumerate(s.fields):
+            assert getattr(s, f) == j, (kernel, f)
+        for bad in ("x0", f"x{w}", "x01", "x-1", "x", "fill_last", "peak", "x١"):
+            with pytest.raises(AttributeError, match="no field"):
+                getattr(s, bad)
+    w = 10**6
+    v = np.arange(float(w + 1))
+    monkeypatch.setattr(_state, "rolling_layout", lambda window: pytest.fail(f"built window {window}"))
+    s = tk.State(f"rolling_max_drawdown/{w}@ffill", v)
+    assert (s.seen, s.x1, s.x999999, s.fill_last) == (0.0, 1.0, 999999.0, float(w))
+    with pytest.raises(
+        AttributeError, match=r"no field 'x1000000' \(fields: \('seen', 'x1', ..., 'x999999', 'fill_last'\)"
+    ):
+        _ = s.x1000000
+
+
 def test_rolling_state_count_beyond_2_53_is_refused():
     x = np.arange(1.0, 9.0)
     _, st = tk.rolling_max_drawdown(x, 3, return_state=True)

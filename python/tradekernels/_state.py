@@ -129,6 +129,24 @@ def _fields_text(kernel: Any, n: int) -> str:
     return f"('seen', 'x1', ..., 'x{w - 1}'{tail})"
 
 
+def _field_index(kernel: Any, name: str) -> Optional[int]:
+    """The position of field ``name`` in ``kernel``'s state, or None; O(1) for a rolling
+    state (whose ``window`` field names are not built for one lookup)."""
+    base, policy = _split_policy(kernel)
+    w = _rolling_window(base)
+    if w is None:
+        fields = _layout(kernel)[0]
+        return fields.index(name) if name in fields else None
+    if name == "seen":
+        return 0
+    digits = name[1:]
+    if name[:1] == "x" and digits.isascii() and digits.isdigit() and str(int(digits)) == digits:
+        j = int(digits)
+        return j if 1 <= j < w else None
+    extra = POLICY_LAYOUTS[policy][0] if policy else ()
+    return w + extra.index(name) if name in extra else None
+
+
 def _layout(kernel: Any) -> Tuple[Tuple[str, ...], Tuple[float, ...]]:
     """(fields, defaults) of ``kernel``'s state; ValueError naming the valid kernels."""
     base, policy = _split_policy(kernel)
@@ -200,10 +218,12 @@ class State:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name in State.__slots__:
             raise AttributeError(name)
-        fields = _layout(object.__getattribute__(self, "kernel"))[0]
-        if name in fields:
-            return self._field(fields.index(name))
-        raise AttributeError(f"{self.kernel} state has no field {name!r} (fields: {fields})")
+        kernel = object.__getattribute__(self, "kernel")
+        j = _field_index(kernel, name)
+        if j is not None:
+            return self._field(j)
+        n = _nfields(kernel)
+        raise AttributeError(f"{kernel} state has no field {name!r} (fields: {_fields_text(kernel, n)})")
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("tradekernels.State is immutable")
