@@ -339,6 +339,70 @@ def test_chunked_equals_batch(x, cuts, f32):
         assert_records_equal(_chunked(x, cuts), tk.drawdowns(x))
 
 
+def _chunked_frames(obj, cuts, roundtrip, **kw):
+    """``tk.drawdowns`` of a pandas object cut along its rows, the frames concatenated in
+    series order (and the state pickled between chunks when ``roundtrip``)."""
+    st, parts = None, []
+    bounds = [0] + sorted(cuts) + [len(obj)]
+    for a, b in zip(bounds[:-2], bounds[1:-1]):
+        r, st = tk.drawdowns(obj.iloc[a:b], state=st, return_state=True, **kw)
+        st = pickle.loads(pickle.dumps(st)) if roundtrip else st
+        parts.append(r)
+    parts.append(tk.drawdowns(obj.iloc[bounds[-2] :], state=st, **kw))
+    out = pd.concat(parts, ignore_index=True)
+    key = "column" if "column" in out else None
+    return out if key is None else out.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    hnp.arrays(np.float64, st.tuples(st.integers(0, 40), st.integers(1, 3)), elements=_values),
+    st.lists(st.integers(0, 40), max_size=4),
+    st.sampled_from(["D", "datetime_tz", "range", "str"]),
+    st.sampled_from([None, "quantstats"]),
+    st.sampled_from(["skip", "ffill"]),
+    st.booleans(),
+)
+def test_pandas_chunks_name_the_same_bars_as_one_call(x, cuts, kind, style, nan, roundtrip):
+    """Chunks of a pandas Series / DataFrame give the one-call frame: the index labels
+    (times, Timedelta durations, quantstats' start / valley / end and days) of bars in
+    earlier chunks come from the state (:class:`tradekernels.scans.records.LabelledState`)."""
+    n = x.shape[0]
+    index = {
+        "D": pd.date_range("2024-01-01", periods=n, freq="D"),
+        "datetime_tz": pd.date_range("2024-03-09 20:00", periods=n, freq="7h", tz="America/New_York"),
+        "range": pd.RangeIndex(100, 100 + 3 * n, 3),
+        "str": pd.Index([f"b{i}" for i in range(n)]),
+    }[kind]
+    if style == "quantstats" and kind == "str":
+        return  # quantstats' days need numbers or times
+    cuts = [min(c, n) for c in cuts]
+    df = pd.DataFrame(x, index=index, columns=[f"s{j}" for j in range(x.shape[1])])
+    for obj in (df, df["s0"]):
+        batch = tk.drawdowns(obj, style=style, nan=nan)
+        key = "column" if "column" in batch else None
+        batch = batch if key is None else batch.sort_values(key, kind="stable").reset_index(drop=True)
+        pd.testing.assert_frame_equal(_chunked_frames(obj, cuts, roundtrip, style=style, nan=nan), batch)
+
+
+def test_a_plain_state_on_pandas_names_earlier_bars_nat():
+    """A ``tk.State`` (no labels: from an array call, or built by hand) passed to a pandas
+    call: the bars before the chunk are unknown there, NaT, never another bar's time."""
+    idx = pd.date_range("2024-01-01", periods=6)
+    s = pd.Series([100.0, 90.0, 80.0, 95.0, 101.0, 99.0], index=idx)
+    _, st = tk.drawdowns(s.to_numpy()[:3], return_state=True)
+    r = tk.drawdowns(s.iloc[3:], state=st)
+    assert r["peak_time"].isna().tolist() == [True, False]
+    assert r["valley_time"].isna().tolist() == [True, False]
+    assert r["end_time"].tolist()[0] == idx[4]
+    _, lst = tk.drawdowns(s.iloc[:3], return_state=True)
+    assert type(lst).__name__ == "LabelledState" and lst != st and st != lst
+    assert lst == pickle.loads(pickle.dumps(lst))
+    _, two = tk.drawdowns(pd.DataFrame({"a": s, "b": s}).iloc[:3], return_state=True)
+    assert two[1] == lst and two[0].labels.tolist() == lst.labels.tolist()
+    assert tk.drawdowns(s.iloc[3:], state=lst)["peak_time"].tolist() == [idx[0], idx[4]]
+
+
 def test_an_episode_spanning_chunks_is_reported_once_where_it_recovers():
     x = np.array([100.0, 90.0, 80.0, 95.0, 101.0, 99.0])
     r1, s1 = tk.drawdowns(x[:3], return_state=True)

@@ -235,7 +235,7 @@ def _records_step(nan: str, final: bool, prev: Any, block: np.ndarray) -> tuple:
     from .records import _records64
 
     state = None if prev is None else prev[1]
-    rec, new_state, _, _, _, _ = _records64(block, -1, nan, state, not final)
+    rec, new_state = _records64(block, -1, nan, state, not final)[:2]
     return rec, new_state
 
 

@@ -18,10 +18,10 @@ import numpy as np
 
 from .. import _backend, _core, ufuncs
 from .._api import apply_nan_policy, join_policy_state, prepare, split_policy_state
-from .._state import as_state_vector
+from .._state import State, as_state_vector
 from . import reference
 
-__all__ = ["drawdowns", "RECORD_DTYPE", "RECORD_DTYPE_F32"]
+__all__ = ["drawdowns", "RECORD_DTYPE", "RECORD_DTYPE_F32", "LabelledState"]
 
 _I, _F = np.dtype(np.int64), np.dtype(np.float64)
 _INDEX = ("col", "peak_idx", "valley_idx", "end_idx")
@@ -132,11 +132,135 @@ def drawdowns(
     if style not in _STYLES:
         raise ValueError(f"tradekernels.drawdowns: style must be one of {_STYLES}, got {style!r}")
     _check_top(top)
-    rec, new_state, dtype, ax, n, ctx = _records64(x, axis, nan, state, return_state)
+    rec, new_state, dtype, ax, _, ctx, before, after = _records64(x, axis, nan, state, return_state)
+    line = _Timeline.of(ctx, ax, before, state)
+    if line is not None and new_state is not None:
+        labels = line.carry(after).reshape(new_state.shape + (4,))
+        new_state = LabelledState(new_state.kernel, new_state.values, labels)
     if top is not None:
         rec = _top(rec, int(top))
-    result = _form(_as_input_dtype(rec, dtype), ax, n, style, ctx)
+    result = _form(_as_input_dtype(rec, dtype), ax, style, ctx, line)
     return (result, new_state) if return_state else result
+
+
+# The drawdowns state's fields (EXTRA_LAYOUTS["drawdowns"]) that place a series in time.
+_PEAK_I, _VALLEY_I, _SEEN = 3, 4, 5
+
+
+class LabelledState(State):
+    """The state of :func:`drawdowns` on pandas input: a :class:`~tradekernels.State`
+    that also carries ``labels``, the index labels of the earlier bars the next chunk's
+    records can name (an object array, shape ``lead + (4,)``: the open episode's peak,
+    the bar after it, its valley, and the last bar seen; None where there is none).  A
+    plain ``State`` passed to a pandas call names those bars NaT (None)."""
+
+    __slots__ = ("labels",)
+    labels: np.ndarray
+
+    def __init__(self, kernel: str, values: Any, labels: Any) -> None:
+        super().__init__(kernel, values)
+        lab = np.array(labels, dtype=object)
+        if lab.shape != self.values.shape[:-1] + (4,):
+            raise ValueError(
+                f"tradekernels.drawdowns: a state's labels have shape lead + (4,) = "
+                f"{self.values.shape[:-1] + (4,)}, got {lab.shape}"
+            )
+        lab.flags.writeable = False
+        object.__setattr__(self, "labels", lab)
+
+    def __getitem__(self, idx: Any) -> State:
+        if not self.shape:
+            raise IndexError("a single-series state cannot be indexed")
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        sel = idx + (Ellipsis, slice(None))
+        return LabelledState(self.kernel, self.values[sel], self.labels[sel])
+
+    def __eq__(self, other: object) -> bool:
+        same = State.__eq__(self, other)
+        if same is not True:
+            return same
+        a, b = self.labels, getattr(other, "labels", None)
+        if b is None or a.shape != b.shape:
+            return False
+        return all(_same_label(p, q) for p, q in zip(a.ravel().tolist(), b.ravel().tolist()))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (LabelledState, (self.kernel, np.array(self.values), np.array(self.labels)))
+
+
+def _same_label(p: Any, q: Any) -> bool:
+    if p is None or q is None:
+        return p is None and q is None
+    return bool(p == q) or (p != p and q != q)
+
+
+class _Timeline:
+    """Global bar index -> index label, for one pandas call: the chunk's own labels
+    (``times``, the bars from ``seen`` on, per series) and, before the chunk, the bars
+    the state carries (:class:`LabelledState`); None (NaT) for -1 and for a bar no one
+    knows."""
+
+    def __init__(self, times: Any, before: np.ndarray, labels: Optional[np.ndarray]) -> None:
+        self.times = times
+        self.seen = before[:, _SEEN].astype(np.int64)
+        self.peak = before[:, _PEAK_I].astype(np.int64)
+        self.valley = before[:, _VALLEY_I].astype(np.int64)
+        self.labels = labels  # (S, 4) object, or None
+
+    @classmethod
+    def of(cls, ctx: Any, ax: int, before: np.ndarray, state: Any) -> Optional[_Timeline]:
+        frame, series = ctx[0], ctx[1]
+        if frame is None and series is None:
+            return None
+        times = series.index if frame is None else (frame.index if ax == 0 else frame.columns)
+        labels = None
+        if isinstance(state, LabelledState):
+            labels = np.asarray(state.labels, dtype=object).reshape(before.shape[0], 4)
+        return cls(times, before, labels)
+
+    def at(self, g: np.ndarray, col: np.ndarray) -> Any:
+        """The labels of bars ``g`` of series ``col``, an Index of the times' dtype."""
+        pd = sys.modules["pandas"]
+        g = np.asarray(g, dtype=np.int64)
+        local = g - self.seen[col]
+        n = len(self.times)
+        inside = (g >= 0) & (local >= 0) & (local < n)
+        early = (g >= 0) & (local < 0)
+        if not early.any() and n:
+            return self.times[np.where(inside, local, 0)].where(inside)
+        vals = np.full(len(g), None, dtype=object)
+        if inside.any():
+            vals[inside] = np.asarray(self.times[local[inside]], dtype=object)
+        if self.labels is not None and early.any():
+            c, gi = col[early], g[early]
+            known = [self.peak[c], self.peak[c] + 1, self.valley[c], self.seen[c] - 1]
+            got = np.full(len(gi), None, dtype=object)
+            for j in (3, 2, 1, 0):  # the first match wins (the peak before the bar after it)
+                hit = (gi == known[j]) & (known[j] >= 0)
+                got[hit] = self.labels[c[hit], j]
+            vals[early] = got
+        if isinstance(self.times, pd.DatetimeIndex):
+            return pd.DatetimeIndex(vals, dtype=self.times.dtype)
+        return pd.Index(vals, dtype=self.times.dtype if not (vals == None).any() else object)  # noqa: E711
+
+    def last(self, col: np.ndarray) -> np.ndarray:
+        """The global index of each series' last bar so far (after this chunk)."""
+        return self.seen[col] + len(self.times) - 1
+
+    def carry(self, after: np.ndarray) -> np.ndarray:
+        """The labels a :class:`LabelledState` carries after this chunk (state ``after``)."""
+        cols = np.arange(after.shape[0])
+        peak = after[:, _PEAK_I].astype(np.int64)
+        seen = after[:, _SEEN].astype(np.int64)
+        nxt = np.where((peak >= 0) & (peak + 1 < seen), peak + 1, -1)
+        idx = [peak, nxt, after[:, _VALLEY_I].astype(np.int64), seen - 1]
+        out = np.full((after.shape[0], 4), None, dtype=object)
+        for j, g in enumerate(idx):
+            lab = self.at(g, cols)
+            out[:, j] = [None if v is None or v != v else v for v in lab.tolist()]
+        return out
 
 
 def _check_top(top: Any) -> None:
@@ -183,60 +307,52 @@ def _records64(x: Any, axis: Any, nan: str, state: Any, return_state: bool) -> T
     new_state = None
     if return_state:
         new_state = join_policy_state("drawdowns", nan, st_out.reshape(lead + st_out.shape[-1:]), carry)
-    return rec, new_state, arr.dtype, ax, a.shape[-1], ctx
+    return rec, new_state, arr.dtype, ax, a.shape[-1], ctx, st2, st_out
 
 
-def _form(rec: np.ndarray, ax: int, n: int, style: Optional[str], ctx: Any) -> Any:
-    """The records as the kind of input :func:`prepare` saw (and ``style``)."""
-    frame, series = ctx[0], ctx[1]
-    if frame is None and series is None:
+def _form(rec: np.ndarray, ax: int, style: Optional[str], ctx: Any, line: Optional[_Timeline]) -> Any:
+    """The records as the kind of input :func:`prepare` saw (and ``style``); ``line``
+    names the bars of pandas input."""
+    frame = ctx[0]
+    if line is None:
         if style == "quantstats":
             raise TypeError("tradekernels.drawdowns: style='quantstats' needs a pandas Series or DataFrame")
         return rec
     pd = sys.modules["pandas"]
-    if frame is not None:
-        times = frame.index if ax == 0 else frame.columns
-        labels = frame.columns if ax == 0 else frame.index
-    else:
-        times, labels = series.index, None
+    labels = None if frame is None else (frame.columns if ax == 0 else frame.index)
     if style == "quantstats":
-        return _quantstats(pd, rec, times, labels, n)
+        return _quantstats(pd, rec, line, labels)
     df = pd.DataFrame({f: rec[f] for f in FIELDS})
     if labels is not None:
-        df.insert(1, "column", np.asarray(labels, dtype=object)[rec["col"]] if len(rec) else [])
-    if isinstance(times, pd.DatetimeIndex):
-        _add_times(pd, df, rec, times)
+        df.insert(1, "column", labels.take(rec["col"]))  # the labels' own dtype, also when empty
+    if isinstance(line.times, pd.DatetimeIndex):
+        _add_times(pd, df, rec, line)
     return df
 
 
-def _at(pd: Any, times: Any, idx: np.ndarray) -> Any:
-    """``times[idx]`` with NaT where ``idx`` is -1."""
-    if len(idx) == 0:
-        return pd.DatetimeIndex([], dtype=times.dtype)
-    return times[np.where(idx >= 0, idx, 0)].where(idx >= 0)
-
-
-def _add_times(pd: Any, df: Any, rec: np.ndarray, times: Any) -> None:
-    peak = _at(pd, times, rec["peak_idx"])
-    valley = _at(pd, times, rec["valley_idx"])
-    end = _at(pd, times, rec["end_idx"])
-    last = times[-1] if len(times) else pd.NaT
+def _add_times(pd: Any, df: Any, rec: np.ndarray, line: _Timeline) -> None:
+    col = rec["col"]
+    peak = line.at(rec["peak_idx"], col)
+    valley = line.at(rec["valley_idx"], col)
+    end = line.at(rec["end_idx"], col)
+    last = line.at(line.last(col), col)
     df["peak_time"] = peak
     df["valley_time"] = valley
     df["end_time"] = end
     df["decline"] = valley - peak
     df["recovery"] = end - valley
-    df["duration"] = end.where(rec["end_idx"] >= 0, last) - peak if len(rec) else pd.TimedeltaIndex([])
+    df["duration"] = end.where(rec["end_idx"] >= 0, last) - peak
 
 
-def _quantstats(pd: Any, rec: np.ndarray, times: Any, labels: Any, n: int) -> Any:
+def _quantstats(pd: Any, rec: np.ndarray, line: _Timeline, labels: Any) -> Any:
     """quantstats ``drawdown_details`` columns (see :func:`drawdowns`)."""
+    col = rec["col"]
     start_i = rec["peak_idx"] + 1
-    end_i = np.where(rec["end_idx"] >= 0, rec["end_idx"] - 1, n - 1)
-    start = times[start_i] if len(rec) else times[:0]
-    valley = times[rec["valley_idx"]] if len(rec) else times[:0]
-    end = times[end_i] if len(rec) else times[:0]
-    if isinstance(times, pd.DatetimeIndex):
+    end_i = np.where(rec["end_idx"] >= 0, rec["end_idx"] - 1, line.last(col))
+    start = line.at(start_i, col)
+    valley = line.at(rec["valley_idx"], col)
+    end = line.at(end_i, col)
+    if isinstance(line.times, pd.DatetimeIndex):
         days = np.asarray((end - start).days) + 1
     else:
         days = end_i - start_i + 1
@@ -250,5 +366,5 @@ def _quantstats(pd: Any, rec: np.ndarray, times: Any, labels: Any, n: int) -> An
         }
     )
     if labels is not None:
-        df.insert(0, "column", np.asarray(labels, dtype=object)[rec["col"]] if len(rec) else [])
+        df.insert(0, "column", labels.take(rec["col"]))
     return df
