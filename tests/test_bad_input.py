@@ -125,6 +125,54 @@ def test_read_only_out(kernel):
         o.setflags(write=False)
     with pytest.raises(ValueError, match="read-only"):
         getattr(ufuncs, kernel.name)(x, out=outs if len(outs) > 1 else outs[0])
+    with pytest.raises(ValueError, match=f"tradekernels.{kernel.name}: out.* is read-only"):
+        api(kernel)(x, out=outs if len(outs) > 1 else outs[0])
+
+
+@pytest.mark.parametrize("stateful", [False, True])
+def test_out_rules_of_the_hand_written_wrappers(stateful):
+    """``rolling_max_drawdown`` (also with ``state=`` / ``return_state=True``) and
+    ``ulcer_index(ddof != 0)`` check ``out=`` as every wrapper does: "safe" dtype, the exact
+    shape, writeable; a TypeError / ValueError naming the function, nothing written."""
+    x = np.arange(1.0, 11.0).reshape(2, 5)
+    kw = {}
+    if stateful:
+        kw["state"] = tk.rolling_max_drawdown(x, 3, return_state=True)[1]
+    ro = np.zeros((2, 5))
+    ro.flags.writeable = False
+    for o, err, msg in (
+        (np.zeros((2, 5), np.float32), TypeError, "dtype float32"),
+        (np.zeros((2, 5), np.int8), TypeError, "dtype int8"),
+        (np.zeros((5, 2)), ValueError, r"shape \(5, 2\)"),
+        (np.zeros((1, 2, 5)), ValueError, r"shape \(1, 2, 5\)"),
+        (ro, ValueError, "read-only"),
+    ):
+        with pytest.raises(err, match=f"tradekernels.rolling_max_drawdown: out= .*{msg}"):
+            tk.rolling_max_drawdown(x, 3, out=o, **kw)
+        assert not o.any()
+    o = np.zeros((2, 5))
+    assert tk.rolling_max_drawdown(x, 3, out=o, **kw) is o
+    for ddof in (1, 2):
+        for o, err in (
+            (np.zeros(2, np.float32), TypeError),
+            (np.zeros(3), ValueError),
+            (ro[:, 0], ValueError),
+        ):
+            with pytest.raises(err, match="tradekernels.ulcer_index: out="):
+                tk.ulcer_index(x, ddof=ddof, out=o)
+
+
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_ulcer_index_out_gives_the_same_kind_of_result_whatever_ddof(ddof):
+    """``out=`` is filled and returned for arrays, wrapped (no copy) for a DataFrame:
+    as the ``ddof=0`` kernel call does, also with ``ddof=1``."""
+    df = pd.DataFrame({"a": [1.0, 2, 1.5, 3, 2.5], "b": [2.0, 1, 3, 2, 4]})
+    o = np.zeros(2)
+    r = tk.ulcer_index(df, ddof=ddof, out=o)
+    assert isinstance(r, pd.Series) and list(r.index) == ["a", "b"] and np.shares_memory(r.to_numpy(), o)
+    assert o.tolist() == tk.ulcer_index(df, ddof=ddof).tolist()
+    o2 = np.zeros(2)
+    assert tk.ulcer_index(df.to_numpy().T, ddof=ddof, out=o2) is o2 and o2.tolist() == o.tolist()
 
 
 @kernel_params()

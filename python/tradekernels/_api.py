@@ -198,6 +198,8 @@ def _normalize_out(
             raise ValueError(
                 f"tradekernels.{name}: {label} has shape {o.shape}, the result has shape {shape}"
             )
+        if not o.flags.writeable:
+            raise ValueError(f"tradekernels.{name}: {label} is read-only")
         res.append(np.ma.getdata(o))
     return tuple(res)
 

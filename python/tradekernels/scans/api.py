@@ -132,32 +132,26 @@ def ulcer_index(
         raise TypeError(f"tradekernels.ulcer_index: ddof must be an integer, got {ddof!r}")
     if ddof == 0:
         return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state, nan=nan)
+    arr, ax, ctx = prepare("ulcer_index", x, axis)
+    outs = None
     if out is not None:  # the out= rules of every public function (dtype, exact shape)
-        arr_o, ax_o, _ = prepare("ulcer_index", x, axis)
-        sv_o = None if state is None else split_policy_state("ulcer_index", arr_o, ax_o, nan, state)[1]
-        _normalize_out("ulcer_index", _registry.get("ulcer_index"), arr_o, ax_o, out, sv_o)
+        sv_o = None if state is None else split_policy_state("ulcer_index", arr, ax, nan, state)[1]
+        outs = _normalize_out("ulcer_index", _registry.get("ulcer_index"), arr, ax, out, sv_o)
     if nan != "skip" and state is None and not return_state:  # the batch policy (no carry to keep)
-        arr, ax, ctx = prepare("ulcer_index", x, axis)
-        arr = apply_nan_policy("ulcer_index", arr, ax, nan)
-        x = ctx[0].__class__(arr, index=ctx[0].index, columns=ctx[0].columns) if ctx[0] is not None else arr
+        x = apply_nan_policy("ulcer_index", arr, ax, nan)
         nan = "skip"
-    res, st = _ulcer_generic(x, axis=axis, state=state, return_state=True, nan=nan)
+    else:
+        x = arr
+    _, st = _ulcer_generic(x, axis=ax, state=state, return_state=True, nan=nan)
     ss, count = st.values[..., 1], st.values[..., 2]
     m = count - float(ddof)
     with np.errstate(all="ignore"):
         vals = np.where(m > 0, np.sqrt(ss / np.where(m > 0, m, 1.0)), np.nan)
-    dtype = np.asarray(res).dtype
-    vals = vals.astype(dtype)
-    if out is not None:
-        o = out[0] if isinstance(out, tuple) else out
-        np.copyto(o, vals, casting="same_kind")
-        result: Any = o
-    elif hasattr(res, "index"):  # pandas Series (from a DataFrame)
-        result = type(res)(vals, index=res.index, name=res.name)
-    elif np.ndim(res) == 0:
-        result = vals[()]
-    else:
-        result = vals
+    vals = np.asarray(vals.astype(arr.dtype))
+    if outs is not None:
+        np.copyto(outs[0], vals)
+        vals = outs[0]
+    result = finish("ulcer_index", (vals,), ax, out, ctx)
     return (result, st) if return_state else result
 
 
@@ -213,6 +207,7 @@ def rolling_max_drawdown(
             f"tradekernels.{name}: the state (lead shape {sv.shape[:-1]}) must broadcast to the input's "
             f"series {lead}"
         ) from None
+    outs = _normalize_out(name, k, arr, ax_n, out, None)  # the batch call's out= rules
     seen = np.unique(sv[..., 0])
     if seen.size > 1:
         raise ValueError(f"tradekernels.{name}: the series of one state must have seen as many bars")
@@ -223,10 +218,9 @@ def rolling_max_drawdown(
     ext = np.concatenate([sv[..., sv.shape[-1] - head :].astype(arr.dtype), a], axis=-1)
     res = _rolling_batch(k, ext, ext.ndim - 1, None, window, mp)[0][..., head:]
     r = np.moveaxis(res, -1, ax_n)
-    if out is not None:
-        o = out[0] if isinstance(out, tuple) else out
-        np.copyto(o, r, casting="same_kind")
-        r = o
+    if outs is not None:
+        np.copyto(outs[0], r)
+        r = outs[0]
     result = finish(name, (r,), ax, out, ctx)
     pad = np.full(lead + (window - 1 - head,), np.nan)
     full = np.concatenate([pad, ext.astype(np.float64)], axis=-1)
