@@ -264,3 +264,40 @@ def test_raw_state_gufunc_rejects_a_state_of_the_wrong_length(kernel):
             continue
         with pytest.raises(ValueError, match=f"must have length {k}"):
             g(np.array([1.0, 2.0, 1.5]), np.zeros(n))
+
+
+@kernel_params()
+def test_errors_name_the_function(kernel):
+    """An axis out of range, a ragged list and a state of the wrong kind: the error names
+    the function (AxisError with its prefix; TypeError for a state that is no State or
+    array -- a dict, a string, another family's state -- as the fills family does)."""
+    name = kernel.name
+    with pytest.raises(np.exceptions.AxisError, match=f"^tradekernels.{name}: axis 2 is out of bounds"):
+        api(kernel)(np.ones((2, 3)), axis=2)
+    with pytest.raises(ValueError, match=f"^tradekernels.{name}: the input is not an array of numbers"):
+        api(kernel)([[1.0, 2.0], [3.0]])
+    if kernel.state_fields:
+        bars = tuple(np.ones(4) for _ in range(4))
+        fill_state = tk.fill_orders(bars, 0, 1, "limit", 0.5, return_state=True)[1]
+        for bad in ({"peak": 1.0}, "peak", fill_state, 1.0):
+            with pytest.raises(TypeError, match=f"^tradekernels.{name}: state must be"):
+                api(kernel)(np.ones(3), state=bad)
+        with pytest.raises(TypeError, match=f"^tradekernels.{name}: the state's fields must be numbers"):
+            api(kernel)(np.ones(3), state=np.array(["a"] * len(kernel.state_fields)))
+        with pytest.raises(ValueError, match=f"^tradekernels.{name}: got the state of 'drawdowns'"):
+            api(kernel)(np.ones(3), state=tk.State.initial("drawdowns"))
+
+
+def test_a_state_reads_as_its_values():
+    """``np.asarray(state)`` is the float64 values (read-only), not an object array of States."""
+    _, st = tk.drawdown(np.ones((2, 3)), return_state=True)
+    a = np.asarray(st)
+    assert a.dtype == np.float64 and a.shape == (2, 1) and not a.flags.writeable
+    assert np.array(st).flags.writeable and np.asarray(st, dtype=np.float32).dtype == np.float32
+    assert np.array_equal(np.asarray(st[1]), st.values[1])
+
+
+def test_a_series_takes_axis_index():
+    s = pd.Series([1.0, 2.0, 1.5])
+    pd.testing.assert_series_equal(tk.drawdown(s, axis="index"), tk.drawdown(s))
+    assert tk.max_drawdown(s, axis=0) == tk.max_drawdown(s, axis="index")

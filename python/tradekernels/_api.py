@@ -73,7 +73,10 @@ def compute_dtype(dtype: Any) -> Optional[np.dtype]:
 
 
 def _float_array(name: str, values: Any) -> np.ndarray:
-    a = np.asarray(values)
+    try:
+        a = np.asarray(values)
+    except ValueError as e:  # a ragged nested sequence
+        raise ValueError(f"tradekernels.{name}: the input is not an array of numbers ({e})") from None
     dtype = compute_dtype(a.dtype)
     if dtype is None:
         raise TypeError(
@@ -168,7 +171,7 @@ def _normalize_out(
         return None
     ax = axis + arr.ndim if axis < 0 else axis
     if not 0 <= ax < arr.ndim:
-        raise np.exceptions.AxisError(axis, arr.ndim)
+        raise np.exceptions.AxisError(axis, arr.ndim, msg_prefix=f"tradekernels.{name}")
     lead = arr.shape[:ax] + arr.shape[ax + 1 :]
     if state is not None:
         lead = _backend.state_lead(name, arr, axis, state)
@@ -243,7 +246,7 @@ def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, .
         arr = _read_values(name, x, lambda: pandas_values(pd, x))
     elif pd is not None and isinstance(x, pd.Series):
         series = x
-        axis = -1 if axis is None else axis
+        axis = -1 if axis is None or axis == "index" else axis  # pandas' name of a Series' one axis
         arr = _read_values(name, x, lambda: pandas_values(pd, x))
     elif pl is not None and isinstance(x, pl.Series):
         pseries = x
@@ -260,6 +263,8 @@ def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, .
         arr = _float_array(name, data)
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"tradekernels.{name}: axis must be an integer, got {axis!r}")
+    if arr.ndim and not -arr.ndim <= axis < arr.ndim:
+        raise np.exceptions.AxisError(int(axis), arr.ndim, msg_prefix=f"tradekernels.{name}")
     return arr, int(axis), (frame, series, pseries, pd, pl, mask)
 
 
@@ -293,7 +298,7 @@ def apply_nan_policy(name: str, arr: np.ndarray, axis: int, nan: str, stateful: 
         )
     ax = axis + arr.ndim if axis < 0 else axis
     if not 0 <= ax < arr.ndim:
-        raise np.exceptions.AxisError(axis, arr.ndim)
+        raise np.exceptions.AxisError(axis, arr.ndim, msg_prefix=f"tradekernels.{name}")
     a = np.moveaxis(arr, ax, -1)
     n = a.shape[-1]
     if n == 0:
@@ -341,7 +346,7 @@ def apply_nan_policy_chunk(
         raise ValueError(f"tradekernels.{name}: nan must be one of {NAN_POLICIES}, got {nan!r}")
     ax = axis + arr.ndim if axis < 0 else axis
     if not 0 <= ax < arr.ndim:
-        raise np.exceptions.AxisError(axis, arr.ndim)
+        raise np.exceptions.AxisError(axis, arr.ndim, msg_prefix=f"tradekernels.{name}")
     a = np.moveaxis(arr, ax, -1)
     n = a.shape[-1]
     lead = a.shape[:-1]
@@ -497,7 +502,7 @@ def _fast_array(k: Tuple[str, bool, int], x: np.ndarray, axis: Any) -> Any:
         return None
     if axis is None:
         axis = -1
-    elif type(axis) is not int:
+    elif type(axis) is not int or not -x.ndim <= axis < x.ndim:  # call() names the error
         return None
     r = _UF[k[0]](x, axis=axis)
     return Episode(*r) if k[2] > 1 else r

@@ -242,7 +242,7 @@ def state_lead(name: str, arr: np.ndarray, axis: int, state: np.ndarray) -> Tupl
     from the right); ValueError naming both when they do not broadcast."""
     ax = axis + arr.ndim if axis < 0 else axis
     if not 0 <= ax < arr.ndim:
-        raise np.exceptions.AxisError(axis, arr.ndim)
+        raise np.exceptions.AxisError(axis, arr.ndim, msg_prefix=f"tradekernels.{name}")
     lead_x = arr.shape[:ax] + arr.shape[ax + 1 :]
     try:
         return np.broadcast_shapes(lead_x, state.shape[:-1])

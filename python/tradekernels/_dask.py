@@ -42,7 +42,7 @@ def _time_last(name: str, x: Any, axis: int):
         raise TypeError(f"tradekernels.dask.{name}: axis must be an integer, got {axis!r}")
     ax = int(axis) + x.ndim if axis < 0 else int(axis)
     if not 0 <= ax < x.ndim:
-        raise np.exceptions.AxisError(axis, x.ndim)
+        raise np.exceptions.AxisError(axis, x.ndim, msg_prefix=f"tradekernels.dask.{name}")
     return _da.moveaxis(x, ax, -1), ax
 
 

@@ -251,6 +251,11 @@ class State:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """The values (read-only; ``np.array(state)`` copies them)."""
+        v = self.values if dtype is None else self.values.astype(dtype, copy=False)
+        return v.copy() if copy and v is self.values else v
+
     def __reduce__(self):
         return (State, (self.kernel, np.array(self.values)))
 
@@ -283,7 +288,15 @@ def as_state_vector(kernel: str, state: Any) -> np.ndarray:
                 f"returned by tradekernels.{kernel}(..., return_state=True)"
             )
         return state.values
-    v = np.asarray(state, dtype=np.float64)
+    if not (isinstance(state, np.ndarray) or type(state) in (list, tuple)):  # not a FillState (a tuple)
+        raise TypeError(
+            f"tradekernels.{kernel}: state must be the tradekernels.State an earlier call returned "
+            f"(return_state=True) or an array of its fields, got {type(state).__name__}"
+        )
+    try:
+        v = np.asarray(state, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"tradekernels.{kernel}: the state's fields must be numbers ({e})") from None
     if v.ndim == 0 or v.shape[-1] != k:
         raise ValueError(
             f"tradekernels.{kernel}: the state must be a tradekernels.State or an array whose last "

@@ -192,7 +192,7 @@ def rolling_max_drawdown(
     arr, ax, ctx = prepare(name, x, axis)
     ax_n = ax + arr.ndim if ax < 0 else ax
     if not 0 <= ax_n < arr.ndim:
-        raise np.exceptions.AxisError(ax, arr.ndim)
+        raise np.exceptions.AxisError(ax, arr.ndim, msg_prefix=f"tradekernels.{name}")
     if state is None and not return_state:
         arr = apply_nan_policy(name, arr, ax_n, nan)
         return finish(name, _rolling_batch(k, arr, ax_n, out, window, mp), ax, out, ctx)

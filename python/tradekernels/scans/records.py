@@ -291,7 +291,7 @@ def _records64(x: Any, axis: Any, nan: str, state: Any, return_state: bool) -> T
     else:
         arr, st0, carry = split_policy_state("drawdowns", arr, ax, nan, state)
     if not -arr.ndim <= ax < arr.ndim:
-        raise np.exceptions.AxisError(ax, arr.ndim)
+        raise np.exceptions.AxisError(ax, arr.ndim, msg_prefix="tradekernels.drawdowns")
     a = np.moveaxis(arr, ax, -1)
     a2 = a if a.ndim == 2 else a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1])
     lead = a.shape[:-1]
