@@ -110,6 +110,11 @@ def _bar_array(name: str, values: Any) -> np.ndarray:
     from .. import _api  # (imports the scans family, which imports this module's package)
 
     pd, pl = sys.modules.get("pandas"), sys.modules.get("polars")
+    if pd is not None and isinstance(values, pd.DataFrame):  # (its rows are bars: never symbols x time)
+        raise TypeError(
+            f"tradekernels.BarIndex: {name} is a DataFrame; DataFrames of one price each (rows: bars, "
+            "columns: symbols) go in a dict {'open': df, 'high': df, 'low': df, 'close': df}"
+        )
     if pd is not None and isinstance(values, pd.Series):
         values = _api.pandas_values(pd, values)
     elif pl is not None and isinstance(values, pl.Series):
@@ -252,7 +257,14 @@ class BarIndex:
 
     @classmethod
     def from_frame(cls, frame: Any) -> BarIndex:
-        """From a DataFrame (or mapping) with columns ``open, high, low, close``."""
+        """From a pandas or polars DataFrame (or a mapping) with columns ``open, high, low,
+        close`` (one bar series), or a dict ``{"open": df, "high": df, "low": df, "close": df}``
+        of pandas DataFrames of one index (rows: the bars) and one set of columns (the
+        symbols): the 2-D bars (symbols x time) of the transposed frames, ``col`` = the
+        column's position."""
+        framed = _dict_of_frames(frame, "BarIndex")
+        if framed is not None:
+            return cls(*framed[2])
         try:
             cols = [frame[c] for c in ("open", "high", "low", "close")]
         except (KeyError, TypeError, IndexError) as e:
@@ -292,22 +304,25 @@ class BarIndex:
         return f"BarIndex(symbols={self.symbols}, n={self.n})"
 
 
-def _as_index(bars_or_index: Any) -> BarIndex:
+def _as_index(bars_or_index: Any, fn: str = "fill_orders") -> BarIndex:
+    """The BarIndex of the bars given to the public function ``fn`` (named in its errors)."""
     if isinstance(bars_or_index, BarIndex):
         return bars_or_index
     if isinstance(bars_or_index, (tuple, list)):
         if len(bars_or_index) != 4:
             raise ValueError(
-                _err(f"bars must be (open, high, low, close), got a sequence of {len(bars_or_index)}")
+                f"tradekernels.{fn}: bars must be (open, high, low, close), "
+                f"got a sequence of {len(bars_or_index)}"
             )
         return BarIndex(*bars_or_index)
+    framed = _dict_of_frames(bars_or_index, fn)
+    if framed is not None:
+        return BarIndex(*framed[2])
     if hasattr(bars_or_index, "columns") or isinstance(bars_or_index, dict):
         return BarIndex.from_frame(bars_or_index)
     raise TypeError(
-        _err(
-            f"expected a BarIndex, an (open, high, low, close) tuple or a DataFrame, "
-            f"got {type(bars_or_index).__name__}"
-        )
+        f"tradekernels.{fn}: expected a BarIndex, an (open, high, low, close) tuple, a DataFrame "
+        f"or a dict of DataFrames, got {type(bars_or_index).__name__}"
     )
 
 
@@ -447,8 +462,8 @@ def fill_orders(
     """First fill of every order: ``(fill_index, fill_price)``.
 
     ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
-    tuple ``(open, high, low, close)`` or a DataFrame with those columns.
-    The order arguments broadcast against each other:
+    tuple ``(open, high, low, close)``, or a DataFrame or dict of DataFrames as
+    :meth:`BarIndex.from_frame` reads them.  The order arguments broadcast against each other:
 
     * ``start`` (integers): first live bar;
     * ``side``: +1 buy, -1 sell (anything else raises ValueError);
@@ -798,8 +813,8 @@ def exit_orders(
     """The exit of every position: ``(exit_idx, exit_price, reason)``.
 
     ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
-    tuple ``(open, high, low, close)`` or a DataFrame with those columns.
-    The position arguments broadcast against each other:
+    tuple ``(open, high, low, close)``, or a DataFrame or dict of DataFrames as
+    :meth:`BarIndex.from_frame` reads them.  The position arguments broadcast against each other:
 
     * ``entry_idx`` (integers in ``[0, n)``): the entry bar;
     * ``entry_price``: the entry price (None: the entry bar's close, or its
@@ -855,7 +870,7 @@ def exit_orders(
             state,
         )
         return res if return_state else res[0]
-    idx = _as_index(bars_or_index)
+    idx = _as_index(bars_or_index, "exit_orders")
     n = idx.n
     e = _as_exit(_int_array, "entry_idx", entry_idx)
     if e.size and (e.min() < 0 or e.max() >= n):
@@ -1000,7 +1015,7 @@ def _exit_chunk(
     the best usable bar it checked (the first of equal ones, as the twin's
     strict comparison keeps)."""
     sl_stop, tsl_stop, tp_stop, sl_trail, sl_price, tp_price = stops
-    idx = _as_index(bars_or_index)
+    idx = _as_index(bars_or_index, "exit_orders")
     n = idx.n
     e = _as_exit(_int_array, "entry_idx", entry_idx)
     if e.size and e.min() < 0:
@@ -1362,9 +1377,10 @@ def trades_from_signals(
     from boolean signals, stops as in :func:`exit_orders`.
 
     ``bars_or_index``: a :class:`BarIndex` (1-D bars, or 2-D symbols x time),
-    a tuple ``(open, high, low, close)``, a DataFrame with those columns, or a
-    dict ``{"open": df, "high": df, "low": df, "close": df}`` of DataFrames with
-    one index (the bars' timestamps) and one set of columns (the symbols);
+    a tuple ``(open, high, low, close)``, or a DataFrame or dict
+    ``{"open": df, "high": df, "low": df, "close": df}`` of DataFrames as
+    :meth:`BarIndex.from_frame` reads them (the frames' index: the bars'
+    timestamps; their columns: the symbols);
     ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none);
     with a dict of DataFrames, DataFrames of the same index and columns (or
     arrays of their ``(bars, symbols)`` shape).
@@ -1406,14 +1422,14 @@ def trades_from_signals(
     The records of all calls, concatenated, are those of one call over all the
     bars, bit for bit.
     """
-    framed = _dict_of_frames(bars_or_index)
+    framed = _dict_of_frames(bars_or_index, "trades_from_signals")
     frame = bars_or_index if hasattr(bars_or_index, "columns") else None
     if framed is not None:  # {"open": df, ...}: columns are symbols, rows are bars
         idx = BarIndex(*framed[2])
         entries = _frame_signals("entries", entries, framed)
         exits = None if exits is None else _frame_signals("exits", exits, framed)
     else:
-        idx = _as_index(bars_or_index)
+        idx = _as_index(bars_or_index, "trades_from_signals")
     shape = idx.open.shape
     ent = _signal_array("entries", getattr(entries, "values", entries), shape)
     ext = (
@@ -1608,10 +1624,12 @@ def _trade_frame(rec: np.ndarray, index: Any, columns: Any, state: Any, new_stat
 _OHLC = ("open", "high", "low", "close")
 
 
-def _dict_of_frames(bars: Any) -> Any:
+def _dict_of_frames(bars: Any, fn: str) -> Any:
     """``(index, columns, (open, high, low, close) as (symbols, time) float64)`` when ``bars``
-    is a mapping of the four names to DataFrames (rows: bars, columns: symbols) of one index
-    and one set of columns; None for any other bars."""
+    is a dict of the four names to pandas DataFrames (rows: bars, columns: symbols) of one
+    index and one set of columns; None for any other bars.  The one reader of this layout
+    (BarIndex.from_frame, fill_orders, exit_orders, trades_from_signals); errors name
+    ``tradekernels.<fn>``."""
     pd = sys.modules.get("pandas")
     if (
         pd is None
@@ -1624,7 +1642,8 @@ def _dict_of_frames(bars: Any) -> Any:
         f = bars[k]
         if not (f.index.equals(first.index) and f.columns.equals(first.columns)):
             raise ValueError(
-                _terr(f"bars['{k}'] must have the index and columns of bars['open'] (one bar grid)")
+                f"tradekernels.{fn}: bars['{k}'] must have the index and columns of bars['open'] "
+                "(one bar grid)"
             )
     arrays = tuple(bars[k].to_numpy(dtype=np.float64, na_value=np.nan).T for k in _OHLC)
     return first.index, first.columns, arrays
