@@ -1408,9 +1408,11 @@ def trades_from_signals(
     ``entry_price``, ``exit_idx``, ``exit_price``, ``exit_reason`` (an
     :class:`ExitReason` code: SIGNAL, SL, TSL, TP or END), ``return`` (after
     fees on both sides and slippage), ``duration_bars``), sorted by col and
-    entry; a DataFrame (with ``entry_time`` / ``exit_time`` from the index)
-    when the bars are a DataFrame, and also a ``symbol`` column (the column name
-    of the trade's series) when they are a dict of DataFrames.
+    entry; a pandas DataFrame (with ``entry_time`` / ``exit_time`` from the index)
+    when the bars are a pandas DataFrame, and also a ``symbol`` column (the column
+    name of the trade's series) when they are a dict of DataFrames.  A polars
+    DataFrame has no index: its trades are the structured array (as
+    :func:`fill_orders` / :func:`exit_orders` return NumPy for it).
 
     Bars in chunks: ``trades, st = trades_from_signals(chunk, entries, exits, ...,
     state=st, return_state=True)`` (``st=None`` first; the same parameters each
@@ -1423,7 +1425,8 @@ def trades_from_signals(
     bars, bit for bit.
     """
     framed = _dict_of_frames(bars_or_index, "trades_from_signals")
-    frame = bars_or_index if hasattr(bars_or_index, "columns") else None
+    pd = sys.modules.get("pandas")  # (a polars frame has no index: records, as for arrays)
+    frame = bars_or_index if pd is not None and isinstance(bars_or_index, pd.DataFrame) else None
     if framed is not None:  # {"open": df, ...}: columns are symbols, rows are bars
         idx = BarIndex(*framed[2])
         entries = _frame_signals("entries", entries, framed)
