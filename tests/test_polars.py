@@ -114,3 +114,24 @@ def test_signal_backtest_of_a_polars_frame_equals_the_arrays(rng):
         assert_bits_identical(np.asarray(a), np.asarray(b), "fill_orders(polars frame)")
     for a, b in zip(tk.exit_orders(frame, 3, sl_stop=0.02), tk.exit_orders(bars, 3, sl_stop=0.02)):
         assert_bits_identical(np.asarray(a), np.asarray(b), "exit_orders(polars frame)")
+
+
+def test_a_polars_frame_without_an_ohlc_column_is_the_named_value_error(rng):
+    frame = pl.DataFrame(dict(zip(("open", "high", "low", "close"), _ohlc(rng, 20)))).drop("low")
+    ent = np.zeros(20, dtype=bool)
+    for call in (
+        lambda: tk.BarIndex.from_frame(frame),
+        lambda: tk.fill_orders(frame, 0, 1, "limit", 99.0),
+        lambda: tk.exit_orders(frame, 0, sl_stop=0.02),
+        lambda: tk.trades_from_signals(frame, ent, sl_stop=0.02),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"^tradekernels\.BarIndex: expected columns 'open', 'high', 'low', 'close'.*'low'",
+        ):
+            call()
+    pytest.importorskip("pandas")
+    with pytest.raises(
+        ValueError, match=r"^tradekernels\.BarIndex: expected columns 'open', 'high', 'low', 'close'.*'low'"
+    ):
+        tk.BarIndex.from_frame(frame.to_pandas())

@@ -265,12 +265,15 @@ class BarIndex:
         framed = _dict_of_frames(frame, "BarIndex")
         if framed is not None:
             return cls(*framed[2])
+        expected = "tradekernels.BarIndex: expected columns 'open', 'high', 'low', 'close'"
+        names = frame if isinstance(frame, dict) else getattr(frame, "columns", None)
+        missing = [] if names is None else [c for c in _OHLC if c not in names]
+        if missing:  # (pandas, polars, a dict: one error, never the container's own)
+            raise ValueError(f"{expected} (missing {', '.join(map(repr, missing))})")
         try:
-            cols = [frame[c] for c in ("open", "high", "low", "close")]
+            cols = [frame[c] for c in _OHLC]
         except (KeyError, TypeError, IndexError) as e:
-            raise ValueError(
-                f"tradekernels.BarIndex: expected columns 'open', 'high', 'low', 'close' ({e!r})"
-            ) from None
+            raise ValueError(f"{expected} ({e!r})") from None
         return cls(*cols)
 
     @property
