@@ -78,6 +78,35 @@ class Fills(NamedTuple):
     fill_price: Any
 
 
+def _field_equal(a: Any, b: Any) -> bool:
+    """One field of two chunk states: equal shapes and values, NaN (NaT) equal to NaN."""
+    if a is None or b is None:
+        return a is b
+    pd = sys.modules.get("pandas")
+    if pd is not None and (isinstance(a, pd.Index) or isinstance(b, pd.Index)):  # (entry / last times)
+        return isinstance(a, pd.Index) and isinstance(b, pd.Index) and a.equals(b)
+    x, y = np.asarray(a), np.asarray(b)
+    if x.shape != y.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        same = x == y
+        if x.dtype.kind in "fc" and y.dtype.kind in "fc":
+            same = same | (np.isnan(x) & np.isnan(y))
+    return bool(np.all(same))
+
+
+def _states_equal(a: Any, b: Any) -> Any:
+    """``a == b`` for two chunk states of one class: every field equal (:func:`_field_equal`)."""
+    if type(a) is not type(b):
+        return NotImplemented
+    return all(_field_equal(x, y) for x, y in zip(a, b))
+
+
+def _states_differ(a: Any, b: Any) -> Any:
+    eq = _states_equal(a, b)
+    return eq if eq is NotImplemented else not eq
+
+
 class FillState(NamedTuple):
     """Where :func:`fill_orders` stands after the bars seen so far (``state=`` for bars that
     arrive in chunks).  Arrays of the orders' broadcast shape:
@@ -87,6 +116,11 @@ class FillState(NamedTuple):
       order at its ``limit`` from bar ``resume`` on), 2 done (filled, or can never fill);
     * ``resume``: for phase 1, the first bar of the limit order (-1 otherwise);
     * ``fill_index``, ``fill_price``: the fills so far (-1 / NaN: none yet).
+
+    Chunk states (FillState, :class:`ExitState`, :class:`SignalState`) compare by value, as
+    :class:`tradekernels.State` does: equal when every field has the same shape and values,
+    NaN (NaT) equal to NaN, so two identical calls and a pickle round trip give equal
+    states.  They are unhashable (their fields are arrays).
     """
 
     seen: int
@@ -94,6 +128,10 @@ class FillState(NamedTuple):
     resume: np.ndarray
     fill_index: np.ndarray
     fill_price: np.ndarray
+
+    __eq__ = _states_equal  # type: ignore[assignment]
+    __ne__ = _states_differ  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
 
 
 _LIVE, _CONVERTED, _DONE = 0, 1, 2
@@ -952,6 +990,8 @@ class ExitState(NamedTuple):
     * ``stop``, ``target``, ``frac``: its fixed stop level, target level and trailing
       fraction (NaN: none), set from the entry price when it enters;
     * ``exit_idx``, ``exit_price``, ``reason``: the exits so far (-1 / NaN / ``NONE``).
+
+    Compares by value, NaN equal to NaN, and is unhashable, as :class:`FillState`.
     """
 
     seen: int
@@ -963,6 +1003,10 @@ class ExitState(NamedTuple):
     exit_idx: np.ndarray
     exit_price: np.ndarray
     reason: np.ndarray
+
+    __eq__ = _states_equal  # type: ignore[assignment]
+    __ne__ = _states_differ  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _nmin_a(acc: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -1551,6 +1595,8 @@ class SignalState(NamedTuple):
       bars end is marked, reason END);
     * ``entry_time``, ``last_time``: for DataFrame bars, pandas Indexes of one label per
       bar series: the open trade's entry time and the last bar's time (None for arrays).
+
+    Compares by value, NaN (NaT) equal to NaN, and is unhashable, as :class:`FillState`.
     """
 
     seen: int
@@ -1564,6 +1610,10 @@ class SignalState(NamedTuple):
     last_close: np.ndarray
     entry_time: Any
     last_time: Any
+
+    __eq__ = _states_equal  # type: ignore[assignment]
+    __ne__ = _states_differ  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _trade_records(trades: Tuple[np.ndarray, ...], side: int, fee: float) -> np.ndarray:

@@ -35,6 +35,8 @@ class FillState(NamedTuple):
     resume: np.ndarray
     fill_index: np.ndarray
     fill_price: np.ndarray
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
 
 class BarIndex:
     GROUP: int
@@ -124,6 +126,8 @@ class ExitState(NamedTuple):
     exit_idx: np.ndarray
     exit_price: np.ndarray
     reason: np.ndarray
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
 
 @overload
 def exit_orders(
@@ -182,6 +186,8 @@ class SignalState(NamedTuple):
     last_close: np.ndarray
     entry_time: Any
     last_time: Any
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
 
 @overload
 def trades_from_signals(
