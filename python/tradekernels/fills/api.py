@@ -1336,6 +1336,32 @@ def _terr(msg: str) -> str:
     return f"tradekernels.trades_from_signals: {msg}"
 
 
+def _signal_values(name: str, values: Any) -> Any:
+    """The values of a pandas / polars signal container: those of a boolean dtype (NumPy
+    bool, nullable ``boolean``, ``bool[pyarrow]``, polars Boolean) as NumPy bools, a missing
+    value refused (ValueError: no guess at what NA means); other dtypes as they are (refused
+    by :func:`_signal_array`).  Anything else is returned unchanged."""
+    pd, pl = sys.modules.get("pandas"), sys.modules.get("polars")
+    if pd is not None and isinstance(values, (pd.Series, pd.DataFrame, pd.api.extensions.ExtensionArray)):
+        dtypes = list(values.dtypes) if isinstance(values, pd.DataFrame) else [values.dtype]
+        if not dtypes or not all(pd.api.types.is_bool_dtype(d) for d in dtypes):
+            return values.to_numpy()
+        missing = bool(np.asarray(pd.isna(values)).any())
+    elif pl is not None and isinstance(values, pl.Series):
+        if values.dtype != pl.Boolean:
+            return values.to_numpy()
+        missing = values.null_count() > 0
+    else:
+        return values
+    if missing:
+        raise ValueError(
+            _terr(f"{name} has missing values (NA / null); a signal is True or False: fill them first")
+        )
+    return (
+        values.to_numpy() if pl is not None and isinstance(values, pl.Series) else values.to_numpy(dtype=bool)
+    )
+
+
 def _signal_array(name: str, values: Any, shape: Tuple[int, ...]) -> np.ndarray:
     a = np.asarray(values)
     if a.dtype != np.bool_:
@@ -1428,7 +1454,9 @@ def trades_from_signals(
     ``{"open": df, "high": df, "low": df, "close": df}`` of DataFrames as
     :meth:`BarIndex.from_frame` reads them (the frames' index: the bars'
     timestamps; their columns: the symbols);
-    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none);
+    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none;
+    NumPy bool, or a pandas / polars boolean dtype such as the nullable ``"boolean"``:
+    a missing value there is a ValueError, fill it first; integers are refused);
     with a dict of DataFrames, DataFrames of the same index and columns (or
     arrays of their ``(bars, symbols)`` shape).
     ``price="close"`` (default): orders at the close of the signal bar;
@@ -1481,11 +1509,11 @@ def trades_from_signals(
     else:
         idx = _as_index(bars_or_index, "trades_from_signals")
     shape = idx.open.shape
-    ent = _signal_array("entries", getattr(entries, "values", entries), shape)
+    ent = _signal_array("entries", _signal_values("entries", entries), shape)
     ext = (
         np.zeros(shape, dtype=bool)
         if exits is None
-        else _signal_array("exits", getattr(exits, "values", exits), shape)
+        else _signal_array("exits", _signal_values("exits", exits), shape)
     )
     params, fee = _signal_params(
         side, price, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, fees, reenter_on_exit_bar
@@ -1713,8 +1741,7 @@ def _frame_signals(name: str, values: Any, framed: Any) -> np.ndarray:
     if pd is not None and isinstance(values, pd.DataFrame):
         if not (values.index.equals(index) and values.columns.equals(columns)):
             raise ValueError(_terr(f"{name} must have the index and columns of the bar DataFrames"))
-        values = values.to_numpy()
-    a = np.asarray(values)
+    a = np.asarray(_signal_values(name, values))
     if a.shape != (len(index), len(columns)):
         raise ValueError(
             _terr(
