@@ -893,3 +893,34 @@ def test_trailing_reference_keeps_the_first_of_tied_signed_zeros(side, seed):
     assert (want[0] == 64).all()
     _same(_native(bars, pos), want, "skipping")
     _same(_naive(bars, pos), want, "naive")
+
+
+def test_trades_nullable_boolean_signals():
+    """pandas "boolean" signals (Series or DataFrame) without NA are booleans; an NA is a
+    ValueError naming the parameter (never a guess)."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(8)
+    bars = _ohlc_np(rng, 300)
+    ix = pd.date_range("2024-01-01", periods=300, freq="D")
+    df = pd.DataFrame(dict(zip(BAR_KEYS, bars)), index=ix)
+    ent, ext = rng.random(300) < 0.05, rng.random(300) < 0.02
+    kw = dict(sl_stop=0.02, tp_stop=0.02)
+    want = tk.trades_from_signals(df, pd.Series(ent, index=ix), pd.Series(ext, index=ix), **kw)
+    got = tk.trades_from_signals(
+        df, pd.Series(ent, index=ix, dtype="boolean"), pd.Series(ext, index=ix, dtype="boolean"), **kw
+    )
+    pd.testing.assert_frame_equal(got, want)
+    frames = {
+        k: pd.DataFrame(np.stack([b, b[::-1]], axis=1), index=ix, columns=["A", "B"])
+        for k, b in zip(BAR_KEYS, bars)
+    }
+    ent2 = pd.DataFrame(np.stack([ent, ext], axis=1), index=ix, columns=["A", "B"])
+    want = tk.trades_from_signals(frames, ent2, ent2[::-1].set_axis(ix), **kw)
+    got = tk.trades_from_signals(
+        frames, ent2.astype("boolean"), ent2[::-1].set_axis(ix).astype("boolean"), **kw
+    )
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(ValueError, match=r"^tradekernels\.trades_from_signals: exits .*NA"):
+        tk.trades_from_signals(df, ent, pd.Series(ext, index=ix, dtype="boolean").mask(ix == ix[5]), **kw)
+    with pytest.raises(ValueError, match=r"^tradekernels\.trades_from_signals: entries .*NA"):
+        tk.trades_from_signals(frames, ent2.astype("boolean").mask(ent2), **kw)

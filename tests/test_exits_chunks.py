@@ -207,3 +207,20 @@ def test_a_bar_with_a_nan_open_or_close_does_not_move_the_carried_reference():
         for cuts in ([0, 2, 5], [0, 1, 2, 5]):
             got, _ = _run_chunks(tuple(bars), dict(entry_idx=0, tsl_stop=0.1), cuts)
             _same(got, batch)
+
+
+def test_the_state_compares_by_value_with_nan_equal_to_nan():
+    """Two identical calls, and a pickle round trip, give equal states although levels are
+    NaN (absent stops, positions not entered); a different state is unequal; unhashable."""
+    rng = np.random.default_rng(4)
+    bars = _bars(rng, 30)
+    pos = _positions(rng, 30, 20, bars[3])
+    _, st1 = tk.exit_orders(tuple(b[:20] for b in bars), **pos, return_state=True)
+    _, st2 = tk.exit_orders(tuple(b[:20] for b in bars), **pos, return_state=True)
+    assert np.isnan(st1.stop).any()
+    assert st1 == st2 and not st1 != st2
+    assert pickle.loads(pickle.dumps(st1)) == st1
+    _, other = tk.exit_orders(tuple(b[:19] for b in bars), **pos, return_state=True)
+    assert st1 != other and not st1 == other
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(st1)

@@ -591,3 +591,43 @@ def test_shadow_raises_on_a_planted_divergence(monkeypatch):
     assert (info.value.kernel, info.value.output, info.value.index) == ("fill_orders", 1, (2,))
     with tk.backend("reference"):
         assert tk.fill_orders(bars, starts, 1, "market", price).fill_price[2] == native.fill_price[2] + 1.0
+
+
+def test_dict_of_dataframes_is_bars_by_symbols():
+    """{"open": df, ...} with rows = bars and columns = symbols (trades_from_signals' layout)
+    is the 2-D bars (symbols x time) of the transposed frames, for BarIndex.from_frame,
+    fill_orders and exit_orders alike (it was read as time x symbols: transposed)."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(11)
+    rows, n = 3, 40
+    c = 100.0 * np.cumprod(1.0 + rng.normal(0.0, 0.02, (rows, n)), axis=1)
+    o = np.concatenate([c[:, :1], c[:, :-1]], axis=1)
+    bars = (o, np.maximum(o, c) * 1.005, np.minimum(o, c) * 0.995, c)
+    times = pd.date_range("2024-01-01", periods=n, freq="D")
+    frames = {k: pd.DataFrame(b.T, index=times, columns=["A", "B", "C"]) for k, b in zip(BAR_KEYS, bars)}
+    want = BarIndex(*bars)
+    got = BarIndex.from_frame(frames)
+    assert (got.symbols, got.n) == (rows, n)
+    for a, b in zip(got.arrays + (got.close,), want.arrays + (want.close,)):
+        assert_bits_identical(a, b, "BarIndex.from_frame(dict of DataFrames)")
+    m = 50
+    start, col = rng.integers(0, n, m), rng.integers(0, rows, m)
+    side, price = rng.choice([1, -1], m), c[col, start] * (1.0 + rng.normal(0.0, 0.03, m))
+    f_got = fill_orders(frames, start, side, "limit", price, col=col)
+    f_want = fill_orders(want, start, side, "limit", price, col=col)
+    np.testing.assert_array_equal(f_got.fill_index, f_want.fill_index)
+    assert_bits_identical(f_got.fill_price, f_want.fill_price, "fill_orders(dict of DataFrames)")
+    x_got = tk.exit_orders(frames, start, side=side, sl_stop=0.02, tp_stop=0.03, col=col)
+    x_want = tk.exit_orders(want, start, side=side, sl_stop=0.02, tp_stop=0.03, col=col)
+    for a, b in zip(x_got, x_want):
+        assert_bits_identical(a, b, "exit_orders(dict of DataFrames)")
+    with pytest.raises(IndexError, match="col 3 is out of range for 3 bar series"):
+        fill_orders(frames, 0, 1, "limit", 99.0, col=3)
+    with pytest.raises(ValueError, match=r"^tradekernels\.fill_orders: .*index and columns"):
+        fill_orders({**frames, "low": frames["low"].iloc[::-1]}, 0, 1, "limit", 99.0, col=0)
+    with pytest.raises(ValueError, match=r"^tradekernels\.BarIndex: .*index and columns"):
+        BarIndex.from_frame({**frames, "high": frames["high"][["C", "B", "A"]]})
+    with pytest.raises(TypeError, match=r"^tradekernels\.BarIndex: open is a DataFrame"):
+        tk.exit_orders({**frames, "close": bars[3]}, 0, col=0)  # a dict mixing frames and arrays
+    with pytest.raises(TypeError, match=r"^tradekernels\.BarIndex: open is a DataFrame"):
+        BarIndex(*frames.values())  # (frames are bars x symbols: never read as symbols x time)

@@ -155,3 +155,21 @@ def test_bad_states_raise():
         tk.fill_orders(bars, [0, 1], [1, 1, 1], "limit", 100.0, state=st_)
     assert isinstance(st_, FillState) and st_.phase.dtype == np.int8
     assert OrderKind.STOP_LIMIT == 3
+
+
+def test_the_state_compares_by_value_with_nan_equal_to_nan():
+    """Two identical calls, and a pickle round trip, give equal states although unfilled
+    orders hold NaN prices (as tk.State compares); a different state is unequal; unhashable."""
+    rng = np.random.default_rng(4)
+    bars = _bars(rng, 30)
+    orders = _orders(rng, 30, 20, bars[3])
+    _, st1 = tk.fill_orders(bars, *orders, return_state=True)
+    _, st2 = tk.fill_orders(bars, *orders, return_state=True)
+    assert np.isnan(st1.fill_price).any()
+    assert st1 == st2 and not st1 != st2
+    assert pickle.loads(pickle.dumps(st1)) == st1
+    _, other = tk.fill_orders(tuple(b[:29] for b in bars), *orders, return_state=True)
+    assert st1 != other and not st1 == other
+    assert st1 != st1._replace(fill_price=np.where(np.isnan(st1.fill_price), 0.0, st1.fill_price))
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(st1)

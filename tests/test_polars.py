@@ -81,3 +81,57 @@ def test_zero_copy_input_and_bad_input():
     out = df.select(pl.all().map_batches(tk.drawdown))
     np.testing.assert_array_equal(out["b"].to_numpy(), tk.drawdown(np.array([3.0, 1.0, 4.0])))
     assert tk.underwater_bars(pl.Series("b", [True, False, True])).to_list() == [0, 1, 0]
+
+
+def _ohlc(rng, n):
+    c = _prices(rng, n)
+    o = np.r_[c[0], c[:-1]]
+    return (o, np.maximum(o, c) * 1.004, np.minimum(o, c) * 0.996, c)
+
+
+def test_signal_backtest_of_a_polars_frame_equals_the_arrays(rng):
+    """A polars DataFrame of open/high/low/close is 1-D bars, as fill_orders and exit_orders
+    read it; it has no index (no times), so trades_from_signals returns the records of the
+    arrays (TRADE_DTYPE), as fill_orders / exit_orders return NumPy for it."""
+    n = 200
+    bars = _ohlc(rng, n)
+    frame = pl.DataFrame(dict(zip(("open", "high", "low", "close"), bars)))
+    ent, ext = rng.random(n) < 0.1, rng.random(n) < 0.05
+    kw = dict(sl_stop=0.02, tp_stop=0.04)
+    want = tk.trades_from_signals(bars, ent, ext, **kw)
+    for entries, exits in ((ent, ext), (pl.Series("e", ent), pl.Series("x", ext))):
+        got = tk.trades_from_signals(frame, entries, exits, **kw)
+        assert isinstance(got, np.ndarray) and got.dtype == tk.fills.TRADE_DTYPE and len(got) > 3
+        assert got.tobytes() == want.tobytes()
+    got, st_ = tk.trades_from_signals(frame[:120], ent[:120], ext[:120], **kw, return_state=True)
+    rest = tk.trades_from_signals(frame[120:], ent[120:], ext[120:], **kw, state=st_)
+    assert np.concatenate([got, rest]).tobytes() == want.tobytes()
+    assert st_.entry_time is None and st_.last_time is None  # (no times: as for arrays)
+    for a, b in zip(
+        tk.fill_orders(frame, 3, 1, "limit", bars[3][3] * 0.98),
+        tk.fill_orders(bars, 3, 1, "limit", bars[3][3] * 0.98),
+    ):
+        assert_bits_identical(np.asarray(a), np.asarray(b), "fill_orders(polars frame)")
+    for a, b in zip(tk.exit_orders(frame, 3, sl_stop=0.02), tk.exit_orders(bars, 3, sl_stop=0.02)):
+        assert_bits_identical(np.asarray(a), np.asarray(b), "exit_orders(polars frame)")
+
+
+def test_a_polars_frame_without_an_ohlc_column_is_the_named_value_error(rng):
+    frame = pl.DataFrame(dict(zip(("open", "high", "low", "close"), _ohlc(rng, 20)))).drop("low")
+    ent = np.zeros(20, dtype=bool)
+    for call in (
+        lambda: tk.BarIndex.from_frame(frame),
+        lambda: tk.fill_orders(frame, 0, 1, "limit", 99.0),
+        lambda: tk.exit_orders(frame, 0, sl_stop=0.02),
+        lambda: tk.trades_from_signals(frame, ent, sl_stop=0.02),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"^tradekernels\.BarIndex: expected columns 'open', 'high', 'low', 'close'.*'low'",
+        ):
+            call()
+    pytest.importorskip("pandas")
+    with pytest.raises(
+        ValueError, match=r"^tradekernels\.BarIndex: expected columns 'open', 'high', 'low', 'close'.*'low'"
+    ):
+        tk.BarIndex.from_frame(frame.to_pandas())

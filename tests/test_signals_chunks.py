@@ -285,3 +285,31 @@ def test_dataframe_chunk_after_a_state_without_times_leaves_the_entry_time_missi
     ent2 = pd.DataFrame(np.stack([ent[:4], ent[:4]], axis=1), index=frames["open"].index, columns=["A", "B"])
     _, st3 = tk.trades_from_signals(frames, ent2, return_state=True)
     assert len(st3.entry_time) == 2 and (st3.entry_time == frames["open"].index[1]).all()
+
+
+def test_the_state_compares_by_value_with_nan_equal_to_nan():
+    """Two identical calls, and a pickle round trip, give equal states although a series
+    not in a trade holds NaN levels (and, for DataFrame bars, NaT times); a different
+    state is unequal; unhashable."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(4)
+    bars = _bars(rng, 40, rows=3)
+    ent = rng.random((3, 40)) < 0.2
+    kw = dict(sl_stop=0.02)
+    _, st1 = tk.trades_from_signals(bars, ent, **kw, return_state=True)
+    _, st2 = tk.trades_from_signals(bars, ent, **kw, return_state=True)
+    assert np.isnan(st1.stop).any()
+    assert st1 == st2 and not st1 != st2
+    assert pickle.loads(pickle.dumps(st1)) == st1
+    _, other = tk.trades_from_signals(tuple(b[:, :39] for b in bars), ent[:, :39], **kw, return_state=True)
+    assert st1 != other and not st1 == other
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(st1)
+    t = pd.date_range("2024-01-01", periods=40, freq="D")
+    frames = {
+        k: pd.DataFrame(b.T, index=t, columns=["A", "B", "C"])
+        for k, b in zip(("open", "high", "low", "close"), bars)
+    }
+    _, st3 = tk.trades_from_signals(frames, ent.T, **kw, return_state=True)
+    assert pd.isna(st3.entry_time).any()
+    assert st3 == pickle.loads(pickle.dumps(st3)) and st3 != st1

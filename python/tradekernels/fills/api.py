@@ -78,6 +78,35 @@ class Fills(NamedTuple):
     fill_price: Any
 
 
+def _field_equal(a: Any, b: Any) -> bool:
+    """One field of two chunk states: equal shapes and values, NaN (NaT) equal to NaN."""
+    if a is None or b is None:
+        return a is b
+    pd = sys.modules.get("pandas")
+    if pd is not None and (isinstance(a, pd.Index) or isinstance(b, pd.Index)):  # (entry / last times)
+        return isinstance(a, pd.Index) and isinstance(b, pd.Index) and a.equals(b)
+    x, y = np.asarray(a), np.asarray(b)
+    if x.shape != y.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        same = x == y
+        if x.dtype.kind in "fc" and y.dtype.kind in "fc":
+            same = same | (np.isnan(x) & np.isnan(y))
+    return bool(np.all(same))
+
+
+def _states_equal(a: Any, b: Any) -> Any:
+    """``a == b`` for two chunk states of one class: every field equal (:func:`_field_equal`)."""
+    if type(a) is not type(b):
+        return NotImplemented
+    return all(_field_equal(x, y) for x, y in zip(a, b))
+
+
+def _states_differ(a: Any, b: Any) -> Any:
+    eq = _states_equal(a, b)
+    return eq if eq is NotImplemented else not eq
+
+
 class FillState(NamedTuple):
     """Where :func:`fill_orders` stands after the bars seen so far (``state=`` for bars that
     arrive in chunks).  Arrays of the orders' broadcast shape:
@@ -87,6 +116,11 @@ class FillState(NamedTuple):
       order at its ``limit`` from bar ``resume`` on), 2 done (filled, or can never fill);
     * ``resume``: for phase 1, the first bar of the limit order (-1 otherwise);
     * ``fill_index``, ``fill_price``: the fills so far (-1 / NaN: none yet).
+
+    Chunk states (FillState, :class:`ExitState`, :class:`SignalState`) compare by value, as
+    :class:`tradekernels.State` does: equal when every field has the same shape and values,
+    NaN (NaT) equal to NaN, so two identical calls and a pickle round trip give equal
+    states.  They are unhashable (their fields are arrays).
     """
 
     seen: int
@@ -94,6 +128,10 @@ class FillState(NamedTuple):
     resume: np.ndarray
     fill_index: np.ndarray
     fill_price: np.ndarray
+
+    __eq__ = _states_equal  # type: ignore[assignment]
+    __ne__ = _states_differ  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
 
 
 _LIVE, _CONVERTED, _DONE = 0, 1, 2
@@ -110,6 +148,11 @@ def _bar_array(name: str, values: Any) -> np.ndarray:
     from .. import _api  # (imports the scans family, which imports this module's package)
 
     pd, pl = sys.modules.get("pandas"), sys.modules.get("polars")
+    if pd is not None and isinstance(values, pd.DataFrame):  # (its rows are bars: never symbols x time)
+        raise TypeError(
+            f"tradekernels.BarIndex: {name} is a DataFrame; DataFrames of one price each (rows: bars, "
+            "columns: symbols) go in a dict {'open': df, 'high': df, 'low': df, 'close': df}"
+        )
     if pd is not None and isinstance(values, pd.Series):
         values = _api.pandas_values(pd, values)
     elif pl is not None and isinstance(values, pl.Series):
@@ -252,13 +295,23 @@ class BarIndex:
 
     @classmethod
     def from_frame(cls, frame: Any) -> BarIndex:
-        """From a DataFrame (or mapping) with columns ``open, high, low, close``."""
+        """From a pandas or polars DataFrame (or a mapping) with columns ``open, high, low,
+        close`` (one bar series), or a dict ``{"open": df, "high": df, "low": df, "close": df}``
+        of pandas DataFrames of one index (rows: the bars) and one set of columns (the
+        symbols): the 2-D bars (symbols x time) of the transposed frames, ``col`` = the
+        column's position."""
+        framed = _dict_of_frames(frame, "BarIndex")
+        if framed is not None:
+            return cls(*framed[2])
+        expected = "tradekernels.BarIndex: expected columns 'open', 'high', 'low', 'close'"
+        names = frame if isinstance(frame, dict) else getattr(frame, "columns", None)
+        missing = [] if names is None else [c for c in _OHLC if c not in names]
+        if missing:  # (pandas, polars, a dict: one error, never the container's own)
+            raise ValueError(f"{expected} (missing {', '.join(map(repr, missing))})")
         try:
-            cols = [frame[c] for c in ("open", "high", "low", "close")]
+            cols = [frame[c] for c in _OHLC]
         except (KeyError, TypeError, IndexError) as e:
-            raise ValueError(
-                f"tradekernels.BarIndex: expected columns 'open', 'high', 'low', 'close' ({e!r})"
-            ) from None
+            raise ValueError(f"{expected} ({e!r})") from None
         return cls(*cols)
 
     @property
@@ -292,22 +345,25 @@ class BarIndex:
         return f"BarIndex(symbols={self.symbols}, n={self.n})"
 
 
-def _as_index(bars_or_index: Any) -> BarIndex:
+def _as_index(bars_or_index: Any, fn: str = "fill_orders") -> BarIndex:
+    """The BarIndex of the bars given to the public function ``fn`` (named in its errors)."""
     if isinstance(bars_or_index, BarIndex):
         return bars_or_index
     if isinstance(bars_or_index, (tuple, list)):
         if len(bars_or_index) != 4:
             raise ValueError(
-                _err(f"bars must be (open, high, low, close), got a sequence of {len(bars_or_index)}")
+                f"tradekernels.{fn}: bars must be (open, high, low, close), "
+                f"got a sequence of {len(bars_or_index)}"
             )
         return BarIndex(*bars_or_index)
+    framed = _dict_of_frames(bars_or_index, fn)
+    if framed is not None:
+        return BarIndex(*framed[2])
     if hasattr(bars_or_index, "columns") or isinstance(bars_or_index, dict):
         return BarIndex.from_frame(bars_or_index)
     raise TypeError(
-        _err(
-            f"expected a BarIndex, an (open, high, low, close) tuple or a DataFrame, "
-            f"got {type(bars_or_index).__name__}"
-        )
+        f"tradekernels.{fn}: expected a BarIndex, an (open, high, low, close) tuple, a DataFrame "
+        f"or a dict of DataFrames, got {type(bars_or_index).__name__}"
     )
 
 
@@ -447,8 +503,8 @@ def fill_orders(
     """First fill of every order: ``(fill_index, fill_price)``.
 
     ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
-    tuple ``(open, high, low, close)`` or a DataFrame with those columns.
-    The order arguments broadcast against each other:
+    tuple ``(open, high, low, close)``, or a DataFrame or dict of DataFrames as
+    :meth:`BarIndex.from_frame` reads them.  The order arguments broadcast against each other:
 
     * ``start`` (integers): first live bar;
     * ``side``: +1 buy, -1 sell (anything else raises ValueError);
@@ -798,8 +854,8 @@ def exit_orders(
     """The exit of every position: ``(exit_idx, exit_price, reason)``.
 
     ``bars_or_index``: a :class:`BarIndex` (build it once and reuse it), a
-    tuple ``(open, high, low, close)`` or a DataFrame with those columns.
-    The position arguments broadcast against each other:
+    tuple ``(open, high, low, close)``, or a DataFrame or dict of DataFrames as
+    :meth:`BarIndex.from_frame` reads them.  The position arguments broadcast against each other:
 
     * ``entry_idx`` (integers in ``[0, n)``): the entry bar;
     * ``entry_price``: the entry price (None: the entry bar's close, or its
@@ -855,7 +911,7 @@ def exit_orders(
             state,
         )
         return res if return_state else res[0]
-    idx = _as_index(bars_or_index)
+    idx = _as_index(bars_or_index, "exit_orders")
     n = idx.n
     e = _as_exit(_int_array, "entry_idx", entry_idx)
     if e.size and (e.min() < 0 or e.max() >= n):
@@ -934,6 +990,8 @@ class ExitState(NamedTuple):
     * ``stop``, ``target``, ``frac``: its fixed stop level, target level and trailing
       fraction (NaN: none), set from the entry price when it enters;
     * ``exit_idx``, ``exit_price``, ``reason``: the exits so far (-1 / NaN / ``NONE``).
+
+    Compares by value, NaN equal to NaN, and is unhashable, as :class:`FillState`.
     """
 
     seen: int
@@ -945,6 +1003,10 @@ class ExitState(NamedTuple):
     exit_idx: np.ndarray
     exit_price: np.ndarray
     reason: np.ndarray
+
+    __eq__ = _states_equal  # type: ignore[assignment]
+    __ne__ = _states_differ  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _nmin_a(acc: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -1000,7 +1062,7 @@ def _exit_chunk(
     the best usable bar it checked (the first of equal ones, as the twin's
     strict comparison keeps)."""
     sl_stop, tsl_stop, tp_stop, sl_trail, sl_price, tp_price = stops
-    idx = _as_index(bars_or_index)
+    idx = _as_index(bars_or_index, "exit_orders")
     n = idx.n
     e = _as_exit(_int_array, "entry_idx", entry_idx)
     if e.size and e.min() < 0:
@@ -1274,6 +1336,32 @@ def _terr(msg: str) -> str:
     return f"tradekernels.trades_from_signals: {msg}"
 
 
+def _signal_values(name: str, values: Any) -> Any:
+    """The values of a pandas / polars signal container: those of a boolean dtype (NumPy
+    bool, nullable ``boolean``, ``bool[pyarrow]``, polars Boolean) as NumPy bools, a missing
+    value refused (ValueError: no guess at what NA means); other dtypes as they are (refused
+    by :func:`_signal_array`).  Anything else is returned unchanged."""
+    pd, pl = sys.modules.get("pandas"), sys.modules.get("polars")
+    if pd is not None and isinstance(values, (pd.Series, pd.DataFrame, pd.api.extensions.ExtensionArray)):
+        dtypes = list(values.dtypes) if isinstance(values, pd.DataFrame) else [values.dtype]
+        if not dtypes or not all(pd.api.types.is_bool_dtype(d) for d in dtypes):
+            return values.to_numpy()
+        missing = bool(np.asarray(pd.isna(values)).any())
+    elif pl is not None and isinstance(values, pl.Series):
+        if values.dtype != pl.Boolean:
+            return values.to_numpy()
+        missing = values.null_count() > 0
+    else:
+        return values
+    if missing:
+        raise ValueError(
+            _terr(f"{name} has missing values (NA / null); a signal is True or False: fill them first")
+        )
+    return (
+        values.to_numpy() if pl is not None and isinstance(values, pl.Series) else values.to_numpy(dtype=bool)
+    )
+
+
 def _signal_array(name: str, values: Any, shape: Tuple[int, ...]) -> np.ndarray:
     a = np.asarray(values)
     if a.dtype != np.bool_:
@@ -1362,10 +1450,13 @@ def trades_from_signals(
     from boolean signals, stops as in :func:`exit_orders`.
 
     ``bars_or_index``: a :class:`BarIndex` (1-D bars, or 2-D symbols x time),
-    a tuple ``(open, high, low, close)``, a DataFrame with those columns, or a
-    dict ``{"open": df, "high": df, "low": df, "close": df}`` of DataFrames with
-    one index (the bars' timestamps) and one set of columns (the symbols);
-    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none);
+    a tuple ``(open, high, low, close)``, or a DataFrame or dict
+    ``{"open": df, "high": df, "low": df, "close": df}`` of DataFrames as
+    :meth:`BarIndex.from_frame` reads them (the frames' index: the bars'
+    timestamps; their columns: the symbols);
+    ``entries`` / ``exits``: booleans of the bars' shape (``exits=None``: none;
+    NumPy bool, or a pandas / polars boolean dtype such as the nullable ``"boolean"``:
+    a missing value there is a ValueError, fill it first; integers are refused);
     with a dict of DataFrames, DataFrames of the same index and columns (or
     arrays of their ``(bars, symbols)`` shape).
     ``price="close"`` (default): orders at the close of the signal bar;
@@ -1392,9 +1483,11 @@ def trades_from_signals(
     ``entry_price``, ``exit_idx``, ``exit_price``, ``exit_reason`` (an
     :class:`ExitReason` code: SIGNAL, SL, TSL, TP or END), ``return`` (after
     fees on both sides and slippage), ``duration_bars``), sorted by col and
-    entry; a DataFrame (with ``entry_time`` / ``exit_time`` from the index)
-    when the bars are a DataFrame, and also a ``symbol`` column (the column name
-    of the trade's series) when they are a dict of DataFrames.
+    entry; a pandas DataFrame (with ``entry_time`` / ``exit_time`` from the index)
+    when the bars are a pandas DataFrame, and also a ``symbol`` column (the column
+    name of the trade's series) when they are a dict of DataFrames.  A polars
+    DataFrame has no index: its trades are the structured array (as
+    :func:`fill_orders` / :func:`exit_orders` return NumPy for it).
 
     Bars in chunks: ``trades, st = trades_from_signals(chunk, entries, exits, ...,
     state=st, return_state=True)`` (``st=None`` first; the same parameters each
@@ -1406,20 +1499,21 @@ def trades_from_signals(
     The records of all calls, concatenated, are those of one call over all the
     bars, bit for bit.
     """
-    framed = _dict_of_frames(bars_or_index)
-    frame = bars_or_index if hasattr(bars_or_index, "columns") else None
+    framed = _dict_of_frames(bars_or_index, "trades_from_signals")
+    pd = sys.modules.get("pandas")  # (a polars frame has no index: records, as for arrays)
+    frame = bars_or_index if pd is not None and isinstance(bars_or_index, pd.DataFrame) else None
     if framed is not None:  # {"open": df, ...}: columns are symbols, rows are bars
         idx = BarIndex(*framed[2])
         entries = _frame_signals("entries", entries, framed)
         exits = None if exits is None else _frame_signals("exits", exits, framed)
     else:
-        idx = _as_index(bars_or_index)
+        idx = _as_index(bars_or_index, "trades_from_signals")
     shape = idx.open.shape
-    ent = _signal_array("entries", getattr(entries, "values", entries), shape)
+    ent = _signal_array("entries", _signal_values("entries", entries), shape)
     ext = (
         np.zeros(shape, dtype=bool)
         if exits is None
-        else _signal_array("exits", getattr(exits, "values", exits), shape)
+        else _signal_array("exits", _signal_values("exits", exits), shape)
     )
     params, fee = _signal_params(
         side, price, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, fees, reenter_on_exit_bar
@@ -1529,6 +1623,8 @@ class SignalState(NamedTuple):
       bars end is marked, reason END);
     * ``entry_time``, ``last_time``: for DataFrame bars, pandas Indexes of one label per
       bar series: the open trade's entry time and the last bar's time (None for arrays).
+
+    Compares by value, NaN (NaT) equal to NaN, and is unhashable, as :class:`FillState`.
     """
 
     seen: int
@@ -1542,6 +1638,10 @@ class SignalState(NamedTuple):
     last_close: np.ndarray
     entry_time: Any
     last_time: Any
+
+    __eq__ = _states_equal  # type: ignore[assignment]
+    __ne__ = _states_differ  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _trade_records(trades: Tuple[np.ndarray, ...], side: int, fee: float) -> np.ndarray:
@@ -1608,10 +1708,12 @@ def _trade_frame(rec: np.ndarray, index: Any, columns: Any, state: Any, new_stat
 _OHLC = ("open", "high", "low", "close")
 
 
-def _dict_of_frames(bars: Any) -> Any:
+def _dict_of_frames(bars: Any, fn: str) -> Any:
     """``(index, columns, (open, high, low, close) as (symbols, time) float64)`` when ``bars``
-    is a mapping of the four names to DataFrames (rows: bars, columns: symbols) of one index
-    and one set of columns; None for any other bars."""
+    is a dict of the four names to pandas DataFrames (rows: bars, columns: symbols) of one
+    index and one set of columns; None for any other bars.  The one reader of this layout
+    (BarIndex.from_frame, fill_orders, exit_orders, trades_from_signals); errors name
+    ``tradekernels.<fn>``."""
     pd = sys.modules.get("pandas")
     if (
         pd is None
@@ -1624,7 +1726,8 @@ def _dict_of_frames(bars: Any) -> Any:
         f = bars[k]
         if not (f.index.equals(first.index) and f.columns.equals(first.columns)):
             raise ValueError(
-                _terr(f"bars['{k}'] must have the index and columns of bars['open'] (one bar grid)")
+                f"tradekernels.{fn}: bars['{k}'] must have the index and columns of bars['open'] "
+                "(one bar grid)"
             )
     arrays = tuple(bars[k].to_numpy(dtype=np.float64, na_value=np.nan).T for k in _OHLC)
     return first.index, first.columns, arrays
@@ -1638,8 +1741,7 @@ def _frame_signals(name: str, values: Any, framed: Any) -> np.ndarray:
     if pd is not None and isinstance(values, pd.DataFrame):
         if not (values.index.equals(index) and values.columns.equals(columns)):
             raise ValueError(_terr(f"{name} must have the index and columns of the bar DataFrames"))
-        values = values.to_numpy()
-    a = np.asarray(values)
+    a = np.asarray(_signal_values(name, values))
     if a.shape != (len(index), len(columns)):
         raise ValueError(
             _terr(

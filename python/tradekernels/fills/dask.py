@@ -201,7 +201,7 @@ def exit_orders(
     blocks compute.
     """
     timed = _time_chunked_bars(bars_or_index, "exit_orders")
-    idx = None if timed is not None else _fills._as_index(bars_or_index)
+    idx = None if timed is not None else _fills._as_index(bars_or_index, "exit_orders")
     for name, v, codes in (
         ("same_bar", same_bar, _core.SAME_BAR),
         ("entry_at", entry_at, _core.ENTRY_AT),
