@@ -1,0 +1,129 @@
+"""Session functions on pandas containers and the Calendar's value equality: a DataFrame of
+timestamps (one column per series, time down the rows) runs down each column and comes back
+as a DataFrame; ``session_start(axis=)`` as the scans and ``tkd.session_start``; integer and
+nullable-integer Series are epoch counts (``unit=``) as integer arrays are; equal Calendars
+compare and hash equal."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import tradekernels as tk
+
+pd = pytest.importorskip("pandas")
+
+MIN = 60 * 10**9
+ELEMENTWISE = ("session_mask", "session_index", "session_label", "minutes_into_session")
+ALL = ELEMENTWISE + ("session_start",)
+
+
+def ny() -> tk.Calendar:
+    return tk.Calendar("America/New_York", "09:30", "16:00", holidays=["2024-07-04"])
+
+
+def _frame() -> pd.DataFrame:
+    """Three series of minutes over two sessions, in three kinds of column (naive = UTC,
+    tz-aware in another zone, another unit) and with NaT."""
+    a = pd.date_range("2024-01-02 14:00", periods=2000, freq="min")  # naive: UTC
+    b = (a + pd.Timedelta("7min")).tz_localize("UTC").tz_convert("Asia/Tokyo")
+    c = pd.Series(a - pd.Timedelta("3h")).dt.as_unit("s")
+    c.iloc[[0, 1, 1999]] = pd.NaT  # (all first or all last: assume_sorted holds)
+    return pd.DataFrame({"a": a, "b": b, "c": c.to_numpy()}, index=pd.RangeIndex(10, 2010, name="bar"))
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Calendar value equality
+# ---------------------------------------------------------------------------------------------
+
+_SPEC = dict(
+    tz="America/New_York",
+    open="09:30",
+    close="16:00",
+    weekdays=(0, 1, 2, 3, 4),
+    holidays=["2024-07-04", "2024-12-25"],
+    early_closes={"2024-07-03": "13:00"},
+    late_opens={"2024-03-11": "10:30"},
+    breaks=[("12:00", "12:30")],
+)
+
+
+def test_equal_calendars_compare_and_hash_equal():
+    a, b = tk.Calendar(**_SPEC), tk.Calendar(**_SPEC)
+    assert a == b and not (a != b) and hash(a) == hash(b)
+    assert tk.Calendar("UTC", "09:00", "16:00") == tk.Calendar("UTC", "09:00", "16:00")
+    # the same values spelled otherwise: order, strings vs objects, duplicates
+    import datetime as dt
+
+    c = tk.Calendar(
+        "America/New_York",
+        dt.time(9, 30),
+        "16:00:00",
+        weekdays=[4, 3, 2, 1, 0, 0],
+        holidays=[dt.date(2024, 12, 25), "2024-07-04", "2024-07-04"],
+        early_closes={dt.date(2024, 7, 3): dt.time(13)},
+        late_opens={"2024-03-11": "10:30"},
+        breaks=[("12:00", "12:30")],
+    )
+    assert c == a and hash(c) == hash(a)
+    assert len({a, b, c}) == 1 and {a: 1}[b] == 1
+    assert a.replace() == a and a.replace() is not a
+    assert pickle.loads(pickle.dumps(a)) == a
+    assert tk.Calendar(**a.spec()) == a
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"tz": "America/Chicago"},
+        {"tz": "US/Eastern"},  # the same rules under another key: the key defines the calendar
+        {"open": "09:31"},
+        {"close": "15:59"},
+        {"weekdays": (0, 1, 2, 3)},
+        {"holidays": ["2024-07-04"]},
+        {"early_closes": {"2024-07-03": "13:30"}},
+        {"early_closes": {}},
+        {"late_opens": {"2024-03-12": "10:30"}},
+        {"breaks": []},
+        {"breaks": [("12:00", "12:15")]},
+    ],
+    ids=lambda d: next(iter(d)),
+)
+def test_calendars_differing_in_one_field_are_not_equal(change):
+    a, b = tk.Calendar(**_SPEC), tk.Calendar(**{**_SPEC, **change})
+    assert a != b and not (a == b)
+    assert len({a, b}) == 2
+
+
+def test_calendar_equality_with_other_types_and_tables():
+    a = tk.Calendar(**_SPEC)
+    assert a != "America/New_York" and a != a.spec() and a is not None
+    assert (a == object()) is False
+    b = tk.Calendar(**_SPEC)
+    # equal calendars keep their own table caches, and answer alike whatever their ranges
+    a.table("2000-01-01", "2001-01-01")
+    assert b._table is None or b._table is not a._table
+    ts = pd.date_range("2024-07-02 13:00", periods=3000, freq="min")
+    by_cal = {a: tk.session_label(ts, a)}
+    np.testing.assert_array_equal(by_cal[b].to_numpy(), tk.session_label(ts, b).to_numpy())
+    assert a.table().first.year == 2000 and b.table().first.year == 2024
+
+
+def test_exchange_calendars_equality():
+    pytest.importorskip("exchange_calendars")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        x1 = tk.Calendar.from_exchange_calendars("XNYS", "2024-01-01", "2024-03-31")
+        x2 = tk.Calendar.from_exchange_calendars(
+            "XNYS", "2024-01-01", "2024-06-30"
+        )  # its table's range differs
+        cmes = tk.Calendar.from_exchange_calendars("CMES", "2024-01-01", "2024-03-31")
+        back = pickle.loads(pickle.dumps(x1))
+    assert x1 == x2 and hash(x1) == hash(x2) and back == x1
+    assert x1 != cmes
+    plain = tk.Calendar(x1.tz, x1.open, x1.close, weekdays=x1.weekdays)  # the informational model
+    assert x1 != plain and plain != x1
