@@ -35,6 +35,76 @@ def _frame() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
+# 3. Integer Series (and nullable Int64) are epoch counts, as integer arrays
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_integer_series_are_epoch_counts(name):
+    cal = ny()
+    idx = pd.date_range("2024-01-02 14:00", periods=900, freq="min").as_unit("ns")
+    s = pd.Series(idx, index=pd.RangeIndex(5, 905), name="t")
+    want = getattr(tk, name)(s, cal)
+    f = getattr(tk, name)
+    for unit, ints in (("ns", idx.asi8), ("us", idx.as_unit("us").asi8), ("s", idx.as_unit("s").asi8)):
+        for dtype in ("int64", "Int64", "int64[pyarrow]" if _has_pyarrow() else "int64"):
+            si = pd.Series(ints, index=s.index, name="t", dtype=dtype)
+            got = f(si, cal, unit=unit)
+            assert isinstance(got, pd.Series) and got.index.equals(s.index) and got.name == "t"
+            np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(), err_msg=f"{unit} {dtype}")
+            np.testing.assert_array_equal(got.to_numpy(), f(np.asarray(ints), cal, unit=unit))
+    s32 = pd.Series((idx.asi8 // 10**9).astype(np.int32), index=s.index)  # int32 seconds
+    np.testing.assert_array_equal(f(s32, cal, unit="s").to_numpy(), want.to_numpy())
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_nullable_integer_na_is_nat(name):
+    cal = ny()
+    idx = pd.date_range("2024-01-02 14:00", periods=600, freq="min").as_unit("ns")
+    holes = [0, 30, 31, 200, 599]
+    dt_nat = pd.Series(idx).copy()
+    dt_nat.iloc[holes] = pd.NaT
+    ints = pd.Series(idx.asi8, dtype="Int64")
+    ints.iloc[holes] = pd.NA
+    f = getattr(tk, name)
+    want = f(dt_nat, cal)
+    got = f(ints, cal)
+    assert isinstance(got, pd.Series) and got.index.equals(ints.index)
+    np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())
+    assert ints.isna().sum() == len(holes)  # the input is not written to
+    all_na = pd.Series([pd.NA] * 3, dtype="Int64")
+    np.testing.assert_array_equal(f(all_na, cal).to_numpy(), f(pd.Series([pd.NaT] * 3, dtype="M8[ns]"), cal))
+
+
+def test_integer_series_errors():
+    cal = ny()
+    with pytest.raises(
+        TypeError, match=r"^tradekernels\.session_mask: expected a datetime or integer Series"
+    ):
+        tk.session_mask(pd.Series([1.0]), cal)
+    with pytest.raises(
+        TypeError, match=r"^tradekernels\.session_mask: expected a datetime or integer Series"
+    ):
+        tk.session_mask(pd.Series([True, False]), cal)
+    with pytest.raises(
+        TypeError, match=r"^tradekernels\.session_mask: expected a datetime or integer Series"
+    ):
+        tk.session_mask(pd.Series([True, None], dtype="boolean"), cal)
+    with pytest.raises(ValueError, match=r"^tradekernels\.session_mask: unit must be one of"):
+        tk.session_mask(pd.Series([1, 2]), cal, unit="h")
+    with pytest.raises(OverflowError, match=r"^tradekernels\.session_mask: integer timestamps beyond"):
+        tk.session_mask(pd.Series([2**64 - 1], dtype="UInt64"), cal)
+
+
+def _has_pyarrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
 # 4. Calendar value equality
 # ---------------------------------------------------------------------------------------------
 

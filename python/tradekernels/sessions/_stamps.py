@@ -104,9 +104,14 @@ def _timestamps_of(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
         if isinstance(x, pd.DatetimeIndex):
             return (*_pandas_stamps(x, name), (x, None, True))
         if isinstance(x, pd.Series):
-            if not isinstance(x.dtype, pd.DatetimeTZDtype) and x.dtype.kind != "M":
-                raise TypeError(f"tradekernels.{name}: expected a datetime Series, got dtype {x.dtype}")
-            return (*_pandas_stamps(pd.DatetimeIndex(x), name), (x.index, x.name, False))
+            kind = _series_kind(pd, x)
+            if kind == "M":
+                return (*_pandas_stamps(pd.DatetimeIndex(x), name), (x.index, x.name, False))
+            if kind == "i":  # epoch counts, as an integer array (NA: NaT)
+                return _series_ints(x, name), 0, (x.index, x.name, False)
+            raise TypeError(
+                f"tradekernels.{name}: expected a datetime or integer Series, got dtype {x.dtype}"
+            )
         if isinstance(x, pd.Index) and not isinstance(x, pd.DatetimeIndex):
             raise TypeError(
                 f"tradekernels.{name}: expected a DatetimeIndex, got {type(x).__name__} of dtype {x.dtype}"
@@ -132,13 +137,36 @@ def _timestamps_of(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
     if kind == "M":
         return (*_stamps(a, name), None)
     if kind in "iu":
-        if kind == "u" and a.size and a.dtype.itemsize >= 8 and int(a.max()) > 2**63 - 1:
-            raise OverflowError(f"tradekernels.{name}: integer timestamps beyond int64 nanoseconds")
-        return a.astype(np.int64, copy=False), 0, None
+        return _int_counts(a, name), 0, None
     raise TypeError(
         f"tradekernels.{name}: expected timestamps (datetime64, int64 epoch nanoseconds, "
         f"pandas DatetimeIndex / Series), got dtype {a.dtype}"
     )
+
+
+def _series_kind(pd: Any, x: Any) -> str:
+    """The kind of a Series' timestamps: "M" datetime (tz-aware or not), "i" integer (NumPy,
+    nullable or pyarrow integers; not bools), "" neither."""
+    dt = x.dtype
+    if isinstance(dt, pd.DatetimeTZDtype) or dt.kind == "M":
+        return "M"
+    return "i" if dt.kind in "iu" else ""
+
+
+def _series_ints(x: Any, name: str) -> np.ndarray:
+    """An integer Series' values as int64 counts (checked as an integer array is); NA -> NaT."""
+    dt = x.dtype
+    if isinstance(dt, np.dtype):
+        return _int_counts(x.to_numpy(), name)
+    na = np.asarray(x.isna(), dtype=bool)
+    vals = _int_counts(x.to_numpy(dtype=dt.numpy_dtype, na_value=0), name)
+    return np.where(na, np.int64(_NAT), vals) if na.any() else vals
+
+
+def _int_counts(a: np.ndarray, name: str) -> np.ndarray:
+    if a.dtype.kind == "u" and a.size and a.dtype.itemsize >= 8 and int(a.max()) > 2**63 - 1:
+        raise OverflowError(f"tradekernels.{name}: integer timestamps beyond int64 nanoseconds")
+    return a.astype(np.int64, copy=False)
 
 
 def _pandas_stamps(idx: Any, name: str) -> Tuple[np.ndarray, int]:

@@ -29,8 +29,10 @@ rounded up, which is exact; values outside the ns range raise OverflowError), in
 counts in ``unit=`` ``"ns"`` (default), ``"us"``, ``"ms"`` or ``"s"``: pandas 3's ``asi8``
 is microseconds, so pass ``unit="us"`` or the DatetimeIndex itself), a pandas ``DatetimeIndex`` or datetime
 Series (tz-aware: converted to UTC; tz-naive: taken to be UTC -- as are
-naive NumPy datetimes), or a scalar of any of these kinds (also
-``datetime.datetime``: aware or naive-UTC).  NaT (and the int64 minimum)
+naive NumPy datetimes), an integer Series (epoch counts in ``unit=``, as
+integer arrays; NumPy, nullable ``Int64`` or pyarrow integers, NA read as
+NaT), or a scalar of any of these kinds (also ``datetime.datetime``: aware
+or naive-UTC).  NaT (and the int64 minimum)
 is never in a session: False / -1.  Floats, bools, strings, timedeltas and
 objects raise TypeError.  Output: NumPy arrays of the input's shape
 (``session_start`` runs along the last axis); pandas in -> a pandas Series
