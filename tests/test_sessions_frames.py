@@ -35,6 +35,133 @@ def _frame() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
+# 1. session_start on a DataFrame runs down each column; axis=
+# ---------------------------------------------------------------------------------------------
+
+
+def test_session_start_on_a_dataframe_runs_down_each_column():
+    ts = pd.date_range("2024-01-02 14:30", periods=3, freq="30min")
+    df = pd.DataFrame({"a": ts, "b": ts})
+    cal = tk.Calendar("America/New_York", "09:30", "16:00")
+    got = tk.session_start(df, cal)
+    assert isinstance(got, pd.DataFrame)
+    assert got.index.equals(df.index) and got.columns.equals(df.columns)
+    assert got.to_numpy().tolist() == [[True, True], [False, False], [False, False]]
+
+
+@pytest.mark.parametrize("sorted_", [False, True])
+def test_session_start_frame_equals_each_column(sorted_):
+    cal, df = ny(), _frame()
+    got = tk.session_start(df, cal, assume_sorted=sorted_)
+    for col in df.columns:
+        want = tk.session_start(df[col], cal)
+        np.testing.assert_array_equal(got[col].to_numpy(), want.to_numpy(), err_msg=col)
+    assert got.to_numpy().sum() == 6  # two sessions in each column
+    # axis=0 / "index" is the default; axis=1 / "columns" runs along the rows (time across)
+    pd.testing.assert_frame_equal(tk.session_start(df, cal, axis="index"), got)
+    tall = pd.DataFrame({"a": df["a"], "b": df["a"] + pd.Timedelta("7min")})  # one dtype: .T keeps it
+    want = tk.session_start(tall, cal)
+    pd.testing.assert_frame_equal(tk.session_start(tall.T, cal, axis=1), want.T)
+    pd.testing.assert_frame_equal(tk.session_start(tall.T, cal, axis="columns"), want.T)
+
+
+def test_session_start_axis_on_arrays_matches_dask_and_the_default():
+    cal = ny()
+    x = np.stack([_frame()["a"].to_numpy(), _frame()["a"].to_numpy() + np.timedelta64(5, "h")])  # (2, n)
+    want = tk.session_start(x, cal)  # default: the last axis
+    np.testing.assert_array_equal(tk.session_start(x, cal, axis=-1), want)
+    np.testing.assert_array_equal(tk.session_start(x, cal, axis=1), want)
+    np.testing.assert_array_equal(tk.session_start(x.T, cal, axis=0), want.T)
+    np.testing.assert_array_equal(tk.session_start(x.T, cal, axis=-2), want.T)
+    x3 = np.stack([x, x[::-1]])  # (2, 2, n) -> time on axis 1
+    np.testing.assert_array_equal(
+        tk.session_start(np.moveaxis(x3, -1, 1), cal, axis=1), np.moveaxis(tk.session_start(x3, cal), -1, 1)
+    )
+    da = pytest.importorskip("dask.array")
+    import tradekernels.dask as tkd
+
+    d = da.from_array(x.T, chunks=(300, 1))
+    np.testing.assert_array_equal(
+        tkd.session_start(d, cal, axis=0).compute(scheduler="sync"), tk.session_start(x.T, cal, axis=0)
+    )
+    # a scalar is a series of one: axis None, 0 or -1
+    t = np.datetime64("2024-01-02T14:30")
+    assert tk.session_start(t, cal) is np.True_ and tk.session_start(t, cal, axis=0) is np.True_
+
+
+@pytest.mark.parametrize("frame", [False, True])
+def test_session_start_state_along_axis_0(frame):
+    """Chunks cut along the time axis (the rows) carry one label per column."""
+    cal, df = ny(), _frame()
+    x = df if frame else df[["a", "c"]].to_numpy()
+    want = tk.session_start(x, cal, axis=0)
+    st, parts = None, []
+    for lo, hi in ((0, 0), (0, 700), (700, 1100), (1100, 2000)):
+        got, st = tk.session_start(x[lo:hi], cal, axis=0, state=st, return_state=True)
+        parts.append(got)
+        assert st.shape == (x.shape[1],)
+    whole = pd.concat(parts) if frame else np.concatenate(parts, axis=0)
+    if frame:
+        pd.testing.assert_frame_equal(whole, want)
+    else:
+        np.testing.assert_array_equal(whole, want)
+    np.testing.assert_array_equal(st, tk.session_start(x, cal, axis=0, return_state=True)[1])
+    assert (st == np.datetime64("2024-01-03")).all()
+
+
+def test_session_start_axis_errors():
+    cal, df = ny(), _frame()
+    x = df[["a"]].to_numpy()
+    with pytest.raises(np.exceptions.AxisError, match=r"^tradekernels\.session_start: axis 2"):
+        tk.session_start(x, cal, axis=2)
+    with pytest.raises(TypeError, match=r"^tradekernels\.session_start: axis must be an integer"):
+        tk.session_start(x, cal, axis="index")
+    with pytest.raises(TypeError, match=r"^tradekernels\.session_start: axis must be an integer"):
+        tk.session_start(x, cal, axis=True)
+    with pytest.raises(
+        ValueError, match=r"^tradekernels\.session_start: axis for a DataFrame must be 0 or 1"
+    ):
+        tk.session_start(df, cal, axis=-1)
+    with pytest.raises(np.exceptions.AxisError, match=r"^tradekernels\.session_start: axis 1"):
+        tk.session_start(df["a"], cal, axis=1)
+    with pytest.raises(ValueError, match=r"^tradekernels\.session_start: state"):
+        tk.session_start(x, cal, axis=0, state=np.array(["2024-01-01"] * 3, dtype="datetime64[D]"))
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. DataFrame in -> DataFrame out (every session function)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("sorted_", [False, True])
+def test_dataframe_in_dataframe_out(name, sorted_):
+    cal, df = ny(), _frame()
+    got = getattr(tk, name)(df, cal, **({"assume_sorted": sorted_} if name != "minutes_into_session" else {}))
+    assert isinstance(got, pd.DataFrame), type(got)
+    assert got.index.equals(df.index) and got.columns.equals(df.columns)
+    assert got.index.name == "bar"
+    for col in df.columns:
+        want = getattr(tk, name)(df[col], cal)
+        np.testing.assert_array_equal(got[col].to_numpy(), want.to_numpy(), err_msg=f"{name} {col}")
+        assert got[col].dtype == want.dtype
+
+
+def test_dataframe_edge_shapes_and_kinds():
+    cal, df = ny(), _frame()
+    empty = tk.session_mask(df.iloc[:, :0], cal)  # no columns
+    assert isinstance(empty, pd.DataFrame) and empty.shape == (2000, 0) and empty.index.equals(df.index)
+    rows0 = tk.session_start(df.iloc[:0], cal)  # no rows
+    assert isinstance(rows0, pd.DataFrame) and rows0.shape == (0, 3)
+    dup = pd.DataFrame(df[["a", "a"]].to_numpy(), columns=["x", "x"])  # duplicate labels: by position
+    assert tk.session_start(dup, cal).to_numpy().sum() == 4
+    with pytest.raises(TypeError, match=r"^tradekernels\.session_mask: column 'f': expected a datetime"):
+        tk.session_mask(df.assign(f=1.5), cal)
+    with pytest.raises(TypeError, match=r"^tradekernels\.session_label: column 'b': expected a datetime"):
+        tk.session_label(df.assign(b=True), cal)
+
+
+# ---------------------------------------------------------------------------------------------
 # 3. Integer Series (and nullable Int64) are epoch counts, as integer arrays
 # ---------------------------------------------------------------------------------------------
 
@@ -74,6 +201,8 @@ def test_nullable_integer_na_is_nat(name):
     assert ints.isna().sum() == len(holes)  # the input is not written to
     all_na = pd.Series([pd.NA] * 3, dtype="Int64")
     np.testing.assert_array_equal(f(all_na, cal).to_numpy(), f(pd.Series([pd.NaT] * 3, dtype="M8[ns]"), cal))
+    frame = pd.DataFrame({"i": ints, "d": dt_nat})  # integer and datetime columns together
+    np.testing.assert_array_equal(f(frame, cal)["i"].to_numpy(), want.to_numpy())
 
 
 def test_integer_series_errors():
