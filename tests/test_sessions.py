@@ -848,7 +848,7 @@ def test_bad_other():
         tk.session_mask(np.array([0]), "XNYS")
     with pytest.raises(TypeError, match="DatetimeIndex"):
         tk.session_mask(pd.Index([1.0, 2.0]), cal)
-    with pytest.raises(TypeError, match="datetime Series"):
+    with pytest.raises(TypeError, match="datetime or integer Series"):
         tk.session_mask(pd.Series([1.0]), cal)
     with pytest.raises(OverflowError, match="range"):
         tk.session_mask(np.array(["2300-01-01"], dtype="datetime64[s]"), cal)

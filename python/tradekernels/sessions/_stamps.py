@@ -3,14 +3,16 @@ and the pandas wrapping of results.
 
 Timestamps travel as (int64 counts, ns per count): a datetime64[us] array
 or DatetimeIndex is read in place, and the session table is scaled to its
-unit instead (SessionTable._kernel_args), which is exact.
+unit instead (SessionTable._kernel_args), which is exact.  A DataFrame is
+read column by column (each column as a Series: datetime, tz-aware or
+integer) into one (rows, columns) array, time down the rows as pandas has it.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import sys
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -86,6 +88,9 @@ def _timestamps(x: Any, name: str, unit: str = "ns") -> Tuple[np.ndarray, int, A
     step = UNITS.get(unit) if isinstance(unit, str) else None
     if step is None:
         raise ValueError(f"tradekernels.{name}: unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(x, pd.DataFrame):
+        return _frame_stamps(pd, x, name, unit)
     got = _timestamps_of(x, name)
     if got[0].dtype.kind in "iu" and got[1] == 0:  # integers: counts of unit
         return got[0], step, got[2]
@@ -104,9 +109,14 @@ def _timestamps_of(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
         if isinstance(x, pd.DatetimeIndex):
             return (*_pandas_stamps(x, name), (x, None, True))
         if isinstance(x, pd.Series):
-            if not isinstance(x.dtype, pd.DatetimeTZDtype) and x.dtype.kind != "M":
-                raise TypeError(f"tradekernels.{name}: expected a datetime Series, got dtype {x.dtype}")
-            return (*_pandas_stamps(pd.DatetimeIndex(x), name), (x.index, x.name, False))
+            kind = _series_kind(pd, x)
+            if kind == "M":
+                return (*_pandas_stamps(pd.DatetimeIndex(x), name), (x.index, x.name, False))
+            if kind == "i":  # epoch counts, as an integer array (NA: NaT)
+                return _series_ints(x, name), 0, (x.index, x.name, False)
+            raise TypeError(
+                f"tradekernels.{name}: expected a datetime or integer Series, got dtype {x.dtype}"
+            )
         if isinstance(x, pd.Index) and not isinstance(x, pd.DatetimeIndex):
             raise TypeError(
                 f"tradekernels.{name}: expected a DatetimeIndex, got {type(x).__name__} of dtype {x.dtype}"
@@ -132,13 +142,64 @@ def _timestamps_of(x: Any, name: str) -> Tuple[np.ndarray, int, Any]:
     if kind == "M":
         return (*_stamps(a, name), None)
     if kind in "iu":
-        if kind == "u" and a.size and a.dtype.itemsize >= 8 and int(a.max()) > 2**63 - 1:
-            raise OverflowError(f"tradekernels.{name}: integer timestamps beyond int64 nanoseconds")
-        return a.astype(np.int64, copy=False), 0, None
+        return _int_counts(a, name), 0, None
     raise TypeError(
         f"tradekernels.{name}: expected timestamps (datetime64, int64 epoch nanoseconds, "
         f"pandas DatetimeIndex / Series), got dtype {a.dtype}"
     )
+
+
+def _series_kind(pd: Any, x: Any) -> str:
+    """The kind of a Series' timestamps: "M" datetime (tz-aware or not), "i" integer (NumPy,
+    nullable or pyarrow integers; not bools), "" neither."""
+    dt = x.dtype
+    if isinstance(dt, pd.DatetimeTZDtype) or dt.kind == "M":
+        return "M"
+    return "i" if dt.kind in "iu" else ""
+
+
+def _series_ints(x: Any, name: str) -> np.ndarray:
+    """An integer Series' values as int64 counts (checked as an integer array is); NA -> NaT."""
+    dt = x.dtype
+    if isinstance(dt, np.dtype):
+        return _int_counts(x.to_numpy(), name)
+    na = np.asarray(x.isna(), dtype=bool)
+    vals = _int_counts(x.to_numpy(dtype=dt.numpy_dtype, na_value=0), name)
+    return np.where(na, np.int64(_NAT), vals) if na.any() else vals
+
+
+def _int_counts(a: np.ndarray, name: str) -> np.ndarray:
+    if a.dtype.kind == "u" and a.size and a.dtype.itemsize >= 8 and int(a.max()) > 2**63 - 1:
+        raise OverflowError(f"tradekernels.{name}: integer timestamps beyond int64 nanoseconds")
+    return a.astype(np.int64, copy=False)
+
+
+class _Frame(NamedTuple):
+    """How to give a result back as a DataFrame (its rows are the input's rows)."""
+
+    index: Any
+    columns: Any
+
+
+def _frame_stamps(pd: Any, x: Any, name: str, unit: str) -> Tuple[np.ndarray, int, Any]:
+    """A DataFrame's columns (each a Series of timestamps) as one (rows, columns) int64 array,
+    a transposed view of (columns, rows) rows: time is contiguous down each column."""
+    cols: List[Tuple[np.ndarray, int]] = []
+    for j in range(x.shape[1]):  # by position: column labels may repeat
+        col = x.iloc[:, j]
+        if not _series_kind(pd, col):
+            raise TypeError(
+                f"tradekernels.{name}: column {x.columns[j]!r}: expected a datetime or integer "
+                f"Series, got dtype {col.dtype}"
+            )
+        v, step, _ = _timestamps(col, name, unit)
+        cols.append((v, step))
+    steps = {s for _, s in cols}
+    if len(steps) > 1:  # columns of several units: all in ns
+        cols = [(_to_ns(v, s, name), 1) for v, s in cols]
+    step = cols[0][1] if cols else 1
+    vals = np.stack([v for v, _ in cols]) if cols else np.empty((0, x.shape[0]), dtype=np.int64)
+    return vals.T, step, _Frame(x.index, x.columns)
 
 
 def _pandas_stamps(idx: Any, name: str) -> Tuple[np.ndarray, int]:
@@ -149,6 +210,8 @@ def _pandas_stamps(idx: Any, name: str) -> Tuple[np.ndarray, int]:
 def _wrap(res: np.ndarray, meta: Any, name: str) -> Any:
     if meta is None:
         return res if res.ndim else res[()]
-    index, sname, from_index = meta
     pd = sys.modules["pandas"]
+    if isinstance(meta, _Frame):
+        return pd.DataFrame(res, index=meta.index, columns=meta.columns, copy=False)
+    index, sname, from_index = meta
     return pd.Series(res, index=index, name=name if from_index else sname, copy=False)

@@ -29,16 +29,22 @@ rounded up, which is exact; values outside the ns range raise OverflowError), in
 counts in ``unit=`` ``"ns"`` (default), ``"us"``, ``"ms"`` or ``"s"``: pandas 3's ``asi8``
 is microseconds, so pass ``unit="us"`` or the DatetimeIndex itself), a pandas ``DatetimeIndex`` or datetime
 Series (tz-aware: converted to UTC; tz-naive: taken to be UTC -- as are
-naive NumPy datetimes), or a scalar of any of these kinds (also
-``datetime.datetime``: aware or naive-UTC).  NaT (and the int64 minimum)
-is never in a session: False / -1.  Floats, bools, strings, timedeltas and
-objects raise TypeError.  Output: NumPy arrays of the input's shape
-(``session_start`` runs along the last axis); pandas in -> a pandas Series
-out, indexed by the DatetimeIndex or by the Series' own index.
+naive NumPy datetimes), an integer Series (epoch counts in ``unit=``, as
+integer arrays; NumPy, nullable ``Int64`` or pyarrow integers, NA read as
+NaT), a DataFrame of such columns (one column per series, time down the
+rows; the columns may differ in kind, zone and unit), or a scalar of any
+of these kinds (also ``datetime.datetime``: aware or naive-UTC).  NaT (and
+the int64 minimum) is never in a session: False / -1.  Floats, bools,
+strings, timedeltas and objects raise TypeError.  Output: NumPy arrays of
+the input's shape (``session_start`` runs along ``axis``: by default the
+last axis of an array, down each column of a DataFrame, as the scans);
+pandas in -> pandas out: a Series indexed by the DatetimeIndex or by the
+Series' own index, a DataFrame with the input's index and columns.
 
 **Sorted input.**  ``assume_sorted=True`` (``session_mask``, ``session_index``,
 ``session_label``, ``session_start``) promises that the timestamps are
-sorted ascending along the last axis (NaT, if any, all first or all last):
+sorted ascending along the time axis (the last axis of an array, down each
+column of a DataFrame, ``session_start``'s ``axis``; NaT, if any, all first or all last):
 the kernel then searches each session's bounds in them and fills the runs in
 between, reading O(sessions x log n) timestamps instead of all n.  As with
 ``numpy.searchsorted`` or ``numpy.isin(..., assume_unique=True)``, a broken
@@ -69,7 +75,7 @@ import numpy as np
 
 from .. import _backend, ufuncs
 from . import reference as _ref
-from ._stamps import _ns_range, _timestamps, _to_ns, _wrap
+from ._stamps import _Frame, _ns_range, _timestamps, _to_ns, _wrap
 from .calendar import Calendar
 from .table import SessionTable
 
@@ -186,16 +192,43 @@ def _rows_of(labels: np.ndarray, t: SessionTable) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
+def _time_axis(name: str, axis: Any, ndim: int, frame: bool) -> int:
+    """The time axis as a non-negative index: ``axis`` of the scans' convention (None: the
+    last axis of an array, the rows of a DataFrame: axis 0 / "index"; 1 / "columns")."""
+    if frame:
+        if axis is None or isinstance(axis, str):
+            axis = {None: 0, "index": 0, "columns": 1}.get(axis, axis)
+        if (
+            not isinstance(axis, (int, np.integer))
+            or isinstance(axis, (bool, np.bool_))
+            or axis not in (0, 1)
+        ):
+            raise ValueError(f"tradekernels.{name}: axis for a DataFrame must be 0 or 1, got {axis!r}")
+        return int(axis)
+    if axis is None:
+        return max(ndim, 1) - 1
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
+        raise TypeError(f"tradekernels.{name}: axis must be an integer, got {axis!r}")
+    nd = max(ndim, 1)  # a scalar is a series of one
+    if not -nd <= axis < nd:
+        raise np.exceptions.AxisError(int(axis), nd, f"tradekernels.{name}")
+    return int(axis) % nd
+
+
 def _compute(
-    name: str, x: Any, cal: Calendar, assume_sorted: bool, unit: str = "ns"
-) -> Tuple[np.ndarray, np.ndarray, int, Any]:
-    """(result array, timestamps as counts, ns per count, pandas wrapping) of one kernel.
+    name: str, x: Any, cal: Calendar, assume_sorted: bool, unit: str = "ns", axis: Any = None
+) -> Tuple[np.ndarray, np.ndarray, int, Any, int]:
+    """(result array, timestamps as counts, ns per count, pandas wrapping, time axis) of one
+    kernel; the result and the counts have the time axis last (:func:`_finish` puts it back).
 
     ``session_index`` and ``session_label`` are compared as labels (rows depend on the
     table's range); ``session_label`` is ``session_index`` read through its own snapshot."""
     _check_cal(cal, name)
     sorted_ = _is_sorted(x, assume_sorted)
     vals, step, meta = _timestamps(x, name, unit)
+    ax = _time_axis(name, axis, vals.ndim, isinstance(meta, _Frame))
+    if vals.ndim > 1 and ax != vals.ndim - 1:
+        vals = np.moveaxis(vals, ax, -1)  # a view; the kernels read strided input
     kernel = "session_index" if name == "session_label" else name
     by_label = kernel == "session_index"
 
@@ -221,12 +254,21 @@ def _compute(
             _backend.compare(name, [nat[0]], [ref[0]], 0)
 
     got = _backend.dispatch(native, reference, check)
-    return (labels(got) if name == "session_label" else got[0]), vals, step, meta
+    return (labels(got) if name == "session_label" else got[0]), vals, step, meta, ax
 
 
-def _run(name: str, x: Any, cal: Calendar, assume_sorted: bool = False, unit: str = "ns") -> Any:
-    res, _, _, meta = _compute(name, x, cal, assume_sorted, unit)
+def _finish(res: np.ndarray, ax: int, meta: Any, name: str) -> Any:
+    """A result with the time axis last, back at ``ax`` and as the input's kind."""
+    if res.ndim > 1 and ax != res.ndim - 1:
+        res = np.moveaxis(res, -1, ax)
     return _wrap(res, meta, name)
+
+
+def _run(
+    name: str, x: Any, cal: Calendar, assume_sorted: bool = False, unit: str = "ns", axis: Any = None
+) -> Any:
+    res, _, _, meta, ax = _compute(name, x, cal, assume_sorted, unit, axis)
+    return _finish(res, ax, meta, name)
 
 
 def session_mask(ts: Any, cal: Calendar, *, assume_sorted: bool = False, unit: str = "ns") -> Any:
@@ -265,31 +307,40 @@ def session_start(
     ts: Any,
     cal: Calendar,
     *,
+    axis: Any = None,
     assume_sorted: bool = False,
     state: Any = None,
     return_state: bool = False,
     unit: str = "ns",
 ) -> Any:
-    """True at the first timestamp of each session in a sorted series (bool; along the last axis).
+    """True at the first timestamp of each session in a sorted series (bool; along ``axis``).
 
     Precisely: an in-session timestamp whose session differs from that of
     the previous in-session timestamp (out-of-session timestamps and NaT are
     False and are skipped).  Semantics:
     :func:`tradekernels.sessions.reference.session_start`.
 
-    Chunks: ``state`` is the label (datetime64[D], NaT for none; one per
-    series for 2-D input) of the session of the last in-session timestamp
+    ``axis`` is the time axis, as for the scans and
+    :func:`tradekernels.dask.session_start`: for arrays the last axis by
+    default (rows are series); for a DataFrame down each column (``0`` /
+    ``"index"``, the default: one column per series, time down the rows) or
+    along each row (``1`` / ``"columns"``).  ``assume_sorted=True``
+    promises sorted timestamps along it.
+
+    Chunks (cut along ``axis``): ``state`` is the label (datetime64[D], NaT
+    for none; one per series -- the input's shape without ``axis`` -- for 2-D
+    input or a DataFrame) of the session of the last in-session timestamp
     before this chunk; with ``return_state=True`` the call returns
     ``(result, state)`` for the next chunk, so chunked calls concatenate to
     the whole-series answer.  (The other session kernels answer each
     timestamp on its own and need no state.)
     """
     if state is None and not return_state:
-        return _run("session_start", ts, cal, assume_sorted, unit)
-    res, vals, step, meta = _compute("session_start", ts, cal, assume_sorted, unit)
+        return _run("session_start", ts, cal, assume_sorted, unit, axis)
+    res, vals, step, meta, ax = _compute("session_start", ts, cal, assume_sorted, unit, axis)
     res = np.array(res, dtype=bool)  # its own (writable) copy
     new = _carry_start(res, vals, step, cal, state)
-    out = _wrap(res, meta, "session_start")
+    out = _finish(res, ax, meta, "session_start")
     return (out, new) if return_state else out
 
 

@@ -8,9 +8,10 @@ from .calendar import Calendar
 
 __all__ = ["session_mask", "session_index", "session_label", "session_start", "minutes_into_session"]
 
-_TS = Union[npt.ArrayLike, _dt.datetime, pd.Timestamp]
+_TS = Union[npt.ArrayLike, _dt.datetime, pd.Timestamp, pd.DataFrame]
 
-# pandas in -> pd.Series out; arrays -> arrays; scalars -> NumPy scalars.
+# pandas in -> pandas out (Series -> pd.Series, DataFrame -> pd.DataFrame); arrays -> arrays;
+# scalars -> NumPy scalars.
 def session_mask(ts: _TS, cal: Calendar, *, assume_sorted: bool = ..., unit: str = ...) -> Any: ...
 def session_index(ts: _TS, cal: Calendar, *, assume_sorted: bool = ..., unit: str = ...) -> Any: ...
 def session_label(ts: _TS, cal: Calendar, *, assume_sorted: bool = ..., unit: str = ...) -> Any: ...
@@ -18,6 +19,7 @@ def session_start(
     ts: _TS,
     cal: Calendar,
     *,
+    axis: Any = ...,
     assume_sorted: bool = ...,
     state: Any = ...,
     return_state: bool = ...,

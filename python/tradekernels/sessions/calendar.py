@@ -63,6 +63,12 @@ class Calendar:
     session table (:meth:`table`) is built lazily and cached; a Calendar is
     safe to share between threads (a rebuild swaps in a new immutable
     table; every kernel call uses one table snapshot from start to end).
+
+    Calendars compare (and hash) by value: two calendars are equal when
+    their time zone key, open, close, weekdays, holidays, early closes, late
+    opens and breaks are (a Calendar is immutable); the cached table is not
+    part of it.  Calendars from :meth:`from_exchange_calendars` are equal
+    when built for the same calendar name, whatever their table's range.
     """
 
     def __init__(
@@ -159,6 +165,36 @@ class Calendar:
 
     def __reduce__(self) -> Any:
         return (_from_spec, (self.spec(),))  # the table is rebuilt on first use
+
+    # -- value equality ------------------------------------------------------------
+
+    def _identity(self) -> Tuple[Any, ...]:
+        """What defines the sessions: the zone's key, open / close, weekdays, holidays, early
+        closes, late opens and breaks (the cached table and its range do not count)."""
+        return (
+            self.tz.key if self.tz.key is not None else self.tz,  # (a zone read from a file: itself)
+            self.open,
+            self.close,
+            self.weekdays,
+            self.holidays,
+            frozenset(self.early_closes.items()),
+            frozenset(self.late_opens.items()),
+            self.breaks,
+        )
+
+    def _eq_key(self) -> Tuple[Any, ...]:
+        key = self.__dict__.get("_key")
+        if key is None:  # computed once (the fields never change; a race computes equal keys)
+            key = self._key = (type(self), self._identity())
+        return key
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Calendar):
+            return NotImplemented
+        return self is other or self._eq_key() == other._eq_key()
+
+    def __hash__(self) -> int:
+        return hash(self._eq_key())
 
     # -- model ---------------------------------------------------------------
 

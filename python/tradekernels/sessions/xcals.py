@@ -126,6 +126,10 @@ class ExchangeCalendar(Calendar):
     def spec(self) -> Dict[str, Any]:
         return {"exchange_calendars": self.name}
 
+    def _identity(self) -> Tuple[Any, ...]:
+        # exchange_calendars' sessions of that name, whatever range the table covers
+        return (self.name,)
+
     def __repr__(self) -> str:
         t = self._table
         rng = f"{t.first}..{t.last}" if t is not None else "not built"
