@@ -91,15 +91,18 @@ def run_ufunc(uf: np.ufunc, x, **kw) -> Tuple[np.ndarray, ...]:
         return as_tuple(uf(x, **kw))
 
 
-def native(kernel: Kernel, x, path: Optional[str] = None, **kw) -> Tuple[np.ndarray, ...]:
-    """The native ufunc of ``kernel`` (default SIMD path, or ``path``) on ``x``."""
-    uf = getattr(ufuncs, kernel.name) if path is None else path_ufuncs(path)[kernel.name]
+def native(
+    kernel: Kernel, x, path: Optional[str] = None, stream_min_bytes: int = 0, **kw
+) -> Tuple[np.ndarray, ...]:
+    """The native ufunc of ``kernel`` (default SIMD path, or ``path``, with the streaming
+    threshold ``stream_min_bytes`` when > 0) on ``x``."""
+    uf = getattr(ufuncs, kernel.name) if path is None else path_ufuncs(path, stream_min_bytes)[kernel.name]
     return run_ufunc(uf, x, **kw)
 
 
 @functools.cache
-def path_ufuncs(path: str):
-    return ufuncs.for_path(path)
+def path_ufuncs(path: str, stream_min_bytes: int = 0):
+    return ufuncs.for_path(path, stream_min_bytes=stream_min_bytes)
 
 
 def out_dtype(kind: str, float_dtype) -> np.dtype:

@@ -377,7 +377,11 @@ def test_comparison_helpers_detect_differences():
 # --------------------------------------------------------------------------
 
 #: past the streaming-store threshold (half the detected last-level cache), odd tail
-LARGE_N = max(_core.stream_min_bytes() // 8 + 13, 1 << 17)
+# Past the streaming threshold: the large tests' ufuncs stream from STREAM_MIN bytes on
+# (ufuncs.for_path(path, stream_min_bytes=)), so LARGE_N does not follow the machine's cache
+# (a VM reporting a 480 MiB L3 made it 31 million elements).
+STREAM_MIN = 1 << 19
+LARGE_N = STREAM_MIN // 8 * 2 + 13
 
 
 def _sysfs_llc_bytes():
@@ -398,6 +402,15 @@ def _sysfs_llc_bytes():
         size = int(size.rstrip("KMG")) * mult
         best = size if best is None or size > best else best
     return best
+
+
+def test_a_streaming_threshold_can_be_given():
+    """``for_path(path, stream_min_bytes=)``: the threshold the large tests use (0: the
+    detected one); below 4096 bytes refused."""
+    assert len(ufuncs.for_path("scalar", stream_min_bytes=STREAM_MIN)) == len(ufuncs.for_path("scalar"))
+    for bad in (1, 4095, -1):
+        with pytest.raises(ValueError, match="stream_min"):
+            ufuncs.for_path("scalar", stream_min_bytes=bad)
 
 
 def test_stream_threshold_follows_the_detected_cache():
@@ -424,7 +437,7 @@ def test_simd_path_matches_scalar_large(path, kernel, large_walk):
     stores) and in place."""
     x = large_walk
     ref = native(kernel, x, path="scalar")
-    got = native(kernel, x, path=path)
+    got = native(kernel, x, path=path, stream_min_bytes=STREAM_MIN)
     for j, (a, b) in enumerate(zip(got, ref)):
         assert_bits_identical(a, b, f"{kernel.name} n={LARGE_N} output {j}")
     if not kernel.scan:
@@ -433,11 +446,11 @@ def test_simd_path_matches_scalar_large(path, kernel, large_walk):
         for offset in range(8):  # output start 0, 8, ..., 56 bytes past an allocation
             buf = np.zeros(LARGE_N + 8, dtype=r.dtype)
             out = buf[offset : offset + LARGE_N]
-            native(kernel, x, path=path, out=(out,))
+            native(kernel, x, path=path, stream_min_bytes=STREAM_MIN, out=(out,))
             assert_bits_identical(out, r, f"{kernel.name} out offset {offset}")
         if r.dtype == x.dtype:
             y = x.copy()
-            native(kernel, y, path=path, out=(y,))
+            native(kernel, y, path=path, stream_min_bytes=STREAM_MIN, out=(y,))
             assert_bits_identical(y, r, f"{kernel.name} in place")
 
 

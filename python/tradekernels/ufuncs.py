@@ -66,12 +66,16 @@ def available_paths() -> list[str]:
     return list(_core.available_paths())
 
 
-def for_path(path: str) -> Mapping[str, np.ufunc]:
+def for_path(path: str, *, stream_min_bytes: int = 0) -> Mapping[str, np.ufunc]:
     """A fresh ``{name: ufunc}`` mapping whose loops use SIMD ``path``.
 
-    Raises ValueError for an unknown path or one this CPU cannot run.
+    ``stream_min_bytes`` (> 0, at least 4096) replaces the streaming threshold detected
+    from the cache (:func:`tradekernels._core.stream_min_bytes`: outputs from that size on
+    are written with non-temporal stores) in these ufuncs; the tests use it to reach the
+    streaming stores with small arrays.  Raises ValueError for an unknown path or one this
+    CPU cannot run.
     """
-    return MappingProxyType(_core.make_ufuncs(path))
+    return MappingProxyType(_core.make_ufuncs(path, int(stream_min_bytes)))
 
 
 def _default_path() -> str:

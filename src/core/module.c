@@ -243,13 +243,27 @@ static PyObject *tk_make_ufunc(const tk_kernel *k, int path, npy_intp stream_min
     return uf;
 }
 
-static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *arg)
+/* make_ufuncs(path, stream_min=0): stream_min > 0 replaces the detected streaming
+ * threshold in the new ufuncs' loop data (tests reach the streaming stores with
+ * small arrays on a machine whose last-level cache is large). */
+static PyObject *tk_make_ufuncs(PyObject *Py_UNUSED(self), PyObject *args)
 {
+    PyObject *arg;
+    Py_ssize_t want = 0;
+    if (!PyArg_ParseTuple(args, "O|n:make_ufuncs", &arg, &want)) {
+        return NULL;
+    }
+    if (want != 0 && want < TK_STREAM_MIN_OVERRIDE) {
+        PyErr_Format(PyExc_ValueError,
+                     "make_ufuncs: stream_min must be 0 (detected) or >= %d bytes, got %zd",
+                     (int)TK_STREAM_MIN_OVERRIDE, want);
+        return NULL;
+    }
     const int path = tk_parse_path(arg);
     if (path < 0) {
         return NULL;
     }
-    const npy_intp stream_min = tk_stream_min_bytes();
+    const npy_intp stream_min = want > 0 ? (npy_intp)want : tk_stream_min_bytes();
     tk_log_loop lg;
     tk_numpy_log(&lg);
     PyObject *d = PyDict_New();
@@ -517,9 +531,10 @@ static PyMethodDef tk_methods[] = {
      "simd_code(path) -> dict: for the kernels with hand-written SSE2 code (drawdowns, "
      "bar_index, exit_orders, trades_from_signals), the code they run on `path`: 'scalar', "
      "'sse2' or (drawdowns) 'avx2'."},
-    {"make_ufuncs", tk_make_ufuncs, METH_O,
-     "make_ufuncs(path) -> dict: a fresh numpy.ufunc per kernel, using SIMD path 'scalar', "
-     "'avx2', 'avx512' or 'avx512_emu'."},
+    {"make_ufuncs", tk_make_ufuncs, METH_VARARGS,
+     "make_ufuncs(path, stream_min=0, /) -> dict: a fresh numpy.ufunc per kernel, using SIMD path "
+     "'scalar', 'avx2', 'avx512' or 'avx512_emu'; stream_min > 0 (bytes) replaces the detected "
+     "streaming threshold."},
     {"core_paths", tk_core_paths, METH_O,
      "core_paths(path) -> dict: per kernel, the path whose cores its ufunc runs on `path` (the "
      "path itself, or the best lower one with cores: avx512 -> avx2 -> scalar)."},

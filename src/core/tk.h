@@ -82,6 +82,9 @@ int tk_cpu_has_path(int path);
  * to a hypervisor, so never per call) and handed to the cores in their loop
  * data (tk_call_stream_min). */
 npy_intp tk_stream_min_bytes(void);
+/* The smallest streaming threshold make_ufuncs(path, stream_min) takes: a streamed
+ * output is longer than any head loop to an aligned store. */
+#define TK_STREAM_MIN_OVERRIDE 4096
 
 /* One row of the generated table (tools/gen_table.py): a declared kernel or
  * the <name>_state variant derived from its carried state. */
