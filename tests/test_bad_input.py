@@ -301,3 +301,13 @@ def test_a_series_takes_axis_index():
     s = pd.Series([1.0, 2.0, 1.5])
     pd.testing.assert_series_equal(tk.drawdown(s, axis="index"), tk.drawdown(s))
     assert tk.max_drawdown(s, axis=0) == tk.max_drawdown(s, axis="index")
+
+
+def test_out_as_a_list_is_refused_as_numpy_does():
+    x = np.array([1.0, 2.0, 1.5])
+    outs = [np.empty((), np.int64) for _ in range(3)] + [np.empty(())]
+    with pytest.raises(TypeError, match="^tradekernels.drawdown_episode: out= must be an array or a tuple"):
+        tk.drawdown_episode(x, out=outs)
+    with pytest.raises(TypeError, match="^tradekernels.drawdown: out= must be an array or a tuple"):
+        tk.drawdown(x, out=[np.empty(3)])
+    assert tk.drawdown_episode(x, out=tuple(outs))[3] is outs[3]

@@ -83,6 +83,15 @@ def test_zero_copy_input_and_bad_input():
     assert tk.underwater_bars(pl.Series("b", [True, False, True])).to_list() == [0, 1, 0]
 
 
+def test_a_decimal_series_is_read_as_float64():
+    """polars Decimal (numeric to polars, no NumPy dtype): each value rounded to float64 once,
+    nulls NaN, as the same Series cast to Float64."""
+    s = pl.Series("d", ["1.50", "2.25", None, "1.75"]).str.to_decimal()
+    got = tk.drawdown(s)
+    assert isinstance(got, pl.Series) and got.name == "d"
+    np.testing.assert_array_equal(got.to_numpy(), tk.drawdown(s.cast(pl.Float64)).to_numpy())
+
+
 def _ohlc(rng, n):
     c = _prices(rng, n)
     o = np.r_[c[0], c[:-1]]

@@ -180,6 +180,8 @@ def _normalize_out(
         shape = lead[:pos] + (arr.shape[ax],) + lead[pos:]
     else:
         shape = lead
+    if isinstance(out, list):  # NumPy's rule: several outputs go in a tuple
+        raise TypeError(f"tradekernels.{name}: out= must be an array or a tuple of arrays, got a list")
     outs = tuple(out) if isinstance(out, tuple) else (out,)
     if len(outs) != len(k.outputs):
         raise ValueError(f"tradekernels.{name}: out= needs {len(k.outputs)} arrays, got {len(outs)}")
@@ -211,8 +213,8 @@ def _polars_values(name: str, pl: Any, x: Any) -> Any:
     """A polars Series as a NumPy array (nulls become NaN; zero-copy when polars allows)."""
     if not (x.dtype.is_numeric() or x.dtype == pl.Boolean):
         raise TypeError(f"tradekernels.{name}: expected a numeric polars Series, got dtype {x.dtype}")
-    if x.dtype == pl.Boolean or (x.dtype.is_integer() and x.null_count()):
-        x = x.cast(pl.Float64)
+    if x.dtype == pl.Boolean or x.dtype == pl.Decimal or (x.dtype.is_integer() and x.null_count()):
+        x = x.cast(pl.Float64)  # (Decimal: NumPy has no such dtype; each value rounded once)
     return x.to_numpy()
 
 
@@ -766,7 +768,7 @@ def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:
         return res[0][()] if len(res) == 1 else Episode(*(r[()] for r in res))
     if k.scan or len(res) == 1:
         return res[0] if (out is not None or res[0].ndim) else res[0][()]
-    return Episode(*(r if r.ndim else r[()] for r in res))
+    return Episode(*(r if (out is not None or r.ndim) else r[()] for r in res))
 
 
 def window_args(name: str, window: Any, min_periods: Any) -> Tuple[int, int]:
