@@ -218,12 +218,22 @@ def npz_contents(src) -> Dict[str, Tuple[str, Tuple[int, ...], bytes]]:
 
 
 def golden(name: str) -> Dict[str, np.ndarray]:
-    """All arrays of ``tests/golden/<name>.npz`` (loaded without pickle)."""
+    """All arrays of ``tests/golden/<name>.npz`` (loaded without pickle), read-only: the file
+    is read once per session (thousands of test items read each file) and no test may
+    change what the next one reads."""
     path = GOLDEN_DIR / f"{name}.npz"
     if not path.is_file():
         pytest.fail(f"missing golden file {path}; run `python tools/make_golden.py`")
+    return dict(_golden_arrays(path))
+
+
+@functools.cache
+def _golden_arrays(path: Path) -> Tuple[Tuple[str, np.ndarray], ...]:
     with np.load(path, allow_pickle=False) as z:
-        return {key: z[key] for key in z.files}
+        items = tuple((key, z[key]) for key in z.files)
+    for _, a in items:
+        a.flags.writeable = False
+    return items
 
 
 def golden_cases(name: str) -> Tuple[str, ...]:
