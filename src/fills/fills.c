@@ -1510,7 +1510,8 @@ static int tk_opt_double(PyObject *o, double *v, const char *name)
     }
     *v = PyFloat_AsDouble(o);
     if (*v == -1.0 && PyErr_Occurred()) {
-        PyErr_Format(PyExc_TypeError, "Bracket: %s must be a number or None", name);
+        PyErr_Format(PyExc_TypeError, "tradekernels.stream.Bracket: %s must be a number or None",
+                     name);
         return -1;
     }
     return 0;
@@ -1536,14 +1537,14 @@ static int tk_bracket_init(PyObject *op, PyObject *args, PyObject *kwds)
         return -1;
     }
     if (side != 1 && side != -1) {
-        PyErr_Format(PyExc_ValueError, "Bracket: side must be +1 (long) or -1 (short), got %d",
+        PyErr_Format(PyExc_ValueError,
+                     "tradekernels.stream.Bracket: side must be +1 (long) or -1 (short), got %d",
                      side);
         return -1;
     }
     if (sl < 0.0 || tsl < 0.0 || tp < 0.0 || !(slip >= 0.0 && slip < 1.0)) {
-        PyErr_SetString(
-            PyExc_ValueError,
-            "Bracket: sl_stop, tsl_stop, tp_stop must be >= 0 (or None) and slippage in [0, 1)");
+        PyErr_SetString(PyExc_ValueError, "tradekernels.stream.Bracket: sl_stop, tsl_stop, tp_stop "
+                                          "must be >= 0 (or None) and slippage in [0, 1)");
         return -1;
     }
     npy_int64 sb;
@@ -1557,8 +1558,10 @@ static int tk_bracket_init(PyObject *op, PyObject *args, PyObject *kwds)
         sb = TK_SAME_BAR_OPEN;
     }
     else {
-        PyErr_Format(PyExc_ValueError,
-                     "Bracket: same_bar must be 'stop', 'take' or 'open', got '%s'", same);
+        PyErr_Format(
+            PyExc_ValueError,
+            "tradekernels.stream.Bracket: same_bar must be 'stop', 'take' or 'open', got '%s'",
+            same);
         return -1;
     }
     /* the levels exactly as tk_exit_one computes them */

@@ -37,7 +37,7 @@ def _is_nat(v: Any) -> bool:
     return pd is not None and v is pd.NaT
 
 
-def parse_time(v: Any, what: str, where: str = "Calendar") -> _dt.time:
+def parse_time(v: Any, what: str, where: str = "tradekernels.Calendar") -> _dt.time:
     """A wall-clock time of day; errors name ``what`` (the argument) and what is allowed."""
     if _is_nat(v):
         raise ValueError(f"{where}: {what} must be {_TIMES}, got NaT")
@@ -59,7 +59,7 @@ def parse_time(v: Any, what: str, where: str = "Calendar") -> _dt.time:
     raise TypeError(f"{where}: {what} must be {_TIMES}, got {type(v).__name__}")
 
 
-def parse_date(v: Any, what: str, where: str = "Calendar") -> _dt.date:
+def parse_date(v: Any, what: str, where: str = "tradekernels.Calendar") -> _dt.date:
     """A local date; errors name ``what`` (the argument) and what is allowed."""
     if _is_nat(v):
         raise ValueError(f"{where}: {what} must be {_DATES}, got NaT")
@@ -103,13 +103,13 @@ def parse_tz(tz: Any) -> zoneinfo.ZoneInfo:
     if not isinstance(tz, str):
         name = getattr(tz, "key", None) or getattr(tz, "zone", None)
         if not isinstance(name, str):
-            raise TypeError(f"Calendar: tz must be an IANA time zone name, got {tz!r}")
+            raise TypeError(f"tradekernels.Calendar: tz must be an IANA time zone name, got {tz!r}")
         tz = name
     try:
         return zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a name too long
         raise ValueError(
-            f"Calendar: unknown time zone {tz!r} (expected an IANA name such as 'America/New_York')"
+            f"tradekernels.Calendar: unknown time zone {tz!r} (expected an IANA name such as 'America/New_York')"
         ) from None
 
 

@@ -91,11 +91,15 @@ class Calendar:
         wd = set()
         for w in weekdays:
             if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or not 0 <= int(w) <= 6:
-                raise ValueError(f"Calendar: weekdays must be integers 0 (Monday) .. 6 (Sunday), got {w!r}")
+                raise ValueError(
+                    f"tradekernels.Calendar: weekdays must be integers 0 (Monday) .. 6 (Sunday), got {w!r}"
+                )
             wd.add(int(w))
         self.weekdays = frozenset(wd)
         if isinstance(holidays, (str, _dt.date)):
-            raise TypeError("Calendar: holidays must be a collection of dates, not a single date")
+            raise TypeError(
+                "tradekernels.Calendar: holidays must be a collection of dates, not a single date"
+            )
         self.holidays = frozenset(parse_date(h, "holidays (each entry)") for h in holidays)
 
         def in_session(t: _dt.time, lo_ok: bool, hi_ok: bool) -> bool:
@@ -108,7 +112,7 @@ class Calendar:
             tt = parse_time(t, f"early_closes[{dd}]")
             if not in_session(tt, False, True):
                 raise ValueError(
-                    f"Calendar: early close {tt} on {dd} is not inside the regular session "
+                    f"tradekernels.Calendar: early close {tt} on {dd} is not inside the regular session "
                     f"{self.open}-{self.close}"
                 )
             ecs[dd] = tt
@@ -119,12 +123,14 @@ class Calendar:
             tt = parse_time(t, f"late_opens[{dd}]")
             if not in_session(tt, True, False):
                 raise ValueError(
-                    f"Calendar: late open {tt} on {dd} is not inside the regular session "
+                    f"tradekernels.Calendar: late open {tt} on {dd} is not inside the regular session "
                     f"{self.open}-{self.close}"
                 )
             ec = self.early_closes.get(dd)
             if ec is not None and rel_us(tt, self.open) >= rel_us(ec, self.open):
-                raise ValueError(f"Calendar: late open {tt} on {dd} is not before its early close {ec}")
+                raise ValueError(
+                    f"tradekernels.Calendar: late open {tt} on {dd} is not before its early close {ec}"
+                )
             los[dd] = tt
         self.late_opens: Mapping[_dt.date, _dt.time] = MappingProxyType(los)
 
@@ -133,18 +139,20 @@ class Calendar:
             try:
                 s, e = item
             except (TypeError, ValueError):
-                raise TypeError(f"Calendar: breaks must be (start, end) pairs, got {item!r}") from None
+                raise TypeError(
+                    f"tradekernels.Calendar: breaks must be (start, end) pairs, got {item!r}"
+                ) from None
             s, e = parse_time(s, "breaks (a start)"), parse_time(e, "breaks (an end)")
             rs, re_ = rel_us(s, self.open), rel_us(e, self.open)
             if not (rs < re_ <= span):
                 raise ValueError(
-                    f"Calendar: break {s}-{e} is not inside the session {self.open}-{self.close}"
+                    f"tradekernels.Calendar: break {s}-{e} is not inside the session {self.open}-{self.close}"
                 )
             brk.append((rs, s, e, re_))
         brk.sort()
         for a, b in zip(brk, brk[1:]):
             if b[0] < a[3]:
-                raise ValueError(f"Calendar: breaks {a[1]}-{a[2]} and {b[1]}-{b[2]} overlap")
+                raise ValueError(f"tradekernels.Calendar: breaks {a[1]}-{a[2]} and {b[1]}-{b[2]} overlap")
         self.breaks: Tuple[Tuple[_dt.time, _dt.time], ...] = tuple((s, e) for _, s, e, _ in brk)
         self._table: Optional[SessionTable] = None
         self._frozen = True
@@ -243,7 +251,7 @@ class Calendar:
         first = _table_date(start, "start") if start is not None else (t.first if t else today)
         last = _table_date(end, "end") if end is not None else (t.last if t else today)
         if first > last:
-            raise ValueError(f"Calendar.table: start {first} is after end {last}")
+            raise ValueError(f"tradekernels.Calendar.table: start {first} is after end {last}")
         if t is not None and t.covers(first, last):
             return t
         with _EXTEND:  # one extension at a time, so the cached table only ever grows
@@ -298,7 +306,9 @@ class Calendar:
 
 
 def _table_date(v: DateLike, what: str) -> _dt.date:
-    return check_date_range(parse_date(v, what, "Calendar.table"), what, "Calendar.table")
+    return check_date_range(
+        parse_date(v, what, "tradekernels.Calendar.table"), what, "tradekernels.Calendar.table"
+    )
 
 
 def _from_spec(spec: Dict[str, Any]) -> Calendar:

@@ -28,14 +28,14 @@ class ExchangeCalendar(Calendar):
             import exchange_calendars as xcals
         except ImportError:
             raise ImportError(
-                "Calendar.from_exchange_calendars needs the optional dependency "
+                "tradekernels.Calendar.from_exchange_calendars needs the optional dependency "
                 "exchange_calendars (pip install exchange_calendars)"
             ) from None
         self._xcals = xcals
         self.name = name
         cls = _factory(xcals, name)
         self._lo, self._hi = lo, hi = _bounds(xcals, name, cls)
-        where = f"Calendar.from_exchange_calendars({name!r})"
+        where = f"tradekernels.Calendar.from_exchange_calendars({name!r})"
         s = parse_date(start, "start", where) if start is not None else None
         e = parse_date(end, "end", where) if end is not None else None
         for what, v in (("start", s), ("end", e)):
@@ -107,7 +107,9 @@ class ExchangeCalendar(Calendar):
         return t
 
     def replace(self, **changes: Any) -> Calendar:
-        raise TypeError("Calendar.replace: an exchange_calendars calendar has no rules to replace")
+        raise TypeError(
+            "tradekernels.Calendar.replace: an exchange_calendars calendar has no rules to replace"
+        )
 
     def __reduce__(self) -> Any:
         t = self._table
@@ -120,7 +122,7 @@ class ExchangeCalendar(Calendar):
         # range (2024 alone costs about what 1999-2027 does), so reading only the missing
         # dates would save nothing, and Calendar.table's whole years miss both sides anyway.
         s, e = max(first - DAY, self._lo), min(last + DAY, self._hi)
-        what = f"Calendar.from_exchange_calendars({self.name!r}): extending to {first} .. {last}"
+        what = f"tradekernels.Calendar.from_exchange_calendars({self.name!r}): extending to {first} .. {last}"
         return self._from_arrays(*_arrays(self._get(s, e, what)), first, last)
 
     def spec(self) -> Dict[str, Any]:
