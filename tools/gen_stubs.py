@@ -44,7 +44,7 @@ def _ufuncs_stub(reg) -> str:
     lines += [
         "",
         "def available_paths() -> list[str]: ...",
-        "def for_path(path: str) -> Mapping[str, np.ufunc]: ...",
+        "def for_path(path: str, *, stream_min_bytes: int = ...) -> Mapping[str, np.ufunc]: ...",
     ]
     return "\n".join(lines) + "\n"
 
