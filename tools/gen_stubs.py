@@ -44,7 +44,7 @@ def _ufuncs_stub(reg) -> str:
     lines += [
         "",
         "def available_paths() -> list[str]: ...",
-        "def for_path(path: str) -> Mapping[str, np.ufunc]: ...",
+        "def for_path(path: str, *, stream_min_bytes: int = ...) -> Mapping[str, np.ufunc]: ...",
     ]
     return "\n".join(lines) + "\n"
 
@@ -128,7 +128,7 @@ _HAND_STREAMS = ["Bracket", "Order", "Drawdowns", "RollingMaxDrawdown", "SignalT
 def _stream_stub(reg) -> str:
     out = [
         NOTE,
-        "from typing import Any, Optional",
+        "from typing import Any, Optional, TypeVar",
         "",
         "from . import _api, _core",
         "from ._state import State",
@@ -143,13 +143,29 @@ def _stream_stub(reg) -> str:
         "    def extend(self, values: Any) -> Any: ...",
         "    def reset(self) -> None: ...",
         "",
+        "# the drawdown family's streams: the batch NaN policy (nan=)",
+        '_S = TypeVar("_S", bound="_NanStream")',
+        "",
+        "class _NanStream(_StreamMixin):",
+        "    def __new__(cls: type[_S], *args: Any, **kw: Any) -> _S: ...",
+        "    def __init__(self, state: Any = ..., *, nan: str = ...) -> None: ...",
+        "",
     ]
+    from tradekernels._api import NAN_POLICY_KERNELS
+
     for k in reg.KERNELS:
         if not k.stream:
             continue
-        out.append(f"class {k.stream}(_StreamMixin, _core.{k.stream}):")
+        mixin = "_NanStream" if k.name in NAN_POLICY_KERNELS else "_StreamMixin"
+        out.append(f"class {k.stream}({mixin}, _core.{k.stream}):")
         if k.name == "drawdown_episode":
             out += ["    @property", "    def episode(self) -> _api.Episode: ...  # type: ignore[override]"]
+        elif k.name == "ulcer_index":
+            out += [
+                "    def __init__(  # type: ignore[override]",
+                "        self, state: Any = ..., *, ddof: int = ..., nan: str = ...",
+                "    ) -> None: ...",
+            ]
         else:
             out.append("    ...")
     out += ["", "class Bracket(_core.Bracket): ..."]
@@ -161,19 +177,15 @@ def _stream_stub(reg) -> str:
     ]
     # drawdowns (records, no ufunc row): hand-written in stream.py
     out += [
-        "class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]",
+        "class Drawdowns(_NanStream, _core.Drawdowns):  # type: ignore[misc]",
         "    def extend(self, values: Any) -> Any: ...",
     ]
     # rolling_max_drawdown (its state is the last window - 1 prices): hand-written in stream.py
     out += [
-        "class RollingMaxDrawdown(_core.RollingMaxDrawdown):",
+        "class RollingMaxDrawdown(_NanStream, _core.RollingMaxDrawdown):  # type: ignore[misc]",
         "    def __init__(  # type: ignore[override]",
-        "        self, window: int, min_periods: Any = ..., state: Any = ...",
+        "        self, window: int, min_periods: Any = ..., state: Any = ..., *, nan: str = ...",
         "    ) -> None: ...",
-        "    @property",
-        "    def state(self) -> State: ...",
-        "    def extend(self, values: Any) -> Any: ...",
-        "    def reset(self) -> None: ...",
     ]
     # trades_from_signals, live (a C object; parameters and state in stream.py)
     out += [

@@ -270,6 +270,17 @@ def prepare(name: str, x: Any, axis: Any) -> Tuple[np.ndarray, int, Tuple[Any, .
     return arr, int(axis), (frame, series, pseries, pd, pl, mask)
 
 
+def ulcer_ddof(sumsq: Any, count: Any, ddof: int) -> np.ndarray:
+    """``ulcer_index`` with ``ddof != 0`` from its state's ``sumsq`` and ``count``
+    (arrays or floats): ``sqrt(sumsq / (count - ddof))``, one subtraction, one
+    division and one ``sqrt`` in float64 (IEEE, so bit-exact), NaN where
+    ``count - ddof <= 0``.  The one formula of :func:`tradekernels.ulcer_index`
+    and of ``tradekernels.stream.UlcerIndex(ddof=)``."""
+    m = count - float(ddof)
+    with np.errstate(all="ignore"):
+        return np.where(m > 0, np.sqrt(sumsq / np.where(m > 0, m, 1.0)), np.nan)
+
+
 def apply_nan_policy(name: str, arr: np.ndarray, axis: int, nan: str, stateful: bool = False) -> np.ndarray:
     """The drawdown family's NaN policy, as an exact pre-pass on the prices
     ``arr`` (time on ``axis``); the kernels then run unchanged.  The twin of

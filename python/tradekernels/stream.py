@@ -21,7 +21,7 @@ class                  ``update(x)`` returns
                        :class:`~tradekernels.Episode` so far (indices count
                        from the first update, or go on from ``state``)
 ``MaxDrawdownDuration`` the longest underwater run so far (int; ``.value``)
-``UlcerIndex``         the ulcer index (``ddof=0``) so far
+``UlcerIndex``         the ulcer index so far (``UlcerIndex(ddof=0)``)
 ``Drawdowns``          the episode this price recovers (a record tuple)
                        or None; ``.active`` is the open one
 ``RollingMaxDrawdown`` the max drawdown of the window ending at ``x``
@@ -53,6 +53,23 @@ class                  ``update(x)`` returns
   state (fast catch-up) and returns its result.
 * Streams pickle (their state) and are not thread-safe (one per thread,
   or a lock).
+* The drawdown family's streams (``Drawdown``, ``MaxDrawdown``,
+  ``UlcerIndex``, ``RollingMaxDrawdown``, ``Drawdowns``) take the batch NaN
+  policy, ``nan="skip" | "ffill" | "zero_return"``
+  (:func:`tradekernels._api.apply_nan_policy`), and ``UlcerIndex`` the batch
+  ``ddof``: each update gives the batch call on the prices so far
+  (``tk.drawdown(prices, nan="ffill")[-1]``, ``tk.ulcer_index(prices,
+  ddof=1)``) bit for bit, and ``.state`` is the chunked batch state
+  (``State("<kernel>@<policy>")``: the kernel's fields, then the policy's
+  carry), so ``state=``, pickles and ``extend`` keep the policy.  The policy
+  runs per update in Python around the C step (one bar of
+  :func:`tradekernels._api.apply_nan_policy_chunk`: ~0.2-0.3 us per update;
+  ``ddof != 0`` ~4 us, NumPy's formula on the state); the default
+  (``nan="skip"``, ``ddof=0``) is the C update alone.  With
+  ``nan="zero_return"`` a NaN before the first price raises ValueError and
+  changes nothing, as the chunked batch call on that bar does (in the batch
+  that bar takes the first price, still to come): drop the leading NaN bars,
+  or use ``nan="ffill"``.
 """
 
 from __future__ import annotations
@@ -63,7 +80,7 @@ from typing import Any, Optional
 import numpy as np
 
 from . import _api, _core, _registry
-from ._state import State, as_state_vector
+from ._state import POLICY_LAYOUTS, State, as_state_vector
 
 __all__ = [k.stream for k in _registry.KERNELS if k.stream] + ["Bracket"]
 
@@ -120,22 +137,250 @@ class _EpisodeMixin:
         return _api.Episode(*super().episode)  # type: ignore[misc]
 
 
-#: kernel -> extra base class of its stream (beyond the C type's own getters)
-_EXTRA = {"drawdown_episode": _EpisodeMixin}
+def _nan_arg(cls: str, nan: Any) -> str:
+    """The ``nan=`` argument of a live class (the batch rules: None is ``"skip"``)."""
+    if nan is None:
+        return "skip"
+    if not isinstance(nan, str) or nan not in _api.NAN_POLICIES:
+        raise ValueError(f"tradekernels.stream.{cls}: nan must be one of {_api.NAN_POLICIES}, got {nan!r}")
+    return nan
+
+
+def _wants_policy(kw: Any) -> bool:
+    """Whether the keywords of a drawdown-family stream need the Python step (:class:`_Policy`)."""
+    nan, ddof = kw.get("nan", "skip"), kw.get("ddof", 0)
+    return not (nan is None or (isinstance(nan, str) and nan == "skip")) or type(ddof) is not int or ddof != 0
+
+
+def _restore(cls: type, args: tuple, kw: dict) -> Any:
+    """Unpickles a stream made with keywords (``nan=``, ``ddof=``)."""
+    return cls(*args, **kw)
+
+
+class _NanStream(_StreamMixin):
+    """The streams of the kernels that take ``nan=`` (:data:`tradekernels._api.NAN_POLICY_KERNELS`).
+
+    ``nan="skip"`` (default) and ``ddof=0`` make an object of the class itself: its
+    ``update`` is the C type's, with no Python step per value.  ``nan="ffill"`` /
+    ``"zero_return"`` (or ``UlcerIndex(ddof=k)``, ``k != 0``) make an object of the
+    class's policy subclass (:func:`_policy_class`), which runs the policy's step
+    (and the ``ddof`` formula) in Python around the C update.  The hooks
+    ``_sname`` (the state's kernel name), ``_load`` (the C state from the
+    kernel's fields), ``_args`` and ``_batch`` are the class's own.
+    """
+
+    __slots__ = ()
+    _nan = "skip"  # the policy subclass keeps these three in slots
+    _ddof = 0
+    _carry: Any = ()
+
+    def __new__(cls, *args: Any, **kw: Any) -> Any:
+        if not issubclass(cls, _Policy) and _wants_policy(kw):
+            cls = _policy_class(cls)
+        return super().__new__(cls)
+
+    def __init__(self, state: Any = None, *, nan: str = "skip") -> None:
+        self._start(state, _nan_arg(type(self).__name__, nan), 0)
+
+    def _sname(self) -> str:
+        return self.kernel
+
+    def _load(self, vec: Optional[tuple]) -> None:
+        super(_StreamMixin, self).__init__(vec)  # type: ignore[call-arg]
+
+    def _args(self) -> tuple:
+        return ()
+
+    def _batch(self, values: Any, state: State) -> Any:
+        data, mask = _api.masked_values(values)  # masked entries are NaN, as pandas NA
+        data = np.asarray(data, dtype=np.float64)
+        arg = data if mask is None else np.ma.masked_array(data, mask=mask)
+        if self._ddof:
+            from .scans.api import ulcer_index
+
+            return ulcer_index(arg, ddof=self._ddof, state=state, return_state=True, nan=self._nan)
+        return _api.call(self.kernel, arg, None, None, state=state, return_state=True, nan=self._nan)
+
+    def _kw(self) -> dict:
+        """The keywords that make this stream again (none for the defaults)."""
+        kw: dict = {} if self._nan == "skip" else {"nan": self._nan}
+        if self._ddof:
+            kw["ddof"] = self._ddof
+        return kw
+
+    def _start(self, state: Any, nan: str, ddof: int) -> None:
+        if nan != "skip" or ddof:
+            raise TypeError(
+                f"tradekernels.stream.{type(self).__name__}: nan= and ddof= choose the object's "
+                "class when it is made; make a new one"
+            )
+        self._load(_vector(self._sname(), state))
+
+    @property
+    def state(self) -> State:
+        """The carried state after the last update (a :class:`tradekernels.State`; with a
+        NaN policy ``"<kernel>@<policy>"``, the kernel's fields then the policy's carry)."""
+        name = self._sname()
+        if self._nan == "skip":
+            return State(name, self.state_vector)  # type: ignore[attr-defined]
+        return State(f"{name}@{self._nan}", self.state_vector + tuple(self._carry))  # type: ignore[attr-defined]
+
+    def extend(self, values: Any) -> Any:
+        """Feed many values at once (the batch C kernel, from the current state, with the
+        stream's ``nan=`` / ``ddof=``); returns what the batch call returns (an array for
+        scans, the result so far for reductions; a masked array in gives a masked array for
+        scans)."""
+        out, st = self._batch(values, self.state)
+        self._start(st, self._nan, self._ddof)
+        return out
+
+    def reset(self) -> None:
+        """Back to the state before the first value (the same ``nan=`` / ``ddof=``)."""
+        self._start(None, self._nan, self._ddof)
+
+    def __reduce__(self):
+        kw = self._kw()
+        args = self._args() + (self.state,)
+        if not kw:
+            return (type(self), args)
+        return (_restore, (type(self)._public, args, kw))  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        kw = "".join(f", {k}={v!r}" for k, v in self._kw().items())
+        return f"tradekernels.stream.{type(self).__name__}({self.state!r}{kw})"
+
+
+class _Policy:
+    """The step of a NaN policy (and of ``UlcerIndex``'s ``ddof``) around the C update.
+
+    Mixed in first by :func:`_policy_class`'s subclasses, whose slots ``_nan``,
+    ``_ddof`` and ``_carry`` (the policy's carry, a list:
+    :data:`tradekernels._state.POLICY_LAYOUTS`) it reads.  One ``update`` is one
+    bar of :func:`tradekernels._api.apply_nan_policy_chunk` (the same IEEE
+    operations in the same order, twin
+    :func:`tradekernels.scans.reference.apply_nan_policy_chunk`), then the C
+    step on that price, then for ``ddof != 0`` :func:`tradekernels._api.ulcer_ddof`
+    on the state: the batch result on the prices so far, bit for bit.
+    """
+
+    __slots__ = ()
+
+    def _start(self, state: Any, nan: str, ddof: int) -> None:
+        name = self._sname()  # type: ignore[attr-defined]
+        k = len(POLICY_LAYOUTS[nan][0]) if nan != "skip" else 0
+        full = _vector(f"{name}@{nan}" if k else name, state)
+        if full is None:
+            vec, carry = None, (POLICY_LAYOUTS[nan][1] if k else ())
+        else:
+            vec, carry = full[: len(full) - k], full[len(full) - k :]
+        self._load(vec)  # type: ignore[attr-defined]
+        self._nan, self._ddof, self._carry = nan, ddof, [float(c) for c in carry]
+
+    def update(self, x: Any) -> Any:
+        """update(x): the batch result for the prices so far, under the stream's ``nan=``
+        (and ``ddof=``)."""
+        nan = self._nan  # type: ignore[attr-defined]
+        if nan == "skip":
+            v = x
+        else:
+            # x as the C update reads it (PyFloat_AsDouble: a str is a TypeError), before
+            # the carry moves; ldexp(x, 0) == x
+            v = x if type(x) is float else math.ldexp(x, 0)
+            c = self._carry  # type: ignore[attr-defined]
+            if nan == "ffill":
+                if v == v:
+                    c[0] = v
+                else:
+                    v = c[0]
+            else:
+                v = self._zero_return(v, c)
+        out = super().update(v)  # type: ignore[misc]
+        if self._ddof:  # type: ignore[attr-defined]
+            sv = self.state_vector  # type: ignore[attr-defined]
+            out = float(_api.ulcer_ddof(sv[1], sv[2], self._ddof))  # type: ignore[attr-defined]
+        return out
+
+    def _zero_return(self, v: float, c: list) -> float:
+        """One bar of ``nan="zero_return"``: ``x0 * prod(1 + r)``, ``r`` this bar's simple
+        return (NaN as 0) against the carried last price."""
+        prev, prod, first = c
+        if first != first:  # no price yet
+            if v != v:
+                raise ValueError(
+                    f"tradekernels.stream.{type(self).__name__}: nan='zero_return': a NaN before the "
+                    "first price cannot be given yet (the batch gives it the first price, still to "
+                    "come: tradekernels._api.apply_nan_policy_chunk); drop the leading NaN bars, or "
+                    "use nan='ffill'"
+                )
+            first = v
+        try:
+            r = v / prev - 1.0
+        except ZeroDivisionError:  # IEEE, as NumPy: x / +-0 is +-inf, NaN for 0 / 0 and NaN / 0
+            q = math.nan if v == 0.0 or v != v else math.copysign(math.inf, v) * math.copysign(1.0, prev)
+            r = q - 1.0
+        if r != r:
+            r = 0.0
+        prod = prod * (1.0 + r)
+        c[0], c[1], c[2] = v, prod, first
+        return prod * first
+
+
+def _policy_class(cls: type) -> type:
+    """The subclass of ``cls`` that ``nan="ffill"`` / ``"zero_return"`` / ``ddof != 0``
+    make (same name; ``isinstance(obj, cls)`` holds), made once per class."""
+    live = cls.__dict__.get("_policy")
+    if live is None:
+        ns = {
+            "__slots__": ("_nan", "_ddof", "_carry"),
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+            "_public": cls,
+        }
+        live = type(cls.__name__, (_Policy, cls), ns)
+        type.__setattr__(cls, "_policy", live)
+    return live
+
+
+class _DdofMixin:
+    """``UlcerIndex(state=None, *, ddof=0, nan="skip")``: the batch ``ddof``."""
+
+    __slots__ = ()
+
+    def __init__(self, state: Any = None, *, ddof: int = 0, nan: str = "skip") -> None:
+        if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)):
+            raise TypeError(
+                f"tradekernels.stream.{type(self).__name__}: ddof must be an integer, got {ddof!r}"
+            )
+        self._start(state, _nan_arg(type(self).__name__, nan), int(ddof))  # type: ignore[attr-defined]
+
+
+#: kernel -> extra base classes of its stream, before the mixin (beyond the C type's own getters)
+_EXTRA = {"drawdown_episode": (_EpisodeMixin,), "ulcer_index": (_DdofMixin,)}
 
 
 def _make(k: _registry.Kernel) -> type:
     """The stream class of kernel ``k`` (declared by its ``stream`` field)."""
-    bases = (_StreamMixin,) + ((_EXTRA[k.name],) if k.name in _EXTRA else ()) + (getattr(_core, k.stream),)
+    mixin = _NanStream if k.name in _api.NAN_POLICY_KERNELS else _StreamMixin
+    bases = _EXTRA.get(k.name, ()) + (mixin, getattr(_core, k.stream))
+    if k.name == "ulcer_index":
+        sig, same = "state=None, *, ddof=0, nan='skip'", " (the same ``ddof=`` and ``nan=``)"
+    elif mixin is _NanStream:
+        sig, same = "state=None, *, nan='skip'", " (the same ``nan=``)"
+    else:
+        sig, same = "state=None", ""
     doc = (
-        f"Live :func:`tradekernels.{k.name}`: ``{k.stream}(state=None)``; ``update(x)`` returns "
-        f"what the batch kernel gives for that bar.  {k.doc.split(chr(10))[0]}"
+        f"Live :func:`tradekernels.{k.name}`: ``{k.stream}({sig})``; ``update(x)`` returns "
+        f"what the batch kernel gives for that bar{same}.  {k.doc.split(chr(10))[0]}"
     )
     return type(k.stream, bases, {"__slots__": (), "kernel": k.name, "__doc__": doc, "__module__": __name__})
 
 
 _CLASSES = {k.stream: _make(k) for k in _registry.KERNELS if k.stream}
 globals().update(_CLASSES)
+for _c in _CLASSES.values():
+    if issubclass(_c, _NanStream):
+        _policy_class(_c)  # made at import: one policy class per stream class, whatever the threads
 
 
 class Bracket(_core.Bracket):
@@ -201,91 +446,94 @@ class Order(_core.Order):
 __all__ = __all__ + ["Order"]
 
 
-class Drawdowns(_StreamMixin, _core.Drawdowns):  # type: ignore[misc]
-    """Live :func:`tradekernels.drawdowns`: ``Drawdowns(state=None)``;
+class Drawdowns(_NanStream, _core.Drawdowns):  # type: ignore[misc]
+    """Live :func:`tradekernels.drawdowns`: ``Drawdowns(state=None, *, nan="skip")``;
     ``update(price)`` returns the episode this price recovers, as a tuple of
     the record fields (``tradekernels.scans.reference.DRAWDOWN_FIELDS``:
     ``peak_idx, valley_idx, end_idx, peak_val, valley_val, end_val, depth,
     status, decline_bars, recovery_bars, duration_bars``), or None;
     ``.active`` is the open episode (``end_idx`` -1) or None.  Indices count
     from the first update (or go on from ``state``).  The episodes
-    returned, then ``.active``, are the batch records of the prices seen."""
+    returned, then ``.active``, are the batch records of the prices seen
+    (``tradekernels.drawdowns(prices, nan=nan)``: ``nan=`` is the batch NaN
+    policy, see the module doc)."""
 
     __slots__ = ()
     kernel = "drawdowns"
 
+    def _batch(self, values: Any, state: State) -> Any:
+        from .scans.records import drawdowns
+
+        return drawdowns(np.asarray(values, dtype=np.float64), state=state, return_state=True, nan=self._nan)
+
     def extend(self, values: Any) -> Any:
         """Feed many prices at once (the batch C code, from the current state);
         returns the records of the episodes they recover (a structured array)."""
-        from .scans.records import drawdowns
-
-        rec, st = drawdowns(np.asarray(values, dtype=np.float64), state=self.state, return_state=True)
-        _core.Drawdowns.__init__(self, _vector(self.kernel, st))
-        return rec
+        return super().extend(values)
 
 
 __all__ = __all__ + ["Drawdowns"]
 
 
-class RollingMaxDrawdown(_core.RollingMaxDrawdown):
+class RollingMaxDrawdown(_NanStream, _core.RollingMaxDrawdown):  # type: ignore[misc]
     """Live :func:`tradekernels.rolling_max_drawdown`: ``RollingMaxDrawdown(window,
-    min_periods=None, state=None)``; ``update(price)`` returns the max drawdown of
-    the window ending at that price, bit for bit the batch result for that bar.
+    min_periods=None, state=None, *, nan="skip")``; ``update(price)`` returns the max
+    drawdown of the window ending at that price, bit for bit the batch result for that
+    bar (``nan=``: the batch NaN policy, see the module doc).
 
     The general loop of the C kernel (src/scans/rolling.inc.h: segment
     summaries, a window holding a zero, negative or infinite price recomputed
     naively) over a ring of the last ``window`` prices, in C: O(1) amortised per
     update on positive prices, no allocation once ``window`` prices have come.
     ``.state`` is the batch state (``State("rolling_max_drawdown/<window>")``: the
-    bars seen and the last ``window - 1`` prices), so a stream can continue a
-    batch call and the other way round.  Computes in float64.  Not thread-safe.
+    bars seen and the last ``window - 1`` prices; ``"rolling_max_drawdown/<window>@<policy>"``
+    with a NaN policy), so a stream can continue a batch call and the other way round.
+    Computes in float64.  Not thread-safe.
     """
 
     __slots__ = ()
+    kernel = "rolling_max_drawdown"
 
-    def __init__(self, window: int, min_periods: Any = None, state: Any = None) -> None:
+    def __init__(self, window: int, min_periods: Any = None, state: Any = None, *, nan: str = "skip") -> None:
         window, mp = _api.window_args("stream.RollingMaxDrawdown", window, min_periods)  # the batch rules
-        vec = None
-        if state is not None:
-            v = as_state_vector(f"rolling_max_drawdown/{int(window)}", state)
-            if v.ndim != 1:
-                raise ValueError(
-                    f"RollingMaxDrawdown: expected the state of one series, got shape {v.shape[:-1]}"
-                )
-            vec = v.tolist()
-        super().__init__(int(window), mp, vec)
+        nan = _nan_arg("RollingMaxDrawdown", nan)
+        _core.RollingMaxDrawdown.__init__(self, int(window), mp)
+        self._start(state, nan, 0)
 
-    @property
-    def state(self) -> State:
-        """The batch state after the last update."""
-        return State(f"rolling_max_drawdown/{self.window}", self.state_vector)
+    def _sname(self) -> str:
+        return f"rolling_max_drawdown/{self.window}"
 
-    def extend(self, values: Any) -> np.ndarray:
-        """Feed many prices at once (the batch C kernel, from the current state)."""
+    def _load(self, vec: Optional[tuple]) -> None:
+        _core.RollingMaxDrawdown.__init__(self, self.window, self.min_periods, vec)
+
+    def _args(self) -> tuple:
+        return (self.window, self.min_periods)
+
+    def _batch(self, values: Any, state: State) -> Any:
         from .scans.api import rolling_max_drawdown
 
-        out, st = rolling_max_drawdown(
+        return rolling_max_drawdown(
             np.asarray(values, dtype=np.float64),
             self.window,
             min_periods=self.min_periods,
-            state=self.state,
+            state=state,
             return_state=True,
+            nan=self._nan,
         )
-        _core.RollingMaxDrawdown.__init__(self, self.window, self.min_periods, st.values.tolist())
-        return out
 
-    def reset(self) -> None:
-        """Back to the state before the first price."""
-        _core.RollingMaxDrawdown.__init__(self, self.window, self.min_periods)
-
-    def __reduce__(self):
-        return (type(self), (self.window, self.min_periods, self.state))
+    def extend(self, values: Any) -> np.ndarray:
+        """Feed many prices at once (the batch C kernel, from the current state)."""
+        return super().extend(values)
 
     def __repr__(self) -> str:
-        return f"tradekernels.stream.RollingMaxDrawdown({self.window}, {self.min_periods}, seen={self.seen})"
+        kw = "".join(f", {k}={v!r}" for k, v in self._kw().items())
+        head = f"tradekernels.stream.RollingMaxDrawdown({self.window}, {self.min_periods}"
+        return f"{head}, seen={self.seen}{kw})"
 
 
 __all__ = __all__ + ["RollingMaxDrawdown"]
+_policy_class(Drawdowns)
+_policy_class(RollingMaxDrawdown)
 
 
 class SignalTrades(_core.SignalTrades):

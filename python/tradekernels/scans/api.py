@@ -27,6 +27,7 @@ from .._api import (
     join_policy_state,
     prepare,
     split_policy_state,
+    ulcer_ddof,
     window_args,
 )
 from .records import drawdowns
@@ -143,11 +144,7 @@ def ulcer_index(
     else:
         x = arr
     _, st = _ulcer_generic(x, axis=ax, state=state, return_state=True, nan=nan)
-    ss, count = st.values[..., 1], st.values[..., 2]
-    m = count - float(ddof)
-    with np.errstate(all="ignore"):
-        vals = np.where(m > 0, np.sqrt(ss / np.where(m > 0, m, 1.0)), np.nan)
-    vals = np.asarray(vals.astype(arr.dtype))
+    vals = np.asarray(ulcer_ddof(st.values[..., 1], st.values[..., 2], ddof).astype(arr.dtype))
     if outs is not None:
         np.copyto(outs[0], vals)
         vals = outs[0]
