@@ -192,3 +192,18 @@ def test_c_type_checks_the_state_length_and_keeps_no_reference(name):
             base(seq).update(1.0)
         gc.collect()
         assert sys.getrefcount(seq) == before
+
+
+@pytest.mark.parametrize("cls", ["Drawdown", "MaxDrawdown", "SimpleReturns", "UlcerIndex"])
+def test_extend_takes_one_series(cls):
+    """``extend`` of 2-D values (or a scalar) names the values, not the state; the stream is
+    unchanged."""
+    s = getattr(tk.stream, cls)()
+    s.update(1.0)
+    before = s.state
+    for bad in (np.ones((2, 2)), 3.0):
+        with pytest.raises(
+            ValueError, match=rf"^tradekernels.stream.{cls}.extend: expected the values of one series"
+        ):
+            s.extend(bad)
+    assert s.state == before

@@ -94,6 +94,15 @@ def _vector(kernel: str, state: Any) -> Optional[tuple]:
     return tuple(float(f) for f in v)
 
 
+def _one_series(obj: Any, values: Any) -> None:
+    """``extend``'s values are one series (1-D): the stream's state is that of one."""
+    if np.ndim(values) != 1:
+        raise ValueError(
+            f"tradekernels.stream.{type(obj).__name__}.extend: expected the values of one series "
+            f"(1-D), got shape {np.shape(values)}"
+        )
+
+
 class _StreamMixin:
     __slots__ = ()
     kernel: str = ""
@@ -110,6 +119,7 @@ class _StreamMixin:
         """Feed many values at once (the batch C kernel, from the current state);
         returns what the batch call returns (an array for scans, the result so far
         for reductions; a masked array in gives a masked array for scans)."""
+        _one_series(self, values)
         data, mask = _api.masked_values(values)  # masked entries are NaN, as pandas NA
         data = np.asarray(data, dtype=np.float64)
         arg = data if mask is None else np.ma.masked_array(data, mask=mask)
@@ -230,6 +240,7 @@ class _NanStream(_StreamMixin):
         stream's ``nan=`` / ``ddof=``); returns what the batch call returns (an array for
         scans, the result so far for reductions; a masked array in gives a masked array for
         scans)."""
+        _one_series(self, values)
         out, st = self._batch(values, self.state)
         self._start(st, self._nan, self._ddof)
         return out

@@ -109,7 +109,8 @@ def parse_tz(tz: Any) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a name too long
         raise ValueError(
-            f"tradekernels.Calendar: unknown time zone {tz!r} (expected an IANA name such as 'America/New_York')"
+            f"tradekernels.Calendar: unknown time zone {tz!r} "
+            "(expected an IANA name such as 'America/New_York')"
         ) from None
 
 
