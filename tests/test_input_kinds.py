@@ -249,7 +249,7 @@ def test_out_must_have_the_result_shape(kernel, mode, state):
 
 
 def test_out_must_be_arrays_of_the_right_count():
-    with pytest.raises(TypeError, match="out= must be a NumPy array, got list"):
+    with pytest.raises(TypeError, match="out= must be an array or a tuple of arrays, got a list"):
         tk.drawdown(np.ones(3), out=[0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="out= needs 4 arrays, got 2"):
         tk.drawdown_episode(np.ones(3), out=(np.empty((), np.int64),) * 2)
