@@ -619,6 +619,36 @@ def test_ulcer_index_ddof_time_chunked_equals_in_memory(data):
             tkd.ulcer_index(da.from_array(x), ddof=bad)
 
 
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    unit=st.sampled_from(["ns", "us", "ms", "s"]),
+    rchunk=st.integers(1, 3),
+    tchunk=st.integers(1, 400),
+    sort=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
+def test_sessions_dask_unit_and_assume_sorted(unit, rchunk, tchunk, sort, seed):
+    """unit= (integer epochs in us / ms / s) and assume_sorted= pass through to the in-memory
+    functions: equal to tk.<name>(ts, cal, unit=...) for every chunking."""
+    cal = _tokyo()
+    per = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}[unit]
+    ts = _stamps(np.random.default_rng(seed), (3, 400)).view(np.int64)
+    ts = np.where(ts == np.iinfo(np.int64).min, ts, ts // per)
+    if sort:
+        ts = np.sort(ts, axis=-1)
+    d = da.from_array(ts, chunks=(rchunk, tchunk))
+    for name in SESSIONS:
+        kw = {"unit": unit}
+        if sort and name != "minutes_into_session":
+            kw["assume_sorted"] = True
+        got = getattr(tkd, name)(d, cal, **kw).compute(scheduler="threads")
+        np.testing.assert_array_equal(got, getattr(tk, name)(ts, cal, **kw), err_msg=f"{name} {unit}")
+    with pytest.raises(ValueError, match="unit must be one of"):
+        tkd.session_mask(d, cal, unit="D")
+    with pytest.raises(ValueError, match="integer timestamps only"):
+        tkd.session_start(da.from_array(ts.view("datetime64[ns]")), cal, unit="us")
+
+
 def _axis_call(mod, name, x, **kw):
     if name == "rolling_max_drawdown":
         return mod.rolling_max_drawdown(x, 4, **kw)
