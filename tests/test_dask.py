@@ -669,3 +669,51 @@ def test_axis_none_is_the_default_axis(name, rng):
     want = tuple(want) if isinstance(want, tuple) else (want,)
     for g, w in zip(dask.compute(*got, scheduler="threads"), want):
         assert np.asarray(g).tobytes() == np.asarray(w).tobytes(), name
+
+
+#: Parameters of a top-level function its dask twin does not take, with the reason.
+#: Nothing else may differ: names, kinds (positional / keyword-only) and defaults.
+DASK_LEAVES_OUT = {
+    "out": "results are new lazy dask arrays; there is no buffer to write into",
+    "state": "the dask functions carry the state between chunks themselves",
+    "return_state": "the dask functions carry the state between chunks themselves",
+    "style": "drawdowns: style='quantstats' frames need pandas input; dask gives records",
+}
+
+
+#: Parameters named otherwise on dask, with the reason.
+DASK_RENAMES = {
+    # tkd.trades_from_signals takes the four bar arrays (chunked along time), never a BarIndex
+    ("trades_from_signals", "bars_or_index"): "bars",
+}
+
+
+def test_dask_signatures_match_the_top_level_twins():
+    import inspect
+
+    for name in tkd.__all__:
+        want = inspect.signature(getattr(tk, name)).parameters
+        got = inspect.signature(getattr(tkd, name)).parameters
+        kept = [
+            (DASK_RENAMES.get((name, p.name), p.name), p.kind, p.default)
+            for p in want.values()
+            if p.name not in DASK_LEAVES_OUT
+        ]
+        assert [(p.name, p.kind, p.default) for p in got.values()] == kept, (
+            f"tradekernels.dask.{name}{inspect.signature(getattr(tkd, name))} vs tradekernels.{name}"
+        )
+
+
+@pytest.mark.parametrize("tchunk", [None, 7, 300])
+def test_fill_orders_dask_col_with_2d_bars(tchunk, rng):
+    """col= (the row of each order for 2-D bars), a dask order argument like the others; the
+    bars in memory or in time chunks; equal to the in-memory fills."""
+    bars, orders = _bars_and_orders(rng, 300, 200)
+    bars2 = tuple(np.stack([b, b[::-1], b * 1.1]) for b in bars)
+    col = rng.integers(0, 3, 200)
+    want = tk.fill_orders(bars2, **orders, col=col)
+    d = {k: da.from_array(v, chunks=64) for k, v in orders.items()}
+    b = bars2 if tchunk is None else tuple(da.from_array(v, chunks=(3, tchunk)) for v in bars2)
+    got = dask.compute(*tkd.fill_orders(b, **d, col=da.from_array(col, chunks=50)), scheduler="threads")
+    for g, w in zip(got, want):
+        assert np.asarray(g).tobytes() == np.asarray(w).tobytes()
