@@ -544,11 +544,14 @@ POLICY_NAMES = ("drawdown", "max_drawdown", "ulcer_index", "rolling_max_drawdown
 def _policy_prices(rng, rows, n, lead_nan, dtype):
     """Prices with NaN bars, zeros and inf, each series starting with ``lead_nan[i]`` NaN
     bars (so a first chunk, or several, may have no price: the zero_return corner) and
-    an all-NaN series when ``lead_nan[i] >= n``."""
+    an all-NaN series when ``lead_nan[i] >= n``; a run of NaN bars inside each series (so
+    a chunk may have no price after chunks that had: the carry crosses it)."""
     x = _prices(rng, (rows, n), np.float64)
     x[rng.random(x.shape) < 0.1] = np.nan
     for i, k in enumerate(lead_nan):
         x[i, :k] = np.nan
+        a = int(rng.integers(0, n))
+        x[i, a : a + int(rng.integers(0, n // 2 + 1))] = np.nan
     return x.astype(dtype)
 
 
