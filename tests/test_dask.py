@@ -480,15 +480,9 @@ def test_drawdowns_dask_equals_in_memory(n, lead, tchunk, rchunk, f32, nan, seed
     dx = da.from_array(x, chunks=tuple(min(rchunk, d) or 1 for d in lead) + (tchunk,))
     got = tkd.drawdowns(dx, nan=nan)
     assert isinstance(got, da.Array) and got.dtype == want.dtype
-    try:
-        res = got.compute(scheduler="threads")
-    except ValueError as err:
-        # the one case chunks cannot do (README, NaN policy): with zero_return, a series whose
-        # first chunk has no price while a later one has (its bars take that price)
-        assert nan == "zero_return" and "no price yet" in str(err)
-        first = np.isnan(x[..., :tchunk]).all(axis=-1)
-        assert (first & ~np.isnan(x).all(axis=-1)).any()
-        return
+    # with zero_return, a series whose first chunk has no price too (dask finds the series'
+    # first price before the chain: test_nan_policy_time_chunked_equals_in_memory)
+    res = got.compute(scheduler="threads")
     assert res.tobytes() == want.tobytes()
     # top=k: chosen on the float64 depths, then rounded, as in memory
     for k in (0, 1, 3):
@@ -538,3 +532,191 @@ def test_rolling_max_drawdown_dask_axis_and_checks():
     with pytest.raises(TypeError, match="min_periods"):
         tkd.rolling_max_drawdown(da.from_array(x), 3, min_periods=1.5)
     assert "rolling_max_drawdown" in tkd.__all__
+
+
+# --------------------------------------------------------------------------
+# The keywords of the top-level twins: nan=, ddof=, unit=, axis=None, names
+# --------------------------------------------------------------------------
+
+POLICY_NAMES = ("drawdown", "max_drawdown", "ulcer_index", "rolling_max_drawdown", "drawdowns")
+
+
+def _policy_prices(rng, rows, n, lead_nan, dtype):
+    """Prices with NaN bars, zeros and inf, each series starting with ``lead_nan[i]`` NaN
+    bars (so a first chunk, or several, may have no price: the zero_return corner) and
+    an all-NaN series when ``lead_nan[i] >= n``; a run of NaN bars inside each series (so
+    a chunk may have no price after chunks that had: the carry crosses it)."""
+    x = _prices(rng, (rows, n), np.float64)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    for i, k in enumerate(lead_nan):
+        x[i, :k] = np.nan
+        a = int(rng.integers(0, n))
+        x[i, a : a + int(rng.integers(0, n // 2 + 1))] = np.nan
+    return x.astype(dtype)
+
+
+def _policy_call(mod, name, x, **kw):
+    if name == "rolling_max_drawdown":
+        return mod.rolling_max_drawdown(x, 5, min_periods=2, **kw)
+    return getattr(mod, name)(x, **kw)
+
+
+def _policy_result(mod, name, x, **kw):
+    with np.errstate(all="ignore"):
+        r = _policy_call(mod, name, x, **kw)
+    if mod is tkd:
+        r = r.compute(scheduler="threads")
+    return np.asarray(r)
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_nan_policy_time_chunked_equals_in_memory(name, data):
+    """nan= on the dask drawdown family: any chunking along time and series, leading NaN
+    runs spanning chunks and all-NaN series (zero_return: the in-memory batch result, no
+    ValueError), float32; equal to tk.<name>(x, nan=) bit for bit."""
+    rows = data.draw(st.integers(1, 4), label="rows")
+    n = data.draw(st.integers(1, 60), label="n")
+    lead_nan = data.draw(st.lists(st.integers(0, n + 2), min_size=rows, max_size=rows), label="lead")
+    dtype = data.draw(st.sampled_from([np.float64, np.float32]), label="dtype")
+    nan = data.draw(st.sampled_from(["ffill", "zero_return", "skip"]), label="nan")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    x = _policy_prices(rng, rows, n, lead_nan, dtype)
+    chunks = (data.draw(chunkings(rows), label="rchunks"), data.draw(chunkings(n), label="tchunks"))
+    d = da.from_array(x, chunks=chunks)
+    want = _policy_result(tk, name, x, nan=nan)
+    got = _policy_result(tkd, name, d, nan=nan)
+    if name == "drawdowns":
+        assert got.tobytes() == want.tobytes(), f"drawdowns nan={nan} chunks {chunks}"
+    else:
+        _assert_all((got,), (want,), f"{name} nan={nan} chunks {chunks}")
+    # the time axis first, and a bad policy refused before anything computes, as in memory
+    xt = np.ascontiguousarray(x.T)
+    got0 = _policy_result(tkd, name, da.from_array(xt, chunks=chunks[::-1]), nan=nan, axis=0)
+    want0 = _policy_result(tk, name, xt, nan=nan, axis=0)
+    assert got0.tobytes() == want0.tobytes(), f"{name} nan={nan} axis=0"
+    with pytest.raises(ValueError, match="nan must be one of"):
+        _policy_call(tkd, name, d, nan="bfill")
+
+
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_ulcer_index_ddof_time_chunked_equals_in_memory(data):
+    """ddof= on tkd.ulcer_index: from the final state's sumsq and count, as in memory (N - ddof
+    <= 0 gives NaN), with the NaN policies; bit for bit for every chunking."""
+    rows = data.draw(st.integers(1, 4), label="rows")
+    n = data.draw(st.integers(1, 40), label="n")
+    lead_nan = data.draw(st.lists(st.integers(0, n + 1), min_size=rows, max_size=rows), label="lead")
+    dtype = data.draw(st.sampled_from([np.float64, np.float32]), label="dtype")
+    ddof = data.draw(st.sampled_from([0, 1, 2, 5, np.int64(1)]), label="ddof")
+    nan = data.draw(st.sampled_from(["skip", "ffill", "zero_return"]), label="nan")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    x = _policy_prices(rng, rows, n, lead_nan, dtype)
+    chunks = (data.draw(chunkings(rows), label="rchunks"), data.draw(chunkings(n), label="tchunks"))
+    got = _policy_result(tkd, "ulcer_index", da.from_array(x, chunks=chunks), ddof=ddof, nan=nan)
+    want = _policy_result(tk, "ulcer_index", x, ddof=ddof, nan=nan)
+    _assert_all((got,), (want,), f"ulcer_index ddof={ddof} nan={nan} chunks {chunks}")
+    for bad in (1.0, True, "1"):
+        with pytest.raises(TypeError, match="ddof"):
+            tkd.ulcer_index(da.from_array(x), ddof=bad)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    unit=st.sampled_from(["ns", "us", "ms", "s"]),
+    rchunk=st.integers(1, 3),
+    tchunk=st.integers(1, 400),
+    sort=st.booleans(),
+    seed=st.integers(0, 2**31),
+)
+def test_sessions_dask_unit_and_assume_sorted(unit, rchunk, tchunk, sort, seed):
+    """unit= (integer epochs in us / ms / s) and assume_sorted= pass through to the in-memory
+    functions: equal to tk.<name>(ts, cal, unit=...) for every chunking."""
+    cal = _tokyo()
+    per = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}[unit]
+    ts = _stamps(np.random.default_rng(seed), (3, 400)).view(np.int64)
+    ts = np.where(ts == np.iinfo(np.int64).min, ts, ts // per)
+    if sort:
+        ts = np.sort(ts, axis=-1)
+    d = da.from_array(ts, chunks=(rchunk, tchunk))
+    for name in SESSIONS:
+        kw = {"unit": unit}
+        if sort and name != "minutes_into_session":
+            kw["assume_sorted"] = True
+        got = getattr(tkd, name)(d, cal, **kw).compute(scheduler="threads")
+        np.testing.assert_array_equal(got, getattr(tk, name)(ts, cal, **kw), err_msg=f"{name} {unit}")
+    with pytest.raises(ValueError, match="unit must be one of"):
+        tkd.session_mask(d, cal, unit="D")
+    with pytest.raises(ValueError, match="integer timestamps only"):
+        tkd.session_start(da.from_array(ts.view("datetime64[ns]")), cal, unit="us")
+
+
+def _axis_call(mod, name, x, **kw):
+    if name == "rolling_max_drawdown":
+        return mod.rolling_max_drawdown(x, 4, **kw)
+    if name in SESSIONS:
+        return getattr(mod, name)(x, _tokyo(), **kw)
+    return getattr(mod, name)(x, **kw)
+
+
+@pytest.mark.parametrize("name", NAMES + ["rolling_max_drawdown", "drawdowns", "session_start"])
+def test_axis_none_is_the_default_axis(name, rng):
+    """axis=None means the default axis (the last one), as for the in-memory functions."""
+    x = _stamps(rng, (3, 90)) if name in SESSIONS else _prices(rng, (3, 90))
+    d = da.from_array(x, chunks=(2, 25))
+    got = _axis_call(tkd, name, d, axis=None)
+    got = tuple(got) if isinstance(got, tuple) else (got,)
+    with np.errstate(all="ignore"):
+        want = _axis_call(tk, name, x, axis=None)
+    want = tuple(want) if isinstance(want, tuple) else (want,)
+    for g, w in zip(dask.compute(*got, scheduler="threads"), want):
+        assert np.asarray(g).tobytes() == np.asarray(w).tobytes(), name
+
+
+#: Parameters of a top-level function its dask twin does not take, with the reason.
+#: Nothing else may differ: names, kinds (positional / keyword-only) and defaults.
+DASK_LEAVES_OUT = {
+    "out": "results are new lazy dask arrays; there is no buffer to write into",
+    "state": "the dask functions carry the state between chunks themselves",
+    "return_state": "the dask functions carry the state between chunks themselves",
+    "style": "drawdowns: style='quantstats' frames need pandas input; dask gives records",
+}
+
+
+#: Parameters named otherwise on dask, with the reason.
+DASK_RENAMES = {
+    # tkd.trades_from_signals takes the four bar arrays (chunked along time), never a BarIndex
+    ("trades_from_signals", "bars_or_index"): "bars",
+}
+
+
+def test_dask_signatures_match_the_top_level_twins():
+    import inspect
+
+    for name in tkd.__all__:
+        want = inspect.signature(getattr(tk, name)).parameters
+        got = inspect.signature(getattr(tkd, name)).parameters
+        kept = [
+            (DASK_RENAMES.get((name, p.name), p.name), p.kind, p.default)
+            for p in want.values()
+            if p.name not in DASK_LEAVES_OUT
+        ]
+        assert [(p.name, p.kind, p.default) for p in got.values()] == kept, (
+            f"tradekernels.dask.{name}{inspect.signature(getattr(tkd, name))} vs tradekernels.{name}"
+        )
+
+
+@pytest.mark.parametrize("tchunk", [None, 7, 300])
+def test_fill_orders_dask_col_with_2d_bars(tchunk, rng):
+    """col= (the row of each order for 2-D bars), a dask order argument like the others; the
+    bars in memory or in time chunks; equal to the in-memory fills."""
+    bars, orders = _bars_and_orders(rng, 300, 200)
+    bars2 = tuple(np.stack([b, b[::-1], b * 1.1]) for b in bars)
+    col = rng.integers(0, 3, 200)
+    want = tk.fill_orders(bars2, **orders, col=col)
+    d = {k: da.from_array(v, chunks=64) for k, v in orders.items()}
+    b = bars2 if tchunk is None else tuple(da.from_array(v, chunks=(3, tchunk)) for v in bars2)
+    got = dask.compute(*tkd.fill_orders(b, **d, col=da.from_array(col, chunks=50)), scheduler="threads")
+    for g, w in zip(got, want):
+        assert np.asarray(g).tobytes() == np.asarray(w).tobytes()

@@ -335,7 +335,7 @@ def apply_nan_policy(name: str, arr: np.ndarray, axis: int, nan: str, stateful: 
 
 
 def apply_nan_policy_chunk(
-    name: str, arr: np.ndarray, axis: int, nan: str, carry: np.ndarray
+    name: str, arr: np.ndarray, axis: int, nan: str, carry: np.ndarray, first_known: bool = False
 ) -> Tuple[np.ndarray, np.ndarray]:
     """:func:`apply_nan_policy` on one chunk of a series, from the policy's
     ``carry`` (float64, ``lead + (k,)`` broadcasting with the input's lanes;
@@ -353,7 +353,10 @@ def apply_nan_policy_chunk(
       first non-NaN one.  In the batch a bar before the first price is
       ``x0 * 1``, with ``x0`` found later: a chunk of a series that has had
       no price yet and has none either cannot be given, and raises
-      ValueError (drop the leading NaN bars, or use ``nan="ffill"``).
+      ValueError (drop the leading NaN bars, or use ``nan="ffill"``) --
+      unless ``first_known``: the caller has seen the whole series and put its
+      first price (the batch's ``x0``; for an all-NaN series its first bar)
+      in the carry, which is then taken as it is (``tradekernels.dask``).
     """
     if nan not in POLICY_LAYOUTS:
         raise ValueError(f"tradekernels.{name}: nan must be one of {NAN_POLICIES}, got {nan!r}")
@@ -384,8 +387,8 @@ def apply_nan_policy_chunk(
         valid = ~np.isnan(x)
         has = valid.any(axis=-1, keepdims=True)
         chunk_first = np.take_along_axis(x, np.argmax(valid, axis=-1)[..., None], axis=-1) if n else prev
-        x0 = np.where(np.isnan(first), np.where(has, chunk_first, np.nan), first)
-        if n and np.isnan(x0).any():
+        x0 = first if first_known else np.where(np.isnan(first), np.where(has, chunk_first, np.nan), first)
+        if n and not first_known and np.isnan(x0).any():
             raise ValueError(
                 f"tradekernels.{name}: nan='zero_return' with state=: a chunk of a series that has had "
                 "no price yet has none either (its bars take the first price, still to come); drop "
@@ -780,6 +783,13 @@ def _wrap(k, name, res, axis, out, frame, series, pseries, pd, pl) -> Any:
     if k.scan or len(res) == 1:
         return res[0] if (out is not None or res[0].ndim) else res[0][()]
     return Episode(*(r if (out is not None or r.ndim) else r[()] for r in res))
+
+
+def check_ddof(fn: str, ddof: Any) -> None:
+    """``ddof`` of :func:`tradekernels.ulcer_index` must be an integer (``fn``: the
+    function's full name)."""
+    if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)):
+        raise TypeError(f"{fn}: ddof must be an integer, got {ddof!r}")
 
 
 def window_args(name: str, window: Any, min_periods: Any) -> Tuple[int, int]:

@@ -16,7 +16,7 @@ _hlg = importlib.import_module("dask.highlevelgraph")
 _dask_base = importlib.import_module("dask.base")
 
 
-def _as_dask(name: str, x: Any, axis: int):
+def _as_dask(name: str, x: Any, axis: Any):
     if not isinstance(x, _da.Array):
         x = _da.from_array(np.asarray(x), chunks=-1)
     kind = x.dtype.kind
@@ -34,15 +34,18 @@ def _as_dask(name: str, x: Any, axis: int):
     return _time_last(name, x, axis)
 
 
-def _time_last(name: str, x: Any, axis: int):
-    """(x with the time axis moved last, the time axis as a non-negative index)."""
+def _time_last(name: str, x: Any, axis: Any):
+    """(x with the time axis moved last, the time axis as a non-negative index); ``axis``
+    None is the default axis, the last one (as for in-memory arrays)."""
+    if axis is None:
+        axis = -1
     if x.ndim == 0:
         raise ValueError(f"tradekernels.dask.{name}: expected at least 1 dimension (the time axis)")
     if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
         raise TypeError(f"tradekernels.dask.{name}: axis must be an integer, got {axis!r}")
     ax = int(axis) + x.ndim if axis < 0 else int(axis)
     if not 0 <= ax < x.ndim:
-        raise np.exceptions.AxisError(axis, x.ndim, msg_prefix=f"tradekernels.dask.{name}")
+        raise np.exceptions.AxisError(int(axis), x.ndim, msg_prefix=f"tradekernels.dask.{name}")
     return _da.moveaxis(x, ax, -1), ax
 
 

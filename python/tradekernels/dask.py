@@ -37,7 +37,8 @@ underwater_bars        sequential carry of ``(peak, count)``
 drawdown_episode       sequential carry of the 9-field state (global indices,
                        recovery search across chunks)
 ulcer_index            sequential carry of ``(peak, sumsq, count)`` (a sum of
-                       per-chunk sums would round differently); ``ddof=0``
+                       per-chunk sums would round differently); ``ddof`` from the
+                       last state, with the in-memory function's formula
 rolling_max_drawdown   parallel: each chunk with the last ``window - 1`` bars
                        before it (from as many earlier chunks as that takes)
 drawdowns (records)    sequential carry of the episode state; an episode is
@@ -45,7 +46,14 @@ drawdowns (records)    sequential carry of the episode state; an episode is
                        the last chunk; one block of records per block of series
 =====================  ===============================================================
 
-Sessions (any chunking; timestamps as datetime64 or int64 UTC ns):
+NaN policy (``nan=`` of drawdown, max_drawdown, ulcer_index, rolling_max_drawdown,
+drawdowns): a pre-pass gives the policy's prices chunk by chunk from each chunk's
+carry (:func:`tradekernels._api.apply_nan_policy_chunk`, as the top-level chunked
+calls), and the plans above run on them: ``"ffill"`` in parallel, ``"zero_return"``
+in sequence with each series' first price found first (over all its chunks), so that
+a leading chunk without a price gives the batch result.
+
+Sessions (any chunking; timestamps as datetime64, or integer epochs of ``unit=``):
 ``session_mask``, ``session_label`` and ``minutes_into_session`` answer each
 timestamp on its own (one task per block); ``session_start`` takes two
 passes: (1) the label of each chunk's last session start, in parallel;
@@ -71,7 +79,12 @@ series in parallel; one block of records per block of series.
 (a tiny array); different series (chunks of the other axes) still run in
 parallel.  Inputs: dask arrays (NumPy arrays are wrapped in one chunk);
 float32 stays float32, ints and bools compute as float64.  ``axis`` picks
-the time axis (default -1).  Scans return a dask array chunked like the
+the time axis (None, the default: the last).  Every function takes the
+parameters of its top-level twin (same names, kinds and defaults) but
+``out=``, ``state=``, ``return_state=`` (no meaning on a lazy array: the state
+is carried here) and ``drawdowns``' ``style=`` (pandas frames);
+``trades_from_signals`` names its first parameter ``bars`` (the four bar
+arrays, never a :class:`~tradekernels.BarIndex`).  Scans return a dask array chunked like the
 input; ``max_drawdown`` one value per series; ``drawdown_episode`` an
 :class:`~tradekernels.Episode` of four dask arrays.
 """

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import inspect
 import operator
 from typing import Any, Dict
 
@@ -76,9 +75,11 @@ def _time_chain(name: str, fn: Any, kw: Dict[str, Any], bars: list, orders: list
 # --------------------------------------------------------------------------
 
 
-def _fill_orders_timed(bars: Any, start, side, kind, price, limit, expiry, **kw: Any) -> Any:
-    lim = None if limit.dtype == bool else limit  # bool placeholder: no limit prices given
-    return _fills.fill_orders(bars, start, side, kind, price, lim, expiry, **kw)
+def _fill_orders_timed(bars: Any, start, side, kind, price, limit, expiry, col, **kw: Any) -> Any:
+    # bool placeholders: no limit prices / rows given (a bool is never valid for either)
+    lim = None if limit.dtype == bool else limit
+    row = None if col.dtype == bool else col
+    return _fills.fill_orders(bars, start, side, kind, price, lim, expiry, col=row, **kw)
 
 
 def _fill_block(idx: Any, *orders: np.ndarray) -> tuple:
@@ -87,7 +88,15 @@ def _fill_block(idx: Any, *orders: np.ndarray) -> tuple:
 
 
 def fill_orders(
-    bars_or_index: Any, start: Any, side: Any, kind: Any, price: Any, limit: Any = None, expiry: Any = -1
+    bars_or_index: Any,
+    start: Any,
+    side: Any,
+    kind: Any,
+    price: Any,
+    limit: Any = None,
+    expiry: Any = -1,
+    *,
+    col: Any = None,
 ) -> Any:
     """:func:`tradekernels.fill_orders` for orders held in dask arrays (one task per block).
 
@@ -97,7 +106,8 @@ def fill_orders(
     (``state=``) from the previous chunk's :class:`~tradekernels.FillState`, with
     all the orders (in one chunk), and the fills are those of one in-memory call.
     ``kind`` may be strings only in NumPy / scalar form (dask
-    arrays of kinds hold :class:`~tradekernels.OrderKind` codes).  Returns
+    arrays of kinds hold :class:`~tradekernels.OrderKind` codes).  ``col``: the row of
+    each order for 2-D bars (symbols x time), an order argument like the others.  Returns
     :class:`~tradekernels.Fills` of two dask arrays of the broadcast shape;
     errors in the order values (bad side, stop-limit without a limit) are
     raised when the blocks compute.
@@ -110,7 +120,8 @@ def fill_orders(
 
     kind = kind if isinstance(kind, _da.Array) else _fills._kind_array(kind)
     lim = np.zeros((), dtype=bool) if limit is None else limit
-    parts = [arr(v) for v in (start, side, kind, price, lim, expiry)]
+    row = np.zeros((), dtype=bool) if col is None else col
+    parts = [arr(v) for v in (start, side, kind, price, lim, expiry, row)]
     try:
         parts = list(_da.broadcast_arrays(*parts))
     except ValueError:
@@ -264,13 +275,6 @@ def exit_orders(
 # Signal backtests
 # --------------------------------------------------------------------------
 
-#: trades_from_signals' keywords (its parameters but the state ones)
-_SIGNAL_KW = {
-    k: p.default
-    for k, p in inspect.signature(_fills.trades_from_signals).parameters.items()
-    if p.kind is p.KEYWORD_ONLY and k not in ("state", "return_state")
-}
-
 
 def _signal_step(kw: Dict[str, Any], final: bool, prev: Any, o, h, lo, c, ent, ext) -> tuple:
     """One time chunk of one block of series: ``(records, state)`` from the previous chunk's."""
@@ -280,23 +284,48 @@ def _signal_step(kw: Dict[str, Any], final: bool, prev: Any, o, h, lo, c, ent, e
     return _fills.trades_from_signals((o, h, lo, c), ent, ext, **kw, state=state, return_state=True)
 
 
-def trades_from_signals(bars: Any, entries: Any, exits: Any = None, **kw: Any) -> Any:
+def trades_from_signals(
+    bars: Any,
+    entries: Any,
+    exits: Any = None,
+    *,
+    side: int = 1,
+    price: str = "close",
+    sl_stop: Any = None,
+    tsl_stop: Any = None,
+    tp_stop: Any = None,
+    sl_trail: bool = False,
+    same_bar: str = "stop",
+    slippage: float = 0.0,
+    fees: float = 0.0,
+    reenter_on_exit_bar: bool = False,
+) -> Any:
     """:func:`tradekernels.trades_from_signals` over dask arrays chunked along time.
 
     ``bars``: a tuple ``(open, high, low, close)`` of dask (or NumPy) arrays, 1-D or
     2-D (symbols x time), any chunking (all four and the signals are rechunked like
     ``open``); ``entries`` / ``exits``: booleans of that shape.  Keywords: those of
-    the in-memory function.  Each block of series runs its time chunks in order, each
+    the in-memory function (but ``state=`` / ``return_state=``: the chunks carry the state
+    here).  Each block of series runs its time chunks in order, each
     from the previous one's :class:`~tradekernels.SignalState` (a trade carried over
     a chunk boundary closes where it closes), so the records equal the in-memory
     call's bit for bit; blocks of series run in parallel.  Returns a 1-D dask array of
     :data:`~tradekernels.fills.TRADE_DTYPE` records with one block (of unknown length)
     per block of series, sorted by ``col`` and entry like the in-memory records.
     """
-    bad = set(kw) - set(_SIGNAL_KW)
-    if bad:
-        raise TypeError(f"tradekernels.dask.trades_from_signals: unexpected keyword {sorted(bad)[0]!r}")
-    _fills._signal_params(**{k: kw.get(k, d) for k, d in _SIGNAL_KW.items()})  # raise now
+    kw = dict(
+        side=side,
+        price=price,
+        sl_stop=sl_stop,
+        tsl_stop=tsl_stop,
+        tp_stop=tp_stop,
+        sl_trail=sl_trail,
+        same_bar=same_bar,
+        slippage=slippage,
+        fees=fees,
+        reenter_on_exit_bar=reenter_on_exit_bar,
+    )
+    _fills._signal_params(**kw)  # raise now
 
     def arr(v: Any, dtype: Any) -> Any:
         a = v if isinstance(v, _da.Array) else _da.from_array(np.asarray(v), chunks=-1)

@@ -22,6 +22,7 @@ from .._api import (
     _normalize_out,
     apply_nan_policy,
     call,
+    check_ddof,
     fast,
     finish,
     join_policy_state,
@@ -129,8 +130,7 @@ def ulcer_index(
     input's float type), so it stays bit-exact.  ``N - ddof <= 0`` gives NaN.
     ``nan=``: the NaN policy (:func:`tradekernels._api.apply_nan_policy`).
     """
-    if isinstance(ddof, bool) or not isinstance(ddof, (int, np.integer)):
-        raise TypeError(f"tradekernels.ulcer_index: ddof must be an integer, got {ddof!r}")
+    check_ddof("tradekernels.ulcer_index", ddof)
     if ddof == 0:
         return _ulcer_generic(x, axis=axis, out=out, state=state, return_state=return_state, nan=nan)
     arr, ax, ctx = prepare("ulcer_index", x, axis)

@@ -20,30 +20,35 @@ from .calendar import Calendar
 __all__ = ["session_mask", "session_label", "minutes_into_session", "session_start"]
 
 
-def _as_dask_ts(name: str, x: Any, axis: int):
+def _as_dask_ts(name: str, x: Any, axis: Any, cal: Any, kw: Dict[str, Any]):
+    """(the timestamps with time last, the time axis); ``kw``: the keywords of the in-memory
+    function (``unit=``, ``assume_sorted=``), checked here, before anything computes, by
+    the in-memory function itself on an empty array of the input's dtype."""
+    if not isinstance(cal, Calendar):
+        raise TypeError(f"tradekernels.dask.{name}: cal must be a tradekernels.Calendar")
     if not isinstance(x, _da.Array):
         x = _da.from_array(np.asarray(x), chunks=-1)
     if x.dtype.kind not in "Miu":
         raise TypeError(
-            f"tradekernels.dask.{name}: expected timestamps (datetime64 or int64 ns), got dtype {x.dtype}"
+            f"tradekernels.dask.{name}: expected timestamps (datetime64, or integer epoch counts of "
+            f"unit=), got dtype {x.dtype}"
         )
+    getattr(_sessions, name)(np.empty(0, dtype=x.dtype), cal, **kw)
     return _time_last(name, x, axis)
 
 
-def _ses_block(block: np.ndarray, name: str, cal: Any) -> np.ndarray:
-    return np.asarray(getattr(_sessions, name)(block, cal))
+def _ses_block(block: np.ndarray, name: str, cal: Any, kw: Dict[str, Any]) -> np.ndarray:
+    return np.asarray(getattr(_sessions, name)(block, cal, **kw))
 
 
-def _elementwise(name: str, x: Any, cal: Any, dtype: Any) -> Any:
-    if not isinstance(cal, Calendar):
-        raise TypeError(f"tradekernels.dask.{name}: cal must be a tradekernels.Calendar")
-    x, _ = _as_dask_ts(name, x, -1)
-    return x.map_blocks(_ses_block, name, cal, dtype=dtype)
+def _elementwise(name: str, x: Any, cal: Any, dtype: Any, **kw: Any) -> Any:
+    x, _ = _as_dask_ts(name, x, -1, cal, kw)
+    return x.map_blocks(_ses_block, name, cal, kw, dtype=dtype)
 
 
-def _last_start(block: np.ndarray, cal: Any) -> np.ndarray:
+def _last_start(block: np.ndarray, cal: Any, kw: Dict[str, Any]) -> np.ndarray:
     """Label of the session of each series' last start in the chunk (NaT: none)."""
-    return _sessions.session_start(block, cal, return_state=True)[1]
+    return _sessions.session_start(block, cal, return_state=True, **kw)[1]
 
 
 def _carry_label(lead: Tuple[int, ...], *labels: np.ndarray) -> np.ndarray:
@@ -53,31 +58,43 @@ def _carry_label(lead: Tuple[int, ...], *labels: np.ndarray) -> np.ndarray:
     return p
 
 
-def _start_block(block: np.ndarray, cal: Any, carried: np.ndarray) -> np.ndarray:
-    return np.asarray(_sessions.session_start(block, cal, state=carried, return_state=True)[0])
+def _start_block(block: np.ndarray, cal: Any, kw: Dict[str, Any], carried: np.ndarray) -> np.ndarray:
+    return np.asarray(_sessions.session_start(block, cal, state=carried, return_state=True, **kw)[0])
 
 
-def session_mask(ts: Any, cal: Any) -> Any:
+_KW_DOC = """
+
+    ``unit=``: the unit of integer epoch counts (``"ns"``, ``"us"``, ``"ms"``, ``"s"``) and,
+    where the in-memory function takes it, ``assume_sorted=``: passed to the in-memory
+    function, which each task calls (a promise of sorted timestamps holds for every block
+    of them); checked before anything computes."""
+
+
+def session_mask(ts: Any, cal: Calendar, *, assume_sorted: bool = False, unit: str = "ns") -> Any:
     """:func:`tradekernels.session_mask` of a dask array of timestamps (one task per block)."""
-    return _elementwise("session_mask", ts, cal, bool)
+    return _elementwise("session_mask", ts, cal, bool, assume_sorted=assume_sorted, unit=unit)
 
 
-def session_label(ts: Any, cal: Any) -> Any:
+def session_label(ts: Any, cal: Calendar, *, assume_sorted: bool = False, unit: str = "ns") -> Any:
     """:func:`tradekernels.session_label` of a dask array of timestamps (one task per block)."""
-    return _elementwise("session_label", ts, cal, np.dtype("datetime64[D]"))
+    return _elementwise(
+        "session_label", ts, cal, np.dtype("datetime64[D]"), assume_sorted=assume_sorted, unit=unit
+    )
 
 
-def minutes_into_session(ts: Any, cal: Any) -> Any:
+def minutes_into_session(ts: Any, cal: Calendar, *, unit: str = "ns") -> Any:
     """:func:`tradekernels.minutes_into_session` of a dask array of timestamps (one task per block)."""
-    return _elementwise("minutes_into_session", ts, cal, np.int64)
+    return _elementwise("minutes_into_session", ts, cal, np.int64, unit=unit)
 
 
-def session_start(ts: Any, cal: Any, *, axis: int = -1) -> Any:
-    """:func:`tradekernels.session_start` of a dask array chunked along time (two parallel passes)."""
-    if not isinstance(cal, Calendar):
-        raise TypeError("tradekernels.dask.session_start: cal must be a tradekernels.Calendar")
-    x, ax = _as_dask_ts("session_start", ts, axis)
-    token = _dask_base.tokenize("session_start", x, cal.spec())
+def session_start(
+    ts: Any, cal: Calendar, *, axis: Any = None, assume_sorted: bool = False, unit: str = "ns"
+) -> Any:
+    """:func:`tradekernels.session_start` of a dask array chunked along time (two parallel
+    passes); ``axis``: the time axis (None: the last)."""
+    kw = {"assume_sorted": assume_sorted, "unit": unit}
+    x, ax = _as_dask_ts("session_start", ts, axis, cal, kw)
+    token = _dask_base.tokenize("session_start", x, cal.spec(), kw)
     pre = "tk-session-start"
     out = f"{pre}-out-{token}"
     dsk: Dict[Any, Any] = {}
@@ -90,8 +107,12 @@ def session_start(ts: Any, cal: Any, *, axis: int = -1) -> Any:
             carried = (f"{pre}-carry-{token}",) + L + (j,)
             dsk[carried] = (_carry_label, lead) + tuple(lasts)
             last = (f"{pre}-last-{token}",) + L + (j,)
-            dsk[last] = (_last_start, xkey, cal)
+            dsk[last] = (_last_start, xkey, cal, kw)
             lasts.append(last)
-            dsk[(out,) + L + (j,)] = (_start_block, xkey, cal, carried)
+            dsk[(out,) + L + (j,)] = (_start_block, xkey, cal, kw, carried)
     res = _array(dsk, out, x, x.chunks, bool)
     return _da.moveaxis(res, -1, ax)
+
+
+for _f in (session_mask, session_label, minutes_into_session, session_start):
+    _f.__doc__ = (_f.__doc__ or "") + _KW_DOC
