@@ -23,7 +23,7 @@ from conftest import (
     native,
     reference_apply,
 )
-from tradekernels import _registry, ufuncs
+from tradekernels import _backend, _registry, ufuncs
 
 
 def _outputs(res):
@@ -321,6 +321,54 @@ def test_shadow_detects_a_wrong_reference(kernel, rng, monkeypatch):
     with tk.backend("reference"):
         ref = _outputs(getattr(tk, kernel.name)(x))
     assert ref[0][info.value.index] != native(kernel, x)[0][info.value.index]
+
+
+@pytest.mark.parametrize("ulps", [0, 2])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_compare_nan_equals_nan_only(dtype, ulps):
+    """compare's contract: NaN matches NaN, and nothing else (either side)."""
+    nan_first, number = np.array([1.0, np.nan, 1.0], dtype=dtype), np.array([1.0, 0.5, 1.0], dtype=dtype)
+    _backend.compare("k", [nan_first], [nan_first.copy()], ulps)
+    for nat, ref in ((nan_first, number), (number, nan_first)):
+        with pytest.raises(tk.ShadowMismatch) as info:
+            _backend.compare("k", [nat], [ref], ulps)
+        assert info.value.index == (1,)
+
+
+@kernel_params([k for k in _registry.KERNELS if k.outputs[0] == "f"])
+def test_shadow_detects_a_nan_where_the_other_has_a_number(kernel, rng, monkeypatch):
+    """A twin giving NaN where native has a number is a mismatch; so is the converse."""
+    x = _sample(rng)
+    index = (0, 4) if kernel.scan else (0,)
+    assert not np.isnan(native(kernel, x)[0][index])
+    twin = kernel.chunk_reference
+
+    def nan_twin(values, state):
+        outs, st = twin(values, state)
+        if kernel.scan:
+            r = list(outs[0])
+            r[4] = float("nan")
+            return (r,) + tuple(outs[1:]), st
+        return (float("nan"),) + tuple(outs[1:]), st
+
+    module = importlib.import_module(f"tradekernels.{kernel.family}.reference")
+    with monkeypatch.context() as m:
+        m.setattr(module, kernel.reference_name + "_chunk", nan_twin)
+        with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch) as info:
+            getattr(tk, kernel.name)(x)
+    assert info.value.output == 0 and info.value.index == index
+    uf = getattr(ufuncs, kernel.name)
+
+    def nan_native(*a, **kw):
+        res = uf(*a, **kw)
+        outs = list(res) if isinstance(res, tuple) else [res]
+        outs[0][index] = np.nan
+        return tuple(outs) if isinstance(res, tuple) else outs[0]
+
+    monkeypatch.setattr(ufuncs, kernel.name, nan_native)
+    with tk.backend("shadow"), pytest.raises(tk.ShadowMismatch) as info:
+        getattr(tk, kernel.name)(x)
+    assert info.value.output == 0 and info.value.index == index
 
 
 def test_shadow_handles_nan_inf_and_float32(rng):

@@ -252,6 +252,41 @@ def test_dataframe_labels_the_columns():
     )
 
 
+def test_dataframe_along_axis_1_takes_the_times_from_the_columns():
+    """A frame with its dates on the columns, along axis=1: the records of its transpose
+    along axis 0 (times, Timedelta durations, quantstats' dates and days)."""
+    idx = pd.date_range("2024-01-01", periods=6, freq="D")
+    frame = pd.DataFrame({"a": [1.0, 2, 1, 3, 2, 2], "b": [5.0, 4, 6, 6, 1, 7]}, index=idx)
+    want = tk.drawdowns(frame)
+    assert "peak_time" in want and len(want) == 4
+    pd.testing.assert_frame_equal(tk.drawdowns(frame.T, axis=1), want)
+    pd.testing.assert_frame_equal(
+        tk.drawdowns(frame.T, axis=1, style="quantstats"), tk.drawdowns(frame, style="quantstats")
+    )
+
+
+def test_quantstats_style_follows_its_conventions():
+    """quantstats ``drawdown_details``' conventions (as the drawdowns docstring states them,
+    quantstats itself is not needed): start = the first bar below the peak, end = the last
+    bar before the recovery (the last bar if active), days = calendar days end - start + 1,
+    the depth in percent."""
+    # Thu 1, Fri 2, Mon 5, Tue 6, Wed 7, Thu 8, Fri 9, Mon 12 January 2015
+    idx = pd.bdate_range("2015-01-01", periods=8)
+    x = [1.0, 2.0, 1.5, 1.0, 1.5, 2.5, 2.0, 2.25]
+    df = tk.drawdowns(pd.Series(x, index=idx), style="quantstats")
+    assert list(df.columns) == ["start", "valley", "end", "days", "max drawdown"]
+    day = pd.Timestamp
+    assert df["start"].tolist() == [day("2015-01-05"), day("2015-01-09")]
+    assert df["valley"].tolist() == [day("2015-01-06"), day("2015-01-09")]
+    assert df["end"].tolist() == [day("2015-01-07"), day("2015-01-12")]  # active: the last bar
+    assert df["days"].tolist() == [3, 4]  # Mon..Wed; Fri..Mon across the weekend
+    np.testing.assert_allclose(df["max drawdown"], [-50.0, -20.0], rtol=1e-15)
+    # without dates, days count bars
+    plain = tk.drawdowns(pd.Series(x), style="quantstats")
+    assert plain["start"].tolist() == [2, 6] and plain["end"].tolist() == [4, 7]
+    assert plain["days"].tolist() == [3, 2]
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="style"):
         tk.drawdowns([1.0, 2.0], style="vbt")

@@ -411,6 +411,37 @@ def test_session_start_and_breaks():
     assert tk.minutes_into_session(first, cal).tolist() == [30]
 
 
+def test_breaks_that_touch_are_one_longer_break():
+    """Two breaks where one ends as the next starts do not overlap: the calendar is valid
+    and its mask is that of the single break they make (native and twin, shadow)."""
+    two = tk.Calendar("America/New_York", "09:30", "16:00", breaks=[("11:00", "12:00"), ("12:00", "13:00")])
+    one = tk.Calendar("America/New_York", "09:30", "16:00", breaks=[("11:00", "13:00")])
+    ts = np.array([ns(f"2024-03-05T{hm}") for hm in ("15:59", "16:00", "16:59", "17:00", "18:00")])  # EST
+    with tk.backend("shadow"):
+        got = {k: getattr(tk, k)(ts, two) for k in KERNELS}
+    assert got["session_mask"].tolist() == [True, False, False, False, True]
+    for k in KERNELS:
+        np.testing.assert_array_equal(got[k], getattr(tk, k)(ts, one), err_msg=k)
+
+
+def test_sub_second_open_keeps_its_microseconds():
+    """A datetime.time with microseconds: the table and the twin both open at 09:30:00.5."""
+    cal = tk.Calendar("UTC", dt.time(9, 30, 0, 500000), "16:00", breaks=[(dt.time(12, 0, 0, 250), "12:30")])
+    ts = np.array(
+        [
+            "2024-03-05T09:30:00.25",
+            "2024-03-05T09:30:00.5",
+            "2024-03-05T12:00:00.000249",
+            "2024-03-05T12:00:00.00025",
+        ],
+        dtype="datetime64[ns]",
+    )
+    assert tk.session_mask(ts, cal).tolist() == [False, True, True, False]
+    with tk.backend("shadow"):
+        for k in KERNELS:
+            getattr(tk, k)(ts, cal)
+
+
 def test_table_extends_and_labels_are_stable():
     cal = ny()
     a = np.array([ns("2024-03-12T14:00")])

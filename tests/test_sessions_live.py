@@ -86,6 +86,21 @@ def test_live_equals_batch_on_minute_bars_and_states_continue(name):
     assert clock2.state == labels[~np.isnat(labels)][-1]
 
 
+@pytest.mark.parametrize("unit, k", [("ns", 1), ("us", 10**3), ("ms", 10**6), ("s", 10**9)])
+def test_extend_reads_integers_in_the_clocks_unit(unit, k):
+    cal = CALS["ny"]()
+    ts = np.arange(
+        np.datetime64("2024-03-08T14:00", "ns"),
+        np.datetime64("2024-03-08T22:00", "ns"),
+        np.timedelta64(30, "m"),
+    )
+    want, state = tk.session_start(ts, cal, return_state=True)
+    assert want.tolist()[:3] == [False, True, False]
+    clock = tk.stream.SessionClock(cal, unit=unit)
+    np.testing.assert_array_equal(clock.extend(ts.view(np.int64) // k), want)
+    assert clock.state == state
+
+
 def test_timestamp_kinds_and_units():
     cal = CALS["ny"]()
     t = np.datetime64("2024-03-08T15:00:00", "ns")
@@ -107,6 +122,18 @@ def test_timestamp_kinds_and_units():
         assert tk.stream.SessionClock(cal).update(v) == want, v
     assert tk.stream.SessionClock(cal, unit="s").update(int(t.view(np.int64)) // 10**9) == want
     assert tk.stream.SessionClock(cal, unit="ms").update(int(t.view(np.int64)) // 10**6) == want
+    # only integers are read in the clock's unit: every other kind carries its own
+    kinds = (
+        t.astype("datetime64[s]"),
+        t.astype("datetime64[us]"),
+        t.astype("datetime64[m]"),
+        pd.Timestamp(t).tz_localize("UTC").tz_convert("Asia/Tokyo"),
+        pd.Timestamp("2024-03-08 15:00", tz="UTC"),  # its own unit (us in pandas 3)
+        dt.datetime(2024, 3, 8, 10, 0, tzinfo=__import__("zoneinfo").ZoneInfo("America/New_York")),
+    )
+    for u, k in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        for v in kinds + (int(t.view(np.int64)) // k, np.int64(t.view(np.int64) // k)):
+            assert tk.stream.SessionClock(cal, unit=u).update(v) == want, (u, v)
     assert type(want) is tk.stream.SessionTick and want._fields[0] == "in_session"
     # each unit scales exactly: one ns / us / ms / s before the open is outside
     o = np.datetime64("2024-03-08T14:30:00", "ns")

@@ -56,6 +56,17 @@ def test_shadow_agrees_then_raises_on_a_planted_divergence(kernel, monkeypatch):
         assert not np.array_equal(getattr(tk, kernel)(TS, cal), native)
 
 
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_shadow_with_a_break(kernel):
+    """A lunch break: the timestamps after it belong to the same session (one start a day)."""
+    cal = tk.Calendar("America/New_York", "09:30", "16:00", breaks=[("12:00", "13:00")])
+    with tk.backend("shadow"):
+        got = getattr(tk, kernel)(TS, cal)
+    np.testing.assert_array_equal(got, getattr(tk, kernel)(TS, cal))
+    if kernel == "session_start":
+        assert got.sum() == 2
+
+
 def test_shadow_minutes_compare_values(monkeypatch):
     cal = tk.Calendar("America/New_York", "09:30", "16:00")
     monkeypatch.setattr(ref, "find", _open_a_minute_early(ref.find))

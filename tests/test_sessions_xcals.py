@@ -80,6 +80,29 @@ def test_24_hour_native_equals_reference(name):
     ]
 
 
+def test_break_edges_native_equals_reference():
+    """A market with a lunch break (XHKG): every kernel, native against the reference (shadow),
+    at each break start and end +-1 ns; at the break's start it is closed, as
+    exchange_calendars' is_open_on_minute says, and open again at its end."""
+    cal = tk.Calendar.from_exchange_calendars("XHKG", "2024-01-01", "2024-03-31")
+    t = cal.table()
+    has = t.break_starts != np.iinfo(np.int64).min
+    bs, be = t.break_starts[has], t.break_ends[has]
+    assert len(bs) > 20
+    ts = np.sort(np.concatenate([e + d for e in (bs, be) for d in (-1, 0, 1)]))
+    with tk.backend("shadow"):
+        for k in KERNELS:
+            getattr(tk, k)(ts, cal)
+            getattr(tk, k)(ts[::-1].copy(), cal)
+    xc = xcals.get_calendar("XHKG", start="2023-12-01", end="2024-04-30")
+    edge = np.array([bs[0] - MIN, bs[0], be[0] - MIN, be[0]])
+    want = [xc.is_open_on_minute(s) for s in pd.DatetimeIndex(edge.view("datetime64[ns]"), tz="UTC")]
+    assert want == [True, False, False, True]
+    with tk.backend("reference"):
+        assert tk.session_mask(edge, cal).tolist() == want
+    assert tk.session_mask(edge, cal).tolist() == want
+
+
 def test_24_hour_model_and_pickle():
     """The informational wall-clock model of a 24-hour market: open == close."""
     cal = tk.Calendar.from_exchange_calendars("CMES", "2024-03-01", "2024-03-31")
