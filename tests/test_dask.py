@@ -626,7 +626,7 @@ def test_ulcer_index_ddof_time_chunked_equals_in_memory(data):
 @given(
     unit=st.sampled_from(["ns", "us", "ms", "s"]),
     rchunk=st.integers(1, 3),
-    tchunk=st.integers(1, 400),
+    tchunk=st.integers(13, 400),  # (chunks of one bar: test_sessions_time_chunked_equal_in_memory)
     sort=st.booleans(),
     seed=st.integers(0, 2**31),
 )
