@@ -207,3 +207,22 @@ def test_extend_takes_one_series(cls):
         ):
             s.extend(bad)
     assert s.state == before
+
+
+def test_every_live_class_has_its_constructor_signature():
+    """inspect.signature of each live class names its parameters (not ``*args, **kw``, and not
+    'no signature found' for the C-backed Bracket), and a call with those names works."""
+    import inspect
+
+    for name in tk.stream.__all__:
+        cls = getattr(tk.stream, name)
+        if not isinstance(cls, type):
+            continue
+        params = inspect.signature(cls).parameters
+        assert not any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params.values()), name
+    assert list(inspect.signature(tk.stream.Bracket).parameters)[:2] == ["entry_price", "side"]
+    assert list(inspect.signature(tk.stream.Drawdown).parameters) == ["state", "nan"]
+    assert list(inspect.signature(tk.stream.UlcerIndex).parameters) == ["state", "ddof", "nan"]
+    assert list(inspect.signature(tk.stream.RollingMaxDrawdown).parameters)[:2] == ["window", "min_periods"]
+    b = tk.stream.Bracket(entry_price=100.0, side=1, sl_stop=0.1, same_bar="open", slippage=0.0)
+    assert b.update(100.0, 101.0, 89.0, 95.0) is not None

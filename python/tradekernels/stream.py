@@ -74,6 +74,7 @@ class                  ``update(x)`` returns
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, Optional
 
@@ -543,6 +544,34 @@ class RollingMaxDrawdown(_NanStream, _core.RollingMaxDrawdown):  # type: ignore[
 
 
 __all__ = __all__ + ["RollingMaxDrawdown"]
+
+
+def _bracket(
+    entry_price: float,
+    side: int = 1,
+    *,
+    sl_stop: Optional[float] = None,
+    tsl_stop: Optional[float] = None,
+    tp_stop: Optional[float] = None,
+    sl_trail: bool = False,
+    same_bar: str = "stop",
+    sl_price: Optional[float] = None,
+    tp_price: Optional[float] = None,
+    slippage: float = 0.0,
+) -> None:
+    """Bracket's signature (its __init__ is the C type's)."""
+
+
+def _signature_of_init(cls: type) -> inspect.Signature:
+    sig = inspect.signature(cls.__init__)  # type: ignore[misc]
+    return sig.replace(parameters=list(sig.parameters.values())[1:])
+
+
+# inspect.signature(cls): the constructor's parameters (a _NanStream's __new__ takes *args,
+# **kw to pick the policy subclass; Bracket's __init__ is C).
+for _c in list(_CLASSES.values()) + [Drawdowns, RollingMaxDrawdown]:
+    _c.__signature__ = _signature_of_init(_c)  # type: ignore[attr-defined]
+Bracket.__signature__ = inspect.signature(_bracket)  # type: ignore[attr-defined]
 _policy_class(Drawdowns)
 _policy_class(RollingMaxDrawdown)
 
