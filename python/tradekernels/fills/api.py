@@ -1470,7 +1470,9 @@ def trades_from_signals(
     vectorbt's ``Portfolio.from_signals(close, entries, exits, open=, high=,
     low=, sl_stop=, tp_stop=, sl_trail=)`` trade records (entry / exit bar
     and price).  ``reenter_on_exit_bar=True`` re-enters on an entry signal at
-    the exit bar, as backtesting.py does.
+    the exit bar, as backtesting.py does.  The stops (``sl_stop``, ``tsl_stop``,
+    ``tp_stop``) are one number each for every symbol (per-position stops:
+    :func:`exit_orders`, whose arguments broadcast).
 
     The C kernel jumps from trade to trade: the exit is the skipping stop
     search (blocks whose band is not crossed cost O(1)), cut short by an exit

@@ -173,6 +173,10 @@ def rolling_max_drawdown(
     whatever the window on positive prices; a window holding a zero, negative
     or infinite price is recomputed (O(window)).
 
+    ``window`` and ``min_periods`` are one integer each for every series (the raw
+    gufunc ``tradekernels.ufuncs.rolling_max_drawdown(x, window, min_periods)``
+    broadcasts per-series windows).
+
     ``state=`` / ``return_state=True``: chunks.  The state
     (``State("rolling_max_drawdown/<window>")``,
     :func:`tradekernels._state.rolling_layout`) holds the number of bars seen
