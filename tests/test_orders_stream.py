@@ -93,3 +93,15 @@ def test_expiry_and_bad_arguments():
         tk.stream.Order(1, "limit", 90.0).update(1.0, 2.0, 3.0)
     with pytest.raises(TypeError):
         tk.stream.Order(1, "limit", 90.0).update("a", 2.0, 3.0, 4.0)
+
+
+def test_live_argument_errors_name_the_live_class():
+    """Errors of the batch checks the live classes share name the class, not the batch function."""
+    with pytest.raises(ValueError, match=r"^tradekernels\.stream\.Order: unknown order kind 'lim'"):
+        tk.stream.Order(1, "lim", 99.0)
+    with pytest.raises(TypeError, match=r"^tradekernels\.stream\.Order: kind must be"):
+        tk.stream.Order(1, True, 99.0)
+    with pytest.raises(ValueError, match=r"^tradekernels\.stream\.SignalTrades: side must be"):
+        tk.stream.SignalTrades(2)
+    with pytest.raises(ValueError, match=r"^tradekernels\.stream\.SignalTrades: same_bar"):
+        tk.stream.SignalTrades(1, same_bar="never")

@@ -74,9 +74,10 @@ class                  ``update(x)`` returns
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 
@@ -93,6 +94,18 @@ def _vector(kernel: str, state: Any) -> Optional[tuple]:
     if v.ndim != 1:
         raise ValueError(f"{kernel} stream: expected the state of one series, got shape {v.shape[:-1]}")
     return tuple(float(f) for f in v)
+
+
+@contextlib.contextmanager
+def _named(batch: str, live: str) -> Iterator[None]:
+    """A live class's argument errors raised by the batch function's checks name the class."""
+    try:
+        yield
+    except (TypeError, ValueError) as e:
+        msg = str(e)
+        if not msg.startswith(batch + ":"):
+            raise
+        raise type(e)(live + msg[len(batch) :]) from None
 
 
 def _one_series(obj: Any, values: Any) -> None:
@@ -435,7 +448,8 @@ class Order(_core.Order):
 
         if isinstance(side, (bool, np.bool_)) or side not in (1, -1):
             raise ValueError(f"tradekernels.stream.Order: side must be +1 (buy) or -1 (sell), got {side!r}")
-        code = api._kind_code(kind)
+        with _named("tradekernels.fill_orders", "tradekernels.stream.Order"):
+            code = api._kind_code(kind)
         p = math.nan if price is None else float(price)
         lim = math.nan if limit is None else float(limit)
         if code == int(api.OrderKind.STOP_LIMIT) and math.isnan(lim):
@@ -617,9 +631,19 @@ class SignalTrades(_core.SignalTrades):
     ) -> None:
         from .fills import api
 
-        p, fee = api._signal_params(
-            side, price, sl_stop, tsl_stop, tp_stop, sl_trail, same_bar, slippage, fees, reenter_on_exit_bar
-        )
+        with _named("tradekernels.trades_from_signals", "tradekernels.stream.SignalTrades"):
+            p, fee = api._signal_params(
+                side,
+                price,
+                sl_stop,
+                tsl_stop,
+                tp_stop,
+                sl_trail,
+                same_bar,
+                slippage,
+                fees,
+                reenter_on_exit_bar,
+            )
         super().__init__(p[0], p[1], p[2], p[3], bool(p[4]), p[5], p[6], fee, bool(p[7]), price == "open")
         self._kw = dict(
             side=p[0],
