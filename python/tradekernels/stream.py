@@ -74,10 +74,9 @@ class                  ``update(x)`` returns
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 import math
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -94,18 +93,6 @@ def _vector(kernel: str, state: Any) -> Optional[tuple]:
     if v.ndim != 1:
         raise ValueError(f"{kernel} stream: expected the state of one series, got shape {v.shape[:-1]}")
     return tuple(float(f) for f in v)
-
-
-@contextlib.contextmanager
-def _named(batch: str, live: str) -> Iterator[None]:
-    """A live class's argument errors raised by the batch function's checks name the class."""
-    try:
-        yield
-    except (TypeError, ValueError) as e:
-        msg = str(e)
-        if not msg.startswith(batch + ":"):
-            raise
-        raise type(e)(live + msg[len(batch) :]) from None
 
 
 def _one_series(obj: Any, values: Any) -> None:
@@ -448,8 +435,7 @@ class Order(_core.Order):
 
         if isinstance(side, (bool, np.bool_)) or side not in (1, -1):
             raise ValueError(f"tradekernels.stream.Order: side must be +1 (buy) or -1 (sell), got {side!r}")
-        with _named("tradekernels.fill_orders", "tradekernels.stream.Order"):
-            code = api._kind_code(kind)
+        code = api._kind_code(kind, "tradekernels.stream.Order")
         p = math.nan if price is None else float(price)
         lim = math.nan if limit is None else float(limit)
         if code == int(api.OrderKind.STOP_LIMIT) and math.isnan(lim):
@@ -631,19 +617,19 @@ class SignalTrades(_core.SignalTrades):
     ) -> None:
         from .fills import api
 
-        with _named("tradekernels.trades_from_signals", "tradekernels.stream.SignalTrades"):
-            p, fee = api._signal_params(
-                side,
-                price,
-                sl_stop,
-                tsl_stop,
-                tp_stop,
-                sl_trail,
-                same_bar,
-                slippage,
-                fees,
-                reenter_on_exit_bar,
-            )
+        p, fee = api._signal_params(
+            side,
+            price,
+            sl_stop,
+            tsl_stop,
+            tp_stop,
+            sl_trail,
+            same_bar,
+            slippage,
+            fees,
+            reenter_on_exit_bar,
+            "tradekernels.stream.SignalTrades",
+        )
         super().__init__(p[0], p[1], p[2], p[3], bool(p[4]), p[5], p[6], fee, bool(p[7]), price == "open")
         self._kw = dict(
             side=p[0],

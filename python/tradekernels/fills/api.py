@@ -432,19 +432,20 @@ def _side_array(values: Any) -> np.ndarray:
     return a.astype(np.int64)
 
 
-def _kind_code(v: Any) -> int:
+def _kind_code(v: Any, fn: str = "tradekernels.fill_orders") -> int:
+    """An order kind (name or OrderKind) as its code; errors name ``fn``."""
     if isinstance(v, (bool, np.bool_)):
-        raise TypeError(_err(f"kind must be an order kind name or OrderKind, got {v!r}"))
+        raise TypeError(f"{fn}: kind must be an order kind name or OrderKind, got {v!r}")
     if isinstance(v, (int, np.integer)):
         if not 0 <= int(v) <= 3:
-            raise ValueError(_err(f"unknown order kind {int(v)} (expected an OrderKind value 0..3)"))
+            raise ValueError(f"{fn}: unknown order kind {int(v)} (expected an OrderKind value 0..3)")
         return int(v)
     if isinstance(v, (str, np.str_)):
         key = str(v).strip().lower().replace("-", "_")
         if key not in _KIND_BY_NAME:
-            raise ValueError(_err(f"unknown order kind {str(v)!r} (expected one of {_KIND_NAMES})"))
+            raise ValueError(f"{fn}: unknown order kind {str(v)!r} (expected one of {_KIND_NAMES})")
         return _KIND_BY_NAME[key]
-    raise TypeError(_err(f"kind must be an order kind name or OrderKind, got {type(v).__name__}"))
+    raise TypeError(f"{fn}: kind must be an order kind name or OrderKind, got {type(v).__name__}")
 
 
 def _kind_array(values: Any) -> np.ndarray:
@@ -825,9 +826,9 @@ def _slippage_array(slippage: Any) -> np.ndarray:
     return slip
 
 
-def _choice(name: str, value: Any, codes: dict) -> int:
+def _choice(name: str, value: Any, codes: dict, fn: str = "tradekernels.exit_orders") -> int:
     if not isinstance(value, (str, np.str_)) or str(value).lower() not in codes:
-        raise ValueError(_xerr(f"{name} must be one of {', '.join(repr(k) for k in codes)}, got {value!r}"))
+        raise ValueError(f"{fn}: {name} must be one of {', '.join(repr(k) for k in codes)}, got {value!r}")
     return int(codes[str(value).lower()])
 
 
@@ -1371,13 +1372,13 @@ def _signal_array(name: str, values: Any, shape: Tuple[int, ...]) -> np.ndarray:
     return a
 
 
-def _scalar_stop(name: str, v: Any) -> float:
+def _scalar_stop(name: str, v: Any, fn: str = "tradekernels.trades_from_signals") -> float:
     if v is None:
         return math.nan
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise TypeError(_terr(f"{name} must be a number or None, got {type(v).__name__}"))
+        raise TypeError(f"{fn}: {name} must be a number or None, got {type(v).__name__}")
     if not float(v) >= 0 and not math.isnan(float(v)):
-        raise ValueError(_terr(f"{name} must be >= 0, got {v!r}"))
+        raise ValueError(f"{fn}: {name} must be >= 0, got {v!r}")
     return float(v)
 
 
@@ -1392,28 +1393,25 @@ def _signal_params(
     slippage: Any,
     fees: Any,
     reenter_on_exit_bar: Any,
+    fn: str = "tradekernels.trades_from_signals",
 ) -> Tuple[Tuple[Any, ...], float]:
     """The checked parameters of a signal backtest: the kernel's ``(side, sl, tsl, tp,
-    sl_trail, same_bar, slippage, reenter, price_at)`` and the fee."""
+    sl_trail, same_bar, slippage, reenter, price_at)`` and the fee; errors name ``fn``."""
     if not isinstance(price, str) or price not in ("close", "open"):  # (an array: no `in`)
         raise ValueError(
-            _terr(
-                "price must be 'close' (orders at the signal bar's close) or 'open' (at the next "
-                f"bar's open), got {price!r}"
-            )
+            f"{fn}: price must be 'close' (orders at the signal bar's close) or 'open' (at the next "
+            f"bar's open), got {price!r}"
         )
     if isinstance(side, (bool, np.bool_)) or side not in (1, -1):
-        raise ValueError(_terr(f"side must be +1 (long) or -1 (short), got {side!r}"))
+        raise ValueError(f"{fn}: side must be +1 (long) or -1 (short), got {side!r}")
     sl, tsl, tp = (
-        _scalar_stop(nm, v) for nm, v in (("sl_stop", sl_stop), ("tsl_stop", tsl_stop), ("tp_stop", tp_stop))
+        _scalar_stop(nm, v, fn)
+        for nm, v in (("sl_stop", sl_stop), ("tsl_stop", tsl_stop), ("tp_stop", tp_stop))
     )
-    slip, fee = _scalar_stop("slippage", slippage), _scalar_stop("fees", fees)
+    slip, fee = _scalar_stop("slippage", slippage, fn), _scalar_stop("fees", fees, fn)
     if math.isnan(slip) or slip >= 1 or math.isnan(fee):
-        raise ValueError(_terr("slippage must be a fraction in [0, 1) and fees a number >= 0"))
-    try:
-        same = _choice("same_bar", same_bar, _core.SAME_BAR)
-    except ValueError as err:
-        raise ValueError(str(err).replace("exit_orders", "trades_from_signals")) from None
+        raise ValueError(f"{fn}: slippage must be a fraction in [0, 1) and fees a number >= 0")
+    same = _choice("same_bar", same_bar, _core.SAME_BAR, fn)
     params = (
         int(side),
         sl,
